@@ -1,0 +1,75 @@
+#!/bin/sh
+# The README's two commands.
+#   ./bootstrap.sh demo   install what is missing, build, run sbcd on loopback
+#                         with docs/examples/sbcd.conf and push a short SIPp
+#                         call load through it
+#   ./bootstrap.sh test   install what is missing, build (plain and
+#                         ASan+UBSan) and run the whole test suite in both
+set -eu
+
+top=$(cd "$(dirname "$0")" && pwd)
+cd "$top"
+
+# Debian 12 packages the project builds, tests and runs with.
+PACKAGES="build-essential cmake pkg-config libsofia-sip-ua-dev libevent-dev
+check libsubunit-dev libssl-dev libsqlite3-dev libjansson-dev sip-tester
+python3 procps iproute2"
+
+install_missing() {
+	missing=""
+	for p in $PACKAGES; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q "install ok installed"; then
+			missing="$missing $p"
+		fi
+	done
+	[ -z "$missing" ] && return 0
+	echo "== installing:$missing"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "run as root (apt-get needs it), or install:$missing" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing
+}
+
+build() { # build DIR [cmake args...]
+	dir=$1
+	shift
+	cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+	cmake --build "$dir" -j "$(nproc)"
+}
+
+jobs_for_ctest() {
+	# Unit tests run in parallel; integration tests lock one another.
+	echo "$(nproc)"
+}
+
+case "${1:-}" in
+demo)
+	install_missing
+	build build
+	exec python3 sipp-scenarios/demo.py --sbcd build/sbc/sbcd \
+		--config docs/examples/sbcd.conf
+	;;
+test)
+	install_missing
+	build build
+	build build-asan -DSBC_SANITIZE=ON
+	rc=0
+	echo "== test suite (plain build)"
+	(cd build && ctest --output-on-failure -j "$(jobs_for_ctest)") || rc=1
+	echo "== test suite (ASan + UBSan build)"
+	(cd build-asan &&
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --output-on-failure -j "$(jobs_for_ctest)") || rc=1
+	exit $rc
+	;;
+*)
+	echo "usage: $0 demo|test" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,96 @@
+/*
+ * config: the IOS-style configuration file (DESIGN.md section 8,
+ * docs/configuration.md).
+ *
+ * The parser is driven by one table of commands per mode; each row names the
+ * keywords, validates its arguments and stores them. Unknown or malformed
+ * lines are errors naming file:line and the offending text; nothing is
+ * silently ignored. A parsed config is immutable and owned by the caller.
+ */
+#ifndef SBC_CONFIG_H
+#define SBC_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define SBC_CFG_MAX_LISTEN 8
+#define SBC_CFG_MAX_DIALPEERS 1024
+#define SBC_CFG_MAX_LINE 512  /* longer lines are an error */
+#define SBC_CFG_MAX_LINES 100000
+
+enum sbc_transport { SBC_TP_UDP, SBC_TP_TCP, SBC_TP_TLS };
+enum sbc_dp_kind { SBC_DP_VOIP, SBC_DP_POTS };
+enum sbc_lic_transport { SBC_LIC_TP_SMART, SBC_LIC_TP_CSLU, SBC_LIC_TP_OFF };
+
+struct sbc_listen {
+	enum sbc_transport transport;
+	char addr[64]; /* numeric IPv4 address */
+	unsigned port; /* 0..65535; 0 lets the kernel choose */
+};
+
+/* One `dial-peer voice <tag> {voip|pots}` block. */
+struct sbc_dialpeer_cfg {
+	unsigned tag; /* 1..2147483647 */
+	enum sbc_dp_kind kind;
+	unsigned line; /* line of the dial-peer header, for messages */
+	char description[128];
+	char incoming_called[SBC_CFG_MAX_LINE]; /* "" when not set */
+	char destination[SBC_CFG_MAX_LINE];	/* "" when not set */
+	bool has_target;	/* session target given (voip only) */
+	char target_addr[64];	/* numeric IPv4 */
+	unsigned target_port;	/* 1..65535 */
+	enum sbc_transport transport; /* default UDP */
+	unsigned preference;	/* 0..10, default 0; lower wins */
+	char port[32];		/* pots: the voice port name, "" when not set */
+};
+
+/* Everything else the file sets, with defaults filled in. */
+struct sbc_settings {
+	char hostname[64];		/* default "sbc" */
+	struct sbc_listen listen[SBC_CFG_MAX_LISTEN];
+	size_t n_listen;		/* 0: none configured */
+	bool border_element;		/* `mode border-element` seen */
+	unsigned periodicity_hours;	/* default 168 (7 days); raised to 8 */
+	bool periodicity_raised;	/* a value < 8 h was raised to 8 h */
+	unsigned max_calls;		/* call threshold global; 0 = none */
+	unsigned max_duration_s;	/* call max-duration; default 14400 */
+	unsigned shutdown_grace_s;	/* call shutdown-grace; default 30 */
+	unsigned expires_ms;		/* sip-ua timers expires; default 180000 */
+	bool has_gateway;		/* voice-gateway set */
+	char gateway_addr[64];
+	unsigned gateway_port;
+	enum sbc_transport gateway_transport;
+	char license_release[32];	/* "" = newest behaviour */
+	enum sbc_lic_transport license_transport; /* default smart */
+	char license_url[256];
+	unsigned license_usage_interval_days; /* default 0 = policy's value */
+	char license_ca_file[256];
+	bool license_privacy_hostname;
+};
+
+struct sbc_config;
+
+/*
+ * Parse `path`. On error returns NULL and writes
+ * "<path>:<line>: <reason>: '<offending text>'" into err (errlen bytes).
+ */
+struct sbc_config *sbc_config_load(const char *path, char *err, size_t errlen);
+
+/* Same as sbc_config_load on an in-memory text; `name` is used as the path. */
+struct sbc_config *sbc_config_parse(const char *name, const char *text,
+				    char *err, size_t errlen);
+
+void sbc_config_free(struct sbc_config **cfg);
+
+const struct sbc_settings *sbc_config_settings(const struct sbc_config *cfg);
+size_t sbc_config_dialpeer_count(const struct sbc_config *cfg);
+const struct sbc_dialpeer_cfg *sbc_config_dialpeer(const struct sbc_config *cfg,
+						   size_t i);
+
+/* Print the parsed config back in canonical form (show running-config). */
+int sbc_config_write(const struct sbc_config *cfg, FILE *out);
+
+const char *sbc_transport_name(enum sbc_transport tp);
+
+#endif

@@ -1,0 +1,318 @@
+/*
+ * sbcd: wires the modules together. The main thread runs libevent: signals,
+ * the 1 Hz sampler and shutdown; the SIP thread lives in b2bua.c.
+ */
+#include "b2bua.h"
+#include "clk.h"
+#include "config.h"
+#include "counters.h"
+#include "dialpeer.h"
+#include "log.h"
+
+#include <event2/event.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SBCD_VERSION "0.1.0"
+#define STOP_LINGER_MS 2000 /* time our shutdown BYEs get to complete */
+#define DRAIN_POLL_MS 100
+
+struct sbcd {
+	const char *config_path;
+	const char *state_dir;
+	struct event_base *base;
+	struct sbc_counters *counters;
+	struct sbc_b2bua *b2bua;
+	struct event *ev_sample;
+	struct event *ev_drain;
+	unsigned shutdown_grace_s;
+	int64_t drain_deadline_ms;
+	bool draining;
+	uint32_t last_second[SBC_CLASS_COUNT];
+	uint32_t max_second_aggregate;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sbcd -f FILE [-S STATE_DIR] [-n] [--test-clock] [-d]\n"
+		"  -f FILE        configuration file (IOS style)\n"
+		"  -S STATE_DIR   state directory (default: current directory)\n"
+		"  -n             check the configuration file and exit\n"
+		"  --test-clock   clock runs at real speed plus a settable offset\n"
+		"  -d             debug logging\n"
+		"  --version      print the version and exit\n");
+}
+
+/* Load and route-check a config file; NULL with the reason logged. */
+static struct sbc_config *load_config(const char *path,
+				      struct sbc_dptable **dp)
+{
+	char err[512];
+	struct sbc_config *cfg = sbc_config_load(path, err, sizeof(err));
+
+	if (cfg == NULL) {
+		log_msg(LOG_LVL_ERR, "SBC", "CONFIG", "%s", err);
+		return NULL;
+	}
+	*dp = sbc_dptable_new(cfg, err, sizeof(err));
+	if (*dp == NULL) {
+		log_msg(LOG_LVL_ERR, "SBC", "CONFIG", "%s", err);
+		sbc_config_free(&cfg);
+	}
+	return cfg;
+}
+
+static void log_counts(struct sbcd *d)
+{
+	uint32_t cur[SBC_CLASS_COUNT];
+
+	sbc_counters_current(d->counters, cur);
+	log_msg(LOG_LVL_INFO, "SBC", "COUNTS",
+		"wall_ms=%" PRId64 " calls=%u STANDARD=%u ENHANCED=%u "
+		"REDUNDANT=%u VGW=%u AGGREGATE=%u early=%u confirmed=%u "
+		"last_second_peak=%u max_second_peak=%u",
+		clk_wall_ms(), sbc_b2bua_calls(d->b2bua),
+		cur[SBC_CLASS_STANDARD], cur[SBC_CLASS_ENHANCED],
+		cur[SBC_CLASS_REDUNDANT], cur[SBC_CLASS_VGW],
+		cur[SBC_CLASS_AGGREGATE], sbc_counters_early(d->counters),
+		sbc_counters_confirmed(d->counters),
+		d->last_second[SBC_CLASS_AGGREGATE], d->max_second_aggregate);
+}
+
+/* Milliseconds until the next wall-clock second boundary. */
+static struct timeval until_next_second(void)
+{
+	int64_t ms = 1000 - clk_wall_ms() % 1000;
+	struct timeval tv = {.tv_sec = 0, .tv_usec = (suseconds_t)ms * 1000};
+
+	return tv;
+}
+
+/* The 1 Hz sampler: each class's peak within the second that just ended. */
+static void on_sample(evutil_socket_t fd, short what, void *arg)
+{
+	struct sbcd *d = arg;
+	struct timeval tv = until_next_second();
+
+	(void)fd;
+	(void)what;
+	sbc_counters_sample(d->counters, d->last_second);
+	if (d->last_second[SBC_CLASS_AGGREGATE] > d->max_second_aggregate)
+		d->max_second_aggregate = d->last_second[SBC_CLASS_AGGREGATE];
+	evtimer_add(d->ev_sample, &tv);
+}
+
+static void on_drain_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct sbcd *d = arg;
+	struct timeval tv = {.tv_sec = 0, .tv_usec = DRAIN_POLL_MS * 1000};
+
+	(void)fd;
+	(void)what;
+	if (sbc_b2bua_calls(d->b2bua) == 0 ||
+	    clk_mono_ms() >= d->drain_deadline_ms) {
+		event_base_loopbreak(d->base);
+		return;
+	}
+	evtimer_add(d->ev_drain, &tv);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct sbcd *d = arg;
+	struct sbc_config *cfg;
+	struct sbc_dptable *dp = NULL;
+
+	(void)what;
+	switch (sig) {
+	case SIGTERM:
+	case SIGINT:
+		if (d->draining) {
+			event_base_loopbreak(d->base);
+			break;
+		}
+		d->draining = true;
+		sbc_b2bua_drain(d->b2bua);
+		d->drain_deadline_ms =
+			clk_mono_ms() + (int64_t)d->shutdown_grace_s * 1000;
+		log_msg(LOG_LVL_NOTICE, "SBC", "SHUTDOWN",
+			"refusing new calls; %u calls may finish within %u s",
+			sbc_b2bua_calls(d->b2bua), d->shutdown_grace_s);
+		on_drain_poll(-1, 0, d);
+		break;
+	case SIGHUP:
+		cfg = load_config(d->config_path, &dp);
+		if (cfg == NULL) {
+			log_msg(LOG_LVL_ERR, "SBC", "RELOAD",
+				"configuration not reloaded; the old one stays");
+			break;
+		}
+		log_msg(LOG_LVL_NOTICE, "SBC", "RELOAD",
+			"configuration reloaded: %zu dial-peers",
+			sbc_dptable_count(dp));
+		d->shutdown_grace_s =
+			sbc_config_settings(cfg)->shutdown_grace_s;
+		if (sbc_b2bua_reload(d->b2bua, cfg, dp) != 0)
+			log_msg(LOG_LVL_ERR, "SBC", "RELOAD",
+				"cannot hand the new configuration over");
+		break;
+	case SIGUSR1:
+		log_counts(d);
+		break;
+	default:
+		break;
+	}
+}
+
+static int parse_args(int argc, char **argv, struct sbcd *d, bool *check_only)
+{
+	static const struct option longopts[] = {
+		{"test-clock", no_argument, NULL, 'T'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "f:S:ndh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			d->config_path = optarg;
+			break;
+		case 'S':
+			d->state_dir = optarg;
+			break;
+		case 'n':
+			*check_only = true;
+			break;
+		case 'd':
+			log_set_level(LOG_LVL_DEBUG);
+			break;
+		case 'T':
+			clk_set_mode(CLK_OFFSET);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("sbcd %s\n", SBCD_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (d->config_path == NULL || optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const int signals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	struct event *ev_sig[sizeof(signals) / sizeof(signals[0])] = {0};
+	struct sbcd d = {.state_dir = "."};
+	struct sbc_config *cfg;
+	struct sbc_dptable *dp = NULL;
+	const struct sbc_settings *s;
+	struct timeval tv;
+	bool check_only = false;
+	char err[512];
+	int rc = 1;
+	size_t i;
+
+	if (parse_args(argc, argv, &d, &check_only) < 0)
+		return 2;
+	cfg = load_config(d.config_path, &dp);
+	if (cfg == NULL)
+		return 1;
+	s = sbc_config_settings(cfg);
+	if (check_only) {
+		printf("%s: configuration OK (%zu dial-peers)\n", d.config_path,
+		       sbc_dptable_count(dp));
+		sbc_dptable_free(&dp);
+		sbc_config_free(&cfg);
+		return 0;
+	}
+	if (mkdir(d.state_dir, 0750) != 0 && errno != EEXIST) {
+		log_msg(LOG_LVL_ERR, "SBC", "STATE", "cannot create %s: %s",
+			d.state_dir, strerror(errno));
+		goto out_config;
+	}
+	if (s->n_listen == 0) {
+		log_msg(LOG_LVL_ERR, "SBC", "CONFIG",
+			"%s: no `listen` address under voice service voip / sip",
+			d.config_path);
+		goto out_config;
+	}
+	if (s->periodicity_raised)
+		log_msg(LOG_LVL_NOTICE, "SIP", "LICENSING",
+			"CUBE license reporting period has been set to the "
+			"minimum value of 8 hours.");
+	signal(SIGPIPE, SIG_IGN);
+	d.shutdown_grace_s = s->shutdown_grace_s;
+	d.counters = sbc_counters_new();
+	d.base = event_base_new();
+	if (d.counters == NULL || d.base == NULL) {
+		log_msg(LOG_LVL_ERR, "SBC", "START", "out of memory");
+		goto out_config;
+	}
+	/* libevent turns signals into events on this thread, whichever
+	 * thread the kernel delivers them to. */
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		ev_sig[i] = evsignal_new(d.base, signals[i], on_signal, &d);
+		if (ev_sig[i] == NULL || evsignal_add(ev_sig[i], NULL) < 0) {
+			log_msg(LOG_LVL_ERR, "SBC", "START",
+				"cannot watch signal %d", signals[i]);
+			goto out_events;
+		}
+	}
+	d.b2bua = sbc_b2bua_start(cfg, dp, d.counters, err, sizeof(err));
+	cfg = NULL; /* owned by the b2bua now */
+	dp = NULL;
+	if (d.b2bua == NULL) {
+		log_msg(LOG_LVL_ERR, "SBC", "START", "%s", err);
+		goto out_events;
+	}
+	d.ev_sample = evtimer_new(d.base, on_sample, &d);
+	d.ev_drain = evtimer_new(d.base, on_drain_poll, &d);
+	if (d.ev_sample == NULL || d.ev_drain == NULL)
+		goto out_stop;
+	tv = until_next_second();
+	evtimer_add(d.ev_sample, &tv);
+	log_msg(LOG_LVL_NOTICE, "SBC", "READY", "sbcd %s running (pid %ld)",
+		SBCD_VERSION, (long)getpid());
+	event_base_dispatch(d.base);
+	rc = 0;
+
+out_stop:
+	sbc_b2bua_stop(&d.b2bua, STOP_LINGER_MS);
+	log_msg(LOG_LVL_NOTICE, "SBC", "STOPPED", "sbcd stopped");
+	if (d.ev_sample)
+		event_free(d.ev_sample);
+	if (d.ev_drain)
+		event_free(d.ev_drain);
+out_events:
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		if (ev_sig[i])
+			event_free(ev_sig[i]);
+	}
+	if (d.base)
+		event_base_free(d.base);
+	sbc_counters_free(&d.counters);
+out_config:
+	sbc_dptable_free(&dp);
+	sbc_config_free(&cfg);
+	return rc;
+}
