@@ -1,0 +1,1323 @@
+#include "config.h"
+
+#include "digitpat.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CFG_MAX_KW 6	/* keywords in one command row */
+#define CFG_MAX_DEPTH 4 /* top > voip > voip-sip is the deepest nesting */
+#define CFG_MAX_TOKENS (SBC_CFG_MAX_LINE / 2 + 1)
+#define CFG_SHOW_LONG 40 /* chars of an over-long line quoted in the error */
+
+#define DEF_HOSTNAME "sbc"
+#define DEF_PERIODICITY_H 168
+#define MIN_PERIODICITY_H 8
+
+enum cfg_mode {
+	MODE_NONE, /* row opens no sub-mode */
+	MODE_TOP,
+	MODE_VOIP,
+	MODE_VOIP_SIP,
+	MODE_SIP_UA,
+	MODE_DIALPEER,
+	MODE_COUNT
+};
+
+struct sbc_config {
+	struct sbc_settings s;
+	struct sbc_dialpeer_cfg *dp;
+	size_t n_dp;
+	size_t cap_dp;
+};
+
+/* One open mode: the line that opened it and how its body is indented. */
+struct cfg_frame {
+	enum cfg_mode mode;
+	int header_indent; /* -1 for the top level */
+	int child_indent;  /* -1 until the first line of the body */
+};
+
+struct cfg_parser {
+	struct sbc_config *cfg;
+	struct cfg_frame stack[CFG_MAX_DEPTH];
+	size_t depth;
+	char **dp_header; /* header text per dial-peer, for the final checks */
+	size_t n_header;
+	unsigned lineno;  /* of the line being parsed */
+	const char *line; /* its text */
+	char reason[192];
+	bool ended;
+};
+
+/* The words of a line after the command's keywords. */
+struct cfg_args {
+	char **v;
+	size_t n;
+	const char *rest; /* raw text from the first argument to end of line */
+};
+
+struct cfg_out {
+	FILE *fp;
+	bool last_bang; /* the last line printed was "!" */
+	bool any;	/* something was printed */
+};
+
+/*
+ * One command of one mode. `kw` are the fixed words; the rest of the line
+ * are arguments, min_args..max_args of them. Numeric rows (cmd_uint) store
+ * into the field at `off` of the settings, or of the current dial-peer when
+ * `in_dp`; `def` is both the default and "not printed back". `print` writes
+ * the command back for sbc_config_write; rows of TOP print in table order,
+ * and a change of `group` there prints a "!" separator.
+ */
+struct cfg_cmd {
+	const char *kw[CFG_MAX_KW];
+	size_t min_args;
+	size_t max_args;
+	enum cfg_mode opens;
+	int (*parse)(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		     const struct cfg_args *a);
+	void (*print)(struct cfg_out *o, const struct cfg_cmd *cmd,
+		      const struct sbc_config *cfg,
+		      const struct sbc_dialpeer_cfg *dp, int depth);
+	size_t off;
+	bool in_dp;
+	unsigned long lo, hi, def;
+	int arg;
+	int group;
+};
+
+static const char *const tp_names[] = {"udp", "tcp", "tls"};
+static const char *const lic_tp_names[] = {"smart", "cslu", "off"};
+static const char *const dp_kind_names[] = {"voip", "pots"};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *sbc_transport_name(enum sbc_transport tp)
+{
+	if ((size_t)tp >= NELEM(tp_names))
+		return "?";
+	return tp_names[tp];
+}
+
+static int fail(struct cfg_parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(struct cfg_parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->reason, sizeof(p->reason), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static struct sbc_dialpeer_cfg *cur_dp(struct cfg_parser *p)
+{
+	return &p->cfg->dp[p->cfg->n_dp - 1];
+}
+
+/* Plain decimal only: no sign, no spaces, no hex, no trailing junk. */
+static int parse_num(struct cfg_parser *p, const char *s, unsigned long lo,
+		     unsigned long hi, unsigned long *out)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return fail(p, "invalid number");
+		if (v <= UINT32_MAX)
+			v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (i == 0)
+		return fail(p, "invalid number");
+	if (v < lo || v > hi)
+		return fail(p, "value out of range %lu-%lu", lo, hi);
+	*out = (unsigned long)v;
+	return 0;
+}
+
+static int parse_port(struct cfg_parser *p, const char *s, unsigned lo,
+		      unsigned *out)
+{
+	unsigned long v = 0;
+
+	if (parse_num(p, s, lo, 65535, &v) < 0)
+		return fail(p, "invalid port");
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Stores the canonical dotted quad so that printing back is stable. */
+static int parse_ipv4(struct cfg_parser *p, const char *s, char *out,
+		      size_t outlen)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1 ||
+	    inet_ntop(AF_INET, &a, out, (socklen_t)outlen) == NULL)
+		return fail(p, "invalid IPv4 address");
+	return 0;
+}
+
+/* Index of s in names, or -1 with "expected a|b|c" built from the list. */
+static int parse_choice(struct cfg_parser *p, const char *s,
+			const char *const *names, size_t n)
+{
+	char expected[64] = "";
+	size_t i, used = 0;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(s, names[i]) == 0)
+			return (int)i;
+		used += (size_t)snprintf(expected + used,
+					 sizeof(expected) - used, "%s%s",
+					 i ? "|" : "", names[i]);
+	}
+	return fail(p, "invalid value, expected %s", expected);
+}
+
+/* "ipv4:ADDR:PORT", the only session target form the SBC routes to. */
+static int parse_target(struct cfg_parser *p, const char *s, char *addr,
+			size_t addrlen, unsigned *port)
+{
+	char buf[SBC_CFG_MAX_LINE + 1];
+	char *colon;
+
+	if (strncmp(s, "ipv4:", 5) != 0 || strlen(s + 5) >= sizeof(buf))
+		return fail(p, "invalid target, expected ipv4:ADDR:PORT");
+	strcpy(buf, s + 5);
+	colon = strrchr(buf, ':');
+	if (colon == NULL)
+		return fail(p, "invalid target, expected ipv4:ADDR:PORT");
+	*colon = '\0';
+	if (parse_ipv4(p, buf, addr, addrlen) < 0)
+		return -1;
+	return parse_port(p, colon + 1, 1, port);
+}
+
+static int parse_pattern(struct cfg_parser *p, const char *s, char *out,
+			 size_t outlen)
+{
+	struct sbc_digitpat *pat;
+	char why[128];
+
+	pat = sbc_digitpat_new(s, why, sizeof(why));
+	if (pat == NULL)
+		return fail(p, "invalid digit pattern (%s)", why);
+	sbc_digitpat_free(&pat);
+	snprintf(out, outlen, "%s", s);
+	return 0;
+}
+
+static int copy_text(struct cfg_parser *p, const char *s, char *out,
+		     size_t outlen)
+{
+	if (strlen(s) >= outlen)
+		return fail(p, "text too long (max %zu)", outlen - 1);
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+static void *field(const struct cfg_cmd *cmd, struct cfg_parser *p)
+{
+	char *base = cmd->in_dp ? (char *)cur_dp(p) : (char *)&p->cfg->s;
+
+	return base + cmd->off;
+}
+
+static const void *cfield(const struct cfg_cmd *cmd,
+			  const struct sbc_config *cfg,
+			  const struct sbc_dialpeer_cfg *dp)
+{
+	const char *base = cmd->in_dp ? (const char *)dp
+				      : (const char *)&cfg->s;
+
+	return base + cmd->off;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static char *dup_trimmed(const char *line)
+{
+	size_t n;
+	char *d;
+
+	while (is_blank(*line))
+		line++;
+	n = strlen(line);
+	while (n > 0 && is_blank(line[n - 1]))
+		n--;
+	d = malloc(n + 1);
+	if (d != NULL) {
+		memcpy(d, line, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+/* ---- handlers: validate the arguments, then store ---- */
+
+static int cmd_uint(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		    const struct cfg_args *a)
+{
+	unsigned long v = 0;
+
+	if (parse_num(p, a->v[0], cmd->lo, cmd->hi, &v) < 0)
+		return -1;
+	*(unsigned *)field(cmd, p) = (unsigned)v;
+	return 0;
+}
+
+static int cmd_hostname(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			const struct cfg_args *a)
+{
+	const char *s = a->v[0];
+	size_t i;
+
+	(void)cmd;
+	for (i = 0; s[i] != '\0'; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.'))
+			return fail(p, "invalid hostname");
+	}
+	if (i >= sizeof(p->cfg->s.hostname))
+		return fail(p, "invalid hostname");
+	memcpy(p->cfg->s.hostname, s, i + 1);
+	return 0;
+}
+
+/*
+ * `mode border-element [license periodicity {hours|days} N]`: three rows
+ * sharing this handler, cmd->arg telling which (0 none, 1 hours, 2 days).
+ * Periods under 8 h are raised rather than refused, as IOS does; the caller
+ * logs periodicity_raised.
+ */
+static int cmd_border(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		      const struct cfg_args *a)
+{
+	struct sbc_settings *s = &p->cfg->s;
+	unsigned long v = DEF_PERIODICITY_H;
+
+	if (cmd->arg == 1 && parse_num(p, a->v[0], 1, 23, &v) < 0)
+		return -1;
+	if (cmd->arg == 2) {
+		if (parse_num(p, a->v[0], 1, 30, &v) < 0)
+			return -1;
+		v *= 24;
+	}
+	s->border_element = true;
+	s->periodicity_raised = v < MIN_PERIODICITY_H;
+	s->periodicity_hours = v < MIN_PERIODICITY_H ? MIN_PERIODICITY_H
+						     : (unsigned)v;
+	return 0;
+}
+
+static int cmd_listen(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		      const struct cfg_args *a)
+{
+	struct sbc_settings *s = &p->cfg->s;
+	struct sbc_listen l;
+	size_t i;
+	int tp;
+
+	(void)cmd;
+	memset(&l, 0, sizeof(l));
+	tp = parse_choice(p, a->v[0], tp_names, NELEM(tp_names));
+	if (tp < 0 || parse_ipv4(p, a->v[1], l.addr, sizeof(l.addr)) < 0 ||
+	    parse_port(p, a->v[2], 0, &l.port) < 0)
+		return -1;
+	l.transport = (enum sbc_transport)tp;
+	for (i = 0; i < s->n_listen; i++)
+		if (s->listen[i].transport == l.transport &&
+		    s->listen[i].port == l.port &&
+		    strcmp(s->listen[i].addr, l.addr) == 0)
+			return fail(p, "duplicate listen address");
+	if (s->n_listen >= SBC_CFG_MAX_LISTEN)
+		return fail(p, "too many listen addresses (max %d)",
+			    SBC_CFG_MAX_LISTEN);
+	s->listen[s->n_listen++] = l;
+	return 0;
+}
+
+static int cmd_gateway(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		       const struct cfg_args *a)
+{
+	static const char *const names[] = {"udp", "tcp"};
+	struct sbc_settings *s = &p->cfg->s;
+	int tp = SBC_TP_UDP;
+
+	(void)cmd;
+	if (parse_target(p, a->v[0], s->gateway_addr, sizeof(s->gateway_addr),
+			 &s->gateway_port) < 0)
+		return -1;
+	if (a->n > 1 && (tp = parse_choice(p, a->v[1], names, 2)) < 0)
+		return -1;
+	s->gateway_transport = (enum sbc_transport)tp;
+	s->has_gateway = true;
+	return 0;
+}
+
+static int cmd_dialpeer(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			const struct cfg_args *a)
+{
+	struct sbc_config *cfg = p->cfg;
+	struct sbc_dialpeer_cfg *dp;
+	unsigned long tag = 0;
+	size_t i, cap;
+	int kind;
+
+	(void)cmd;
+	if (parse_num(p, a->v[0], 1, 2147483647UL, &tag) < 0)
+		return -1;
+	kind = parse_choice(p, a->v[1], dp_kind_names, NELEM(dp_kind_names));
+	if (kind < 0)
+		return -1;
+	for (i = 0; i < cfg->n_dp; i++)
+		if (cfg->dp[i].tag == tag)
+			return fail(p, "duplicate dial-peer tag");
+	if (cfg->n_dp >= SBC_CFG_MAX_DIALPEERS)
+		return fail(p, "too many dial-peers (max %d)",
+			    SBC_CFG_MAX_DIALPEERS);
+	if (cfg->n_dp == cfg->cap_dp) {
+		struct sbc_dialpeer_cfg *ndp;
+		char **nh;
+
+		cap = cfg->cap_dp ? cfg->cap_dp * 2 : 16;
+		if (cap > SBC_CFG_MAX_DIALPEERS)
+			cap = SBC_CFG_MAX_DIALPEERS;
+		ndp = realloc(cfg->dp, cap * sizeof(*ndp));
+		if (ndp == NULL)
+			return fail(p, "out of memory");
+		cfg->dp = ndp;
+		nh = realloc(p->dp_header, cap * sizeof(*nh));
+		if (nh == NULL)
+			return fail(p, "out of memory");
+		p->dp_header = nh;
+		cfg->cap_dp = cap;
+	}
+	p->dp_header[cfg->n_dp] = dup_trimmed(p->line);
+	if (p->dp_header[cfg->n_dp] == NULL)
+		return fail(p, "out of memory");
+	p->n_header = cfg->n_dp + 1;
+	dp = &cfg->dp[cfg->n_dp++];
+	memset(dp, 0, sizeof(*dp));
+	dp->tag = (unsigned)tag;
+	dp->line = p->lineno;
+	dp->kind = (enum sbc_dp_kind)kind;
+	dp->transport = SBC_TP_UDP;
+	return 0;
+}
+
+static int cmd_description(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			   const struct cfg_args *a)
+{
+	(void)cmd;
+	return copy_text(p, a->rest, cur_dp(p)->description,
+			 sizeof(cur_dp(p)->description));
+}
+
+static int cmd_pattern(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		       const struct cfg_args *a)
+{
+	return parse_pattern(p, a->v[0], field(cmd, p), SBC_CFG_MAX_LINE);
+}
+
+static int need_kind(struct cfg_parser *p, enum sbc_dp_kind kind)
+{
+	if (cur_dp(p)->kind == kind)
+		return 0;
+	return fail(p, "command not valid on a %s dial-peer",
+		    dp_kind_names[cur_dp(p)->kind]);
+}
+
+static int cmd_target(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		      const struct cfg_args *a)
+{
+	struct sbc_dialpeer_cfg *dp = cur_dp(p);
+
+	(void)cmd;
+	if (need_kind(p, SBC_DP_VOIP) < 0 ||
+	    parse_target(p, a->v[0], dp->target_addr, sizeof(dp->target_addr),
+			 &dp->target_port) < 0)
+		return -1;
+	dp->has_target = true;
+	return 0;
+}
+
+static int cmd_transport(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			 const struct cfg_args *a)
+{
+	int tp;
+
+	(void)cmd;
+	if (need_kind(p, SBC_DP_VOIP) < 0)
+		return -1;
+	tp = parse_choice(p, a->v[0], tp_names, NELEM(tp_names));
+	if (tp < 0)
+		return -1;
+	cur_dp(p)->transport = (enum sbc_transport)tp;
+	return 0;
+}
+
+/* Voice port names are slot/subslot/port numbers: "0/1/0". */
+static int cmd_port(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		    const struct cfg_args *a)
+{
+	const char *s = a->v[0];
+	size_t i;
+
+	(void)cmd;
+	if (need_kind(p, SBC_DP_POTS) < 0)
+		return -1;
+	for (i = 0; s[i] != '\0'; i++) {
+		bool digit = s[i] >= '0' && s[i] <= '9';
+
+		if (!digit && (s[i] != '/' || i == 0 || s[i - 1] == '/'))
+			return fail(p, "invalid voice port name");
+	}
+	if (s[i - 1] == '/' || i >= sizeof(cur_dp(p)->port))
+		return fail(p, "invalid voice port name");
+	memcpy(cur_dp(p)->port, s, i + 1);
+	return 0;
+}
+
+/* IOS XE release names: 17.6.1a, 17.10.1, 16.12.1. */
+static int cmd_release(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		       const struct cfg_args *a)
+{
+	const char *s = a->v[0];
+	size_t i, n = strlen(s);
+
+	(void)cmd;
+	if (n > 0 && s[n - 1] >= 'a' && s[n - 1] <= 'z')
+		n--;
+	if (n == 0 || n >= sizeof(p->cfg->s.license_release) ||
+	    s[n - 1] == '.')
+		return fail(p, "invalid release version");
+	for (i = 0; i < n; i++) {
+		if (s[i] == '.' && i > 0 && s[i - 1] != '.')
+			continue;
+		if (s[i] < '0' || s[i] > '9')
+			return fail(p, "invalid release version");
+	}
+	memcpy(p->cfg->s.license_release, s, strlen(s) + 1);
+	return 0;
+}
+
+static int cmd_lic_transport(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			     const struct cfg_args *a)
+{
+	int tp;
+
+	(void)cmd;
+	tp = parse_choice(p, a->v[0], lic_tp_names, NELEM(lic_tp_names));
+	if (tp < 0)
+		return -1;
+	p->cfg->s.license_transport = (enum sbc_lic_transport)tp;
+	return 0;
+}
+
+static int cmd_url(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		   const struct cfg_args *a)
+{
+	const char *s = a->v[0];
+
+	(void)cmd;
+	if (!((strncmp(s, "http://", 7) == 0 && s[7] != '\0') ||
+	      (strncmp(s, "https://", 8) == 0 && s[8] != '\0')))
+		return fail(p, "invalid URL, expected http:// or https://");
+	return copy_text(p, s, p->cfg->s.license_url,
+			 sizeof(p->cfg->s.license_url));
+}
+
+static int cmd_ca_file(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		       const struct cfg_args *a)
+{
+	(void)cmd;
+	return copy_text(p, a->v[0], p->cfg->s.license_ca_file,
+			 sizeof(p->cfg->s.license_ca_file));
+}
+
+static int cmd_privacy(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		       const struct cfg_args *a)
+{
+	(void)cmd;
+	(void)a;
+	p->cfg->s.license_privacy_hostname = true;
+	return 0;
+}
+
+static int cmd_end(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		   const struct cfg_args *a)
+{
+	(void)cmd;
+	(void)a;
+	p->ended = true;
+	return 0;
+}
+
+/* ---- printers ---- */
+
+static void emit(struct cfg_out *o, int depth, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void emit(struct cfg_out *o, int depth, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(o->fp, "%*s", depth, "");
+	va_start(ap, fmt);
+	vfprintf(o->fp, fmt, ap);
+	va_end(ap);
+	fputc('\n', o->fp);
+	o->last_bang = false;
+	o->any = true;
+}
+
+/* A "!" separator, never two in a row and never first. */
+static void emit_bang(struct cfg_out *o)
+{
+	if (o->any && !o->last_bang) {
+		fputs("!\n", o->fp);
+		o->last_bang = true;
+	}
+}
+
+/* The row's keywords joined by spaces, for printers of generic rows. */
+static const char *kw_text(const struct cfg_cmd *cmd, char *buf, size_t len)
+{
+	size_t i, used = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < CFG_MAX_KW && cmd->kw[i] != NULL; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 i ? " " : "", cmd->kw[i]);
+	return buf;
+}
+
+static void write_mode(struct cfg_out *o, enum cfg_mode mode,
+		       const struct sbc_config *cfg,
+		       const struct sbc_dialpeer_cfg *dp, int depth);
+
+static void print_uint(struct cfg_out *o, const struct cfg_cmd *cmd,
+		       const struct sbc_config *cfg,
+		       const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	unsigned v = *(const unsigned *)cfield(cmd, cfg, dp);
+	char kw[128];
+
+	if (v != cmd->def)
+		emit(o, depth, "%s %u", kw_text(cmd, kw, sizeof(kw)), v);
+}
+
+static void print_str(struct cfg_out *o, const struct cfg_cmd *cmd,
+		      const struct sbc_config *cfg,
+		      const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	const char *v = cfield(cmd, cfg, dp);
+	char kw[128];
+
+	if (v[0] != '\0')
+		emit(o, depth, "%s %s", kw_text(cmd, kw, sizeof(kw)), v);
+}
+
+static void print_hostname(struct cfg_out *o, const struct cfg_cmd *cmd,
+			   const struct sbc_config *cfg,
+			   const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)dp;
+	emit(o, depth, "hostname %s", cfg->s.hostname);
+}
+
+static void print_voip(struct cfg_out *o, const struct cfg_cmd *cmd,
+		       const struct sbc_config *cfg,
+		       const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	if (!cfg->s.border_element && cfg->s.n_listen == 0)
+		return;
+	emit(o, depth, "voice service voip");
+	write_mode(o, MODE_VOIP, cfg, dp, depth + 1);
+}
+
+/* Days when the period is whole days (only `days` can give >= 24 h). */
+static void print_border(struct cfg_out *o, const struct cfg_cmd *cmd,
+			 const struct sbc_config *cfg,
+			 const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	unsigned h = cfg->s.periodicity_hours;
+
+	(void)cmd;
+	(void)dp;
+	if (!cfg->s.border_element)
+		return;
+	if (h == DEF_PERIODICITY_H)
+		emit(o, depth, "mode border-element");
+	else if (h >= 24 && h % 24 == 0)
+		emit(o, depth,
+		     "mode border-element license periodicity days %u",
+		     h / 24);
+	else
+		emit(o, depth,
+		     "mode border-element license periodicity hours %u", h);
+}
+
+static void print_sip(struct cfg_out *o, const struct cfg_cmd *cmd,
+		      const struct sbc_config *cfg,
+		      const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	if (cfg->s.n_listen == 0)
+		return;
+	emit(o, depth, "sip");
+	write_mode(o, MODE_VOIP_SIP, cfg, dp, depth + 1);
+}
+
+static void print_listen(struct cfg_out *o, const struct cfg_cmd *cmd,
+			 const struct sbc_config *cfg,
+			 const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	size_t i;
+
+	(void)cmd;
+	(void)dp;
+	for (i = 0; i < cfg->s.n_listen; i++)
+		emit(o, depth, "listen %s %s %u",
+		     sbc_transport_name(cfg->s.listen[i].transport),
+		     cfg->s.listen[i].addr, cfg->s.listen[i].port);
+}
+
+static bool uints_default(enum cfg_mode mode, const struct sbc_config *cfg);
+
+/* Only when a timer differs from its default, so that "" prints nothing. */
+static void print_sip_ua(struct cfg_out *o, const struct cfg_cmd *cmd,
+			 const struct sbc_config *cfg,
+			 const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	if (uints_default(MODE_SIP_UA, cfg))
+		return;
+	emit(o, depth, "sip-ua");
+	write_mode(o, MODE_SIP_UA, cfg, dp, depth + 1);
+}
+
+static void print_gateway(struct cfg_out *o, const struct cfg_cmd *cmd,
+			  const struct sbc_config *cfg,
+			  const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)dp;
+	if (!cfg->s.has_gateway)
+		return;
+	emit(o, depth, "voice-gateway ipv4:%s:%u%s", cfg->s.gateway_addr,
+	     cfg->s.gateway_port,
+	     cfg->s.gateway_transport == SBC_TP_TCP ? " tcp" : "");
+}
+
+static void print_dialpeers(struct cfg_out *o, const struct cfg_cmd *cmd,
+			    const struct sbc_config *cfg,
+			    const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	size_t i;
+
+	(void)cmd;
+	(void)dp;
+	for (i = 0; i < cfg->n_dp; i++) {
+		emit_bang(o);
+		emit(o, depth, "dial-peer voice %u %s", cfg->dp[i].tag,
+		     dp_kind_names[cfg->dp[i].kind]);
+		write_mode(o, MODE_DIALPEER, cfg, &cfg->dp[i], depth + 1);
+	}
+}
+
+static void print_target(struct cfg_out *o, const struct cfg_cmd *cmd,
+			 const struct sbc_config *cfg,
+			 const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)cfg;
+	if (dp->has_target)
+		emit(o, depth, "session target ipv4:%s:%u", dp->target_addr,
+		     dp->target_port);
+}
+
+static void print_transport(struct cfg_out *o, const struct cfg_cmd *cmd,
+			    const struct sbc_config *cfg,
+			    const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)cfg;
+	if (dp->kind == SBC_DP_VOIP && dp->transport != SBC_TP_UDP)
+		emit(o, depth, "session transport %s",
+		     sbc_transport_name(dp->transport));
+}
+
+static void print_lic_transport(struct cfg_out *o, const struct cfg_cmd *cmd,
+				const struct sbc_config *cfg,
+				const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)dp;
+	if (cfg->s.license_transport != SBC_LIC_TP_SMART)
+		emit(o, depth, "license smart transport %s",
+		     lic_tp_names[cfg->s.license_transport]);
+}
+
+static void print_privacy(struct cfg_out *o, const struct cfg_cmd *cmd,
+			  const struct sbc_config *cfg,
+			  const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)dp;
+	if (cfg->s.license_privacy_hostname)
+		emit(o, depth, "license smart privacy hostname");
+}
+
+static void print_end(struct cfg_out *o, const struct cfg_cmd *cmd,
+		      const struct sbc_config *cfg,
+		      const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)cfg;
+	(void)dp;
+	emit(o, depth, "end");
+}
+
+/* ---- the command tables: one per mode, terminated by an empty row ---- */
+
+#define SET(f) .off = offsetof(struct sbc_settings, f)
+#define DPF(f) .off = offsetof(struct sbc_dialpeer_cfg, f), .in_dp = true
+
+static const struct cfg_cmd top_cmds[] = {
+	{.kw = {"hostname"}, 1, 1, .parse = cmd_hostname,
+	 .print = print_hostname, .group = 0},
+	{.kw = {"voice", "service", "voip"}, 0, 0, .opens = MODE_VOIP,
+	 .print = print_voip, .group = 1},
+	{.kw = {"sip-ua"}, 0, 0, .opens = MODE_SIP_UA, .print = print_sip_ua,
+	 .group = 2},
+	{.kw = {"call", "threshold", "global", "max-calls"}, 1, 1,
+	 .parse = cmd_uint, .print = print_uint, SET(max_calls), .lo = 1,
+	 .hi = 1000000, .def = 0, .group = 3},
+	{.kw = {"call", "max-duration"}, 1, 1, .parse = cmd_uint,
+	 .print = print_uint, SET(max_duration_s), .lo = 60, .hi = 604800,
+	 .def = 14400, .group = 3},
+	{.kw = {"call", "shutdown-grace"}, 1, 1, .parse = cmd_uint,
+	 .print = print_uint, SET(shutdown_grace_s), .lo = 0, .hi = 3600,
+	 .def = 30, .group = 3},
+	{.kw = {"voice-gateway"}, 1, 2, .parse = cmd_gateway,
+	 .print = print_gateway, .group = 4},
+	{.kw = {"dial-peer", "voice"}, 2, 2, .opens = MODE_DIALPEER,
+	 .parse = cmd_dialpeer, .print = print_dialpeers, .group = 5},
+	{.kw = {"license", "release"}, 1, 1, .parse = cmd_release,
+	 .print = print_str, SET(license_release), .group = 6},
+	{.kw = {"license", "smart", "transport"}, 1, 1,
+	 .parse = cmd_lic_transport, .print = print_lic_transport,
+	 .group = 6},
+	{.kw = {"license", "smart", "url"}, 1, 1, .parse = cmd_url,
+	 .print = print_str, SET(license_url), .group = 6},
+	{.kw = {"license", "smart", "usage", "interval"}, 1, 1,
+	 .parse = cmd_uint, .print = print_uint,
+	 SET(license_usage_interval_days), .lo = 1, .hi = 3650, .def = 0,
+	 .group = 6},
+	{.kw = {"license", "smart", "ca-file"}, 1, 1, .parse = cmd_ca_file,
+	 .print = print_str, SET(license_ca_file), .group = 6},
+	{.kw = {"license", "smart", "privacy", "hostname"}, 0, 0,
+	 .parse = cmd_privacy, .print = print_privacy, .group = 6},
+	{.kw = {"end"}, 0, 0, .parse = cmd_end, .print = print_end,
+	 .group = 7},
+	{.kw = {NULL}},
+};
+
+static const struct cfg_cmd voip_cmds[] = {
+	{.kw = {"mode", "border-element"}, 0, 0, .parse = cmd_border,
+	 .print = print_border, .arg = 0},
+	{.kw = {"mode", "border-element", "license", "periodicity", "hours"},
+	 1, 1, .parse = cmd_border, .arg = 1},
+	{.kw = {"mode", "border-element", "license", "periodicity", "days"},
+	 1, 1, .parse = cmd_border, .arg = 2},
+	{.kw = {"sip"}, 0, 0, .opens = MODE_VOIP_SIP, .print = print_sip},
+	{.kw = {NULL}},
+};
+
+static const struct cfg_cmd voip_sip_cmds[] = {
+	{.kw = {"listen"}, 3, 3, .parse = cmd_listen, .print = print_listen},
+	{.kw = {NULL}},
+};
+
+static const struct cfg_cmd sip_ua_cmds[] = {
+	{.kw = {"timers", "expires"}, 1, 1, .parse = cmd_uint,
+	 .print = print_uint, SET(expires_ms), .lo = 1000, .hi = 300000,
+	 .def = 180000},
+	{.kw = {NULL}},
+};
+
+static const struct cfg_cmd dialpeer_cmds[] = {
+	{.kw = {"description"}, 1, CFG_MAX_TOKENS, .parse = cmd_description,
+	 .print = print_str, DPF(description)},
+	{.kw = {"incoming", "called-number"}, 1, 1, .parse = cmd_pattern,
+	 .print = print_str, DPF(incoming_called)},
+	{.kw = {"destination-pattern"}, 1, 1, .parse = cmd_pattern,
+	 .print = print_str, DPF(destination)},
+	{.kw = {"session", "target"}, 1, 1, .parse = cmd_target,
+	 .print = print_target},
+	{.kw = {"session", "transport"}, 1, 1, .parse = cmd_transport,
+	 .print = print_transport},
+	{.kw = {"preference"}, 1, 1, .parse = cmd_uint, .print = print_uint,
+	 DPF(preference), .lo = 0, .hi = 10, .def = 0},
+	{.kw = {"port"}, 1, 1, .parse = cmd_port, .print = print_str,
+	 DPF(port)},
+	{.kw = {NULL}},
+};
+
+#undef SET
+#undef DPF
+
+static const struct cfg_cmd *const mode_cmds[MODE_COUNT] = {
+	[MODE_TOP] = top_cmds,
+	[MODE_VOIP] = voip_cmds,
+	[MODE_VOIP_SIP] = voip_sip_cmds,
+	[MODE_SIP_UA] = sip_ua_cmds,
+	[MODE_DIALPEER] = dialpeer_cmds,
+};
+
+static void write_mode(struct cfg_out *o, enum cfg_mode mode,
+		       const struct sbc_config *cfg,
+		       const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	const struct cfg_cmd *cmd;
+
+	for (cmd = mode_cmds[mode]; cmd->kw[0] != NULL; cmd++) {
+		if (mode == MODE_TOP && cmd != mode_cmds[mode] &&
+		    cmd->group != cmd[-1].group)
+			emit_bang(o);
+		if (cmd->print != NULL)
+			cmd->print(o, cmd, cfg, dp, depth);
+	}
+}
+
+static bool uints_default(enum cfg_mode mode, const struct sbc_config *cfg)
+{
+	const struct cfg_cmd *cmd;
+
+	for (cmd = mode_cmds[mode]; cmd->kw[0] != NULL; cmd++)
+		if (cmd->parse == cmd_uint && !cmd->in_dp &&
+		    *(const unsigned *)cfield(cmd, cfg, NULL) != cmd->def)
+			return false;
+	return true;
+}
+
+/*
+ * Numeric defaults live in the table rows; strings and enums that are not
+ * zero are set here.
+ */
+static void apply_defaults(void *base, enum cfg_mode mode)
+{
+	const struct cfg_cmd *cmd;
+
+	for (cmd = mode_cmds[mode]; cmd->kw[0] != NULL; cmd++)
+		if (cmd->parse == cmd_uint)
+			*(unsigned *)((char *)base + cmd->off) =
+				(unsigned)cmd->def;
+}
+
+static struct sbc_config *config_new(void)
+{
+	struct sbc_config *cfg = calloc(1, sizeof(*cfg));
+	struct sbc_settings *s;
+
+	if (cfg == NULL)
+		return NULL;
+	s = &cfg->s;
+	snprintf(s->hostname, sizeof(s->hostname), "%s", DEF_HOSTNAME);
+	s->periodicity_hours = DEF_PERIODICITY_H;
+	s->license_transport = SBC_LIC_TP_SMART;
+	s->gateway_transport = SBC_TP_UDP;
+	apply_defaults(s, MODE_TOP);
+	apply_defaults(s, MODE_SIP_UA);
+	return cfg;
+}
+
+/* ---- lookup ---- */
+
+enum cfg_match { MATCH_OK, MATCH_INCOMPLETE, MATCH_NONE };
+
+/*
+ * Find the row of `mode` whose keywords start the line, the longest if
+ * several do. When the words are only the beginning of a longer command
+ * (e.g. "voice service") and no row takes them as they are, report that.
+ */
+static enum cfg_match lookup(enum cfg_mode mode, char **tok, size_t ntok,
+			     const struct cfg_cmd **found, size_t *nkw_out)
+{
+	const struct cfg_cmd *cmd, *best = NULL;
+	size_t k, best_k = 0;
+	bool incomplete = false;
+
+	for (cmd = mode_cmds[mode]; cmd->kw[0] != NULL; cmd++) {
+		for (k = 0; k < CFG_MAX_KW && cmd->kw[k] != NULL; k++)
+			if (k >= ntok || strcmp(tok[k], cmd->kw[k]) != 0)
+				break;
+		if (k == CFG_MAX_KW || cmd->kw[k] == NULL) {
+			if (best == NULL || k > best_k) {
+				best = cmd;
+				best_k = k;
+			}
+		} else if (k == ntok) {
+			incomplete = true;
+		}
+	}
+	*found = best;
+	*nkw_out = best_k;
+	if (best != NULL && (ntok - best_k <= best->max_args || !incomplete))
+		return MATCH_OK;
+	return incomplete ? MATCH_INCOMPLETE : MATCH_NONE;
+}
+
+/* ---- the line reader: a FILE or an in-memory text ---- */
+
+struct cfg_src {
+	FILE *fp;
+	const char *text;
+	size_t pos;
+};
+
+static int src_getc(struct cfg_src *src)
+{
+	if (src->fp != NULL)
+		return getc(src->fp);
+	if (src->text[src->pos] == '\0')
+		return EOF;
+	return (unsigned char)src->text[src->pos++];
+}
+
+/*
+ * Read one line into buf (SBC_CFG_MAX_LINE + 2 bytes) without its newline
+ * or a CRLF's CR. An over-long line is flagged and reading stops there: it
+ * ends the parse anyway, and a file without newlines (/dev/zero) must not
+ * keep us reading.
+ * Returns 1 for a line, 0 at the end of input, -1 on a read error.
+ */
+static int read_line(struct cfg_src *src, char *buf, bool *too_long,
+		     bool *bad_char)
+{
+	const size_t keep = SBC_CFG_MAX_LINE + 1; /* room for a CR */
+	size_t len = 0, i;
+	bool any = false;
+	int c;
+
+	while (len <= keep && (c = src_getc(src)) != EOF) {
+		any = true;
+		if (c == '\n')
+			break;
+		if (len < keep)
+			buf[len] = (char)c;
+		len++;
+	}
+	if (src->fp != NULL && ferror(src->fp))
+		return -1;
+	if (!any)
+		return 0;
+	if (len > 0 && len <= keep && buf[len - 1] == '\r')
+		len--;
+	*too_long = len > SBC_CFG_MAX_LINE;
+	if (len > keep)
+		len = keep;
+	buf[len] = '\0';
+	*bad_char = false;
+	for (i = 0; i < len; i++) {
+		unsigned char u = (unsigned char)buf[i];
+
+		if ((u < 0x20 && u != '\t') || u == 0x7f)
+			*bad_char = true;
+	}
+	return 1;
+}
+
+/* The offending text for an error: trimmed, printable, not too long. */
+static void quote_line(const char *line, bool too_long, char *out,
+		       size_t outlen)
+{
+	size_t n, i;
+
+	while (is_blank(*line))
+		line++;
+	n = strlen(line);
+	while (n > 0 && is_blank(line[n - 1]))
+		n--;
+	if (too_long && n > CFG_SHOW_LONG)
+		n = CFG_SHOW_LONG;
+	if (n >= outlen)
+		n = outlen - 1;
+	for (i = 0; i < n; i++) {
+		unsigned char u = (unsigned char)line[i];
+
+		out[i] = (u < 0x20 || u == 0x7f) ? '?' : line[i];
+	}
+	out[n] = '\0';
+	if (too_long && outlen > n + 3)
+		strcpy(out + n, "...");
+}
+
+static void report(char *err, size_t errlen, const char *name, unsigned line,
+		   const char *reason, const char *text, bool too_long)
+{
+	char quoted[SBC_CFG_MAX_LINE + 1];
+
+	if (err == NULL || errlen == 0)
+		return;
+	quote_line(text, too_long, quoted, sizeof(quoted));
+	snprintf(err, errlen, "%s:%u: %s: '%s'", name, line, reason, quoted);
+}
+
+/*
+ * Handle one line (already length- and character-checked): find its mode
+ * from the indentation, its row from the words, run the handler and open
+ * the row's sub-mode.
+ */
+static int parse_line(struct cfg_parser *p, const char *line)
+{
+	char raw[SBC_CFG_MAX_LINE + 1];
+	char buf[SBC_CFG_MAX_LINE + 1];
+	char *tok[CFG_MAX_TOKENS + 1];
+	size_t off[CFG_MAX_TOKENS + 1];
+	const struct cfg_cmd *cmd;
+	struct cfg_frame *f;
+	struct cfg_args a;
+	size_t ntok = 0, nkw, end;
+	int indent = 0, m;
+	char *s;
+
+	while (is_blank(line[indent]))
+		indent++;
+	if (line[indent] == '\0' || line[indent] == '!')
+		return 0;
+	/* A tab's width is anyone's guess, so it cannot place a line. */
+	if (memchr(line, '\t', (size_t)indent) != NULL)
+		return fail(p, "tab in indentation");
+
+	while (p->depth > 1 && p->stack[p->depth - 1].header_indent >= indent)
+		p->depth--;
+	f = &p->stack[p->depth - 1];
+	if (f->child_indent < 0)
+		f->child_indent = indent;
+	else if (f->child_indent != indent)
+		return fail(p, "bad indentation");
+
+	/*
+	 * Split a copy into words; keep another copy intact so that
+	 * `description` can take the rest of the line as written.
+	 */
+	end = strlen(line);
+	while (end > 0 && is_blank(line[end - 1]))
+		end--;
+	memcpy(raw, line, end);
+	raw[end] = '\0';
+	memcpy(buf, raw, end + 1);
+	for (s = buf + indent; *s != '\0' && ntok < CFG_MAX_TOKENS;) {
+		while (is_blank(*s))
+			*s++ = '\0';
+		if (*s == '\0')
+			break;
+		off[ntok] = (size_t)(s - buf);
+		tok[ntok++] = s;
+		while (*s != '\0' && !is_blank(*s))
+			s++;
+	}
+	tok[ntok] = NULL;
+
+	switch (lookup(f->mode, tok, ntok, &cmd, &nkw)) {
+	case MATCH_INCOMPLETE:
+		return fail(p, "incomplete command");
+	case MATCH_NONE:
+		for (m = MODE_TOP; m < MODE_COUNT; m++)
+			if (m != (int)f->mode &&
+			    lookup((enum cfg_mode)m, tok, ntok, &cmd, &nkw) !=
+				    MATCH_NONE)
+				break;
+		if (m < MODE_COUNT)
+			return fail(p, "command not valid in this mode");
+		return fail(p, "unknown command");
+	case MATCH_OK:
+		break;
+	}
+	a.v = tok + nkw;
+	a.n = ntok - nkw;
+	a.rest = a.n > 0 ? raw + off[nkw] : "";
+	if (a.n < cmd->min_args)
+		return fail(p, "missing argument");
+	if (a.n > cmd->max_args)
+		return fail(p, "unexpected argument");
+	if (cmd->parse != NULL && cmd->parse(p, cmd, &a) < 0)
+		return -1;
+	if (cmd->opens != MODE_NONE) {
+		f = &p->stack[p->depth++];
+		f->mode = cmd->opens;
+		f->header_indent = indent;
+		f->child_indent = -1;
+	}
+	return 0;
+}
+
+/*
+ * Checks that need the whole file (a voice-gateway may come after the pots
+ * dial-peers that need it). Reported at the dial-peer's header line.
+ */
+static int check_dialpeers(struct cfg_parser *p, size_t *bad)
+{
+	const struct sbc_config *cfg = p->cfg;
+	size_t i;
+
+	for (i = 0; i < cfg->n_dp; i++) {
+		const struct sbc_dialpeer_cfg *dp = &cfg->dp[i];
+
+		*bad = i;
+		if (dp->kind == SBC_DP_VOIP && dp->destination[0] != '\0' &&
+		    !dp->has_target)
+			return fail(p, "destination-pattern without session "
+				       "target");
+		if (dp->kind == SBC_DP_POTS && dp->destination[0] != '\0' &&
+		    !cfg->s.has_gateway)
+			return fail(p, "pots dial-peer needs a voice-gateway");
+	}
+	return 0;
+}
+
+/* The parser proper, shared by load (FILE) and parse (text). */
+static struct sbc_config *parse_src(const char *name, struct cfg_src *src,
+				    char *err, size_t errlen)
+{
+	char line[SBC_CFG_MAX_LINE + 2];
+	struct cfg_parser p;
+	struct sbc_config *cfg = NULL;
+	bool too_long = false, bad_char = false;
+	unsigned lineno = 0;
+	size_t i, bad;
+	int rc = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.cfg = config_new();
+	if (p.cfg == NULL) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: out of memory", name);
+		goto out;
+	}
+	p.stack[0].mode = MODE_TOP;
+	p.stack[0].header_indent = -1;
+	p.stack[0].child_indent = 0;
+	p.depth = 1;
+
+	while (!p.ended &&
+	       (rc = read_line(src, line, &too_long, &bad_char)) > 0) {
+		p.lineno = ++lineno;
+		p.line = line;
+		if (lineno > SBC_CFG_MAX_LINES)
+			fail(&p, "too many lines (max %d)", SBC_CFG_MAX_LINES);
+		else if (too_long)
+			fail(&p, "line too long (max %d)", SBC_CFG_MAX_LINE);
+		else if (bad_char)
+			fail(&p, "invalid character");
+		else if (parse_line(&p, line) == 0)
+			continue;
+		report(err, errlen, name, lineno, p.reason, line, too_long);
+		goto out_free_parser;
+	}
+	if (!p.ended && rc < 0) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: read error: %s", name,
+				 strerror(errno));
+		goto out_free_parser;
+	}
+	if (check_dialpeers(&p, &bad) < 0) {
+		report(err, errlen, name, p.cfg->dp[bad].line, p.reason,
+		       p.dp_header[bad] ? p.dp_header[bad] : "", false);
+		goto out_free_parser;
+	}
+	cfg = p.cfg;
+	p.cfg = NULL;
+
+out_free_parser:
+	for (i = 0; i < p.n_header; i++)
+		free(p.dp_header[i]);
+	free(p.dp_header);
+	sbc_config_free(&p.cfg);
+out:
+	return cfg;
+}
+
+struct sbc_config *sbc_config_parse(const char *name, const char *text,
+				    char *err, size_t errlen)
+{
+	struct cfg_src src = {.fp = NULL, .text = text ? text : "", .pos = 0};
+
+	return parse_src(name ? name : "-", &src, err, errlen);
+}
+
+struct sbc_config *sbc_config_load(const char *path, char *err, size_t errlen)
+{
+	struct cfg_src src = {.fp = NULL, .text = NULL, .pos = 0};
+	struct sbc_config *cfg = NULL;
+
+	src.fp = fopen(path, "r");
+	if (src.fp == NULL) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: cannot open: %s", path,
+				 strerror(errno));
+		goto out;
+	}
+	cfg = parse_src(path, &src, err, errlen);
+	fclose(src.fp);
+out:
+	return cfg;
+}
+
+void sbc_config_free(struct sbc_config **cfg)
+{
+	if (cfg == NULL || *cfg == NULL)
+		return;
+	free((*cfg)->dp);
+	free(*cfg);
+	*cfg = NULL;
+}
+
+const struct sbc_settings *sbc_config_settings(const struct sbc_config *cfg)
+{
+	return cfg == NULL ? NULL : &cfg->s;
+}
+
+size_t sbc_config_dialpeer_count(const struct sbc_config *cfg)
+{
+	return cfg == NULL ? 0 : cfg->n_dp;
+}
+
+const struct sbc_dialpeer_cfg *sbc_config_dialpeer(const struct sbc_config *cfg,
+						   size_t i)
+{
+	if (cfg == NULL || i >= cfg->n_dp)
+		return NULL;
+	return &cfg->dp[i];
+}
+
+int sbc_config_write(const struct sbc_config *cfg, FILE *out)
+{
+	struct cfg_out o = {.fp = out, .last_bang = false, .any = false};
+
+	if (cfg == NULL || out == NULL)
+		return -1;
+	write_mode(&o, MODE_TOP, cfg, NULL, 0);
+	return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,824 @@
+/*
+ * The configuration file: the DESIGN.md sample and a file using every
+ * command, defaults, the periodicity raise, every error with its exact
+ * message, printing back and re-parsing, and loading from disk.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* DESIGN.md section 8, as written there. */
+static const char design_sample[] =
+	"hostname cube1\n"
+	"!\n"
+	"voice service voip\n"
+	" mode border-element license periodicity hours 8\n"
+	" sip\n"
+	"  listen udp 127.0.0.1 5060\n"
+	"  listen tcp 127.0.0.1 5060\n"
+	"!\n"
+	"call threshold global max-calls 5000\n"
+	"!\n"
+	"dial-peer voice 100 voip\n"
+	" description calls from the PBX\n"
+	" incoming called-number .T\n"
+	"!\n"
+	"dial-peer voice 200 voip\n"
+	" description carrier A\n"
+	" destination-pattern 1T\n"
+	" session target ipv4:127.0.0.1:5090\n"
+	" session transport udp\n"
+	" preference 1\n"
+	"!\n"
+	"license release 17.6.1a\n"
+	"license smart transport smart\n"
+	"license smart url https://127.0.0.1:8443/licensing/v1\n"
+	"license smart usage interval 1\n"
+	"!\n"
+	"end\n";
+
+/* What sbc_config_write prints for it: defaults left out. */
+static const char design_sample_canonical[] =
+	"hostname cube1\n"
+	"!\n"
+	"voice service voip\n"
+	" mode border-element license periodicity hours 8\n"
+	" sip\n"
+	"  listen udp 127.0.0.1 5060\n"
+	"  listen tcp 127.0.0.1 5060\n"
+	"!\n"
+	"call threshold global max-calls 5000\n"
+	"!\n"
+	"dial-peer voice 100 voip\n"
+	" description calls from the PBX\n"
+	" incoming called-number .T\n"
+	"!\n"
+	"dial-peer voice 200 voip\n"
+	" description carrier A\n"
+	" destination-pattern 1T\n"
+	" session target ipv4:127.0.0.1:5090\n"
+	" preference 1\n"
+	"!\n"
+	"license release 17.6.1a\n"
+	"license smart url https://127.0.0.1:8443/licensing/v1\n"
+	"license smart usage interval 1\n"
+	"!\n"
+	"end\n";
+
+/* Every command, with non-default values and odd but legal spacing. */
+static const char full_conf[] =
+	"! every command of the subset\n"
+	"hostname edge-1.lab_A\n"
+	"voice service voip\n"
+	"   mode border-element license periodicity days 2\n"
+	"   sip\n"
+	"     listen udp 127.0.0.1 5060\n"
+	"     listen tcp 127.0.0.1 5061\n"
+	"     listen tls 0.0.0.0 0\n"
+	"   ! a comment inside the block\n"
+	"\n"
+	"sip-ua\n"
+	" timers expires 30000\n"
+	"call threshold global max-calls 250\n"
+	"call max-duration 3600\n"
+	"call shutdown-grace 0\n"
+	"voice-gateway ipv4:10.0.0.9:5070 tcp\n"
+	"dial-peer voice 100 voip\n"
+	" description   inbound from   PBX  \n"
+	" incoming called-number +?[2-9]..T\n"
+	" session transport tcp\n"
+	"dial-peer   voice 200\tvoip\r\n"
+	" destination-pattern 1[2-9]..[2-9]......$\n"
+	" session target ipv4:192.0.2.10:5090\n"
+	" session transport tls\n"
+	" preference 3\n"
+	"dial-peer voice 2147483647 pots\n"
+	" destination-pattern 2...\n"
+	" incoming called-number 9T\n"
+	" port 0/1/0\n"
+	" preference 10\n"
+	"license release 17.10.1\n"
+	"license smart transport cslu\n"
+	"license smart url http://cslu.example:8182/cslu/v1/pi\n"
+	"license smart usage interval 3650\n"
+	"license smart ca-file /etc/sbc/ca.pem\n"
+	"license smart privacy hostname\n"
+	"end\n"
+	"anything after end is ignored, as in IOS\n";
+
+static struct sbc_config *parse_ok(const char *text)
+{
+	struct sbc_config *cfg;
+	char err[600] = "";
+
+	cfg = sbc_config_parse("t.conf", text, err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	return cfg;
+}
+
+START_TEST(test_design_sample)
+{
+	struct sbc_config *cfg = parse_ok(design_sample);
+	const struct sbc_settings *s = sbc_config_settings(cfg);
+	const struct sbc_dialpeer_cfg *dp;
+
+	ck_assert_str_eq(s->hostname, "cube1");
+	ck_assert(s->border_element);
+	ck_assert_uint_eq(s->periodicity_hours, 8);
+	ck_assert(!s->periodicity_raised);
+	ck_assert_uint_eq(s->n_listen, 2);
+	ck_assert_int_eq(s->listen[0].transport, SBC_TP_UDP);
+	ck_assert_str_eq(s->listen[0].addr, "127.0.0.1");
+	ck_assert_uint_eq(s->listen[0].port, 5060);
+	ck_assert_int_eq(s->listen[1].transport, SBC_TP_TCP);
+	ck_assert_uint_eq(s->max_calls, 5000);
+	ck_assert_str_eq(s->license_release, "17.6.1a");
+	ck_assert_int_eq(s->license_transport, SBC_LIC_TP_SMART);
+	ck_assert_str_eq(s->license_url,
+			 "https://127.0.0.1:8443/licensing/v1");
+	ck_assert_uint_eq(s->license_usage_interval_days, 1);
+	ck_assert(!s->has_gateway);
+
+	ck_assert_uint_eq(sbc_config_dialpeer_count(cfg), 2);
+	dp = sbc_config_dialpeer(cfg, 0);
+	ck_assert_uint_eq(dp->tag, 100);
+	ck_assert_int_eq(dp->kind, SBC_DP_VOIP);
+	ck_assert_uint_eq(dp->line, 11);
+	ck_assert_str_eq(dp->description, "calls from the PBX");
+	ck_assert_str_eq(dp->incoming_called, ".T");
+	ck_assert_str_eq(dp->destination, "");
+	ck_assert(!dp->has_target);
+	dp = sbc_config_dialpeer(cfg, 1);
+	ck_assert_uint_eq(dp->tag, 200);
+	ck_assert_uint_eq(dp->line, 15);
+	ck_assert_str_eq(dp->description, "carrier A");
+	ck_assert_str_eq(dp->destination, "1T");
+	ck_assert(dp->has_target);
+	ck_assert_str_eq(dp->target_addr, "127.0.0.1");
+	ck_assert_uint_eq(dp->target_port, 5090);
+	ck_assert_int_eq(dp->transport, SBC_TP_UDP);
+	ck_assert_uint_eq(dp->preference, 1);
+	ck_assert_ptr_null(sbc_config_dialpeer(cfg, 2));
+	sbc_config_free(&cfg);
+	ck_assert_ptr_null(cfg);
+}
+END_TEST
+
+START_TEST(test_full)
+{
+	struct sbc_config *cfg = parse_ok(full_conf);
+	const struct sbc_settings *s = sbc_config_settings(cfg);
+	const struct sbc_dialpeer_cfg *dp;
+
+	ck_assert_str_eq(s->hostname, "edge-1.lab_A");
+	ck_assert(s->border_element);
+	ck_assert_uint_eq(s->periodicity_hours, 48);
+	ck_assert_uint_eq(s->n_listen, 3);
+	ck_assert_int_eq(s->listen[1].transport, SBC_TP_TCP);
+	ck_assert_uint_eq(s->listen[1].port, 5061);
+	ck_assert_int_eq(s->listen[2].transport, SBC_TP_TLS);
+	ck_assert_str_eq(s->listen[2].addr, "0.0.0.0");
+	ck_assert_uint_eq(s->listen[2].port, 0);
+	ck_assert_uint_eq(s->expires_ms, 30000);
+	ck_assert_uint_eq(s->max_calls, 250);
+	ck_assert_uint_eq(s->max_duration_s, 3600);
+	ck_assert_uint_eq(s->shutdown_grace_s, 0);
+	ck_assert(s->has_gateway);
+	ck_assert_str_eq(s->gateway_addr, "10.0.0.9");
+	ck_assert_uint_eq(s->gateway_port, 5070);
+	ck_assert_int_eq(s->gateway_transport, SBC_TP_TCP);
+	ck_assert_str_eq(s->license_release, "17.10.1");
+	ck_assert_int_eq(s->license_transport, SBC_LIC_TP_CSLU);
+	ck_assert_str_eq(s->license_url, "http://cslu.example:8182/cslu/v1/pi");
+	ck_assert_uint_eq(s->license_usage_interval_days, 3650);
+	ck_assert_str_eq(s->license_ca_file, "/etc/sbc/ca.pem");
+	ck_assert(s->license_privacy_hostname);
+
+	ck_assert_uint_eq(sbc_config_dialpeer_count(cfg), 3);
+	dp = sbc_config_dialpeer(cfg, 0);
+	ck_assert_str_eq(dp->description, "inbound from   PBX");
+	ck_assert_str_eq(dp->incoming_called, "+?[2-9]..T");
+	ck_assert_int_eq(dp->transport, SBC_TP_TCP);
+	dp = sbc_config_dialpeer(cfg, 1);
+	ck_assert_uint_eq(dp->tag, 200);
+	ck_assert_uint_eq(dp->line, 21);
+	ck_assert_str_eq(dp->destination, "1[2-9]..[2-9]......$");
+	ck_assert_str_eq(dp->target_addr, "192.0.2.10");
+	ck_assert_int_eq(dp->transport, SBC_TP_TLS);
+	ck_assert_uint_eq(dp->preference, 3);
+	dp = sbc_config_dialpeer(cfg, 2);
+	ck_assert_uint_eq(dp->tag, 2147483647u);
+	ck_assert_int_eq(dp->kind, SBC_DP_POTS);
+	ck_assert_str_eq(dp->destination, "2...");
+	ck_assert_str_eq(dp->incoming_called, "9T");
+	ck_assert_str_eq(dp->port, "0/1/0");
+	ck_assert_uint_eq(dp->preference, 10);
+	ck_assert(!dp->has_target);
+	sbc_config_free(&cfg);
+}
+END_TEST
+
+static void check_defaults(const struct sbc_config *cfg)
+{
+	const struct sbc_settings *s = sbc_config_settings(cfg);
+
+	ck_assert_str_eq(s->hostname, "sbc");
+	ck_assert_uint_eq(s->n_listen, 0);
+	ck_assert(!s->border_element);
+	ck_assert_uint_eq(s->periodicity_hours, 168);
+	ck_assert(!s->periodicity_raised);
+	ck_assert_uint_eq(s->max_calls, 0);
+	ck_assert_uint_eq(s->max_duration_s, 14400);
+	ck_assert_uint_eq(s->shutdown_grace_s, 30);
+	ck_assert_uint_eq(s->expires_ms, 180000);
+	ck_assert(!s->has_gateway);
+	ck_assert_str_eq(s->license_release, "");
+	ck_assert_int_eq(s->license_transport, SBC_LIC_TP_SMART);
+	ck_assert_str_eq(s->license_url, "");
+	ck_assert_uint_eq(s->license_usage_interval_days, 0);
+	ck_assert_str_eq(s->license_ca_file, "");
+	ck_assert(!s->license_privacy_hostname);
+	ck_assert_uint_eq(sbc_config_dialpeer_count(cfg), 0);
+}
+
+static const char *const default_texts[] = {
+	"",
+	"end\n",
+	"! only comments\n   \n\t\n!\n \t ! indented comment\n",
+	"end\nhostname ignored-after-end\nnot even a command\n",
+	"voice service voip\nsip-ua\n",
+};
+
+START_TEST(test_defaults)
+{
+	struct sbc_config *cfg = parse_ok(default_texts[_i]);
+
+	check_defaults(cfg);
+	sbc_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_dialpeer_defaults)
+{
+	struct sbc_config *cfg = parse_ok("dial-peer voice 7 voip\n");
+	const struct sbc_dialpeer_cfg *dp = sbc_config_dialpeer(cfg, 0);
+
+	ck_assert_uint_eq(dp->tag, 7);
+	ck_assert_uint_eq(dp->line, 1);
+	ck_assert_str_eq(dp->description, "");
+	ck_assert_str_eq(dp->incoming_called, "");
+	ck_assert_str_eq(dp->destination, "");
+	ck_assert(!dp->has_target);
+	ck_assert_int_eq(dp->transport, SBC_TP_UDP);
+	ck_assert_uint_eq(dp->preference, 0);
+	ck_assert_str_eq(dp->port, "");
+	sbc_config_free(&cfg);
+}
+END_TEST
+
+struct period_case {
+	const char *line;
+	unsigned hours;
+	bool raised;
+};
+
+static const struct period_case period_cases[] = {
+	{" mode border-element", 168, false},
+	{" mode border-element license periodicity hours 1", 8, true},
+	{" mode border-element license periodicity hours 7", 8, true},
+	{" mode border-element license periodicity hours 8", 8, false},
+	{" mode border-element license periodicity hours 23", 23, false},
+	{" mode border-element license periodicity days 1", 24, false},
+	{" mode border-element license periodicity days 30", 720, false},
+};
+
+START_TEST(test_periodicity)
+{
+	const struct period_case *c = &period_cases[_i];
+	struct sbc_config *cfg;
+	char text[256];
+
+	snprintf(text, sizeof(text), "voice service voip\n%s\n", c->line);
+	cfg = parse_ok(text);
+	ck_assert(sbc_config_settings(cfg)->border_element);
+	ck_assert_uint_eq(sbc_config_settings(cfg)->periodicity_hours,
+			  c->hours);
+	ck_assert(sbc_config_settings(cfg)->periodicity_raised == c->raised);
+	sbc_config_free(&cfg);
+}
+END_TEST
+
+struct bad_case {
+	const char *text;
+	const char *err;
+};
+
+#define X40 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define X128 X40 X40 X40 "xxxxxxxx"
+
+static const struct bad_case bad_cases[] = {
+	/* words */
+	{"hostname a\ndial-peer voyce 100 voip\n",
+	 "bad.conf:2: unknown command: 'dial-peer voyce 100 voip'"},
+	{"hostnam x\n", "bad.conf:1: unknown command: 'hostnam x'"},
+	{"Hostname x\n", "bad.conf:1: unknown command: 'Hostname x'"},
+	{"voice service\n", "bad.conf:1: incomplete command: 'voice service'"},
+	{"call\n", "bad.conf:1: incomplete command: 'call'"},
+	{"license smart\n", "bad.conf:1: incomplete command: 'license smart'"},
+	{"voice service voip\n mode border-element license periodicity\n",
+	 "bad.conf:2: incomplete command: "
+	 "'mode border-element license periodicity'"},
+	{"hostname\n", "bad.conf:1: missing argument: 'hostname'"},
+	{"call threshold global max-calls\n",
+	 "bad.conf:1: missing argument: 'call threshold global max-calls'"},
+	{"dial-peer voice 1\n",
+	 "bad.conf:1: missing argument: 'dial-peer voice 1'"},
+	{"hostname a b\n", "bad.conf:1: unexpected argument: 'hostname a b'"},
+	{"license smart privacy hostname yes\n",
+	 "bad.conf:1: unexpected argument: "
+	 "'license smart privacy hostname yes'"},
+	{"voice service voip\n"
+	 " mode border-element license periodicity weeks 2\n",
+	 "bad.conf:2: unexpected argument: "
+	 "'mode border-element license periodicity weeks 2'"},
+	/* modes and indentation */
+	{"description foo\n",
+	 "bad.conf:1: command not valid in this mode: 'description foo'"},
+	{"voice service voip\nmode border-element\n",
+	 "bad.conf:2: command not valid in this mode: 'mode border-element'"},
+	{"dial-peer voice 1 voip\n end\n",
+	 "bad.conf:2: command not valid in this mode: 'end'"},
+	{"voice service voip\n listen udp 127.0.0.1 5060\n",
+	 "bad.conf:2: command not valid in this mode: "
+	 "'listen udp 127.0.0.1 5060'"},
+	{" hostname x\n", "bad.conf:1: bad indentation: 'hostname x'"},
+	{"hostname x\n description foo\n",
+	 "bad.conf:2: bad indentation: 'description foo'"},
+	{"dial-peer voice 1 voip\n description a\n   preference 1\n",
+	 "bad.conf:3: bad indentation: 'preference 1'"},
+	{"voice service voip\n  sip\n listen udp 127.0.0.1 5060\n",
+	 "bad.conf:3: bad indentation: 'listen udp 127.0.0.1 5060'"},
+	{"voice service voip\n\tsip\n",
+	 "bad.conf:2: tab in indentation: 'sip'"},
+	/* numbers */
+	{"voice service voip\n"
+	 " mode border-element license periodicity days 31\n",
+	 "bad.conf:2: value out of range 1-30: "
+	 "'mode border-element license periodicity days 31'"},
+	{"voice service voip\n"
+	 " mode border-element license periodicity hours 24\n",
+	 "bad.conf:2: value out of range 1-23: "
+	 "'mode border-element license periodicity hours 24'"},
+	{"voice service voip\n"
+	 " mode border-element license periodicity hours 0\n",
+	 "bad.conf:2: value out of range 1-23: "
+	 "'mode border-element license periodicity hours 0'"},
+	{"call threshold global max-calls 0\n",
+	 "bad.conf:1: value out of range 1-1000000: "
+	 "'call threshold global max-calls 0'"},
+	{"call threshold global max-calls 99999999999999999999\n",
+	 "bad.conf:1: value out of range 1-1000000: "
+	 "'call threshold global max-calls 99999999999999999999'"},
+	{"call threshold global max-calls 12a\n",
+	 "bad.conf:1: invalid number: 'call threshold global max-calls 12a'"},
+	{"call threshold global max-calls -5\n",
+	 "bad.conf:1: invalid number: 'call threshold global max-calls -5'"},
+	{"call threshold global max-calls +5\n",
+	 "bad.conf:1: invalid number: 'call threshold global max-calls +5'"},
+	{"call threshold global max-calls 0x10\n",
+	 "bad.conf:1: invalid number: 'call threshold global max-calls 0x10'"},
+	{"call max-duration 59\n",
+	 "bad.conf:1: value out of range 60-604800: 'call max-duration 59'"},
+	{"call shutdown-grace 3601\n",
+	 "bad.conf:1: value out of range 0-3600: 'call shutdown-grace 3601'"},
+	{"sip-ua\n timers expires 999\n",
+	 "bad.conf:2: value out of range 1000-300000: 'timers expires 999'"},
+	{"license smart usage interval 0\n",
+	 "bad.conf:1: value out of range 1-3650: "
+	 "'license smart usage interval 0'"},
+	/* addresses */
+	{"voice service voip\n sip\n  listen udp 127.0.0.256 5060\n",
+	 "bad.conf:3: invalid IPv4 address: 'listen udp 127.0.0.256 5060'"},
+	{"voice service voip\n sip\n  listen udp localhost 5060\n",
+	 "bad.conf:3: invalid IPv4 address: 'listen udp localhost 5060'"},
+	{"voice service voip\n sip\n  listen udp 127.0.0.1 65536\n",
+	 "bad.conf:3: invalid port: 'listen udp 127.0.0.1 65536'"},
+	{"voice service voip\n sip\n  listen udp 127.0.0.1 50x\n",
+	 "bad.conf:3: invalid port: 'listen udp 127.0.0.1 50x'"},
+	{"voice service voip\n sip\n  listen sctp 127.0.0.1 5060\n",
+	 "bad.conf:3: invalid value, expected udp|tcp|tls: "
+	 "'listen sctp 127.0.0.1 5060'"},
+	{"voice service voip\n sip\n  listen udp 127.0.0.1 5060\n"
+	 "  listen tcp 127.0.0.1 5060\n  listen udp 127.0.0.1 5060\n",
+	 "bad.conf:5: duplicate listen address: 'listen udp 127.0.0.1 5060'"},
+	{"voice service voip\n sip\n"
+	 "  listen udp 127.0.0.1 1\n  listen udp 127.0.0.1 2\n"
+	 "  listen udp 127.0.0.1 3\n  listen udp 127.0.0.1 4\n"
+	 "  listen udp 127.0.0.1 5\n  listen udp 127.0.0.1 6\n"
+	 "  listen udp 127.0.0.1 7\n  listen udp 127.0.0.1 8\n"
+	 "  listen udp 127.0.0.1 9\n",
+	 "bad.conf:11: too many listen addresses (max 8): "
+	 "'listen udp 127.0.0.1 9'"},
+	{"voice-gateway 10.0.0.1:5060\n",
+	 "bad.conf:1: invalid target, expected ipv4:ADDR:PORT: "
+	 "'voice-gateway 10.0.0.1:5060'"},
+	{"voice-gateway ipv4:10.0.0.1:5060 tls\n",
+	 "bad.conf:1: invalid value, expected udp|tcp: "
+	 "'voice-gateway ipv4:10.0.0.1:5060 tls'"},
+	/* dial-peers */
+	{"dial-peer voice 0 voip\n",
+	 "bad.conf:1: value out of range 1-2147483647: "
+	 "'dial-peer voice 0 voip'"},
+	{"dial-peer voice 2147483648 voip\n",
+	 "bad.conf:1: value out of range 1-2147483647: "
+	 "'dial-peer voice 2147483648 voip'"},
+	{"dial-peer voice 1 sip\n",
+	 "bad.conf:1: invalid value, expected voip|pots: "
+	 "'dial-peer voice 1 sip'"},
+	{"dial-peer voice 5 voip\n!\ndial-peer voice 5 pots\n",
+	 "bad.conf:3: duplicate dial-peer tag: 'dial-peer voice 5 pots'"},
+	{"dial-peer voice 1 voip\n description " X128 "\n",
+	 "bad.conf:2: text too long (max 127): 'description " X128 "'"},
+	{"dial-peer voice 1 voip\n incoming called-number 1x\n",
+	 "bad.conf:2: invalid digit pattern (unknown character 'x'): "
+	 "'incoming called-number 1x'"},
+	{"dial-peer voice 1 voip\n destination-pattern 1T2\n",
+	 "bad.conf:2: invalid digit pattern (T must be last): "
+	 "'destination-pattern 1T2'"},
+	{"dial-peer voice 1 voip\n destination-pattern [1-\n",
+	 "bad.conf:2: invalid digit pattern (unknown character '-'): "
+	 "'destination-pattern [1-'"},
+	{"dial-peer voice 1 voip\n session target ipv4:127.0.0.1\n",
+	 "bad.conf:2: invalid target, expected ipv4:ADDR:PORT: "
+	 "'session target ipv4:127.0.0.1'"},
+	{"dial-peer voice 1 voip\n session target ipv4:127.0.0.1:0\n",
+	 "bad.conf:2: invalid port: 'session target ipv4:127.0.0.1:0'"},
+	{"dial-peer voice 1 voip\n session target ipv4:1.2.3:5060\n",
+	 "bad.conf:2: invalid IPv4 address: 'session target ipv4:1.2.3:5060'"},
+	{"dial-peer voice 1 voip\n session target dns:sbc.example\n",
+	 "bad.conf:2: invalid target, expected ipv4:ADDR:PORT: "
+	 "'session target dns:sbc.example'"},
+	{"dial-peer voice 1 voip\n session transport sctp\n",
+	 "bad.conf:2: invalid value, expected udp|tcp|tls: "
+	 "'session transport sctp'"},
+	{"dial-peer voice 1 voip\n preference 11\n",
+	 "bad.conf:2: value out of range 0-10: 'preference 11'"},
+	{"voice-gateway ipv4:127.0.0.1:5070\n"
+	 "dial-peer voice 3 pots\n session target ipv4:127.0.0.1:5090\n",
+	 "bad.conf:3: command not valid on a pots dial-peer: "
+	 "'session target ipv4:127.0.0.1:5090'"},
+	{"dial-peer voice 3 pots\n session transport tcp\n",
+	 "bad.conf:2: command not valid on a pots dial-peer: "
+	 "'session transport tcp'"},
+	{"dial-peer voice 3 voip\n port 0/1/0\n",
+	 "bad.conf:2: command not valid on a voip dial-peer: 'port 0/1/0'"},
+	{"dial-peer voice 3 pots\n port 0//1\n",
+	 "bad.conf:2: invalid voice port name: 'port 0//1'"},
+	{"dial-peer voice 3 pots\n port 0/1/\n",
+	 "bad.conf:2: invalid voice port name: 'port 0/1/'"},
+	{"hostname a\n  dial-peer voice 200 voip  \n",
+	 "bad.conf:2: bad indentation: 'dial-peer voice 200 voip'"},
+	{"hostname a\n!\ndial-peer voice  200 voip  \n destination-pattern 1T\n"
+	 "!\nhostname b\n",
+	 "bad.conf:3: destination-pattern without session target: "
+	 "'dial-peer voice  200 voip'"},
+	{"dial-peer voice 300 pots\n destination-pattern 2...\n port 0/1/0\n",
+	 "bad.conf:1: pots dial-peer needs a voice-gateway: "
+	 "'dial-peer voice 300 pots'"},
+	/* other values */
+	{"hostname bad!name\n",
+	 "bad.conf:1: invalid hostname: 'hostname bad!name'"},
+	{"hostname " X40 "xxxxxxxxxxxxxxxxxxxxxxxx\n",
+	 "bad.conf:1: invalid hostname: 'hostname " X40
+	 "xxxxxxxxxxxxxxxxxxxxxxxx'"},
+	{"license release 17..1\n",
+	 "bad.conf:1: invalid release version: 'license release 17..1'"},
+	{"license release 17.6.1ab\n",
+	 "bad.conf:1: invalid release version: 'license release 17.6.1ab'"},
+	{"license release v17\n",
+	 "bad.conf:1: invalid release version: 'license release v17'"},
+	{"license smart transport http\n",
+	 "bad.conf:1: invalid value, expected smart|cslu|off: "
+	 "'license smart transport http'"},
+	{"license smart url ftp://x\n",
+	 "bad.conf:1: invalid URL, expected http:// or https://: "
+	 "'license smart url ftp://x'"},
+	{"license smart url https://\n",
+	 "bad.conf:1: invalid URL, expected http:// or https://: "
+	 "'license smart url https://'"},
+	/* raw text */
+	{"hostname a\001b\n", "bad.conf:1: invalid character: 'hostname a?b'"},
+	{"hostname a\rb\n", "bad.conf:1: invalid character: 'hostname a?b'"},
+};
+
+START_TEST(test_bad)
+{
+	const struct bad_case *c = &bad_cases[_i];
+	struct sbc_config *cfg;
+	char err[1024] = "";
+
+	cfg = sbc_config_parse("bad.conf", c->text, err, sizeof(err));
+	ck_assert_msg(cfg == NULL, "accepted: %s", c->text);
+	ck_assert_str_eq(err, c->err);
+}
+END_TEST
+
+/* The quote of an over-long line is shortened and marked. */
+START_TEST(test_long_line)
+{
+	char text[SBC_CFG_MAX_LINE + 8];
+	struct sbc_config *cfg;
+	char err[256];
+
+	/* exactly SBC_CFG_MAX_LINE characters is fine */
+	memset(text, 'x', SBC_CFG_MAX_LINE);
+	text[0] = '!';
+	text[SBC_CFG_MAX_LINE] = '\0';
+	cfg = parse_ok(text);
+	sbc_config_free(&cfg);
+
+	strcpy(text + SBC_CFG_MAX_LINE, "x\n");
+	cfg = sbc_config_parse("long.conf", text, err, sizeof(err));
+	ck_assert_ptr_null(cfg);
+	/* the quote stops after 40 characters */
+	ck_assert_str_eq(err, "long.conf:1: line too long (max 512): "
+			      "'!xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'");
+}
+END_TEST
+
+/* Generated files: the dial-peer cap and the line cap. */
+START_TEST(test_caps)
+{
+	size_t n = SBC_CFG_MAX_DIALPEERS + 1, len = 0, i;
+	size_t size = n * 40 + SBC_CFG_MAX_LINES * 2 + 64;
+	struct sbc_config *cfg;
+	char *text = malloc(size);
+	char err[256];
+
+	ck_assert_ptr_nonnull(text);
+	for (i = 1; i < n; i++)
+		len += (size_t)snprintf(text + len, size - len,
+					"dial-peer voice %zu voip\n", i);
+	cfg = parse_ok(text);
+	ck_assert_uint_eq(sbc_config_dialpeer_count(cfg),
+			  SBC_CFG_MAX_DIALPEERS);
+	ck_assert_uint_eq(sbc_config_dialpeer(cfg, 1023)->tag, 1024);
+	sbc_config_free(&cfg);
+
+	snprintf(text + len, size - len, "dial-peer voice %zu voip\n", n);
+	cfg = sbc_config_parse("many.conf", text, err, sizeof(err));
+	ck_assert_ptr_null(cfg);
+	ck_assert_str_eq(err, "many.conf:1025: too many dial-peers (max 1024): "
+			      "'dial-peer voice 1025 voip'");
+
+	for (len = 0; len < (size_t)SBC_CFG_MAX_LINES * 2; len += 2)
+		memcpy(text + len, "!\n", 2);
+	strcpy(text + len, "hostname x\n");
+	cfg = sbc_config_parse("lines.conf", text, err, sizeof(err));
+	ck_assert_ptr_null(cfg);
+	ck_assert_str_eq(err, "lines.conf:100001: too many lines (max 100000): "
+			      "'hostname x'");
+	free(text);
+}
+END_TEST
+
+static void assert_same(const struct sbc_config *a, const struct sbc_config *b)
+{
+	const struct sbc_settings *x = sbc_config_settings(a);
+	const struct sbc_settings *y = sbc_config_settings(b);
+	size_t i;
+
+	ck_assert_str_eq(x->hostname, y->hostname);
+	ck_assert_uint_eq(x->n_listen, y->n_listen);
+	for (i = 0; i < x->n_listen; i++) {
+		ck_assert_int_eq(x->listen[i].transport,
+				 y->listen[i].transport);
+		ck_assert_str_eq(x->listen[i].addr, y->listen[i].addr);
+		ck_assert_uint_eq(x->listen[i].port, y->listen[i].port);
+	}
+	ck_assert(x->border_element == y->border_element);
+	ck_assert_uint_eq(x->periodicity_hours, y->periodicity_hours);
+	ck_assert_uint_eq(x->max_calls, y->max_calls);
+	ck_assert_uint_eq(x->max_duration_s, y->max_duration_s);
+	ck_assert_uint_eq(x->shutdown_grace_s, y->shutdown_grace_s);
+	ck_assert_uint_eq(x->expires_ms, y->expires_ms);
+	ck_assert(x->has_gateway == y->has_gateway);
+	ck_assert_str_eq(x->gateway_addr, y->gateway_addr);
+	ck_assert_uint_eq(x->gateway_port, y->gateway_port);
+	ck_assert_int_eq(x->gateway_transport, y->gateway_transport);
+	ck_assert_str_eq(x->license_release, y->license_release);
+	ck_assert_int_eq(x->license_transport, y->license_transport);
+	ck_assert_str_eq(x->license_url, y->license_url);
+	ck_assert_uint_eq(x->license_usage_interval_days,
+			  y->license_usage_interval_days);
+	ck_assert_str_eq(x->license_ca_file, y->license_ca_file);
+	ck_assert(x->license_privacy_hostname == y->license_privacy_hostname);
+
+	ck_assert_uint_eq(sbc_config_dialpeer_count(a),
+			  sbc_config_dialpeer_count(b));
+	for (i = 0; i < sbc_config_dialpeer_count(a); i++) {
+		const struct sbc_dialpeer_cfg *p = sbc_config_dialpeer(a, i);
+		const struct sbc_dialpeer_cfg *q = sbc_config_dialpeer(b, i);
+
+		ck_assert_uint_eq(p->tag, q->tag);
+		ck_assert_int_eq(p->kind, q->kind);
+		ck_assert_str_eq(p->description, q->description);
+		ck_assert_str_eq(p->incoming_called, q->incoming_called);
+		ck_assert_str_eq(p->destination, q->destination);
+		ck_assert(p->has_target == q->has_target);
+		ck_assert_str_eq(p->target_addr, q->target_addr);
+		ck_assert_uint_eq(p->target_port, q->target_port);
+		ck_assert_int_eq(p->transport, q->transport);
+		ck_assert_uint_eq(p->preference, q->preference);
+		ck_assert_str_eq(p->port, q->port);
+	}
+}
+
+static char *write_text(const struct sbc_config *cfg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(sbc_config_write(cfg, fp), 0);
+	fclose(fp);
+	return buf;
+}
+
+static const char *const round_trip_texts[] = {
+	design_sample,
+	full_conf,
+	"",
+	"voice service voip\n"
+	" mode border-element license periodicity hours 3\n",
+	"voice service voip\n mode border-element license periodicity days 7\n",
+	"voice-gateway ipv4:127.0.0.1:5070\n",
+};
+
+/* parse -> write -> parse gives the same config; writing is a fixpoint. */
+START_TEST(test_round_trip)
+{
+	struct sbc_config *a = parse_ok(round_trip_texts[_i]);
+	struct sbc_config *b;
+	char *first, *second;
+
+	first = write_text(a);
+	b = parse_ok(first);
+	assert_same(a, b);
+	second = write_text(b);
+	ck_assert_str_eq(first, second);
+	free(first);
+	free(second);
+	sbc_config_free(&a);
+	sbc_config_free(&b);
+}
+END_TEST
+
+START_TEST(test_write_canonical)
+{
+	struct sbc_config *cfg = parse_ok(design_sample);
+	char *text = write_text(cfg);
+
+	ck_assert_str_eq(text, design_sample_canonical);
+	free(text);
+	sbc_config_free(&cfg);
+
+	cfg = parse_ok("");
+	text = write_text(cfg);
+	ck_assert_str_eq(text, "hostname sbc\n!\nend\n");
+	free(text);
+	ck_assert_int_eq(sbc_config_write(NULL, stdout), -1);
+	sbc_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_load)
+{
+	char path[] = "/tmp/test_config_XXXXXX";
+	struct sbc_config *cfg;
+	char err[512], want[600];
+	FILE *fp;
+	int fd;
+
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	fp = fdopen(fd, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs(design_sample, fp);
+	fclose(fp);
+	cfg = sbc_config_load(path, err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	ck_assert_str_eq(sbc_config_settings(cfg)->hostname, "cube1");
+	ck_assert_uint_eq(sbc_config_dialpeer_count(cfg), 2);
+	sbc_config_free(&cfg);
+
+	/* errors from a file name the file */
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("hostname a\n\ncall max-duration 1\n", fp);
+	fclose(fp);
+	ck_assert_ptr_null(sbc_config_load(path, err, sizeof(err)));
+	snprintf(want, sizeof(want),
+		 "%s:3: value out of range 60-604800: 'call max-duration 1'",
+		 path);
+	ck_assert_str_eq(err, want);
+
+	unlink(path);
+	ck_assert_ptr_null(sbc_config_load(path, err, sizeof(err)));
+	snprintf(want, sizeof(want),
+		 "%s: cannot open: No such file or directory", path);
+	ck_assert_str_eq(err, want);
+
+	ck_assert_ptr_null(sbc_config_load("/", err, sizeof(err)));
+	ck_assert_str_eq(err, "/: read error: Is a directory");
+}
+END_TEST
+
+/* docs/examples/sbcd.conf, found from this file's path, must stay valid. */
+START_TEST(test_example_file)
+{
+	const struct sbc_settings *s;
+	struct sbc_config *cfg;
+	char path[1024], err[600];
+	const char *slash = strrchr(__FILE__, '/');
+
+	ck_assert_ptr_nonnull(slash);
+	snprintf(path, sizeof(path), "%.*s/../../docs/examples/sbcd.conf",
+		 (int)(slash - __FILE__), __FILE__);
+	cfg = sbc_config_load(path, err, sizeof(err));
+	ck_assert_msg(cfg != NULL, "%s", err);
+	s = sbc_config_settings(cfg);
+	ck_assert(s->border_element);
+	ck_assert_uint_eq(s->n_listen, 2);
+	ck_assert_uint_eq(s->max_calls, 5000);
+	ck_assert_str_eq(s->license_release, "17.6.1a");
+	ck_assert_uint_eq(sbc_config_dialpeer_count(cfg), 2);
+	ck_assert_str_eq(sbc_config_dialpeer(cfg, 0)->incoming_called, ".T");
+	ck_assert_str_eq(sbc_config_dialpeer(cfg, 1)->destination, "1T");
+	sbc_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_null_safe)
+{
+	struct sbc_config *cfg = NULL;
+
+	sbc_config_free(&cfg);
+	sbc_config_free(NULL);
+	ck_assert_ptr_null(sbc_config_settings(NULL));
+	ck_assert_uint_eq(sbc_config_dialpeer_count(NULL), 0);
+	ck_assert_ptr_null(sbc_config_dialpeer(NULL, 0));
+	/* no error buffer: still refused, nothing written */
+	ck_assert_ptr_null(sbc_config_parse("x", "bogus\n", NULL, 0));
+	ck_assert_str_eq(sbc_transport_name(SBC_TP_TLS), "tls");
+}
+END_TEST
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("good");
+
+	tcase_add_test(tc, test_design_sample);
+	tcase_add_test(tc, test_full);
+	tcase_add_loop_test(tc, test_defaults, 0, NELEM(default_texts));
+	tcase_add_test(tc, test_dialpeer_defaults);
+	tcase_add_loop_test(tc, test_periodicity, 0, NELEM(period_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("bad");
+	tcase_add_loop_test(tc, test_bad, 0, NELEM(bad_cases));
+	tcase_add_test(tc, test_long_line);
+	tcase_add_test(tc, test_caps);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("write");
+	tcase_add_loop_test(tc, test_round_trip, 0, NELEM(round_trip_texts));
+	tcase_add_test(tc, test_write_canonical);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("load");
+	tcase_add_test(tc, test_load);
+	tcase_add_test(tc, test_example_file);
+	tcase_add_test(tc, test_null_safe);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
