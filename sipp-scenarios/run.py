@@ -1,0 +1,842 @@
+#!/usr/bin/env python3
+"""Run one SIPp scenario pair through sbcd (or directly UAC -> UAS) and judge it.
+
+    python3 sipp-scenarios/run.py --sbcd build/sbc/sbcd --scenario basic \
+        --calls 1000 --rate 200 [--hold-ms 0] [--transport udp|tcp] \
+        [--track-counts] [--expect-clean-log] [--workdir DIR] [--keep]
+
+Layout of a run: the UAS (<name>_uas.xml) listens on a free port, sbcd is
+started with a generated config whose dial-peer points at the UAS, and the UAC
+(<name>_uac.xml) calls sbcd. With --direct sbcd is skipped and the UAC calls
+the UAS itself (checks the scenarios, and gives the harness's own ceiling).
+
+Exit status 0 only when every check passed; see docs/sipp-scenarios.md.
+Python 3 standard library only.
+"""
+
+import argparse
+import ctypes
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LOCAL_IP = "127.0.0.1"
+READY_MARK = "%SBC-5-READY"
+COUNTS_RE = re.compile(r"%SBC-6-COUNTS:\s*(.*)$")
+ERROR_LINE_RE = re.compile(r"%[A-Za-z0-9_]+-3-[A-Za-z0-9_]+")
+PEAK_RE = re.compile(r"Peak was (\d+) calls")
+
+# Scenario -> extra duration of one call beyond --hold-ms (ms), used only for
+# default timeouts and the default -l limit.
+EXTRA_MS = {"cancel": 1000, "reinvite": 1000, "reinvite_uas": 1000,
+            "early_media": 500}
+
+
+class RunError(Exception):
+    """Setup failure: the run cannot go on."""
+
+
+# --------------------------------------------------------------------- helpers
+
+def log(msg):
+    print("[run.py] " + msg, flush=True)
+
+
+def _set_pdeathsig():
+    """In the child before exec: die with SIGKILL if the runner dies (e.g. a
+    ctest timeout kills it), so no SIPp or sbcd is left behind."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:  # not Linux: best effort only
+        pass
+
+
+def _try_bind(kind, port):
+    s = socket.socket(socket.AF_INET, kind)
+    try:
+        s.bind((LOCAL_IP, port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+class PortPicker:
+    """Free ports on 127.0.0.1: bind port 0, close, reuse the number."""
+
+    def __init__(self):
+        self.taken = set()
+
+    def _candidate(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            s.bind((LOCAL_IP, 0))
+            return s.getsockname()[1]
+        finally:
+            s.close()
+
+    def pick(self, udp=True, tcp=True, span=(0,)):
+        """A port p such that p+k is free (UDP and/or TCP) for every k in span."""
+        for _ in range(200):
+            p = self._candidate()
+            ports = [p + k for k in span]
+            if max(ports) > 65535 or self.taken.intersection(ports):
+                continue
+            if udp and not all(_try_bind(socket.SOCK_DGRAM, q) for q in ports):
+                continue
+            if tcp and not all(_try_bind(socket.SOCK_STREAM, q) for q in ports):
+                continue
+            self.taken.update(ports)
+            return p
+        raise RunError("could not find a free port")
+
+
+def port_in_use(port, tcp):
+    return not _try_bind(socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM, port)
+
+
+class Child:
+    """A child process with its output in files of the work dir."""
+
+    def __init__(self, name, argv, workdir, stdout_name, stderr_name):
+        self.name = name
+        self.argv = argv
+        self.stdout_path = os.path.join(workdir, stdout_name)
+        self.stderr_path = os.path.join(workdir, stderr_name)
+        env = dict(os.environ)
+        env.pop("TERM", None)  # SIPp: plain text screens, no curses
+        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
+            self.proc = subprocess.Popen(
+                argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=err, env=env, start_new_session=True,
+                preexec_fn=_set_pdeathsig)
+        self.pid = self.proc.pid
+        with open(os.path.join(workdir, "commands.txt"), "a") as f:
+            f.write("%s (pid %d): %s\n" % (name, self.pid,
+                                            " ".join(_quote(a) for a in argv)))
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def send_signal(self, sig):
+        if self.alive():
+            try:
+                os.kill(self.pid, sig)  # this pid only, never a group or name
+            except ProcessLookupError:
+                pass
+
+    def wait(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop_sipp(self, timeout=5.0):
+        """SIPp: SIGUSR1 = soft exit (no new calls, finish the calls in
+        progress, write the final statistics and screen); if that takes too
+        long SIGTERM (SIPp quits at once, without a final screen and with
+        status 0, so the caller must treat this as a failure); then SIGKILL.
+        Returns (returncode, forced)."""
+        if not self.alive():
+            return self.proc.returncode, False
+        self.send_signal(signal.SIGUSR1)
+        rc = self.wait(timeout)
+        if rc is not None:
+            return rc, False
+        self.send_signal(signal.SIGTERM)
+        rc = self.wait(3.0)
+        if rc is not None:
+            return rc, True
+        self.send_signal(signal.SIGKILL)
+        return self.wait(5.0), True
+
+    def stop(self, first_sig=signal.SIGTERM, timeout=5.0, kill_timeout=5.0):
+        """first_sig, wait, then SIGKILL. Returns (returncode, killed)."""
+        if not self.alive():
+            return self.proc.returncode, False
+        self.send_signal(first_sig)
+        rc = self.wait(timeout)
+        if rc is not None:
+            return rc, False
+        self.send_signal(signal.SIGKILL)
+        rc = self.wait(kill_timeout)
+        return rc, True
+
+
+def _quote(a):
+    return a if re.match(r"^[\w@%+=:,./-]+$", a) else "'" + a.replace("'", "'\\''") + "'"
+
+
+def tail(path, lines=30):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return "(no %s)" % path
+    text = data.decode("utf-8", "replace").splitlines()
+    return "\n".join(text[-lines:]) if text else "(empty)"
+
+
+def head(path, chars=3000):
+    try:
+        with open(path, "rb") as f:
+            data = f.read(chars + 1)
+    except OSError:
+        return None
+    text = data.decode("utf-8", "replace")
+    if len(text) > chars:
+        text = text[:chars] + "\n[...]"
+    return text
+
+
+class LogWatcher:
+    """Incremental reader of sbcd's log file."""
+
+    def __init__(self, path):
+        self.path = path
+        self.offset = 0
+        self.partial = b""
+        self.lines = []
+
+    def poll(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except OSError:
+            return
+        self.offset += len(data)
+        data = self.partial + data
+        parts = data.split(b"\n")
+        self.partial = parts.pop()
+        self.lines.extend(p.decode("utf-8", "replace") for p in parts)
+
+    def find(self, needle):
+        return any(needle in l for l in self.lines)
+
+    def counts(self):
+        out = []
+        for line in self.lines:
+            m = COUNTS_RE.search(line)
+            if not m:
+                continue
+            d = {}
+            for tok in m.group(1).split():
+                k, sep, v = tok.partition("=")
+                if sep:
+                    try:
+                        d[k] = int(v)
+                    except ValueError:
+                        pass
+            if "wall_ms" in d and "AGGREGATE" in d:
+                out.append(d)
+        return out
+
+
+# ------------------------------------------------------------- SIPp statistics
+
+def read_stat_csv(path):
+    """Rows of a SIPp -trace_stat file as dicts, with 't' = CurrentTime epoch."""
+    try:
+        with open(path, "r", errors="replace") as f:
+            lines = [l.rstrip("\r\n") for l in f if l.strip()]
+    except OSError:
+        return []
+    if not lines:
+        return []
+    cols = lines[0].split(";")
+    rows = []
+    for line in lines[1:]:
+        vals = line.split(";")
+        if len(vals) < len(cols) - 1:
+            continue
+        row = dict(zip(cols, vals))
+        try:
+            row["t"] = float(row["CurrentTime"].split("\t")[-1])
+        except (KeyError, ValueError):
+            continue
+        rows.append(row)
+    return rows
+
+
+def stat_int(row, col):
+    try:
+        return int(row.get(col, "0") or 0)
+    except ValueError:
+        return 0
+
+
+def read_screen_counts(path):
+    """(successful, failed, peak) from a SIPp -trace_screen file (last values)."""
+    try:
+        with open(path, "r", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return None, None, None
+    succ = fail = peak = None
+    for line in text.splitlines():
+        m = re.match(r"\s*(Successful call|Failed call)\s*\|[^|]*\|\s*(\d+)", line)
+        if m:
+            if m.group(1).startswith("Successful"):
+                succ = int(m.group(2))
+            else:
+                fail = int(m.group(2))
+        m = PEAK_RE.search(line)
+        if m:
+            peak = int(m.group(1))
+    return succ, fail, peak
+
+
+class SippResult:
+    def __init__(self, role, stat_path, screen_path):
+        self.role = role
+        self.rows = read_stat_csv(stat_path)
+        last = self.rows[-1] if self.rows else {}
+        self.successful = stat_int(last, "SuccessfulCall(C)") if last else None
+        self.failed = stat_int(last, "FailedCall(C)") if last else None
+        self.created = stat_int(last, "TotalCallCreated") if last else None
+        s_succ, s_fail, self.peak = read_screen_counts(screen_path)
+        # The screen is written at exit; prefer it when the CSV lacks a final row.
+        if self.successful is None or (s_succ is not None and s_succ > self.successful):
+            self.successful = s_succ
+        if self.failed is None or (s_fail is not None and s_fail > self.failed):
+            self.failed = s_fail
+        self.failure_counts = {}
+        for col, val in last.items():
+            if col.startswith("Failed") and col.endswith("(C)") and col != "FailedCall(C)":
+                n = stat_int(last, col)
+                if n:
+                    self.failure_counts[col[:-3]] = n
+        self.max_current = max((stat_int(r, "CurrentCall") for r in self.rows), default=None)
+
+    def describe(self):
+        s = "%s: successful=%s failed=%s" % (self.role, self.successful, self.failed)
+        if self.failure_counts:
+            s += " (" + ", ".join("%s=%d" % kv for kv in sorted(self.failure_counts.items())) + ")"
+        return s
+
+
+def interpolate(rows, t):
+    """SIPp CurrentCall at epoch t, linear between the stat rows around t."""
+    lo, hi = 0, len(rows) - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if rows[mid]["t"] <= t:
+            lo = mid
+        else:
+            hi = mid
+    a, b = rows[lo], rows[hi]
+    ca, cb = stat_int(a, "CurrentCall"), stat_int(b, "CurrentCall")
+    if b["t"] <= a["t"]:
+        return float(cb)
+    return ca + (cb - ca) * (t - a["t"]) / (b["t"] - a["t"])
+
+
+def compare_counts(samples, drained, uac, problems, report):
+    """--track-counts: sbcd's COUNTS lines against the UAC's statistics."""
+    rows = sorted(uac.rows, key=lambda r: r["t"])
+    if len(rows) < 2:
+        problems.append("track-counts: the UAC statistics file has fewer than 2 rows")
+        return
+    t0, t1 = rows[0]["t"], rows[-1]["t"]
+    compared = 0
+    max_dev = 0.0
+    worst = None
+    bad = 0
+    for s in samples:
+        t = s["wall_ms"] / 1000.0
+        if not (t0 <= t <= t1):
+            continue
+        sipp = interpolate(rows, t)
+        dev = s["AGGREGATE"] - sipp
+        tol = max(5.0, 0.01 * sipp)
+        compared += 1
+        if abs(dev) > max_dev:
+            max_dev = abs(dev)
+            worst = (s["wall_ms"], s["AGGREGATE"], sipp)
+        if abs(dev) > tol:
+            bad += 1
+            if bad <= 5:
+                problems.append(
+                    "track-counts: at wall_ms=%d sbcd AGGREGATE=%d but SIPp CurrentCall=%.1f "
+                    "(|dev| %.1f > %.1f)" % (s["wall_ms"], s["AGGREGATE"], sipp, abs(dev), tol))
+    if bad > 5:
+        problems.append("track-counts: %d more samples out of tolerance" % (bad - 5))
+    if compared == 0:
+        problems.append("track-counts: no COUNTS line fell inside the UAC statistics time range")
+    line = "track-counts: %d samples compared, max |AGGREGATE - SIPp| = %.1f" % (compared, max_dev)
+    if worst:
+        line += " (wall_ms=%d: sbcd %d, SIPp %.1f)" % worst
+    report.append(line)
+
+    # Peak: SIPp's "Peak was N calls" (from the final screen), else max CurrentCall.
+    sipp_peak, src = uac.peak, "screen 'Peak was N calls'"
+    if sipp_peak is None:
+        sipp_peak, src = uac.max_current, "max CurrentCall of the stat file"
+    sbc_peak = max((s.get("max_second_peak", -1) for s in samples + drained), default=-1)
+    if sbc_peak < 0:
+        problems.append("track-counts: no max_second_peak in the COUNTS lines")
+    elif sipp_peak is None:
+        problems.append("track-counts: SIPp's peak of concurrent calls is unknown")
+    else:
+        tol = max(5.0, 0.01 * sipp_peak)
+        report.append("track-counts: peak sbcd max_second_peak=%d, SIPp peak=%d (%s), tolerance %.0f"
+                      % (sbc_peak, sipp_peak, src, tol))
+        if abs(sbc_peak - sipp_peak) > tol:
+            problems.append("track-counts: max_second_peak %d differs from SIPp's peak %d by more than %.0f"
+                            % (sbc_peak, sipp_peak, tol))
+    if not drained:
+        problems.append("track-counts: no COUNTS line after the calls drained")
+    else:
+        last = drained[-1]
+        report.append("track-counts: after drain AGGREGATE=%d (%d sample%s)"
+                      % (last["AGGREGATE"], len(drained), "" if len(drained) == 1 else "s"))
+        if last["AGGREGATE"] != 0:
+            problems.append("track-counts: AGGREGATE=%d after all calls ended (want 0): %s"
+                            % (last["AGGREGATE"], " ".join("%s=%s" % kv for kv in sorted(last.items()))))
+
+
+# ----------------------------------------------------------------- the runner
+
+SBCD_CONF = """hostname sbc-test
+!
+voice service voip
+ mode border-element
+ sip
+  listen udp {ip} {sbc_port}
+  listen tcp {ip} {sbc_port}
+!
+sip-ua
+ timers expires {expires_ms}
+!
+call threshold global max-calls 100000
+call shutdown-grace {grace}
+!
+dial-peer voice 100 voip
+ incoming called-number .T
+!
+dial-peer voice 200 voip
+ destination-pattern 1T
+ session target ipv4:{ip}:{uas_port}
+ session transport {transport}
+!
+end
+"""
+
+
+class Runner:
+    def __init__(self, args):
+        self.a = args
+        self.children = []
+        self.problems = []
+        self.report = []
+        self.sbcd = None
+        self.watch = None
+        self.ports = PortPicker()
+        self.t_start = time.time()
+
+    # -- paths
+    def wd(self, name):
+        return os.path.join(self.workdir, name)
+
+    def scenario_file(self, role):
+        return os.path.join(self.a.scenario_dir, "%s_%s.xml" % (self.a.scenario, role))
+
+    # -- SIPp command lines
+    def sipp_common(self, role, port, mport, cport):
+        a = self.a
+        argv = [a.sipp, "-sf", self.scenario_file(role),
+                "-i", LOCAL_IP, "-p", str(port),
+                "-mi", LOCAL_IP, "-mp", str(mport),
+                "-ci", LOCAL_IP, "-cp", str(cport),
+                "-t", "t1" if a.transport == "tcp" else "u1",
+                "-nostdin",
+                "-buff_size", str(a.buff_size),
+                "-max_socket", "4096",
+                "-max_recv_loops", "10000",
+                "-max_sched_loops", "10000",
+                "-d", str(a.hold_ms),
+                "-recv_timeout", str(self.recv_timeout_ms),
+                "-trace_err", "-error_file", self.wd("%s_errors.log" % role),
+                "-trace_screen", "-screen_file", self.wd("%s_screen.log" % role),
+                "-trace_stat", "-stf", self.wd("%s_stat.csv" % role),
+                "-fd", "%dms" % (a.stat_interval_ms if role == "uac" else 1000)]
+        if a.trace_msg:
+            argv += ["-trace_msg", "-message_file", self.wd("%s_messages.log" % role)]
+        return argv
+
+    def start_uas(self):
+        tcp = self.a.transport == "tcp"
+        for attempt in range(3):
+            self.uas_port = self.ports.pick()
+            mport = self.ports.pick(tcp=False, span=(0, 2))
+            cport = self.ports.pick(tcp=False)
+            argv = self.sipp_common("uas", self.uas_port, mport, cport)
+            uas = Child("uas", argv, self.workdir, "uas_stdout.log", "uas_stderr.log")
+            self.children.append(uas)
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                if not uas.alive():
+                    break
+                if port_in_use(self.uas_port, tcp):
+                    self.uas = uas
+                    log("UAS listening on %s:%d/%s (pid %d)"
+                        % (LOCAL_IP, self.uas_port, self.a.transport, uas.pid))
+                    return
+                time.sleep(0.05)
+            rc, _ = uas.stop(signal.SIGKILL, 2)
+            err = tail(uas.stderr_path, 10)
+            if rc in (254, 255) and "bind" in err.lower() and attempt < 2:
+                log("UAS could not bind (port race?), retrying with other ports")
+                continue
+            raise RunError("UAS did not start (rc=%s):\n%s" % (rc, err))
+
+    def start_sbcd(self):
+        a = self.a
+        for attempt in range(3):
+            self.sbc_port = self.ports.pick()
+            conf = SBCD_CONF.format(ip=LOCAL_IP, sbc_port=self.sbc_port, uas_port=self.uas_port,
+                                    transport=a.transport, expires_ms=self.expires_ms,
+                                    grace=a.shutdown_grace)
+            conf_path = self.wd("sbcd.conf")
+            with open(conf_path, "w") as f:
+                f.write(conf)
+            state = self.wd("state")
+            os.makedirs(state, exist_ok=True)
+            argv = [a.sbcd, "-f", conf_path, "-S", state] + a.sbcd_arg
+            log_name = "sbcd.log" if attempt == 0 else "sbcd.attempt%d.log" % attempt
+            sbcd = Child("sbcd", argv, self.workdir, "sbcd_stdout.log", log_name)
+            self.children.append(sbcd)
+            watch = LogWatcher(sbcd.stderr_path)
+            deadline = time.time() + a.ready_timeout
+            while time.time() < deadline:
+                watch.poll()
+                if watch.find(READY_MARK):
+                    self.sbcd, self.watch = sbcd, watch
+                    log("sbcd ready on %s:%d (udp+tcp) (pid %d)" % (LOCAL_IP, self.sbc_port, sbcd.pid))
+                    return
+                if not sbcd.alive():
+                    break
+                time.sleep(0.05)
+            alive = sbcd.alive()
+            rc, _ = sbcd.stop(signal.SIGTERM, 3)
+            text = tail(sbcd.stderr_path, 30)
+            if not alive and re.search(r"in use|bind", text, re.I) and attempt < 2:
+                log("sbcd could not bind (port race?), retrying with another port")
+                continue
+            if alive:
+                raise RunError("sbcd printed no %s within %.0f s; log tail:\n%s"
+                               % (READY_MARK, a.ready_timeout, text))
+            raise RunError("sbcd exited (rc=%s) before %s; log tail:\n%s" % (rc, READY_MARK, text))
+
+    def run_uac(self):
+        a = self.a
+        target_port = self.uas_port if a.direct else self.sbc_port
+        overall = a.timeout
+        if overall is None:
+            overall = (a.calls / float(a.rate) + (a.hold_ms + self.extra_ms) / 1000.0 + 60)
+        for attempt in range(3):
+            port = self.ports.pick()
+            mport = self.ports.pick(tcp=False, span=(0, 2))
+            cport = self.ports.pick(tcp=False)
+            argv = self.sipp_common("uac", port, mport, cport)
+            argv += ["%s:%d" % (LOCAL_IP, target_port), "-s", a.called,
+                     "-m", str(a.calls), "-r", "%g" % a.rate, "-l", str(self.limit)]
+            uac = Child("uac", argv, self.workdir, "uac_stdout.log", "uac_stderr.log")
+            self.children.append(uac)
+            self.uac = uac
+            log("UAC started (pid %d): %d calls at %g cps, hold %d ms, limit %d, timeout %.0f s"
+                % (uac.pid, a.calls, a.rate, a.hold_ms, self.limit, overall))
+            deadline = time.time() + overall
+            next_usr1 = time.time() + 0.5
+            sbcd_died = False
+            while uac.alive():
+                now = time.time()
+                if now > deadline:
+                    self.problems.append("UAC still running after %.0f s: stopped" % overall)
+                    uac.stop_sipp(2.0)
+                    break
+                if self.sbcd and not self.sbcd.alive() and not sbcd_died:
+                    sbcd_died = True
+                    self.problems.append("sbcd exited during the test (rc=%s)" % self.sbcd.proc.returncode)
+                    uac.stop_sipp(2.0)
+                    break
+                if a.track_counts and self.sbcd and now >= next_usr1:
+                    self.sbcd.send_signal(signal.SIGUSR1)
+                    next_usr1 += 0.5
+                    if next_usr1 < now:
+                        next_usr1 = now + 0.5
+                time.sleep(0.02)
+            rc = uac.wait(10)
+            self.uac_rc = rc
+            stat_rows = read_stat_csv(self.wd("uac_stat.csv"))
+            created = stat_int(stat_rows[-1], "TotalCallCreated") if stat_rows else 0
+            if rc == 254 and created == 0 and attempt < 2:
+                log("UAC could not bind (port race?), retrying with other ports")
+                continue
+            log("UAC exited with rc=%s after %.1f s" % (rc, time.time() - self.t_uac0))
+            return
+
+    def stop_uas(self):
+        # SIGUSR1 = SIPp soft exit: finishes the calls in progress, writes the
+        # final statistics and screen, exits.
+        rc, killed = self.uas.stop_sipp(self.a.uas_drain_timeout)
+        if killed:
+            self.problems.append("UAS did not finish its calls within %.0f s of the UAC's end: stopped"
+                                 % self.a.uas_drain_timeout)
+        self.uas_rc = rc
+
+    def drained_counts(self):
+        """COUNTS after everything ended: SIGUSR1, wait for the new line; retry a
+        few times while AGGREGATE > 0 (late transaction cleanup)."""
+        out = []
+        deadline = time.time() + self.a.drain_timeout
+        while True:
+            self.watch.poll()
+            before = len(self.watch.counts())
+            self.sbcd.send_signal(signal.SIGUSR1)
+            t_sig = time.time()
+            got = None
+            while time.time() - t_sig < 2.0:
+                time.sleep(0.05)
+                self.watch.poll()
+                c = self.watch.counts()
+                if len(c) > before:
+                    got = c[-1]
+                    break
+            if got is None:
+                return out
+            out.append(got)
+            if got["AGGREGATE"] == 0 or time.time() > deadline:
+                return out
+            time.sleep(0.25)
+
+    def stop_sbcd(self):
+        timeout = self.a.shutdown_grace + 10.0
+        rc, killed = self.sbcd.stop(signal.SIGTERM, timeout)
+        self.watch.poll()
+        if killed:
+            self.problems.append("sbcd did not exit within %.0f s of SIGTERM: killed" % timeout)
+        elif rc != 0:
+            self.problems.append("sbcd exited with rc=%s after SIGTERM (want 0)" % rc)
+        self.sbcd_rc = rc
+
+    def cleanup(self):
+        for c in reversed(self.children):
+            if c.alive():
+                c.stop(signal.SIGTERM, 3, 3)
+
+    def run(self):
+        a = self.a
+        self.expires_ms = a.expires_ms if a.expires_ms is not None else (
+            a.noanswer_ms if a.scenario == "noanswer" else 180000)
+        self.extra_ms = EXTRA_MS.get(a.scenario, 200)
+        if a.scenario == "noanswer":
+            self.extra_ms = self.expires_ms + 1000
+        self.recv_timeout_ms = a.recv_timeout_ms or (a.hold_ms + self.extra_ms + 30000)
+        call_s = (a.hold_ms + self.extra_ms) / 1000.0
+        self.limit = a.limit or max(1000, int(a.rate * (call_s + 5) * 2))
+
+        for role in ("uac", "uas"):
+            if not os.path.isfile(self.scenario_file(role)):
+                raise RunError("no scenario file %s" % self.scenario_file(role))
+        if a.direct and a.scenario == "noanswer":
+            raise RunError("--direct cannot run 'noanswer': the 408 comes from the B2BUA's "
+                           "no-answer timer (validate noanswer_uas.xml with cancel_uac.xml instead)")
+        if a.direct and (a.track_counts or a.expect_clean_log):
+            raise RunError("--track-counts and --expect-clean-log need sbcd (not --direct)")
+        if shutil.which(a.sipp) is None:
+            raise RunError("SIPp not found: %s" % a.sipp)
+        if not a.direct and not (os.path.isfile(a.sbcd) and os.access(a.sbcd, os.X_OK)):
+            raise RunError("sbcd binary not found or not executable: %s" % a.sbcd)
+
+        self.start_uas()
+        if not a.direct:
+            self.start_sbcd()
+        self.t_uac0 = time.time()
+        self.run_uac()
+        self.stop_uas()
+        drained = []
+        if not a.direct:
+            if a.track_counts and self.sbcd.alive():
+                time.sleep(0.2)
+                drained = self.drained_counts()
+            self.watch.poll()
+            samples = self.watch.counts()
+            # All COUNTS lines but the drain samples count as "during the run";
+            # only those inside the UAC's statistics time range are compared.
+            n_drained = len(drained)
+            during = samples[:len(samples) - n_drained] if n_drained else samples
+            self.stop_sbcd()
+        else:
+            during = []
+
+        uac = SippResult("UAC", self.wd("uac_stat.csv"), self.wd("uac_screen.log"))
+        uas = SippResult("UAS", self.wd("uas_stat.csv"), self.wd("uas_screen.log"))
+        self.uac_res, self.uas_res = uac, uas
+
+        if self.uac_rc != 0:
+            self.problems.append("UAC exited with rc=%s (want 0)" % self.uac_rc)
+        if uac.successful != a.calls or uac.failed != 0:
+            self.problems.append("UAC: %s successful, %s failed (want %d and 0)"
+                                 % (uac.successful, uac.failed, a.calls))
+        if a.uas_check and (uas.successful != a.calls or uas.failed != 0):
+            self.problems.append("UAS: %s successful, %s failed (want %d and 0)"
+                                 % (uas.successful, uas.failed, a.calls))
+        if a.expect_clean_log:
+            errs = [l for l in self.watch.lines if ERROR_LINE_RE.search(l)]
+            if errs:
+                self.problems.append("sbcd log has %d error-level (-3-) line(s), first: %s"
+                                     % (len(errs), errs[0]))
+        if a.track_counts:
+            if not during:
+                self.problems.append("track-counts: sbcd logged no COUNTS line while the UAC ran")
+            else:
+                compare_counts(during, drained, uac, self.problems, self.report)
+
+    def verdict(self):
+        a = self.a
+        mode = "direct UAC->UAS" if a.direct else "via sbcd"
+        elapsed = time.time() - self.t_start
+        uac = getattr(self, "uac_res", None)
+        uas = getattr(self, "uas_res", None)
+        for line in self.report:
+            log(line)
+        if uac:
+            log(uac.describe())
+        if uas:
+            log(uas.describe())
+        name = "%s/%s" % (a.scenario, a.transport)
+        if not self.problems:
+            print("PASS %s %s: %d calls at %g cps, hold %d ms, in %.1f s"
+                  % (name, mode, a.calls, a.rate, a.hold_ms, elapsed), flush=True)
+            return 0
+        print("FAIL %s %s: %s" % (name, mode, "; ".join(self.problems)), flush=True)
+        return 1
+
+    def dump_logs(self):
+        print("---- work dir: %s" % self.workdir)
+        for role in ("uac", "uas"):
+            text = head(self.wd("%s_errors.log" % role))
+            if text:
+                print("---- %s errors (start of %s_errors.log):\n%s" % (role.upper(), role, text))
+            err = tail(self.wd("%s_stderr.log" % role), 15)
+            if err not in ("(empty)",) and not err.startswith("(no "):
+                print("---- %s stderr (tail):\n%s" % (role.upper(), err))
+        if not self.a.direct:
+            print("---- sbcd log (tail of sbcd.log):\n%s" % tail(self.wd("sbcd.log"), 40))
+        sys.stdout.flush()
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        description="Run a SIPp UAC/UAS scenario pair through sbcd and check the outcome.")
+    p.add_argument("--sbcd", help="path of the sbcd binary (not needed with --direct)")
+    p.add_argument("--scenario", required=True,
+                   help="scenario name: <name>_uac.xml and <name>_uas.xml in --scenario-dir")
+    p.add_argument("--calls", type=int, default=100, help="calls to place (SIPp -m); default 100")
+    p.add_argument("--rate", type=float, default=50, help="calls per second (SIPp -r); default 50")
+    p.add_argument("--hold-ms", type=int, default=0,
+                   help="duration of the scenarios' <pause/> (SIPp -d), default 0")
+    p.add_argument("--transport", choices=("udp", "tcp"), default="udp",
+                   help="SIPp transport (u1 / t1) and the dial-peer's session transport")
+    p.add_argument("--workdir", help="directory for configs and logs (default: a new temp dir, "
+                   "removed on success unless --keep)")
+    p.add_argument("--keep", action="store_true", help="keep the work dir after a pass")
+    p.add_argument("--direct", action="store_true",
+                   help="no sbcd: the UAC calls the UAS directly (scenario check, harness ceiling)")
+    p.add_argument("--track-counts", action="store_true",
+                   help="SIGUSR1 sbcd every 0.5 s and compare its COUNTS lines with SIPp's statistics")
+    p.add_argument("--expect-clean-log", action="store_true",
+                   help="fail when sbcd's log has an error-level (%%FAC-3-MNEMONIC) line")
+    p.add_argument("--no-uas-check", dest="uas_check", action="store_false",
+                   help="do not require the UAS to report N successful and 0 failed calls")
+    p.add_argument("--limit", type=int, help="max simultaneous calls of the UAC (SIPp -l); "
+                   "default from rate and call length")
+    p.add_argument("--noanswer-ms", type=int, default=2000,
+                   help="sip-ua 'timers expires' for the noanswer scenario (default 2000)")
+    p.add_argument("--expires-ms", type=int,
+                   help="force sip-ua 'timers expires' (default: --noanswer-ms for noanswer, else 180000)")
+    p.add_argument("--shutdown-grace", type=int, default=5, help="'call shutdown-grace' seconds (5)")
+    p.add_argument("--called", default="15551234", help="called number (SIPp -s), default 15551234")
+    p.add_argument("--timeout", type=float,
+                   help="seconds the UAC may run (default calls/rate + call length + 60)")
+    p.add_argument("--recv-timeout-ms", type=int,
+                   help="SIPp -recv_timeout (default hold + call extra + 30000)")
+    p.add_argument("--stat-interval-ms", type=int, default=50,
+                   help="UAC statistics period (SIPp -fd) in ms, default 50")
+    p.add_argument("--uas-drain-timeout", type=float, default=15.0,
+                   help="seconds the UAS may take to finish its calls after the UAC ended (15)")
+    p.add_argument("--drain-timeout", type=float, default=3.0,
+                   help="seconds to wait for AGGREGATE to reach 0 after all calls ended (3)")
+    p.add_argument("--ready-timeout", type=float, default=10.0,
+                   help="seconds to wait for sbcd's %%SBC-5-READY (10)")
+    p.add_argument("--buff-size", type=int, default=4194304, help="SIPp -buff_size (4194304)")
+    p.add_argument("--trace-msg", action="store_true", help="SIPp -trace_msg for UAC and UAS")
+    p.add_argument("--sipp", default="sipp", help="SIPp binary (default: sipp from PATH)")
+    p.add_argument("--scenario-dir", default=HERE, help="directory of the XML scenarios")
+    p.add_argument("--sbcd-arg", action="append", default=[],
+                   help="extra argument for sbcd (repeatable)")
+    args = p.parse_args(argv)
+    if not args.direct and not args.sbcd:
+        p.error("--sbcd is required unless --direct is given")
+    if args.calls < 1 or args.rate <= 0:
+        p.error("--calls and --rate must be positive")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    created = False
+    if args.workdir:
+        workdir = os.path.abspath(args.workdir)
+        os.makedirs(workdir, exist_ok=True)
+    else:
+        workdir = tempfile.mkdtemp(prefix="sipp-%s-" % args.scenario)
+        created = True
+    if args.sbcd:
+        args.sbcd = os.path.abspath(args.sbcd)
+    args.scenario_dir = os.path.abspath(args.scenario_dir)
+
+    # Ctrl-C, SIGTERM (e.g. from a test driver) and SIGHUP unwind through the
+    # finally block below, which stops every child. If the runner is killed
+    # outright, the children get SIGKILL through PR_SET_PDEATHSIG.
+    def on_term(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_term)
+
+    r = Runner(args)
+    r.workdir = workdir
+    rc = 1
+    try:
+        r.run()
+        rc = r.verdict()
+    except RunError as e:
+        print("FAIL %s/%s: %s" % (args.scenario, args.transport, e), flush=True)
+        rc = 1
+    except KeyboardInterrupt:
+        print("FAIL %s/%s: interrupted" % (args.scenario, args.transport), flush=True)
+        rc = 130
+    finally:
+        r.cleanup()
+    if rc != 0:
+        r.dump_logs()
+    elif created and not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        log("work dir kept: %s" % workdir)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
