@@ -433,6 +433,17 @@ end
 """
 
 
+def adapt_config(path, sbc_port, uas_port):
+    """An operator's config file moved onto this run's free ports: every
+    `listen` line takes sbc_port and every `session target` the UAS."""
+    with open(path) as f:
+        text = f.read()
+    text = re.sub(r"(?m)^(\s*listen\s+(?:udp|tcp)\s+\S+\s+)\d+", r"\g<1>%d" % sbc_port, text)
+    text = re.sub(r"session target ipv4:[0-9.]+:\d+",
+                  "session target ipv4:%s:%d" % (LOCAL_IP, uas_port), text)
+    return text
+
+
 class Runner:
     def __init__(self, args):
         self.a = args
@@ -504,9 +515,12 @@ class Runner:
         a = self.a
         for attempt in range(3):
             self.sbc_port = self.ports.pick()
-            conf = SBCD_CONF.format(ip=LOCAL_IP, sbc_port=self.sbc_port, uas_port=self.uas_port,
-                                    transport=a.transport, expires_ms=self.expires_ms,
-                                    grace=a.shutdown_grace)
+            if a.config:
+                conf = adapt_config(a.config, self.sbc_port, self.uas_port)
+            else:
+                conf = SBCD_CONF.format(ip=LOCAL_IP, sbc_port=self.sbc_port,
+                                        uas_port=self.uas_port, transport=a.transport,
+                                        expires_ms=self.expires_ms, grace=a.shutdown_grace)
             conf_path = self.wd("sbcd.conf")
             with open(conf_path, "w") as f:
                 f.write(conf)
@@ -784,6 +798,8 @@ def parse_args(argv):
     p.add_argument("--trace-msg", action="store_true", help="SIPp -trace_msg for UAC and UAS")
     p.add_argument("--sipp", default="sipp", help="SIPp binary (default: sipp from PATH)")
     p.add_argument("--scenario-dir", default=HERE, help="directory of the XML scenarios")
+    p.add_argument("--config", help="use this sbcd config file instead of the built-in one; "
+                   "its listen ports and session targets are moved to the run's free ports")
     p.add_argument("--sbcd-arg", action="append", default=[],
                    help="extra argument for sbcd (repeatable)")
     args = p.parse_args(argv)

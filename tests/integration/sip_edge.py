@@ -1,0 +1,742 @@
+#!/usr/bin/env python3
+"""Edge cases of sbcd's call handling, driven by hand-written SIP messages.
+
+SIPp scenarios cover call flows under load; these tests check what SIPp
+cannot arrange exactly: a 200 that crosses a CANCEL, admission answers
+(404, 420, 483, 503 + Retry-After, 405, 481), topology hiding, reload with
+calls up, shutdown with calls up, the reaper. Each test starts its own sbcd
+on free loopback ports and plays caller (UAC) and callee (UAS) itself over
+UDP.
+
+usage: sip_edge.py --sbcd PATH TEST   (TEST = a name below, or "all")
+"""
+import argparse
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+CONFIG = """hostname edge
+!
+voice service voip
+ mode border-element
+ sip
+  listen udp 127.0.0.1 {sbc_port}
+  listen tcp 127.0.0.1 {sbc_port}
+!
+sip-ua
+ timers expires {expires_ms}
+!
+{threshold}call max-duration {max_duration}
+call shutdown-grace {grace}
+!
+dial-peer voice 100 voip
+ incoming called-number .T
+!
+dial-peer voice 200 voip
+ destination-pattern {pattern}
+ session target ipv4:127.0.0.1:{uas_port}
+ session transport udp
+!
+{extra}end
+"""
+
+
+def free_port():
+    """A port free on both UDP and TCP of 127.0.0.1."""
+    for _ in range(100):
+        port = random.randint(20000, 60000)
+        try:
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                s = socket.socket(socket.AF_INET, kind)
+                s.bind(("127.0.0.1", port))
+                s.close()
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port")
+
+
+class Msg:
+    """A parsed SIP message: first line, headers (lower-case names), body."""
+
+    def __init__(self, data):
+        text = data.decode("utf-8", "replace")
+        head, _, self.body = text.partition("\r\n\r\n")
+        lines = head.split("\r\n")
+        self.first = lines[0]
+        self.headers = []
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            self.headers.append((name.strip().lower(), value.strip()))
+        parts = self.first.split(" ", 2)
+        if parts[0] == "SIP/2.0":
+            self.status = int(parts[1])
+            self.method = None
+        else:
+            self.status = None
+            self.method = parts[0]
+        self.raw = text
+
+    def get(self, name):
+        for n, v in self.headers:
+            if n == name:
+                return v
+        return None
+
+    def all(self, name):
+        return [v for n, v in self.headers if n == name]
+
+    def cseq_method(self):
+        return self.get("cseq").split()[1]
+
+    def to_tag(self):
+        m = re.search(r";tag=([^;>\s]+)", self.get("to") or "")
+        return m.group(1) if m else None
+
+    def __repr__(self):
+        return self.first
+
+
+class UA:
+    """One UDP endpoint on 127.0.0.1 that sends and receives SIP."""
+
+    def __init__(self, port):
+        self.port = port
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", port))
+        self.peer = None
+        self.pending = []
+
+    def close(self):
+        self.sock.close()
+
+    def send(self, text, to):
+        self.sock.sendto(text.encode(), ("127.0.0.1", to))
+
+    def recv(self, want, timeout=5.0):
+        """The next message for which want(msg) is true; others are kept."""
+        for i, m in enumerate(self.pending):
+            if want(m):
+                return self.pending.pop(i)
+        deadline = time.time() + timeout
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError(f"port {self.port}: nothing wanted within {timeout} s; "
+                                     f"kept {self.pending}")
+            self.sock.settimeout(left)
+            try:
+                data, addr = self.sock.recvfrom(70000)
+            except socket.timeout:
+                continue
+            m = Msg(data)
+            m.addr = addr
+            if want(m):
+                return m
+            self.pending.append(m)
+
+    def quiet(self, seconds):
+        """Messages arriving within `seconds` (none expected, usually)."""
+        got = list(self.pending)
+        self.pending = []
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            self.sock.settimeout(max(0.01, deadline - time.time()))
+            try:
+                data, addr = self.sock.recvfrom(70000)
+                got.append(Msg(data))
+            except socket.timeout:
+                pass
+        return got
+
+
+def status(code, method):
+    return lambda m: m.status == code and m.cseq_method() == method
+
+
+def request(method):
+    return lambda m: m.method == method
+
+
+def final_for(method):
+    return lambda m: m.status is not None and m.status >= 200 and m.cseq_method() == method
+
+
+SDP = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+       "t=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+
+
+class Caller:
+    """Leg A seen from the caller: builds requests of one dialog."""
+
+    def __init__(self, ua, sbc_port, number="15551234"):
+        self.ua = ua
+        self.sbc = sbc_port
+        self.number = number
+        self.call_id = f"{random.getrandbits(64):x}@caller"
+        self.tag = f"{random.getrandbits(32):x}"
+        self.cseq = 1
+        self.remote_tag = None
+        self.branch = None
+
+    def _req(self, method, cseq, extra="", body="", branch=None, uri=None):
+        self.branch = branch or f"z9hG4bK{random.getrandbits(48):x}"
+        to = f"<sip:{self.number}@127.0.0.1:{self.sbc}>"
+        if self.remote_tag:
+            to += f";tag={self.remote_tag}"
+        uri = uri or f"sip:{self.number}@127.0.0.1:{self.sbc}"
+        ctype = ("Content-Type: application/sdp\r\n"
+                 if body and "Content-Type" not in extra else "")
+        return (f"{method} {uri} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP 127.0.0.1:{self.ua.port};branch={self.branch};rport\r\n"
+                f"Max-Forwards: 70\r\n"
+                f"From: \"Alice\" <sip:2000@127.0.0.1:{self.ua.port}>;tag={self.tag}\r\n"
+                f"To: {to}\r\n"
+                f"Call-ID: {self.call_id}\r\n"
+                f"CSeq: {cseq} {method}\r\n"
+                f"Contact: <sip:2000@127.0.0.1:{self.ua.port}>\r\n"
+                f"{extra}{ctype}Content-Length: {len(body.encode())}\r\n\r\n{body}")
+
+    def invite(self, extra="", body=SDP):
+        self.invite_cseq = self.cseq
+        self.invite_branch = None
+        text = self._req("INVITE", self.cseq, extra, body)
+        self.invite_branch = self.branch
+        self.cseq += 1
+        self.ua.send(text, self.sbc)
+
+    def cancel(self):
+        # CANCEL reuses the INVITE's branch and CSeq number.
+        remote, self.remote_tag = self.remote_tag, None
+        text = self._req("CANCEL", self.invite_cseq, branch=self.invite_branch)
+        self.remote_tag = remote
+        self.ua.send(text, self.sbc)
+
+    def ack(self, resp, body=""):
+        self.remote_tag = resp.to_tag()
+        self.ua.send(self._req("ACK", self.invite_cseq, body=body), self.sbc)
+
+    def bye(self):
+        self.ua.send(self._req("BYE", self.cseq), self.sbc)
+        self.cseq += 1
+
+    def send(self, method, extra="", body=""):
+        self.ua.send(self._req(method, self.cseq, extra, body), self.sbc)
+        self.cseq += 1
+
+
+def answer(ua, req, code, phrase, tag=None, body="", extra=""):
+    """Respond to req (received by ua) the way a UAS does."""
+    to = req.get("to")
+    if tag and ";tag=" not in to:
+        to += f";tag={tag}"
+    vias = "".join(f"Via: {v}\r\n" for v in req.all("via"))
+    ctype = "Content-Type: application/sdp\r\n" if body else ""
+    contact = f"Contact: <sip:callee@127.0.0.1:{ua.port}>\r\n" if tag else ""
+    text = (f"SIP/2.0 {code} {phrase}\r\n{vias}"
+            f"From: {req.get('from')}\r\nTo: {to}\r\n"
+            f"Call-ID: {req.get('call-id')}\r\nCSeq: {req.get('cseq')}\r\n"
+            f"{contact}{extra}{ctype}Content-Length: {len(body.encode())}\r\n\r\n{body}")
+    ua.sock.sendto(text.encode(), req.addr)
+
+
+class Callee:
+    """Leg B seen from the callee: answers, and sends requests in dialog."""
+
+    def __init__(self, ua):
+        self.ua = ua
+        self.tag = f"{random.getrandbits(32):x}"
+        self.invite = None
+        self.cseq = 100
+
+    def take_invite(self, timeout=5.0):
+        self.invite = self.ua.recv(request("INVITE"), timeout)
+        return self.invite
+
+    def respond(self, code, phrase, body="", req=None, extra=""):
+        answer(self.ua, req or self.invite, code, phrase, tag=self.tag, body=body,
+               extra=extra)
+
+    def bye(self, sbc_port):
+        inv = self.invite
+        contact = re.search(r"<([^>]+)>", inv.get("contact")).group(1)
+        text = (f"BYE {contact} SIP/2.0\r\n"
+                f"Via: SIP/2.0/UDP 127.0.0.1:{self.ua.port};branch=z9hG4bK{random.getrandbits(48):x}\r\n"
+                f"Max-Forwards: 70\r\n"
+                f"From: {inv.get('to')};tag={self.tag}\r\nTo: {inv.get('from')}\r\n"
+                f"Call-ID: {inv.get('call-id')}\r\nCSeq: {self.cseq} BYE\r\n"
+                f"Content-Length: 0\r\n\r\n")
+        self.cseq += 1
+        self.ua.send(text, sbc_port)
+
+
+class Sbcd:
+    """An sbcd process on free ports with a generated config."""
+
+    def __init__(self, binary, uas_port, workdir, **kw):
+        self.port = free_port()
+        self.workdir = workdir
+        self.conf = os.path.join(workdir, "sbcd.conf")
+        self.log_path = os.path.join(workdir, "sbcd.log")
+        self.params = dict(sbc_port=self.port, uas_port=uas_port, expires_ms=180000,
+                           threshold="", max_duration=14400, grace=30, pattern="1T",
+                           extra="")
+        self.params.update(kw)
+        self.write_config()
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([binary, "-f", self.conf, "-S",
+                                      os.path.join(workdir, "state")],
+                                     stdout=self.log, stderr=self.log)
+        self.wait_log("%SBC-5-READY", 10)
+
+    def write_config(self, **kw):
+        self.params.update(kw)
+        with open(self.conf, "w") as f:
+            f.write(CONFIG.format(**self.params))
+
+    def text(self):
+        with open(self.log_path, "r", errors="replace") as f:
+            return f.read()
+
+    def wait_log(self, needle, timeout, start=0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            text = self.text()
+            if needle in text[start:]:
+                return text
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"sbcd log lacks {needle!r}:\n{self.text()[-3000:]}")
+
+    def counts(self):
+        """Ask for a COUNTS line (SIGUSR1) and parse it."""
+        start = len(self.text())
+        self.proc.send_signal(signal.SIGUSR1)
+        text = self.wait_log("%SBC-6-COUNTS", 5, start)
+        line = [l for l in text[start:].splitlines() if "%SBC-6-COUNTS" in l][-1]
+        return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", line)}
+
+    def wait_idle(self, timeout=5.0):
+        deadline = time.time() + timeout
+        while True:
+            c = self.counts()
+            if c["calls"] == 0 and c["AGGREGATE"] == 0:
+                return c
+            if time.time() > deadline:
+                raise AssertionError(f"calls not drained: {c}")
+            time.sleep(0.1)
+
+    def stop(self, timeout=40):
+        """SIGTERM; returns the exit code. Kills by pid if it hangs."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            rc = "hung"
+        self.log.close()
+        return rc
+
+    def check_clean_exit(self, rc, allowed=()):
+        """Exit 0 and no sanitizer report or error line (but `allowed`)."""
+        text = self.text()
+        bad = [l for l in text.splitlines()
+               if ("Sanitizer" in l or "runtime error" in l or "-3-" in l)
+               and not any(a in l for a in allowed)]
+        assert rc == 0, f"sbcd exit code {rc}:\n{text[-3000:]}"
+        assert not bad, "sbcd log has errors:\n" + "\n".join(bad[:20])
+
+
+def established_call(caller, callee):
+    caller.invite()
+    caller.ua.recv(status(100, "INVITE"))
+    callee.take_invite()
+    callee.respond(180, "Ringing")
+    caller.ua.recv(status(180, "INVITE"))
+    callee.respond(200, "OK", body=SDP)
+    ok = caller.ua.recv(status(200, "INVITE"))
+    caller.ack(ok)
+    callee.ua.recv(request("ACK"))
+    return ok
+
+
+# --------------------------------------------------------------------------
+# Tests. Each gets (sbcd binary, work dir) and raises AssertionError on failure.
+
+def test_admission(binary, wd):
+    """OPTIONS 200, 405, 404, 483, 420 and an unknown dialog's 481."""
+    uas = UA(free_port())
+    uac = UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd)
+    try:
+        c = Caller(uac, sbc.port)
+        c.send("OPTIONS")
+        ok = uac.recv(final_for("OPTIONS"))
+        assert ok.status == 200 and "INVITE" in ok.get("allow"), ok.raw
+        c.send("REGISTER")
+        r = uac.recv(final_for("REGISTER"))
+        assert r.status == 405 and r.get("allow"), r.raw
+        Caller(uac, sbc.port, number="999").invite()
+        r = uac.recv(final_for("INVITE"))
+        assert r.status == 404, r.raw
+        c.invite()  # reaches the callee; finished below as a busy call
+        c2 = Caller(uac, sbc.port)
+        text = c2._req("INVITE", 1, body=SDP).replace("Max-Forwards: 70", "Max-Forwards: 0")
+        uac.send(text, sbc.port)
+        r = uac.recv(lambda m: m.status == 483)
+        assert r.get("call-id") == c2.call_id, r.raw
+        c3 = Caller(uac, sbc.port)
+        c3.invite(extra="Require: 100rel\r\nSupported: 100rel\r\n")
+        r = uac.recv(lambda m: m.status == 420)
+        assert "100rel" in (r.get("unsupported") or ""), r.raw
+        # BYE for a dialog that does not exist.
+        c4 = Caller(uac, sbc.port)
+        c4.remote_tag = "nosuchtag"
+        c4.bye()
+        r = uac.recv(final_for("BYE"))
+        assert r.status == 481, r.raw
+        # The first INVITE (c) reached the callee: finish it as a busy call.
+        callee = Callee(uas)
+        callee.take_invite()
+        callee.respond(486, "Busy Here")
+        r = uac.recv(lambda m: m.status == 486)
+        c.ack(r)
+        ack = uas.recv(request("ACK"))
+        assert ack.get("call-id") == callee.invite.get("call-id")
+        sbc.wait_idle()
+    finally:
+        rc = sbc.stop()
+        uas.close()
+        uac.close()
+    sbc.check_clean_exit(rc)
+
+
+def test_topology(binary, wd):
+    """Leg B has its own Call-ID, tags, Contact and Via; MF decremented."""
+    uas = UA(free_port())
+    uac = UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd)
+    try:
+        c = Caller(uac, sbc.port)
+        callee = Callee(uas)
+        c.invite(extra="P-Asserted-Identity: <sip:2000@pbx.example>\r\n")
+        inv = callee.take_invite()
+        assert inv.get("call-id") != c.call_id, inv.raw
+        assert c.tag not in inv.get("from"), inv.raw
+        assert str(uac.port) not in inv.raw, "caller address leaked:\n" + inv.raw
+        assert f"127.0.0.1:{sbc.port}" in inv.get("contact"), inv.raw
+        assert len(inv.all("via")) == 1, inv.raw
+        assert inv.get("max-forwards") == "69", inv.raw
+        assert inv.get("p-asserted-identity") == "<sip:2000@pbx.example>", inv.raw
+        assert inv.body == SDP, inv.body
+        assert '"Alice"' in inv.get("from"), inv.raw
+        callee.respond(200, "OK", body=SDP)
+        ok = uac.recv(status(200, "INVITE"))
+        assert str(uas.port) not in ok.raw, "callee address leaked:\n" + ok.raw
+        assert f"127.0.0.1:{sbc.port}" in ok.get("contact"), ok.raw
+        assert ok.body == SDP
+        c.ack(ok)
+        uas.recv(request("ACK"))
+        # INFO in dialog from the caller reaches the callee with its body.
+        c.send("INFO", extra="Content-Type: application/dtmf-relay\r\n",
+               body="Signal=5\r\nDuration=160\r\n")
+        info = uas.recv(request("INFO"))
+        assert info.body == "Signal=5\r\nDuration=160\r\n", info.raw
+        assert info.get("call-id") == inv.get("call-id")
+        callee.respond(200, "OK", req=info)
+        uac.recv(status(200, "INFO"))
+        callee.bye(sbc.port)
+        bye = uac.recv(request("BYE"))
+        answer(uac, bye, 200, "OK")
+        uas.recv(status(200, "BYE"))
+        sbc.wait_idle()
+    finally:
+        rc = sbc.stop()
+        uas.close()
+        uac.close()
+    sbc.check_clean_exit(rc)
+
+
+def test_cancel_crossing_200(binary, wd):
+    """The callee's 200 crosses the caller's CANCEL: B gets ACK then BYE."""
+    uas = UA(free_port())
+    uac = UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd)
+    try:
+        c = Caller(uac, sbc.port)
+        callee = Callee(uas)
+        c.invite()
+        callee.take_invite()
+        callee.respond(180, "Ringing")
+        uac.recv(status(180, "INVITE"))
+        assert sbc.counts()["AGGREGATE"] == 1
+        c.cancel()
+        cancel = uas.recv(request("CANCEL"))
+        # The callee answers the INVITE before it sees the CANCEL.
+        callee.respond(200, "OK", body=SDP)
+        answer(uas, cancel, 200, "OK")
+        uac.recv(status(200, "CANCEL"))
+        r = uac.recv(final_for("INVITE"))
+        assert r.status == 487, r.raw
+        c.ack(r)
+        ack = uas.recv(request("ACK"))
+        assert ack.get("cseq").endswith("ACK")
+        bye = uas.recv(request("BYE"))
+        answer(uas, bye, 200, "OK")
+        c2 = sbc.wait_idle()
+        assert c2["early"] == 0 and c2["confirmed"] == 0, c2
+        leftovers = [m for m in uac.quiet(0.5) if m.status not in (100, 487)]
+        assert not leftovers, leftovers
+    finally:
+        rc = sbc.stop()
+        uas.close()
+        uac.close()
+    sbc.check_clean_exit(rc)
+
+
+def test_threshold(binary, wd):
+    """max-calls 1: the second INVITE gets 503 + Retry-After; OPTIONS 200."""
+    uas = UA(free_port())
+    uac = UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd, threshold="call threshold global max-calls 1\n")
+    try:
+        c1 = Caller(uac, sbc.port)
+        callee = Callee(uas)
+        established_call(c1, callee)
+        c2 = Caller(uac, sbc.port)
+        c2.invite()
+        r = uac.recv(lambda m: m.get("call-id") == c2.call_id and m.status >= 200)
+        assert r.status == 503 and r.get("retry-after"), r.raw
+        c2.ack(r)
+        c3 = Caller(uac, sbc.port)
+        c3.send("OPTIONS")
+        assert uac.recv(final_for("OPTIONS")).status == 200
+        assert sbc.counts()["AGGREGATE"] == 1
+        c1.bye()
+        bye = uas.recv(request("BYE"))
+        answer(uas, bye, 200, "OK")
+        uac.recv(status(200, "BYE"))
+        sbc.wait_idle()
+        # Below the threshold again: a new call goes through.
+        c4 = Caller(uac, sbc.port)
+        established_call(c4, Callee(uas))
+        c4.bye()
+        answer(uas, uas.recv(request("BYE")), 200, "OK")
+        uac.recv(status(200, "BYE"))
+        sbc.wait_idle()
+    finally:
+        rc = sbc.stop()
+        uas.close()
+        uac.close()
+    sbc.check_clean_exit(rc)
+
+
+def test_reload(binary, wd):
+    """SIGHUP moves new calls to a new target; the call up stays up; a bad
+    file keeps the old config."""
+    uas1 = UA(free_port())
+    uas2 = UA(free_port())
+    uac = UA(free_port())
+    sbc = Sbcd(binary, uas1.port, wd)
+    try:
+        c1 = Caller(uac, sbc.port)
+        callee1 = Callee(uas1)
+        established_call(c1, callee1)
+        start = len(sbc.text())
+        sbc.write_config(uas_port=uas2.port)
+        sbc.proc.send_signal(signal.SIGHUP)
+        sbc.wait_log("%SBC-5-RELOAD", 5, start)
+        c2 = Caller(uac, sbc.port)
+        callee2 = Callee(uas2)
+        established_call(c2, callee2)
+        assert sbc.counts()["AGGREGATE"] == 2
+        # A broken file: logged, old config (uas2) kept.
+        start = len(sbc.text())
+        with open(sbc.conf) as f:
+            text = f.read()
+        with open(sbc.conf, "w") as f:
+            f.write(text.replace("\nend\n", "\nthis is not a command\nend\n"))
+        sbc.proc.send_signal(signal.SIGHUP)
+        text = sbc.wait_log("not reloaded", 5, start)
+        assert "unknown command" in text[start:], text[start:]
+        c3 = Caller(uac, sbc.port)
+        established_call(c3, Callee(uas2))
+        # The first call still works end to end.
+        c1.send("INFO", extra="Content-Type: application/dtmf-relay\r\n",
+                body="Signal=1\r\n")
+        info = uas1.recv(request("INFO"))
+        callee1.respond(200, "OK", req=info)
+        uac.recv(status(200, "INFO"))
+        for c, ua in ((c1, uas1), (c2, uas2), (c3, uas2)):
+            c.bye()
+            answer(ua, ua.recv(request("BYE")), 200, "OK")
+            uac.recv(lambda m, c=c: m.status == 200 and m.get("call-id") == c.call_id)
+        sbc.wait_idle()
+    finally:
+        rc = sbc.stop()
+        for u in (uas1, uas2, uac):
+            u.close()
+    sbc.check_clean_exit(rc, allowed=("%SBC-3-CONFIG", "%SBC-3-RELOAD"))
+
+
+def test_shutdown_drain(binary, wd):
+    """SIGTERM: new INVITEs 503, OPTIONS 200, the call up may finish, exit 0."""
+    uas = UA(free_port())
+    uac = UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd)
+    try:
+        c1 = Caller(uac, sbc.port)
+        established_call(c1, Callee(uas))
+        sbc.proc.send_signal(signal.SIGTERM)
+        sbc.wait_log("%SBC-5-SHUTDOWN", 5)
+        c2 = Caller(uac, sbc.port)
+        c2.invite()
+        r = uac.recv(lambda m: m.get("call-id") == c2.call_id and m.status >= 200)
+        assert r.status == 503 and r.get("retry-after"), r.raw
+        c2.ack(r)
+        Caller(uac, sbc.port).send("OPTIONS")
+        assert uac.recv(final_for("OPTIONS")).status == 200
+        time.sleep(0.5)
+        assert sbc.proc.poll() is None, "sbcd left before the call ended"
+        c1.bye()
+        answer(uas, uas.recv(request("BYE")), 200, "OK")
+        uac.recv(status(200, "BYE"))
+        rc = sbc.proc.wait(10)
+    finally:
+        rc = sbc.stop()
+        uas.close()
+        uac.close()
+    sbc.check_clean_exit(rc)
+
+
+def test_shutdown_grace_expires(binary, wd):
+    """SIGTERM with a call that does not end: after the grace period sbcd
+    sends BYE to both sides and exits 0."""
+    uas = UA(free_port())
+    uac = UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd, grace=1)
+    try:
+        c1 = Caller(uac, sbc.port)
+        established_call(c1, Callee(uas))
+        sbc.proc.send_signal(signal.SIGTERM)
+        bye_a = uac.recv(request("BYE"), 5)
+        bye_b = uas.recv(request("BYE"), 5)
+        answer(uac, bye_a, 200, "OK")
+        answer(uas, bye_b, 200, "OK")
+        rc = sbc.proc.wait(10)
+    finally:
+        rc = sbc.stop()
+        uas.close()
+        uac.close()
+    sbc.check_clean_exit(rc)
+
+
+def test_noanswer_and_reaper(binary, wd):
+    """The no-answer timer (408 to A, CANCEL to B) and the reaper (BYE to
+    both sides of a call older than call max-duration)."""
+    uas = UA(free_port())
+    uac = UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd, expires_ms=1000, max_duration=60)
+    try:
+        c1 = Caller(uac, sbc.port)
+        established_call(c1, Callee(uas))
+        started = time.time()
+        c2 = Caller(uac, sbc.port)
+        callee2 = Callee(uas)
+        c2.invite()
+        callee2.take_invite()
+        callee2.respond(180, "Ringing")
+        cancel = uas.recv(request("CANCEL"), 5)
+        answer(uas, cancel, 200, "OK")
+        callee2.respond(487, "Request Terminated")
+        uas.recv(request("ACK"))
+        r = uac.recv(lambda m: m.get("call-id") == c2.call_id and m.status >= 200)
+        assert r.status == 408, r.raw
+        c2.ack(r)
+        assert sbc.counts()["AGGREGATE"] == 1
+        bye_a = uac.recv(request("BYE"), 75)
+        bye_b = uas.recv(request("BYE"), 5)
+        age = time.time() - started
+        assert 59 <= age <= 62, age
+        answer(uac, bye_a, 200, "OK")
+        answer(uas, bye_b, 200, "OK")
+        sbc.wait_idle()
+        assert "%SBC-5-CALL_REAPED" in sbc.text()
+    finally:
+        rc = sbc.stop()
+        uas.close()
+        uac.close()
+    sbc.check_clean_exit(rc)
+
+
+def test_vgw(binary, wd):
+    """A call to a pots dial-peer goes to the voice gateway and counts as
+    VGW, not in the aggregate; a voip call beside it counts as Standard."""
+    uas = UA(free_port())
+    gw = UA(free_port())
+    uac = UA(free_port())
+    extra = (f"voice-gateway ipv4:127.0.0.1:{gw.port} udp\n!\n"
+             "dial-peer voice 300 pots\n destination-pattern 2...$\n port 0/1/0\n!\n")
+    sbc = Sbcd(binary, uas.port, wd, extra=extra)
+    try:
+        c1 = Caller(uac, sbc.port, number="2001")
+        gw_callee = Callee(gw)
+        established_call(c1, gw_callee)
+        assert gw_callee.invite.first.startswith("INVITE sip:2001@127.0.0.1:"), gw_callee.invite
+        c = sbc.counts()
+        assert (c["VGW"], c["AGGREGATE"], c["STANDARD"]) == (1, 0, 0), c
+        c2 = Caller(uac, sbc.port)
+        established_call(c2, Callee(uas))
+        c = sbc.counts()
+        assert (c["VGW"], c["AGGREGATE"], c["STANDARD"]) == (1, 1, 1), c
+        # 20011 is longer than 2...$ allows and matches nothing: 404.
+        Caller(uac, sbc.port, number="20011").invite()
+        assert uac.recv(final_for("INVITE")).status == 404
+        for caller, ua in ((c1, gw), (c2, uas)):
+            caller.bye()
+            answer(ua, ua.recv(request("BYE")), 200, "OK")
+            uac.recv(lambda m, c=caller: m.status == 200 and m.get("call-id") == c.call_id)
+        sbc.wait_idle()
+    finally:
+        rc = sbc.stop()
+        for u in (uas, gw, uac):
+            u.close()
+    sbc.check_clean_exit(rc)
+
+
+TESTS = {name[5:]: fn for name, fn in sorted(globals().items())
+         if name.startswith("test_") and callable(fn)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sbcd", required=True)
+    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
+    args = ap.parse_args()
+    names = sorted(TESTS) if args.test == "all" else [args.test]
+    failed = 0
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix=f"sbc-edge-{name}-") as wd:
+            try:
+                TESTS[name](args.sbcd, wd)
+                print(f"PASS {name}")
+            except AssertionError:
+                failed += 1
+                print(f"FAIL {name}:")
+                traceback.print_exc(file=sys.stdout)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
