@@ -619,6 +619,11 @@ static int on_leg_request(struct sbc_leg *leg, nta_leg_t *nl,
 	case sip_method_bye:
 		if (call->state == CALL_ENDING || call->state == CALL_CANCELLING)
 			return 200;
+		if (call->state == CALL_EARLY) {
+			/* A BYE in an early dialog: end it as a CANCEL would. */
+			call_end(call, SIP_487_REQUEST_TERMINATED);
+			return 200;
+		}
 		sbc_callacct_end(&call->acct, call->b2b->counters);
 		if (call->state == CALL_ANSWERED)
 			send_ack(call, call->inv.out_cseq, NULL);
