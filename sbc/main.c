@@ -6,8 +6,11 @@
 #include "clk.h"
 #include "config.h"
 #include "counters.h"
+#include "db.h"
 #include "dialpeer.h"
 #include "log.h"
+#include "stats.h"
+#include "store.h"
 
 #include <event2/event.h>
 
@@ -24,6 +27,12 @@
 #define SBCD_VERSION "0.1.0"
 #define STOP_LINGER_MS 2000 /* time our shutdown BYEs get to complete */
 #define DRAIN_POLL_MS 100
+#define STORE_ERROR_LOG_S 60 /* at most one store error line per minute */
+
+_Static_assert((int)SBC_CLASS_COUNT == (int)STATS_CLASS_COUNT &&
+		       (int)SBC_CLASS_AGGREGATE == (int)STATS_AGGREGATE &&
+		       (int)SBC_CLASS_VGW == (int)STATS_VGW,
+	       "counter classes and table classes share one order");
 
 struct sbcd {
 	const char *config_path;
@@ -31,6 +40,10 @@ struct sbcd {
 	struct event_base *base;
 	struct sbc_counters *counters;
 	struct sbc_b2bua *b2bua;
+	sqlite3 *db;
+	struct stats *stats;
+	struct stats_store *store;
+	int64_t store_error_logged_s;
 	struct event *ev_sample;
 	struct event *ev_drain;
 	unsigned shutdown_grace_s;
@@ -105,9 +118,25 @@ static void on_sample(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	char err[256];
+	int64_t now_ms;
+	int rc;
+
 	sbc_counters_sample(d->counters, d->last_second);
 	if (d->last_second[SBC_CLASS_AGGREGATE] > d->max_second_aggregate)
 		d->max_second_aggregate = d->last_second[SBC_CLASS_AGGREGATE];
+	now_ms = clk_wall_ms();
+	rc = stats_store_begin(d->store, err, sizeof(err));
+	stats_tick(d->stats, now_ms, d->last_second);
+	if (rc == 0)
+		rc = stats_store_commit(d->store, err, sizeof(err));
+	if (rc < 0 && now_ms / 1000 - d->store_error_logged_s >=
+			      STORE_ERROR_LOG_S) {
+		/* Calls go on; the tables in memory stay right. */
+		d->store_error_logged_s = now_ms / 1000;
+		log_msg(LOG_LVL_ERR, "SBC", "STORE",
+			"usage tables not saved: %s", err);
+	}
 	evtimer_add(d->ev_sample, &tv);
 }
 
@@ -124,6 +153,78 @@ static void on_drain_poll(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	evtimer_add(d->ev_drain, &tv);
+}
+
+/*
+ * Write `fill`'s output to STATE_DIR/name through a temporary file and
+ * rename(), so that a reader never sees half a file.
+ */
+static int write_state_file(struct sbcd *d, const char *name,
+			    void (*fill)(struct sbcd *, FILE *))
+{
+	char path[4096], tmp[4200];
+	FILE *f;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/%s", d->state_dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		goto out_log;
+	fill(d, f);
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		fclose(f);
+		goto out_log;
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		goto out_log;
+	rc = 0;
+	return rc;
+
+out_log:
+	log_msg(LOG_LVL_ERR, "SBC", "STATE", "cannot write %s: %s", path,
+		strerror(errno));
+	return rc;
+}
+
+/* Every row of every table, as of now: table,class,row,start,value,valid. */
+static void fill_tables_csv(struct sbcd *d, FILE *f)
+{
+	static const char *const tables[STATS_TABLE_COUNT] = {
+		"seconds", "minutes", "hours", "days"};
+	int64_t now_ms = clk_wall_ms();
+	uint32_t v[STATS_MAX_ROWS];
+	bool valid[STATS_MAX_ROWS];
+	int t, c;
+	size_t i, n;
+
+	fprintf(f, "# now_ms=%" PRId64 "\ntable,class,row,start,value,valid\n",
+		now_ms);
+	for (t = 0; t < STATS_TABLE_COUNT; t++) {
+		int64_t len = stats_table_seconds((enum stats_table)t);
+		int64_t cur = (now_ms / 1000) / len * len;
+
+		for (c = 0; c < STATS_CLASS_COUNT; c++) {
+			n = stats_read(d->stats, (enum stats_class)c,
+				       (enum stats_table)t, now_ms, v, valid,
+				       STATS_MAX_ROWS);
+			for (i = 0; i < n; i++)
+				fprintf(f, "%s,%s,%zu,%" PRId64 ",%u,%d\n",
+					tables[t],
+					stats_class_name((enum stats_class)c),
+					i + 1, cur - (int64_t)(i + 1) * len,
+					v[i], valid[i] ? 1 : 0);
+		}
+	}
+}
+
+/* SIGUSR2 (until sbcctl exists): the usage tables into the state dir. */
+static void dump_stats(struct sbcd *d)
+{
+	if (write_state_file(d, "stats-tables.csv", fill_tables_csv) == 0)
+		log_msg(LOG_LVL_INFO, "SBC", "STATS",
+			"usage tables written to %s/stats-tables.csv",
+			d->state_dir);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -168,9 +269,41 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	case SIGUSR1:
 		log_counts(d);
 		break;
+	case SIGUSR2:
+		dump_stats(d);
+		break;
 	default:
 		break;
 	}
+}
+
+/*
+ * The state store and the usage tables in it: rows still inside each
+ * table's window come back, the time sbcd was down reads as 0.
+ */
+static int open_state(struct sbcd *d)
+{
+	char path[4096], err[512];
+
+	snprintf(path, sizeof(path), "%s/sbcd.db", d->state_dir);
+	d->db = db_open(path, err, sizeof(err));
+	if (d->db == NULL)
+		goto out_err;
+	d->stats = stats_new();
+	if (d->stats == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out_err;
+	}
+	d->store = stats_store_new(d->db, err, sizeof(err));
+	if (d->store == NULL ||
+	    stats_store_load(d->store, d->stats, err, sizeof(err)) < 0)
+		goto out_err;
+	stats_set_sink(d->stats, stats_store_sink, d->store);
+	return 0;
+
+out_err:
+	log_msg(LOG_LVL_ERR, "SBC", "STATE", "%s", err);
+	return -1;
 }
 
 static int parse_args(int argc, char **argv, struct sbcd *d, bool *check_only)
@@ -220,7 +353,8 @@ static int parse_args(int argc, char **argv, struct sbcd *d, bool *check_only)
 
 int main(int argc, char **argv)
 {
-	static const int signals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+	static const int signals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+				     SIGUSR2};
 	struct event *ev_sig[sizeof(signals) / sizeof(signals[0])] = {0};
 	struct sbcd d = {.state_dir = "."};
 	struct sbc_config *cfg;
@@ -260,6 +394,8 @@ int main(int argc, char **argv)
 		log_msg(LOG_LVL_NOTICE, "SIP", "LICENSING",
 			"CUBE license reporting period has been set to the "
 			"minimum value of 8 hours.");
+	if (open_state(&d) < 0)
+		goto out_config;
 	signal(SIGPIPE, SIG_IGN);
 	d.shutdown_grace_s = s->shutdown_grace_s;
 	d.counters = sbc_counters_new();
@@ -312,6 +448,9 @@ out_events:
 		event_base_free(d.base);
 	sbc_counters_free(&d.counters);
 out_config:
+	stats_store_free(&d.store);
+	stats_free(&d.stats);
+	db_close(&d.db);
 	sbc_dptable_free(&dp);
 	sbc_config_free(&cfg);
 	return rc;

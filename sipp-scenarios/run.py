@@ -21,6 +21,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -433,6 +434,99 @@ end
 """
 
 
+# ------------------------------------------------------- usage tables (stats)
+
+TABLE_IDS = {"seconds": 0, "minutes": 1, "hours": 2, "days": 3}
+
+
+def read_db_rows(state_dir, table):
+    """{start: AGGREGATE} of one table in sbcd's state store (read-only)."""
+    path = os.path.join(state_dir, "sbcd.db")
+    if not os.path.exists(path):
+        return {}
+    con = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+    try:
+        return {start: agg for start, agg in con.execute(
+            "SELECT start, agg FROM usage_bucket WHERE tbl = ?", (TABLE_IDS[table],))}
+    finally:
+        con.close()
+
+
+def read_tables_dump(path):
+    """sbcd's SIGUSR2 dump: {(table, class): [(row, start, value, valid)]}."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or line.startswith("table,"):
+                continue
+            table, cls, row, start, value, valid = line.strip().split(",")
+            out.setdefault((table, cls), []).append(
+                (int(row), int(start), int(value), valid == "1"))
+    return out
+
+
+def top3_average(values):
+    """The regularized peak: the average of the top 3, rounded half up."""
+    top = sorted(values, reverse=True)[:3]
+    if not top:
+        return 0
+    return (2 * sum(top) + len(top)) // (2 * len(top))
+
+
+def sipp_second_peaks(rows):
+    """SIPp's concurrent calls per wall second: the highest CurrentCall of the
+    statistics samples taken within that second (-fd every 50 ms)."""
+    peaks = {}
+    for r in rows:
+        sec = int(r["t"])
+        peaks[sec] = max(peaks.get(sec, 0), stat_int(r, "CurrentCall"))
+    return peaks
+
+
+def within(a, b):
+    return abs(a - b) <= max(5, 0.01 * max(a, b))
+
+
+def compare_tables(seconds, minutes, uac_rows, problems, report):
+    """--check-tables: the seconds and minutes tables against SIPp."""
+    if not uac_rows:
+        problems.append("check-tables: no UAC statistics")
+        return
+    sipp = sipp_second_peaks(uac_rows)
+    first, last = min(sipp) + 1, max(sipp) - 1  # whole seconds only
+    n = worst = 0
+    for sec in range(first, last + 1):
+        if sec not in sipp:
+            continue
+        got = seconds.get(sec)
+        if got is None:
+            problems.append("check-tables: second %d missing from the seconds table" % sec)
+            continue
+        n += 1
+        dev = abs(got - sipp[sec])
+        worst = max(worst, dev)
+        if not within(got, sipp[sec]):
+            problems.append("check-tables: second %d: table %d, SIPp %d" % (sec, got, sipp[sec]))
+    report.append("check-tables: %d seconds compared, max deviation %d" % (n, worst))
+    m_n = 0
+    m_worst = 0
+    for start in sorted(minutes):
+        secs = range(start, start + 60)
+        if not all(first <= x <= last and x in sipp for x in secs):
+            continue  # only minutes SIPp covered completely
+        want = top3_average([sipp[x] for x in secs])
+        got = minutes[start]
+        m_n += 1
+        m_worst = max(m_worst, abs(got - want))
+        if not within(got, want):
+            problems.append("check-tables: minute %d: table %d, SIPp top-3 average %d"
+                            % (start, got, want))
+    report.append("check-tables: %d complete minutes compared, max deviation %d"
+                  % (m_n, m_worst))
+    if m_n < 2:
+        problems.append("check-tables: only %d complete minute(s) to compare (want >= 2)" % m_n)
+
+
 def adapt_config(path, sbc_port, uas_port):
     """An operator's config file moved onto this run's free ports: every
     `listen` line takes sbc_port and every `session target` the UAS."""
@@ -454,6 +548,8 @@ class Runner:
         self.watch = None
         self.ports = PortPicker()
         self.t_start = time.time()
+        self.db_seconds = {}
+        self.next_db_poll = 0
 
     # -- paths
     def wd(self, name):
@@ -584,6 +680,9 @@ class Runner:
                     self.problems.append("sbcd exited during the test (rc=%s)" % self.sbcd.proc.returncode)
                     uac.stop_sipp(2.0)
                     break
+                if a.check_tables and now >= self.next_db_poll:
+                    self.poll_tables()
+                    self.next_db_poll = now + 10
                 if a.track_counts and self.sbcd and now >= next_usr1:
                     self.sbcd.send_signal(signal.SIGUSR1)
                     next_usr1 += 0.5
@@ -599,6 +698,63 @@ class Runner:
                 continue
             log("UAC exited with rc=%s after %.1f s" % (rc, time.time() - self.t_uac0))
             return
+
+    def poll_tables(self):
+        """Keep every seconds row sbcd has written (it prunes old ones)."""
+        try:
+            self.db_seconds.update(read_db_rows(self.wd("state"), "seconds"))
+        except sqlite3.Error as e:
+            log("reading sbcd.db: %s" % e)
+
+    def sigusr2_dump(self):
+        """Ask sbcd for its tables (SIGUSR2) and read the dump."""
+        path = self.wd("state/stats-tables.csv")
+        before = os.path.getmtime(path) if os.path.exists(path) else 0
+        self.sbcd.send_signal(signal.SIGUSR2)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            if os.path.exists(path) and os.path.getmtime(path) != before:
+                return read_tables_dump(path)
+            time.sleep(0.05)
+        raise RunError("sbcd wrote no %s after SIGUSR2" % path)
+
+    def restart_check(self):
+        """--restart-check: sbcd stopped, down for one whole minute at least,
+        started again: the minutes closed before stay where they were, the
+        minutes it was down read 0."""
+        before = read_db_rows(self.wd("state"), "minutes")
+        stopped = time.time()
+        resume = (int(stopped) // 60 + 1) * 60 + 61  # one empty minute
+        log("sbcd stopped; restarting at %s (%.0f s down)"
+            % (time.strftime("%H:%M:%S", time.gmtime(resume)), resume - stopped))
+        time.sleep(max(0, resume - time.time()))
+        self.start_sbcd()
+        time.sleep(1.5)
+        dump = self.sigusr2_dump()
+        after = read_db_rows(self.wd("state"), "minutes")
+        changed = [k for k in before if after.get(k) != before[k]]
+        if changed:
+            self.problems.append("restart-check: minute rows changed in the store: %s" % changed)
+        rows = {start: (value, valid) for _, start, value, valid
+                in dump.get(("minutes", "AGGREGATE"), [])}
+        shown = 0
+        for start, value in before.items():
+            if start in rows:
+                shown += 1
+                if rows[start][0] != value:
+                    self.problems.append("restart-check: minute %d shows %d, was %d"
+                                         % (start, rows[start][0], value))
+        down = [st for st in rows if stopped < st and st + 60 <= resume - 1]
+        for st in down:
+            if rows[st][0] != 0 or rows[st][1]:
+                self.problems.append("restart-check: minute %d (sbcd down) shows %d"
+                                     % (st, rows[st][0]))
+        self.report.append("restart-check: %d minutes from before the restart shown intact, "
+                           "%d down minute(s) read 0" % (shown, len(down)))
+        if shown < 2 or not down:
+            self.problems.append("restart-check: too little to check (%d minutes, %d down)"
+                                 % (shown, len(down)))
+        self.stop_sbcd()
 
     def stop_uas(self):
         # SIGUSR1 = SIPp soft exit: finishes the calls in progress, writes the
@@ -690,6 +846,10 @@ class Runner:
             # only those inside the UAC's statistics time range are compared.
             n_drained = len(drained)
             during = samples[:len(samples) - n_drained] if n_drained else samples
+            if a.check_tables:
+                time.sleep(1.2)  # the last second closes
+                self.poll_tables()
+                db_minutes = read_db_rows(self.wd("state"), "minutes")
             self.stop_sbcd()
         else:
             during = []
@@ -711,6 +871,10 @@ class Runner:
             if errs:
                 self.problems.append("sbcd log has %d error-level (-3-) line(s), first: %s"
                                      % (len(errs), errs[0]))
+        if a.check_tables and not a.direct:
+            compare_tables(self.db_seconds, db_minutes, uac.rows, self.problems, self.report)
+        if a.restart_check and not a.direct and not self.problems:
+            self.restart_check()
         if a.track_counts:
             if not during:
                 self.problems.append("track-counts: sbcd logged no COUNTS line while the UAC ran")
@@ -798,6 +962,12 @@ def parse_args(argv):
     p.add_argument("--trace-msg", action="store_true", help="SIPp -trace_msg for UAC and UAS")
     p.add_argument("--sipp", default="sipp", help="SIPp binary (default: sipp from PATH)")
     p.add_argument("--scenario-dir", default=HERE, help="directory of the XML scenarios")
+    p.add_argument("--check-tables", action="store_true",
+                   help="compare sbcd's seconds and minutes tables (its state store) with "
+                        "SIPp's per-second concurrent calls")
+    p.add_argument("--restart-check", action="store_true",
+                   help="after the run, stop sbcd for one whole minute, start it again and "
+                        "check the minutes table kept its rows and shows the gap as 0")
     p.add_argument("--config", help="use this sbcd config file instead of the built-in one; "
                    "its listen ports and session targets are moved to the run's free ports")
     p.add_argument("--sbcd-arg", action="append", default=[],

@@ -1,0 +1,256 @@
+/*
+ * The usage tables in the SQLite state store: what a restart brings back,
+ * with frozen time (each test passes now_ms itself).
+ */
+#include "db.h"
+#include "stats.h"
+#include "store.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define T0 INT64_C(1704067200) /* 2024-01-01T00:00:00Z */
+
+struct daemon {
+	sqlite3 *db;
+	struct stats *stats;
+	struct stats_store *store;
+};
+
+static char db_path[64];
+
+static void setup(void)
+{
+	snprintf(db_path, sizeof(db_path), "/tmp/test_store_%ld.db",
+		 (long)getpid());
+	unlink(db_path);
+}
+
+static void teardown(void)
+{
+	char p[80];
+
+	unlink(db_path);
+	snprintf(p, sizeof(p), "%s-wal", db_path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", db_path);
+	unlink(p);
+}
+
+/* What sbcd does at start-up: open, load, sink into the store. */
+static void start(struct daemon *d)
+{
+	char err[256];
+
+	d->db = db_open(db_path, err, sizeof(err));
+	ck_assert_msg(d->db != NULL, "%s", err);
+	d->stats = stats_new();
+	d->store = stats_store_new(d->db, err, sizeof(err));
+	ck_assert_msg(d->store != NULL, "%s", err);
+	ck_assert_int_eq(stats_store_load(d->store, d->stats, err, sizeof(err)),
+			 0);
+	stats_set_sink(d->stats, stats_store_sink, d->store);
+}
+
+static void stop(struct daemon *d)
+{
+	stats_store_free(&d->store);
+	stats_free(&d->stats);
+	db_close(&d->db);
+	ck_assert_ptr_null(d->store);
+}
+
+/* One sampler tick closing second sec with value x in every class. */
+static void tick(struct daemon *d, int64_t sec, uint32_t x)
+{
+	uint32_t v[STATS_CLASS_COUNT];
+	char err[256];
+	int c;
+
+	for (c = 0; c < STATS_CLASS_COUNT; c++)
+		v[c] = x;
+	ck_assert_int_eq(stats_store_begin(d->store, err, sizeof(err)), 0);
+	stats_tick(d->stats, (sec + 1) * 1000 + 50, v);
+	ck_assert_msg(stats_store_commit(d->store, err, sizeof(err)) == 0,
+		      "%s", err);
+}
+
+static uint32_t row(struct daemon *d, enum stats_table t, int64_t now_s,
+		    size_t i, bool *valid)
+{
+	uint32_t v[STATS_MAX_ROWS];
+	bool ok[STATS_MAX_ROWS];
+
+	stats_read(d->stats, STATS_AGGREGATE, t, now_s * 1000, v, ok, i + 1);
+	if (valid)
+		*valid = ok[i];
+	return v[i];
+}
+
+/*
+ * Minutes 0 and 1 full (seconds of value 10 and 20, so top-3 averages 10
+ * and 20), then a stop at 2:30 after 30 seconds of value 30. Down until
+ * 5:10. After the restart, as of 5:10: minute 4 and 3 empty (down), minute
+ * 2 closed from the 30 seconds saved before the stop (30), minutes 1 and 0
+ * as before (20, 10).
+ */
+START_TEST(restart_keeps_minutes_and_shows_gap)
+{
+	struct daemon d = {0};
+	int64_t s;
+	bool valid;
+
+	start(&d);
+	for (s = 0; s < 60; s++)
+		tick(&d, T0 + s, 10);
+	for (s = 60; s < 120; s++)
+		tick(&d, T0 + s, 20);
+	for (s = 120; s < 150; s++)
+		tick(&d, T0 + s, 30);
+	stop(&d);
+
+	start(&d);
+	tick(&d, T0 + 310, 0); /* first tick after the restart, at 5:11 */
+	ck_assert_uint_eq(row(&d, STATS_MINUTES, T0 + 311, 0, &valid), 0);
+	ck_assert(!valid); /* minute 4: down */
+	ck_assert_uint_eq(row(&d, STATS_MINUTES, T0 + 311, 1, &valid), 0);
+	ck_assert(!valid); /* minute 3: down */
+	ck_assert_uint_eq(row(&d, STATS_MINUTES, T0 + 311, 2, &valid), 30);
+	ck_assert(valid);
+	ck_assert_uint_eq(row(&d, STATS_MINUTES, T0 + 311, 3, NULL), 20);
+	ck_assert_uint_eq(row(&d, STATS_MINUTES, T0 + 311, 4, NULL), 10);
+	/* Seconds: 5:10 (0) is the newest; before it nothing until 2:29. */
+	ck_assert_uint_eq(row(&d, STATS_SECONDS, T0 + 311, 0, &valid), 0);
+	ck_assert(valid);
+	ck_assert_uint_eq(row(&d, STATS_SECONDS, T0 + 311, 1, &valid), 0);
+	ck_assert(!valid);
+	stop(&d);
+}
+END_TEST
+
+/*
+ * A restart inside the same minute: seconds 0-19 at 5, restart, seconds
+ * 20-59 at 1 except second 40 at 9. The minute's top 3 are 9, 5, 5:
+ * (19 / 3 = 6.33) -> 6, which needs the seconds from before the restart.
+ */
+START_TEST(restart_within_a_minute_keeps_its_seconds)
+{
+	struct daemon d = {0};
+	int64_t s;
+
+	start(&d);
+	for (s = 0; s < 20; s++)
+		tick(&d, T0 + s, 5);
+	stop(&d);
+	start(&d);
+	for (s = 20; s < 60; s++)
+		tick(&d, T0 + s, s == 40 ? 9 : 1);
+	ck_assert_uint_eq(row(&d, STATS_MINUTES, T0 + 61, 0, NULL), 6);
+	stop(&d);
+}
+END_TEST
+
+/*
+ * Hours and days come back too: three hours of minutes valued 7, a
+ * restart, and the hours table as of hour 3 shows 7, 7, 7; the day (still
+ * open) closes later from those hours.
+ */
+START_TEST(restart_keeps_hours)
+{
+	struct daemon d = {0};
+	int64_t s;
+	bool valid;
+
+	start(&d);
+	for (s = 0; s < 3 * 3600; s += 1)
+		tick(&d, T0 + s, 7);
+	stop(&d);
+	start(&d);
+	ck_assert_uint_eq(row(&d, STATS_HOURS, T0 + 3 * 3600 + 5, 0, &valid),
+			  7);
+	ck_assert(valid);
+	ck_assert_uint_eq(row(&d, STATS_HOURS, T0 + 3 * 3600 + 5, 2, NULL), 7);
+	ck_assert_uint_eq(row(&d, STATS_HOURS, T0 + 3 * 3600 + 5, 3, &valid),
+			  0);
+	ck_assert(!valid);
+	/* The day closes at midnight from the hours, loaded ones included. */
+	tick(&d, T0 + 86400 + 1, 0);
+	ck_assert_uint_eq(row(&d, STATS_DAYS, T0 + 86400 + 2, 0, &valid), 7);
+	ck_assert(valid);
+	stop(&d);
+}
+END_TEST
+
+/* Old seconds are pruned as minutes close: the table stays small. */
+START_TEST(prunes_old_rows)
+{
+	struct daemon d = {0};
+	sqlite3_stmt *q;
+	int64_t s;
+	int n;
+
+	start(&d);
+	for (s = 0; s < 600; s++)
+		tick(&d, T0 + s, 1);
+	ck_assert_int_eq(sqlite3_prepare_v2(d.db,
+					    "SELECT COUNT(*) FROM usage_bucket"
+					    " WHERE tbl = 0",
+					    -1, &q, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	/* At most two windows of seconds plus the current minute. */
+	ck_assert_int_le(n, 180);
+	ck_assert_int_ge(n, 60);
+	stop(&d);
+}
+END_TEST
+
+/* A store that cannot write (read-only file) fails the commit only. */
+START_TEST(write_failure_is_reported_tables_intact)
+{
+	struct daemon d = {0};
+	uint32_t v[STATS_CLASS_COUNT] = {3, 3, 3, 3, 3};
+	char err[256];
+
+	start(&d);
+	stop(&d);
+	d.db = db_open(db_path, err, sizeof(err));
+	ck_assert_ptr_nonnull(d.db);
+	d.stats = stats_new();
+	d.store = stats_store_new(d.db, err, sizeof(err));
+	stats_set_sink(d.stats, stats_store_sink, d.store);
+	ck_assert_int_eq(db_exec(d.db, "PRAGMA query_only=1", err, sizeof(err)),
+			 0);
+	stats_store_begin(d.store, err, sizeof(err));
+	stats_tick(d.stats, (T0 + 1) * 1000 + 50, v);
+	ck_assert_int_eq(stats_store_commit(d.store, err, sizeof(err)), -1);
+	ck_assert_uint_eq(row(&d, STATS_SECONDS, T0 + 1, 0, NULL), 3);
+	stop(&d);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, restart_keeps_minutes_and_shows_gap);
+	tcase_add_test(tc, restart_within_a_minute_keeps_its_seconds);
+	tcase_add_test(tc, restart_keeps_hours);
+	tcase_add_test(tc, prunes_old_rows);
+	tcase_add_test(tc, write_failure_is_reported_tables_intact);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
