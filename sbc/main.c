@@ -9,6 +9,7 @@
 #include "db.h"
 #include "dialpeer.h"
 #include "log.h"
+#include "render.h"
 #include "stats.h"
 #include "store.h"
 
@@ -37,6 +38,7 @@ _Static_assert((int)SBC_CLASS_COUNT == (int)STATS_CLASS_COUNT &&
 struct sbcd {
 	const char *config_path;
 	const char *state_dir;
+	char hostname[64];
 	struct event_base *base;
 	struct sbc_counters *counters;
 	struct sbc_b2bua *b2bua;
@@ -218,12 +220,28 @@ static void fill_tables_csv(struct sbcd *d, FILE *f)
 	}
 }
 
-/* SIGUSR2 (until sbcctl exists): the usage tables into the state dir. */
+/* The two views of `show voice sip license stats [table]`, all classes. */
+static void fill_views(struct sbcd *d, FILE *f)
+{
+	int64_t now_ms = clk_wall_ms();
+
+	fprintf(f, "%s#show voice sip license stats table\n", d->hostname);
+	stats_render_table(d->stats, STATS_RENDER_ALL, now_ms, d->hostname, f);
+	fprintf(f, "%s#show voice sip license stats\n", d->hostname);
+	stats_render_graph(d->stats, STATS_RENDER_ALL, now_ms, d->hostname, f);
+}
+
+/*
+ * SIGUSR2 (until sbcctl exists): the usage tables into the state dir, as
+ * the operator views (stats-views.txt) and as raw rows (stats-tables.csv).
+ */
 static void dump_stats(struct sbcd *d)
 {
-	if (write_state_file(d, "stats-tables.csv", fill_tables_csv) == 0)
+	if (write_state_file(d, "stats-tables.csv", fill_tables_csv) == 0 &&
+	    write_state_file(d, "stats-views.txt", fill_views) == 0)
 		log_msg(LOG_LVL_INFO, "SBC", "STATS",
-			"usage tables written to %s/stats-tables.csv",
+			"usage tables written to %s/stats-views.txt and "
+			"stats-tables.csv",
 			d->state_dir);
 }
 
@@ -262,6 +280,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 			sbc_dptable_count(dp));
 		d->shutdown_grace_s =
 			sbc_config_settings(cfg)->shutdown_grace_s;
+		snprintf(d->hostname, sizeof(d->hostname), "%s",
+			 sbc_config_settings(cfg)->hostname);
 		if (sbc_b2bua_reload(d->b2bua, cfg, dp) != 0)
 			log_msg(LOG_LVL_ERR, "SBC", "RELOAD",
 				"cannot hand the new configuration over");
@@ -398,6 +418,7 @@ int main(int argc, char **argv)
 		goto out_config;
 	signal(SIGPIPE, SIG_IGN);
 	d.shutdown_grace_s = s->shutdown_grace_s;
+	snprintf(d.hostname, sizeof(d.hostname), "%s", s->hostname);
 	d.counters = sbc_counters_new();
 	d.base = event_base_new();
 	if (d.counters == NULL || d.base == NULL) {
