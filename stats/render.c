@@ -3,7 +3,8 @@
  * the measurements they come from and every rule chosen here (grouping,
  * rounding, y scale, marks, header line) are in docs/internals/render.md.
  *
- * Everything is read through stats_read as of the caller's now_ms, so the
+ * Everything is read through stats_read (tables, seconds graph) and
+ * stats_read_detail (the other graphs) as of the caller's now_ms, so the
  * output is a pure function of the tables and the arguments. Lines are
  * built in fixed buffers; trailing blanks are never written.
  */
@@ -23,23 +24,23 @@
 /*
  * One table of a class as both views show it: the stats table, the title
  * suffix, how many buckets make one row of the table view (5 or 6: 12
- * rows either way), and the graph's mark and legend. The seconds graph
- * draws its single value with '#' and has no legend (CUBE); the others
- * draw the bucket's value, which CUBE calls the maximum, with '*'.
+ * rows either way), and whether the graph draws the bucket's max and avg
+ * with the legend under it. The seconds graph draws its single value with
+ * '#' and has no legend (CUBE); the others draw `*` up to the bucket's
+ * max and `#` up to its avg, as CUBE and IOS CPU history do.
  */
 struct period {
 	enum stats_table table;
 	const char *span;
 	size_t group;
-	char mark;
-	bool legend;
+	bool detail;
 };
 
 static const struct period periods[STATS_TABLE_COUNT] = {
-	{STATS_SECONDS, "(last 60 seconds)", 5, '#', false},
-	{STATS_MINUTES, "(last 60 minutes)", 5, '*', true},
-	{STATS_HOURS, "(last 72 hours)", 6, '*', true},
-	{STATS_DAYS, "(last 72 days)", 6, '*', true},
+	{STATS_SECONDS, "(last 60 seconds)", 5, false},
+	{STATS_MINUTES, "(last 60 minutes)", 5, true},
+	{STATS_HOURS, "(last 72 hours)", 6, true},
+	{STATS_DAYS, "(last 72 days)", 6, true},
 };
 
 /*
@@ -270,29 +271,40 @@ static void put_line(const char *line, size_t len, FILE *out)
 
 /*
  * One graph in the IOS XE `show processes cpu history` geometry that CUBE
- * uses: digit lines (the value of each column written vertically, units
- * on the last line, nothing for 0), 10 value rows labelled k x step, the
+ * uses: digit lines (the max of each column written vertically, units on
+ * the last line, nothing for 0), 10 value rows labelled k x step, the
  * ruler and its second digit line, title, legend, blank line. Column 1
- * (the most recent bucket) is at label width + 1. A row is marked when
- * the value, rounded half up to whole steps, reaches it:
- * 2 v >= (2k - 1) step. Labels wider than 5 digits (top above 99999)
- * widen the label column and shift the whole graph right with it; values
- * above 99999 add digit lines on top.
+ * (the most recent bucket) is at label width + 1. The scale is set by the
+ * largest max. A row is reached by a number that, rounded half up to whole
+ * steps, reaches it: 2 x >= (2k - 1) step. A cell reached by the avg is
+ * '#', else one reached by the max is '*' (IOS prints # below *); the
+ * seconds graph has one number per column (max = avg = the value), so it
+ * is all '#'. Labels wider than 5 digits (top above 99999) widen the label
+ * column and shift the whole graph right with it; values above 99999 add
+ * digit lines on top.
  */
 static void put_graph(const struct stats *s, enum stats_class cls,
 		      const struct period *p, int64_t now_ms, FILE *out)
 {
-	uint32_t v[STATS_MAX_ROWS];
+	uint32_t vmax[STATS_MAX_ROWS], vavg[STATS_MAX_ROWS];
 	char line[LINE_CAP];
 	size_t cols, i, width;
 	uint32_t max = 0;
 	uint64_t step, place;
 	int ndig, k;
 
-	cols = read_period(s, cls, p, now_ms, v);
+	/* The values; for minutes, hours and days replaced by the maxima. */
+	cols = read_period(s, cls, p, now_ms, vmax);
+	if (p->detail) {
+		memset(vavg, 0, sizeof(vavg));
+		stats_read_detail(s, cls, p->table, now_ms, NULL, vmax, vavg,
+				  NULL, cols);
+	} else {
+		memcpy(vavg, vmax, sizeof(vavg));
+	}
 	for (i = 0; i < cols; i++) {
-		if (v[i] > max)
-			max = v[i];
+		if (vmax[i] > max)
+			max = vmax[i];
 	}
 	step = graph_step(max);
 	width = (size_t)digits_of(GRAPH_ROWS * step);
@@ -307,9 +319,9 @@ static void put_graph(const struct stats *s, enum stats_class cls,
 	for (; place > 0; place /= 10) {
 		memset(line, ' ', width + 1 + cols);
 		for (i = 0; i < cols; i++) {
-			if (v[i] >= place)
+			if (vmax[i] >= place)
 				line[width + 1 + i] =
-					(char)('0' + v[i] / place % 10);
+					(char)('0' + vmax[i] / place % 10);
 		}
 		put_line(line, width + 1 + cols, out);
 	}
@@ -319,9 +331,15 @@ static void put_graph(const struct stats *s, enum stats_class cls,
 
 		snprintf(line, sizeof(line), "%*" PRIu64 " ", (int)width,
 			 (uint64_t)k * step);
-		for (i = 0; i < cols; i++)
-			line[width + 1 + i] =
-				2 * (uint64_t)v[i] >= need ? p->mark : ' ';
+		for (i = 0; i < cols; i++) {
+			char c = ' ';
+
+			if (2 * (uint64_t)vavg[i] >= need)
+				c = '#';
+			else if (2 * (uint64_t)vmax[i] >= need)
+				c = '*';
+			line[width + 1 + i] = c;
+		}
 		put_line(line, width + 1 + cols, out);
 	}
 
@@ -349,7 +367,7 @@ static void put_graph(const struct stats *s, enum stats_class cls,
 
 	fprintf(out, "%*s%s %s\n", TITLE_INDENT, "", titles[cls].title,
 		p->span);
-	if (p->legend)
+	if (p->detail)
 		fprintf(out, "%*s* = maximum   # = average\n", TITLE_INDENT,
 			"");
 	fputc('\n', out);

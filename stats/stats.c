@@ -23,7 +23,7 @@
 
 struct slot {
 	int64_t start; /* Unix seconds; NO_BUCKET if never used */
-	uint32_t value[STATS_CLASS_COUNT];
+	struct stats_bucket b;
 };
 
 struct stats {
@@ -171,7 +171,7 @@ static int64_t bucket_start(enum stats_table t, int64_t second)
 static void emit(struct stats *s, enum stats_table t, const struct slot *sl)
 {
 	if (s->sink != NULL)
-		s->sink(s->sink_arg, t, sl->start, sl->value);
+		s->sink(s->sink_arg, t, sl->start, &sl->b);
 }
 
 /*
@@ -188,10 +188,12 @@ static void close_bucket(struct stats *s, enum stats_table t, int64_t start)
 	int64_t step = table_seconds[lower];
 	int64_t parts = table_seconds[t] / step;
 	struct top3 top[STATS_CLASS_COUNT];
-	uint32_t max[STATS_CLASS_COUNT] = {0};
+	uint32_t vmax[STATS_CLASS_COUNT] = {0}; /* largest lower value */
+	uint32_t mmax[STATS_CLASS_COUNT] = {0}; /* largest lower max */
+	uint64_t asum[STATS_CLASS_COUNT] = {0}; /* sum of lower avgs */
 	struct slot *out;
 	int64_t j;
-	size_t found = 0;
+	uint64_t found = 0;
 	int c;
 
 	out = slot_of(s, t, start);
@@ -206,17 +208,25 @@ static void close_bucket(struct stats *s, enum stats_table t, int64_t start)
 			continue;
 		found++;
 		for (c = 0; c < STATS_CLASS_COUNT; c++) {
-			top3_add(&top[c], in->value[c]);
-			if (in->value[c] > max[c])
-				max[c] = in->value[c];
+			top3_add(&top[c], in->b.value[c]);
+			if (in->b.value[c] > vmax[c])
+				vmax[c] = in->b.value[c];
+			if (in->b.max[c] > mmax[c])
+				mmax[c] = in->b.max[c];
+			asum[c] += in->b.avg[c];
 		}
 	}
 	if (found == 0)
 		return;
 	out->start = start;
-	for (c = 0; c < STATS_CLASS_COUNT; c++)
-		out->value[c] =
-			t == STATS_DAYS ? max[c] : top3_average(&top[c]);
+	for (c = 0; c < STATS_CLASS_COUNT; c++) {
+		out->b.value[c] =
+			t == STATS_DAYS ? vmax[c] : top3_average(&top[c]);
+		out->b.max[c] = mmax[c];
+		/* Half up, as top3_average; at most 60 uint32_t summed. */
+		out->b.avg[c] =
+			(uint32_t)((2 * asum[c] + found) / (2 * found));
+	}
 	emit(s, t, out);
 }
 
@@ -273,7 +283,9 @@ void stats_tick(struct stats *s, int64_t now_ms,
 	sl = slot_of(s, STATS_SECONDS, k);
 	sl->start = k;
 	for (c = 0; c < STATS_CLASS_COUNT; c++) {
-		sl->value[c] = s->carry[c];
+		sl->b.value[c] = s->carry[c];
+		sl->b.max[c] = s->carry[c];
+		sl->b.avg[c] = s->carry[c];
 		s->carry[c] = 0;
 	}
 	s->last = k;
@@ -287,14 +299,13 @@ void stats_tick(struct stats *s, int64_t now_ms,
  * holding a newer bucket keeps it (the older one is outside the table).
  */
 int stats_load(struct stats *s, enum stats_table table, int64_t start,
-	       const uint32_t value[STATS_CLASS_COUNT])
+	       const struct stats_bucket *bucket)
 {
 	struct slot *sl;
 	int64_t len;
 	int rc = -1;
-	int c;
 
-	if (s == NULL || value == NULL ||
+	if (s == NULL || bucket == NULL ||
 	    (unsigned)table >= STATS_TABLE_COUNT || s->ticked)
 		goto out;
 	len = table_seconds[table];
@@ -303,8 +314,7 @@ int stats_load(struct stats *s, enum stats_table table, int64_t start,
 	sl = slot_of(s, table, start);
 	if (sl->start <= start) {
 		sl->start = start;
-		for (c = 0; c < STATS_CLASS_COUNT; c++)
-			sl->value[c] = value[c];
+		sl->b = *bucket;
 	}
 	if (start + len - 1 > s->last)
 		s->last = start + len - 1;
@@ -313,14 +323,15 @@ out:
 	return rc;
 }
 
-size_t stats_read(const struct stats *s, enum stats_class cls,
-		  enum stats_table table, int64_t now_ms, uint32_t *values,
-		  bool *valid, size_t n)
+size_t stats_read_detail(const struct stats *s, enum stats_class cls,
+			 enum stats_table table, int64_t now_ms,
+			 uint32_t *value, uint32_t *max, uint32_t *avg,
+			 bool *valid, size_t n)
 {
 	int64_t len, now, cur;
 	size_t i;
 
-	if (s == NULL || values == NULL || (unsigned)cls >= STATS_CLASS_COUNT ||
+	if (s == NULL || (unsigned)cls >= STATS_CLASS_COUNT ||
 	    (unsigned)table >= STATS_TABLE_COUNT)
 		return 0;
 	if (n > table_rows[table])
@@ -333,9 +344,24 @@ size_t stats_read(const struct stats *s, enum stats_class cls,
 		const struct slot *sl =
 			find(s, table, cur - (int64_t)(i + 1) * len);
 
-		values[i] = sl != NULL ? sl->value[cls] : 0;
+		if (value != NULL)
+			value[i] = sl != NULL ? sl->b.value[cls] : 0;
+		if (max != NULL)
+			max[i] = sl != NULL ? sl->b.max[cls] : 0;
+		if (avg != NULL)
+			avg[i] = sl != NULL ? sl->b.avg[cls] : 0;
 		if (valid != NULL)
 			valid[i] = sl != NULL;
 	}
 	return n;
+}
+
+size_t stats_read(const struct stats *s, enum stats_class cls,
+		  enum stats_table table, int64_t now_ms, uint32_t *values,
+		  bool *valid, size_t n)
+{
+	if (values == NULL)
+		return 0;
+	return stats_read_detail(s, cls, table, now_ms, values, NULL, NULL,
+				 valid, n);
 }

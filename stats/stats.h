@@ -10,6 +10,13 @@
  * Averages round half up; a bucket with fewer than 3 values averages what
  * it has; a bucket with none has no value and reads as 0.
  *
+ * Next to that value every bucket keeps, per class, the two numbers the
+ * graphs draw (CUBE's `*` and `#`):
+ *   max  a second: its value; a minute, hour or day: the largest max of
+ *        its lower buckets (so the highest second value it covers)
+ *   avg  a second: its value; a minute, hour or day: the mean of the avg
+ *        of its lower buckets that have a value, rounded half up
+ *
  * Pure data: no Sofia-SIP, no libevent, no clock reads. The caller passes
  * the wall time of each tick and of each read. Cost per tick is O(classes),
  * independent of the number of calls. Not thread-safe: one thread owns an
@@ -45,11 +52,22 @@ enum stats_table {
 struct stats;
 
 /*
+ * One closed bucket, per class: its value (the tables' number), the
+ * maximum and the average (see above). For a second all three are equal.
+ */
+struct stats_bucket {
+	uint32_t value[STATS_CLASS_COUNT];
+	uint32_t max[STATS_CLASS_COUNT];
+	uint32_t avg[STATS_CLASS_COUNT];
+};
+
+/*
  * Called for every bucket as it closes (seconds included), with its start
- * (Unix seconds, UTC) and its value per class; used to persist the tables.
+ * (Unix seconds, UTC) and its numbers per class; used to persist the
+ * tables. The bucket is valid for the call only.
  */
 typedef void stats_sink_fn(void *arg, enum stats_table table, int64_t start,
-			   const uint32_t value[STATS_CLASS_COUNT]);
+			   const struct stats_bucket *bucket);
 
 struct stats *stats_new(void);
 void stats_free(struct stats **s);
@@ -82,11 +100,13 @@ void stats_tick(struct stats *s, int64_t now_ms,
  * start already present keeps the loaded one. A slot holding a newer
  * bucket keeps it (the older one is outside the table; still returns 0).
  * Returns 0, or -1 when start is negative, after the year 9999 or not
- * aligned to the table's bucket length, the table is unknown, or a tick
- * has already run (buckets must be loaded before the first tick).
+ * aligned to the table's bucket length, the table is unknown, bucket is
+ * NULL, or a tick has already run (buckets must be loaded before the first
+ * tick). The bucket's max and avg are kept as given (a seconds bucket's
+ * too), so a restart keeps the rolled-up maxima and averages.
  */
 int stats_load(struct stats *s, enum stats_table table, int64_t start,
-	       const uint32_t value[STATS_CLASS_COUNT]);
+	       const struct stats_bucket *bucket);
 
 /*
  * Read a table as of wall time now_ms: values[i] is the bucket i+1 buckets
@@ -98,6 +118,16 @@ int stats_load(struct stats *s, enum stats_table table, int64_t start,
 size_t stats_read(const struct stats *s, enum stats_class cls,
 		  enum stats_table table, int64_t now_ms, uint32_t *values,
 		  bool *valid, size_t n);
+
+/*
+ * The same rows as stats_read, with each bucket's max and avg too (0 for a
+ * bucket with no value). Any of value, max, avg and valid may be NULL.
+ * Returns the number of rows (0 for an unknown class or table).
+ */
+size_t stats_read_detail(const struct stats *s, enum stats_class cls,
+			 enum stats_table table, int64_t now_ms,
+			 uint32_t *value, uint32_t *max, uint32_t *avg,
+			 bool *valid, size_t n);
 
 /* Rows of a table (60, 60, 72, 72) and its bucket length in seconds. */
 size_t stats_table_rows(enum stats_table table);

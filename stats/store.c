@@ -18,13 +18,67 @@ struct stats_store {
 	int failed; /* an sqlite error code seen inside the open transaction */
 };
 
+/*
+ * One row per closed bucket: its value, max and avg per class (struct
+ * stats_bucket), in class order std, enh, red, vgw, agg. The max_ and
+ * avg_ columns came later: a store made before them gets them added by
+ * ALTER TABLE (see add_detail_columns), and its old rows hold NULL there,
+ * which loads as max = avg = value.
+ */
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS usage_bucket ("
 	" tbl INTEGER NOT NULL,"	/* enum stats_table */
 	" start INTEGER NOT NULL,"	/* Unix seconds, UTC */
 	" std INTEGER NOT NULL, enh INTEGER NOT NULL, red INTEGER NOT NULL,"
 	" vgw INTEGER NOT NULL, agg INTEGER NOT NULL,"
+	" max_std INTEGER, max_enh INTEGER, max_red INTEGER,"
+	" max_vgw INTEGER, max_agg INTEGER,"
+	" avg_std INTEGER, avg_enh INTEGER, avg_red INTEGER,"
+	" avg_vgw INTEGER, avg_agg INTEGER,"
 	" PRIMARY KEY (tbl, start)) WITHOUT ROWID;";
+
+static const char *const detail_columns[2 * STATS_CLASS_COUNT] = {
+	"max_std", "max_enh", "max_red", "max_vgw", "max_agg",
+	"avg_std", "avg_enh", "avg_red", "avg_vgw", "avg_agg"};
+
+/* Add the max_ and avg_ columns a store from before them lacks. */
+static int add_detail_columns(sqlite3 *db, char *err, size_t errlen)
+{
+	bool have[2 * STATS_CLASS_COUNT] = {false};
+	sqlite3_stmt *q = NULL;
+	char sql[96];
+	size_t i;
+	int step;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA table_info(usage_bucket)", -1, &q,
+			       NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(q, 1);
+
+		for (i = 0; name != NULL && i < 2 * STATS_CLASS_COUNT; i++) {
+			if (strcmp(name, detail_columns[i]) == 0)
+				have[i] = true;
+		}
+	}
+	sqlite3_finalize(q);
+	if (step != SQLITE_DONE) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	for (i = 0; i < 2 * STATS_CLASS_COUNT; i++) {
+		if (have[i])
+			continue;
+		snprintf(sql, sizeof(sql),
+			 "ALTER TABLE usage_bucket ADD COLUMN %s INTEGER",
+			 detail_columns[i]);
+		if (db_exec(db, sql, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
 
 struct stats_store *stats_store_new(sqlite3 *db, char *err, size_t errlen)
 {
@@ -35,12 +89,16 @@ struct stats_store *stats_store_new(sqlite3 *db, char *err, size_t errlen)
 		return NULL;
 	}
 	st->db = db;
-	if (db_exec(db, schema, err, errlen) < 0)
+	if (db_exec(db, schema, err, errlen) < 0 ||
+	    add_detail_columns(db, err, errlen) < 0)
 		goto out_free;
 	if (sqlite3_prepare_v2(db,
 			       "INSERT OR IGNORE INTO usage_bucket"
-			       " (tbl, start, std, enh, red, vgw, agg)"
-			       " VALUES (?, ?, ?, ?, ?, ?, ?)",
+			       " (tbl, start, std, enh, red, vgw, agg,"
+			       " max_std, max_enh, max_red, max_vgw, max_agg,"
+			       " avg_std, avg_enh, avg_red, avg_vgw, avg_agg)"
+			       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+			       " ?, ?, ?, ?, ?)",
 			       -1, &st->insert, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
 			       "DELETE FROM usage_bucket WHERE tbl = ? AND start < ?",
@@ -70,6 +128,14 @@ void stats_store_free(struct stats_store **pst)
 	*pst = NULL;
 }
 
+/* Column col of the row, or `dflt` when NULL (a row from before max/avg). */
+static uint32_t column_or(sqlite3_stmt *q, int col, uint32_t dflt)
+{
+	if (sqlite3_column_type(q, col) == SQLITE_NULL)
+		return dflt;
+	return (uint32_t)sqlite3_column_int64(q, col);
+}
+
 int stats_store_load(struct stats_store *st, struct stats *s, char *err,
 		     size_t errlen)
 {
@@ -85,7 +151,9 @@ int stats_store_load(struct stats_store *st, struct stats *s, char *err,
 	 * Reads are by time, so the stop itself shows as empty rows.
 	 */
 	if (sqlite3_prepare_v2(st->db,
-			       "SELECT start, std, enh, red, vgw, agg"
+			       "SELECT start, std, enh, red, vgw, agg,"
+			       " max_std, max_enh, max_red, max_vgw, max_agg,"
+			       " avg_std, avg_enh, avg_red, avg_vgw, avg_agg"
 			       " FROM usage_bucket WHERE tbl = ?1 AND start >="
 			       " (SELECT MAX(start) FROM usage_bucket"
 			       "  WHERE tbl = ?1) - ?2 ORDER BY start",
@@ -100,14 +168,21 @@ int stats_store_load(struct stats_store *st, struct stats *s, char *err,
 		sqlite3_bind_int(q, 1, t);
 		sqlite3_bind_int64(q, 2, (rows - 1) * len);
 		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-			uint32_t v[STATS_CLASS_COUNT];
+			struct stats_bucket b;
 			int c;
 
-			for (c = 0; c < STATS_CLASS_COUNT; c++)
-				v[c] = (uint32_t)sqlite3_column_int64(q, c + 1);
+			for (c = 0; c < STATS_CLASS_COUNT; c++) {
+				int mc = c + 1 + STATS_CLASS_COUNT;
+				int ac = mc + STATS_CLASS_COUNT;
+
+				b.value[c] =
+					(uint32_t)sqlite3_column_int64(q, c + 1);
+				b.max[c] = column_or(q, mc, b.value[c]);
+				b.avg[c] = column_or(q, ac, b.value[c]);
+			}
 			/* A misaligned row cannot come from us: skip it. */
 			stats_load(s, (enum stats_table)t,
-				   sqlite3_column_int64(q, 0), v);
+				   sqlite3_column_int64(q, 0), &b);
 		}
 		if (step != SQLITE_DONE)
 			goto out_err;
@@ -161,15 +236,20 @@ static int step_once(struct stats_store *st, sqlite3_stmt *stmt)
 }
 
 void stats_store_sink(void *arg, enum stats_table table, int64_t start,
-		      const uint32_t value[STATS_CLASS_COUNT])
+		      const struct stats_bucket *bucket)
 {
 	struct stats_store *st = arg;
 	int c;
 
 	sqlite3_bind_int(st->insert, 1, (int)table);
 	sqlite3_bind_int64(st->insert, 2, start);
-	for (c = 0; c < STATS_CLASS_COUNT; c++)
-		sqlite3_bind_int64(st->insert, c + 3, value[c]);
+	for (c = 0; c < STATS_CLASS_COUNT; c++) {
+		sqlite3_bind_int64(st->insert, c + 3, bucket->value[c]);
+		sqlite3_bind_int64(st->insert, c + 3 + STATS_CLASS_COUNT,
+				   bucket->max[c]);
+		sqlite3_bind_int64(st->insert, c + 3 + 2 * STATS_CLASS_COUNT,
+				   bucket->avg[c]);
+	}
 	step_once(st, st->insert);
 	if (table == STATS_SECONDS)
 		return;

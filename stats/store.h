@@ -2,7 +2,8 @@
  * stats_store: the usage tables in the SQLite state store.
  *
  * Every closed bucket (seconds included, so that a restart in the middle of
- * a minute keeps the seconds already counted) is written as one row; the
+ * a minute keeps the seconds already counted) is written as one row, with
+ * its value, max and avg per class (struct stats_bucket); the
  * first write of a bucket wins, as in the tables. At start-up each
  * table's newest rows are loaded back; the time the daemon was down has no
  * rows and reads as 0. Old rows are pruned as minutes
@@ -38,6 +39,6 @@ int stats_store_commit(struct stats_store *st, char *err, size_t errlen);
 
 /* A stats_sink_fn; arg is the store. Errors are kept for the commit. */
 void stats_store_sink(void *arg, enum stats_table table, int64_t start,
-		      const uint32_t value[STATS_CLASS_COUNT]);
+		      const struct stats_bucket *bucket);
 
 #endif

@@ -227,10 +227,23 @@ static void tick_sec(struct stats *s, int64_t sec,
 	stats_tick(s, (sec + 1) * 1000 + 100, v);
 }
 
+/*
+ * Load a bucket with value v, max = v and avg = v / 2 (rounded down), so
+ * the minutes, hours and days graphs of loaded buckets draw '#' in the
+ * lower half of each bar and '*' above it.
+ */
 static void load(struct stats *s, enum stats_table t, int64_t start,
 		 const uint32_t v[STATS_CLASS_COUNT])
 {
-	ck_assert_int_eq(stats_load(s, t, start, v), 0);
+	struct stats_bucket b;
+	int c;
+
+	for (c = 0; c < STATS_CLASS_COUNT; c++) {
+		b.value[c] = v[c];
+		b.max[c] = v[c];
+		b.avg[c] = v[c] / 2;
+	}
+	ck_assert_int_eq(stats_load(s, t, start, &b), 0);
 }
 
 /*
@@ -599,9 +612,12 @@ START_TEST(spike_graph)
 			 "seconds)");
 	/* no legend under the seconds graph; the minutes graph follows */
 	ck_assert_str_eq(line_at(c.buf, 21, line), "");
-	/* minutes: column 1 (col 6) = 2: digit 2, '*' in rows 2 and 1 */
-	ck_assert_str_eq(line_at(c.buf, 26, line), "      2");
-	ck_assert_str_eq(line_at(c.buf, 34, line), "    3");
+	/* minutes: column 1 (col 6) is minute T0: max 7 (the spike), avg
+	 * 7 / 60 = 0.12 -> 0 (its 60 seconds), so digit 7 and '*' in rows
+	 * 7 to 1 with no '#'; the table's value (2) is not drawn. */
+	ck_assert_str_eq(line_at(c.buf, 26, line), "      7");
+	ck_assert_str_eq(line_at(c.buf, 29, line), "    8");
+	ck_assert_str_eq(line_at(c.buf, 30, line), "    7 *");
 	ck_assert_str_eq(line_at(c.buf, 35, line), "    2 *");
 	ck_assert_str_eq(line_at(c.buf, 36, line), "    1 *");
 	ck_assert_str_eq(line_at(c.buf, 40, line),
@@ -690,6 +706,26 @@ START_TEST(full_graph)
 	/* 100: v >= 90, every column */
 	ck_assert_str_eq(line_at(c.buf, 13, line),
 			 cols_line(want, "  100", 1, 6, run(bar, '#', 60)));
+	/*
+	 * std minutes (lines 22-26 digits, 27-36 rows 500..50): column 1 is
+	 * minute age 0, closed from the seconds 100..159: max 159, avg 7770 /
+	 * 60 = 129.5 -> 130; columns 2..60 are loaded, max 202..318 and avg
+	 * half of it, 101..159. Largest max 318 -> step 50. Digits: 159.
+	 * Row 150 (2x >= 250): column 1 avg 130 -> '#'; columns 2..25 (max
+	 * 202..248, avg 101..124) max only -> '*'; columns 26..60 (avg 125
+	 * and up) -> '#'. Row 200 (2x >= 350): max >= 175: columns 2..60.
+	 */
+	ck_assert_int_eq(line_at(c.buf, 24, line)[6], '1');
+	ck_assert_int_eq(line_at(c.buf, 25, line)[6], '5');
+	ck_assert_int_eq(line_at(c.buf, 26, line)[6], '9');
+	ck_assert_int_eq(line_at(c.buf, 26, line)[7], '2'); /* 202 */
+	ck_assert_str_eq(line_at(c.buf, 27, line), "  500");
+	ck_assert_str_eq(line_at(c.buf, 34, line),
+			 cols_line(want, "  150", 3, 6, "#", 7,
+				   run(bar, '*', 24), 31,
+				   "###################################"));
+	ck_assert_str_eq(line_at(c.buf, 33, line),
+			 cols_line(want, "  200", 1, 7, run(bar, '*', 59)));
 	/* std days: max 1710 -> step 200; column 1 = 1000 reaches 1000 */
 	at = find_line(c.buf, "          CUBE Standard Trunk License Usage "
 			      "(last 72 days)");

@@ -32,6 +32,18 @@ static void close_sec(struct stats *s, int64_t sec, uint32_t x)
 	stats_tick(s, (sec + 1) * 1000 + 100, v);
 }
 
+/* stats_load of a bucket whose max and avg equal its value. */
+static int load_v(struct stats *s, enum stats_table t, int64_t start,
+		  const uint32_t v[STATS_CLASS_COUNT])
+{
+	struct stats_bucket b;
+	int c;
+
+	for (c = 0; c < STATS_CLASS_COUNT; c++)
+		b.value[c] = b.max[c] = b.avg[c] = v[c];
+	return stats_load(s, t, start, &b);
+}
+
 static void tick_at(struct stats *s, int64_t now_ms, uint32_t x)
 {
 	uint32_t v[STATS_CLASS_COUNT];
@@ -108,7 +120,7 @@ static void assert_row(const struct stats *s, enum stats_table t,
 struct event {
 	enum stats_table t;
 	int64_t start;
-	uint32_t v[STATS_CLASS_COUNT];
+	struct stats_bucket b;
 };
 struct rec {
 	const struct stats *s;
@@ -130,8 +142,9 @@ static void rec_init(struct rec *r, struct stats *s)
 }
 
 static void rec_sink(void *arg, enum stats_table t, int64_t start,
-		     const uint32_t v[STATS_CLASS_COUNT])
+		     const struct stats_bucket *b)
 {
+	const uint32_t *v = b->value;
 	struct rec *r = arg;
 	int64_t end = start + stats_table_seconds(t);
 	int c;
@@ -142,12 +155,21 @@ static void rec_sink(void *arg, enum stats_table t, int64_t start,
 	REQUIRE(end > r->last_end ||
 		(end == r->last_end && (int)t > r->last_table));
 	for (c = 0; c < STATS_CLASS_COUNT; c++) {
-		uint32_t got;
+		uint32_t got, max, avg;
 		bool ok;
 
 		stats_read(r->s, (enum stats_class)c, t, end * 1000, &got, &ok,
 			   1);
 		REQUIRE(ok && got == v[c]);
+		/* The sink's max and avg are the stored ones too. */
+		REQUIRE(stats_read_detail(r->s, (enum stats_class)c, t,
+					  end * 1000, &got, &max, &avg, &ok,
+					  1) == 1);
+		REQUIRE(ok && got == v[c] && max == b->max[c] &&
+			avg == b->avg[c]);
+		/* A second's max and avg are its value. */
+		if (t == STATS_SECONDS)
+			REQUIRE(max == v[c] && avg == v[c]);
 	}
 	r->last_start[t] = start;
 	r->last_end = end;
@@ -156,8 +178,7 @@ static void rec_sink(void *arg, enum stats_table t, int64_t start,
 	if (r->nlog < LOG_MAX) {
 		r->log[r->nlog].t = t;
 		r->log[r->nlog].start = start;
-		for (c = 0; c < STATS_CLASS_COUNT; c++)
-			r->log[r->nlog].v[c] = v[c];
+		r->log[r->nlog].b = *b;
 		r->nlog++;
 	}
 }
@@ -178,7 +199,7 @@ static void assert_event(const struct rec *r, size_t i, enum stats_table t,
 	ck_assert_uint_gt(r->nlog, i);
 	ck_assert_int_eq(r->log[i].t, t);
 	ck_assert_int_eq(r->log[i].start, start);
-	ck_assert_uint_eq(r->log[i].v[STATS_STANDARD], v);
+	ck_assert_uint_eq(r->log[i].b.value[STATS_STANDARD], v);
 }
 
 /* Top-3 averages: directly, and as a minute of seconds. */
@@ -789,7 +810,7 @@ START_TEST(restart_in_open_minute)
 
 	for (sec = 0; sec < 30; sec++) {
 		fill(v, sec == 10 ? 20 : sec == 20 ? 11 : 3);
-		ck_assert_int_eq(stats_load(s, STATS_SECONDS, m + sec, v), 0);
+		ck_assert_int_eq(load_v(s, STATS_SECONDS, m + sec, v), 0);
 	}
 	ck_assert_int_eq(stats_last_second(s), m + 29);
 	ck_assert_uint_eq(r.count[STATS_SECONDS], 0);
@@ -828,10 +849,10 @@ START_TEST(restart_clock_back_into_closed_minute)
 	size_t i;
 
 	fill(v, 7);
-	ck_assert_int_eq(stats_load(s, STATS_MINUTES, m, v), 0);
+	ck_assert_int_eq(load_v(s, STATS_MINUTES, m, v), 0);
 	fill(v, 2);
 	for (sec = 50; sec < 60; sec++)
-		ck_assert_int_eq(stats_load(s, STATS_SECONDS, m + sec, v), 0);
+		ck_assert_int_eq(load_v(s, STATS_SECONDS, m + sec, v), 0);
 	ck_assert_int_eq(stats_last_second(s), m + 59);
 	for (sec = 30; sec < 60; sec++)
 		close_sec(s, m + sec, sec == 44 ? 12 : 1);
@@ -849,7 +870,7 @@ START_TEST(restart_clock_back_into_closed_minute)
 	stats_free(&s);
 	s = stats_new();
 	fill(v, 7);
-	ck_assert_int_eq(stats_load(s, STATS_MINUTES, m, v), 0);
+	ck_assert_int_eq(load_v(s, STATS_MINUTES, m, v), 0);
 	ck_assert_int_eq(stats_last_second(s), m + 59);
 	close_sec(s, m + 10, 50); /* carried */
 	ck_assert_int_eq(stats_last_second(s), m + 59);
@@ -878,7 +899,7 @@ START_TEST(restart_minutes_feed_hour)
 
 	for (j = 0; j < 30; j++) {
 		fill(v, (uint32_t)j);
-		ck_assert_int_eq(stats_load(s, STATS_MINUTES, h + j * MIN, v),
+		ck_assert_int_eq(load_v(s, STATS_MINUTES, h + j * MIN, v),
 				 0);
 	}
 	for (sec = 45 * MIN; sec < HOUR - 1; sec++)
@@ -916,11 +937,11 @@ START_TEST(restart_hours_feed_day)
 
 	for (h = 0; h < 23; h++) {
 		fill(v, (uint32_t)h);
-		ck_assert_int_eq(stats_load(s, STATS_HOURS, d + h * HOUR, v),
+		ck_assert_int_eq(load_v(s, STATS_HOURS, d + h * HOUR, v),
 				 0);
 	}
 	fill(v, 99);
-	ck_assert_int_eq(stats_load(s, STATS_MINUTES, d + 23 * HOUR - MIN, v),
+	ck_assert_int_eq(load_v(s, STATS_MINUTES, d + 23 * HOUR - MIN, v),
 			 0);
 	ck_assert_int_eq(stats_last_second(s), d + 23 * HOUR - 1);
 	for (sec = DAY - 30; sec < DAY; sec++)
@@ -951,7 +972,7 @@ START_TEST(restart_days_later_closes_open_minute)
 
 	for (sec = 0; sec < 10; sec++) {
 		fill(v, sec == 5 ? 9 : 6);
-		ck_assert_int_eq(stats_load(s, STATS_SECONDS, m + sec, v), 0);
+		ck_assert_int_eq(load_v(s, STATS_SECONDS, m + sec, v), 0);
 	}
 	close_sec(s, k, 2);
 	ck_assert_uint_eq(r.nlog, 4);
@@ -964,6 +985,136 @@ START_TEST(restart_days_later_closes_open_minute)
 }
 END_TEST
 
+/* Row `row` of a table as value, max and avg, the same in every class. */
+static void assert_detail(const struct stats *s, enum stats_table t,
+			  int64_t now_ms, size_t row, uint32_t value,
+			  uint32_t max, uint32_t avg)
+{
+	uint32_t v[STATS_MAX_ROWS], mx[STATS_MAX_ROWS], av[STATS_MAX_ROWS];
+	bool ok[STATS_MAX_ROWS];
+	int c;
+
+	for (c = 0; c < STATS_CLASS_COUNT; c++) {
+		ck_assert_uint_eq(stats_read_detail(s, (enum stats_class)c, t,
+						    now_ms, v, mx, av, ok,
+						    row + 1),
+				  row + 1);
+		ck_assert_msg(ok[row], "table %d row %zu empty", t, row);
+		ck_assert_msg(v[row] == value && mx[row] == max &&
+				      av[row] == avg,
+			      "table %d row %zu: %u/%u/%u, want %u/%u/%u", t,
+			      row, v[row], mx[row], av[row], value, max, avg);
+	}
+}
+
+/*
+ * Max and avg, worked out by hand (hour H = day D = T0):
+ *   minute 0: seconds 0..59 = 1, except s10 = 9 and s20 = 5:
+ *             value top 3 = (9 + 5 + 1) / 3 = 5; max 9;
+ *             avg = (58 + 9 + 5) / 60 = 72 / 60 = 1.2 -> 1
+ *   minute 1: only s118 = 3 and s119 = 2: value 5/2 = 2.5 -> 3; max 3;
+ *             avg 2.5 -> 3 (half up, over the seconds that exist)
+ *   minute 5: only s300 = 20 and s301 = 0: value 10, max 20, avg 10
+ *   hour 0:   value top 3 of minutes 5, 3, 10 = 18 / 3 = 6;
+ *             max = max(9, 3, 20) = 20; avg = (1 + 3 + 10) / 3 = 4.67 -> 5
+ *   hour 1:   only s3605 = 4: minute 60 and hour 1 are 4 / 4 / 4
+ *   day 0:    value = the highest hour value, 6; max = max(20, 4) = 20;
+ *             avg = (5 + 4) / 2 = 4.5 -> 5
+ * A second's max and avg are its value.
+ */
+START_TEST(max_avg_minute_hour_day)
+{
+	struct rec r;
+	struct stats *s = new_recorded(&r);
+	uint32_t v[STATS_MAX_ROWS], mx[STATS_MAX_ROWS], av[STATS_MAX_ROWS];
+	int64_t sec;
+
+	for (sec = 0; sec < 60; sec++)
+		close_sec(s, T0 + sec, sec == 10 ? 9 : sec == 20 ? 5 : 1);
+	assert_detail(s, STATS_SECONDS, (T0 + 60) * 1000 + 100, 39, 5, 5, 5);
+	assert_detail(s, STATS_SECONDS, (T0 + 60) * 1000 + 100, 0, 1, 1, 1);
+	assert_detail(s, STATS_MINUTES, (T0 + 60) * 1000 + 100, 0, 5, 9, 1);
+
+	close_sec(s, T0 + 118, 3);
+	close_sec(s, T0 + 119, 2);
+	assert_detail(s, STATS_MINUTES, (T0 + 120) * 1000 + 100, 0, 3, 3, 3);
+
+	close_sec(s, T0 + 300, 20);
+	close_sec(s, T0 + 301, 0);
+	close_sec(s, T0 + HOUR + 5, 4); /* closes minute 5, then hour 0 */
+	assert_detail(s, STATS_MINUTES, (T0 + HOUR + 6) * 1000 + 100, 54, 10,
+		      20, 10);
+	assert_detail(s, STATS_HOURS, (T0 + HOUR + 6) * 1000 + 100, 0, 6, 20,
+		      5);
+
+	close_sec(s, T0 + DAY + 1, 0); /* closes minute 60, hour 1, day 0 */
+	assert_detail(s, STATS_HOURS, (T0 + DAY + 2) * 1000 + 100, 22, 4, 4,
+		      4);
+	assert_detail(s, STATS_DAYS, (T0 + DAY + 2) * 1000 + 100, 0, 6, 20, 5);
+	ck_assert_uint_eq(r.count[STATS_DAYS], 1);
+
+	/* Empty rows read 0; any output may be NULL; bad arguments read 0. */
+	ck_assert_uint_eq(stats_read_detail(s, STATS_VGW, STATS_DAYS,
+					    (T0 + DAY + 2) * 1000, v, mx, av,
+					    NULL, 2),
+			  2);
+	ck_assert_uint_eq(mx[1], 0);
+	ck_assert_uint_eq(av[1], 0);
+	ck_assert_uint_eq(stats_read_detail(s, STATS_VGW, STATS_DAYS,
+					    (T0 + DAY + 2) * 1000, NULL, NULL,
+					    av, NULL, 1),
+			  1);
+	ck_assert_uint_eq(av[0], 5);
+	ck_assert_uint_eq(stats_read_detail(s, STATS_CLASS_COUNT, STATS_DAYS,
+					    0, v, mx, av, NULL, 1),
+			  0);
+	ck_assert_uint_eq(stats_read_detail(s, STATS_VGW, STATS_TABLE_COUNT,
+					    0, v, mx, av, NULL, 1),
+			  0);
+	ck_assert_uint_eq(stats_read_detail(NULL, STATS_VGW, STATS_DAYS, 0, v,
+					    mx, av, NULL, 1),
+			  0);
+	stats_free(&s);
+}
+END_TEST
+
+/*
+ * Loaded buckets keep the max and avg they were saved with, and feed the
+ * bucket above them: hour H loaded as value 4, max 9, avg 2, and minute
+ * 59 of H + 1 h as 6 / 8 / 7 (max and avg differing from the value);
+ * seconds of the open minute then close hour H + 1 h and day D:
+ *   minute H+1h+59 is loaded (kept); hour H + 1 h = value 6, max 8, avg 7
+ *   day D = value max(4, 6) = 6, max = max(9, 8) = 9, avg (2 + 7) / 2 = 4.5
+ *           -> 5
+ */
+START_TEST(load_keeps_max_avg)
+{
+	struct stats *s = stats_new();
+	struct stats_bucket b;
+	int c;
+
+	for (c = 0; c < STATS_CLASS_COUNT; c++) {
+		b.value[c] = 4;
+		b.max[c] = 9;
+		b.avg[c] = 2;
+	}
+	ck_assert_int_eq(stats_load(s, STATS_HOURS, T0, &b), 0);
+	for (c = 0; c < STATS_CLASS_COUNT; c++) {
+		b.value[c] = 6;
+		b.max[c] = 8;
+		b.avg[c] = 7;
+	}
+	ck_assert_int_eq(stats_load(s, STATS_MINUTES, T0 + 2 * HOUR - MIN, &b),
+			 0);
+	assert_detail(s, STATS_HOURS, (T0 + HOUR) * 1000, 0, 4, 9, 2);
+	close_sec(s, T0 + DAY + 3, 1);
+	assert_detail(s, STATS_HOURS, (T0 + 2 * HOUR) * 1000, 0, 6, 8, 7);
+	assert_detail(s, STATS_MINUTES, (T0 + 2 * HOUR) * 1000, 0, 6, 8, 7);
+	assert_detail(s, STATS_DAYS, (T0 + DAY + 4) * 1000, 0, 6, 9, 5);
+	stats_free(&s);
+}
+END_TEST
+
 /* What stats_load refuses, and which of two buckets sharing a slot wins. */
 START_TEST(load_rules)
 {
@@ -971,32 +1122,32 @@ START_TEST(load_rules)
 	uint32_t v[STATS_CLASS_COUNT];
 
 	fill(v, 5);
-	ck_assert_int_eq(stats_load(s, STATS_MINUTES, T0 + 30, v), -1);
-	ck_assert_int_eq(stats_load(s, STATS_HOURS, T0 + MIN, v), -1);
-	ck_assert_int_eq(stats_load(s, STATS_DAYS, T0 + HOUR, v), -1);
-	ck_assert_int_eq(stats_load(s, STATS_SECONDS, -1, v), -1);
-	ck_assert_int_eq(stats_load(s, STATS_SECONDS, INT64_C(253402300800), v),
+	ck_assert_int_eq(load_v(s, STATS_MINUTES, T0 + 30, v), -1);
+	ck_assert_int_eq(load_v(s, STATS_HOURS, T0 + MIN, v), -1);
+	ck_assert_int_eq(load_v(s, STATS_DAYS, T0 + HOUR, v), -1);
+	ck_assert_int_eq(load_v(s, STATS_SECONDS, -1, v), -1);
+	ck_assert_int_eq(load_v(s, STATS_SECONDS, INT64_C(253402300800), v),
 			 -1); /* year 10000 */
-	ck_assert_int_eq(stats_load(s, (enum stats_table)7, T0, v), -1);
+	ck_assert_int_eq(load_v(s, (enum stats_table)7, T0, v), -1);
 	ck_assert_int_eq(stats_load(s, STATS_SECONDS, T0, NULL), -1);
 	ck_assert_int_eq(stats_last_second(s), -1);
 
 	/* T0+100 and T0+40 share a slot: the newer stays. */
-	ck_assert_int_eq(stats_load(s, STATS_SECONDS, T0 + 100, v), 0);
+	ck_assert_int_eq(load_v(s, STATS_SECONDS, T0 + 100, v), 0);
 	fill(v, 6);
-	ck_assert_int_eq(stats_load(s, STATS_SECONDS, T0 + 40, v), 0);
+	ck_assert_int_eq(load_v(s, STATS_SECONDS, T0 + 40, v), 0);
 	assert_row(s, STATS_SECONDS, (T0 + 101) * 1000, 0, true, 5);
 	assert_row(s, STATS_SECONDS, (T0 + 41) * 1000, 0, false, 0);
 	/* The same start twice: the later load wins. */
 	fill(v, 8);
-	ck_assert_int_eq(stats_load(s, STATS_SECONDS, T0 + 100, v), 0);
+	ck_assert_int_eq(load_v(s, STATS_SECONDS, T0 + 100, v), 0);
 	assert_row(s, STATS_SECONDS, (T0 + 101) * 1000, 0, true, 8);
 	ck_assert_int_eq(stats_last_second(s), T0 + 100);
 
 	/* After a tick (even one that closes nothing), loads are refused. */
 	close_sec(s, T0 + 50, 1);
 	ck_assert_int_eq(stats_last_second(s), T0 + 100);
-	ck_assert_int_eq(stats_load(s, STATS_SECONDS, T0 + 99, v), -1);
+	ck_assert_int_eq(load_v(s, STATS_SECONDS, T0 + 99, v), -1);
 	stats_free(&s);
 }
 END_TEST
@@ -1027,7 +1178,7 @@ START_TEST(read_alignment)
 
 			for (c = 0; c < STATS_CLASS_COUNT; c++)
 				in[c] = (uint32_t)((j + 1) * (c + 1));
-			ck_assert_int_eq(stats_load(s, (enum stats_table)t,
+			ck_assert_int_eq(load_v(s, (enum stats_table)t,
 						    T0 + (int64_t)j * len, in),
 					 0);
 		}
@@ -1157,6 +1308,8 @@ int main(void)
 	tcase_add_test(tc, restart_minutes_feed_hour);
 	tcase_add_test(tc, restart_hours_feed_day);
 	tcase_add_test(tc, restart_days_later_closes_open_minute);
+	tcase_add_test(tc, max_avg_minute_hour_day);
+	tcase_add_test(tc, load_keeps_max_avg);
 	tcase_add_test(tc, load_rules);
 	tcase_add_test(tc, read_alignment);
 	tcase_add_test(tc, bounded_inputs);

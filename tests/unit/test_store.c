@@ -183,6 +183,102 @@ START_TEST(restart_keeps_hours)
 }
 END_TEST
 
+/* Row i of table t, class AGGREGATE, as value / max / avg. */
+static void assert_detail(struct daemon *d, enum stats_table t,
+			  int64_t now_s, size_t i, uint32_t value,
+			  uint32_t max, uint32_t avg)
+{
+	uint32_t v[STATS_MAX_ROWS], mx[STATS_MAX_ROWS], av[STATS_MAX_ROWS];
+	bool ok[STATS_MAX_ROWS];
+
+	ck_assert_uint_eq(stats_read_detail(d->stats, STATS_AGGREGATE, t,
+					    now_s * 1000, v, mx, av, ok, i + 1),
+			  i + 1);
+	ck_assert_msg(ok[i], "table %d row %zu empty", t, i);
+	ck_assert_msg(v[i] == value && mx[i] == max && av[i] == avg,
+		      "table %d row %zu: %u/%u/%u, want %u/%u/%u", t, i, v[i],
+		      mx[i], av[i], value, max, avg);
+}
+
+/*
+ * Max and avg survive a restart and keep feeding the roll-ups:
+ *   minute 0: seconds 1, except s10 = 9, s20 = 5: value (9 + 5 + 1) / 3
+ *             = 5, max 9, avg 72 / 60 = 1.2 -> 1
+ *   minute 1: seconds all 2: 2 / 2 / 2
+ *   hour 0 (closed by the tick of second 1:00:05 = 4): value (5 + 2) / 2
+ *             = 3.5 -> 4, max 9, avg (1 + 2) / 2 = 1.5 -> 2
+ * Stop, start: minute 0 and hour 0 read back the same. The first tick after
+ * midnight closes minute 60 and hour 1 from the loaded second 1:00:05 (4 /
+ * 4 / 4), then day 0 from the loaded hour 0 and hour 1: value max(4, 4) =
+ * 4, max 9, avg (2 + 4) / 2 = 3.
+ */
+START_TEST(restart_keeps_max_and_avg)
+{
+	struct daemon d = {0};
+	int64_t s;
+
+	start(&d);
+	for (s = 0; s < 60; s++)
+		tick(&d, T0 + s, s == 10 ? 9 : s == 20 ? 5 : 1);
+	for (s = 60; s < 120; s++)
+		tick(&d, T0 + s, 2);
+	tick(&d, T0 + 3605, 4);
+	assert_detail(&d, STATS_HOURS, T0 + 3606, 0, 4, 9, 2);
+	stop(&d);
+
+	start(&d);
+	assert_detail(&d, STATS_HOURS, T0 + 3606, 0, 4, 9, 2);
+	assert_detail(&d, STATS_MINUTES, T0 + 3606, 59, 5, 9, 1);
+	assert_detail(&d, STATS_MINUTES, T0 + 3606, 58, 2, 2, 2);
+	assert_detail(&d, STATS_SECONDS, T0 + 3606, 0, 4, 4, 4);
+	tick(&d, T0 + 86400 + 1, 0);
+	assert_detail(&d, STATS_HOURS, T0 + 86400 + 2, 22, 4, 4, 4);
+	assert_detail(&d, STATS_DAYS, T0 + 86400 + 2, 0, 4, 9, 3);
+	stop(&d);
+
+	/* Once more: the day's max and avg come back too. */
+	start(&d);
+	assert_detail(&d, STATS_DAYS, T0 + 86400 + 2, 0, 4, 9, 3);
+	stop(&d);
+}
+END_TEST
+
+/*
+ * A store made before the max and avg columns: they are added, and its
+ * rows load as max = avg = value; new rows carry their own.
+ */
+START_TEST(old_store_gets_max_avg_columns)
+{
+	struct daemon d = {0};
+	char err[256];
+
+	d.db = db_open(db_path, err, sizeof(err));
+	ck_assert_msg(d.db != NULL, "%s", err);
+	ck_assert_int_eq(
+		db_exec(d.db,
+			"CREATE TABLE usage_bucket ("
+			" tbl INTEGER NOT NULL, start INTEGER NOT NULL,"
+			" std INTEGER NOT NULL, enh INTEGER NOT NULL,"
+			" red INTEGER NOT NULL, vgw INTEGER NOT NULL,"
+			" agg INTEGER NOT NULL,"
+			" PRIMARY KEY (tbl, start)) WITHOUT ROWID;"
+			"INSERT INTO usage_bucket VALUES (2, 1704067200,"
+			" 7, 7, 7, 7, 7);",
+			err, sizeof(err)),
+		0);
+	db_close(&d.db);
+
+	start(&d);
+	assert_detail(&d, STATS_HOURS, T0 + 3600, 0, 7, 7, 7);
+	tick(&d, T0 + 3600, 3); /* a new second row, with its own columns */
+	stop(&d);
+	start(&d);
+	assert_detail(&d, STATS_SECONDS, T0 + 3601, 0, 3, 3, 3);
+	assert_detail(&d, STATS_HOURS, T0 + 3601, 0, 7, 7, 7);
+	stop(&d);
+}
+END_TEST
+
 /* Old seconds are pruned as minutes close: the table stays small. */
 START_TEST(prunes_old_rows)
 {
@@ -245,6 +341,8 @@ int main(void)
 	tcase_add_test(tc, restart_keeps_minutes_and_shows_gap);
 	tcase_add_test(tc, restart_within_a_minute_keeps_its_seconds);
 	tcase_add_test(tc, restart_keeps_hours);
+	tcase_add_test(tc, restart_keeps_max_and_avg);
+	tcase_add_test(tc, old_store_gets_max_avg_columns);
 	tcase_add_test(tc, prunes_old_rows);
 	tcase_add_test(tc, write_failure_is_reported_tables_intact);
 	suite_add_tcase(s, tc);
