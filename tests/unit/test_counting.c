@@ -5,6 +5,8 @@
 #include "callacct.h"
 #include "counters.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -295,8 +297,6 @@ int main(void)
 {
 	Suite *s = suite_create("counting");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, every_order_standard);
@@ -307,9 +307,5 @@ int main(void)
 	tcase_add_test(tc, vgw_not_in_aggregate);
 	tcase_add_test(tc, concurrent_sampling);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

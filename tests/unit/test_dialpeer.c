@@ -7,6 +7,8 @@
 #include "dialpeer.h"
 #include "digitpat.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,11 +364,5 @@ static Suite *dialpeer_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(dialpeer_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return unit_run(dialpeer_suite());
 }

@@ -15,6 +15,8 @@
  */
 #include "render.h"
 
+#include "unit.h"
+
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -945,8 +947,6 @@ int main(void)
 {
 	Suite *s = suite_create("render");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, class_parse);
@@ -964,9 +964,5 @@ int main(void)
 	tcase_add_test(tc, table_reads_back);
 	tcase_add_test(tc, graph_reads_back);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }
