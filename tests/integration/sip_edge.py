@@ -11,6 +11,7 @@ UDP.
 usage: sip_edge.py --sbcd PATH TEST   (TEST = a name below, or "all")
 """
 import argparse
+import contextlib
 import os
 import random
 import re
@@ -357,6 +358,19 @@ class Sbcd:
         assert not bad, "sbcd log has errors:\n" + "\n".join(bad[:20])
 
 
+@contextlib.contextmanager
+def running(sbc, *uas, allowed=()):
+    """Stop sbcd and close the UAs however the test ends; when the test
+    body passed, sbcd must also have exited 0 with a clean log."""
+    try:
+        yield
+    finally:
+        rc = sbc.stop()
+        for u in uas:
+            u.close()
+    sbc.check_clean_exit(rc, allowed)
+
+
 def established_call(caller, callee):
     caller.invite()
     caller.ua.recv(status(100, "INVITE"))
@@ -373,12 +387,13 @@ def established_call(caller, callee):
 # --------------------------------------------------------------------------
 # Tests. Each gets (sbcd binary, work dir) and raises AssertionError on failure.
 
+
 def test_admission(binary, wd):
     """OPTIONS 200, 405, 404, 483, 420 and an unknown dialog's 481."""
     uas = UA(free_port())
     uac = UA(free_port())
     sbc = Sbcd(binary, uas.port, wd)
-    try:
+    with running(sbc, uas, uac):
         c = Caller(uac, sbc.port)
         c.send("OPTIONS")
         ok = uac.recv(final_for("OPTIONS"))
@@ -414,11 +429,6 @@ def test_admission(binary, wd):
         ack = uas.recv(request("ACK"))
         assert ack.get("call-id") == callee.invite.get("call-id")
         sbc.wait_idle()
-    finally:
-        rc = sbc.stop()
-        uas.close()
-        uac.close()
-    sbc.check_clean_exit(rc)
 
 
 def test_topology(binary, wd):
@@ -426,7 +436,7 @@ def test_topology(binary, wd):
     uas = UA(free_port())
     uac = UA(free_port())
     sbc = Sbcd(binary, uas.port, wd)
-    try:
+    with running(sbc, uas, uac):
         c = Caller(uac, sbc.port)
         callee = Callee(uas)
         c.invite(extra="P-Asserted-Identity: <sip:2000@pbx.example>\r\n")
@@ -460,11 +470,6 @@ def test_topology(binary, wd):
         answer(uac, bye, 200, "OK")
         uas.recv(status(200, "BYE"))
         sbc.wait_idle()
-    finally:
-        rc = sbc.stop()
-        uas.close()
-        uac.close()
-    sbc.check_clean_exit(rc)
 
 
 def test_cancel_crossing_200(binary, wd):
@@ -472,7 +477,7 @@ def test_cancel_crossing_200(binary, wd):
     uas = UA(free_port())
     uac = UA(free_port())
     sbc = Sbcd(binary, uas.port, wd)
-    try:
+    with running(sbc, uas, uac):
         c = Caller(uac, sbc.port)
         callee = Callee(uas)
         c.invite()
@@ -497,11 +502,6 @@ def test_cancel_crossing_200(binary, wd):
         assert c2["early"] == 0 and c2["confirmed"] == 0, c2
         leftovers = [m for m in uac.quiet(0.5) if m.status not in (100, 487)]
         assert not leftovers, leftovers
-    finally:
-        rc = sbc.stop()
-        uas.close()
-        uac.close()
-    sbc.check_clean_exit(rc)
 
 
 def test_threshold(binary, wd):
@@ -509,7 +509,7 @@ def test_threshold(binary, wd):
     uas = UA(free_port())
     uac = UA(free_port())
     sbc = Sbcd(binary, uas.port, wd, threshold="call threshold global max-calls 1\n")
-    try:
+    with running(sbc, uas, uac):
         c1 = Caller(uac, sbc.port)
         callee = Callee(uas)
         established_call(c1, callee)
@@ -534,11 +534,6 @@ def test_threshold(binary, wd):
         answer(uas, uas.recv(request("BYE")), 200, "OK")
         uac.recv(status(200, "BYE"))
         sbc.wait_idle()
-    finally:
-        rc = sbc.stop()
-        uas.close()
-        uac.close()
-    sbc.check_clean_exit(rc)
 
 
 def test_reload(binary, wd):
@@ -548,7 +543,7 @@ def test_reload(binary, wd):
     uas2 = UA(free_port())
     uac = UA(free_port())
     sbc = Sbcd(binary, uas1.port, wd)
-    try:
+    with running(sbc, uas1, uas2, uac, allowed=("%SBC-3-CONFIG", "%SBC-3-RELOAD")):
         c1 = Caller(uac, sbc.port)
         callee1 = Callee(uas1)
         established_call(c1, callee1)
@@ -582,11 +577,6 @@ def test_reload(binary, wd):
             answer(ua, ua.recv(request("BYE")), 200, "OK")
             uac.recv(lambda m, c=c: m.status == 200 and m.get("call-id") == c.call_id)
         sbc.wait_idle()
-    finally:
-        rc = sbc.stop()
-        for u in (uas1, uas2, uac):
-            u.close()
-    sbc.check_clean_exit(rc, allowed=("%SBC-3-CONFIG", "%SBC-3-RELOAD"))
 
 
 def test_shutdown_drain(binary, wd):
@@ -594,7 +584,7 @@ def test_shutdown_drain(binary, wd):
     uas = UA(free_port())
     uac = UA(free_port())
     sbc = Sbcd(binary, uas.port, wd)
-    try:
+    with running(sbc, uas, uac):
         c1 = Caller(uac, sbc.port)
         established_call(c1, Callee(uas))
         sbc.proc.send_signal(signal.SIGTERM)
@@ -611,12 +601,7 @@ def test_shutdown_drain(binary, wd):
         c1.bye()
         answer(uas, uas.recv(request("BYE")), 200, "OK")
         uac.recv(status(200, "BYE"))
-        rc = sbc.proc.wait(10)
-    finally:
-        rc = sbc.stop()
-        uas.close()
-        uac.close()
-    sbc.check_clean_exit(rc)
+        sbc.proc.wait(10)  # it leaves by itself
 
 
 def test_shutdown_grace_expires(binary, wd):
@@ -625,7 +610,7 @@ def test_shutdown_grace_expires(binary, wd):
     uas = UA(free_port())
     uac = UA(free_port())
     sbc = Sbcd(binary, uas.port, wd, grace=1)
-    try:
+    with running(sbc, uas, uac):
         c1 = Caller(uac, sbc.port)
         established_call(c1, Callee(uas))
         sbc.proc.send_signal(signal.SIGTERM)
@@ -633,12 +618,7 @@ def test_shutdown_grace_expires(binary, wd):
         bye_b = uas.recv(request("BYE"), 5)
         answer(uac, bye_a, 200, "OK")
         answer(uas, bye_b, 200, "OK")
-        rc = sbc.proc.wait(10)
-    finally:
-        rc = sbc.stop()
-        uas.close()
-        uac.close()
-    sbc.check_clean_exit(rc)
+        sbc.proc.wait(10)  # it leaves by itself
 
 
 def test_noanswer_and_reaper(binary, wd):
@@ -647,7 +627,7 @@ def test_noanswer_and_reaper(binary, wd):
     uas = UA(free_port())
     uac = UA(free_port())
     sbc = Sbcd(binary, uas.port, wd, expires_ms=1000, max_duration=60)
-    try:
+    with running(sbc, uas, uac):
         c1 = Caller(uac, sbc.port)
         established_call(c1, Callee(uas))
         started = time.time()
@@ -672,11 +652,6 @@ def test_noanswer_and_reaper(binary, wd):
         answer(uas, bye_b, 200, "OK")
         sbc.wait_idle()
         assert "%SBC-5-CALL_REAPED" in sbc.text()
-    finally:
-        rc = sbc.stop()
-        uas.close()
-        uac.close()
-    sbc.check_clean_exit(rc)
 
 
 def test_vgw(binary, wd):
@@ -688,7 +663,7 @@ def test_vgw(binary, wd):
     extra = (f"voice-gateway ipv4:127.0.0.1:{gw.port} udp\n!\n"
              "dial-peer voice 300 pots\n destination-pattern 2...$\n port 0/1/0\n!\n")
     sbc = Sbcd(binary, uas.port, wd, extra=extra)
-    try:
+    with running(sbc, uas, gw, uac):
         c1 = Caller(uac, sbc.port, number="2001")
         gw_callee = Callee(gw)
         established_call(c1, gw_callee)
@@ -707,11 +682,6 @@ def test_vgw(binary, wd):
             answer(ua, ua.recv(request("BYE")), 200, "OK")
             uac.recv(lambda m, c=caller: m.status == 200 and m.get("call-id") == c.call_id)
         sbc.wait_idle()
-    finally:
-        rc = sbc.stop()
-        for u in (uas, gw, uac):
-            u.close()
-    sbc.check_clean_exit(rc)
 
 
 TESTS = {name[5:]: fn for name, fn in sorted(globals().items())
