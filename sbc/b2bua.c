@@ -479,9 +479,20 @@ static int on_txn_response(struct sbc_txn *t, nta_outgoing_t *orq,
 	const char *phrase = sip ? sip->sip_status->st_phrase : "Timeout";
 	sip_method_t m = nta_outgoing_method(orq);
 
-	(void)orq;
 	if (status == 100)
 		return 0;
+	if (m == sip_method_invite && status >= 200 && status < 300 &&
+	    t->irq && nta_incoming_status(t->irq) >= 300) {
+		/*
+		 * The 2xx crossed the requester's CANCEL, which nta already
+		 * answered 487: nobody will ACK this 2xx end to end, so ACK it
+		 * here (the session keeps the previous offer/answer).
+		 */
+		send_ack_to(call, (enum side)!t->from, nta_outgoing_cseq(orq),
+			    NULL);
+		txn_unlink_free(call, t);
+		return 0;
+	}
 	if (t->irq && nta_incoming_status(t->irq) < 200)
 		relay_response(b, t->irq, call->leg[t->from].transport, sip,
 			       status, phrase,
@@ -490,10 +501,12 @@ static int on_txn_response(struct sbc_txn *t, nta_outgoing_t *orq,
 	if (status < 200)
 		return 0;
 	if (m == sip_method_invite && status < 300) {
-		/* Keep the transaction for the ACK, which goes end to end. */
+		/*
+		 * Keep the transaction for the ACK, which goes end to end. The
+		 * outgoing INVITE stays too: nta finds it when we send the ACK
+		 * (and asserts if it has been freed).
+		 */
 		t->awaiting_ack = true;
-		nta_outgoing_destroy(t->orq);
-		t->orq = NULL;
 		return 0;
 	}
 	txn_unlink_free(call, t);
@@ -540,8 +553,17 @@ static int on_txn_ack_cancel(struct sbc_txn *t, nta_incoming_t *irq,
 			nta_outgoing_cancel(t->orq);
 		return 0;
 	}
-	if (t->awaiting_ack)
-		relay_ack(call, t, sip);
+	if (!t->awaiting_ack)
+		return 0;
+	relay_ack(call, t, sip);
+	if (sip == NULL) {
+		/*
+		 * nta gave up waiting for the ACK of a re-INVITE's 2xx: the
+		 * other side is ACKed above; RFC 3261 section 13.3.1.4 then
+		 * ends the dialog, so the call is taken down on both sides.
+		 */
+		call_end(call, 0, NULL);
+	}
 	return 0;
 }
 
@@ -581,7 +603,10 @@ static int relay_request(struct sbc_call *call, enum side from,
 		SIPTAG_SUBSCRIPTION_STATE(sip->sip_subscription_state),
 		SIPTAG_REFER_TO(sip->sip_refer_to),
 		SIPTAG_REFERRED_BY(sip->sip_referred_by),
-		SIPTAG_REASON(sip->sip_reason), SIPTAG_UNKNOWN(sip->sip_unknown),
+		SIPTAG_REASON(sip->sip_reason),
+		SIPTAG_AUTHORIZATION(sip->sip_authorization),
+		SIPTAG_PROXY_AUTHORIZATION(sip->sip_proxy_authorization),
+		SIPTAG_PRIVACY(sip->sip_privacy), SIPTAG_UNKNOWN(sip->sip_unknown),
 		SIPTAG_PAYLOAD(sip->sip_payload), TAG_END());
 	if (t->orq == NULL) {
 		free(t);
@@ -668,20 +693,27 @@ static int on_invite_response(struct sbc_txn *inv, nta_outgoing_t *orq,
 
 	if (status >= 200 && status < 300 && call->state != CALL_EARLY &&
 	    call->state != CALL_CANCELLING) {
-		/* A retransmitted 2xx: our ACK was lost. */
-		if (call->state == CALL_ESTABLISHED || call->state == CALL_ENDING)
-			send_ack(call, call->inv.out_cseq, NULL);
+		/*
+		 * A 2xx after the first: nta absorbs retransmissions itself
+		 * (re-sending our ACK) and answers a 2xx from another fork with
+		 * ACK and BYE, so nothing reaches here in practice; ignore.
+		 */
 		return 0;
 	}
 
-	if (rtag && nta_leg_get_rtag(bleg) == NULL) {
+	/*
+	 * The dialog with B is fixed by the 2xx, not by a provisional: an
+	 * early-media server or a forking proxy may send 18x with one
+	 * To-tag and the answer with another, and the remote tag cannot be
+	 * changed once set. Until then requests from B still match leg B
+	 * (its local tag is enough) and the route follows the newest answer.
+	 */
+	if (rtag && status >= 200 && status < 300 &&
+	    nta_leg_get_rtag(bleg) == NULL)
 		nta_leg_rtag(bleg, rtag);
+	if (rtag && status < 300)
 		nta_leg_client_reroute(bleg, sip->sip_record_route,
 				       sip->sip_contact, status < 200);
-	} else if (rtag && status >= 200 && status < 300) {
-		nta_leg_client_reroute(bleg, sip->sip_record_route,
-				       sip->sip_contact, 0);
-	}
 
 	if (status < 200) {
 		if (call->state == CALL_EARLY && call->inv.irq)
@@ -894,6 +926,9 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 		SIPTAG_MAX_FORWARDS_STR(mf), SIPTAG_ALLOW_STR(ALLOW_METHODS),
 		SIPTAG_CONTENT_TYPE(sip->sip_content_type),
 		SIPTAG_CONTENT_DISPOSITION(sip->sip_content_disposition),
+		SIPTAG_AUTHORIZATION(sip->sip_authorization),
+		SIPTAG_PROXY_AUTHORIZATION(sip->sip_proxy_authorization),
+		SIPTAG_PRIVACY(sip->sip_privacy),
 		SIPTAG_UNKNOWN(sip->sip_unknown),
 		SIPTAG_PAYLOAD(sip->sip_payload), TAG_END());
 	if (call->inv.orq == NULL)

@@ -684,6 +684,126 @@ def test_vgw(binary, wd):
         sbc.wait_idle()
 
 
+def test_reinvite_no_ack(binary, wd):
+    """A re-INVITE's 200 that the caller never ACKs: after 32 s sbcd ACKs
+    the callee and ends the call on both sides (and keeps running)."""
+    uas = UA(free_port())
+    uac = UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd)
+    with running(sbc, uas, uac):
+        c = Caller(uac, sbc.port)
+        callee = Callee(uas)
+        established_call(c, callee)
+        c.send("INVITE", body=SDP)
+        reinv = uas.recv(request("INVITE"))
+        callee.respond(200, "OK", body=SDP, req=reinv)
+        uac.recv(status(200, "INVITE"))
+        ack = uas.recv(request("ACK"), 40)
+        assert ack.get("cseq").split()[0] == reinv.get("cseq").split()[0], ack.raw
+        bye_b = uas.recv(request("BYE"), 5)
+        bye_a = uac.recv(request("BYE"), 5)
+        answer(uas, bye_b, 200, "OK")
+        answer(uac, bye_a, 200, "OK")
+        sbc.wait_idle()
+        assert sbc.proc.poll() is None, "sbcd died"
+
+
+def test_answer_with_new_tag(binary, wd):
+    """183 with one To-tag, 200 with another (early media, then the real
+    callee): the dialog with B follows the 200, so B's BYE ends the call."""
+    uas = UA(free_port())
+    uac = UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd)
+    with running(sbc, uas, uac):
+        c = Caller(uac, sbc.port)
+        callee = Callee(uas)
+        c.invite()
+        callee.take_invite()
+        callee.tag = "early1"
+        callee.respond(183, "Session Progress", body=SDP)
+        uac.recv(status(183, "INVITE"))
+        callee.tag = "answer2"
+        callee.respond(200, "OK", body=SDP)
+        ok = uac.recv(status(200, "INVITE"))
+        c.ack(ok)
+        ack = uas.recv(request("ACK"))
+        assert "tag=answer2" in ack.get("to"), ack.raw
+        callee.bye(sbc.port)
+        assert uas.recv(final_for("BYE")).status == 200
+        bye = uac.recv(request("BYE"))
+        answer(uac, bye, 200, "OK")
+        sbc.wait_idle()
+
+
+def test_reinvite_cancel_crossing_200(binary, wd):
+    """The caller cancels its re-INVITE while the callee answers it 200:
+    the callee still gets its ACK, and a later re-INVITE goes through."""
+    uas = UA(free_port())
+    uac = UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd)
+    with running(sbc, uas, uac):
+        c = Caller(uac, sbc.port)
+        callee = Callee(uas)
+        established_call(c, callee)
+        c.send("INVITE", body=SDP)
+        reinv_cseq = c.cseq - 1
+        reinv_branch = c.branch
+        reinv = uas.recv(request("INVITE"))
+        # A CANCEL may only follow a provisional (RFC 3261 9.1).
+        callee.respond(100, "Trying", req=reinv)
+        c.ua.send(c._req("CANCEL", reinv_cseq, branch=reinv_branch), sbc.port)
+        uac.recv(status(200, "CANCEL"))
+        r = uac.recv(final_for("INVITE"))
+        assert r.status == 487, r.raw
+        c.ua.send(c._req("ACK", reinv_cseq, branch=reinv_branch), sbc.port)
+        cancel = uas.recv(request("CANCEL"))
+        callee.respond(200, "OK", body=SDP, req=reinv)
+        answer(uas, cancel, 200, "OK")
+        ack = uas.recv(request("ACK"), 5)
+        assert ack.get("cseq").split()[0] == reinv.get("cseq").split()[0], ack.raw
+        # No re-INVITE is stuck: the next one is relayed, not refused 491.
+        c.send("INVITE", body=SDP)
+        reinv2 = uas.recv(request("INVITE"))
+        callee.respond(200, "OK", body=SDP, req=reinv2)
+        uac.recv(status(200, "INVITE"))
+        c.ua.send(c._req("ACK", c.cseq - 1), sbc.port)
+        uas.recv(request("ACK"))
+        c.bye()
+        answer(uas, uas.recv(request("BYE")), 200, "OK")
+        uac.recv(status(200, "BYE"))
+        sbc.wait_idle()
+
+
+def test_auth_and_privacy_pass(binary, wd):
+    """A carrier's digest challenge works through sbcd: the credentials of
+    the retried INVITE reach the callee, and so does Privacy."""
+    uas = UA(free_port())
+    uac = UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd)
+    with running(sbc, uas, uac):
+        c = Caller(uac, sbc.port)
+        callee = Callee(uas)
+        c.invite(extra="Privacy: id\r\n")
+        inv = callee.take_invite()
+        assert inv.get("privacy") == "id", inv.raw
+        callee.respond(407, "Proxy Authentication Required",
+                       extra='Proxy-Authenticate: Digest realm="carrier", nonce="abc"\r\n')
+        r = uac.recv(final_for("INVITE"))
+        assert r.status == 407 and "carrier" in (r.get("proxy-authenticate") or ""), r.raw
+        c.ack(r)
+        uas.recv(request("ACK"))
+        c.remote_tag = None
+        c.invite(extra='Proxy-Authorization: Digest username="pbx", realm="carrier", '
+                       'nonce="abc", uri="sip:15551234@carrier", response="0123"\r\n')
+        inv2 = callee.take_invite()
+        assert 'username="pbx"' in (inv2.get("proxy-authorization") or ""), inv2.raw
+        callee.respond(486, "Busy Here")
+        r = uac.recv(lambda m: m.status == 486)
+        c.ack(r)
+        uas.recv(request("ACK"))
+        sbc.wait_idle()
+
+
 TESTS = {name[5:]: fn for name, fn in sorted(globals().items())
          if name.startswith("test_") and callable(fn)}
 
