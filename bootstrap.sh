@@ -48,11 +48,12 @@ demo)
 	build build
 	build/sbc/sbcd -n -f docs/examples/sbcd.conf
 	# The example config on free loopback ports, a SIPp callee behind it
-	# and 600 calls at 60 calls/s held 5 s (about 300 concurrent). The
-	# runner prints sbcd's per-second counts against SIPp's.
+	# and 600 calls at 60 calls/s held 5 s (about 300 concurrent); then
+	# sbcd's `show voice sip license stats` and the runner's comparison
+	# of sbcd's per-second counts with SIPp's.
 	exec python3 sipp-scenarios/run.py --sbcd build/sbc/sbcd \
 		--config docs/examples/sbcd.conf --scenario basic \
-		--calls 600 --rate 60 --hold-ms 5000 --track-counts
+		--calls 600 --rate 60 --hold-ms 5000 --track-counts --show-stats
 	;;
 test)
 	install_missing

@@ -718,6 +718,18 @@ class Runner:
             time.sleep(0.05)
         raise RunError("sbcd wrote no %s after SIGUSR2" % path)
 
+    def show_stats(self):
+        """--show-stats: print sbcd's `show voice sip license stats` for the
+        Standard class (the first block of the graph view SIGUSR2 writes)."""
+        time.sleep(1.2)  # the last second closes
+        self.sigusr2_dump()
+        with open(self.wd("state/stats-views.txt")) as f:
+            lines = f.read().splitlines()
+        start = next(i for i, l in enumerate(lines) if l.endswith("#show voice sip license stats"))
+        end = next((i for i in range(start + 2, len(lines))
+                    if re.match(r"^\S*   \d\d:\d\d:\d\d [AP]M ", lines[i])), len(lines))
+        print("\n".join(lines[start:end]).rstrip() + "\n", flush=True)
+
     def restart_check(self):
         """--restart-check: sbcd stopped, down for one whole minute at least,
         started again: the minutes closed before stay where they were, the
@@ -846,6 +858,8 @@ class Runner:
             # only those inside the UAC's statistics time range are compared.
             n_drained = len(drained)
             during = samples[:len(samples) - n_drained] if n_drained else samples
+            if a.show_stats:
+                self.show_stats()
             if a.check_tables:
                 time.sleep(1.2)  # the last second closes
                 self.poll_tables()
@@ -962,6 +976,9 @@ def parse_args(argv):
     p.add_argument("--trace-msg", action="store_true", help="SIPp -trace_msg for UAC and UAS")
     p.add_argument("--sipp", default="sipp", help="SIPp binary (default: sipp from PATH)")
     p.add_argument("--scenario-dir", default=HERE, help="directory of the XML scenarios")
+    p.add_argument("--show-stats", action="store_true",
+                   help="after the calls, print sbcd's `show voice sip license stats` "
+                        "(Standard class) from its SIGUSR2 views")
     p.add_argument("--check-tables", action="store_true",
                    help="compare sbcd's seconds and minutes tables (its state store) with "
                         "SIPp's per-second concurrent calls")

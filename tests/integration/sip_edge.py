@@ -804,6 +804,63 @@ def test_auth_and_privacy_pass(binary, wd):
         sbc.wait_idle()
 
 
+def test_flood_503(binary, wd):
+    """A flood of INVITEs to a callee that never answers: once 10,000
+    transactions wait for an answer, the stack answers 503 instead of
+    queueing more; the rest end with 408 (no-answer timer) and the counts
+    drain to 0."""
+    import threading
+    total = 13000
+    uas = UA(free_port())   # never reads: every INVITE to it goes unanswered
+    uac = UA(free_port())
+    uac.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 * 1024 * 1024)
+    sbc = Sbcd(binary, uas.port, wd, expires_ms=12000, grace=1)
+    finals = {}
+    done = threading.Event()
+
+    def collect():
+        uac.sock.settimeout(0.2)
+        while not done.is_set():
+            try:
+                data, _ = uac.sock.recvfrom(70000)
+            except socket.timeout:
+                continue
+            m = Msg(data)
+            if m.status and m.status >= 200:
+                finals.setdefault(m.get("call-id"), m.status)
+
+    with running(sbc, uas, uac):
+        reader = threading.Thread(target=collect)
+        reader.start()
+        try:
+            t0 = time.time()
+            for i in range(total):
+                c = Caller(uac, sbc.port)
+                c.invite()
+                if i % 500 == 499:  # about 5,000 INVITEs a second
+                    time.sleep(max(0, t0 + (i + 1) / 5000 - time.time()))
+            peak = sbc.counts()["AGGREGATE"]
+            deadline = time.time() + 40
+            while time.time() < deadline:
+                if sbc.counts()["AGGREGATE"] == 0:
+                    break
+                time.sleep(0.5)
+            time.sleep(1)
+        finally:
+            done.set()
+            reader.join()
+        by_status = {}
+        for st in finals.values():
+            by_status[st] = by_status.get(st, 0) + 1
+        print(f"flood: {total} INVITEs, peak {peak} counted, finals {by_status}")
+        assert sbc.counts()["AGGREGATE"] == 0, sbc.counts()
+        assert by_status.get(503, 0) > 0, by_status
+        assert by_status.get(408, 0) > 0, by_status
+        assert set(by_status) <= {408, 503}, by_status
+        assert peak <= 10000, peak
+        assert sbc.proc.poll() is None, "sbcd died"
+
+
 TESTS = {name[5:]: fn for name, fn in sorted(globals().items())
          if name.startswith("test_") and callable(fn)}
 
