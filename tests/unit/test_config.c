@@ -13,15 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
-/* DESIGN.md section 8, as written there. */
+/* DESIGN.md section 8, as written there but for the ports. */
 static const char design_sample[] =
 	"hostname cube1\n"
 	"!\n"
 	"voice service voip\n"
 	" mode border-element license periodicity hours 8\n"
 	" sip\n"
-	"  listen udp 127.0.0.1 5060\n"
-	"  listen tcp 127.0.0.1 5060\n"
+	"  listen udp 127.0.0.1 15060\n"
+	"  listen tcp 127.0.0.1 15060\n"
 	"!\n"
 	"call threshold global max-calls 5000\n"
 	"!\n"
@@ -50,8 +50,8 @@ static const char design_sample_canonical[] =
 	"voice service voip\n"
 	" mode border-element license periodicity hours 8\n"
 	" sip\n"
-	"  listen udp 127.0.0.1 5060\n"
-	"  listen tcp 127.0.0.1 5060\n"
+	"  listen udp 127.0.0.1 15060\n"
+	"  listen tcp 127.0.0.1 15060\n"
 	"!\n"
 	"call threshold global max-calls 5000\n"
 	"!\n"
@@ -78,7 +78,7 @@ static const char full_conf[] =
 	"voice service voip\n"
 	"   mode border-element license periodicity days 2\n"
 	"   sip\n"
-	"     listen udp 127.0.0.1 5060\n"
+	"     listen udp 127.0.0.1 15060\n"
 	"     listen tcp 127.0.0.1 5061\n"
 	"     listen tls 0.0.0.0 0\n"
 	"   ! a comment inside the block\n"
@@ -135,7 +135,7 @@ START_TEST(test_design_sample)
 	ck_assert_uint_eq(s->n_listen, 2);
 	ck_assert_int_eq(s->listen[0].transport, SBC_TP_UDP);
 	ck_assert_str_eq(s->listen[0].addr, "127.0.0.1");
-	ck_assert_uint_eq(s->listen[0].port, 5060);
+	ck_assert_uint_eq(s->listen[0].port, 15060);
 	ck_assert_int_eq(s->listen[1].transport, SBC_TP_TCP);
 	ck_assert_uint_eq(s->max_calls, 5000);
 	ck_assert_str_eq(s->license_release, "17.6.1a");
@@ -354,16 +354,16 @@ static const struct bad_case bad_cases[] = {
 	 "bad.conf:2: command not valid in this mode: 'mode border-element'"},
 	{"dial-peer voice 1 voip\n end\n",
 	 "bad.conf:2: command not valid in this mode: 'end'"},
-	{"voice service voip\n listen udp 127.0.0.1 5060\n",
+	{"voice service voip\n listen udp 127.0.0.1 15060\n",
 	 "bad.conf:2: command not valid in this mode: "
-	 "'listen udp 127.0.0.1 5060'"},
+	 "'listen udp 127.0.0.1 15060'"},
 	{" hostname x\n", "bad.conf:1: bad indentation: 'hostname x'"},
 	{"hostname x\n description foo\n",
 	 "bad.conf:2: bad indentation: 'description foo'"},
 	{"dial-peer voice 1 voip\n description a\n   preference 1\n",
 	 "bad.conf:3: bad indentation: 'preference 1'"},
-	{"voice service voip\n  sip\n listen udp 127.0.0.1 5060\n",
-	 "bad.conf:3: bad indentation: 'listen udp 127.0.0.1 5060'"},
+	{"voice service voip\n  sip\n listen udp 127.0.0.1 15060\n",
+	 "bad.conf:3: bad indentation: 'listen udp 127.0.0.1 15060'"},
 	{"voice service voip\n\tsip\n",
 	 "bad.conf:2: tab in indentation: 'sip'"},
 	/* numbers */
@@ -403,20 +403,20 @@ static const struct bad_case bad_cases[] = {
 	 "bad.conf:1: value out of range 1-3650: "
 	 "'license smart usage interval 0'"},
 	/* addresses */
-	{"voice service voip\n sip\n  listen udp 127.0.0.256 5060\n",
-	 "bad.conf:3: invalid IPv4 address: 'listen udp 127.0.0.256 5060'"},
-	{"voice service voip\n sip\n  listen udp localhost 5060\n",
-	 "bad.conf:3: invalid IPv4 address: 'listen udp localhost 5060'"},
+	{"voice service voip\n sip\n  listen udp 127.0.0.256 15060\n",
+	 "bad.conf:3: invalid IPv4 address: 'listen udp 127.0.0.256 15060'"},
+	{"voice service voip\n sip\n  listen udp localhost 15060\n",
+	 "bad.conf:3: invalid IPv4 address: 'listen udp localhost 15060'"},
 	{"voice service voip\n sip\n  listen udp 127.0.0.1 65536\n",
 	 "bad.conf:3: invalid port: 'listen udp 127.0.0.1 65536'"},
 	{"voice service voip\n sip\n  listen udp 127.0.0.1 50x\n",
 	 "bad.conf:3: invalid port: 'listen udp 127.0.0.1 50x'"},
-	{"voice service voip\n sip\n  listen sctp 127.0.0.1 5060\n",
+	{"voice service voip\n sip\n  listen sctp 127.0.0.1 15060\n",
 	 "bad.conf:3: invalid value, expected udp|tcp|tls: "
-	 "'listen sctp 127.0.0.1 5060'"},
-	{"voice service voip\n sip\n  listen udp 127.0.0.1 5060\n"
-	 "  listen tcp 127.0.0.1 5060\n  listen udp 127.0.0.1 5060\n",
-	 "bad.conf:5: duplicate listen address: 'listen udp 127.0.0.1 5060'"},
+	 "'listen sctp 127.0.0.1 15060'"},
+	{"voice service voip\n sip\n  listen udp 127.0.0.1 15060\n"
+	 "  listen tcp 127.0.0.1 15060\n  listen udp 127.0.0.1 15060\n",
+	 "bad.conf:5: duplicate listen address: 'listen udp 127.0.0.1 15060'"},
 	{"voice service voip\n sip\n"
 	 "  listen udp 127.0.0.1 1\n  listen udp 127.0.0.1 2\n"
 	 "  listen udp 127.0.0.1 3\n  listen udp 127.0.0.1 4\n"
@@ -425,12 +425,12 @@ static const struct bad_case bad_cases[] = {
 	 "  listen udp 127.0.0.1 9\n",
 	 "bad.conf:11: too many listen addresses (max 8): "
 	 "'listen udp 127.0.0.1 9'"},
-	{"voice-gateway 10.0.0.1:5060\n",
+	{"voice-gateway 10.0.0.1:15060\n",
 	 "bad.conf:1: invalid target, expected ipv4:ADDR:PORT: "
-	 "'voice-gateway 10.0.0.1:5060'"},
-	{"voice-gateway ipv4:10.0.0.1:5060 tls\n",
+	 "'voice-gateway 10.0.0.1:15060'"},
+	{"voice-gateway ipv4:10.0.0.1:15060 tls\n",
 	 "bad.conf:1: invalid value, expected udp|tcp: "
-	 "'voice-gateway ipv4:10.0.0.1:5060 tls'"},
+	 "'voice-gateway ipv4:10.0.0.1:15060 tls'"},
 	/* dial-peers */
 	{"dial-peer voice 0 voip\n",
 	 "bad.conf:1: value out of range 1-2147483647: "
@@ -459,8 +459,8 @@ static const struct bad_case bad_cases[] = {
 	 "'session target ipv4:127.0.0.1'"},
 	{"dial-peer voice 1 voip\n session target ipv4:127.0.0.1:0\n",
 	 "bad.conf:2: invalid port: 'session target ipv4:127.0.0.1:0'"},
-	{"dial-peer voice 1 voip\n session target ipv4:1.2.3:5060\n",
-	 "bad.conf:2: invalid IPv4 address: 'session target ipv4:1.2.3:5060'"},
+	{"dial-peer voice 1 voip\n session target ipv4:1.2.3:15060\n",
+	 "bad.conf:2: invalid IPv4 address: 'session target ipv4:1.2.3:15060'"},
 	{"dial-peer voice 1 voip\n session target dns:sbc.example\n",
 	 "bad.conf:2: invalid target, expected ipv4:ADDR:PORT: "
 	 "'session target dns:sbc.example'"},
