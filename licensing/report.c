@@ -1,0 +1,1031 @@
+/*
+ * lic report: signed envelopes, usage reports and ACKs (see report.h and
+ * docs/licensing-protocol.md). JSON through jansson only.
+ */
+#include "report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#define ENV_VERSION 1
+#define PAYLOAD_VERSION 1
+#define ENV_ALG "ES256"
+
+struct lic_report {
+	struct lic_report_info info;
+	struct lic_usage_record *recs;
+	json_t *root; /* owns every string the info points at */
+};
+
+struct lic_ack {
+	struct lic_ack_info info;
+	const char **ids;
+	char *policy; /* compact JSON, or NULL */
+	json_t *root;
+};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const char *const tag_names[] = {
+	[LIC_TAG_STD] = "CUBE_T_STD",
+	[LIC_TAG_ENH] = "CUBE_T_ENH",
+	[LIC_TAG_RED] = "CUBE_T_RED",
+	[LIC_TAG_VGW] = "CUBE_T_VGW",
+};
+
+static const char *const role_names[] = {
+	[LIC_HA_STANDALONE] = "standalone",
+	[LIC_HA_ACTIVE] = "active",
+	[LIC_HA_STANDBY] = "standby",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *lic_tag_name(enum lic_tag t)
+{
+	return (unsigned)t < NELEM(tag_names) ? tag_names[t] : NULL;
+}
+
+int lic_tag_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < NELEM(tag_names); i++)
+		if (strcmp(name, tag_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *lic_ha_role_name(enum lic_ha_role r)
+{
+	return (unsigned)r < NELEM(role_names) ? role_names[r] : NULL;
+}
+
+static int role_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < NELEM(role_names); i++)
+		if (strcmp(name, role_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* ---- field validation ------------------------------------------------ */
+
+/* Printable ASCII, 1..max bytes. */
+static int text_ok(const char *s, size_t max)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	for (n = 0; s[n] != '\0'; n++)
+		if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e ||
+		    n >= max)
+			return 0;
+	return n > 0;
+}
+
+/* 1..LIC_ID_MAX of [A-Za-z0-9._:-]. */
+static int id_ok(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	for (n = 0; s[n] != '\0'; n++) {
+		char c = s[n];
+
+		if (n >= LIC_ID_MAX ||
+		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == ':' || c == '-'))
+			return 0;
+	}
+	return n > 0;
+}
+
+/* Exactly `len` lowercase hex digits. */
+static int hex_ok(const char *s, size_t len)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	for (n = 0; s[n] != '\0'; n++)
+		if (n >= len || !((s[n] >= '0' && s[n] <= '9') ||
+				  (s[n] >= 'a' && s[n] <= 'f')))
+			return 0;
+	return n == len;
+}
+
+static int report_id_ok(const char *s)
+{
+	return hex_ok(s, LIC_REPORT_ID_LEN);
+}
+
+static int udi_check(const struct lic_udi *u, char *err, size_t errlen)
+{
+	if (!text_ok(u->pid, LIC_ID_MAX)) {
+		seterr(err, errlen,
+		       "udi.pid missing or not 1..%d printable ASCII",
+		       LIC_ID_MAX);
+		return -1;
+	}
+	if (!text_ok(u->sn, LIC_ID_MAX)) {
+		seterr(err, errlen,
+		       "udi.sn missing or not 1..%d printable ASCII",
+		       LIC_ID_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int record_check(const struct lic_usage_record *r, size_t i,
+			char *err, size_t errlen)
+{
+	if (!id_ok(r->id)) {
+		seterr(err, errlen,
+		       "records[%zu].id missing or not 1..%d of [A-Za-z0-9._:-]",
+		       i, LIC_ID_MAX);
+		return -1;
+	}
+	if (lic_tag_name(r->tag) == NULL) {
+		seterr(err, errlen, "records[%zu].tag unknown", i);
+		return -1;
+	}
+	if (r->start_s < 0 || r->end_s < r->start_s) {
+		seterr(err, errlen,
+		       "records[%zu]: start/end must satisfy 0 <= start <= end",
+		       i);
+		return -1;
+	}
+	if (r->count < 0 || r->count > LIC_COUNT_MAX) {
+		seterr(err, errlen, "records[%zu].count outside 0..%lld", i,
+		       LIC_COUNT_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int report_check(const struct lic_report_info *r, char *err,
+			size_t errlen)
+{
+	size_t i, j;
+
+	if (!report_id_ok(r->report_id)) {
+		seterr(err, errlen, "report_id must be %d lowercase hex digits",
+		       LIC_REPORT_ID_LEN);
+		return -1;
+	}
+	if (!text_ok(r->release, LIC_TEXT_MAX)) {
+		seterr(err, errlen,
+		       "release missing or not 1..%d printable ASCII",
+		       LIC_TEXT_MAX);
+		return -1;
+	}
+	if (r->hostname != NULL && !text_ok(r->hostname, LIC_TEXT_MAX)) {
+		seterr(err, errlen, "hostname not 1..%d printable ASCII",
+		       LIC_TEXT_MAX);
+		return -1;
+	}
+	if (udi_check(&r->udi, err, errlen) != 0)
+		return -1;
+	if (r->ha_group != NULL && r->ha_group[0] != '\0' &&
+	    !id_ok(r->ha_group)) {
+		seterr(err, errlen, "ha.group not 1..%d of [A-Za-z0-9._:-]",
+		       LIC_ID_MAX);
+		return -1;
+	}
+	if (lic_ha_role_name(r->ha_role) == NULL) {
+		seterr(err, errlen, "ha.role unknown");
+		return -1;
+	}
+	if (r->created_s < 0) {
+		seterr(err, errlen, "created is negative");
+		return -1;
+	}
+	if (r->nrecords > LIC_REPORT_MAX_RECORDS ||
+	    (r->nrecords > 0 && r->records == NULL)) {
+		seterr(err, errlen, "%zu records: at most %d per report",
+		       r->nrecords, LIC_REPORT_MAX_RECORDS);
+		return -1;
+	}
+	for (i = 0; i < r->nrecords; i++) {
+		if (record_check(&r->records[i], i, err, errlen) != 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (strcmp(r->records[i].id, r->records[j].id) == 0) {
+				seterr(err, errlen,
+				       "records[%zu].id repeats records[%zu].id",
+				       i, j);
+				return -1;
+			}
+	}
+	return 0;
+}
+
+static int ack_check(const struct lic_ack_info *a, char *err, size_t errlen)
+{
+	size_t i, j;
+
+	if (udi_check(&a->udi, err, errlen) != 0)
+		return -1;
+	if (a->nids == 0 || a->nids > LIC_ACK_MAX_IDS || a->report_ids == NULL) {
+		seterr(err, errlen, "report_ids must hold 1..%d ids",
+		       LIC_ACK_MAX_IDS);
+		return -1;
+	}
+	for (i = 0; i < a->nids; i++) {
+		if (!report_id_ok(a->report_ids[i])) {
+			seterr(err, errlen,
+			       "report_ids[%zu] is not %d lowercase hex digits",
+			       i, LIC_REPORT_ID_LEN);
+			return -1;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(a->report_ids[i], a->report_ids[j]) == 0) {
+				seterr(err, errlen,
+				       "report_ids[%zu] repeats report_ids[%zu]",
+				       i, j);
+				return -1;
+			}
+	}
+	if (a->ack_time_s < 0) {
+		seterr(err, errlen, "ack_time is negative");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- JSON helpers ---------------------------------------------------- */
+
+/* Adds `v` (a new reference, may be NULL on allocation failure) to o. */
+static int put(json_t *o, const char *key, json_t *v)
+{
+	return v == NULL ? -1 : json_object_set_new(o, key, v);
+}
+
+/* Compact text of `root`, at most `max` bytes. */
+static int dump(json_t *root, size_t flags, size_t max, char **out,
+		size_t *len, char *err, size_t errlen)
+{
+	char *s = json_dumps(root, JSON_COMPACT | flags);
+	size_t n;
+
+	if (s == NULL) {
+		seterr(err, errlen, "cannot serialize JSON (out of memory)");
+		return -1;
+	}
+	n = strlen(s);
+	if (n > max) {
+		free(s);
+		seterr(err, errlen, "JSON text of %zu bytes exceeds %zu", n,
+		       max);
+		return -1;
+	}
+	*out = s;
+	if (len != NULL)
+		*len = n;
+	return 0;
+}
+
+static json_t *udi_json(const struct lic_udi *u)
+{
+	json_t *o = json_object();
+
+	if (o == NULL || put(o, "pid", json_string(u->pid)) != 0 ||
+	    put(o, "sn", json_string(u->sn)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* Member `key` of `o` as a string; NULL (reason set) when absent/other. */
+static const char *get_str(json_t *o, const char *where, const char *key,
+			   char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL) {
+		seterr(err, errlen, "%s: missing \"%s\"", where, key);
+		return NULL;
+	}
+	if (!json_is_string(v)) {
+		seterr(err, errlen, "%s: \"%s\" is not a string", where, key);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+static int get_int(json_t *o, const char *where, const char *key,
+		   int64_t *out, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL) {
+		seterr(err, errlen, "%s: missing \"%s\"", where, key);
+		return -1;
+	}
+	if (!json_is_integer(v)) {
+		seterr(err, errlen, "%s: \"%s\" is not an integer", where,
+		       key);
+		return -1;
+	}
+	*out = (int64_t)json_integer_value(v);
+	return 0;
+}
+
+static int get_udi(json_t *o, const char *where, struct lic_udi *u,
+		   char *err, size_t errlen)
+{
+	json_t *v = json_object_get(o, "udi");
+
+	if (!json_is_object(v)) {
+		seterr(err, errlen, "%s: \"udi\" missing or not an object",
+		       where);
+		return -1;
+	}
+	u->pid = get_str(v, "udi", "pid", err, errlen);
+	if (u->pid == NULL)
+		return -1;
+	u->sn = get_str(v, "udi", "sn", err, errlen);
+	if (u->sn == NULL)
+		return -1;
+	return 0;
+}
+
+/* ---- envelopes ------------------------------------------------------- */
+
+int lic_envelope_seal(const struct lic_key *k, const char *payload,
+		      size_t len, char **envelope, size_t *envlen, char *err,
+		      size_t errlen)
+{
+	char kid[LIC_KEY_ID_LEN + 1];
+	unsigned char *sig = NULL;
+	size_t siglen = 0;
+	char *p64 = NULL, *s64 = NULL;
+	json_t *env = NULL;
+	int rc = -1;
+
+	if (envelope != NULL)
+		*envelope = NULL;
+	if (k == NULL || payload == NULL || envelope == NULL) {
+		seterr(err, errlen, "envelope: missing argument");
+		return -1;
+	}
+	if (len == 0 || len > LIC_PAYLOAD_MAX) {
+		seterr(err, errlen, "payload of %zu bytes outside 1..%d", len,
+		       LIC_PAYLOAD_MAX);
+		return -1;
+	}
+	if (lic_sign(k, (const unsigned char *)payload, len, &sig, &siglen,
+		     err, errlen) != 0)
+		return -1;
+	lic_key_id(k, kid);
+	p64 = lic_b64_encode((const unsigned char *)payload, len, NULL);
+	s64 = lic_b64_encode(sig, siglen, NULL);
+	env = json_object();
+	if (p64 == NULL || s64 == NULL || env == NULL ||
+	    put(env, "v", json_integer(ENV_VERSION)) != 0 ||
+	    put(env, "alg", json_string(ENV_ALG)) != 0 ||
+	    put(env, "key_id", json_string(kid)) != 0 ||
+	    put(env, "payload", json_string(p64)) != 0 ||
+	    put(env, "signature", json_string(s64)) != 0) {
+		seterr(err, errlen, "envelope: out of memory");
+		goto out_free;
+	}
+	rc = dump(env, JSON_PRESERVE_ORDER, LIC_ENVELOPE_MAX, envelope, envlen,
+		  err, errlen);
+out_free:
+	json_decref(env);
+	free(p64);
+	free(s64);
+	free(sig);
+	return rc;
+}
+
+/*
+ * The whole check of an envelope (see lic_envelope_open). On success
+ * *root is the parsed payload object (caller decrefs) and, when payload is
+ * not NULL, *payload a NUL-terminated copy of the verified bytes.
+ */
+static int envelope_open(const struct lic_pubkey *pk, const char *envelope,
+			 size_t len, const char *type, json_t **root,
+			 char **payload, size_t *plen, char *err, size_t errlen)
+{
+	char want[LIC_KEY_ID_LEN + 1];
+	json_error_t je;
+	json_t *env = NULL, *pl = NULL, *v;
+	const char *kid, *p64, *s64, *ptype;
+	unsigned char *pbytes = NULL, *sig = NULL;
+	size_t pbn = 0, sign = 0;
+	int rc = -1, vr;
+
+	*root = NULL;
+	if (payload != NULL)
+		*payload = NULL;
+	if (pk == NULL || envelope == NULL || type == NULL) {
+		seterr(err, errlen, "envelope: missing argument");
+		return -1;
+	}
+	if (len == 0 || len > LIC_ENVELOPE_MAX) {
+		seterr(err, errlen, "envelope of %zu bytes outside 1..%d", len,
+		       LIC_ENVELOPE_MAX);
+		return -1;
+	}
+	env = json_loadb(envelope, len, JSON_REJECT_DUPLICATES, &je);
+	if (env == NULL) {
+		seterr(err, errlen, "envelope is not valid JSON: %s (line %d)",
+		       je.text, je.line);
+		return -1;
+	}
+	if (!json_is_object(env)) {
+		seterr(err, errlen, "envelope is not a JSON object");
+		goto out_free;
+	}
+	v = json_object_get(env, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != ENV_VERSION) {
+		seterr(err, errlen, "envelope: \"v\" missing or not %d",
+		       ENV_VERSION);
+		goto out_free;
+	}
+	v = json_object_get(env, "alg");
+	if (!json_is_string(v) || strcmp(json_string_value(v), ENV_ALG) != 0) {
+		seterr(err, errlen, "envelope: \"alg\" missing or not \"%s\"",
+		       ENV_ALG);
+		goto out_free;
+	}
+	kid = get_str(env, "envelope", "key_id", err, errlen);
+	p64 = kid ? get_str(env, "envelope", "payload", err, errlen) : NULL;
+	s64 = p64 ? get_str(env, "envelope", "signature", err, errlen) : NULL;
+	if (s64 == NULL)
+		goto out_free;
+	lic_pubkey_id(pk, want);
+	if (strcmp(kid, want) != 0) {
+		seterr(err, errlen,
+		       "signed by key %.16s..., not by the expected key %.16s...",
+		       kid, want);
+		goto out_free;
+	}
+	if (lic_b64_decode(p64, json_string_length(json_object_get(env,
+								   "payload")),
+			   &pbytes, &pbn, err, errlen) != 0 ||
+	    lic_b64_decode(s64, json_string_length(json_object_get(env,
+								   "signature")),
+			   &sig, &sign, err, errlen) != 0)
+		goto out_free;
+	if (pbn == 0 || pbn > LIC_PAYLOAD_MAX) {
+		seterr(err, errlen, "payload of %zu bytes outside 1..%d", pbn,
+		       LIC_PAYLOAD_MAX);
+		goto out_free;
+	}
+	vr = lic_verify(pk, pbytes, pbn, sig, sign);
+	if (vr != 1) {
+		seterr(err, errlen, vr == 0 ? "bad signature"
+					    : "signature check failed");
+		goto out_free;
+	}
+	/* Only verified bytes are parsed. */
+	pl = json_loadb((const char *)pbytes, pbn, JSON_REJECT_DUPLICATES, &je);
+	if (pl == NULL) {
+		seterr(err, errlen, "payload is not valid JSON: %s", je.text);
+		goto out_free;
+	}
+	if (!json_is_object(pl)) {
+		seterr(err, errlen, "payload is not a JSON object");
+		goto out_free;
+	}
+	ptype = get_str(pl, "payload", "type", err, errlen);
+	if (ptype == NULL)
+		goto out_free;
+	if (strcmp(ptype, type) != 0) {
+		seterr(err, errlen, "payload type \"%.40s\", expected \"%s\"",
+		       ptype, type);
+		goto out_free;
+	}
+	v = json_object_get(pl, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != PAYLOAD_VERSION) {
+		seterr(err, errlen, "payload: \"v\" missing or not %d",
+		       PAYLOAD_VERSION);
+		goto out_free;
+	}
+	if (payload != NULL) {
+		*payload = malloc(pbn + 1);
+		if (*payload == NULL) {
+			seterr(err, errlen, "out of memory");
+			goto out_free;
+		}
+		memcpy(*payload, pbytes, pbn);
+		(*payload)[pbn] = '\0';
+		if (plen != NULL)
+			*plen = pbn;
+	}
+	*root = pl;
+	pl = NULL;
+	rc = 0;
+out_free:
+	json_decref(pl);
+	json_decref(env);
+	free(pbytes);
+	free(sig);
+	return rc;
+}
+
+int lic_envelope_open(const struct lic_pubkey *pk, const char *envelope,
+		      size_t len, const char *type, char **payload,
+		      size_t *plen, char *err, size_t errlen)
+{
+	json_t *root = NULL;
+
+	if (payload == NULL) {
+		seterr(err, errlen, "envelope: missing argument");
+		return -1;
+	}
+	if (envelope_open(pk, envelope, len, type, &root, payload, plen, err,
+			  errlen) != 0)
+		return -1;
+	json_decref(root);
+	return 0;
+}
+
+/* ---- reports --------------------------------------------------------- */
+
+int lic_report_id_new(char out[LIC_REPORT_ID_LEN + 1], char *err,
+		      size_t errlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[LIC_REPORT_ID_LEN / 2];
+	size_t i;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		ERR_clear_error();
+		seterr(err, errlen, "cannot get random bytes for a report id");
+		return -1;
+	}
+	for (i = 0; i < sizeof(rnd); i++) {
+		out[2 * i] = hex[rnd[i] >> 4];
+		out[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	out[LIC_REPORT_ID_LEN] = '\0';
+	return 0;
+}
+
+static json_t *record_json(const struct lic_usage_record *r)
+{
+	json_t *o = json_object();
+
+	if (o == NULL || put(o, "id", json_string(r->id)) != 0 ||
+	    put(o, "tag", json_string(lic_tag_name(r->tag))) != 0 ||
+	    put(o, "start", json_integer(r->start_s)) != 0 ||
+	    put(o, "end", json_integer(r->end_s)) != 0 ||
+	    put(o, "count", json_integer(r->count)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+int lic_report_payload(const struct lic_report_info *r, char **payload,
+		       size_t *len, char *err, size_t errlen)
+{
+	json_t *root = NULL, *ha = NULL, *recs = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (payload != NULL)
+		*payload = NULL;
+	if (r == NULL || payload == NULL) {
+		seterr(err, errlen, "report: missing argument");
+		return -1;
+	}
+	if (report_check(r, err, errlen) != 0)
+		return -1;
+	root = json_object();
+	ha = json_object();
+	recs = json_array();
+	if (root == NULL || ha == NULL || recs == NULL)
+		goto out_nomem;
+	if (r->ha_group != NULL && r->ha_group[0] != '\0' &&
+	    put(ha, "group", json_string(r->ha_group)) != 0)
+		goto out_nomem;
+	if (put(ha, "role", json_string(lic_ha_role_name(r->ha_role))) != 0)
+		goto out_nomem;
+	for (i = 0; i < r->nrecords; i++)
+		if (json_array_append_new(recs, record_json(&r->records[i])) !=
+		    0)
+			goto out_nomem;
+	if (put(root, "type", json_string(LIC_TYPE_REPORT)) != 0 ||
+	    put(root, "v", json_integer(PAYLOAD_VERSION)) != 0 ||
+	    put(root, "report_id", json_string(r->report_id)) != 0 ||
+	    put(root, "created", json_integer(r->created_s)) != 0 ||
+	    put(root, "release", json_string(r->release)) != 0)
+		goto out_nomem;
+	if (r->hostname != NULL &&
+	    put(root, "hostname", json_string(r->hostname)) != 0)
+		goto out_nomem;
+	if (put(root, "udi", udi_json(&r->udi)) != 0)
+		goto out_nomem;
+	if (json_object_set(root, "ha", ha) != 0 ||
+	    json_object_set(root, "records", recs) != 0)
+		goto out_nomem;
+	rc = dump(root, JSON_PRESERVE_ORDER, LIC_PAYLOAD_MAX, payload, len, err,
+		  errlen);
+	goto out_free;
+out_nomem:
+	seterr(err, errlen, "report: out of memory");
+out_free:
+	json_decref(recs);
+	json_decref(ha);
+	json_decref(root);
+	return rc;
+}
+
+int lic_report_build(const struct lic_key *device,
+		     const struct lic_report_info *r, char **envelope,
+		     size_t *len, char *err, size_t errlen)
+{
+	char *payload = NULL;
+	size_t plen = 0;
+	int rc;
+
+	if (envelope != NULL)
+		*envelope = NULL;
+	if (lic_report_payload(r, &payload, &plen, err, errlen) != 0)
+		return -1;
+	rc = lic_envelope_seal(device, payload, plen, envelope, len, err,
+			       errlen);
+	free(payload);
+	return rc;
+}
+
+void lic_report_free(struct lic_report **r)
+{
+	if (r == NULL || *r == NULL)
+		return;
+	free((*r)->recs);
+	json_decref((*r)->root);
+	free(*r);
+	*r = NULL;
+}
+
+const struct lic_report_info *lic_report_get(const struct lic_report *r)
+{
+	return r != NULL ? &r->info : NULL;
+}
+
+static int record_parse(json_t *o, size_t i, struct lic_usage_record *rec,
+			char *err, size_t errlen)
+{
+	char where[32];
+	const char *tag;
+	int t;
+
+	snprintf(where, sizeof(where), "records[%zu]", i);
+	if (!json_is_object(o)) {
+		seterr(err, errlen, "%s is not an object", where);
+		return -1;
+	}
+	rec->id = get_str(o, where, "id", err, errlen);
+	if (rec->id == NULL)
+		return -1;
+	tag = get_str(o, where, "tag", err, errlen);
+	if (tag == NULL)
+		return -1;
+	t = lic_tag_parse(tag);
+	if (t < 0) {
+		seterr(err, errlen, "%s: unknown tag \"%.40s\"", where, tag);
+		return -1;
+	}
+	rec->tag = (enum lic_tag)t;
+	if (get_int(o, where, "start", &rec->start_s, err, errlen) != 0 ||
+	    get_int(o, where, "end", &rec->end_s, err, errlen) != 0 ||
+	    get_int(o, where, "count", &rec->count, err, errlen) != 0)
+		return -1;
+	return 0;
+}
+
+int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
+		     size_t len, struct lic_report **out, char *err,
+		     size_t errlen)
+{
+	struct lic_report *r = NULL;
+	json_t *root = NULL, *v, *recs;
+	size_t i;
+	int role;
+
+	if (out == NULL) {
+		seterr(err, errlen, "report: missing argument");
+		return -1;
+	}
+	*out = NULL;
+	if (envelope_open(device, envelope, len, LIC_TYPE_REPORT, &root, NULL,
+			  NULL, err, errlen) != 0)
+		return -1;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		json_decref(root);
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	r->root = root;
+	r->info.report_id = get_str(root, "report", "report_id", err, errlen);
+	if (r->info.report_id == NULL)
+		goto out_fail;
+	r->info.release = get_str(root, "report", "release", err, errlen);
+	if (r->info.release == NULL)
+		goto out_fail;
+	if (json_object_get(root, "hostname") != NULL) {
+		r->info.hostname =
+			get_str(root, "report", "hostname", err, errlen);
+		if (r->info.hostname == NULL)
+			goto out_fail;
+	}
+	if (get_int(root, "report", "created", &r->info.created_s, err,
+		    errlen) != 0 ||
+	    get_udi(root, "report", &r->info.udi, err, errlen) != 0)
+		goto out_fail;
+	v = json_object_get(root, "ha");
+	if (!json_is_object(v)) {
+		seterr(err, errlen, "report: \"ha\" missing or not an object");
+		goto out_fail;
+	}
+	if (json_object_get(v, "group") != NULL) {
+		r->info.ha_group = get_str(v, "ha", "group", err, errlen);
+		if (r->info.ha_group == NULL)
+			goto out_fail;
+	}
+	{
+		const char *rn = get_str(v, "ha", "role", err, errlen);
+
+		if (rn == NULL)
+			goto out_fail;
+		role = role_parse(rn);
+		if (role < 0) {
+			seterr(err, errlen, "ha: unknown role \"%.40s\"", rn);
+			goto out_fail;
+		}
+		r->info.ha_role = (enum lic_ha_role)role;
+	}
+	recs = json_object_get(root, "records");
+	if (!json_is_array(recs)) {
+		seterr(err, errlen,
+		       "report: \"records\" missing or not an array");
+		goto out_fail;
+	}
+	if (json_array_size(recs) > LIC_REPORT_MAX_RECORDS) {
+		seterr(err, errlen, "report: %zu records, at most %d",
+		       json_array_size(recs), LIC_REPORT_MAX_RECORDS);
+		goto out_fail;
+	}
+	r->info.nrecords = json_array_size(recs);
+	if (r->info.nrecords > 0) {
+		r->recs = calloc(r->info.nrecords, sizeof(*r->recs));
+		if (r->recs == NULL) {
+			seterr(err, errlen, "out of memory");
+			goto out_fail;
+		}
+	}
+	for (i = 0; i < r->info.nrecords; i++)
+		if (record_parse(json_array_get(recs, i), i, &r->recs[i], err,
+				 errlen) != 0)
+			goto out_fail;
+	r->info.records = r->recs;
+	/* The same rules as when building, so both sides agree. */
+	if (report_check(&r->info, err, errlen) != 0)
+		goto out_fail;
+	*out = r;
+	return 0;
+out_fail:
+	lic_report_free(&r);
+	return -1;
+}
+
+/* ---- ACKs ------------------------------------------------------------ */
+
+int lic_ack_build(const struct lic_key *server, const struct lic_ack_info *a,
+		  char **envelope, size_t *len, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root = NULL, *ids = NULL, *policy = NULL;
+	char *payload = NULL;
+	size_t plen = 0, i;
+	int rc = -1;
+
+	if (envelope != NULL)
+		*envelope = NULL;
+	if (a == NULL || envelope == NULL) {
+		seterr(err, errlen, "ack: missing argument");
+		return -1;
+	}
+	if (ack_check(a, err, errlen) != 0)
+		return -1;
+	if (a->policy_json != NULL) {
+		if (strlen(a->policy_json) > LIC_POLICY_MAX) {
+			seterr(err, errlen, "policy longer than %d bytes",
+			       LIC_POLICY_MAX);
+			return -1;
+		}
+		policy = json_loads(a->policy_json, JSON_REJECT_DUPLICATES,
+				    &je);
+		if (!json_is_object(policy)) {
+			seterr(err, errlen, "policy is not a JSON object%s%s",
+			       policy == NULL ? ": " : "",
+			       policy == NULL ? je.text : "");
+			goto out_free;
+		}
+	}
+	root = json_object();
+	ids = json_array();
+	if (root == NULL || ids == NULL)
+		goto out_nomem;
+	for (i = 0; i < a->nids; i++)
+		if (json_array_append_new(ids, json_string(a->report_ids[i])) !=
+		    0)
+			goto out_nomem;
+	if (put(root, "type", json_string(LIC_TYPE_ACK)) != 0 ||
+	    put(root, "v", json_integer(PAYLOAD_VERSION)) != 0 ||
+	    put(root, "udi", udi_json(&a->udi)) != 0 ||
+	    json_object_set(root, "report_ids", ids) != 0 ||
+	    put(root, "ack_time", json_integer(a->ack_time_s)) != 0)
+		goto out_nomem;
+	if (policy != NULL && json_object_set(root, "policy", policy) != 0)
+		goto out_nomem;
+	if (dump(root, JSON_PRESERVE_ORDER, LIC_PAYLOAD_MAX, &payload, &plen,
+		 err, errlen) != 0)
+		goto out_free;
+	rc = lic_envelope_seal(server, payload, plen, envelope, len, err,
+			       errlen);
+	goto out_free;
+out_nomem:
+	seterr(err, errlen, "ack: out of memory");
+out_free:
+	free(payload);
+	json_decref(policy);
+	json_decref(ids);
+	json_decref(root);
+	return rc;
+}
+
+void lic_ack_free(struct lic_ack **a)
+{
+	if (a == NULL || *a == NULL)
+		return;
+	free((*a)->ids);
+	free((*a)->policy);
+	json_decref((*a)->root);
+	free(*a);
+	*a = NULL;
+}
+
+const struct lic_ack_info *lic_ack_get(const struct lic_ack *a)
+{
+	return a != NULL ? &a->info : NULL;
+}
+
+int lic_ack_parse(const struct lic_pubkey *server, const char *envelope,
+		  size_t len, const struct lic_udi *expect,
+		  struct lic_ack **out, char *err, size_t errlen)
+{
+	struct lic_ack *a = NULL;
+	json_t *root = NULL, *ids, *policy;
+	size_t i, n;
+
+	if (out == NULL) {
+		seterr(err, errlen, "ack: missing argument");
+		return -1;
+	}
+	*out = NULL;
+	if (envelope_open(server, envelope, len, LIC_TYPE_ACK, &root, NULL,
+			  NULL, err, errlen) != 0)
+		return -1;
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		json_decref(root);
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	a->root = root;
+	if (get_udi(root, "ack", &a->info.udi, err, errlen) != 0 ||
+	    get_int(root, "ack", "ack_time", &a->info.ack_time_s, err,
+		    errlen) != 0)
+		goto out_fail;
+	ids = json_object_get(root, "report_ids");
+	if (!json_is_array(ids)) {
+		seterr(err, errlen,
+		       "ack: \"report_ids\" missing or not an array");
+		goto out_fail;
+	}
+	n = json_array_size(ids);
+	if (n == 0 || n > LIC_ACK_MAX_IDS) {
+		seterr(err, errlen, "ack: %zu report ids, expected 1..%d", n,
+		       LIC_ACK_MAX_IDS);
+		goto out_fail;
+	}
+	a->ids = calloc(n, sizeof(*a->ids));
+	if (a->ids == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto out_fail;
+	}
+	for (i = 0; i < n; i++) {
+		json_t *v = json_array_get(ids, i);
+
+		if (!json_is_string(v)) {
+			seterr(err, errlen, "ack: report_ids[%zu] not a string",
+			       i);
+			goto out_fail;
+		}
+		a->ids[i] = json_string_value(v);
+	}
+	a->info.report_ids = a->ids;
+	a->info.nids = n;
+	policy = json_object_get(root, "policy");
+	if (policy != NULL && !json_is_null(policy)) {
+		if (!json_is_object(policy)) {
+			seterr(err, errlen, "ack: \"policy\" is not an object");
+			goto out_fail;
+		}
+		if (dump(policy, JSON_SORT_KEYS, LIC_POLICY_MAX, &a->policy,
+			 NULL, err, errlen) != 0)
+			goto out_fail;
+		a->info.policy_json = a->policy;
+	}
+	if (ack_check(&a->info, err, errlen) != 0)
+		goto out_fail;
+	if (expect != NULL && (expect->pid == NULL || expect->sn == NULL ||
+			       strcmp(expect->pid, a->info.udi.pid) != 0 ||
+			       strcmp(expect->sn, a->info.udi.sn) != 0)) {
+		seterr(err, errlen,
+		       "ack is for PID:%.64s,SN:%.64s, not for this device",
+		       a->info.udi.pid, a->info.udi.sn);
+		goto out_fail;
+	}
+	*out = a;
+	return 0;
+out_fail:
+	lic_ack_free(&a);
+	return -1;
+}
+
+static int in_set(const char *id, const char *const *set, size_t n)
+{
+	size_t i;
+
+	for (i = 0; set != NULL && i < n; i++)
+		if (set[i] != NULL && strcmp(set[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+enum lic_ack_decision lic_ack_accept(const struct lic_ack *ack,
+				     const char *const *pending,
+				     size_t npending, const char *const *acked,
+				     size_t nacked, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (ack == NULL || ack->info.nids == 0) {
+		seterr(err, errlen, "no ACK, or an ACK without report ids");
+		return LIC_ACK_REJECT_INVALID;
+	}
+	for (i = 0; i < ack->info.nids; i++) {
+		const char *id = ack->info.report_ids[i];
+
+		if (in_set(id, pending, npending))
+			continue;
+		if (in_set(id, acked, nacked)) {
+			seterr(err, errlen,
+			       "replayed ACK: report %s is already "
+			       "acknowledged",
+			       id);
+			return LIC_ACK_REJECT_REPLAY;
+		}
+		seterr(err, errlen,
+		       "ACK for report %s, which this device did not send or "
+		       "is not awaiting an ACK for",
+		       id);
+		return LIC_ACK_REJECT_UNKNOWN;
+	}
+	return LIC_ACK_ACCEPT;
+}
