@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "digitpat.h"
+#include "release.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -495,25 +496,21 @@ static int cmd_port(struct cfg_parser *p, const struct cfg_cmd *cmd,
 	return 0;
 }
 
-/* IOS XE release names: 17.6.1a, 17.10.1, 16.12.1. */
+/*
+ * IOS XE release names (17.6.1a, 17.10.1, 16.12.1): checked by the
+ * licensing module that later compares them, so the config accepts exactly
+ * what enforcement understands.
+ */
 static int cmd_release(struct cfg_parser *p, const struct cfg_cmd *cmd,
 		       const struct cfg_args *a)
 {
 	const char *s = a->v[0];
-	size_t i, n = strlen(s);
+	struct lic_release r;
 
 	(void)cmd;
-	if (n > 0 && s[n - 1] >= 'a' && s[n - 1] <= 'z')
-		n--;
-	if (n == 0 || n >= sizeof(p->cfg->s.license_release) ||
-	    s[n - 1] == '.')
+	if (strlen(s) >= sizeof(p->cfg->s.license_release) ||
+	    lic_release_parse(s, &r) != 0)
 		return fail(p, "invalid release version");
-	for (i = 0; i < n; i++) {
-		if (s[i] == '.' && i > 0 && s[i - 1] != '.')
-			continue;
-		if (s[i] < '0' || s[i] > '9')
-			return fail(p, "invalid release version");
-	}
 	memcpy(p->cfg->s.license_release, s, strlen(s) + 1);
 	return 0;
 }

@@ -501,6 +501,9 @@ static const struct bad_case bad_cases[] = {
 	 "bad.conf:1: invalid release version: 'license release 17..1'"},
 	{"license release 17.6.1ab\n",
 	 "bad.conf:1: invalid release version: 'license release 17.6.1ab'"},
+	/* A train alone is ambiguous: 17.3.x mixes enforcement models. */
+	{"license release 17.9\n",
+	 "bad.conf:1: invalid release version: 'license release 17.9'"},
 	{"license release v17\n",
 	 "bad.conf:1: invalid release version: 'license release v17'"},
 	{"license smart transport http\n",
