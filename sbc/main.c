@@ -8,7 +8,9 @@
 #include "counters.h"
 #include "db.h"
 #include "dialpeer.h"
+#include "keys.h"
 #include "log.h"
+#include "release.h"
 #include "render.h"
 #include "stats.h"
 #include "store.h"
@@ -45,6 +47,7 @@ struct sbcd {
 	sqlite3 *db;
 	struct stats *stats;
 	struct stats_store *store;
+	struct lic_key *device_key;
 	int64_t store_error_logged_s;
 	struct event *ev_sample;
 	struct event *ev_drain;
@@ -298,6 +301,25 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /*
+ * The device's ECDSA P-256 key (STATE_DIR/device.key, 0600), created on the
+ * first start: it signs the usage reports (docs/licensing-protocol.md).
+ */
+static int open_device_key(struct sbcd *d, char *err, size_t errlen)
+{
+	char path[4096], id[LIC_KEY_ID_LEN + 1];
+	int created = 0;
+
+	snprintf(path, sizeof(path), "%s/device.key", d->state_dir);
+	if (lic_key_load_or_create(path, &d->device_key, &created, err,
+				   errlen) < 0)
+		return -1;
+	lic_key_id(d->device_key, id);
+	log_msg(LOG_LVL_NOTICE, "SMART_LIC", "KEY", "device key %s %.16s",
+		created ? "created" : "loaded", id);
+	return 0;
+}
+
+/*
  * The state store and the usage tables in it: rows still inside each
  * table's window come back, the time sbcd was down reads as 0.
  */
@@ -319,11 +341,28 @@ static int open_state(struct sbcd *d)
 	    stats_store_load(d->store, d->stats, err, sizeof(err)) < 0)
 		goto out_err;
 	stats_set_sink(d->stats, stats_store_sink, d->store);
+	if (open_device_key(d, err, sizeof(err)) < 0)
+		goto out_err;
 	return 0;
 
 out_err:
 	log_msg(LOG_LVL_ERR, "SBC", "STATE", "%s", err);
 	return -1;
+}
+
+/* Which licensing behaviour the configured release gives (DESIGN.md 5.4). */
+static void log_release(const char *text)
+{
+	struct lic_release r = {0};
+
+	if (text[0])
+		lic_release_parse(text, &r); /* validated by the config */
+	log_msg(LOG_LVL_NOTICE, "SBC", "LICENSE",
+		"license release %s: %s%s", text[0] ? text : "(newest)",
+		lic_model_name(lic_release_model(&r)),
+		lic_release_shuts_down(&r)
+			? "; SIP service goes Down when the ACK deadline passes"
+			: "");
 }
 
 static int parse_args(int argc, char **argv, struct sbcd *d, bool *check_only)
@@ -410,6 +449,7 @@ int main(int argc, char **argv)
 			d.config_path);
 		goto out_config;
 	}
+	log_release(s->license_release);
 	if (s->periodicity_raised)
 		log_msg(LOG_LVL_NOTICE, "SIP", "LICENSING",
 			"CUBE license reporting period has been set to the "
@@ -469,6 +509,7 @@ out_events:
 		event_base_free(d.base);
 	sbc_counters_free(&d.counters);
 out_config:
+	lic_key_free(&d.device_key);
 	stats_store_free(&d.store);
 	stats_free(&d.stats);
 	db_close(&d.db);
