@@ -20,8 +20,6 @@ struct lic_period {
 	struct lic_period_state st;
 };
 
-static const char *const tag_names[LIC_TAG_COUNT] = {
-	"CUBE_T_STD", "CUBE_T_ENH", "CUBE_T_RED", "CUBE_T_VGW"};
 
 static bool time_ok(int64_t t)
 {
@@ -81,12 +79,6 @@ int64_t lic_periodicity_seconds(const struct lic_periodicity *per)
 	return 0;
 }
 
-const char *lic_tag_name(enum lic_tag tag)
-{
-	if ((unsigned)tag >= LIC_TAG_COUNT)
-		return "?";
-	return tag_names[tag];
-}
 
 /* A fresh period at start: no hours, maxima 0. */
 static void open_period(struct lic_period *p, int64_t start)

@@ -25,6 +25,8 @@
 #ifndef SBC_LIC_PERIOD_H
 #define SBC_LIC_PERIOD_H
 
+#include "tag.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -48,14 +50,6 @@ enum lic_class {
 	LIC_CLASS_COUNT
 };
 
-/* The tags of usage records, in report order. */
-enum lic_tag {
-	LIC_TAG_STD, /* CUBE_T_STD */
-	LIC_TAG_ENH, /* CUBE_T_ENH */
-	LIC_TAG_RED, /* CUBE_T_RED */
-	LIC_TAG_VGW, /* CUBE_T_VGW */
-	LIC_TAG_COUNT
-};
 
 /* Bits of lic_period_hour_check's result. */
 #define LIC_CHANGE_STD (1u << LIC_TAG_STD)
@@ -108,8 +102,6 @@ struct lic_periodicity lic_periodicity_default(void);
 /* The period length in seconds; 0 for an invalid periodicity. */
 int64_t lic_periodicity_seconds(const struct lic_periodicity *per);
 
-/* "CUBE_T_STD", "CUBE_T_ENH", "CUBE_T_RED", "CUBE_T_VGW"; "?" otherwise. */
-const char *lic_tag_name(enum lic_tag tag);
 
 /*
  * A tracker whose first period starts at now, with no record reported

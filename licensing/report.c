@@ -45,12 +45,6 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const char *const tag_names[] = {
-	[LIC_TAG_STD] = "CUBE_T_STD",
-	[LIC_TAG_ENH] = "CUBE_T_ENH",
-	[LIC_TAG_RED] = "CUBE_T_RED",
-	[LIC_TAG_VGW] = "CUBE_T_VGW",
-};
 
 static const char *const role_names[] = {
 	[LIC_HA_STANDALONE] = "standalone",
@@ -60,20 +54,6 @@ static const char *const role_names[] = {
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-const char *lic_tag_name(enum lic_tag t)
-{
-	return (unsigned)t < NELEM(tag_names) ? tag_names[t] : NULL;
-}
-
-int lic_tag_parse(const char *name)
-{
-	size_t i;
-
-	for (i = 0; name != NULL && i < NELEM(tag_names); i++)
-		if (strcmp(name, tag_names[i]) == 0)
-			return (int)i;
-	return -1;
-}
 
 const char *lic_ha_role_name(enum lic_ha_role r)
 {

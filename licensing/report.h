@@ -18,6 +18,7 @@
 #ifndef SBC_LICENSING_REPORT_H
 #define SBC_LICENSING_REPORT_H
 
+#include "tag.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,14 +38,9 @@
 #define LIC_TYPE_REPORT "usage_report"
 #define LIC_TYPE_ACK "usage_ack"
 
-enum lic_tag { LIC_TAG_STD, LIC_TAG_ENH, LIC_TAG_RED, LIC_TAG_VGW };
 
 enum lic_ha_role { LIC_HA_STANDALONE, LIC_HA_ACTIVE, LIC_HA_STANDBY };
 
-/* Wire names: "CUBE_T_STD" ...; NULL for an unknown value. */
-const char *lic_tag_name(enum lic_tag t);
-/* -1 for an unknown name. */
-int lic_tag_parse(const char *name);
 const char *lic_ha_role_name(enum lic_ha_role r);
 
 /* The device's identity (Unique Device Identifier). */

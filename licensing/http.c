@@ -1,0 +1,651 @@
+/*
+ * lic_http: asynchronous HTTPS POST on the caller's event_base (see http.h).
+ *
+ * One request = one evhttp_connection over one bufferevent_openssl (or a
+ * plain socket bufferevent when allowed for tests) and one struct
+ * lic_http_req, which owns the connection and a timer event. libevent's
+ * request callbacks only record the outcome and activate that timer; the
+ * timer callback (finish_cb) frees the connection and calls the user's
+ * callback. Freeing an evhttp_connection from inside its own request
+ * callback is not safe in libevent 2.1, and this also guarantees `done` is
+ * never called from inside lic_http_post().
+ *
+ * The same timer is the request's overall deadline: when it fires before
+ * libevent finished, the connection (and with it the pending request,
+ * without callbacks) is freed and the request fails with "timed out".
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#define ERR_MAX 256
+#define HOST_MAX 255
+#define CONTENT_TYPE_MAX 255
+#define MAX_HEADERS_SIZE (64 * 1024)
+#define DEFAULT_HTTPS_PORT 443
+#define DEFAULT_HTTP_PORT 80
+
+struct lic_http_req {
+	struct lic_http *h;
+	struct lic_http_req *prev, *next;
+	struct evhttp_connection *conn; /* owned; NULL once freed */
+	SSL *ssl;			/* owned by conn's bufferevent */
+	struct event *timer;		/* deadline, then completion */
+	lic_http_done_fn *done;
+	void *arg;
+	unsigned timeout_s;
+	bool completed;		   /* outcome recorded below */
+	bool too_long;		   /* libevent reported DATA_TOO_LONG */
+	bool timeout_libev;	   /* libevent reported a timeout */
+	bool failed_libev;	   /* libevent reported another error */
+	char where[HOST_MAX + 16]; /* host:port, for messages */
+	int status;
+	unsigned char *body; /* owned, len bytes */
+	size_t len;
+	char error[ERR_MAX];
+};
+
+struct lic_http {
+	struct event_base *base; /* not owned */
+	SSL_CTX *ctx;
+	struct lic_http_req *reqs; /* outstanding, doubly linked */
+	unsigned npending;
+	bool allow_plain;
+	bool closing; /* lic_http_free() in progress */
+	char last_error[ERR_MAX];
+};
+
+static void set_err(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (buf == NULL || len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/* The oldest queued OpenSSL error as text, or `fallback`; clears the queue. */
+static const char *ssl_err_text(char *buf, size_t len, const char *fallback)
+{
+	unsigned long e = ERR_get_error();
+
+	ERR_clear_error();
+	if (e == 0)
+		return fallback;
+	ERR_error_string_n(e, buf, len);
+	return buf;
+}
+
+struct lic_http *lic_http_new(struct event_base *base, const char *ca_file,
+			      char *err, size_t errlen)
+{
+	struct lic_http *h = NULL;
+	char sslbuf[ERR_MAX];
+
+	if (base == NULL || ca_file == NULL || ca_file[0] == '\0') {
+		set_err(err, errlen, "lic_http_new: no event base or CA file");
+		goto out;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL) {
+		set_err(err, errlen, "out of memory");
+		goto out;
+	}
+	h->base = base;
+	ERR_clear_error();
+	h->ctx = SSL_CTX_new(TLS_client_method());
+	if (h->ctx == NULL) {
+		set_err(err, errlen, "SSL_CTX_new: %s",
+			ssl_err_text(sslbuf, sizeof(sslbuf), "failed"));
+		goto out_free_h;
+	}
+	if (SSL_CTX_set_min_proto_version(h->ctx, TLS1_2_VERSION) != 1) {
+		set_err(err, errlen, "cannot require TLS 1.2");
+		goto out_free_ctx;
+	}
+	SSL_CTX_set_options(h->ctx,
+			    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	/* Only ca_file is trusted: no default paths are loaded. */
+	if (SSL_CTX_load_verify_locations(h->ctx, ca_file, NULL) != 1) {
+		set_err(err, errlen, "CA file %s: %s", ca_file,
+			ssl_err_text(sslbuf, sizeof(sslbuf), "no certificate"));
+		goto out_free_ctx;
+	}
+	/*
+	 * A pinned certificate is a trust anchor even when it is not
+	 * self-signed (a leaf or an intermediate).
+	 */
+	X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(h->ctx),
+				    X509_V_FLAG_PARTIAL_CHAIN);
+	SSL_CTX_set_verify(h->ctx, SSL_VERIFY_PEER, NULL);
+	goto out;
+
+out_free_ctx:
+	SSL_CTX_free(h->ctx);
+out_free_h:
+	free(h);
+	h = NULL;
+out:
+	ERR_clear_error();
+	return h;
+}
+
+void lic_http_allow_plain(struct lic_http *h, bool allow)
+{
+	if (h != NULL)
+		h->allow_plain = allow;
+}
+
+const char *lic_http_last_error(const struct lic_http *h)
+{
+	return h == NULL ? "no client" : h->last_error;
+}
+
+unsigned lic_http_pending(const struct lic_http *h)
+{
+	return h == NULL ? 0 : h->npending;
+}
+
+static void req_unlink(struct lic_http_req *r)
+{
+	struct lic_http *h = r->h;
+
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		h->reqs = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	r->prev = r->next = NULL;
+	h->npending--;
+}
+
+/* Frees the connection, then tells the user, then frees the request. */
+static void req_finish(struct lic_http_req *r)
+{
+	lic_http_done_fn *done = r->done;
+	void *arg = r->arg;
+
+	req_unlink(r);
+	if (r->conn != NULL)
+		evhttp_connection_free(r->conn);
+	r->conn = NULL;
+	event_free(r->timer);
+	r->timer = NULL;
+	if (r->status != 0)
+		done(arg, r->status, r->body, r->len, NULL);
+	else
+		done(arg, 0, NULL, 0, r->error[0] ? r->error : "failed");
+	free(r->body);
+	free(r);
+}
+
+/* Deadline or completion: see the file comment. */
+static void finish_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lic_http_req *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (!r->completed) {
+		r->completed = true;
+		r->status = 0;
+		set_err(r->error, sizeof(r->error), "timed out after %u s",
+			r->timeout_s);
+	}
+	req_finish(r);
+}
+
+/* The outcome is recorded: hand over to finish_cb on the next loop turn. */
+static void req_completed(struct lic_http_req *r)
+{
+	r->completed = true;
+	event_del(r->timer);
+	event_active(r->timer, EV_TIMEOUT, 1);
+}
+
+/*
+ * Why the request got no response: TLS verification, another TLS error,
+ * the libevent error kind, or the socket error.
+ */
+static void describe_failure(struct lic_http_req *r)
+{
+	struct bufferevent *bev =
+	    r->conn != NULL ? evhttp_connection_get_bufferevent(r->conn) : NULL;
+	char sslbuf[ERR_MAX];
+	unsigned long e = 0;
+	int dns_err;
+	long vr;
+
+	if (r->too_long) {
+		set_err(r->error, sizeof(r->error),
+			"response larger than %u bytes", LIC_HTTP_MAX_RESPONSE);
+		return;
+	}
+	if (r->timeout_libev) {
+		set_err(r->error, sizeof(r->error), "timed out after %u s",
+			r->timeout_s);
+		return;
+	}
+	if (r->ssl != NULL) {
+		vr = SSL_get_verify_result(r->ssl);
+		if (vr != X509_V_OK) {
+			set_err(r->error, sizeof(r->error),
+				"TLS certificate verification failed: %s",
+				X509_verify_cert_error_string(vr));
+			return;
+		}
+		if (bev != NULL) {
+			unsigned long next;
+
+			/*
+			 * The first error recorded is the interesting one.
+			 * Values without a library are SSL_get_error() codes
+			 * (SSL_ERROR_SYSCALL: a socket error, see below).
+			 */
+			while ((next = bufferevent_get_openssl_error(bev)) != 0)
+				if (ERR_GET_LIB(next) != 0)
+					e = next;
+		}
+		if (e != 0) {
+			ERR_error_string_n(e, sslbuf, sizeof(sslbuf));
+			set_err(r->error, sizeof(r->error), "TLS error: %s",
+				sslbuf);
+			return;
+		}
+	}
+	if (bev != NULL &&
+	    (dns_err = bufferevent_socket_get_dns_error(bev)) != 0) {
+		set_err(r->error, sizeof(r->error), "cannot resolve %s: %s",
+			r->where, evutil_gai_strerror(dns_err));
+		return;
+	}
+	/*
+	 * Without an error report libevent gave up connecting (refused).
+	 * errno is not reported: by now it is an artefact of libevent's
+	 * cleanup (ENOTCONN, EBADF), not the cause.
+	 */
+	if (!r->failed_libev)
+		set_err(r->error, sizeof(r->error), "cannot connect to %s",
+			r->where);
+	else
+		set_err(r->error, sizeof(r->error),
+			"connection to %s failed or closed without a response",
+			r->where);
+}
+
+static void error_cb(enum evhttp_request_error kind, void *arg)
+{
+	struct lic_http_req *r = arg;
+
+	r->failed_libev = true;
+	if (kind == EVREQ_HTTP_DATA_TOO_LONG)
+		r->too_long = true;
+	else if (kind == EVREQ_HTTP_TIMEOUT)
+		r->timeout_libev = true;
+}
+
+/*
+ * libevent is done with the request: `req` is the response, or NULL (or
+ * one with status 0) when there is none. libevent frees `req` afterwards.
+ */
+static void response_cb(struct evhttp_request *req, void *arg)
+{
+	struct lic_http_req *r = arg;
+	struct evbuffer *in;
+	int code = req == NULL ? 0 : evhttp_request_get_response_code(req);
+
+	if (r->completed)
+		return;
+	if (code <= 0) {
+		r->status = 0;
+		describe_failure(r);
+		goto out;
+	}
+	in = evhttp_request_get_input_buffer(req);
+	r->len = in == NULL ? 0 : evbuffer_get_length(in);
+	if (r->len > LIC_HTTP_MAX_RESPONSE) {
+		r->len = 0;
+		r->too_long = true;
+		describe_failure(r);
+		goto out;
+	}
+	r->body = malloc(r->len + 1);
+	if (r->body == NULL) {
+		r->len = 0;
+		set_err(r->error, sizeof(r->error), "out of memory");
+		goto out;
+	}
+	if (r->len > 0 && evbuffer_remove(in, r->body, r->len) != (int)r->len) {
+		free(r->body);
+		r->body = NULL;
+		r->len = 0;
+		set_err(r->error, sizeof(r->error), "cannot read response");
+		goto out;
+	}
+	r->status = code;
+out:
+	req_completed(r);
+}
+
+/* The parts of a URL lic_http needs. */
+struct url_parts {
+	bool tls;
+	bool ip_literal;
+	char host[HOST_MAX + 1]; /* without IPv6 brackets */
+	char host_header[HOST_MAX + 16];
+	int port;
+	char *path; /* malloc'd: path[?query], "/" when empty */
+};
+
+static int parse_url(struct lic_http *h, const char *url, struct url_parts *u)
+{
+	struct evhttp_uri *uri = NULL;
+	const char *scheme, *host, *path, *query;
+	unsigned char addr[16];
+	size_t hl, plen;
+	int rc = -1;
+
+	memset(u, 0, sizeof(*u));
+	if (strlen(url) > LIC_HTTP_MAX_URL) {
+		set_err(h->last_error, sizeof(h->last_error),
+			"URL longer than %u bytes", LIC_HTTP_MAX_URL);
+		goto out;
+	}
+	uri = evhttp_uri_parse_with_flags(url, 0);
+	if (uri == NULL) {
+		set_err(h->last_error, sizeof(h->last_error), "malformed URL");
+		goto out;
+	}
+	scheme = evhttp_uri_get_scheme(uri);
+	if (scheme != NULL && strcasecmp(scheme, "https") == 0) {
+		u->tls = true;
+	} else if (scheme != NULL && strcasecmp(scheme, "http") == 0) {
+		if (!h->allow_plain) {
+			set_err(h->last_error, sizeof(h->last_error),
+				"plain http:// refused, use https://");
+			goto out_free_uri;
+		}
+	} else {
+		set_err(h->last_error, sizeof(h->last_error),
+			"URL scheme must be https");
+		goto out_free_uri;
+	}
+	if (evhttp_uri_get_userinfo(uri) != NULL) {
+		set_err(h->last_error, sizeof(h->last_error),
+			"user info in URL refused");
+		goto out_free_uri;
+	}
+	host = evhttp_uri_get_host(uri);
+	hl = host == NULL ? 0 : strlen(host);
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		host++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl > HOST_MAX) {
+		set_err(h->last_error, sizeof(h->last_error),
+			"URL has no usable host");
+		goto out_free_uri;
+	}
+	memcpy(u->host, host, hl);
+	u->host[hl] = '\0';
+	u->ip_literal = inet_pton(AF_INET, u->host, addr) == 1 ||
+			inet_pton(AF_INET6, u->host, addr) == 1;
+	u->port = evhttp_uri_get_port(uri);
+	if (u->port == 0 || u->port > 65535) {
+		set_err(h->last_error, sizeof(h->last_error),
+			"bad port in URL");
+		goto out_free_uri;
+	}
+	if (u->port < 0)
+		u->port = u->tls ? DEFAULT_HTTPS_PORT : DEFAULT_HTTP_PORT;
+	snprintf(u->host_header, sizeof(u->host_header),
+		 strchr(u->host, ':') != NULL ? "[%s]:%d" : "%s:%d", u->host,
+		 u->port);
+	path = evhttp_uri_get_path(uri);
+	if (path == NULL || path[0] == '\0')
+		path = "/";
+	query = evhttp_uri_get_query(uri);
+	plen = strlen(path) + (query != NULL ? strlen(query) + 1 : 0) + 1;
+	u->path = malloc(plen);
+	if (u->path == NULL) {
+		set_err(h->last_error, sizeof(h->last_error), "out of memory");
+		goto out_free_uri;
+	}
+	snprintf(u->path, plen, "%s%s%s", path, query != NULL ? "?" : "",
+		 query != NULL ? query : "");
+	rc = 0;
+out_free_uri:
+	evhttp_uri_free(uri);
+out:
+	return rc;
+}
+
+/* A client SSL for `u`: SNI for names, name or IP checked by OpenSSL. */
+static SSL *new_ssl(struct lic_http *h, const struct url_parts *u)
+{
+	SSL *ssl = SSL_new(h->ctx);
+	X509_VERIFY_PARAM *param;
+
+	if (ssl == NULL)
+		goto out;
+	param = SSL_get0_param(ssl);
+	X509_VERIFY_PARAM_set_hostflags(param,
+					X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (u->ip_literal) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(param, u->host) != 1)
+			goto out_free_ssl;
+	} else {
+		if (X509_VERIFY_PARAM_set1_host(param, u->host, 0) != 1 ||
+		    SSL_set_tlsext_host_name(ssl, u->host) != 1)
+			goto out_free_ssl;
+	}
+	goto out;
+
+out_free_ssl:
+	SSL_free(ssl);
+	ssl = NULL;
+out:
+	return ssl;
+}
+
+static bool header_value_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CONTENT_TYPE_MAX)
+		return false;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
+int lic_http_post(struct lic_http *h, const char *url, const char *content_type,
+		  const void *body, size_t len, unsigned timeout_s,
+		  lic_http_done_fn *done, void *arg)
+{
+	struct url_parts u;
+	struct lic_http_req *r = NULL;
+	struct bufferevent *bev = NULL;
+	struct evhttp_request *req;
+	struct evkeyvalq *hdrs;
+	struct timeval tv;
+	char lenbuf[32];
+	int rc = -1;
+
+	if (h == NULL)
+		return -1;
+	h->last_error[0] = '\0';
+	if (h->closing) {
+		set_err(h->last_error, sizeof(h->last_error),
+			"client is being freed");
+		return -1;
+	}
+	if (url == NULL || content_type == NULL || done == NULL ||
+	    (body == NULL && len != 0)) {
+		set_err(h->last_error, sizeof(h->last_error),
+			"missing argument");
+		return -1;
+	}
+	if (!header_value_ok(content_type)) {
+		set_err(h->last_error, sizeof(h->last_error),
+			"bad content type");
+		return -1;
+	}
+	if (len > LIC_HTTP_MAX_REQUEST) {
+		set_err(h->last_error, sizeof(h->last_error),
+			"request body larger than %u bytes",
+			LIC_HTTP_MAX_REQUEST);
+		return -1;
+	}
+	if (timeout_s == 0 || timeout_s > LIC_HTTP_MAX_TIMEOUT) {
+		set_err(h->last_error, sizeof(h->last_error),
+			"timeout must be 1..%u s", LIC_HTTP_MAX_TIMEOUT);
+		return -1;
+	}
+	if (parse_url(h, url, &u) != 0)
+		return -1;
+
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		goto out_nomem;
+	r->h = h;
+	r->done = done;
+	r->arg = arg;
+	r->timeout_s = timeout_s;
+	snprintf(r->where, sizeof(r->where), "%s", u.host_header);
+	r->timer = evtimer_new(h->base, finish_cb, r);
+	if (r->timer == NULL)
+		goto out_nomem;
+
+	if (u.tls) {
+		r->ssl = new_ssl(h, &u);
+		if (r->ssl == NULL)
+			goto out_nomem;
+		bev = bufferevent_openssl_socket_new(
+		    h->base, -1, r->ssl, BUFFEREVENT_SSL_CONNECTING,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		if (bev == NULL) {
+			SSL_free(r->ssl);
+			r->ssl = NULL;
+			goto out_nomem;
+		}
+	}
+	/* With bev NULL (plain http) libevent makes a socket bufferevent. */
+	r->conn = evhttp_connection_base_bufferevent_new(h->base, NULL, bev,
+							 u.host, u.port);
+	if (r->conn == NULL) {
+		if (bev != NULL)
+			bufferevent_free(bev); /* frees r->ssl too */
+		r->ssl = NULL;
+		goto out_nomem;
+	}
+	/* Our timer fires first; libevent's are a backstop. */
+	evhttp_connection_set_timeout(r->conn, (int)timeout_s + 1);
+	evhttp_connection_set_retries(r->conn, 0);
+	evhttp_connection_set_max_body_size(r->conn, LIC_HTTP_MAX_RESPONSE);
+	evhttp_connection_set_max_headers_size(r->conn, MAX_HEADERS_SIZE);
+
+	req = evhttp_request_new(response_cb, r);
+	if (req == NULL)
+		goto out_nomem;
+	evhttp_request_set_error_cb(req, error_cb);
+	hdrs = evhttp_request_get_output_headers(req);
+	snprintf(lenbuf, sizeof(lenbuf), "%zu", len);
+	if (evhttp_add_header(hdrs, "Host", u.host_header) != 0 ||
+	    evhttp_add_header(hdrs, "Content-Type", content_type) != 0 ||
+	    evhttp_add_header(hdrs, "Content-Length", lenbuf) != 0 ||
+	    evhttp_add_header(hdrs, "Connection", "close") != 0 ||
+	    (len > 0 && evbuffer_add(evhttp_request_get_output_buffer(req),
+				     body, len) != 0)) {
+		evhttp_request_free(req);
+		goto out_nomem;
+	}
+
+	/* Linked before the request starts: libevent may fail it at once. */
+	r->next = h->reqs;
+	if (h->reqs != NULL)
+		h->reqs->prev = r;
+	h->reqs = r;
+	h->npending++;
+	tv.tv_sec = (time_t)timeout_s;
+	tv.tv_usec = 0;
+	if (evtimer_add(r->timer, &tv) != 0) {
+		req_unlink(r);
+		evhttp_request_free(req);
+		goto out_nomem;
+	}
+	if (evhttp_make_request(r->conn, req, EVHTTP_REQ_POST, u.path) != 0) {
+		/* Not queued: libevent did not free it, no callback ran. */
+		req_unlink(r);
+		evhttp_request_free(req);
+		set_err(h->last_error, sizeof(h->last_error),
+			"cannot start request to %s", u.host_header);
+		goto out_free_req;
+	}
+	rc = 0;
+	r = NULL;
+	goto out_free_req;
+
+out_nomem:
+	set_err(h->last_error, sizeof(h->last_error),
+		"out of memory or TLS setup failed");
+out_free_req:
+	if (r != NULL) {
+		if (r->conn != NULL)
+			evhttp_connection_free(r->conn);
+		if (r->timer != NULL)
+			event_free(r->timer);
+		free(r);
+	}
+	free(u.path);
+	return rc;
+}
+
+void lic_http_free(struct lic_http **hp)
+{
+	struct lic_http *h;
+
+	if (hp == NULL || *hp == NULL)
+		return;
+	h = *hp;
+	*hp = NULL;
+	/* Called again from a `done` run below: the outer call frees. */
+	if (h->closing)
+		return;
+	h->closing = true;
+	while (h->reqs != NULL) {
+		struct lic_http_req *r = h->reqs;
+
+		if (!r->completed) {
+			r->completed = true;
+			r->status = 0;
+			set_err(r->error, sizeof(r->error), "cancelled");
+		}
+		req_finish(r);
+	}
+	SSL_CTX_free(h->ctx);
+	free(h);
+}

@@ -1,0 +1,1249 @@
+#include "lstore.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The lic_ tables (docs/internals/licensing-store.md, "Schema"). Record
+ * ids are AUTOINCREMENT so that an id, once in a report, is never given
+ * to another record even after pruning. UNIQUE (tag, period_start,
+ * period_end) makes recording the same period twice an error instead of
+ * a duplicate.
+ */
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS lic_meta ("
+	" key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS lic_report ("
+	" report_id TEXT PRIMARY KEY,"
+	" created INTEGER NOT NULL,"
+	" envelope BLOB NOT NULL,"
+	" sent_at INTEGER,"
+	" saved_at INTEGER,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt INTEGER NOT NULL,"
+	" acked_at INTEGER,"
+	" ack_time INTEGER);"
+	"CREATE TABLE IF NOT EXISTS lic_record ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" tag INTEGER NOT NULL CHECK (tag BETWEEN 0 AND 3),"
+	" period_start INTEGER NOT NULL,"
+	" period_end INTEGER NOT NULL,"
+	" count INTEGER NOT NULL CHECK (count >= 0),"
+	" created INTEGER NOT NULL,"
+	" report_id TEXT REFERENCES lic_report (report_id),"
+	" acked_at INTEGER,"
+	" CHECK (period_start < period_end),"
+	" UNIQUE (tag, period_start, period_end));"
+	"CREATE INDEX IF NOT EXISTS lic_record_report"
+	" ON lic_record (report_id);"
+	"CREATE TABLE IF NOT EXISTS lic_state ("
+	" key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS lic_policy ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" json TEXT NOT NULL,"
+	" installed_on INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS lic_trust ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" server_key_pem TEXT NOT NULL,"
+	" trust_code TEXT NOT NULL,"
+	" udi_pid TEXT NOT NULL,"
+	" udi_sn TEXT NOT NULL,"
+	" installed INTEGER NOT NULL);";
+
+enum stmt {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_META_GET,
+	S_META_PUT,
+	S_REC_INSERT,
+	S_REC_LIST,
+	S_REC_MARK,
+	S_REC_ACK,
+	S_REP_INSERT,
+	S_REP_GET,
+	S_REP_PENDING,
+	S_REP_UNACKED,
+	S_REP_ENVELOPE,
+	S_REP_SENT,
+	S_REP_FAILED,
+	S_REP_SAVED,
+	S_REP_ACK,
+	S_PRUNE_REC,
+	S_PRUNE_REP,
+	S_KV_GET,
+	S_KV_PUT,
+	S_KV_MAX,
+	S_POLICY_GET,
+	S_POLICY_PUT,
+	S_TRUST_GET,
+	S_TRUST_PUT,
+	S_COUNT
+};
+
+#define REPORT_COLS                                                          \
+	"report_id, created, sent_at, saved_at, attempts, next_attempt,"     \
+	" acked_at, length(envelope)"
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_META_GET] = "SELECT value FROM lic_meta WHERE key = ?1",
+	[S_META_PUT] = "INSERT INTO lic_meta (key, value) VALUES (?1, ?2)",
+	[S_REC_INSERT] = "INSERT INTO lic_record"
+			 " (tag, period_start, period_end, count, created)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_REC_LIST] = "SELECT id, tag, period_start, period_end, count,"
+		       " created, report_id, acked_at FROM lic_record"
+		       " WHERE id > ?1 AND (?2 = 0 OR report_id IS NULL)"
+		       " ORDER BY id LIMIT ?3",
+	[S_REC_MARK] = "UPDATE lic_record SET report_id = ?2"
+		       " WHERE id = ?1 AND report_id IS NULL",
+	[S_REC_ACK] = "UPDATE lic_record SET acked_at = ?2"
+		      " WHERE report_id = ?1 AND acked_at IS NULL",
+	[S_REP_INSERT] = "INSERT INTO lic_report"
+			 " (report_id, created, envelope, next_attempt)"
+			 " VALUES (?1, ?2, ?3, ?2)",
+	[S_REP_GET] = "SELECT " REPORT_COLS
+		      " FROM lic_report WHERE report_id = ?1",
+	[S_REP_PENDING] = "SELECT " REPORT_COLS
+			  " FROM lic_report WHERE acked_at IS NULL"
+			  " ORDER BY next_attempt, created, report_id"
+			  " LIMIT ?1",
+	[S_REP_UNACKED] = "SELECT report_id FROM lic_report"
+			  " WHERE acked_at IS NULL AND (sent_at IS NOT NULL"
+			  " OR saved_at IS NOT NULL)"
+			  " ORDER BY created, report_id LIMIT ?1",
+	[S_REP_ENVELOPE] = "SELECT envelope FROM lic_report"
+			   " WHERE report_id = ?1",
+	[S_REP_SENT] = "UPDATE lic_report SET sent_at = ?2,"
+		       " attempts = attempts + 1, next_attempt = ?3"
+		       " WHERE report_id = ?1 AND acked_at IS NULL",
+	[S_REP_FAILED] = "UPDATE lic_report SET attempts = attempts + 1,"
+			 " next_attempt = ?2"
+			 " WHERE report_id = ?1 AND acked_at IS NULL",
+	[S_REP_SAVED] = "UPDATE lic_report SET saved_at = ?2"
+			" WHERE report_id = ?1",
+	[S_REP_ACK] = "UPDATE lic_report SET acked_at = ?2, ack_time = ?3"
+		      " WHERE report_id = ?1 AND acked_at IS NULL",
+	[S_PRUNE_REC] = "DELETE FROM lic_record"
+			" WHERE acked_at IS NOT NULL AND acked_at <= ?1",
+	[S_PRUNE_REP] = "DELETE FROM lic_report"
+			" WHERE acked_at IS NOT NULL AND acked_at <= ?1"
+			" AND NOT EXISTS (SELECT 1 FROM lic_record r"
+			" WHERE r.report_id = lic_report.report_id)",
+	[S_KV_GET] = "SELECT value FROM lic_state WHERE key = ?1",
+	[S_KV_PUT] = "INSERT INTO lic_state (key, value) VALUES (?1, ?2)"
+		     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[S_KV_MAX] = "INSERT INTO lic_state (key, value) VALUES (?1, ?2)"
+		     " ON CONFLICT (key) DO UPDATE"
+		     " SET value = max(value, excluded.value)",
+	[S_POLICY_GET] = "SELECT json FROM lic_policy WHERE id = 1",
+	[S_POLICY_PUT] = "INSERT INTO lic_policy (id, json, installed_on)"
+			 " VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE"
+			 " SET json = excluded.json,"
+			 " installed_on = excluded.installed_on",
+	[S_TRUST_GET] = "SELECT server_key_pem, trust_code, udi_pid, udi_sn,"
+			" installed FROM lic_trust WHERE id = 1",
+	[S_TRUST_PUT] = "INSERT INTO lic_trust (id, server_key_pem,"
+			" trust_code, udi_pid, udi_sn, installed)"
+			" VALUES (1, ?1, ?2, ?3, ?4, ?5)"
+			" ON CONFLICT (id) DO UPDATE SET"
+			" server_key_pem = excluded.server_key_pem,"
+			" trust_code = excluded.trust_code,"
+			" udi_pid = excluded.udi_pid,"
+			" udi_sn = excluded.udi_sn,"
+			" installed = excluded.installed",
+};
+
+/* Keys of lic_state. */
+#define K_PERIOD_START "period.start"
+#define K_PERIOD_HOURS "period.hours"
+#define K_PERIOD_REPORTED "period.reported"
+#define K_PERIOD_LAST_CHANGE "period.last_change"
+#define K_PERIOD_PEAK "period.peak." /* + class index */
+#define K_PERIOD_LAST "period.last." /* + tag index */
+#define K_FIRST_USE "usage.first_use"
+#define K_LAST_PUSH "usage.last_push"
+#define K_LAST_ACK "usage.last_ack"
+#define K_LAST_FILE_WRITE "usage.last_file_write"
+#define K_CHANGE_DUE "usage.change_due"
+
+struct lic_store {
+	sqlite3 *db;
+	sqlite3_stmt *q[S_COUNT];
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* The SQLite reason of the last failure, prefixed with what was done. */
+static int db_fail(struct lic_store *st, char *err, size_t errlen,
+		   const char *what)
+{
+	set_err(err, errlen, "%s: %s", what, sqlite3_errmsg(st->db));
+	return -1;
+}
+
+/* Reset a statement after use; bound blobs and texts are SQLITE_STATIC. */
+static void done(sqlite3_stmt *q)
+{
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
+}
+
+/* Step a statement that returns no row. 0 or -1 (reason in err). */
+static int run(struct lic_store *st, enum stmt s, char *err, size_t errlen,
+	       const char *what)
+{
+	int rc = sqlite3_step(st->q[s]);
+	int ret = 0;
+
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, errlen, what);
+	done(st->q[s]);
+	return ret;
+}
+
+static int txn_begin(struct lic_store *st, char *err, size_t errlen)
+{
+	return run(st, S_BEGIN, err, errlen, "begin");
+}
+
+/* Roll back whatever is open; the reason of the failure stays in err. */
+static void txn_rollback(struct lic_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db)) {
+		sqlite3_step(st->q[S_ROLLBACK]);
+		done(st->q[S_ROLLBACK]);
+	}
+}
+
+static int txn_commit(struct lic_store *st, char *err, size_t errlen)
+{
+	if (run(st, S_COMMIT, err, errlen, "commit") < 0) {
+		txn_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+static bool time_ok(int64_t t)
+{
+	return t >= 0 && t <= LIC_TIME_MAX;
+}
+
+/* 1..LIC_STORE_REPORT_ID_MAX of [A-Za-z0-9._:-]. */
+static bool report_id_ok(const char *id)
+{
+	size_t i;
+
+	if (id == NULL || id[0] == '\0')
+		return false;
+	for (i = 0; id[i] != '\0'; i++) {
+		char c = id[i];
+
+		if (i >= LIC_STORE_REPORT_ID_MAX)
+			return false;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		      c == ':' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static int kv_get(struct lic_store *st, const char *key, int64_t *v,
+		  bool *found, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = st->q[S_KV_GET];
+	int rc;
+	int ret = 0;
+
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	*found = rc == SQLITE_ROW;
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int64(q, 0);
+	else if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, errlen, "reading licensing state");
+	done(q);
+	return ret;
+}
+
+/* Put key = v; with keep_max, never lower a stored value. */
+static int kv_put(struct lic_store *st, const char *key, int64_t v,
+		  bool keep_max, char *err, size_t errlen)
+{
+	enum stmt s = keep_max ? S_KV_MAX : S_KV_PUT;
+
+	sqlite3_bind_text(st->q[s], 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st->q[s], 2, v);
+	return run(st, s, err, errlen, "writing licensing state");
+}
+
+/* Create the tables or check the version of existing ones. */
+static int open_schema(struct lic_store *st, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	int64_t version = 0;
+	int rc;
+
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) !=
+		    SQLITE_OK ||
+	    sqlite3_exec(st->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+		set_err(err, errlen, "licensing store schema: %s",
+			msg ? msg : sqlite3_errmsg(st->db));
+		goto out_rollback;
+	}
+	if (sqlite3_prepare_v2(st->db, stmt_sql[S_META_GET], -1,
+			       &st->q[S_META_GET], NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(st->db, stmt_sql[S_META_PUT], -1,
+			       &st->q[S_META_PUT], NULL) != SQLITE_OK) {
+		db_fail(st, err, errlen, "licensing store schema");
+		goto out_rollback;
+	}
+	sqlite3_bind_text(st->q[S_META_GET], 1, "schema_version", -1,
+			  SQLITE_STATIC);
+	rc = sqlite3_step(st->q[S_META_GET]);
+	if (rc == SQLITE_ROW)
+		version = sqlite3_column_int64(st->q[S_META_GET], 0);
+	done(st->q[S_META_GET]);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		db_fail(st, err, errlen, "licensing store schema version");
+		goto out_rollback;
+	}
+	if (rc == SQLITE_DONE) {
+		sqlite3_bind_text(st->q[S_META_PUT], 1, "schema_version", -1,
+				  SQLITE_STATIC);
+		sqlite3_bind_int64(st->q[S_META_PUT], 2,
+				   LIC_STORE_SCHEMA_VERSION);
+		if (run(st, S_META_PUT, err, errlen,
+			"licensing store schema version") < 0)
+			goto out_rollback;
+	} else if (version != LIC_STORE_SCHEMA_VERSION) {
+		set_err(err, errlen,
+			"licensing store schema version %lld, this build "
+			"knows %d",
+			(long long)version, LIC_STORE_SCHEMA_VERSION);
+		goto out_rollback;
+	}
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+		set_err(err, errlen, "licensing store schema: %s",
+			msg ? msg : sqlite3_errmsg(st->db));
+		goto out_rollback;
+	}
+	return 0;
+
+out_rollback:
+	sqlite3_free(msg);
+	txn_rollback(st);
+	return -1;
+}
+
+struct lic_store *lic_store_new(sqlite3 *db, char *err, size_t errlen)
+{
+	struct lic_store *st;
+	int i;
+
+	if (db == NULL) {
+		set_err(err, errlen, "no database");
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (st == NULL) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	st->db = db;
+	/* ROLLBACK is prepared first: open_schema may need it. */
+	if (sqlite3_prepare_v2(db, stmt_sql[S_ROLLBACK], -1,
+			       &st->q[S_ROLLBACK], NULL) != SQLITE_OK) {
+		db_fail(st, err, errlen, "preparing licensing store");
+		goto out_free;
+	}
+	if (open_schema(st, err, errlen) < 0)
+		goto out_free;
+	for (i = 0; i < S_COUNT; i++) {
+		if (st->q[i] != NULL)
+			continue;
+		if (sqlite3_prepare_v2(db, stmt_sql[i], -1, &st->q[i], NULL) !=
+		    SQLITE_OK) {
+			db_fail(st, err, errlen, "preparing licensing store");
+			goto out_free;
+		}
+	}
+	return st;
+
+out_free:
+	lic_store_free(&st);
+	return NULL;
+}
+
+void lic_store_free(struct lic_store **pst)
+{
+	struct lic_store *st;
+	int i;
+
+	if (pst == NULL || *pst == NULL)
+		return;
+	st = *pst;
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->q[i]);
+	free(st);
+	*pst = NULL;
+}
+
+static bool record_ok(const struct lic_record *r)
+{
+	return (unsigned)r->tag < LIC_TAG_COUNT && time_ok(r->start) &&
+	       time_ok(r->end) && r->start < r->end;
+}
+
+static int put_period(struct lic_store *st, const struct lic_period_state *ps,
+		      char *err, size_t errlen)
+{
+	char key[32];
+	int i;
+
+	if (kv_put(st, K_PERIOD_START, ps->start, false, err, errlen) < 0 ||
+	    kv_put(st, K_PERIOD_HOURS, ps->hours, false, err, errlen) < 0 ||
+	    kv_put(st, K_PERIOD_REPORTED, ps->reported ? 1 : 0, false, err,
+		   errlen) < 0 ||
+	    kv_put(st, K_PERIOD_LAST_CHANGE, ps->last_change, false, err,
+		   errlen) < 0)
+		return -1;
+	for (i = 0; i < LIC_CLASS_COUNT; i++) {
+		snprintf(key, sizeof(key), K_PERIOD_PEAK "%d", i);
+		if (kv_put(st, key, ps->peak[i], false, err, errlen) < 0)
+			return -1;
+	}
+	for (i = 0; i < LIC_TAG_COUNT; i++) {
+		snprintf(key, sizeof(key), K_PERIOD_LAST "%d", i);
+		if (kv_put(st, key, ps->last[i], false, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int lic_store_close_period(struct lic_store *st,
+			   const struct lic_record *recs, size_t n,
+			   const struct lic_period_state *next, int64_t now,
+			   char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	size_t i;
+
+	if (st == NULL || (n > 0 && recs == NULL) || !time_ok(now)) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (n > LIC_STORE_BATCH_MAX) {
+		set_err(err, errlen, "%zu records in one call, at most %d", n,
+			LIC_STORE_BATCH_MAX);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!record_ok(&recs[i])) {
+			set_err(err, errlen, "record %zu is invalid", i);
+			return -1;
+		}
+	}
+	if (txn_begin(st, err, errlen) < 0)
+		return -1;
+	q = st->q[S_REC_INSERT];
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int(q, 1, (int)recs[i].tag);
+		sqlite3_bind_int64(q, 2, recs[i].start);
+		sqlite3_bind_int64(q, 3, recs[i].end);
+		sqlite3_bind_int64(q, 4, recs[i].count);
+		sqlite3_bind_int64(q, 5, now);
+		if (run(st, S_REC_INSERT, err, errlen, "storing usage record") <
+		    0)
+			goto out_rollback;
+	}
+	if (next != NULL && put_period(st, next, err, errlen) < 0)
+		goto out_rollback;
+	return txn_commit(st, err, errlen);
+
+out_rollback:
+	txn_rollback(st);
+	return -1;
+}
+
+int lic_store_add_records(struct lic_store *st, const struct lic_record *recs,
+			  size_t n, int64_t now, char *err, size_t errlen)
+{
+	return lic_store_close_period(st, recs, n, NULL, now, err, errlen);
+}
+
+/* Copy a text column into a fixed buffer; "" for NULL. */
+static void column_copy(sqlite3_stmt *q, int col, char *buf, size_t len)
+{
+	const unsigned char *s = sqlite3_column_text(q, col);
+
+	snprintf(buf, len, "%s", s != NULL ? (const char *)s : "");
+}
+
+static int list_records(struct lic_store *st, int64_t after_id,
+			bool unreported, struct lic_store_record *out,
+			size_t max, size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc;
+	int ret = 0;
+
+	if (st == NULL || n == NULL || (max > 0 && out == NULL)) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	*n = 0;
+	if (max == 0)
+		return 0;
+	q = st->q[S_REC_LIST];
+	sqlite3_bind_int64(q, 1, after_id);
+	sqlite3_bind_int(q, 2, unreported ? 1 : 0);
+	sqlite3_bind_int64(q, 3, max > INT32_MAX ? INT32_MAX : (int64_t)max);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct lic_store_record *r = &out[*n];
+
+		r->id = sqlite3_column_int64(q, 0);
+		r->rec.tag = (enum lic_tag)sqlite3_column_int(q, 1);
+		r->rec.start = sqlite3_column_int64(q, 2);
+		r->rec.end = sqlite3_column_int64(q, 3);
+		r->rec.count = (uint32_t)sqlite3_column_int64(q, 4);
+		r->created = sqlite3_column_int64(q, 5);
+		column_copy(q, 6, r->report_id, sizeof(r->report_id));
+		r->acked_at = sqlite3_column_int64(q, 7);
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, errlen, "reading usage records");
+	done(q);
+	return ret;
+}
+
+int lic_store_unreported(struct lic_store *st, struct lic_store_record *out,
+			 size_t max, size_t *n, char *err, size_t errlen)
+{
+	return list_records(st, 0, true, out, max, n, err, errlen);
+}
+
+int lic_store_records(struct lic_store *st, int64_t after_id,
+		      struct lic_store_record *out, size_t max, size_t *n,
+		      char *err, size_t errlen)
+{
+	return list_records(st, after_id, false, out, max, n, err, errlen);
+}
+
+int lic_store_add_report(struct lic_store *st, const char *report_id,
+			 const void *envelope, size_t len,
+			 const int64_t *record_ids, size_t n, int64_t now,
+			 char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	size_t i;
+
+	if (st == NULL || envelope == NULL || (n > 0 && record_ids == NULL) ||
+	    !time_ok(now)) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (!report_id_ok(report_id)) {
+		set_err(err, errlen, "bad report id");
+		return -1;
+	}
+	if (len == 0 || len > LIC_STORE_ENVELOPE_MAX) {
+		set_err(err, errlen, "envelope of %zu bytes (1..%d)", len,
+			LIC_STORE_ENVELOPE_MAX);
+		return -1;
+	}
+	if (n > LIC_STORE_BATCH_MAX) {
+		set_err(err, errlen, "%zu records in one report, at most %d", n,
+			LIC_STORE_BATCH_MAX);
+		return -1;
+	}
+	if (txn_begin(st, err, errlen) < 0)
+		return -1;
+	q = st->q[S_REP_INSERT];
+	sqlite3_bind_text(q, 1, report_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, now);
+	sqlite3_bind_blob(q, 3, envelope, (int)len, SQLITE_STATIC);
+	if (run(st, S_REP_INSERT, err, errlen, "storing report") < 0)
+		goto out_rollback;
+	q = st->q[S_REC_MARK];
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(q, 1, record_ids[i]);
+		sqlite3_bind_text(q, 2, report_id, -1, SQLITE_STATIC);
+		if (run(st, S_REC_MARK, err, errlen, "marking record") < 0)
+			goto out_rollback;
+		if (sqlite3_changes(st->db) != 1) {
+			set_err(err, errlen,
+				"record %lld is unknown or already reported",
+				(long long)record_ids[i]);
+			goto out_rollback;
+		}
+	}
+	return txn_commit(st, err, errlen);
+
+out_rollback:
+	txn_rollback(st);
+	return -1;
+}
+
+static void report_from_row(sqlite3_stmt *q, struct lic_store_report *r)
+{
+	column_copy(q, 0, r->report_id, sizeof(r->report_id));
+	r->created = sqlite3_column_int64(q, 1);
+	r->sent_at = sqlite3_column_int64(q, 2);
+	r->saved_at = sqlite3_column_int64(q, 3);
+	r->attempts = (uint32_t)sqlite3_column_int64(q, 4);
+	r->next_attempt = sqlite3_column_int64(q, 5);
+	r->acked_at = sqlite3_column_int64(q, 6);
+	r->envelope_len = (size_t)sqlite3_column_int64(q, 7);
+}
+
+int lic_store_pending_reports(struct lic_store *st,
+			      struct lic_store_report *out, size_t max,
+			      size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc;
+	int ret = 0;
+
+	if (st == NULL || n == NULL || (max > 0 && out == NULL)) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	*n = 0;
+	if (max == 0)
+		return 0;
+	q = st->q[S_REP_PENDING];
+	sqlite3_bind_int64(q, 1, max > INT32_MAX ? INT32_MAX : (int64_t)max);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		report_from_row(q, &out[(*n)++]);
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, errlen, "reading reports");
+	done(q);
+	return ret;
+}
+
+int lic_store_report_ids_unacked(
+	struct lic_store *st, char (*ids)[LIC_STORE_REPORT_ID_MAX + 1],
+	size_t max, size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc;
+	int ret = 0;
+
+	if (st == NULL || n == NULL || (max > 0 && ids == NULL)) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	*n = 0;
+	if (max == 0)
+		return 0;
+	q = st->q[S_REP_UNACKED];
+	sqlite3_bind_int64(q, 1, max > INT32_MAX ? INT32_MAX : (int64_t)max);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		column_copy(q, 0, ids[*n], sizeof(ids[*n]));
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, errlen, "reading reports");
+	done(q);
+	return ret;
+}
+
+/* The stored row of a report; 1 when unknown. */
+static int report_get(struct lic_store *st, const char *report_id,
+		      struct lic_store_report *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = st->q[S_REP_GET];
+	int rc;
+	int ret = 1;
+
+	sqlite3_bind_text(q, 1, report_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		report_from_row(q, out);
+		ret = 0;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(st, err, errlen, "reading report");
+	}
+	done(q);
+	return ret;
+}
+
+int lic_store_report_status(struct lic_store *st, const char *report_id,
+			    enum lic_store_report_state *state,
+			    struct lic_store_report *out, char *err,
+			    size_t errlen)
+{
+	struct lic_store_report r;
+	int rc;
+
+	if (st == NULL || state == NULL || report_id == NULL) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	*state = LIC_STORE_REPORT_UNKNOWN;
+	if (!report_id_ok(report_id))
+		return 0; /* could not have been stored */
+	rc = report_get(st, report_id, &r, err, errlen);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return 0;
+	if (r.acked_at != 0)
+		*state = LIC_STORE_REPORT_ACKED;
+	else if (r.sent_at != 0 || r.saved_at != 0)
+		*state = LIC_STORE_REPORT_SENT;
+	else
+		*state = LIC_STORE_REPORT_QUEUED;
+	if (out != NULL)
+		*out = r;
+	return 0;
+}
+
+int lic_store_report_envelope(struct lic_store *st, const char *report_id,
+			      unsigned char **buf, size_t *len, char *err,
+			      size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc;
+	int ret = 1;
+
+	if (st == NULL || buf == NULL || len == NULL || report_id == NULL) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	q = st->q[S_REP_ENVELOPE];
+	sqlite3_bind_text(q, 1, report_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const void *b = sqlite3_column_blob(q, 0);
+		size_t l = (size_t)sqlite3_column_bytes(q, 0);
+		unsigned char *copy = malloc(l + 1);
+
+		if (copy == NULL) {
+			set_err(err, errlen, "out of memory");
+			ret = -1;
+		} else {
+			if (l > 0)
+				memcpy(copy, b, l);
+			copy[l] = '\0';
+			*buf = copy;
+			*len = l;
+			ret = 0;
+		}
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(st, err, errlen, "reading report");
+	}
+	done(q);
+	return ret;
+}
+
+/*
+ * After an UPDATE ... WHERE acked_at IS NULL changed nothing: 1 when the
+ * report exists (so it was acknowledged), -1 with a reason when unknown.
+ */
+static int unchanged_report(struct lic_store *st, const char *report_id,
+			    char *err, size_t errlen)
+{
+	struct lic_store_report r;
+	int rc = report_get(st, report_id, &r, err, errlen);
+
+	if (rc == 1) {
+		set_err(err, errlen, "unknown report %s", report_id);
+		return -1;
+	}
+	return rc < 0 ? -1 : 1;
+}
+
+int lic_store_mark_sent(struct lic_store *st, const char *report_id,
+			int64_t now, int64_t next_attempt, char *err,
+			size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc;
+
+	if (st == NULL || !report_id_ok(report_id) || !time_ok(now) ||
+	    !time_ok(next_attempt)) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (txn_begin(st, err, errlen) < 0)
+		return -1;
+	q = st->q[S_REP_SENT];
+	sqlite3_bind_text(q, 1, report_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, now);
+	sqlite3_bind_int64(q, 3, next_attempt);
+	if (run(st, S_REP_SENT, err, errlen, "marking report sent") < 0)
+		goto out_rollback;
+	if (sqlite3_changes(st->db) == 0) {
+		rc = unchanged_report(st, report_id, err, errlen);
+		txn_rollback(st);
+		return rc;
+	}
+	if (kv_put(st, K_LAST_PUSH, now, true, err, errlen) < 0)
+		goto out_rollback;
+	return txn_commit(st, err, errlen);
+
+out_rollback:
+	txn_rollback(st);
+	return -1;
+}
+
+int lic_store_mark_failed(struct lic_store *st, const char *report_id,
+			  int64_t next_attempt, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+
+	if (st == NULL || !report_id_ok(report_id) || !time_ok(next_attempt)) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	q = st->q[S_REP_FAILED];
+	sqlite3_bind_text(q, 1, report_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, next_attempt);
+	if (run(st, S_REP_FAILED, err, errlen, "marking report failed") < 0)
+		return -1;
+	if (sqlite3_changes(st->db) == 0)
+		return unchanged_report(st, report_id, err, errlen);
+	return 0;
+}
+
+int lic_store_mark_saved(struct lic_store *st, const char *const *report_ids,
+			 size_t n, int64_t now, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	size_t i;
+
+	if (st == NULL || (n > 0 && report_ids == NULL) || !time_ok(now) ||
+	    n > LIC_STORE_BATCH_MAX) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!report_id_ok(report_ids[i])) {
+			set_err(err, errlen, "bad report id");
+			return -1;
+		}
+	}
+	if (txn_begin(st, err, errlen) < 0)
+		return -1;
+	q = st->q[S_REP_SAVED];
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_text(q, 1, report_ids[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, now);
+		if (run(st, S_REP_SAVED, err, errlen, "marking report saved") <
+		    0)
+			goto out_rollback;
+		if (sqlite3_changes(st->db) == 0) {
+			set_err(err, errlen, "unknown report %s",
+				report_ids[i]);
+			goto out_rollback;
+		}
+	}
+	if (kv_put(st, K_LAST_FILE_WRITE, now, true, err, errlen) < 0)
+		goto out_rollback;
+	return txn_commit(st, err, errlen);
+
+out_rollback:
+	txn_rollback(st);
+	return -1;
+}
+
+int lic_store_ack(struct lic_store *st, const char *const *report_ids,
+		  size_t n, int64_t ack_time, const struct lic_policy *policy,
+		  int64_t now, char *err, size_t errlen)
+{
+	char *json = NULL;
+	int newly = 0;
+	size_t i;
+
+	if (st == NULL || report_ids == NULL || n == 0 ||
+	    n > LIC_STORE_BATCH_MAX || !time_ok(now) || !time_ok(ack_time)) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!report_id_ok(report_ids[i])) {
+			set_err(err, errlen, "bad report id");
+			return -1;
+		}
+	}
+	if (policy != NULL) {
+		json = lic_policy_to_json(policy);
+		if (json == NULL) {
+			set_err(err, errlen, "invalid policy");
+			return -1;
+		}
+	}
+	if (txn_begin(st, err, errlen) < 0) {
+		newly = -1;
+		goto out_free;
+	}
+	for (i = 0; i < n; i++) {
+		sqlite3_stmt *q = st->q[S_REP_ACK];
+
+		sqlite3_bind_text(q, 1, report_ids[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, now);
+		sqlite3_bind_int64(q, 3, ack_time);
+		if (run(st, S_REP_ACK, err, errlen, "acknowledging report") < 0)
+			goto out_rollback;
+		if (sqlite3_changes(st->db) == 0) {
+			if (unchanged_report(st, report_ids[i], err, errlen) <
+			    0)
+				goto out_rollback;
+			continue; /* acknowledged before */
+		}
+		newly++;
+		q = st->q[S_REC_ACK];
+		sqlite3_bind_text(q, 1, report_ids[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, now);
+		if (run(st, S_REC_ACK, err, errlen, "acknowledging records") < 0)
+			goto out_rollback;
+	}
+	if (newly == 0) {
+		/* A replay: nothing new, so nothing at all changes. */
+		txn_rollback(st);
+		goto out_free;
+	}
+	if (kv_put(st, K_LAST_ACK, now, true, err, errlen) < 0)
+		goto out_rollback;
+	if (json != NULL) {
+		sqlite3_stmt *q = st->q[S_POLICY_PUT];
+
+		sqlite3_bind_text(q, 1, json, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, policy->installed_on);
+		if (run(st, S_POLICY_PUT, err, errlen, "storing policy") < 0)
+			goto out_rollback;
+	}
+	if (txn_commit(st, err, errlen) < 0)
+		newly = -1;
+	goto out_free;
+
+out_rollback:
+	txn_rollback(st);
+	newly = -1;
+out_free:
+	free(json);
+	return newly;
+}
+
+int lic_store_prune(struct lic_store *st, int64_t now, int64_t retention_s,
+		    char *err, size_t errlen)
+{
+	int deleted;
+
+	if (st == NULL || !time_ok(now) || retention_s < 0 ||
+	    retention_s > LIC_TIME_MAX) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (txn_begin(st, err, errlen) < 0)
+		return -1;
+	sqlite3_bind_int64(st->q[S_PRUNE_REC], 1, now - retention_s);
+	if (run(st, S_PRUNE_REC, err, errlen, "pruning records") < 0)
+		goto out_rollback;
+	deleted = sqlite3_changes(st->db);
+	sqlite3_bind_int64(st->q[S_PRUNE_REP], 1, now - retention_s);
+	if (run(st, S_PRUNE_REP, err, errlen, "pruning reports") < 0)
+		goto out_rollback;
+	if (txn_commit(st, err, errlen) < 0)
+		return -1;
+	return deleted;
+
+out_rollback:
+	txn_rollback(st);
+	return -1;
+}
+
+/* Read a state key that must be there (the period state is all or none). */
+static int kv_need(struct lic_store *st, const char *key, int64_t lo,
+		   int64_t hi, int64_t *v, char *err, size_t errlen)
+{
+	bool found;
+
+	if (kv_get(st, key, v, &found, err, errlen) < 0)
+		return -1;
+	if (!found || *v < lo || *v > hi) {
+		set_err(err, errlen, "licensing state %s %s", key,
+			found ? "out of range" : "missing");
+		return -1;
+	}
+	return 0;
+}
+
+int lic_store_get_period(struct lic_store *st, struct lic_period_state *out,
+			 char *err, size_t errlen)
+{
+	struct lic_period_state ps;
+	char key[32];
+	bool found;
+	int64_t v;
+	int i;
+
+	if (st == NULL || out == NULL) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (kv_get(st, K_PERIOD_START, &v, &found, err, errlen) < 0)
+		return -1;
+	if (!found)
+		return 1;
+	memset(&ps, 0, sizeof(ps));
+	ps.start = v;
+	if (kv_need(st, K_PERIOD_HOURS, 0, UINT32_MAX, &v, err, errlen) < 0)
+		return -1;
+	ps.hours = (uint32_t)v;
+	if (kv_need(st, K_PERIOD_REPORTED, 0, 1, &v, err, errlen) < 0)
+		return -1;
+	ps.reported = v != 0;
+	if (kv_need(st, K_PERIOD_LAST_CHANGE, -1, LIC_TIME_MAX, &v, err,
+		    errlen) < 0)
+		return -1;
+	ps.last_change = v;
+	for (i = 0; i < LIC_CLASS_COUNT; i++) {
+		snprintf(key, sizeof(key), K_PERIOD_PEAK "%d", i);
+		if (kv_need(st, key, 0, UINT32_MAX, &v, err, errlen) < 0)
+			return -1;
+		ps.peak[i] = (uint32_t)v;
+	}
+	for (i = 0; i < LIC_TAG_COUNT; i++) {
+		snprintf(key, sizeof(key), K_PERIOD_LAST "%d", i);
+		if (kv_need(st, key, 0, UINT32_MAX, &v, err, errlen) < 0)
+			return -1;
+		ps.last[i] = (uint32_t)v;
+	}
+	*out = ps;
+	return 0;
+}
+
+int lic_store_set_period(struct lic_store *st,
+			 const struct lic_period_state *ps, char *err,
+			 size_t errlen)
+{
+	if (st == NULL || ps == NULL) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (txn_begin(st, err, errlen) < 0)
+		return -1;
+	if (put_period(st, ps, err, errlen) < 0) {
+		txn_rollback(st);
+		return -1;
+	}
+	return txn_commit(st, err, errlen);
+}
+
+/* The stored usage times, in struct order. */
+static const char *const time_keys[] = {K_FIRST_USE, K_LAST_PUSH, K_LAST_ACK,
+					K_LAST_FILE_WRITE};
+
+static int64_t *time_field(struct lic_usage_times *t, size_t i)
+{
+	int64_t *f[] = {&t->first_use, &t->last_push, &t->last_ack,
+			&t->last_file_write};
+
+	return f[i];
+}
+
+int lic_store_get_times(struct lic_store *st, struct lic_usage_times *t,
+			char *err, size_t errlen)
+{
+	struct lic_usage_times got;
+	bool found;
+	int64_t v;
+	size_t i;
+
+	if (st == NULL || t == NULL) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	got = *t;
+	for (i = 0; i < sizeof(time_keys) / sizeof(time_keys[0]); i++) {
+		if (kv_get(st, time_keys[i], &v, &found, err, errlen) < 0)
+			return -1;
+		*time_field(&got, i) = found ? v : LIC_TIME_NONE;
+	}
+	if (kv_get(st, K_CHANGE_DUE, &v, &found, err, errlen) < 0)
+		return -1;
+	got.change_due = found && v != 0;
+	*t = got;
+	return 0;
+}
+
+int lic_store_set_times(struct lic_store *st, const struct lic_usage_times *t,
+			char *err, size_t errlen)
+{
+	struct lic_usage_times in;
+	size_t i;
+
+	if (st == NULL || t == NULL) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	in = *t;
+	for (i = 0; i < sizeof(time_keys) / sizeof(time_keys[0]); i++) {
+		if (!time_ok(*time_field(&in, i))) {
+			set_err(err, errlen, "%s out of range", time_keys[i]);
+			return -1;
+		}
+	}
+	if (txn_begin(st, err, errlen) < 0)
+		return -1;
+	for (i = 0; i < sizeof(time_keys) / sizeof(time_keys[0]); i++) {
+		if (kv_put(st, time_keys[i], *time_field(&in, i), false, err,
+			   errlen) < 0)
+			goto out_rollback;
+	}
+	if (kv_put(st, K_CHANGE_DUE, in.change_due ? 1 : 0, false, err,
+		   errlen) < 0)
+		goto out_rollback;
+	return txn_commit(st, err, errlen);
+
+out_rollback:
+	txn_rollback(st);
+	return -1;
+}
+
+int lic_store_get_policy(struct lic_store *st, struct lic_policy *out,
+			 char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc;
+	int ret = 1;
+
+	if (st == NULL || out == NULL) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	q = st->q[S_POLICY_GET];
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		const char *json = (const char *)sqlite3_column_text(q, 0);
+		size_t len = (size_t)sqlite3_column_bytes(q, 0);
+		char why[160];
+
+		if (json == NULL || len > LIC_POLICY_JSON_MAX ||
+		    lic_policy_parse(json, len, out, why, sizeof(why)) < 0) {
+			set_err(err, errlen, "stored policy: %s",
+				json == NULL ? "empty" : why);
+			ret = -1;
+		} else {
+			ret = 0;
+		}
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(st, err, errlen, "reading policy");
+	}
+	done(q);
+	return ret;
+}
+
+int lic_store_set_policy(struct lic_store *st, const struct lic_policy *p,
+			 char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	char *json;
+	int ret;
+
+	if (st == NULL || p == NULL) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	json = lic_policy_to_json(p);
+	if (json == NULL) {
+		set_err(err, errlen, "invalid policy");
+		return -1;
+	}
+	q = st->q[S_POLICY_PUT];
+	sqlite3_bind_text(q, 1, json, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, p->installed_on);
+	ret = run(st, S_POLICY_PUT, err, errlen, "storing policy");
+	free(json);
+	return ret;
+}
+
+/* NUL within cap, non-empty, printable ASCII (newlines if multiline). */
+static bool text_ok(const char *s, size_t cap, bool multiline)
+{
+	size_t i;
+
+	for (i = 0; i <= cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '\0')
+			return i > 0;
+		if (!(c >= 0x20 && c < 0x7f) && !(multiline && c == '\n'))
+			return false;
+	}
+	return false;
+}
+
+int lic_store_get_trust(struct lic_store *st, struct lic_store_trust *out,
+			char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc;
+	int ret = 1;
+
+	if (st == NULL || out == NULL) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	q = st->q[S_TRUST_GET];
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		column_copy(q, 0, out->server_key_pem,
+			    sizeof(out->server_key_pem));
+		column_copy(q, 1, out->trust_code, sizeof(out->trust_code));
+		column_copy(q, 2, out->udi_pid, sizeof(out->udi_pid));
+		column_copy(q, 3, out->udi_sn, sizeof(out->udi_sn));
+		out->installed = sqlite3_column_int64(q, 4);
+		ret = 0;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(st, err, errlen, "reading trust");
+	}
+	done(q);
+	return ret;
+}
+
+int lic_store_set_trust(struct lic_store *st, const struct lic_store_trust *t,
+			char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+
+	if (st == NULL || t == NULL) {
+		set_err(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (!text_ok(t->server_key_pem, LIC_STORE_PEM_MAX, true) ||
+	    !text_ok(t->trust_code, LIC_STORE_TRUST_CODE_MAX, false) ||
+	    !text_ok(t->udi_pid, LIC_STORE_UDI_MAX, false) ||
+	    !text_ok(t->udi_sn, LIC_STORE_UDI_MAX, false) ||
+	    !time_ok(t->installed)) {
+		set_err(err, errlen, "invalid trust data");
+		return -1;
+	}
+	q = st->q[S_TRUST_PUT];
+	sqlite3_bind_text(q, 1, t->server_key_pem, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, t->trust_code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, t->udi_pid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, t->udi_sn, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, t->installed);
+	return run(st, S_TRUST_PUT, err, errlen, "storing trust");
+}
