@@ -365,6 +365,13 @@ static void log_release(const char *text)
 			: "");
 }
 
+/* libevent's own warnings go through our log, not straight to stderr. */
+static void on_libevent_log(int severity, const char *msg)
+{
+	log_msg(severity >= EVENT_LOG_ERR ? LOG_LVL_ERR : LOG_LVL_WARNING,
+		"SBC", "EVENT", "%s", msg);
+}
+
 static int parse_args(int argc, char **argv, struct sbcd *d, bool *check_only)
 {
 	static const struct option longopts[] = {
@@ -459,6 +466,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d.shutdown_grace_s = s->shutdown_grace_s;
 	snprintf(d.hostname, sizeof(d.hostname), "%s", s->hostname);
+	event_set_log_callback(on_libevent_log);
 	d.counters = sbc_counters_new();
 	d.base = event_base_new();
 	if (d.counters == NULL || d.base == NULL) {
