@@ -1,0 +1,1429 @@
+/*
+ * lic agent: usage records, signed reports, ACKs, policy, deadline and
+ * enforcement (licensing/agent.h, docs/internals/licensing-agent.md).
+ */
+#include "agent.h"
+
+#include "backoff.h"
+#include "lstore.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FAC "SMART_LIC"
+#define HOUR_S INT64_C(3600)
+#define PRUNE_EVERY_S HOUR_S
+/* Reports in one usage file, ids in one ACK: the protocol's cap. */
+#define MAX_IDS LIC_ACK_MAX_IDS
+/* Largest tick-to-tick sleep: re-evaluate at least hourly. */
+#define WAKE_MAX_S HOUR_S
+
+/* The answer to the push in flight, kept until the next tick. */
+struct reply {
+	bool ready;
+	int status;
+	char *body; /* NUL-terminated copy, NULL when none */
+	size_t len;
+	char error[256];
+};
+
+struct lic_agent {
+	/* Configuration (copied). */
+	struct lic_release release;
+	char release_text[LIC_TEXT_MAX + 1];
+	struct lic_periodicity per;
+	enum lic_transport_kind transport;
+	unsigned interval_days;
+	char hostname[LIC_TEXT_MAX + 1];
+	bool privacy;
+	char pid[LIC_ID_MAX + 1];
+	char sn[LIC_ID_MAX + 1];
+	char ha_group[LIC_ID_MAX + 1];
+	enum lic_ha_role role;
+	struct lic_udi udi;
+	void (*set_service)(void *arg, bool up);
+	void *service_arg;
+	const struct lic_transport_ops *ops;
+	void *ops_ctx;
+
+	/* Borrowed. */
+	const struct lic_key *device_key;
+
+	/* Owned. */
+	struct lic_store *st;
+	struct lic_period *period; /* NULL until the first hour/tick */
+	struct lic_pubkey *server; /* pinned server key; NULL: no trust */
+
+	/* Caches of the store. */
+	struct lic_usage_times times;
+	struct lic_policy policy;
+	bool have_unreported;
+
+	/* In memory only. */
+	bool service_up;
+	int64_t last_warn; /* last deadline warning (non-shutdown releases) */
+	int64_t last_prune;
+	bool inflight;
+	char inflight_id[LIC_STORE_REPORT_ID_MAX + 1];
+	uint32_t inflight_attempts;
+	struct reply reply;
+	bool dirty;   /* state changed: re-evaluate at the next tick */
+	int64_t wake; /* else nothing is due before this */
+};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static int copy_text(char *dst, size_t size, const char *src)
+{
+	size_t n = src != NULL ? strlen(src) : 0;
+
+	if (n >= size)
+		return -1;
+	memcpy(dst, n ? src : "", n);
+	dst[n] = '\0';
+	return 0;
+}
+
+static uint32_t random_u32(void)
+{
+	uint32_t r = 0;
+
+	if (RAND_bytes((unsigned char *)&r, sizeof(r)) != 1)
+		r = 0;
+	return r;
+}
+
+/* 0 = 7 days; 1..23 hours (raised to 8); multiples of 24 up to 30 days. */
+static int periodicity_from_hours(unsigned h, struct lic_periodicity *out)
+{
+	if (h == 0) {
+		*out = lic_periodicity_default();
+		return 0;
+	}
+	if (h < 24)
+		return lic_periodicity_make(LIC_PERIOD_HOURS, h, out, NULL);
+	if (h % 24 != 0)
+		return -1;
+	return lic_periodicity_make(LIC_PERIOD_DAYS, h / 24, out, NULL);
+}
+
+/* The configuration fields of the usage times, which the store lacks. */
+static void times_config(struct lic_agent *a)
+{
+	int32_t days = (int32_t)a->interval_days;
+
+	if (days == 0)
+		days = lic_policy_days(&a->policy, LIC_GROUP_CUBE,
+				       LIC_ATTR_FREQUENCY);
+	a->times.push_interval_days = days > 0 ? days : 0;
+	a->times.push_enabled = a->transport != LIC_TRANSPORT_OFF;
+	a->times.ack_polled = a->transport == LIC_TRANSPORT_CSLU;
+}
+
+static int reload_times(struct lic_agent *a)
+{
+	char err[256];
+	struct lic_usage_times t = a->times;
+
+	if (lic_store_get_times(a->st, &t, err, sizeof(err)) != 0) {
+		log_msg(LOG_LVL_ERR, FAC, "STORE", "usage times: %s", err);
+		return -1;
+	}
+	a->times = t;
+	times_config(a);
+	return 0;
+}
+
+static void refresh_unreported(struct lic_agent *a)
+{
+	struct lic_store_record r;
+	size_t n = 0;
+	char err[256];
+
+	if (lic_store_unreported(a->st, &r, 1, &n, err, sizeof(err)) != 0) {
+		log_msg(LOG_LVL_ERR, FAC, "STORE", "unreported records: %s",
+			err);
+		n = 1; /* look again at the next evaluation */
+	}
+	a->have_unreported = n > 0;
+}
+
+/* Put the tracker back to what the store holds (after a failed write). */
+static void reload_period(struct lic_agent *a)
+{
+	struct lic_period_state ps;
+	char err[256];
+
+	if (lic_store_get_period(a->st, &ps, err, sizeof(err)) == 0 &&
+	    a->period != NULL)
+		lic_period_restore(a->period, &ps);
+}
+
+static int save_period(struct lic_agent *a)
+{
+	struct lic_period_state ps;
+	char err[256];
+
+	lic_period_save(a->period, &ps);
+	if (lic_store_set_period(a->st, &ps, err, sizeof(err)) != 0) {
+		log_msg(LOG_LVL_ERR, FAC, "STORE", "period state: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The first hour/tick of a first start opens the first period at now.
+ * After a restart the tracker was restored in lic_agent_new.
+ */
+static int ensure_period(struct lic_agent *a, int64_t now)
+{
+	if (a->period != NULL)
+		return 0;
+	a->period = lic_period_new(&a->per, now);
+	if (a->period == NULL)
+		return -1;
+	return save_period(a);
+}
+
+/* Store the records of a close with the tracker state taken after it. */
+static int store_close(struct lic_agent *a,
+		       const struct lic_record rec[LIC_TAG_COUNT], int64_t now,
+		       bool change)
+{
+	struct lic_period_state ps;
+	char err[256];
+
+	lic_period_save(a->period, &ps);
+	if (lic_store_close_period(a->st, rec, LIC_TAG_COUNT, &ps, now, err,
+				   sizeof(err)) != 0) {
+		log_msg(LOG_LVL_ERR, FAC, "STORE",
+			"period [%" PRId64 ", %" PRId64 ") not recorded: %s",
+			rec[0].start, rec[0].end, err);
+		reload_period(a);
+		return -1;
+	}
+	log_msg(LOG_LVL_INFO, FAC, "USAGE_RECORD",
+		"period [%" PRId64 ", %" PRId64 ") closed%s: STD %" PRIu32
+		" ENH %" PRIu32 " RED %" PRIu32 " VGW %" PRIu32,
+		rec[0].start, rec[0].end, change ? " on change" : "",
+		rec[LIC_TAG_STD].count, rec[LIC_TAG_ENH].count,
+		rec[LIC_TAG_RED].count, rec[LIC_TAG_VGW].count);
+	a->have_unreported = true;
+	a->dirty = true;
+	if (change && !a->times.change_due) {
+		a->times.change_due = true;
+		if (lic_store_set_times(a->st, &a->times, err, sizeof(err)) !=
+		    0)
+			log_msg(LOG_LVL_ERR, FAC, "STORE", "usage times: %s",
+				err);
+	}
+	return 0;
+}
+
+static int close_due(struct lic_agent *a, int64_t now)
+{
+	struct lic_record rec[LIC_TAG_COUNT];
+
+	while (lic_period_close_due(a->period, now, rec) == 1)
+		if (store_close(a, rec, now, false) != 0)
+			return -1;
+	return 0;
+}
+
+int lic_agent_hour(struct lic_agent *a, int64_t hour_start,
+		   const uint32_t value[LIC_CLASS_COUNT], int64_t now)
+{
+	struct lic_record rec[LIC_TAG_COUNT];
+	int64_t hour_end = hour_start + HOUR_S;
+	bool used = false;
+	char err[256];
+	int r, c;
+
+	if (a == NULL || value == NULL || hour_start < 0 ||
+	    hour_start % HOUR_S != 0 || now < 0 || hour_end > LIC_TIME_MAX)
+		return -1;
+	if (ensure_period(a, now) != 0)
+		return -1;
+	r = lic_period_add_hour(a->period, hour_start, value);
+	if (r == 1) {
+		if (close_due(a, hour_start) != 0)
+			return -1;
+		r = lic_period_add_hour(a->period, hour_start, value);
+	}
+	if (r != 0)
+		return -1;
+	for (c = 0; c < LIC_CLASS_COUNT; c++)
+		used = used || value[c] > 0;
+	if (used && a->times.first_use == LIC_TIME_NONE) {
+		a->times.first_use = hour_start;
+		if (lic_store_set_times(a->st, &a->times, err, sizeof(err)) !=
+		    0) {
+			log_msg(LOG_LVL_ERR, FAC, "STORE", "first use: %s",
+				err);
+			a->times.first_use = LIC_TIME_NONE;
+			return -1;
+		}
+	}
+	if (close_due(a, hour_end) != 0)
+		return -1;
+	if (lic_period_hour_check(a->period, hour_end, NULL) != 0 &&
+	    lic_period_close_change(a->period, hour_end, rec) == 0) {
+		if (store_close(a, rec, hour_end, true) != 0)
+			return -1;
+	} else if (save_period(a) != 0) {
+		reload_period(a);
+		return -1;
+	}
+	a->dirty = true;
+	return 0;
+}
+
+/* ---- reports --------------------------------------------------------- */
+
+/*
+ * Put up to LIC_REPORT_MAX_RECORDS unreported records in one signed report
+ * and store it (due for a push at once). Returns 1 when a report was
+ * built, 0 when there was nothing to report, -1 on error.
+ */
+static int build_report(struct lic_agent *a, int64_t now, char *err,
+			size_t errlen)
+{
+	struct lic_store_record *sr = NULL;
+	struct lic_usage_record *ur = NULL;
+	int64_t *ids = NULL;
+	char(*idtext)[24] = NULL;
+	char rid[LIC_REPORT_ID_LEN + 1];
+	struct lic_report_info info;
+	char *env = NULL;
+	size_t n = 0, len = 0, i;
+	int ret = -1;
+
+	sr = calloc(LIC_REPORT_MAX_RECORDS, sizeof(*sr));
+	ur = calloc(LIC_REPORT_MAX_RECORDS, sizeof(*ur));
+	ids = calloc(LIC_REPORT_MAX_RECORDS, sizeof(*ids));
+	idtext = calloc(LIC_REPORT_MAX_RECORDS, sizeof(*idtext));
+	if (sr == NULL || ur == NULL || ids == NULL || idtext == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto out_free;
+	}
+	if (lic_store_unreported(a->st, sr, LIC_REPORT_MAX_RECORDS, &n, err,
+				 errlen) != 0)
+		goto out_free;
+	if (n == 0) {
+		a->have_unreported = false;
+		ret = 0;
+		goto out_free;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(idtext[i], sizeof(idtext[i]), "%" PRId64, sr[i].id);
+		ur[i].id = idtext[i];
+		ur[i].tag = sr[i].rec.tag;
+		ur[i].start_s = sr[i].rec.start;
+		ur[i].end_s = sr[i].rec.end;
+		ur[i].count = sr[i].rec.count;
+		ids[i] = sr[i].id;
+	}
+	if (lic_report_id_new(rid, err, errlen) != 0)
+		goto out_free;
+	memset(&info, 0, sizeof(info));
+	info.report_id = rid;
+	info.release = a->release_text;
+	info.hostname = a->privacy || a->hostname[0] == '\0' ? NULL
+							      : a->hostname;
+	info.udi = a->udi;
+	info.ha_group = a->ha_group[0] ? a->ha_group : NULL;
+	info.ha_role = a->role;
+	info.created_s = now;
+	info.records = ur;
+	info.nrecords = n;
+	if (lic_report_build(a->device_key, &info, &env, &len, err, errlen) !=
+	    0)
+		goto out_free;
+	if (lic_store_add_report(a->st, rid, env, len, ids, n, now, err,
+				 errlen) != 0)
+		goto out_free;
+	log_msg(LOG_LVL_INFO, FAC, "REPORT_CREATED",
+		"usage report %s created with %zu records", rid, n);
+	refresh_unreported(a);
+	a->dirty = true;
+	ret = 1;
+
+out_free:
+	free(env);
+	free(idtext);
+	free(ids);
+	free(ur);
+	free(sr);
+	return ret;
+}
+
+static bool may_push(const struct lic_agent *a)
+{
+	return a->transport != LIC_TRANSPORT_OFF && a->ops != NULL &&
+	       a->server != NULL && a->role != LIC_HA_STANDBY;
+}
+
+/* Unreported records wait for the scheduled push unless none is
+ * scheduled (then every closed period is reported at once) or a report
+ * on change is due. */
+static bool report_due(const struct lic_agent *a, int64_t now)
+{
+	int64_t next;
+
+	if (!a->have_unreported)
+		return false;
+	next = lic_next_report_push(&a->policy, LIC_GROUP_CUBE, &a->times,
+				    now);
+	return a->times.change_due || next == LIC_TIME_NONE || now >= next;
+}
+
+static void push_done(void *arg, int status, const void *body, size_t len,
+		      const char *error)
+{
+	struct lic_agent *a = arg;
+	struct reply *r = &a->reply;
+
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+	r->ready = true;
+	r->status = status;
+	if (status != 0 && body != NULL && len <= LIC_ENVELOPE_MAX) {
+		r->body = malloc(len + 1);
+		if (r->body != NULL) {
+			memcpy(r->body, body, len);
+			r->body[len] = '\0';
+			r->len = len;
+		}
+	} else if (status != 0 && len > LIC_ENVELOPE_MAX) {
+		snprintf(r->error, sizeof(r->error),
+			 "answer of %zu bytes is over the cap", len);
+	}
+	if (status == 0)
+		snprintf(r->error, sizeof(r->error), "%s",
+			 error != NULL ? error : "no answer");
+	a->dirty = true;
+}
+
+static int64_t retry_at(uint32_t attempts, int64_t now)
+{
+	return now + lic_backoff_delay(attempts, LIC_AGENT_RETRY_BASE_S,
+				       LIC_AGENT_RETRY_CAP_S, random_u32());
+}
+
+static void push_failed(struct lic_agent *a, const char *id, int64_t now,
+			int64_t next, const char *why)
+{
+	char err[256];
+
+	log_msg(LOG_LVL_ERR, FAC, "COMM_FAILED",
+		"usage report %s push failed (%s); retry in %" PRId64 " s", id,
+		why, next - now);
+	if (lic_store_mark_failed(a->st, id, next, err, sizeof(err)) < 0)
+		log_msg(LOG_LVL_ERR, FAC, "STORE", "report %s: %s", id, err);
+}
+
+/* Push the pending report whose attempt is due, if any. */
+static void maybe_push(struct lic_agent *a, int64_t now)
+{
+	struct lic_store_report rep;
+	unsigned char *env = NULL;
+	size_t n = 0, len = 0;
+	char err[256];
+
+	if (a->inflight || !may_push(a))
+		return;
+	if (lic_store_pending_reports(a->st, &rep, 1, &n, err, sizeof(err)) !=
+	    0) {
+		log_msg(LOG_LVL_ERR, FAC, "STORE", "pending reports: %s", err);
+		return;
+	}
+	if (n == 0 || rep.next_attempt > now)
+		return;
+	if (lic_store_report_envelope(a->st, rep.report_id, &env, &len, err,
+				      sizeof(err)) != 0) {
+		log_msg(LOG_LVL_ERR, FAC, "STORE", "report %s: %s",
+			rep.report_id, err);
+		return;
+	}
+	a->inflight = true;
+	memcpy(a->inflight_id, rep.report_id, sizeof(a->inflight_id));
+	a->inflight_attempts = rep.attempts;
+	if (a->ops->push(a->ops_ctx, (const char *)env, len, push_done, a,
+			 err, sizeof(err)) != 0) {
+		a->inflight = false;
+		push_failed(a, rep.report_id, now, retry_at(rep.attempts, now),
+			    err);
+	}
+	free(env);
+}
+
+/* ---- ACKs and policies ----------------------------------------------- */
+
+static void reevaluate_service(struct lic_agent *a, int64_t now);
+
+/*
+ * Install a verified ACK: every id must be a sent, unacknowledged report;
+ * a policy it carries is validated and installed with it, in the same
+ * store transaction. Returns 0 or -1 with a reason (nothing changed).
+ */
+static int install_ack(struct lic_agent *a, const struct lic_ack *ack,
+		       int64_t now, char *err, size_t errlen)
+{
+	const struct lic_ack_info *ai = lic_ack_get(ack);
+	char(*pend)[LIC_STORE_REPORT_ID_MAX + 1] = NULL;
+	const char **pp = NULL;
+	struct lic_policy arrived, installed = a->policy;
+	bool with_policy = false;
+	size_t np = 0, i;
+	int ret = -1, r;
+
+	pend = calloc(LIC_STORE_BATCH_MAX, sizeof(*pend));
+	pp = calloc(LIC_STORE_BATCH_MAX, sizeof(*pp));
+	if (pend == NULL || pp == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto out_free;
+	}
+	if (lic_store_report_ids_unacked(a->st, pend, LIC_STORE_BATCH_MAX, &np,
+					 err, errlen) != 0)
+		goto out_free;
+	for (i = 0; i < np; i++)
+		pp[i] = pend[i];
+	if (lic_ack_accept(ack, pp, np, NULL, 0, err, errlen) !=
+	    LIC_ACK_ACCEPT) {
+		/* Tell a replay from an unknown id in the reason. */
+		for (i = 0; i < ai->nids; i++) {
+			enum lic_store_report_state s;
+
+			if (lic_store_report_status(a->st, ai->report_ids[i],
+						    &s, NULL, NULL, 0) == 0 &&
+			    s == LIC_STORE_REPORT_ACKED) {
+				seterr(err, errlen,
+				       "replay: report %s is already "
+				       "acknowledged",
+				       ai->report_ids[i]);
+				break;
+			}
+		}
+		goto out_free;
+	}
+	if (ai->policy_json != NULL) {
+		if (lic_policy_parse(ai->policy_json, strlen(ai->policy_json),
+				     &arrived, err, errlen) != 0 ||
+		    lic_policy_install(&installed, &arrived, now, err,
+				       errlen) != 0) {
+			log_msg(LOG_LVL_ERR, FAC, "POLICY_INSTALL_FAILED",
+				"The installation of a new licensing policy "
+				"has failed: %s",
+				err);
+			goto out_free;
+		}
+		with_policy = true;
+	}
+	r = lic_store_ack(a->st, ai->report_ids, ai->nids, ai->ack_time_s,
+			  with_policy ? &installed : NULL, now, err, errlen);
+	if (r < 0)
+		goto out_free;
+	if (r == 0) {
+		seterr(err, errlen, "replay: every report is already "
+				    "acknowledged");
+		goto out_free;
+	}
+	if (with_policy) {
+		a->policy = installed;
+		log_msg(LOG_LVL_INFO, FAC, "POLICY_INSTALL_SUCCESS",
+			"A new licensing policy was successfully installed "
+			"(%s)",
+			installed.name);
+	}
+	reload_times(a);
+	log_msg(LOG_LVL_INFO, FAC, "USAGE_ACK",
+		"usage acknowledgement installed for %zu report(s)", ai->nids);
+	a->dirty = true;
+	reevaluate_service(a, now);
+	ret = 0;
+
+out_free:
+	free(pp);
+	free(pend);
+	return ret;
+}
+
+static int process_ack_envelope(struct lic_agent *a, const char *body,
+				size_t len, int64_t now, char *err,
+				size_t errlen)
+{
+	struct lic_ack *ack = NULL;
+	int ret = -1;
+
+	if (a->server == NULL) {
+		seterr(err, errlen, "no trust installed: no server key");
+		goto out;
+	}
+	if (lic_ack_parse(a->server, body, len, &a->udi, &ack, err, errlen) !=
+	    0)
+		goto out;
+	ret = install_ack(a, ack, now, err, errlen);
+	lic_ack_free(&ack);
+out:
+	return ret;
+}
+
+static void handle_reply(struct lic_agent *a, int64_t now)
+{
+	struct reply *r = &a->reply;
+	const char *id = a->inflight_id;
+	char err[256];
+	int m;
+
+	if (!r->ready)
+		return;
+	r->ready = false;
+	a->inflight = false;
+	if (r->status == 0 || r->status >= 500 || r->status < 200 ||
+	    (r->status >= 300 && r->status < 400)) {
+		char why[300];
+
+		if (r->status == 0)
+			snprintf(why, sizeof(why), "%s", r->error);
+		else
+			snprintf(why, sizeof(why), "HTTP %d", r->status);
+		push_failed(a, id, now, retry_at(a->inflight_attempts, now),
+			    why);
+		goto out;
+	}
+	if (r->status >= 400) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "HTTP %d: %.200s", r->status,
+			 r->body != NULL ? r->body : "");
+		push_failed(a, id, now, now + LIC_AGENT_REJECTED_RETRY_S, why);
+		goto out;
+	}
+	/* 2xx: the report reached the server. */
+	m = lic_store_mark_sent(a->st, id, now,
+				r->status == 202
+					? now + LIC_AGENT_DEFERRED_RETRY_S
+					: retry_at(a->inflight_attempts, now),
+				err, sizeof(err));
+	if (m < 0) {
+		log_msg(LOG_LVL_ERR, FAC, "STORE", "report %s: %s", id, err);
+		goto out;
+	}
+	reload_times(a);
+	if (a->times.change_due) {
+		a->times.change_due = false;
+		if (lic_store_set_times(a->st, &a->times, err, sizeof(err)) !=
+		    0)
+			log_msg(LOG_LVL_ERR, FAC, "STORE", "usage times: %s",
+				err);
+	}
+	log_msg(LOG_LVL_INFO, FAC, "REPORT_SENT",
+		"usage report %s pushed (HTTP %d)", id, r->status);
+	if (r->status == 200 &&
+	    process_ack_envelope(a, r->body != NULL ? r->body : "", r->len,
+				 now, err, sizeof(err)) != 0)
+		log_msg(LOG_LVL_ERR, FAC, "ACK_REJECTED",
+			"acknowledgement for report %s rejected: %s", id, err);
+out:
+	free(r->body);
+	r->body = NULL;
+	r->len = 0;
+	a->dirty = true;
+}
+
+/* ---- enforcement ----------------------------------------------------- */
+
+static void reevaluate_service(struct lic_agent *a, int64_t now)
+{
+	char when[LIC_TIME_STR_LEN];
+	int64_t d;
+	bool passed;
+
+	passed = lic_deadline_passed(&a->policy, LIC_GROUP_CUBE, &a->times,
+				     now);
+	if (lic_release_shuts_down(&a->release)) {
+		if (passed && a->service_up) {
+			d = lic_next_ack_deadline(&a->policy, LIC_GROUP_CUBE,
+						  &a->times);
+			lic_time_format(d, when, sizeof(when));
+			log_msg(LOG_LVL_ERR, FAC, "REPORTING_DEADLINE",
+				"usage ACK deadline %s passed: SIP service "
+				"Down for new non-VGW calls (release %s)",
+				when, a->release_text);
+			a->service_up = false;
+			if (a->set_service != NULL)
+				a->set_service(a->service_arg, false);
+		} else if (!passed && !a->service_up) {
+			log_msg(LOG_LVL_NOTICE, FAC, "SERVICE_RESTORED",
+				"valid usage ACK installed: SIP service Up");
+			a->service_up = true;
+			if (a->set_service != NULL)
+				a->set_service(a->service_arg, true);
+		}
+		return;
+	}
+	if (!a->service_up) {
+		/* The release changed behaviour (not at run time today). */
+		a->service_up = true;
+		if (a->set_service != NULL)
+			a->set_service(a->service_arg, true);
+	}
+	if (passed && (a->last_warn == 0 ||
+		       now - a->last_warn >= LIC_DAY_SECS)) {
+		d = lic_next_ack_deadline(&a->policy, LIC_GROUP_CUBE,
+					  &a->times);
+		lic_time_format(d, when, sizeof(when));
+		log_msg(LOG_LVL_WARNING, FAC, "REPORTING_OVERDUE",
+			"usage ACK deadline %s passed; report usage and "
+			"install an ACK (release %s: service continues)",
+			when, a->release_text);
+		a->last_warn = now;
+	}
+}
+
+/* ---- tick ------------------------------------------------------------ */
+
+static int64_t min_time(int64_t a, int64_t b)
+{
+	if (a == LIC_TIME_NONE)
+		return b;
+	if (b == LIC_TIME_NONE)
+		return a;
+	return a < b ? a : b;
+}
+
+/* The next time anything can be due, so most ticks return at once. */
+static void compute_wake(struct lic_agent *a, int64_t now)
+{
+	struct lic_store_report rep;
+	size_t n = 0;
+	int64_t w = now + WAKE_MAX_S, d;
+
+	w = min_time(w, lic_period_end(a->period));
+	if (may_push(a) && !a->inflight) {
+		if (a->have_unreported)
+			w = min_time(w, lic_next_report_push(&a->policy,
+							     LIC_GROUP_CUBE,
+							     &a->times, now));
+		if (lic_store_pending_reports(a->st, &rep, 1, &n, NULL, 0) ==
+			    0 &&
+		    n > 0)
+			w = min_time(w, rep.next_attempt);
+	}
+	d = lic_next_ack_deadline(&a->policy, LIC_GROUP_CUBE, &a->times);
+	if (d != LIC_TIME_NONE && d > now)
+		w = min_time(w, d);
+	if (a->last_warn != 0)
+		w = min_time(w, a->last_warn + LIC_DAY_SECS);
+	a->wake = w > now ? w : now + 1;
+}
+
+void lic_agent_tick(struct lic_agent *a, int64_t now)
+{
+	char err[256];
+
+	if (a == NULL || now < 0 || now > LIC_TIME_MAX)
+		return;
+	if (a->period == NULL && ensure_period(a, now) != 0)
+		return;
+	if (!a->dirty && !a->reply.ready && now < a->wake)
+		return;
+	a->dirty = false;
+	handle_reply(a, now);
+	close_due(a, now);
+	if (now - a->last_prune >= PRUNE_EVERY_S) {
+		a->last_prune = now;
+		if (lic_store_prune(a->st, now, LIC_AGENT_RETENTION_S, err,
+				    sizeof(err)) < 0)
+			log_msg(LOG_LVL_ERR, FAC, "STORE", "prune: %s", err);
+	}
+	if (may_push(a) && report_due(a, now) &&
+	    build_report(a, now, err, sizeof(err)) < 0)
+		log_msg(LOG_LVL_ERR, FAC, "REPORT_FAILED",
+			"usage report not built: %s", err);
+	maybe_push(a, now);
+	handle_reply(a, now); /* a transport that answered at once */
+	reevaluate_service(a, now);
+	a->dirty = false;
+	compute_wake(a, now);
+}
+
+/* ---- offline files --------------------------------------------------- */
+
+static int write_file_atomic(const char *path, const char *data, size_t len,
+			     char *err, size_t errlen)
+{
+	char tmp[PATH_MAX];
+	char dir[PATH_MAX];
+	char *slash;
+	size_t off = 0;
+	int fd, dfd, ret = -1;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+	    (int)sizeof(tmp)) {
+		seterr(err, errlen, "path too long");
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+			goto out_close;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0) {
+		seterr(err, errlen, "%s: fsync: %s", tmp, strerror(errno));
+		goto out_close;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		seterr(err, errlen, "%s: close: %s", tmp, strerror(errno));
+		goto out_unlink;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		goto out_unlink;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	ret = 0;
+	goto out;
+
+out_close:
+	close(fd);
+out_unlink:
+	unlink(tmp);
+out:
+	return ret;
+}
+
+int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
+			 char *err, size_t errlen)
+{
+	struct lic_store_report *reps = NULL;
+	const char **ids = NULL;
+	char *text = NULL;
+	size_t n = 0, i, cap = 64, used = 0;
+	int ret = -1, b;
+
+	if (a == NULL || path == NULL || path[0] == '\0' || now <= 0) {
+		seterr(err, errlen, "bad arguments");
+		goto out;
+	}
+	if (ensure_period(a, now) != 0) {
+		seterr(err, errlen, "period state not stored");
+		goto out;
+	}
+	/* Everything unreported goes into reports first. */
+	do {
+		b = build_report(a, now, err, errlen);
+		if (b < 0)
+			goto out;
+	} while (b == 1 && a->have_unreported);
+	reps = calloc(MAX_IDS, sizeof(*reps));
+	ids = calloc(MAX_IDS, sizeof(*ids));
+	text = malloc(cap);
+	if (reps == NULL || ids == NULL || text == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto out;
+	}
+	if (lic_store_pending_reports(a->st, reps, MAX_IDS, &n, err, errlen) !=
+	    0)
+		goto out;
+	if (n == 0) {
+		seterr(err, errlen, "no usage to save: every report is "
+				    "acknowledged");
+		goto out;
+	}
+	used = (size_t)snprintf(text, cap,
+				"{\"format\":\"sbc-usage\",\"v\":1,"
+				"\"reports\":[");
+	for (i = 0; i < n; i++) {
+		unsigned char *env = NULL;
+		size_t len = 0;
+		char *grown;
+
+		if (lic_store_report_envelope(a->st, reps[i].report_id, &env,
+					      &len, err, errlen) != 0)
+			goto out;
+		if (used + len + 8 > LIC_AGENT_FILE_MAX) {
+			free(env);
+			seterr(err, errlen, "usage file over %u bytes",
+			       LIC_AGENT_FILE_MAX);
+			goto out;
+		}
+		while (used + len + 8 > cap)
+			cap *= 2;
+		grown = realloc(text, cap);
+		if (grown == NULL) {
+			free(env);
+			seterr(err, errlen, "out of memory");
+			goto out;
+		}
+		text = grown;
+		if (i > 0)
+			text[used++] = ',';
+		memcpy(text + used, env, len);
+		used += len;
+		free(env);
+		ids[i] = reps[i].report_id;
+	}
+	memcpy(text + used, "]}\n", 3);
+	used += 3;
+	if (write_file_atomic(path, text, used, err, errlen) != 0)
+		goto out;
+	if (lic_store_mark_saved(a->st, ids, n, now, err, errlen) != 0)
+		goto out;
+	reload_times(a);
+	log_msg(LOG_LVL_INFO, FAC, "USAGE_SAVED",
+		"%zu usage report(s) saved to %s", n, path);
+	a->dirty = true;
+	ret = (int)n;
+out:
+	free(text);
+	free(ids);
+	free(reps);
+	return ret;
+}
+
+static int read_file(const char *path, char **buf, size_t *len, char *err,
+		     size_t errlen)
+{
+	struct stat sb;
+	char *b = NULL;
+	size_t off = 0;
+	int fd, ret = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		seterr(err, errlen, "%s: not a regular file", path);
+		goto out_close;
+	}
+	if (sb.st_size <= 0 || sb.st_size > (off_t)LIC_ENVELOPE_MAX) {
+		seterr(err, errlen, "%s: size %lld is not 1..%d bytes", path,
+		       (long long)sb.st_size, LIC_ENVELOPE_MAX);
+		goto out_close;
+	}
+	b = malloc((size_t)sb.st_size + 1);
+	if (b == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto out_close;
+	}
+	while (off < (size_t)sb.st_size) {
+		ssize_t r = read(fd, b + off, (size_t)sb.st_size - off);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			seterr(err, errlen, "%s: read failed", path);
+			free(b);
+			goto out_close;
+		}
+		off += (size_t)r;
+	}
+	b[off] = '\0';
+	*buf = b;
+	*len = off;
+	ret = 0;
+out_close:
+	close(fd);
+out:
+	return ret;
+}
+
+/* A policy file (docs/licensing-protocol.md 3.3): verified payload. */
+static int install_policy_payload(struct lic_agent *a, const char *payload,
+				  size_t plen, int64_t now, char *err,
+				  size_t errlen)
+{
+	json_error_t je;
+	json_t *root, *udi, *pol;
+	struct lic_policy arrived, installed = a->policy;
+	char *ptext = NULL;
+	int ret = -1;
+
+	root = json_loadb(payload, plen, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL) {
+		seterr(err, errlen, "policy file: %s", je.text);
+		goto out;
+	}
+	udi = json_object_get(root, "udi");
+	if (udi != NULL && !json_is_null(udi)) {
+		const char *pid = json_string_value(json_object_get(udi, "pid"));
+		const char *sn = json_string_value(json_object_get(udi, "sn"));
+
+		if (pid == NULL || sn == NULL || strcmp(pid, a->udi.pid) != 0 ||
+		    strcmp(sn, a->udi.sn) != 0) {
+			seterr(err, errlen, "policy file is for another device");
+			goto out_decref;
+		}
+	}
+	pol = json_object_get(root, "policy");
+	if (!json_is_object(pol)) {
+		seterr(err, errlen, "policy file without a policy object");
+		goto out_decref;
+	}
+	ptext = json_dumps(pol, JSON_COMPACT);
+	if (ptext == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto out_decref;
+	}
+	if (lic_policy_parse(ptext, strlen(ptext), &arrived, err, errlen) !=
+		    0 ||
+	    lic_policy_install(&installed, &arrived, now, err, errlen) != 0 ||
+	    lic_store_set_policy(a->st, &installed, err, errlen) != 0)
+		goto out_free;
+	a->policy = installed;
+	times_config(a);
+	log_msg(LOG_LVL_INFO, FAC, "POLICY_INSTALL_SUCCESS",
+		"A new licensing policy was successfully installed (%s)",
+		installed.name);
+	a->dirty = true;
+	reevaluate_service(a, now);
+	ret = 0;
+out_free:
+	free(ptext);
+out_decref:
+	json_decref(root);
+out:
+	return ret;
+}
+
+int lic_agent_import(struct lic_agent *a, const char *path, int64_t now,
+		     char *err, size_t errlen)
+{
+	char ackerr[256], polerr[256];
+	char *buf = NULL, *payload = NULL;
+	size_t len = 0, plen = 0;
+	struct lic_ack *ack = NULL;
+	int ret = -1;
+
+	if (a == NULL || path == NULL || now <= 0) {
+		seterr(err, errlen, "bad arguments");
+		goto out;
+	}
+	if (a->server == NULL) {
+		seterr(err, errlen, "no trust installed: cannot verify %s",
+		       path);
+		goto out_log;
+	}
+	if (read_file(path, &buf, &len, err, errlen) != 0)
+		goto out_log;
+	if (lic_ack_parse(a->server, buf, len, &a->udi, &ack, ackerr,
+			  sizeof(ackerr)) == 0) {
+		ret = install_ack(a, ack, now, err, errlen);
+		lic_ack_free(&ack);
+		goto out_log;
+	}
+	if (lic_envelope_open(a->server, buf, len, "policy", &payload, &plen,
+			      polerr, sizeof(polerr)) == 0) {
+		ret = install_policy_payload(a, payload, plen, now, err,
+					     errlen);
+		goto out_log;
+	}
+	seterr(err, errlen, "%s is neither a valid ACK (%s) nor a policy (%s)",
+	       path, ackerr, polerr);
+out_log:
+	if (ret != 0)
+		log_msg(LOG_LVL_ERR, FAC, "IMPORT_FAILED", "import %s: %s",
+			path, err != NULL ? err : "failed");
+	free(payload);
+	free(buf);
+out:
+	return ret;
+}
+
+/* ---- trust, role ----------------------------------------------------- */
+
+int lic_agent_set_trust(struct lic_agent *a, const char *server_pubkey_pem,
+			const char *trust_code, int64_t now, char *err,
+			size_t errlen)
+{
+	struct lic_store_trust *t = NULL;
+	struct lic_pubkey *pk = NULL;
+	int ret = -1;
+
+	if (a == NULL || server_pubkey_pem == NULL || trust_code == NULL ||
+	    now <= 0) {
+		seterr(err, errlen, "bad arguments");
+		goto out;
+	}
+	if (lic_pubkey_from_pem(server_pubkey_pem, strlen(server_pubkey_pem),
+				&pk, err, errlen) != 0)
+		goto out;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto out_free_pk;
+	}
+	if (copy_text(t->server_key_pem, sizeof(t->server_key_pem),
+		      server_pubkey_pem) != 0 ||
+	    copy_text(t->trust_code, sizeof(t->trust_code), trust_code) != 0) {
+		seterr(err, errlen, "server key or trust code too long");
+		goto out_free_pk;
+	}
+	snprintf(t->udi_pid, sizeof(t->udi_pid), "%s", a->pid);
+	snprintf(t->udi_sn, sizeof(t->udi_sn), "%s", a->sn);
+	t->installed = now;
+	if (lic_store_set_trust(a->st, t, err, errlen) != 0)
+		goto out_free_pk;
+	lic_pubkey_free(&a->server);
+	a->server = pk;
+	pk = NULL;
+	log_msg(LOG_LVL_INFO, FAC, "TRUST_INSTALL_SUCCESS",
+		"A new licensing trust code was successfully installed");
+	a->dirty = true;
+	ret = 0;
+out_free_pk:
+	lic_pubkey_free(&pk);
+	free(t);
+out:
+	if (ret != 0 && a != NULL)
+		log_msg(LOG_LVL_ERR, FAC, "TRUST_INSTALL_FAILED",
+			"trust not installed: %s", err != NULL ? err : "");
+	return ret;
+}
+
+int lic_agent_set_role(struct lic_agent *a, enum lic_ha_role role,
+		       int64_t now)
+{
+	enum lic_ha_role old;
+
+	if (a == NULL || now < 0 ||
+	    (role != LIC_HA_STANDALONE && role != LIC_HA_ACTIVE &&
+	     role != LIC_HA_STANDBY))
+		return -1;
+	old = a->role;
+	a->role = role;
+	a->dirty = true;
+	if (role == old)
+		return 0;
+	log_msg(LOG_LVL_NOTICE, FAC, "HA_ROLE", "HA role %s -> %s",
+		lic_ha_role_name(old), lic_ha_role_name(role));
+	if (role != LIC_HA_ACTIVE)
+		return 0;
+	if (a->period == NULL)
+		return ensure_period(a, now);
+	if (lic_period_restart(a->period, now) != 0)
+		return -1;
+	if (save_period(a) != 0) {
+		reload_period(a);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- life cycle ------------------------------------------------------ */
+
+static int load_state(struct lic_agent *a, char *err, size_t errlen)
+{
+	struct lic_period_state ps;
+	struct lic_store_trust *t;
+	int r, ret = -1;
+
+	r = lic_store_get_policy(a->st, &a->policy, err, errlen);
+	if (r < 0)
+		return -1;
+	if (r == 1)
+		lic_policy_default(&a->policy);
+	if (lic_store_get_times(a->st, &a->times, err, errlen) != 0)
+		return -1;
+	times_config(a);
+	r = lic_store_get_period(a->st, &ps, err, errlen);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		a->period = lic_period_new(&a->per, ps.start);
+		if (a->period == NULL ||
+		    lic_period_restore(a->period, &ps) != 0) {
+			seterr(err, errlen, "stored period state is invalid");
+			return -1;
+		}
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	r = lic_store_get_trust(a->st, t, err, errlen);
+	if (r < 0)
+		goto out_free;
+	if (r == 0) {
+		if (lic_pubkey_from_pem(t->server_key_pem,
+					strlen(t->server_key_pem), &a->server,
+					err, errlen) != 0)
+			goto out_free;
+		if (strcmp(t->udi_pid, a->pid) != 0 ||
+		    strcmp(t->udi_sn, a->sn) != 0)
+			log_msg(LOG_LVL_WARNING, FAC, "TRUST_UDI",
+				"trust was installed for UDI %s:%s, this "
+				"device is %s:%s",
+				t->udi_pid, t->udi_sn, a->pid, a->sn);
+	}
+	refresh_unreported(a);
+	ret = 0;
+out_free:
+	free(t);
+	return ret;
+}
+
+static int check_id_text(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x21 || *s > 0x7e)
+			return -1;
+	return 0;
+}
+
+struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
+				sqlite3 *db, const struct lic_key *device_key,
+				struct event_base *base, char *err,
+				size_t errlen)
+{
+	struct lic_agent *a;
+	char kid[LIC_KEY_ID_LEN + 1];
+	int i;
+
+	if (cfg == NULL || db == NULL || device_key == NULL) {
+		seterr(err, errlen, "bad arguments");
+		return NULL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (a == NULL) {
+		seterr(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->device_key = device_key;
+	a->service_up = true;
+	a->dirty = true;
+	if (cfg->release != NULL && cfg->release[0] != '\0') {
+		if (lic_release_parse(cfg->release, &a->release) != 0) {
+			seterr(err, errlen, "license release %s: expected %s",
+			       cfg->release, LIC_RELEASE_SYNTAX);
+			goto out_free;
+		}
+		lic_release_format(&a->release, a->release_text,
+				   sizeof(a->release_text));
+	} else {
+		snprintf(a->release_text, sizeof(a->release_text), "%s",
+			 LIC_AGENT_NEWEST_RELEASE);
+	}
+	if (periodicity_from_hours(cfg->periodicity_hours, &a->per) != 0) {
+		seterr(err, errlen,
+		       "periodicity %u hours: expected 1..23 hours or 1..30 "
+		       "days",
+		       cfg->periodicity_hours);
+		goto out_free;
+	}
+	if (cfg->transport != LIC_TRANSPORT_SMART &&
+	    cfg->transport != LIC_TRANSPORT_CSLU &&
+	    cfg->transport != LIC_TRANSPORT_OFF) {
+		seterr(err, errlen, "unknown transport");
+		goto out_free;
+	}
+	a->transport = cfg->transport;
+	if (cfg->usage_interval_days > LIC_POLICY_DAYS_MAX) {
+		seterr(err, errlen, "usage interval over %d days",
+		       LIC_POLICY_DAYS_MAX);
+		goto out_free;
+	}
+	a->interval_days = cfg->usage_interval_days;
+	a->privacy = cfg->privacy_hostname;
+	if (copy_text(a->hostname, sizeof(a->hostname), cfg->hostname) != 0 ||
+	    copy_text(a->pid, sizeof(a->pid),
+		      cfg->pid != NULL ? cfg->pid : LIC_AGENT_DEFAULT_PID) !=
+		    0 ||
+	    copy_text(a->ha_group, sizeof(a->ha_group), cfg->ha_group) != 0) {
+		seterr(err, errlen, "hostname, PID or HA group too long");
+		goto out_free;
+	}
+	if (cfg->sn != NULL && cfg->sn[0] != '\0') {
+		if (copy_text(a->sn, sizeof(a->sn), cfg->sn) != 0) {
+			seterr(err, errlen, "serial number too long");
+			goto out_free;
+		}
+	} else {
+		lic_key_id(device_key, kid);
+		snprintf(a->sn, sizeof(a->sn), "%s%.8s", LIC_AGENT_SN_PREFIX,
+			 kid);
+		for (i = 0; a->sn[i]; i++)
+			if (a->sn[i] >= 'a' && a->sn[i] <= 'f')
+				a->sn[i] = (char)(a->sn[i] - 'a' + 'A');
+	}
+	if (a->pid[0] == '\0' || check_id_text(a->pid) != 0 ||
+	    check_id_text(a->sn) != 0) {
+		seterr(err, errlen, "UDI PID/SN must be printable ASCII");
+		goto out_free;
+	}
+	a->udi.pid = a->pid;
+	a->udi.sn = a->sn;
+	if (cfg->role != LIC_HA_STANDALONE && cfg->role != LIC_HA_ACTIVE &&
+	    cfg->role != LIC_HA_STANDBY) {
+		seterr(err, errlen, "unknown HA role");
+		goto out_free;
+	}
+	a->role = cfg->role;
+	a->set_service = cfg->set_service;
+	a->service_arg = cfg->service_arg;
+	a->st = lic_store_new(db, err, errlen);
+	if (a->st == NULL)
+		goto out_free;
+	if (load_state(a, err, errlen) != 0)
+		goto out_free;
+	if (a->transport != LIC_TRANSPORT_OFF) {
+		if (cfg->ops != NULL) {
+			a->ops = cfg->ops;
+			a->ops_ctx = cfg->ops_ctx;
+		} else {
+			a->ops_ctx = lic_transport_http_new(
+				base, cfg->url, cfg->ca_file,
+				a->transport == LIC_TRANSPORT_CSLU, err,
+				errlen);
+			if (a->ops_ctx == NULL)
+				goto out_free;
+			a->ops = &lic_transport_http_ops;
+		}
+	} else if (cfg->ops != NULL && cfg->ops->free != NULL) {
+		cfg->ops->free(cfg->ops_ctx);
+	}
+	return a;
+
+out_free:
+	lic_agent_free(&a);
+	return NULL;
+}
+
+void lic_agent_free(struct lic_agent **ap)
+{
+	struct lic_agent *a;
+
+	if (ap == NULL || *ap == NULL)
+		return;
+	a = *ap;
+	/* The transport first: a cancelled push calls push_done(a). */
+	if (a->ops != NULL && a->ops->free != NULL)
+		a->ops->free(a->ops_ctx);
+	free(a->reply.body);
+	lic_pubkey_free(&a->server);
+	lic_period_free(&a->period);
+	lic_store_free(&a->st);
+	free(a);
+	*ap = NULL;
+}
+
+/* ---- accessors ------------------------------------------------------- */
+
+const struct lic_usage_times *lic_agent_times(const struct lic_agent *a)
+{
+	return &a->times;
+}
+
+const struct lic_policy *lic_agent_policy(const struct lic_agent *a)
+{
+	return &a->policy;
+}
+
+const struct lic_udi *lic_agent_udi(const struct lic_agent *a)
+{
+	return &a->udi;
+}
+
+const struct lic_release *lic_agent_release(const struct lic_agent *a)
+{
+	return &a->release;
+}
+
+enum lic_ha_role lic_agent_role(const struct lic_agent *a)
+{
+	return a->role;
+}
+
+bool lic_agent_service_up(const struct lic_agent *a)
+{
+	return a->service_up;
+}
+
+bool lic_agent_trusted(const struct lic_agent *a)
+{
+	return a->server != NULL;
+}
+
+bool lic_agent_push_in_flight(const struct lic_agent *a)
+{
+	return a->inflight;
+}
+
+int64_t lic_agent_next_deadline(const struct lic_agent *a)
+{
+	return lic_next_ack_deadline(&a->policy, LIC_GROUP_CUBE, &a->times);
+}
+
+int64_t lic_agent_next_push(const struct lic_agent *a, int64_t now)
+{
+	return lic_next_report_push(&a->policy, LIC_GROUP_CUBE, &a->times,
+				    now);
+}
+
+int64_t lic_agent_period_start(const struct lic_agent *a)
+{
+	return a->period != NULL ? lic_period_start(a->period) : 0;
+}
+
+int64_t lic_agent_period_end(const struct lic_agent *a)
+{
+	return a->period != NULL ? lic_period_end(a->period) : 0;
+}
+
+int lic_agent_render_usage(const struct lic_agent *a, int64_t now, FILE *out)
+{
+	return lic_usage_render(&a->policy, LIC_GROUP_CUBE, &a->times, now,
+				out);
+}

@@ -1,0 +1,193 @@
+/*
+ * lic agent: the Smart Licensing Using Policy agent inside sbcd (DESIGN.md
+ * section 5, docs/internals/licensing-agent.md). It turns the hourly values
+ * of the usage tables into usage records, reports them signed, installs
+ * acknowledgements and policies, watches the ACK deadline and drives the
+ * SIP-service flag for the releases whose policy shuts service down.
+ *
+ * Driven by sbcd's main thread (the thread that runs the event_base, the
+ * one that owns the SQLite connection):
+ *
+ *   lic_agent_hour(a, hour_start, values, now)   each closed usage hour
+ *   lic_agent_tick(a, now)                       every second
+ *
+ * plus the exec commands (save usage, import, trust, HA role). Every
+ * decision takes `now` (Unix seconds, UTC) from the caller; nothing here
+ * reads a clock. The transport is a table of function pointers, so tests
+ * inject a fake one; sbcd uses the lic_http-based one (transport.h).
+ *
+ * All state that must survive a restart (period tracker, usage times,
+ * records, reports, ACKs, policy, trust) is in the lic_store; the agent's
+ * memory holds only caches of it and what is in flight.
+ */
+#ifndef SBC_LIC_AGENT_H
+#define SBC_LIC_AGENT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "deadline.h"
+#include "keys.h"
+#include "period.h"
+#include "policy.h"
+#include "release.h"
+#include "report.h"
+#include "transport.h"
+
+struct event_base;
+struct lic_agent;
+
+/* Defaults of the UDI when the configuration gives none. */
+#define LIC_AGENT_DEFAULT_PID "SBC-SW"
+/* Serial number: "SBC" + the first 8 hex digits of the device key id,
+ * uppercased (11 characters, like a Cisco serial). */
+#define LIC_AGENT_SN_PREFIX "SBC"
+/* Release text reported when `license release` is not configured. */
+#define LIC_AGENT_NEWEST_RELEASE "newest"
+
+/* Push retries: lic_backoff_delay(attempt, BASE, CAP, random). */
+#define LIC_AGENT_RETRY_BASE_S 60u
+#define LIC_AGENT_RETRY_CAP_S (6u * 3600u)
+/* A 4xx answer is not retried as is: the report waits this long. */
+#define LIC_AGENT_REJECTED_RETRY_S 86400
+/* cslu: a report accepted with 202 is pushed again after this long
+ * unless its ACK was installed meanwhile. */
+#define LIC_AGENT_DEFERRED_RETRY_S 86400
+/* Acknowledged records are pruned from the store after this long. */
+#define LIC_AGENT_RETENTION_S (30 * 86400)
+/* Timeout of one push, seconds. */
+#define LIC_AGENT_PUSH_TIMEOUT_S 60u
+/* Largest usage file `save usage` writes or import reads, bytes. */
+#define LIC_AGENT_FILE_MAX (256u * 384u * 1024u)
+
+struct lic_agent_config {
+	const char *release;	    /* `license release`; NULL/"" = newest */
+	unsigned periodicity_hours; /* 0 = 7 days; 1..7 raised to 8 (the
+				       caller logs LIC_PERIOD_MIN_MSG);
+				       8..23, or a multiple of 24 up to 720 */
+	enum lic_transport_kind transport;
+	const char *url;	      /* `license smart url` (smart, cslu) */
+	const char *ca_file;	      /* `license smart ca-file` */
+	unsigned usage_interval_days; /* 0 = the policy's reporting
+					 frequency (see the doc) */
+	const char *hostname;	      /* NULL/"" = not reported */
+	bool privacy_hostname;	      /* `license smart privacy hostname` */
+	const char *pid;	      /* UDI; NULL = LIC_AGENT_DEFAULT_PID */
+	const char *sn;		      /* NULL = derived from the device key */
+	const char *ha_group;	      /* NULL/"" = not in an HA group */
+	enum lic_ha_role role;
+
+	/* Called with false when new non-VGW calls must be refused (503),
+	 * with true when they may be accepted again. May be NULL. */
+	void (*set_service)(void *arg, bool up);
+	void *service_arg;
+
+	/*
+	 * The transport. NULL: for smart and cslu the agent builds the
+	 * lic_http one from base, url and ca_file. Not NULL (tests): the
+	 * agent owns ops_ctx from then on: it calls ops->free(ops_ctx)
+	 * (when not NULL) from lic_agent_free, or at once for transport
+	 * off; not when lic_agent_new fails.
+	 */
+	const struct lic_transport_ops *ops;
+	void *ops_ctx;
+};
+
+/*
+ * A new agent on the lic_ tables of `db` (borrowed: it must outlive the
+ * agent, like device_key and base). Loads the period state, usage times,
+ * policy and trust from the store. base may be NULL when the transport is
+ * off or ops are given. Returns NULL with a reason in err on a bad
+ * configuration (release, periodicity, UDI), a store that does not open,
+ * or a transport that cannot be built (unreadable CA file, bad URL).
+ * The period tracker of a first start begins at the first hour/tick call.
+ */
+struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
+				sqlite3 *db, const struct lic_key *device_key,
+				struct event_base *base, char *err,
+				size_t errlen);
+
+/* Cancels a push in flight (the report stays pending in the store), frees
+ * the transport and the agent; NULL-safe, NULLs *ap. */
+void lic_agent_free(struct lic_agent **ap);
+
+/*
+ * The usage tables closed the hour [hour_start, hour_start + 3600) with
+ * value[] in enum lic_class order (STANDARD, ENHANCED, REDUNDANT, VGW,
+ * AGGREGATE). Feeds the period tracker, closes periods that are due at
+ * the hour's end and applies the 25% report-on-change rule there; closed
+ * periods go to the store as records atomically with the next period
+ * state. The first hour with a nonzero value sets first use. Feeding an
+ * hour twice is harmless (the period keeps maxima). Returns 0, or -1 for
+ * bad arguments or a store failure (logged; the tracker is reloaded from
+ * the store, so the hour may be fed again).
+ */
+int lic_agent_hour(struct lic_agent *a, int64_t hour_start,
+		   const uint32_t value[LIC_CLASS_COUNT], int64_t now);
+
+/*
+ * Once a second. Cheap (integer compares) unless something is due:
+ * a push reply to handle, a period end, a push, a retry, the ACK
+ * deadline, a daily warning, pruning.
+ */
+void lic_agent_tick(struct lic_agent *a, int64_t now);
+
+/*
+ * `license smart save usage all file <path>`: put the unreported records
+ * in reports (signed), then write every unacknowledged report (at most
+ * LIC_ACK_MAX_IDS) to `path` in the usage-file format of
+ * docs/licensing-protocol.md section 5 (temp file, fsync, rename) and mark
+ * them saved. Works without trust and in any role. Returns the number of
+ * reports written, or -1 with a reason (nothing to save included).
+ */
+int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
+			 char *err, size_t errlen);
+
+/*
+ * `license smart import <path>`: an ACK file or a policy file, opened with
+ * the pinned server key and installed as an ACK in a push reply would be.
+ * Returns 0, or -1 with a reason (logged too) and nothing changed.
+ */
+int lic_agent_import(struct lic_agent *a, const char *path, int64_t now,
+		     char *err, size_t errlen);
+
+/*
+ * Install trust: pin the server public key (PEM) with its trust code,
+ * bound to this agent's UDI, replacing any trust installed before (the
+ * `force` decision is the caller's). Returns 0 or -1 with a reason.
+ */
+int lic_agent_set_trust(struct lic_agent *a, const char *server_pubkey_pem,
+			const char *trust_code, int64_t now, char *err,
+			size_t errlen);
+
+/*
+ * The HA role changed. Becoming active (from standby or standalone)
+ * starts a new period at now; a standby unit never reports. Returns 0, or
+ * -1 when the new period state could not be stored.
+ */
+int lic_agent_set_role(struct lic_agent *a, enum lic_ha_role role,
+		       int64_t now);
+
+/* Read-only views for `show license status` (valid until the next call
+ * into the agent). */
+const struct lic_usage_times *lic_agent_times(const struct lic_agent *a);
+const struct lic_policy *lic_agent_policy(const struct lic_agent *a);
+const struct lic_udi *lic_agent_udi(const struct lic_agent *a);
+const struct lic_release *lic_agent_release(const struct lic_agent *a);
+enum lic_ha_role lic_agent_role(const struct lic_agent *a);
+bool lic_agent_service_up(const struct lic_agent *a);
+bool lic_agent_trusted(const struct lic_agent *a);
+bool lic_agent_push_in_flight(const struct lic_agent *a);
+/* Next ACK deadline / next report push (LIC_TIME_NONE = none). */
+int64_t lic_agent_next_deadline(const struct lic_agent *a);
+int64_t lic_agent_next_push(const struct lic_agent *a, int64_t now);
+/* The open period's [start, end); 0 before the first hour/tick call. */
+int64_t lic_agent_period_start(const struct lic_agent *a);
+int64_t lic_agent_period_end(const struct lic_agent *a);
+/* The `Usage Reporting:` block (lic_usage_render with the agent's data). */
+int lic_agent_render_usage(const struct lic_agent *a, int64_t now, FILE *out);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * lic transport: the HTTPS push of usage reports over lic_http
+ * (docs/licensing-protocol.md section 4).
+ */
+#include "transport.h"
+
+#include "http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PUSH_TIMEOUT_S 60u
+
+struct http_transport {
+	struct lic_http *http;
+	char url[LIC_HTTP_MAX_URL + 1];
+};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+const char *lic_transport_name(enum lic_transport_kind k)
+{
+	switch (k) {
+	case LIC_TRANSPORT_SMART:
+		return "smart";
+	case LIC_TRANSPORT_CSLU:
+		return "cslu";
+	case LIC_TRANSPORT_OFF:
+		return "off";
+	}
+	return "?";
+}
+
+static int http_push(void *ctx, const char *envelope, size_t len,
+		     lic_push_done_fn *done, void *arg, char *err,
+		     size_t errlen)
+{
+	struct http_transport *t = ctx;
+
+	if (lic_http_post(t->http, t->url, "application/json", envelope, len,
+			  PUSH_TIMEOUT_S, done, arg) != 0) {
+		seterr(err, errlen, "%s", lic_http_last_error(t->http));
+		return -1;
+	}
+	return 0;
+}
+
+static void http_free(void *ctx)
+{
+	struct http_transport *t = ctx;
+
+	if (t == NULL)
+		return;
+	lic_http_free(&t->http);
+	free(t);
+}
+
+const struct lic_transport_ops lic_transport_http_ops = {
+	.push = http_push,
+	.free = http_free,
+};
+
+void *lic_transport_http_new(struct event_base *base, const char *base_url,
+			     const char *ca_file, bool deferred_ack,
+			     char *err, size_t errlen)
+{
+	struct http_transport *t = NULL;
+	size_t n;
+	int w;
+
+	if (base == NULL || base_url == NULL || base_url[0] == '\0' ||
+	    ca_file == NULL || ca_file[0] == '\0') {
+		seterr(err, errlen,
+		       "license smart url and ca-file are required for "
+		       "transport %s",
+		       deferred_ack ? "cslu" : "smart");
+		goto out_fail;
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto out_fail;
+	}
+	n = strlen(base_url);
+	w = snprintf(t->url, sizeof(t->url), "%s%susage%s", base_url,
+		     base_url[n - 1] == '/' ? "" : "/",
+		     deferred_ack ? "?ack=deferred" : "");
+	if (w < 0 || (size_t)w >= sizeof(t->url)) {
+		seterr(err, errlen, "license smart url too long");
+		goto out_free_t;
+	}
+	t->http = lic_http_new(base, ca_file, err, errlen);
+	if (t->http == NULL)
+		goto out_free_t;
+	return t;
+
+out_free_t:
+	free(t);
+out_fail:
+	return NULL;
+}
+
+void lic_transport_http_allow_plain(void *ctx, bool allow)
+{
+	struct http_transport *t = ctx;
+
+	if (t != NULL)
+		lic_http_allow_plain(t->http, allow);
+}
