@@ -8,6 +8,7 @@
 #include "counters.h"
 #include "db.h"
 #include "dialpeer.h"
+#include "agent.h"
 #include "keys.h"
 #include "log.h"
 #include "release.h"
@@ -48,6 +49,11 @@ struct sbcd {
 	struct stats *stats;
 	struct stats_store *store;
 	struct lic_key *device_key;
+	struct lic_agent *agent;
+	/* Hours the tables closed in this tick, for the licensing agent. */
+	int64_t hour_start[4];
+	uint32_t hour_value[4][STATS_CLASS_COUNT];
+	size_t n_hours;
 	int64_t store_error_logged_s;
 	struct event *ev_sample;
 	struct event *ev_drain;
@@ -115,22 +121,46 @@ static struct timeval until_next_second(void)
 	return tv;
 }
 
-/* The 1 Hz sampler: each class's peak within the second that just ended. */
+/*
+ * The sink of the usage tables: every closed bucket goes to the store; a
+ * closed hour is also kept for the licensing agent, which gets it after the
+ * tick's transaction (its own store transactions do not nest in it).
+ */
+static void on_bucket(void *arg, enum stats_table table, int64_t start,
+		      const struct stats_bucket *bucket)
+{
+	struct sbcd *d = arg;
+
+	stats_store_sink(d->store, table, start, bucket);
+	if (table == STATS_HOURS &&
+	    d->n_hours < sizeof(d->hour_start) / sizeof(d->hour_start[0])) {
+		d->hour_start[d->n_hours] = start;
+		memcpy(d->hour_value[d->n_hours], bucket->value,
+		       sizeof(d->hour_value[0]));
+		d->n_hours++;
+	}
+}
+
+/*
+ * The 1 Hz sampler: each class's peak within the second that just ended
+ * into the usage tables, then the licensing agent's turn.
+ */
 static void on_sample(evutil_socket_t fd, short what, void *arg)
 {
 	struct sbcd *d = arg;
 	struct timeval tv = until_next_second();
+	char err[256];
+	int64_t now_ms;
+	size_t i;
+	int rc;
 
 	(void)fd;
 	(void)what;
-	char err[256];
-	int64_t now_ms;
-	int rc;
-
 	sbc_counters_sample(d->counters, d->last_second);
 	if (d->last_second[SBC_CLASS_AGGREGATE] > d->max_second_aggregate)
 		d->max_second_aggregate = d->last_second[SBC_CLASS_AGGREGATE];
 	now_ms = clk_wall_ms();
+	d->n_hours = 0;
 	rc = stats_store_begin(d->store, err, sizeof(err));
 	stats_tick(d->stats, now_ms, d->last_second);
 	if (rc == 0)
@@ -142,6 +172,10 @@ static void on_sample(evutil_socket_t fd, short what, void *arg)
 		log_msg(LOG_LVL_ERR, "SBC", "STORE",
 			"usage tables not saved: %s", err);
 	}
+	for (i = 0; i < d->n_hours; i++)
+		lic_agent_hour(d->agent, d->hour_start[i], d->hour_value[i],
+			       now_ms / 1000);
+	lic_agent_tick(d->agent, now_ms / 1000);
 	evtimer_add(d->ev_sample, &tv);
 }
 
@@ -340,7 +374,7 @@ static int open_state(struct sbcd *d)
 	if (d->store == NULL ||
 	    stats_store_load(d->store, d->stats, err, sizeof(err)) < 0)
 		goto out_err;
-	stats_set_sink(d->stats, stats_store_sink, d->store);
+	stats_set_sink(d->stats, on_bucket, d);
 	if (open_device_key(d, err, sizeof(err)) < 0)
 		goto out_err;
 	return 0;
@@ -370,6 +404,88 @@ static void on_libevent_log(int severity, const char *msg)
 {
 	log_msg(severity >= EVENT_LOG_ERR ? LOG_LVL_ERR : LOG_LVL_WARNING,
 		"SBC", "EVENT", "%s", msg);
+}
+
+/* The licensing agent lowers and raises the B2BUA's "SIP service up". */
+static void on_service(void *arg, bool up)
+{
+	struct sbcd *d = arg;
+
+	if (d->b2bua)
+		sbc_b2bua_set_service(d->b2bua, up);
+}
+
+static enum lic_transport_kind agent_transport(enum sbc_lic_transport tp)
+{
+	switch (tp) {
+	case SBC_LIC_TP_CSLU:
+		return LIC_TRANSPORT_CSLU;
+	case SBC_LIC_TP_OFF:
+		return LIC_TRANSPORT_OFF;
+	case SBC_LIC_TP_SMART:
+		break;
+	}
+	return LIC_TRANSPORT_SMART;
+}
+
+/*
+ * The licensing agent on the state store. A transport that cannot be set
+ * up (no URL or CA file yet) must not keep calls from flowing: the agent
+ * then runs offline, keeping every record for a later push or file.
+ * Hours closed since the period began are fed again after a restart.
+ */
+static int open_agent(struct sbcd *d, const struct sbc_settings *s)
+{
+	struct lic_agent_config ac = {
+		.release = s->license_release,
+		.periodicity_hours = s->periodicity_hours,
+		.transport = agent_transport(s->license_transport),
+		.url = s->license_url,
+		.ca_file = s->license_ca_file,
+		.usage_interval_days = s->license_usage_interval_days,
+		.hostname = s->hostname,
+		.privacy_hostname = s->license_privacy_hostname,
+		.role = LIC_HA_STANDALONE,
+		.set_service = on_service,
+		.service_arg = d,
+	};
+	uint32_t v[STATS_CLASS_COUNT][STATS_MAX_ROWS];
+	bool valid[STATS_MAX_ROWS];
+	int64_t now = clk_wall_ms() / 1000, start, first;
+	char err[512];
+	size_t rows, i;
+	int c;
+
+	d->agent = lic_agent_new(&ac, d->db, d->device_key, d->base, err,
+				 sizeof(err));
+	if (d->agent == NULL && ac.transport != LIC_TRANSPORT_OFF) {
+		log_msg(LOG_LVL_WARNING, "SMART_LIC", "TRANSPORT",
+			"license smart transport %s not usable (%s); usage is "
+			"recorded and kept until it is",
+			lic_transport_name(ac.transport), err);
+		ac.transport = LIC_TRANSPORT_OFF;
+		d->agent = lic_agent_new(&ac, d->db, d->device_key, d->base,
+					 err, sizeof(err));
+	}
+	if (d->agent == NULL) {
+		log_msg(LOG_LVL_ERR, "SMART_LIC", "AGENT", "%s", err);
+		return -1;
+	}
+	first = lic_agent_period_start(d->agent);
+	for (c = 0; c < STATS_CLASS_COUNT; c++)
+		rows = stats_read(d->stats, (enum stats_class)c, STATS_HOURS,
+				  now * 1000, v[c], valid, STATS_MAX_ROWS);
+	for (i = rows; i-- > 0;) {
+		uint32_t hour[STATS_CLASS_COUNT];
+
+		start = (now / 3600) * 3600 - (int64_t)(i + 1) * 3600;
+		if (!valid[i] || first <= 0 || start < first)
+			continue;
+		for (c = 0; c < STATS_CLASS_COUNT; c++)
+			hour[c] = v[c][i];
+		lic_agent_hour(d->agent, start, hour, now);
+	}
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct sbcd *d, bool *check_only)
@@ -473,6 +589,8 @@ int main(int argc, char **argv)
 		log_msg(LOG_LVL_ERR, "SBC", "START", "out of memory");
 		goto out_config;
 	}
+	if (open_agent(&d, s) < 0)
+		goto out_events;
 	/* libevent turns signals into events on this thread, whichever
 	 * thread the kernel delivers them to. */
 	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
@@ -513,6 +631,7 @@ out_events:
 		if (ev_sig[i])
 			event_free(ev_sig[i]);
 	}
+	lic_agent_free(&d.agent);
 	if (d.base)
 		event_base_free(d.base);
 	sbc_counters_free(&d.counters);
