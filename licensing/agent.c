@@ -20,6 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define STORE_HOLD_MIN_S 60
+#define STORE_HOLD_MAX_S 3600
 #define FAC "SMART_LIC"
 #define HOUR_S INT64_C(3600)
 #define PRUNE_EVERY_S HOUR_S
@@ -79,6 +81,13 @@ struct lic_agent {
 	struct reply reply;
 	bool dirty;   /* state changed: re-evaluate at the next tick */
 	int64_t wake; /* else nothing is due before this */
+	/*
+	 * After a failed store write (read-only file, full disk) the agent
+	 * waits before writing again, 60 s doubling to an hour, so a broken
+	 * store costs one log line per attempt, not one per second.
+	 */
+	int64_t hold_until;
+	unsigned hold_s;
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -219,12 +228,19 @@ static int store_close(struct lic_agent *a,
 	lic_period_save(a->period, &ps);
 	if (lic_store_close_period(a->st, rec, LIC_TAG_COUNT, &ps, now, err,
 				   sizeof(err)) != 0) {
+		a->hold_s = a->hold_s ? a->hold_s * 2 : STORE_HOLD_MIN_S;
+		if (a->hold_s > STORE_HOLD_MAX_S)
+			a->hold_s = STORE_HOLD_MAX_S;
+		a->hold_until = now + a->hold_s;
 		log_msg(LOG_LVL_ERR, FAC, "STORE",
-			"period [%" PRId64 ", %" PRId64 ") not recorded: %s",
-			rec[0].start, rec[0].end, err);
+			"period [%" PRId64 ", %" PRId64 ") not recorded: %s; "
+			"next attempt in %u s",
+			rec[0].start, rec[0].end, err, a->hold_s);
 		reload_period(a);
 		return -1;
 	}
+	a->hold_s = 0;
+	a->hold_until = 0;
 	log_msg(LOG_LVL_INFO, FAC, "USAGE_RECORD",
 		"period [%" PRId64 ", %" PRId64 ") closed%s: STD %" PRIu32
 		" ENH %" PRIu32 " RED %" PRIu32 " VGW %" PRIu32,
@@ -753,6 +769,10 @@ void lic_agent_tick(struct lic_agent *a, int64_t now)
 		return;
 	a->dirty = false;
 	handle_reply(a, now);
+	if (now < a->hold_until) {
+		a->wake = a->hold_until;
+		return;
+	}
 	close_due(a, now);
 	if (now - a->last_prune >= PRUNE_EVERY_S) {
 		a->last_prune = now;

@@ -37,6 +37,9 @@ _Static_assert((int)SBC_CLASS_COUNT == (int)STATS_CLASS_COUNT &&
 		       (int)SBC_CLASS_AGGREGATE == (int)STATS_AGGREGATE &&
 		       (int)SBC_CLASS_VGW == (int)STATS_VGW,
 	       "counter classes and table classes share one order");
+_Static_assert((int)STATS_CLASS_COUNT == (int)LIC_CLASS_COUNT &&
+		       (int)STATS_AGGREGATE == (int)LIC_CLASS_AGGREGATE,
+	       "table classes and licensing classes share one order");
 
 struct sbcd {
 	const char *config_path;
@@ -432,9 +435,11 @@ static enum lic_transport_kind agent_transport(enum sbc_lic_transport tp)
  * The licensing agent on the state store. A transport that cannot be set
  * up (no URL or CA file yet) must not keep calls from flowing: the agent
  * then runs offline, keeping every record for a later push or file.
- * Hours closed since the period began are fed again after a restart.
+ * Hours closed since the period began are fed again after a restart. If
+ * the agent cannot start at all (a damaged store), sbcd carries calls
+ * without it.
  */
-static int open_agent(struct sbcd *d, const struct sbc_settings *s)
+static void open_agent(struct sbcd *d, const struct sbc_settings *s)
 {
 	struct lic_agent_config ac = {
 		.release = s->license_release,
@@ -459,18 +464,34 @@ static int open_agent(struct sbcd *d, const struct sbc_settings *s)
 	d->agent = lic_agent_new(&ac, d->db, d->device_key, d->base, err,
 				 sizeof(err));
 	if (d->agent == NULL && ac.transport != LIC_TRANSPORT_OFF) {
-		log_msg(LOG_LVL_WARNING, "SMART_LIC", "TRANSPORT",
-			"license smart transport %s not usable (%s); usage is "
-			"recorded and kept until it is",
-			lic_transport_name(ac.transport), err);
+		char why[512];
+
+		snprintf(why, sizeof(why), "%s", err);
 		ac.transport = LIC_TRANSPORT_OFF;
 		d->agent = lic_agent_new(&ac, d->db, d->device_key, d->base,
 					 err, sizeof(err));
+		if (d->agent != NULL)
+			log_msg(LOG_LVL_WARNING, "SMART_LIC", "TRANSPORT",
+				"license smart transport %s not usable (%s); "
+				"usage is recorded and kept until it is",
+				lic_transport_name(agent_transport(
+					s->license_transport)),
+				why);
 	}
 	if (d->agent == NULL) {
-		log_msg(LOG_LVL_ERR, "SMART_LIC", "AGENT", "%s", err);
-		return -1;
+		/* Licensing trouble never stops calls. */
+		log_msg(LOG_LVL_ERR, "SMART_LIC", "AGENT",
+			"licensing agent not started: %s; calls are carried, "
+			"usage is not recorded",
+			err);
+		return;
 	}
+	if (lic_release_shuts_down(lic_agent_release(d->agent)) &&
+	    !lic_agent_trusted(d->agent))
+		log_msg(LOG_LVL_WARNING, "SMART_LIC", "NO_TRUST",
+			"release %s stops new calls when the usage ACK "
+			"deadline passes, and no trust is installed yet",
+			s->license_release);
 	first = lic_agent_period_start(d->agent);
 	for (c = 0; c < STATS_CLASS_COUNT; c++)
 		rows = stats_read(d->stats, (enum stats_class)c, STATS_HOURS,
@@ -485,7 +506,6 @@ static int open_agent(struct sbcd *d, const struct sbc_settings *s)
 			hour[c] = v[c][i];
 		lic_agent_hour(d->agent, start, hour, now);
 	}
-	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct sbcd *d, bool *check_only)
@@ -589,8 +609,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_LVL_ERR, "SBC", "START", "out of memory");
 		goto out_config;
 	}
-	if (open_agent(&d, s) < 0)
-		goto out_events;
+	open_agent(&d, s);
 	/* libevent turns signals into events on this thread, whichever
 	 * thread the kernel delivers them to. */
 	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
