@@ -5,8 +5,9 @@
 #include "agent.h"
 
 #include "backoff.h"
-#include "lstore.h"
+#include "err.h"
 #include "log.h"
+#include "lstore.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,6 @@
 #include <jansson.h>
 #include <limits.h>
 #include <openssl/rand.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -89,20 +89,6 @@ struct lic_agent {
 	int64_t hold_until;
 	unsigned hold_s;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int copy_text(char *dst, size_t size, const char *src)
 {
@@ -342,7 +328,7 @@ static int build_report(struct lic_agent *a, int64_t now, char *err,
 	ids = calloc(LIC_REPORT_MAX_RECORDS, sizeof(*ids));
 	idtext = calloc(LIC_REPORT_MAX_RECORDS, sizeof(*idtext));
 	if (sr == NULL || ur == NULL || ids == NULL || idtext == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out_free;
 	}
 	if (lic_store_unreported(a->st, sr, LIC_REPORT_MAX_RECORDS, &n, err,
@@ -519,7 +505,7 @@ static int install_ack(struct lic_agent *a, const struct lic_ack *ack,
 	pend = calloc(LIC_STORE_BATCH_MAX, sizeof(*pend));
 	pp = calloc(LIC_STORE_BATCH_MAX, sizeof(*pp));
 	if (pend == NULL || pp == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out_free;
 	}
 	if (lic_store_report_ids_unacked(a->st, pend, LIC_STORE_BATCH_MAX, &np,
@@ -536,7 +522,7 @@ static int install_ack(struct lic_agent *a, const struct lic_ack *ack,
 			if (lic_store_report_status(a->st, ai->report_ids[i],
 						    &s, NULL, NULL, 0) == 0 &&
 			    s == LIC_STORE_REPORT_ACKED) {
-				seterr(err, errlen,
+				err_set(err, errlen,
 				       "replay: report %s is already "
 				       "acknowledged",
 				       ai->report_ids[i]);
@@ -563,7 +549,7 @@ static int install_ack(struct lic_agent *a, const struct lic_ack *ack,
 	if (r < 0)
 		goto out_free;
 	if (r == 0) {
-		seterr(err, errlen, "replay: every report is already "
+		err_set(err, errlen, "replay: every report is already "
 				    "acknowledged");
 		goto out_free;
 	}
@@ -595,7 +581,7 @@ static int process_ack_envelope(struct lic_agent *a, const char *body,
 	int ret = -1;
 
 	if (a->server == NULL) {
-		seterr(err, errlen, "no trust installed: no server key");
+		err_set(err, errlen, "no trust installed: no server key");
 		goto out;
 	}
 	if (lic_ack_parse(a->server, body, len, &a->udi, &ack, err, errlen) !=
@@ -804,12 +790,12 @@ static int write_file_atomic(const char *path, const char *data, size_t len,
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
 	    (int)sizeof(tmp)) {
-		seterr(err, errlen, "path too long");
+		err_set(err, errlen, "path too long");
 		goto out;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+		err_set(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	while (off < len) {
@@ -818,23 +804,23 @@ static int write_file_atomic(const char *path, const char *data, size_t len,
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
-			seterr(err, errlen, "%s: %s", tmp, strerror(errno));
+			err_set(err, errlen, "%s: %s", tmp, strerror(errno));
 			goto out_close;
 		}
 		off += (size_t)w;
 	}
 	if (fsync(fd) != 0) {
-		seterr(err, errlen, "%s: fsync: %s", tmp, strerror(errno));
+		err_set(err, errlen, "%s: fsync: %s", tmp, strerror(errno));
 		goto out_close;
 	}
 	if (close(fd) != 0) {
 		fd = -1;
-		seterr(err, errlen, "%s: close: %s", tmp, strerror(errno));
+		err_set(err, errlen, "%s: close: %s", tmp, strerror(errno));
 		goto out_unlink;
 	}
 	fd = -1;
 	if (rename(tmp, path) != 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		err_set(err, errlen, "%s: %s", path, strerror(errno));
 		goto out_unlink;
 	}
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -871,11 +857,11 @@ int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
 	int ret = -1, b;
 
 	if (a == NULL || path == NULL || path[0] == '\0' || now <= 0) {
-		seterr(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		goto out;
 	}
 	if (ensure_period(a, now) != 0) {
-		seterr(err, errlen, "period state not stored");
+		err_set(err, errlen, "period state not stored");
 		goto out;
 	}
 	/* Everything unreported goes into reports first. */
@@ -888,14 +874,14 @@ int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
 	ids = calloc(MAX_IDS, sizeof(*ids));
 	text = malloc(cap);
 	if (reps == NULL || ids == NULL || text == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out;
 	}
 	if (lic_store_pending_reports(a->st, reps, MAX_IDS, &n, err, errlen) !=
 	    0)
 		goto out;
 	if (n == 0) {
-		seterr(err, errlen, "no usage to save: every report is "
+		err_set(err, errlen, "no usage to save: every report is "
 				    "acknowledged");
 		goto out;
 	}
@@ -912,7 +898,7 @@ int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
 			goto out;
 		if (used + len + 8 > LIC_AGENT_FILE_MAX) {
 			free(env);
-			seterr(err, errlen, "usage file over %u bytes",
+			err_set(err, errlen, "usage file over %u bytes",
 			       LIC_AGENT_FILE_MAX);
 			goto out;
 		}
@@ -921,7 +907,7 @@ int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
 		grown = realloc(text, cap);
 		if (grown == NULL) {
 			free(env);
-			seterr(err, errlen, "out of memory");
+			err_set(err, errlen, "out of memory");
 			goto out;
 		}
 		text = grown;
@@ -960,21 +946,21 @@ static int read_file(const char *path, char **buf, size_t *len, char *err,
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		err_set(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		seterr(err, errlen, "%s: not a regular file", path);
+		err_set(err, errlen, "%s: not a regular file", path);
 		goto out_close;
 	}
 	if (sb.st_size <= 0 || sb.st_size > (off_t)LIC_ENVELOPE_MAX) {
-		seterr(err, errlen, "%s: size %lld is not 1..%d bytes", path,
+		err_set(err, errlen, "%s: size %lld is not 1..%d bytes", path,
 		       (long long)sb.st_size, LIC_ENVELOPE_MAX);
 		goto out_close;
 	}
 	b = malloc((size_t)sb.st_size + 1);
 	if (b == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out_close;
 	}
 	while (off < (size_t)sb.st_size) {
@@ -983,7 +969,7 @@ static int read_file(const char *path, char **buf, size_t *len, char *err,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			seterr(err, errlen, "%s: read failed", path);
+			err_set(err, errlen, "%s: read failed", path);
 			free(b);
 			goto out_close;
 		}
@@ -1012,7 +998,7 @@ static int install_policy_payload(struct lic_agent *a, const char *payload,
 
 	root = json_loadb(payload, plen, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL) {
-		seterr(err, errlen, "policy file: %s", je.text);
+		err_set(err, errlen, "policy file: %s", je.text);
 		goto out;
 	}
 	udi = json_object_get(root, "udi");
@@ -1022,18 +1008,18 @@ static int install_policy_payload(struct lic_agent *a, const char *payload,
 
 		if (pid == NULL || sn == NULL || strcmp(pid, a->udi.pid) != 0 ||
 		    strcmp(sn, a->udi.sn) != 0) {
-			seterr(err, errlen, "policy file is for another device");
+			err_set(err, errlen, "policy file is for another device");
 			goto out_decref;
 		}
 	}
 	pol = json_object_get(root, "policy");
 	if (!json_is_object(pol)) {
-		seterr(err, errlen, "policy file without a policy object");
+		err_set(err, errlen, "policy file without a policy object");
 		goto out_decref;
 	}
 	ptext = json_dumps(pol, JSON_COMPACT);
 	if (ptext == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out_decref;
 	}
 	if (lic_policy_parse(ptext, strlen(ptext), &arrived, err, errlen) !=
@@ -1067,11 +1053,11 @@ int lic_agent_import(struct lic_agent *a, const char *path, int64_t now,
 	int ret = -1;
 
 	if (a == NULL || path == NULL || now <= 0) {
-		seterr(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		goto out;
 	}
 	if (a->server == NULL) {
-		seterr(err, errlen, "no trust installed: cannot verify %s",
+		err_set(err, errlen, "no trust installed: cannot verify %s",
 		       path);
 		goto out_log;
 	}
@@ -1089,7 +1075,7 @@ int lic_agent_import(struct lic_agent *a, const char *path, int64_t now,
 					     errlen);
 		goto out_log;
 	}
-	seterr(err, errlen, "%s is neither a valid ACK (%s) nor a policy (%s)",
+	err_set(err, errlen, "%s is neither a valid ACK (%s) nor a policy (%s)",
 	       path, ackerr, polerr);
 out_log:
 	if (ret != 0)
@@ -1113,7 +1099,7 @@ int lic_agent_set_trust(struct lic_agent *a, const char *server_pubkey_pem,
 
 	if (a == NULL || server_pubkey_pem == NULL || trust_code == NULL ||
 	    now <= 0) {
-		seterr(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		goto out;
 	}
 	if (lic_pubkey_from_pem(server_pubkey_pem, strlen(server_pubkey_pem),
@@ -1121,13 +1107,13 @@ int lic_agent_set_trust(struct lic_agent *a, const char *server_pubkey_pem,
 		goto out;
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out_free_pk;
 	}
 	if (copy_text(t->server_key_pem, sizeof(t->server_key_pem),
 		      server_pubkey_pem) != 0 ||
 	    copy_text(t->trust_code, sizeof(t->trust_code), trust_code) != 0) {
-		seterr(err, errlen, "server key or trust code too long");
+		err_set(err, errlen, "server key or trust code too long");
 		goto out_free_pk;
 	}
 	snprintf(t->udi_pid, sizeof(t->udi_pid), "%s", a->pid);
@@ -1204,13 +1190,13 @@ static int load_state(struct lic_agent *a, char *err, size_t errlen)
 		a->period = lic_period_new(&a->per, ps.start);
 		if (a->period == NULL ||
 		    lic_period_restore(a->period, &ps) != 0) {
-			seterr(err, errlen, "stored period state is invalid");
+			err_set(err, errlen, "stored period state is invalid");
 			return -1;
 		}
 	}
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	r = lic_store_get_trust(a->st, t, err, errlen);
@@ -1253,12 +1239,12 @@ struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
 	int i;
 
 	if (cfg == NULL || db == NULL || device_key == NULL) {
-		seterr(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return NULL;
 	}
 	a = calloc(1, sizeof(*a));
 	if (a == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	a->device_key = device_key;
@@ -1266,7 +1252,7 @@ struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
 	a->dirty = true;
 	if (cfg->release != NULL && cfg->release[0] != '\0') {
 		if (lic_release_parse(cfg->release, &a->release) != 0) {
-			seterr(err, errlen, "license release %s: expected %s",
+			err_set(err, errlen, "license release %s: expected %s",
 			       cfg->release, LIC_RELEASE_SYNTAX);
 			goto out_free;
 		}
@@ -1277,7 +1263,7 @@ struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
 			 LIC_AGENT_NEWEST_RELEASE);
 	}
 	if (periodicity_from_hours(cfg->periodicity_hours, &a->per) != 0) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "periodicity %u hours: expected 1..23 hours or 1..30 "
 		       "days",
 		       cfg->periodicity_hours);
@@ -1286,12 +1272,12 @@ struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
 	if (cfg->transport != LIC_TRANSPORT_SMART &&
 	    cfg->transport != LIC_TRANSPORT_CSLU &&
 	    cfg->transport != LIC_TRANSPORT_OFF) {
-		seterr(err, errlen, "unknown transport");
+		err_set(err, errlen, "unknown transport");
 		goto out_free;
 	}
 	a->transport = cfg->transport;
 	if (cfg->usage_interval_days > LIC_POLICY_DAYS_MAX) {
-		seterr(err, errlen, "usage interval over %d days",
+		err_set(err, errlen, "usage interval over %d days",
 		       LIC_POLICY_DAYS_MAX);
 		goto out_free;
 	}
@@ -1302,12 +1288,12 @@ struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
 		      cfg->pid != NULL ? cfg->pid : LIC_AGENT_DEFAULT_PID) !=
 		    0 ||
 	    copy_text(a->ha_group, sizeof(a->ha_group), cfg->ha_group) != 0) {
-		seterr(err, errlen, "hostname, PID or HA group too long");
+		err_set(err, errlen, "hostname, PID or HA group too long");
 		goto out_free;
 	}
 	if (cfg->sn != NULL && cfg->sn[0] != '\0') {
 		if (copy_text(a->sn, sizeof(a->sn), cfg->sn) != 0) {
-			seterr(err, errlen, "serial number too long");
+			err_set(err, errlen, "serial number too long");
 			goto out_free;
 		}
 	} else {
@@ -1320,14 +1306,14 @@ struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
 	}
 	if (a->pid[0] == '\0' || check_id_text(a->pid) != 0 ||
 	    check_id_text(a->sn) != 0) {
-		seterr(err, errlen, "UDI PID/SN must be printable ASCII");
+		err_set(err, errlen, "UDI PID/SN must be printable ASCII");
 		goto out_free;
 	}
 	a->udi.pid = a->pid;
 	a->udi.sn = a->sn;
 	if (cfg->role != LIC_HA_STANDALONE && cfg->role != LIC_HA_ACTIVE &&
 	    cfg->role != LIC_HA_STANDBY) {
-		seterr(err, errlen, "unknown HA role");
+		err_set(err, errlen, "unknown HA role");
 		goto out_free;
 	}
 	a->role = cfg->role;

@@ -16,8 +16,9 @@
  */
 #include "http.h"
 
+#include "err.h"
+
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,20 +72,6 @@ struct lic_http {
 	char last_error[ERR_MAX];
 };
 
-static void set_err(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (buf == NULL || len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 /* The oldest queued OpenSSL error as text, or `fallback`; clears the queue. */
 static const char *ssl_err_text(char *buf, size_t len, const char *fallback)
 {
@@ -104,31 +91,31 @@ struct lic_http *lic_http_new(struct event_base *base, const char *ca_file,
 	char sslbuf[ERR_MAX];
 
 	if (base == NULL || ca_file == NULL || ca_file[0] == '\0') {
-		set_err(err, errlen, "lic_http_new: no event base or CA file");
+		err_set(err, errlen, "lic_http_new: no event base or CA file");
 		goto out;
 	}
 	h = calloc(1, sizeof(*h));
 	if (h == NULL) {
-		set_err(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out;
 	}
 	h->base = base;
 	ERR_clear_error();
 	h->ctx = SSL_CTX_new(TLS_client_method());
 	if (h->ctx == NULL) {
-		set_err(err, errlen, "SSL_CTX_new: %s",
+		err_set(err, errlen, "SSL_CTX_new: %s",
 			ssl_err_text(sslbuf, sizeof(sslbuf), "failed"));
 		goto out_free_h;
 	}
 	if (SSL_CTX_set_min_proto_version(h->ctx, TLS1_2_VERSION) != 1) {
-		set_err(err, errlen, "cannot require TLS 1.2");
+		err_set(err, errlen, "cannot require TLS 1.2");
 		goto out_free_ctx;
 	}
 	SSL_CTX_set_options(h->ctx,
 			    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
 	/* Only ca_file is trusted: no default paths are loaded. */
 	if (SSL_CTX_load_verify_locations(h->ctx, ca_file, NULL) != 1) {
-		set_err(err, errlen, "CA file %s: %s", ca_file,
+		err_set(err, errlen, "CA file %s: %s", ca_file,
 			ssl_err_text(sslbuf, sizeof(sslbuf), "no certificate"));
 		goto out_free_ctx;
 	}
@@ -211,7 +198,7 @@ static void finish_cb(evutil_socket_t fd, short what, void *arg)
 	if (!r->completed) {
 		r->completed = true;
 		r->status = 0;
-		set_err(r->error, sizeof(r->error), "timed out after %u s",
+		err_set(r->error, sizeof(r->error), "timed out after %u s",
 			r->timeout_s);
 	}
 	req_finish(r);
@@ -239,19 +226,19 @@ static void describe_failure(struct lic_http_req *r)
 	long vr;
 
 	if (r->too_long) {
-		set_err(r->error, sizeof(r->error),
+		err_set(r->error, sizeof(r->error),
 			"response larger than %u bytes", LIC_HTTP_MAX_RESPONSE);
 		return;
 	}
 	if (r->timeout_libev) {
-		set_err(r->error, sizeof(r->error), "timed out after %u s",
+		err_set(r->error, sizeof(r->error), "timed out after %u s",
 			r->timeout_s);
 		return;
 	}
 	if (r->ssl != NULL) {
 		vr = SSL_get_verify_result(r->ssl);
 		if (vr != X509_V_OK) {
-			set_err(r->error, sizeof(r->error),
+			err_set(r->error, sizeof(r->error),
 				"TLS certificate verification failed: %s",
 				X509_verify_cert_error_string(vr));
 			return;
@@ -270,14 +257,14 @@ static void describe_failure(struct lic_http_req *r)
 		}
 		if (e != 0) {
 			ERR_error_string_n(e, sslbuf, sizeof(sslbuf));
-			set_err(r->error, sizeof(r->error), "TLS error: %s",
+			err_set(r->error, sizeof(r->error), "TLS error: %s",
 				sslbuf);
 			return;
 		}
 	}
 	if (bev != NULL &&
 	    (dns_err = bufferevent_socket_get_dns_error(bev)) != 0) {
-		set_err(r->error, sizeof(r->error), "cannot resolve %s: %s",
+		err_set(r->error, sizeof(r->error), "cannot resolve %s: %s",
 			r->where, evutil_gai_strerror(dns_err));
 		return;
 	}
@@ -287,10 +274,10 @@ static void describe_failure(struct lic_http_req *r)
 	 * cleanup (ENOTCONN, EBADF), not the cause.
 	 */
 	if (!r->failed_libev)
-		set_err(r->error, sizeof(r->error), "cannot connect to %s",
+		err_set(r->error, sizeof(r->error), "cannot connect to %s",
 			r->where);
 	else
-		set_err(r->error, sizeof(r->error),
+		err_set(r->error, sizeof(r->error),
 			"connection to %s failed or closed without a response",
 			r->where);
 }
@@ -334,14 +321,14 @@ static void response_cb(struct evhttp_request *req, void *arg)
 	r->body = malloc(r->len + 1);
 	if (r->body == NULL) {
 		r->len = 0;
-		set_err(r->error, sizeof(r->error), "out of memory");
+		err_set(r->error, sizeof(r->error), "out of memory");
 		goto out;
 	}
 	if (r->len > 0 && evbuffer_remove(in, r->body, r->len) != (int)r->len) {
 		free(r->body);
 		r->body = NULL;
 		r->len = 0;
-		set_err(r->error, sizeof(r->error), "cannot read response");
+		err_set(r->error, sizeof(r->error), "cannot read response");
 		goto out;
 	}
 	r->status = code;
@@ -369,13 +356,13 @@ static int parse_url(struct lic_http *h, const char *url, struct url_parts *u)
 
 	memset(u, 0, sizeof(*u));
 	if (strlen(url) > LIC_HTTP_MAX_URL) {
-		set_err(h->last_error, sizeof(h->last_error),
+		err_set(h->last_error, sizeof(h->last_error),
 			"URL longer than %u bytes", LIC_HTTP_MAX_URL);
 		goto out;
 	}
 	uri = evhttp_uri_parse_with_flags(url, 0);
 	if (uri == NULL) {
-		set_err(h->last_error, sizeof(h->last_error), "malformed URL");
+		err_set(h->last_error, sizeof(h->last_error), "malformed URL");
 		goto out;
 	}
 	scheme = evhttp_uri_get_scheme(uri);
@@ -383,17 +370,17 @@ static int parse_url(struct lic_http *h, const char *url, struct url_parts *u)
 		u->tls = true;
 	} else if (scheme != NULL && strcasecmp(scheme, "http") == 0) {
 		if (!h->allow_plain) {
-			set_err(h->last_error, sizeof(h->last_error),
+			err_set(h->last_error, sizeof(h->last_error),
 				"plain http:// refused, use https://");
 			goto out_free_uri;
 		}
 	} else {
-		set_err(h->last_error, sizeof(h->last_error),
+		err_set(h->last_error, sizeof(h->last_error),
 			"URL scheme must be https");
 		goto out_free_uri;
 	}
 	if (evhttp_uri_get_userinfo(uri) != NULL) {
-		set_err(h->last_error, sizeof(h->last_error),
+		err_set(h->last_error, sizeof(h->last_error),
 			"user info in URL refused");
 		goto out_free_uri;
 	}
@@ -404,7 +391,7 @@ static int parse_url(struct lic_http *h, const char *url, struct url_parts *u)
 		hl -= 2;
 	}
 	if (hl == 0 || hl > HOST_MAX) {
-		set_err(h->last_error, sizeof(h->last_error),
+		err_set(h->last_error, sizeof(h->last_error),
 			"URL has no usable host");
 		goto out_free_uri;
 	}
@@ -414,7 +401,7 @@ static int parse_url(struct lic_http *h, const char *url, struct url_parts *u)
 			inet_pton(AF_INET6, u->host, addr) == 1;
 	u->port = evhttp_uri_get_port(uri);
 	if (u->port == 0 || u->port > 65535) {
-		set_err(h->last_error, sizeof(h->last_error),
+		err_set(h->last_error, sizeof(h->last_error),
 			"bad port in URL");
 		goto out_free_uri;
 	}
@@ -430,7 +417,7 @@ static int parse_url(struct lic_http *h, const char *url, struct url_parts *u)
 	plen = strlen(path) + (query != NULL ? strlen(query) + 1 : 0) + 1;
 	u->path = malloc(plen);
 	if (u->path == NULL) {
-		set_err(h->last_error, sizeof(h->last_error), "out of memory");
+		err_set(h->last_error, sizeof(h->last_error), "out of memory");
 		goto out_free_uri;
 	}
 	snprintf(u->path, plen, "%s%s%s", path, query != NULL ? "?" : "",
@@ -499,29 +486,29 @@ int lic_http_post(struct lic_http *h, const char *url, const char *content_type,
 		return -1;
 	h->last_error[0] = '\0';
 	if (h->closing) {
-		set_err(h->last_error, sizeof(h->last_error),
+		err_set(h->last_error, sizeof(h->last_error),
 			"client is being freed");
 		return -1;
 	}
 	if (url == NULL || content_type == NULL || done == NULL ||
 	    (body == NULL && len != 0)) {
-		set_err(h->last_error, sizeof(h->last_error),
+		err_set(h->last_error, sizeof(h->last_error),
 			"missing argument");
 		return -1;
 	}
 	if (!header_value_ok(content_type)) {
-		set_err(h->last_error, sizeof(h->last_error),
+		err_set(h->last_error, sizeof(h->last_error),
 			"bad content type");
 		return -1;
 	}
 	if (len > LIC_HTTP_MAX_REQUEST) {
-		set_err(h->last_error, sizeof(h->last_error),
+		err_set(h->last_error, sizeof(h->last_error),
 			"request body larger than %u bytes",
 			LIC_HTTP_MAX_REQUEST);
 		return -1;
 	}
 	if (timeout_s == 0 || timeout_s > LIC_HTTP_MAX_TIMEOUT) {
-		set_err(h->last_error, sizeof(h->last_error),
+		err_set(h->last_error, sizeof(h->last_error),
 			"timeout must be 1..%u s", LIC_HTTP_MAX_TIMEOUT);
 		return -1;
 	}
@@ -601,7 +588,7 @@ int lic_http_post(struct lic_http *h, const char *url, const char *content_type,
 		/* Not queued: libevent did not free it, no callback ran. */
 		req_unlink(r);
 		evhttp_request_free(req);
-		set_err(h->last_error, sizeof(h->last_error),
+		err_set(h->last_error, sizeof(h->last_error),
 			"cannot start request to %s", u.host_header);
 		goto out_free_req;
 	}
@@ -610,7 +597,7 @@ int lic_http_post(struct lic_http *h, const char *url, const char *content_type,
 	goto out_free_req;
 
 out_nomem:
-	set_err(h->last_error, sizeof(h->last_error),
+	err_set(h->last_error, sizeof(h->last_error),
 		"out of memory or TLS setup failed");
 out_free_req:
 	if (r != NULL) {
@@ -642,7 +629,7 @@ void lic_http_free(struct lic_http **hp)
 		if (!r->completed) {
 			r->completed = true;
 			r->status = 0;
-			set_err(r->error, sizeof(r->error), "cancelled");
+			err_set(r->error, sizeof(r->error), "cancelled");
 		}
 		req_finish(r);
 	}

@@ -4,10 +4,11 @@
  */
 #include "keys.h"
 
+#include "err.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,20 +32,6 @@ struct lic_key {
 struct lic_pubkey {
 	EVP_PKEY *pkey;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 /* The first OpenSSL error as text (or "unknown"), and the queue cleared. */
 static const char *ossl_reason(char *buf, size_t len)
@@ -81,7 +68,7 @@ static EVP_PKEY *p256_generate(char *err, size_t errlen)
 	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 
 	if (pkey == NULL)
-		seterr(err, errlen, "cannot generate a P-256 key: %s",
+		err_set(err, errlen, "cannot generate a P-256 key: %s",
 		       ossl_reason(eb, sizeof(eb)));
 	return pkey;
 }
@@ -91,13 +78,13 @@ int lic_key_generate(struct lic_key **out, char *err, size_t errlen)
 	struct lic_key *k;
 
 	if (out == NULL) {
-		seterr(err, errlen, "no output pointer");
+		err_set(err, errlen, "no output pointer");
 		return -1;
 	}
 	*out = NULL;
 	k = calloc(1, sizeof(*k));
 	if (k == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	k->pkey = p256_generate(err, errlen);
@@ -142,14 +129,14 @@ static BIO *private_pem(EVP_PKEY *pkey, const char **pem, size_t *len,
 
 	if (b == NULL || !PEM_write_bio_PrivateKey(b, pkey, NULL, NULL, 0, NULL,
 						   NULL)) {
-		seterr(err, errlen, "cannot encode the private key: %s",
+		err_set(err, errlen, "cannot encode the private key: %s",
 		       ossl_reason(eb, sizeof(eb)));
 		BIO_free(b);
 		return NULL;
 	}
 	n = BIO_get_mem_data(b, &p);
 	if (n <= 0 || p == NULL) {
-		seterr(err, errlen, "cannot encode the private key");
+		err_set(err, errlen, "cannot encode the private key");
 		BIO_free(b);
 		return NULL;
 	}
@@ -215,14 +202,14 @@ static int key_create(const char *path, EVP_PKEY *pkey, char *err,
 
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
 		ERR_clear_error();
-		seterr(err, errlen, "cannot get random bytes for a temp name");
+		err_set(err, errlen, "cannot get random bytes for a temp name");
 		return -1;
 	}
 	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%02x%02x%02x%02x%02x%02x%02x%02x",
 		     path, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
 		     rnd[6], rnd[7]);
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		seterr(err, errlen, "key file path too long: %s", path);
+		err_set(err, errlen, "key file path too long: %s", path);
 		return -1;
 	}
 	b = private_pem(pkey, &pem, &pemlen, err, errlen);
@@ -231,19 +218,19 @@ static int key_create(const char *path, EVP_PKEY *pkey, char *err,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  0600);
 	if (fd < 0) {
-		seterr(err, errlen, "cannot create %s: %s", tmp,
+		err_set(err, errlen, "cannot create %s: %s", tmp,
 		       strerror(errno));
 		goto out_free_bio;
 	}
 	if (fchmod(fd, 0600) != 0 || write_all(fd, pem, pemlen) != 0 ||
 	    fsync(fd) != 0) {
-		seterr(err, errlen, "cannot write %s: %s", tmp,
+		err_set(err, errlen, "cannot write %s: %s", tmp,
 		       strerror(errno));
 		goto out_unlink_tmp;
 	}
 	if (close(fd) != 0) {
 		fd = -1;
-		seterr(err, errlen, "cannot write %s: %s", tmp,
+		err_set(err, errlen, "cannot write %s: %s", tmp,
 		       strerror(errno));
 		goto out_unlink_tmp;
 	}
@@ -257,17 +244,17 @@ static int key_create(const char *path, EVP_PKEY *pkey, char *err,
 	} else if (errno == EPERM || errno == ENOTSUP || errno == EXDEV ||
 		   errno == EOPNOTSUPP) {
 		if (rename(tmp, path) != 0) {
-			seterr(err, errlen, "cannot rename %s to %s: %s", tmp,
+			err_set(err, errlen, "cannot rename %s to %s: %s", tmp,
 			       path, strerror(errno));
 			goto out_unlink_tmp;
 		}
 	} else {
-		seterr(err, errlen, "cannot create %s: %s", path,
+		err_set(err, errlen, "cannot create %s: %s", path,
 		       strerror(errno));
 		goto out_unlink_tmp;
 	}
 	if (fsync_dir(path) != 0) {
-		seterr(err, errlen, "cannot sync the directory of %s: %s",
+		err_set(err, errlen, "cannot sync the directory of %s: %s",
 		       path, strerror(errno));
 		goto out_free_bio; /* the key file is in place; keep it */
 	}
@@ -303,47 +290,47 @@ static int key_load(const char *path, EVP_PKEY **pkey, char *err,
 		if (errno == ENOENT)
 			return 1;
 		if (errno == ELOOP)
-			seterr(err, errlen,
+			err_set(err, errlen,
 			       "refusing key file %s: it is a symbolic link",
 			       path);
 		else
-			seterr(err, errlen, "cannot open key file %s: %s",
+			err_set(err, errlen, "cannot open key file %s: %s",
 			       path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0) {
-		seterr(err, errlen, "cannot stat key file %s: %s", path,
+		err_set(err, errlen, "cannot stat key file %s: %s", path,
 		       strerror(errno));
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "refusing key file %s: not a regular file", path);
 		goto out_close;
 	}
 	if ((st.st_mode & 077) != 0) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "refusing key file %s: mode %04o is looser than 0600 "
 		       "(group/other access); run chmod 600 on it",
 		       path, (unsigned)(st.st_mode & 07777));
 		goto out_close;
 	}
 	if (st.st_uid != geteuid()) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "refusing key file %s: owned by uid %u, not by the "
 		       "running user (uid %u)",
 		       path, (unsigned)st.st_uid, (unsigned)geteuid());
 		goto out_close;
 	}
 	if (st.st_size <= 0 || st.st_size > LIC_KEY_FILE_MAX) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "refusing key file %s: size %lld outside 1..%d bytes",
 		       path, (long long)st.st_size, LIC_KEY_FILE_MAX);
 		goto out_close;
 	}
 	buf = malloc(LIC_KEY_FILE_MAX + 1);
 	if (buf == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out_close;
 	}
 	for (;;) {
@@ -352,7 +339,7 @@ static int key_load(const char *path, EVP_PKEY **pkey, char *err,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			seterr(err, errlen, "cannot read key file %s: %s",
+			err_set(err, errlen, "cannot read key file %s: %s",
 			       path, strerror(errno));
 			goto out_wipe_buf;
 		}
@@ -360,7 +347,7 @@ static int key_load(const char *path, EVP_PKEY **pkey, char *err,
 			break;
 		used += (size_t)r;
 		if (used > LIC_KEY_FILE_MAX) {
-			seterr(err, errlen,
+			err_set(err, errlen,
 			       "refusing key file %s: larger than %d bytes",
 			       path, LIC_KEY_FILE_MAX);
 			goto out_wipe_buf;
@@ -368,18 +355,18 @@ static int key_load(const char *path, EVP_PKEY **pkey, char *err,
 	}
 	b = BIO_new_mem_buf(buf, (int)used);
 	if (b == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out_wipe_buf;
 	}
 	*pkey = PEM_read_bio_PrivateKey(b, NULL, NULL, NULL);
 	if (*pkey == NULL) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "key file %s does not hold a PEM private key: %s", path,
 		       ossl_reason(eb, sizeof(eb)));
 		goto out_free_bio;
 	}
 	if (!is_p256(*pkey)) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "key file %s does not hold an EC P-256 private key",
 		       path);
 		EVP_PKEY_free(*pkey);
@@ -412,12 +399,12 @@ int lic_key_load_or_create(const char *path, struct lic_key **out, int *created,
 	if (created != NULL)
 		*created = 0;
 	if (path == NULL || *path == '\0' || out == NULL) {
-		seterr(err, errlen, "no key file path or output pointer");
+		err_set(err, errlen, "no key file path or output pointer");
 		return -1;
 	}
 	k = calloc(1, sizeof(*k));
 	if (k == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	/* Two rounds: a concurrent creator may win between load and create. */
@@ -443,7 +430,7 @@ int lic_key_load_or_create(const char *path, struct lic_key **out, int *created,
 	}
 	if (rc != 0 || pkey == NULL) {
 		if (rc > 0)
-			seterr(err, errlen, "key file %s keeps changing", path);
+			err_set(err, errlen, "key file %s keeps changing", path);
 		EVP_PKEY_free(pkey);
 		free(k);
 		return -1;
@@ -479,7 +466,7 @@ static int pub_pem(EVP_PKEY *pkey, char **pem, size_t *len, char *err,
 
 	*pem = NULL;
 	if (b == NULL || !PEM_write_bio_PUBKEY(b, pkey)) {
-		seterr(err, errlen, "cannot encode the public key: %s",
+		err_set(err, errlen, "cannot encode the public key: %s",
 		       ossl_reason(eb, sizeof(eb)));
 		goto out_free_bio;
 	}
@@ -488,7 +475,7 @@ static int pub_pem(EVP_PKEY *pkey, char **pem, size_t *len, char *err,
 		goto out_free_bio;
 	*pem = malloc((size_t)n + 1);
 	if (*pem == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out_free_bio;
 	}
 	memcpy(*pem, p, (size_t)n);
@@ -531,7 +518,7 @@ int lic_key_public_pem(const struct lic_key *k, char **pem, size_t *len,
 		       char *err, size_t errlen)
 {
 	if (k == NULL || pem == NULL) {
-		seterr(err, errlen, "no key or output pointer");
+		err_set(err, errlen, "no key or output pointer");
 		return -1;
 	}
 	return pub_pem(k->pkey, pem, len, err, errlen);
@@ -541,7 +528,7 @@ int lic_pubkey_pem(const struct lic_pubkey *pk, char **pem, size_t *len,
 		   char *err, size_t errlen)
 {
 	if (pk == NULL || pem == NULL) {
-		seterr(err, errlen, "no key or output pointer");
+		err_set(err, errlen, "no key or output pointer");
 		return -1;
 	}
 	return pub_pem(pk->pkey, pem, len, err, errlen);
@@ -554,17 +541,17 @@ int lic_key_public_der_b64(const struct lic_key *k, char **b64, size_t *len,
 	size_t derlen = 0;
 
 	if (k == NULL || b64 == NULL) {
-		seterr(err, errlen, "no key or output pointer");
+		err_set(err, errlen, "no key or output pointer");
 		return -1;
 	}
 	if (spki_der(k->pkey, &der, &derlen) != 0) {
-		seterr(err, errlen, "cannot encode the public key");
+		err_set(err, errlen, "cannot encode the public key");
 		return -1;
 	}
 	*b64 = lic_b64_encode(der, derlen, len);
 	OPENSSL_free(der);
 	if (*b64 == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	return 0;
@@ -578,7 +565,7 @@ static int pubkey_from_der(const unsigned char *der, size_t len,
 	EVP_PKEY *pkey;
 
 	if (len == 0 || len > LIC_KEY_FILE_MAX) {
-		seterr(err, errlen, "public key DER size %zu outside 1..%d",
+		err_set(err, errlen, "public key DER size %zu outside 1..%d",
 		       len, LIC_KEY_FILE_MAX);
 		return -1;
 	}
@@ -586,18 +573,18 @@ static int pubkey_from_der(const unsigned char *der, size_t len,
 	if (pkey == NULL || p != der + len) {
 		ERR_clear_error();
 		EVP_PKEY_free(pkey);
-		seterr(err, errlen, "not a DER SubjectPublicKeyInfo");
+		err_set(err, errlen, "not a DER SubjectPublicKeyInfo");
 		return -1;
 	}
 	if (!is_p256(pkey)) {
 		EVP_PKEY_free(pkey);
-		seterr(err, errlen, "public key is not EC P-256");
+		err_set(err, errlen, "public key is not EC P-256");
 		return -1;
 	}
 	*out = calloc(1, sizeof(**out));
 	if (*out == NULL) {
 		EVP_PKEY_free(pkey);
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	(*out)->pkey = pkey;
@@ -614,11 +601,11 @@ int lic_key_public(const struct lic_key *k, struct lic_pubkey **out,
 	if (out != NULL)
 		*out = NULL;
 	if (k == NULL || out == NULL) {
-		seterr(err, errlen, "no key or output pointer");
+		err_set(err, errlen, "no key or output pointer");
 		return -1;
 	}
 	if (spki_der(k->pkey, &der, &derlen) != 0) {
-		seterr(err, errlen, "cannot encode the public key");
+		err_set(err, errlen, "cannot encode the public key");
 		return -1;
 	}
 	rc = pubkey_from_der(der, derlen, out, err, errlen);
@@ -646,35 +633,35 @@ int lic_pubkey_from_pem(const char *pem, size_t len, struct lic_pubkey **out,
 	if (out != NULL)
 		*out = NULL;
 	if (pem == NULL || out == NULL) {
-		seterr(err, errlen, "no PEM text or output pointer");
+		err_set(err, errlen, "no PEM text or output pointer");
 		return -1;
 	}
 	if (len == 0 || len > LIC_KEY_FILE_MAX) {
-		seterr(err, errlen, "public key PEM size %zu outside 1..%d",
+		err_set(err, errlen, "public key PEM size %zu outside 1..%d",
 		       len, LIC_KEY_FILE_MAX);
 		return -1;
 	}
 	b = BIO_new_mem_buf(pem, (int)len);
 	if (b == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	pkey = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
 	BIO_free(b);
 	if (pkey == NULL) {
-		seterr(err, errlen, "not a PEM public key: %s",
+		err_set(err, errlen, "not a PEM public key: %s",
 		       ossl_reason(eb, sizeof(eb)));
 		return -1;
 	}
 	if (!is_p256(pkey)) {
 		EVP_PKEY_free(pkey);
-		seterr(err, errlen, "public key is not EC P-256");
+		err_set(err, errlen, "public key is not EC P-256");
 		return -1;
 	}
 	*out = calloc(1, sizeof(**out));
 	if (*out == NULL) {
 		EVP_PKEY_free(pkey);
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	(*out)->pkey = pkey;
@@ -691,11 +678,11 @@ int lic_pubkey_from_der_b64(const char *b64, size_t len,
 	if (out != NULL)
 		*out = NULL;
 	if (b64 == NULL || out == NULL) {
-		seterr(err, errlen, "no key text or output pointer");
+		err_set(err, errlen, "no key text or output pointer");
 		return -1;
 	}
 	if (len > LIC_KEY_FILE_MAX) {
-		seterr(err, errlen, "public key text longer than %d bytes",
+		err_set(err, errlen, "public key text longer than %d bytes",
 		       LIC_KEY_FILE_MAX);
 		return -1;
 	}
@@ -719,7 +706,7 @@ int lic_sign(const struct lic_key *k, const unsigned char *data, size_t len,
 		*sig = NULL;
 	if (k == NULL || (data == NULL && len > 0) || sig == NULL ||
 	    siglen == NULL) {
-		seterr(err, errlen, "lic_sign: missing argument");
+		err_set(err, errlen, "lic_sign: missing argument");
 		return -1;
 	}
 	ctx = EVP_MD_CTX_new();
@@ -727,17 +714,17 @@ int lic_sign(const struct lic_key *k, const unsigned char *data, size_t len,
 	    EVP_DigestSignInit_ex(ctx, NULL, "SHA256", NULL, NULL, k->pkey,
 				  NULL) != 1 ||
 	    EVP_DigestSign(ctx, NULL, &n, data, len) != 1 || n == 0) {
-		seterr(err, errlen, "cannot sign: %s",
+		err_set(err, errlen, "cannot sign: %s",
 		       ossl_reason(eb, sizeof(eb)));
 		goto out_free_ctx;
 	}
 	buf = malloc(n);
 	if (buf == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out_free_ctx;
 	}
 	if (EVP_DigestSign(ctx, buf, &n, data, len) != 1 || n > LIC_SIG_MAX) {
-		seterr(err, errlen, "cannot sign: %s",
+		err_set(err, errlen, "cannot sign: %s",
 		       ossl_reason(eb, sizeof(eb)));
 		free(buf);
 		goto out_free_ctx;
@@ -825,11 +812,11 @@ int lic_b64_decode(const char *in, size_t len, unsigned char **out,
 	if (out != NULL)
 		*out = NULL;
 	if ((in == NULL && len > 0) || out == NULL || outlen == NULL) {
-		seterr(err, errlen, "base64: missing argument");
+		err_set(err, errlen, "base64: missing argument");
 		return -1;
 	}
 	if (len % 4 != 0 || len > (size_t)INT_MAX) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "bad base64: length %zu is not a multiple of 4", len);
 		return -1;
 	}
@@ -839,7 +826,7 @@ int lic_b64_decode(const char *in, size_t len, unsigned char **out,
 		pad++;
 	for (i = 0; i < len - pad; i++) {
 		if (b64_val(s[i]) < 0) {
-			seterr(err, errlen,
+			err_set(err, errlen,
 			       "bad base64: invalid character at offset %zu",
 			       i);
 			return -1;
@@ -847,23 +834,23 @@ int lic_b64_decode(const char *in, size_t len, unsigned char **out,
 	}
 	/* Canonical form: the bits the padding drops must be zero. */
 	if (pad == 1 && (b64_val(s[len - 2]) & 0x3) != 0) {
-		seterr(err, errlen, "bad base64: non-canonical padding");
+		err_set(err, errlen, "bad base64: non-canonical padding");
 		return -1;
 	}
 	if (pad == 2 && (b64_val(s[len - 3]) & 0xf) != 0) {
-		seterr(err, errlen, "bad base64: non-canonical padding");
+		err_set(err, errlen, "bad base64: non-canonical padding");
 		return -1;
 	}
 	n = len / 4 * 3;
 	buf = malloc(n + 1);
 	if (buf == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	w = len > 0 ? EVP_DecodeBlock(buf, s, (int)len) : 0;
 	if (w < 0 || (size_t)w != n) {
 		free(buf);
-		seterr(err, errlen, "bad base64");
+		err_set(err, errlen, "bad base64");
 		return -1;
 	}
 	*out = buf;

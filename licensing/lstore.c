@@ -1,6 +1,7 @@
 #include "lstore.h"
 
-#include <stdarg.h>
+#include "err.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,22 +178,11 @@ struct lic_store {
 	sqlite3_stmt *q[S_COUNT];
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* The SQLite reason of the last failure, prefixed with what was done. */
 static int db_fail(struct lic_store *st, char *err, size_t errlen,
 		   const char *what)
 {
-	set_err(err, errlen, "%s: %s", what, sqlite3_errmsg(st->db));
+	err_set(err, errlen, "%s: %s", what, sqlite3_errmsg(st->db));
 	return -1;
 }
 
@@ -303,7 +293,7 @@ static int open_schema(struct lic_store *st, char *err, size_t errlen)
 	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) !=
 		    SQLITE_OK ||
 	    sqlite3_exec(st->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-		set_err(err, errlen, "licensing store schema: %s",
+		err_set(err, errlen, "licensing store schema: %s",
 			msg ? msg : sqlite3_errmsg(st->db));
 		goto out_rollback;
 	}
@@ -333,14 +323,14 @@ static int open_schema(struct lic_store *st, char *err, size_t errlen)
 			"licensing store schema version") < 0)
 			goto out_rollback;
 	} else if (version != LIC_STORE_SCHEMA_VERSION) {
-		set_err(err, errlen,
+		err_set(err, errlen,
 			"licensing store schema version %lld, this build "
 			"knows %d",
 			(long long)version, LIC_STORE_SCHEMA_VERSION);
 		goto out_rollback;
 	}
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-		set_err(err, errlen, "licensing store schema: %s",
+		err_set(err, errlen, "licensing store schema: %s",
 			msg ? msg : sqlite3_errmsg(st->db));
 		goto out_rollback;
 	}
@@ -358,12 +348,12 @@ struct lic_store *lic_store_new(sqlite3 *db, char *err, size_t errlen)
 	int i;
 
 	if (db == NULL) {
-		set_err(err, errlen, "no database");
+		err_set(err, errlen, "no database");
 		return NULL;
 	}
 	st = calloc(1, sizeof(*st));
 	if (st == NULL) {
-		set_err(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	st->db = db;
@@ -446,17 +436,17 @@ int lic_store_close_period(struct lic_store *st,
 	size_t i;
 
 	if (st == NULL || (n > 0 && recs == NULL) || !time_ok(now)) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	if (n > LIC_STORE_BATCH_MAX) {
-		set_err(err, errlen, "%zu records in one call, at most %d", n,
+		err_set(err, errlen, "%zu records in one call, at most %d", n,
 			LIC_STORE_BATCH_MAX);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		if (!record_ok(&recs[i])) {
-			set_err(err, errlen, "record %zu is invalid", i);
+			err_set(err, errlen, "record %zu is invalid", i);
 			return -1;
 		}
 	}
@@ -505,7 +495,7 @@ static int list_records(struct lic_store *st, int64_t after_id,
 	int ret = 0;
 
 	if (st == NULL || n == NULL || (max > 0 && out == NULL)) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	*n = 0;
@@ -557,20 +547,20 @@ int lic_store_add_report(struct lic_store *st, const char *report_id,
 
 	if (st == NULL || envelope == NULL || (n > 0 && record_ids == NULL) ||
 	    !time_ok(now)) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	if (!report_id_ok(report_id)) {
-		set_err(err, errlen, "bad report id");
+		err_set(err, errlen, "bad report id");
 		return -1;
 	}
 	if (len == 0 || len > LIC_STORE_ENVELOPE_MAX) {
-		set_err(err, errlen, "envelope of %zu bytes (1..%d)", len,
+		err_set(err, errlen, "envelope of %zu bytes (1..%d)", len,
 			LIC_STORE_ENVELOPE_MAX);
 		return -1;
 	}
 	if (n > LIC_STORE_BATCH_MAX) {
-		set_err(err, errlen, "%zu records in one report, at most %d", n,
+		err_set(err, errlen, "%zu records in one report, at most %d", n,
 			LIC_STORE_BATCH_MAX);
 		return -1;
 	}
@@ -589,7 +579,7 @@ int lic_store_add_report(struct lic_store *st, const char *report_id,
 		if (run(st, S_REC_MARK, err, errlen, "marking record") < 0)
 			goto out_rollback;
 		if (sqlite3_changes(st->db) != 1) {
-			set_err(err, errlen,
+			err_set(err, errlen,
 				"record %lld is unknown or already reported",
 				(long long)record_ids[i]);
 			goto out_rollback;
@@ -623,7 +613,7 @@ int lic_store_pending_reports(struct lic_store *st,
 	int ret = 0;
 
 	if (st == NULL || n == NULL || (max > 0 && out == NULL)) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	*n = 0;
@@ -648,7 +638,7 @@ int lic_store_report_ids_unacked(
 	int ret = 0;
 
 	if (st == NULL || n == NULL || (max > 0 && ids == NULL)) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	*n = 0;
@@ -695,7 +685,7 @@ int lic_store_report_status(struct lic_store *st, const char *report_id,
 	int rc;
 
 	if (st == NULL || state == NULL || report_id == NULL) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	*state = LIC_STORE_REPORT_UNKNOWN;
@@ -726,7 +716,7 @@ int lic_store_report_envelope(struct lic_store *st, const char *report_id,
 	int ret = 1;
 
 	if (st == NULL || buf == NULL || len == NULL || report_id == NULL) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	q = st->q[S_REP_ENVELOPE];
@@ -738,7 +728,7 @@ int lic_store_report_envelope(struct lic_store *st, const char *report_id,
 		unsigned char *copy = malloc(l + 1);
 
 		if (copy == NULL) {
-			set_err(err, errlen, "out of memory");
+			err_set(err, errlen, "out of memory");
 			ret = -1;
 		} else {
 			if (l > 0)
@@ -766,7 +756,7 @@ static int unchanged_report(struct lic_store *st, const char *report_id,
 	int rc = report_get(st, report_id, &r, err, errlen);
 
 	if (rc == 1) {
-		set_err(err, errlen, "unknown report %s", report_id);
+		err_set(err, errlen, "unknown report %s", report_id);
 		return -1;
 	}
 	return rc < 0 ? -1 : 1;
@@ -781,7 +771,7 @@ int lic_store_mark_sent(struct lic_store *st, const char *report_id,
 
 	if (st == NULL || !report_id_ok(report_id) || !time_ok(now) ||
 	    !time_ok(next_attempt)) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	if (txn_begin(st, err, errlen) < 0)
@@ -812,7 +802,7 @@ int lic_store_mark_failed(struct lic_store *st, const char *report_id,
 	sqlite3_stmt *q;
 
 	if (st == NULL || !report_id_ok(report_id) || !time_ok(next_attempt)) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	q = st->q[S_REP_FAILED];
@@ -833,12 +823,12 @@ int lic_store_mark_saved(struct lic_store *st, const char *const *report_ids,
 
 	if (st == NULL || (n > 0 && report_ids == NULL) || !time_ok(now) ||
 	    n > LIC_STORE_BATCH_MAX) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		if (!report_id_ok(report_ids[i])) {
-			set_err(err, errlen, "bad report id");
+			err_set(err, errlen, "bad report id");
 			return -1;
 		}
 	}
@@ -852,7 +842,7 @@ int lic_store_mark_saved(struct lic_store *st, const char *const *report_ids,
 		    0)
 			goto out_rollback;
 		if (sqlite3_changes(st->db) == 0) {
-			set_err(err, errlen, "unknown report %s",
+			err_set(err, errlen, "unknown report %s",
 				report_ids[i]);
 			goto out_rollback;
 		}
@@ -876,19 +866,19 @@ int lic_store_ack(struct lic_store *st, const char *const *report_ids,
 
 	if (st == NULL || report_ids == NULL || n == 0 ||
 	    n > LIC_STORE_BATCH_MAX || !time_ok(now) || !time_ok(ack_time)) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		if (!report_id_ok(report_ids[i])) {
-			set_err(err, errlen, "bad report id");
+			err_set(err, errlen, "bad report id");
 			return -1;
 		}
 	}
 	if (policy != NULL) {
 		json = lic_policy_to_json(policy);
 		if (json == NULL) {
-			set_err(err, errlen, "invalid policy");
+			err_set(err, errlen, "invalid policy");
 			return -1;
 		}
 	}
@@ -951,7 +941,7 @@ int lic_store_prune(struct lic_store *st, int64_t now, int64_t retention_s,
 
 	if (st == NULL || !time_ok(now) || retention_s < 0 ||
 	    retention_s > LIC_TIME_MAX) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	if (txn_begin(st, err, errlen) < 0)
@@ -981,7 +971,7 @@ static int kv_need(struct lic_store *st, const char *key, int64_t lo,
 	if (kv_get(st, key, v, &found, err, errlen) < 0)
 		return -1;
 	if (!found || *v < lo || *v > hi) {
-		set_err(err, errlen, "licensing state %s %s", key,
+		err_set(err, errlen, "licensing state %s %s", key,
 			found ? "out of range" : "missing");
 		return -1;
 	}
@@ -998,7 +988,7 @@ int lic_store_get_period(struct lic_store *st, struct lic_period_state *out,
 	int i;
 
 	if (st == NULL || out == NULL) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	if (kv_get(st, K_PERIOD_START, &v, &found, err, errlen) < 0)
@@ -1038,7 +1028,7 @@ int lic_store_set_period(struct lic_store *st,
 			 size_t errlen)
 {
 	if (st == NULL || ps == NULL) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	if (txn_begin(st, err, errlen) < 0)
@@ -1071,7 +1061,7 @@ int lic_store_get_times(struct lic_store *st, struct lic_usage_times *t,
 	size_t i;
 
 	if (st == NULL || t == NULL) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	got = *t;
@@ -1094,13 +1084,13 @@ int lic_store_set_times(struct lic_store *st, const struct lic_usage_times *t,
 	size_t i;
 
 	if (st == NULL || t == NULL) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	in = *t;
 	for (i = 0; i < sizeof(time_keys) / sizeof(time_keys[0]); i++) {
 		if (!time_ok(*time_field(&in, i))) {
-			set_err(err, errlen, "%s out of range", time_keys[i]);
+			err_set(err, errlen, "%s out of range", time_keys[i]);
 			return -1;
 		}
 	}
@@ -1129,7 +1119,7 @@ int lic_store_get_policy(struct lic_store *st, struct lic_policy *out,
 	int ret = 1;
 
 	if (st == NULL || out == NULL) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	q = st->q[S_POLICY_GET];
@@ -1141,7 +1131,7 @@ int lic_store_get_policy(struct lic_store *st, struct lic_policy *out,
 
 		if (json == NULL || len > LIC_POLICY_JSON_MAX ||
 		    lic_policy_parse(json, len, out, why, sizeof(why)) < 0) {
-			set_err(err, errlen, "stored policy: %s",
+			err_set(err, errlen, "stored policy: %s",
 				json == NULL ? "empty" : why);
 			ret = -1;
 		} else {
@@ -1162,12 +1152,12 @@ int lic_store_set_policy(struct lic_store *st, const struct lic_policy *p,
 	int ret;
 
 	if (st == NULL || p == NULL) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	json = lic_policy_to_json(p);
 	if (json == NULL) {
-		set_err(err, errlen, "invalid policy");
+		err_set(err, errlen, "invalid policy");
 		return -1;
 	}
 	q = st->q[S_POLICY_PUT];
@@ -1202,7 +1192,7 @@ int lic_store_get_trust(struct lic_store *st, struct lic_store_trust *out,
 	int ret = 1;
 
 	if (st == NULL || out == NULL) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	q = st->q[S_TRUST_GET];
@@ -1228,7 +1218,7 @@ int lic_store_set_trust(struct lic_store *st, const struct lic_store_trust *t,
 	sqlite3_stmt *q;
 
 	if (st == NULL || t == NULL) {
-		set_err(err, errlen, "bad arguments");
+		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	if (!text_ok(t->server_key_pem, LIC_STORE_PEM_MAX, true) ||
@@ -1236,7 +1226,7 @@ int lic_store_set_trust(struct lic_store *st, const struct lic_store_trust *t,
 	    !text_ok(t->udi_pid, LIC_STORE_UDI_MAX, false) ||
 	    !text_ok(t->udi_sn, LIC_STORE_UDI_MAX, false) ||
 	    !time_ok(t->installed)) {
-		set_err(err, errlen, "invalid trust data");
+		err_set(err, errlen, "invalid trust data");
 		return -1;
 	}
 	q = st->q[S_TRUST_PUT];

@@ -4,8 +4,9 @@
  */
 #include "policy.h"
 
+#include "err.h"
+
 #include <jansson.h>
-#include <stdarg.h>
 #include <string.h>
 #include <time.h>
 
@@ -58,20 +59,6 @@ static const char *const month_names[12] = {"Jan", "Feb", "Mar", "Apr",
 					    "May", "Jun", "Jul", "Aug",
 					    "Sep", "Oct", "Nov", "Dec"};
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 const char *lic_source_name(enum lic_source s)
 {
 	if ((unsigned)s >= LIC_SOURCE_COUNT)
@@ -122,27 +109,27 @@ int lic_policy_validate(const struct lic_policy *p, char *err, size_t errlen)
 	int g, a;
 
 	if (p == NULL) {
-		set_err(err, errlen, "policy: no policy");
+		err_set(err, errlen, "policy: no policy");
 		return -1;
 	}
 	n = strnlen(p->name, sizeof(p->name));
 	if (n == 0 || n == sizeof(p->name)) {
-		set_err(err, errlen, "policy: name must be 1..%d bytes",
+		err_set(err, errlen, "policy: name must be 1..%d bytes",
 			LIC_POLICY_NAME_MAX);
 		return -1;
 	}
 	for (i = 0; i < n; i++)
 		if (p->name[i] < 0x20 || p->name[i] > 0x7e) {
-			set_err(err, errlen,
+			err_set(err, errlen,
 				"policy: name must be printable ASCII");
 			return -1;
 		}
 	if (p->installed_on < 0 || p->installed_on > LIC_TIME_MAX) {
-		set_err(err, errlen, "policy: installed_on out of range");
+		err_set(err, errlen, "policy: installed_on out of range");
 		return -1;
 	}
 	if ((unsigned)p->ack_required_source >= LIC_SOURCE_COUNT) {
-		set_err(err, errlen,
+		err_set(err, errlen,
 			"policy: reporting_ack_required: unknown source");
 		return -1;
 	}
@@ -152,7 +139,7 @@ int lic_policy_validate(const struct lic_policy *p, char *err, size_t errlen)
 
 			if (d->days < LIC_POLICY_DAYS_MIN ||
 			    d->days > LIC_POLICY_DAYS_MAX) {
-				set_err(err, errlen,
+				err_set(err, errlen,
 					"policy: groups.%s.%s: %d is out of "
 					"range %d..%d",
 					group_rows[g].key, attr_rows[a].key,
@@ -161,7 +148,7 @@ int lic_policy_validate(const struct lic_policy *p, char *err, size_t errlen)
 				return -1;
 			}
 			if ((unsigned)d->source >= LIC_SOURCE_COUNT) {
-				set_err(err, errlen,
+				err_set(err, errlen,
 					"policy: groups.%s.%s: unknown source",
 					group_rows[g].key, attr_rows[a].key);
 				return -1;
@@ -183,13 +170,13 @@ static int parse_source_member(json_t *obj, const char *where,
 	if (v == NULL)
 		return 0;
 	if (!json_is_string(v)) {
-		set_err(err, errlen, "policy: %ssource must be a string",
+		err_set(err, errlen, "policy: %ssource must be a string",
 			where);
 		return -1;
 	}
 	s = source_parse(json_string_value(v));
 	if (s < 0) {
-		set_err(err, errlen,
+		err_set(err, errlen,
 			"policy: %ssource: unknown \"%.40s\" (CISCO default, "
 			"Product default or Customer Policy)",
 			where, json_string_value(v));
@@ -213,7 +200,7 @@ static int check_keys(json_t *obj, const char *const *keys, const char *where,
 			if (strcmp(k, keys[i]) == 0)
 				break;
 		if (keys[i] == NULL) {
-			set_err(err, errlen, "policy: %sunknown key \"%.40s\"",
+			err_set(err, errlen, "policy: %sunknown key \"%.40s\"",
 				where, k);
 			return -1;
 		}
@@ -243,13 +230,13 @@ static int parse_days(json_t *v, int g, int a, enum lic_source inherited,
 			return -1;
 		d = json_object_get(v, "days");
 		if (d == NULL) {
-			set_err(err, errlen, "policy: %sdays is missing",
+			err_set(err, errlen, "policy: %sdays is missing",
 				where);
 			return -1;
 		}
 	}
 	if (!json_is_integer(d)) {
-		set_err(err, errlen,
+		err_set(err, errlen,
 			"policy: groups.%s.%s must be an integer number of "
 			"days",
 			group_rows[g].key, attr_rows[a].key);
@@ -257,7 +244,7 @@ static int parse_days(json_t *v, int g, int a, enum lic_source inherited,
 	}
 	n = json_integer_value(d);
 	if (n < LIC_POLICY_DAYS_MIN || n > LIC_POLICY_DAYS_MAX) {
-		set_err(err, errlen,
+		err_set(err, errlen,
 			"policy: groups.%s.%s: %lld is out of range %d..%d",
 			group_rows[g].key, attr_rows[a].key, (long long)n,
 			LIC_POLICY_DAYS_MIN, LIC_POLICY_DAYS_MAX);
@@ -280,7 +267,7 @@ static int parse_group(json_t *obj, int g, enum lic_source doc_src,
 
 	snprintf(where, sizeof(where), "groups.%s.", group_rows[g].key);
 	if (!json_is_object(obj)) {
-		set_err(err, errlen, "policy: groups.%s must be an object",
+		err_set(err, errlen, "policy: groups.%s must be an object",
 			group_rows[g].key);
 		return -1;
 	}
@@ -313,7 +300,7 @@ static int parse_ack_required(json_t *v, enum lic_source doc_src,
 		b = json_object_get(v, "value");
 	}
 	if (!json_is_boolean(b)) {
-		set_err(err, errlen,
+		err_set(err, errlen,
 			"policy: reporting_ack_required must be true or false");
 		return -1;
 	}
@@ -337,7 +324,7 @@ static int parse_root(json_t *root, struct lic_policy *p, char *err,
 	int g;
 
 	if (!json_is_object(root)) {
-		set_err(err, errlen, "policy: not a JSON object");
+		err_set(err, errlen, "policy: not a JSON object");
 		return -1;
 	}
 	if (check_keys(root, keys, "", err, errlen) < 0 ||
@@ -346,12 +333,12 @@ static int parse_root(json_t *root, struct lic_policy *p, char *err,
 
 	v = json_object_get(root, "name");
 	if (!json_is_string(v)) {
-		set_err(err, errlen, "policy: name (a string) is required");
+		err_set(err, errlen, "policy: name (a string) is required");
 		return -1;
 	}
 	n = json_string_length(v);
 	if (n == 0 || n > LIC_POLICY_NAME_MAX) {
-		set_err(err, errlen, "policy: name must be 1..%d bytes",
+		err_set(err, errlen, "policy: name must be 1..%d bytes",
 			LIC_POLICY_NAME_MAX);
 		return -1;
 	}
@@ -362,7 +349,7 @@ static int parse_root(json_t *root, struct lic_policy *p, char *err,
 	if (v != NULL) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 		    json_integer_value(v) > LIC_TIME_MAX) {
-			set_err(err, errlen,
+			err_set(err, errlen,
 				"policy: installed_on must be Unix seconds "
 				"0..%lld",
 				(long long)LIC_TIME_MAX);
@@ -378,7 +365,7 @@ static int parse_root(json_t *root, struct lic_policy *p, char *err,
 	groups = json_object_get(root, "groups");
 	if (groups != NULL) {
 		if (!json_is_object(groups)) {
-			set_err(err, errlen,
+			err_set(err, errlen,
 				"policy: groups must be an object");
 			return -1;
 		}
@@ -404,17 +391,17 @@ int lic_policy_parse(const char *buf, size_t len, struct lic_policy *out,
 	int rc = -1;
 
 	if (buf == NULL || out == NULL) {
-		set_err(err, errlen, "policy: no input");
+		err_set(err, errlen, "policy: no input");
 		goto out;
 	}
 	if (len > LIC_POLICY_JSON_MAX) {
-		set_err(err, errlen, "policy: document larger than %d bytes",
+		err_set(err, errlen, "policy: document larger than %d bytes",
 			LIC_POLICY_JSON_MAX);
 		goto out;
 	}
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		set_err(err, errlen, "policy: bad JSON at line %d: %.80s",
+		err_set(err, errlen, "policy: bad JSON at line %d: %.80s",
 			jerr.line, jerr.text);
 		goto out;
 	}
@@ -484,11 +471,11 @@ int lic_policy_install(struct lic_policy *in_use,
 		       size_t errlen)
 {
 	if (in_use == NULL) {
-		set_err(err, errlen, "policy: nothing to install into");
+		err_set(err, errlen, "policy: nothing to install into");
 		return -1;
 	}
 	if (now <= 0 || now > LIC_TIME_MAX) {
-		set_err(err, errlen, "policy: install time out of range");
+		err_set(err, errlen, "policy: install time out of range");
 		return -1;
 	}
 	if (lic_policy_validate(arrived, err, errlen) < 0)

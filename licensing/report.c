@@ -4,7 +4,8 @@
  */
 #include "report.h"
 
-#include <stdarg.h>
+#include "err.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,20 +31,6 @@ struct lic_ack {
 	char *policy; /* compact JSON, or NULL */
 	json_t *root;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 
 static const char *const role_names[] = {
@@ -127,13 +114,13 @@ static int report_id_ok(const char *s)
 static int udi_check(const struct lic_udi *u, char *err, size_t errlen)
 {
 	if (!text_ok(u->pid, LIC_ID_MAX)) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "udi.pid missing or not 1..%d printable ASCII",
 		       LIC_ID_MAX);
 		return -1;
 	}
 	if (!text_ok(u->sn, LIC_ID_MAX)) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "udi.sn missing or not 1..%d printable ASCII",
 		       LIC_ID_MAX);
 		return -1;
@@ -145,23 +132,23 @@ static int record_check(const struct lic_usage_record *r, size_t i,
 			char *err, size_t errlen)
 {
 	if (!id_ok(r->id)) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "records[%zu].id missing or not 1..%d of [A-Za-z0-9._:-]",
 		       i, LIC_ID_MAX);
 		return -1;
 	}
 	if (lic_tag_name(r->tag) == NULL) {
-		seterr(err, errlen, "records[%zu].tag unknown", i);
+		err_set(err, errlen, "records[%zu].tag unknown", i);
 		return -1;
 	}
 	if (r->start_s < 0 || r->end_s < r->start_s) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "records[%zu]: start/end must satisfy 0 <= start <= end",
 		       i);
 		return -1;
 	}
 	if (r->count < 0 || r->count > LIC_COUNT_MAX) {
-		seterr(err, errlen, "records[%zu].count outside 0..%lld", i,
+		err_set(err, errlen, "records[%zu].count outside 0..%lld", i,
 		       LIC_COUNT_MAX);
 		return -1;
 	}
@@ -174,18 +161,18 @@ static int report_check(const struct lic_report_info *r, char *err,
 	size_t i, j;
 
 	if (!report_id_ok(r->report_id)) {
-		seterr(err, errlen, "report_id must be %d lowercase hex digits",
+		err_set(err, errlen, "report_id must be %d lowercase hex digits",
 		       LIC_REPORT_ID_LEN);
 		return -1;
 	}
 	if (!text_ok(r->release, LIC_TEXT_MAX)) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "release missing or not 1..%d printable ASCII",
 		       LIC_TEXT_MAX);
 		return -1;
 	}
 	if (r->hostname != NULL && !text_ok(r->hostname, LIC_TEXT_MAX)) {
-		seterr(err, errlen, "hostname not 1..%d printable ASCII",
+		err_set(err, errlen, "hostname not 1..%d printable ASCII",
 		       LIC_TEXT_MAX);
 		return -1;
 	}
@@ -193,21 +180,21 @@ static int report_check(const struct lic_report_info *r, char *err,
 		return -1;
 	if (r->ha_group != NULL && r->ha_group[0] != '\0' &&
 	    !id_ok(r->ha_group)) {
-		seterr(err, errlen, "ha.group not 1..%d of [A-Za-z0-9._:-]",
+		err_set(err, errlen, "ha.group not 1..%d of [A-Za-z0-9._:-]",
 		       LIC_ID_MAX);
 		return -1;
 	}
 	if (lic_ha_role_name(r->ha_role) == NULL) {
-		seterr(err, errlen, "ha.role unknown");
+		err_set(err, errlen, "ha.role unknown");
 		return -1;
 	}
 	if (r->created_s < 0) {
-		seterr(err, errlen, "created is negative");
+		err_set(err, errlen, "created is negative");
 		return -1;
 	}
 	if (r->nrecords > LIC_REPORT_MAX_RECORDS ||
 	    (r->nrecords > 0 && r->records == NULL)) {
-		seterr(err, errlen, "%zu records: at most %d per report",
+		err_set(err, errlen, "%zu records: at most %d per report",
 		       r->nrecords, LIC_REPORT_MAX_RECORDS);
 		return -1;
 	}
@@ -216,7 +203,7 @@ static int report_check(const struct lic_report_info *r, char *err,
 			return -1;
 		for (j = 0; j < i; j++)
 			if (strcmp(r->records[i].id, r->records[j].id) == 0) {
-				seterr(err, errlen,
+				err_set(err, errlen,
 				       "records[%zu].id repeats records[%zu].id",
 				       i, j);
 				return -1;
@@ -232,27 +219,27 @@ static int ack_check(const struct lic_ack_info *a, char *err, size_t errlen)
 	if (udi_check(&a->udi, err, errlen) != 0)
 		return -1;
 	if (a->nids == 0 || a->nids > LIC_ACK_MAX_IDS || a->report_ids == NULL) {
-		seterr(err, errlen, "report_ids must hold 1..%d ids",
+		err_set(err, errlen, "report_ids must hold 1..%d ids",
 		       LIC_ACK_MAX_IDS);
 		return -1;
 	}
 	for (i = 0; i < a->nids; i++) {
 		if (!report_id_ok(a->report_ids[i])) {
-			seterr(err, errlen,
+			err_set(err, errlen,
 			       "report_ids[%zu] is not %d lowercase hex digits",
 			       i, LIC_REPORT_ID_LEN);
 			return -1;
 		}
 		for (j = 0; j < i; j++)
 			if (strcmp(a->report_ids[i], a->report_ids[j]) == 0) {
-				seterr(err, errlen,
+				err_set(err, errlen,
 				       "report_ids[%zu] repeats report_ids[%zu]",
 				       i, j);
 				return -1;
 			}
 	}
 	if (a->ack_time_s < 0) {
-		seterr(err, errlen, "ack_time is negative");
+		err_set(err, errlen, "ack_time is negative");
 		return -1;
 	}
 	return 0;
@@ -274,13 +261,13 @@ static int dump(json_t *root, size_t flags, size_t max, char **out,
 	size_t n;
 
 	if (s == NULL) {
-		seterr(err, errlen, "cannot serialize JSON (out of memory)");
+		err_set(err, errlen, "cannot serialize JSON (out of memory)");
 		return -1;
 	}
 	n = strlen(s);
 	if (n > max) {
 		free(s);
-		seterr(err, errlen, "JSON text of %zu bytes exceeds %zu", n,
+		err_set(err, errlen, "JSON text of %zu bytes exceeds %zu", n,
 		       max);
 		return -1;
 	}
@@ -309,11 +296,11 @@ static const char *get_str(json_t *o, const char *where, const char *key,
 	json_t *v = json_object_get(o, key);
 
 	if (v == NULL) {
-		seterr(err, errlen, "%s: missing \"%s\"", where, key);
+		err_set(err, errlen, "%s: missing \"%s\"", where, key);
 		return NULL;
 	}
 	if (!json_is_string(v)) {
-		seterr(err, errlen, "%s: \"%s\" is not a string", where, key);
+		err_set(err, errlen, "%s: \"%s\" is not a string", where, key);
 		return NULL;
 	}
 	return json_string_value(v);
@@ -325,11 +312,11 @@ static int get_int(json_t *o, const char *where, const char *key,
 	json_t *v = json_object_get(o, key);
 
 	if (v == NULL) {
-		seterr(err, errlen, "%s: missing \"%s\"", where, key);
+		err_set(err, errlen, "%s: missing \"%s\"", where, key);
 		return -1;
 	}
 	if (!json_is_integer(v)) {
-		seterr(err, errlen, "%s: \"%s\" is not an integer", where,
+		err_set(err, errlen, "%s: \"%s\" is not an integer", where,
 		       key);
 		return -1;
 	}
@@ -343,7 +330,7 @@ static int get_udi(json_t *o, const char *where, struct lic_udi *u,
 	json_t *v = json_object_get(o, "udi");
 
 	if (!json_is_object(v)) {
-		seterr(err, errlen, "%s: \"udi\" missing or not an object",
+		err_set(err, errlen, "%s: \"udi\" missing or not an object",
 		       where);
 		return -1;
 	}
@@ -372,11 +359,11 @@ int lic_envelope_seal(const struct lic_key *k, const char *payload,
 	if (envelope != NULL)
 		*envelope = NULL;
 	if (k == NULL || payload == NULL || envelope == NULL) {
-		seterr(err, errlen, "envelope: missing argument");
+		err_set(err, errlen, "envelope: missing argument");
 		return -1;
 	}
 	if (len == 0 || len > LIC_PAYLOAD_MAX) {
-		seterr(err, errlen, "payload of %zu bytes outside 1..%d", len,
+		err_set(err, errlen, "payload of %zu bytes outside 1..%d", len,
 		       LIC_PAYLOAD_MAX);
 		return -1;
 	}
@@ -393,7 +380,7 @@ int lic_envelope_seal(const struct lic_key *k, const char *payload,
 	    put(env, "key_id", json_string(kid)) != 0 ||
 	    put(env, "payload", json_string(p64)) != 0 ||
 	    put(env, "signature", json_string(s64)) != 0) {
-		seterr(err, errlen, "envelope: out of memory");
+		err_set(err, errlen, "envelope: out of memory");
 		goto out_free;
 	}
 	rc = dump(env, JSON_PRESERVE_ORDER, LIC_ENVELOPE_MAX, envelope, envlen,
@@ -427,33 +414,33 @@ static int envelope_open(const struct lic_pubkey *pk, const char *envelope,
 	if (payload != NULL)
 		*payload = NULL;
 	if (pk == NULL || envelope == NULL || type == NULL) {
-		seterr(err, errlen, "envelope: missing argument");
+		err_set(err, errlen, "envelope: missing argument");
 		return -1;
 	}
 	if (len == 0 || len > LIC_ENVELOPE_MAX) {
-		seterr(err, errlen, "envelope of %zu bytes outside 1..%d", len,
+		err_set(err, errlen, "envelope of %zu bytes outside 1..%d", len,
 		       LIC_ENVELOPE_MAX);
 		return -1;
 	}
 	env = json_loadb(envelope, len, JSON_REJECT_DUPLICATES, &je);
 	if (env == NULL) {
-		seterr(err, errlen, "envelope is not valid JSON: %s (line %d)",
+		err_set(err, errlen, "envelope is not valid JSON: %s (line %d)",
 		       je.text, je.line);
 		return -1;
 	}
 	if (!json_is_object(env)) {
-		seterr(err, errlen, "envelope is not a JSON object");
+		err_set(err, errlen, "envelope is not a JSON object");
 		goto out_free;
 	}
 	v = json_object_get(env, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != ENV_VERSION) {
-		seterr(err, errlen, "envelope: \"v\" missing or not %d",
+		err_set(err, errlen, "envelope: \"v\" missing or not %d",
 		       ENV_VERSION);
 		goto out_free;
 	}
 	v = json_object_get(env, "alg");
 	if (!json_is_string(v) || strcmp(json_string_value(v), ENV_ALG) != 0) {
-		seterr(err, errlen, "envelope: \"alg\" missing or not \"%s\"",
+		err_set(err, errlen, "envelope: \"alg\" missing or not \"%s\"",
 		       ENV_ALG);
 		goto out_free;
 	}
@@ -464,7 +451,7 @@ static int envelope_open(const struct lic_pubkey *pk, const char *envelope,
 		goto out_free;
 	lic_pubkey_id(pk, want);
 	if (strcmp(kid, want) != 0) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "signed by key %.16s..., not by the expected key %.16s...",
 		       kid, want);
 		goto out_free;
@@ -477,44 +464,44 @@ static int envelope_open(const struct lic_pubkey *pk, const char *envelope,
 			   &sig, &sign, err, errlen) != 0)
 		goto out_free;
 	if (pbn == 0 || pbn > LIC_PAYLOAD_MAX) {
-		seterr(err, errlen, "payload of %zu bytes outside 1..%d", pbn,
+		err_set(err, errlen, "payload of %zu bytes outside 1..%d", pbn,
 		       LIC_PAYLOAD_MAX);
 		goto out_free;
 	}
 	vr = lic_verify(pk, pbytes, pbn, sig, sign);
 	if (vr != 1) {
-		seterr(err, errlen, vr == 0 ? "bad signature"
+		err_set(err, errlen, vr == 0 ? "bad signature"
 					    : "signature check failed");
 		goto out_free;
 	}
 	/* Only verified bytes are parsed. */
 	pl = json_loadb((const char *)pbytes, pbn, JSON_REJECT_DUPLICATES, &je);
 	if (pl == NULL) {
-		seterr(err, errlen, "payload is not valid JSON: %s", je.text);
+		err_set(err, errlen, "payload is not valid JSON: %s", je.text);
 		goto out_free;
 	}
 	if (!json_is_object(pl)) {
-		seterr(err, errlen, "payload is not a JSON object");
+		err_set(err, errlen, "payload is not a JSON object");
 		goto out_free;
 	}
 	ptype = get_str(pl, "payload", "type", err, errlen);
 	if (ptype == NULL)
 		goto out_free;
 	if (strcmp(ptype, type) != 0) {
-		seterr(err, errlen, "payload type \"%.40s\", expected \"%s\"",
+		err_set(err, errlen, "payload type \"%.40s\", expected \"%s\"",
 		       ptype, type);
 		goto out_free;
 	}
 	v = json_object_get(pl, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != PAYLOAD_VERSION) {
-		seterr(err, errlen, "payload: \"v\" missing or not %d",
+		err_set(err, errlen, "payload: \"v\" missing or not %d",
 		       PAYLOAD_VERSION);
 		goto out_free;
 	}
 	if (payload != NULL) {
 		*payload = malloc(pbn + 1);
 		if (*payload == NULL) {
-			seterr(err, errlen, "out of memory");
+			err_set(err, errlen, "out of memory");
 			goto out_free;
 		}
 		memcpy(*payload, pbytes, pbn);
@@ -540,7 +527,7 @@ int lic_envelope_open(const struct lic_pubkey *pk, const char *envelope,
 	json_t *root = NULL;
 
 	if (payload == NULL) {
-		seterr(err, errlen, "envelope: missing argument");
+		err_set(err, errlen, "envelope: missing argument");
 		return -1;
 	}
 	if (envelope_open(pk, envelope, len, type, &root, payload, plen, err,
@@ -561,7 +548,7 @@ int lic_report_id_new(char out[LIC_REPORT_ID_LEN + 1], char *err,
 
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
 		ERR_clear_error();
-		seterr(err, errlen, "cannot get random bytes for a report id");
+		err_set(err, errlen, "cannot get random bytes for a report id");
 		return -1;
 	}
 	for (i = 0; i < sizeof(rnd); i++) {
@@ -597,7 +584,7 @@ int lic_report_payload(const struct lic_report_info *r, char **payload,
 	if (payload != NULL)
 		*payload = NULL;
 	if (r == NULL || payload == NULL) {
-		seterr(err, errlen, "report: missing argument");
+		err_set(err, errlen, "report: missing argument");
 		return -1;
 	}
 	if (report_check(r, err, errlen) != 0)
@@ -634,7 +621,7 @@ int lic_report_payload(const struct lic_report_info *r, char **payload,
 		  errlen);
 	goto out_free;
 out_nomem:
-	seterr(err, errlen, "report: out of memory");
+	err_set(err, errlen, "report: out of memory");
 out_free:
 	json_decref(recs);
 	json_decref(ha);
@@ -684,7 +671,7 @@ static int record_parse(json_t *o, size_t i, struct lic_usage_record *rec,
 
 	snprintf(where, sizeof(where), "records[%zu]", i);
 	if (!json_is_object(o)) {
-		seterr(err, errlen, "%s is not an object", where);
+		err_set(err, errlen, "%s is not an object", where);
 		return -1;
 	}
 	rec->id = get_str(o, where, "id", err, errlen);
@@ -695,7 +682,7 @@ static int record_parse(json_t *o, size_t i, struct lic_usage_record *rec,
 		return -1;
 	t = lic_tag_parse(tag);
 	if (t < 0) {
-		seterr(err, errlen, "%s: unknown tag \"%.40s\"", where, tag);
+		err_set(err, errlen, "%s: unknown tag \"%.40s\"", where, tag);
 		return -1;
 	}
 	rec->tag = (enum lic_tag)t;
@@ -716,7 +703,7 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 	int role;
 
 	if (out == NULL) {
-		seterr(err, errlen, "report: missing argument");
+		err_set(err, errlen, "report: missing argument");
 		return -1;
 	}
 	*out = NULL;
@@ -726,7 +713,7 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
 		json_decref(root);
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	r->root = root;
@@ -748,7 +735,7 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 		goto out_fail;
 	v = json_object_get(root, "ha");
 	if (!json_is_object(v)) {
-		seterr(err, errlen, "report: \"ha\" missing or not an object");
+		err_set(err, errlen, "report: \"ha\" missing or not an object");
 		goto out_fail;
 	}
 	if (json_object_get(v, "group") != NULL) {
@@ -763,19 +750,19 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 			goto out_fail;
 		role = role_parse(rn);
 		if (role < 0) {
-			seterr(err, errlen, "ha: unknown role \"%.40s\"", rn);
+			err_set(err, errlen, "ha: unknown role \"%.40s\"", rn);
 			goto out_fail;
 		}
 		r->info.ha_role = (enum lic_ha_role)role;
 	}
 	recs = json_object_get(root, "records");
 	if (!json_is_array(recs)) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "report: \"records\" missing or not an array");
 		goto out_fail;
 	}
 	if (json_array_size(recs) > LIC_REPORT_MAX_RECORDS) {
-		seterr(err, errlen, "report: %zu records, at most %d",
+		err_set(err, errlen, "report: %zu records, at most %d",
 		       json_array_size(recs), LIC_REPORT_MAX_RECORDS);
 		goto out_fail;
 	}
@@ -783,7 +770,7 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 	if (r->info.nrecords > 0) {
 		r->recs = calloc(r->info.nrecords, sizeof(*r->recs));
 		if (r->recs == NULL) {
-			seterr(err, errlen, "out of memory");
+			err_set(err, errlen, "out of memory");
 			goto out_fail;
 		}
 	}
@@ -816,21 +803,21 @@ int lic_ack_build(const struct lic_key *server, const struct lic_ack_info *a,
 	if (envelope != NULL)
 		*envelope = NULL;
 	if (a == NULL || envelope == NULL) {
-		seterr(err, errlen, "ack: missing argument");
+		err_set(err, errlen, "ack: missing argument");
 		return -1;
 	}
 	if (ack_check(a, err, errlen) != 0)
 		return -1;
 	if (a->policy_json != NULL) {
 		if (strlen(a->policy_json) > LIC_POLICY_MAX) {
-			seterr(err, errlen, "policy longer than %d bytes",
+			err_set(err, errlen, "policy longer than %d bytes",
 			       LIC_POLICY_MAX);
 			return -1;
 		}
 		policy = json_loads(a->policy_json, JSON_REJECT_DUPLICATES,
 				    &je);
 		if (!json_is_object(policy)) {
-			seterr(err, errlen, "policy is not a JSON object%s%s",
+			err_set(err, errlen, "policy is not a JSON object%s%s",
 			       policy == NULL ? ": " : "",
 			       policy == NULL ? je.text : "");
 			goto out_free;
@@ -859,7 +846,7 @@ int lic_ack_build(const struct lic_key *server, const struct lic_ack_info *a,
 			       errlen);
 	goto out_free;
 out_nomem:
-	seterr(err, errlen, "ack: out of memory");
+	err_set(err, errlen, "ack: out of memory");
 out_free:
 	free(payload);
 	json_decref(policy);
@@ -893,7 +880,7 @@ int lic_ack_parse(const struct lic_pubkey *server, const char *envelope,
 	size_t i, n;
 
 	if (out == NULL) {
-		seterr(err, errlen, "ack: missing argument");
+		err_set(err, errlen, "ack: missing argument");
 		return -1;
 	}
 	*out = NULL;
@@ -903,7 +890,7 @@ int lic_ack_parse(const struct lic_pubkey *server, const char *envelope,
 	a = calloc(1, sizeof(*a));
 	if (a == NULL) {
 		json_decref(root);
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	a->root = root;
@@ -913,26 +900,26 @@ int lic_ack_parse(const struct lic_pubkey *server, const char *envelope,
 		goto out_fail;
 	ids = json_object_get(root, "report_ids");
 	if (!json_is_array(ids)) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "ack: \"report_ids\" missing or not an array");
 		goto out_fail;
 	}
 	n = json_array_size(ids);
 	if (n == 0 || n > LIC_ACK_MAX_IDS) {
-		seterr(err, errlen, "ack: %zu report ids, expected 1..%d", n,
+		err_set(err, errlen, "ack: %zu report ids, expected 1..%d", n,
 		       LIC_ACK_MAX_IDS);
 		goto out_fail;
 	}
 	a->ids = calloc(n, sizeof(*a->ids));
 	if (a->ids == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out_fail;
 	}
 	for (i = 0; i < n; i++) {
 		json_t *v = json_array_get(ids, i);
 
 		if (!json_is_string(v)) {
-			seterr(err, errlen, "ack: report_ids[%zu] not a string",
+			err_set(err, errlen, "ack: report_ids[%zu] not a string",
 			       i);
 			goto out_fail;
 		}
@@ -943,7 +930,7 @@ int lic_ack_parse(const struct lic_pubkey *server, const char *envelope,
 	policy = json_object_get(root, "policy");
 	if (policy != NULL && !json_is_null(policy)) {
 		if (!json_is_object(policy)) {
-			seterr(err, errlen, "ack: \"policy\" is not an object");
+			err_set(err, errlen, "ack: \"policy\" is not an object");
 			goto out_fail;
 		}
 		if (dump(policy, JSON_SORT_KEYS, LIC_POLICY_MAX, &a->policy,
@@ -956,7 +943,7 @@ int lic_ack_parse(const struct lic_pubkey *server, const char *envelope,
 	if (expect != NULL && (expect->pid == NULL || expect->sn == NULL ||
 			       strcmp(expect->pid, a->info.udi.pid) != 0 ||
 			       strcmp(expect->sn, a->info.udi.sn) != 0)) {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "ack is for PID:%.64s,SN:%.64s, not for this device",
 		       a->info.udi.pid, a->info.udi.sn);
 		goto out_fail;
@@ -986,7 +973,7 @@ enum lic_ack_decision lic_ack_accept(const struct lic_ack *ack,
 	size_t i;
 
 	if (ack == NULL || ack->info.nids == 0) {
-		seterr(err, errlen, "no ACK, or an ACK without report ids");
+		err_set(err, errlen, "no ACK, or an ACK without report ids");
 		return LIC_ACK_REJECT_INVALID;
 	}
 	for (i = 0; i < ack->info.nids; i++) {
@@ -995,13 +982,13 @@ enum lic_ack_decision lic_ack_accept(const struct lic_ack *ack,
 		if (in_set(id, pending, npending))
 			continue;
 		if (in_set(id, acked, nacked)) {
-			seterr(err, errlen,
+			err_set(err, errlen,
 			       "replayed ACK: report %s is already "
 			       "acknowledged",
 			       id);
 			return LIC_ACK_REJECT_REPLAY;
 		}
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "ACK for report %s, which this device did not send or "
 		       "is not awaiting an ACK for",
 		       id);

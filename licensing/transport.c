@@ -4,9 +4,9 @@
  */
 #include "transport.h"
 
+#include "err.h"
 #include "http.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,20 +17,6 @@ struct http_transport {
 	struct lic_http *http;
 	char url[LIC_HTTP_MAX_URL + 1];
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 const char *lic_transport_name(enum lic_transport_kind k)
 {
@@ -53,7 +39,7 @@ static int http_push(void *ctx, const char *envelope, size_t len,
 
 	if (lic_http_post(t->http, t->url, "application/json", envelope, len,
 			  PUSH_TIMEOUT_S, done, arg) != 0) {
-		seterr(err, errlen, "%s", lic_http_last_error(t->http));
+		err_set(err, errlen, "%s", lic_http_last_error(t->http));
 		return -1;
 	}
 	return 0;
@@ -84,7 +70,7 @@ void *lic_transport_http_new(struct event_base *base, const char *base_url,
 
 	if (base == NULL || base_url == NULL || base_url[0] == '\0' ||
 	    ca_file == NULL || ca_file[0] == '\0') {
-		seterr(err, errlen,
+		err_set(err, errlen,
 		       "license smart url and ca-file are required for "
 		       "transport %s",
 		       deferred_ack ? "cslu" : "smart");
@@ -92,7 +78,7 @@ void *lic_transport_http_new(struct event_base *base, const char *base_url,
 	}
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {
-		seterr(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		goto out_fail;
 	}
 	n = strlen(base_url);
@@ -100,7 +86,7 @@ void *lic_transport_http_new(struct event_base *base, const char *base_url,
 		     base_url[n - 1] == '/' ? "" : "/",
 		     deferred_ack ? "?ack=deferred" : "");
 	if (w < 0 || (size_t)w >= sizeof(t->url)) {
-		seterr(err, errlen, "license smart url too long");
+		err_set(err, errlen, "license smart url too long");
 		goto out_free_t;
 	}
 	t->http = lic_http_new(base, ca_file, err, errlen);
