@@ -371,6 +371,17 @@ def running(sbc, *uas, allowed=()):
     sbc.check_clean_exit(rc, allowed)
 
 
+@contextlib.contextmanager
+def rig(binary, wd, **kw):
+    """The usual test bench: a callee and a caller endpoint on free ports
+    and an sbcd routing to the callee, all stopped and checked by running()."""
+    uas = UA(free_port())
+    uac = UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd, **kw)
+    with running(sbc, uas, uac):
+        yield sbc, uas, uac
+
+
 def established_call(caller, callee):
     caller.invite()
     caller.ua.recv(status(100, "INVITE"))
@@ -390,10 +401,7 @@ def established_call(caller, callee):
 
 def test_admission(binary, wd):
     """OPTIONS 200, 405, 404, 483, 420 and an unknown dialog's 481."""
-    uas = UA(free_port())
-    uac = UA(free_port())
-    sbc = Sbcd(binary, uas.port, wd)
-    with running(sbc, uas, uac):
+    with rig(binary, wd) as (sbc, uas, uac):
         c = Caller(uac, sbc.port)
         c.send("OPTIONS")
         ok = uac.recv(final_for("OPTIONS"))
@@ -433,10 +441,7 @@ def test_admission(binary, wd):
 
 def test_topology(binary, wd):
     """Leg B has its own Call-ID, tags, Contact and Via; MF decremented."""
-    uas = UA(free_port())
-    uac = UA(free_port())
-    sbc = Sbcd(binary, uas.port, wd)
-    with running(sbc, uas, uac):
+    with rig(binary, wd) as (sbc, uas, uac):
         c = Caller(uac, sbc.port)
         callee = Callee(uas)
         c.invite(extra="P-Asserted-Identity: <sip:2000@pbx.example>\r\n")
@@ -474,10 +479,7 @@ def test_topology(binary, wd):
 
 def test_cancel_crossing_200(binary, wd):
     """The callee's 200 crosses the caller's CANCEL: B gets ACK then BYE."""
-    uas = UA(free_port())
-    uac = UA(free_port())
-    sbc = Sbcd(binary, uas.port, wd)
-    with running(sbc, uas, uac):
+    with rig(binary, wd) as (sbc, uas, uac):
         c = Caller(uac, sbc.port)
         callee = Callee(uas)
         c.invite()
@@ -506,10 +508,7 @@ def test_cancel_crossing_200(binary, wd):
 
 def test_threshold(binary, wd):
     """max-calls 1: the second INVITE gets 503 + Retry-After; OPTIONS 200."""
-    uas = UA(free_port())
-    uac = UA(free_port())
-    sbc = Sbcd(binary, uas.port, wd, threshold="call threshold global max-calls 1\n")
-    with running(sbc, uas, uac):
+    with rig(binary, wd, threshold="call threshold global max-calls 1\n") as (sbc, uas, uac):
         c1 = Caller(uac, sbc.port)
         callee = Callee(uas)
         established_call(c1, callee)
@@ -581,10 +580,7 @@ def test_reload(binary, wd):
 
 def test_shutdown_drain(binary, wd):
     """SIGTERM: new INVITEs 503, OPTIONS 200, the call up may finish, exit 0."""
-    uas = UA(free_port())
-    uac = UA(free_port())
-    sbc = Sbcd(binary, uas.port, wd)
-    with running(sbc, uas, uac):
+    with rig(binary, wd) as (sbc, uas, uac):
         c1 = Caller(uac, sbc.port)
         established_call(c1, Callee(uas))
         sbc.proc.send_signal(signal.SIGTERM)
@@ -607,10 +603,7 @@ def test_shutdown_drain(binary, wd):
 def test_shutdown_grace_expires(binary, wd):
     """SIGTERM with a call that does not end: after the grace period sbcd
     sends BYE to both sides and exits 0."""
-    uas = UA(free_port())
-    uac = UA(free_port())
-    sbc = Sbcd(binary, uas.port, wd, grace=1)
-    with running(sbc, uas, uac):
+    with rig(binary, wd, grace=1) as (sbc, uas, uac):
         c1 = Caller(uac, sbc.port)
         established_call(c1, Callee(uas))
         sbc.proc.send_signal(signal.SIGTERM)
@@ -624,10 +617,7 @@ def test_shutdown_grace_expires(binary, wd):
 def test_noanswer_and_reaper(binary, wd):
     """The no-answer timer (408 to A, CANCEL to B) and the reaper (BYE to
     both sides of a call older than call max-duration)."""
-    uas = UA(free_port())
-    uac = UA(free_port())
-    sbc = Sbcd(binary, uas.port, wd, expires_ms=1000, max_duration=60)
-    with running(sbc, uas, uac):
+    with rig(binary, wd, expires_ms=1000, max_duration=60) as (sbc, uas, uac):
         c1 = Caller(uac, sbc.port)
         established_call(c1, Callee(uas))
         started = time.time()
@@ -687,10 +677,7 @@ def test_vgw(binary, wd):
 def test_reinvite_no_ack(binary, wd):
     """A re-INVITE's 200 that the caller never ACKs: after 32 s sbcd ACKs
     the callee and ends the call on both sides (and keeps running)."""
-    uas = UA(free_port())
-    uac = UA(free_port())
-    sbc = Sbcd(binary, uas.port, wd)
-    with running(sbc, uas, uac):
+    with rig(binary, wd) as (sbc, uas, uac):
         c = Caller(uac, sbc.port)
         callee = Callee(uas)
         established_call(c, callee)
@@ -711,10 +698,7 @@ def test_reinvite_no_ack(binary, wd):
 def test_answer_with_new_tag(binary, wd):
     """183 with one To-tag, 200 with another (early media, then the real
     callee): the dialog with B follows the 200, so B's BYE ends the call."""
-    uas = UA(free_port())
-    uac = UA(free_port())
-    sbc = Sbcd(binary, uas.port, wd)
-    with running(sbc, uas, uac):
+    with rig(binary, wd) as (sbc, uas, uac):
         c = Caller(uac, sbc.port)
         callee = Callee(uas)
         c.invite()
@@ -738,10 +722,7 @@ def test_answer_with_new_tag(binary, wd):
 def test_reinvite_cancel_crossing_200(binary, wd):
     """The caller cancels its re-INVITE while the callee answers it 200:
     the callee still gets its ACK, and a later re-INVITE goes through."""
-    uas = UA(free_port())
-    uac = UA(free_port())
-    sbc = Sbcd(binary, uas.port, wd)
-    with running(sbc, uas, uac):
+    with rig(binary, wd) as (sbc, uas, uac):
         c = Caller(uac, sbc.port)
         callee = Callee(uas)
         established_call(c, callee)
@@ -777,10 +758,7 @@ def test_reinvite_cancel_crossing_200(binary, wd):
 def test_auth_and_privacy_pass(binary, wd):
     """A carrier's digest challenge works through sbcd: the credentials of
     the retried INVITE reach the callee, and so does Privacy."""
-    uas = UA(free_port())
-    uac = UA(free_port())
-    sbc = Sbcd(binary, uas.port, wd)
-    with running(sbc, uas, uac):
+    with rig(binary, wd) as (sbc, uas, uac):
         c = Caller(uac, sbc.port)
         callee = Callee(uas)
         c.invite(extra="Privacy: id\r\n")
