@@ -45,6 +45,7 @@ struct lic_agent {
 	char release_text[LIC_TEXT_MAX + 1];
 	struct lic_periodicity per;
 	enum lic_transport_kind transport;
+	char url[LIC_AGENT_URL_MAX + 1];
 	unsigned interval_days;
 	char hostname[LIC_TEXT_MAX + 1];
 	bool privacy;
@@ -65,6 +66,7 @@ struct lic_agent {
 	struct lic_store *st;
 	struct lic_period *period; /* NULL until the first hour/tick */
 	struct lic_pubkey *server; /* pinned server key; NULL: no trust */
+	int64_t trust_installed;   /* when the trust code was installed */
 
 	/* Caches of the store. */
 	struct lic_usage_times times;
@@ -76,6 +78,7 @@ struct lic_agent {
 	int64_t last_warn; /* last deadline warning (non-shutdown releases) */
 	int64_t last_prune;
 	bool inflight;
+	bool sync; /* `license smart sync all`: report and push now */
 	char inflight_id[LIC_STORE_REPORT_ID_MAX + 1];
 	uint32_t inflight_attempts;
 	struct reply reply;
@@ -462,7 +465,7 @@ static void maybe_push(struct lic_agent *a, int64_t now)
 		log_msg(LOG_LVL_ERR, FAC, "STORE", "pending reports: %s", err);
 		return;
 	}
-	if (n == 0 || rep.next_attempt > now)
+	if (n == 0 || (rep.next_attempt > now && !a->sync))
 		return;
 	if (lic_store_report_envelope(a->st, rep.report_id, &env, &len, err,
 				      sizeof(err)) != 0) {
@@ -766,11 +769,13 @@ void lic_agent_tick(struct lic_agent *a, int64_t now)
 				    sizeof(err)) < 0)
 			log_msg(LOG_LVL_ERR, FAC, "STORE", "prune: %s", err);
 	}
-	if (may_push(a) && report_due(a, now) &&
+	if (may_push(a) && (report_due(a, now) ||
+			    (a->sync && a->have_unreported)) &&
 	    build_report(a, now, err, sizeof(err)) < 0)
 		log_msg(LOG_LVL_ERR, FAC, "REPORT_FAILED",
 			"usage report not built: %s", err);
 	maybe_push(a, now);
+	a->sync = false; /* one push per sync; retries follow the backoff */
 	handle_reply(a, now); /* a transport that answered at once */
 	reevaluate_service(a, now);
 	a->dirty = false;
@@ -1124,6 +1129,7 @@ int lic_agent_set_trust(struct lic_agent *a, const char *server_pubkey_pem,
 	lic_pubkey_free(&a->server);
 	a->server = pk;
 	pk = NULL;
+	a->trust_installed = now;
 	log_msg(LOG_LVL_INFO, FAC, "TRUST_INSTALL_SUCCESS",
 		"A new licensing trust code was successfully installed");
 	a->dirty = true;
@@ -1207,6 +1213,7 @@ static int load_state(struct lic_agent *a, char *err, size_t errlen)
 					strlen(t->server_key_pem), &a->server,
 					err, errlen) != 0)
 			goto out_free;
+		a->trust_installed = t->installed;
 		if (strcmp(t->udi_pid, a->pid) != 0 ||
 		    strcmp(t->udi_sn, a->sn) != 0)
 			log_msg(LOG_LVL_WARNING, FAC, "TRUST_UDI",
@@ -1276,6 +1283,10 @@ struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
 		goto out_free;
 	}
 	a->transport = cfg->transport;
+	if (copy_text(a->url, sizeof(a->url), cfg->url) != 0) {
+		err_set(err, errlen, "license smart url too long");
+		goto out_free;
+	}
 	if (cfg->usage_interval_days > LIC_POLICY_DAYS_MAX) {
 		err_set(err, errlen, "usage interval over %d days",
 		       LIC_POLICY_DAYS_MAX);
@@ -1432,4 +1443,49 @@ int lic_agent_render_usage(const struct lic_agent *a, int64_t now, FILE *out)
 {
 	return lic_usage_render(&a->policy, LIC_GROUP_CUBE, &a->times, now,
 				out);
+}
+
+int lic_agent_sync(struct lic_agent *a, char *err, size_t errlen)
+{
+	if (a == NULL) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (a->transport == LIC_TRANSPORT_OFF) {
+		err_set(err, errlen,
+			"transport is off: save usage to a file instead");
+		return -1;
+	}
+	if (a->server == NULL) {
+		err_set(err, errlen, "no trust installed: establish trust "
+				     "first");
+		return -1;
+	}
+	if (a->role == LIC_HA_STANDBY) {
+		err_set(err, errlen, "a standby unit does not report");
+		return -1;
+	}
+	a->sync = true;
+	a->dirty = true;
+	return 0;
+}
+
+enum lic_transport_kind lic_agent_transport(const struct lic_agent *a)
+{
+	return a->transport;
+}
+
+const char *lic_agent_url(const struct lic_agent *a)
+{
+	return a->url;
+}
+
+bool lic_agent_privacy_hostname(const struct lic_agent *a)
+{
+	return a->privacy;
+}
+
+int64_t lic_agent_trust_installed(const struct lic_agent *a)
+{
+	return a->server != NULL ? a->trust_installed : 0;
 }

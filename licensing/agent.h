@@ -60,6 +60,8 @@ struct lic_agent;
 #define LIC_AGENT_RETENTION_S (30 * 86400)
 /* Timeout of one push, seconds. */
 #define LIC_AGENT_PUSH_TIMEOUT_S 60u
+/* Longest `license smart url` kept. */
+#define LIC_AGENT_URL_MAX 2048u
 /* Largest usage file `save usage` writes or import reads, bytes. */
 #define LIC_AGENT_FILE_MAX (256u * 384u * 1024u)
 
@@ -171,6 +173,14 @@ int lic_agent_set_trust(struct lic_agent *a, const char *server_pubkey_pem,
 int lic_agent_set_role(struct lic_agent *a, enum lic_ha_role role,
 		       int64_t now);
 
+/*
+ * `license smart sync all`: put unreported records in a report and push
+ * every pending report at the next tick, whatever the schedule and the
+ * retry backoff say. -1 with a reason when this agent cannot push
+ * (transport off, no trust, standby).
+ */
+int lic_agent_sync(struct lic_agent *a, char *err, size_t errlen);
+
 /* Read-only views for `show license status` (valid until the next call
  * into the agent). */
 const struct lic_usage_times *lic_agent_times(const struct lic_agent *a);
@@ -181,6 +191,11 @@ enum lic_ha_role lic_agent_role(const struct lic_agent *a);
 bool lic_agent_service_up(const struct lic_agent *a);
 bool lic_agent_trusted(const struct lic_agent *a);
 bool lic_agent_push_in_flight(const struct lic_agent *a);
+enum lic_transport_kind lic_agent_transport(const struct lic_agent *a);
+const char *lic_agent_url(const struct lic_agent *a); /* "" when none */
+bool lic_agent_privacy_hostname(const struct lic_agent *a);
+/* When the trust in use was installed; 0 = no trust. */
+int64_t lic_agent_trust_installed(const struct lic_agent *a);
 /* Next ACK deadline / next report push (LIC_TIME_NONE = none). */
 int64_t lic_agent_next_deadline(const struct lic_agent *a);
 int64_t lic_agent_next_push(const struct lic_agent *a, int64_t now);

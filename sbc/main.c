@@ -15,6 +15,8 @@
 #include "render.h"
 #include "stats.h"
 #include "store.h"
+#include "ctl.h"
+#include "sbcd.h"
 
 #include <event2/event.h>
 
@@ -41,31 +43,6 @@ _Static_assert((int)STATS_CLASS_COUNT == (int)LIC_CLASS_COUNT &&
 		       (int)STATS_AGGREGATE == (int)LIC_CLASS_AGGREGATE,
 	       "table classes and licensing classes share one order");
 
-struct sbcd {
-	const char *config_path;
-	const char *state_dir;
-	char hostname[64];
-	struct event_base *base;
-	struct sbc_counters *counters;
-	struct sbc_b2bua *b2bua;
-	sqlite3 *db;
-	struct stats *stats;
-	struct stats_store *store;
-	struct lic_key *device_key;
-	struct lic_agent *agent;
-	/* Hours the tables closed in this tick, for the licensing agent. */
-	int64_t hour_start[4];
-	uint32_t hour_value[4][STATS_CLASS_COUNT];
-	size_t n_hours;
-	int64_t store_error_logged_s;
-	struct event *ev_sample;
-	struct event *ev_drain;
-	unsigned shutdown_grace_s;
-	int64_t drain_deadline_ms;
-	bool draining;
-	uint32_t last_second[SBC_CLASS_COUNT];
-	uint32_t max_second_aggregate;
-};
 
 static void usage(FILE *out)
 {
@@ -148,17 +125,13 @@ static void on_bucket(void *arg, enum stats_table table, int64_t start,
  * The 1 Hz sampler: each class's peak within the second that just ended
  * into the usage tables, then the licensing agent's turn.
  */
-static void on_sample(evutil_socket_t fd, short what, void *arg)
+void sbcd_sample(struct sbcd *d)
 {
-	struct sbcd *d = arg;
-	struct timeval tv = until_next_second();
 	char err[256];
 	int64_t now_ms;
 	size_t i;
 	int rc;
 
-	(void)fd;
-	(void)what;
 	sbc_counters_sample(d->counters, d->last_second);
 	if (d->last_second[SBC_CLASS_AGGREGATE] > d->max_second_aggregate)
 		d->max_second_aggregate = d->last_second[SBC_CLASS_AGGREGATE];
@@ -179,6 +152,17 @@ static void on_sample(evutil_socket_t fd, short what, void *arg)
 		lic_agent_hour(d->agent, d->hour_start[i], d->hour_value[i],
 			       now_ms / 1000);
 	lic_agent_tick(d->agent, now_ms / 1000);
+}
+
+static void on_sample(evutil_socket_t fd, short what, void *arg)
+{
+	struct sbcd *d = arg;
+	struct timeval tv;
+
+	(void)fd;
+	(void)what;
+	sbcd_sample(d);
+	tv = until_next_second();
 	evtimer_add(d->ev_sample, &tv);
 }
 
@@ -285,11 +269,33 @@ static void dump_stats(struct sbcd *d)
 			d->state_dir);
 }
 
+int sbcd_reload(struct sbcd *d)
+{
+	struct sbc_dptable *dp = NULL;
+	struct sbc_config *cfg = load_config(d->config_path, &dp);
+
+	if (cfg == NULL) {
+		log_msg(LOG_LVL_ERR, "SBC", "RELOAD",
+			"configuration not reloaded; the old one stays");
+		return -1;
+	}
+	log_msg(LOG_LVL_NOTICE, "SBC", "RELOAD",
+		"configuration reloaded: %zu dial-peers",
+		sbc_dptable_count(dp));
+	d->shutdown_grace_s = sbc_config_settings(cfg)->shutdown_grace_s;
+	snprintf(d->hostname, sizeof(d->hostname), "%s",
+		 sbc_config_settings(cfg)->hostname);
+	if (sbc_b2bua_reload(d->b2bua, cfg, dp) != 0) {
+		log_msg(LOG_LVL_ERR, "SBC", "RELOAD",
+			"cannot hand the new configuration over");
+		return -1;
+	}
+	return 0;
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct sbcd *d = arg;
-	struct sbc_config *cfg;
-	struct sbc_dptable *dp = NULL;
 
 	(void)what;
 	switch (sig) {
@@ -309,22 +315,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		on_drain_poll(-1, 0, d);
 		break;
 	case SIGHUP:
-		cfg = load_config(d->config_path, &dp);
-		if (cfg == NULL) {
-			log_msg(LOG_LVL_ERR, "SBC", "RELOAD",
-				"configuration not reloaded; the old one stays");
-			break;
-		}
-		log_msg(LOG_LVL_NOTICE, "SBC", "RELOAD",
-			"configuration reloaded: %zu dial-peers",
-			sbc_dptable_count(dp));
-		d->shutdown_grace_s =
-			sbc_config_settings(cfg)->shutdown_grace_s;
-		snprintf(d->hostname, sizeof(d->hostname), "%s",
-			 sbc_config_settings(cfg)->hostname);
-		if (sbc_b2bua_reload(d->b2bua, cfg, dp) != 0)
-			log_msg(LOG_LVL_ERR, "SBC", "RELOAD",
-				"cannot hand the new configuration over");
+		sbcd_reload(d);
 		break;
 	case SIGUSR1:
 		log_counts(d);
@@ -508,6 +499,21 @@ static void open_agent(struct sbcd *d, const struct sbc_settings *s)
 	}
 }
 
+/* The control socket, STATE_DIR/sbcd.sock (DESIGN.md section 7). */
+static int open_ctl(struct sbcd *d)
+{
+	char path[4096], err[512];
+
+	snprintf(path, sizeof(path), "%s/sbcd.sock", d->state_dir);
+	d->ctl = sbc_ctl_new(d->base, path, sbcd_command, d, err,
+			     sizeof(err));
+	if (d->ctl == NULL) {
+		log_msg(LOG_LVL_ERR, "SBC", "START", "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct sbcd *d, bool *check_only)
 {
 	static const struct option longopts[] = {
@@ -534,6 +540,7 @@ static int parse_args(int argc, char **argv, struct sbcd *d, bool *check_only)
 			break;
 		case 'T':
 			clk_set_mode(CLK_OFFSET);
+			d->test_clock = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -633,12 +640,15 @@ int main(int argc, char **argv)
 		goto out_stop;
 	tv = until_next_second();
 	evtimer_add(d.ev_sample, &tv);
+	if (open_ctl(&d) < 0)
+		goto out_stop;
 	log_msg(LOG_LVL_NOTICE, "SBC", "READY", "sbcd %s running (pid %ld)",
 		SBCD_VERSION, (long)getpid());
 	event_base_dispatch(d.base);
 	rc = 0;
 
 out_stop:
+	sbc_ctl_free(&d.ctl);
 	sbc_b2bua_stop(&d.b2bua, STOP_LINGER_MS);
 	log_msg(LOG_LVL_NOTICE, "SBC", "STOPPED", "sbcd stopped");
 	if (d.ev_sample)

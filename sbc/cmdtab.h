@@ -1,0 +1,75 @@
+/*
+ * sbc_cmd: the one table of operator commands (DESIGN.md section 7).
+ *
+ * sbcd dispatches on it, sbcctl completes and helps from it, the docs
+ * list it: a command exists once, here. Matching follows IOS habits:
+ * every keyword may be abbreviated to any prefix that no other keyword
+ * allowed at that position shares ("sh vo si li st"), keywords are
+ * case-insensitive, and a trailing `--json` or `| json` asks for JSON.
+ *
+ * Syntax of a table entry: words separated by one space; a word in angle
+ * brackets (`<path>`) takes any one token as an argument. A command with
+ * optional words has one entry per form, all with the same id.
+ */
+#ifndef SBC_CMDTAB_H
+#define SBC_CMDTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SBC_CMD_MAX_WORDS 16u
+#define SBC_CMD_LINE_MAX 4096u
+
+enum sbc_cmd_id {
+	SBC_CMD_SHOW_STATS,	  /* show voice sip license stats [<class>] */
+	SBC_CMD_SHOW_STATS_TABLE, /* ... stats table [<class>] */
+	SBC_CMD_SHOW_LIC_STATUS,  /* show license status */
+	SBC_CMD_LIC_TRUST,	  /* license smart trust idtoken ... */
+	SBC_CMD_LIC_SYNC,	  /* license smart sync all */
+	SBC_CMD_LIC_SAVE_USAGE,	  /* license smart save usage all file */
+	SBC_CMD_LIC_IMPORT,	  /* license smart import <path> */
+	SBC_CMD_RELOAD,		  /* reload */
+	SBC_CMD_TEST_CLOCK,	  /* test clock advance <duration> */
+	SBC_CMD_COUNT
+};
+
+/* Entry flags. */
+#define SBC_CMD_F_JSON 1u /* has a --json form */
+
+struct sbc_cmd {
+	enum sbc_cmd_id id;
+	const char *syntax;
+	const char *help;
+	unsigned flags;
+};
+
+/* The table, in help order. */
+extern const struct sbc_cmd sbc_cmds[];
+extern const size_t sbc_n_cmds;
+
+/* A parsed request: the entry it matched and its arguments (pointers
+ * into buf). */
+struct sbc_cmd_req {
+	const struct sbc_cmd *cmd;
+	bool json;
+	size_t argc;
+	const char *argv[SBC_CMD_MAX_WORDS];
+	char buf[SBC_CMD_LINE_MAX + 1];
+};
+
+/*
+ * Match `line` against the table. Returns 0 with req filled, or -1 with
+ * an IOS-style message in err ("% Invalid input detected at '^' marker."
+ * with the line and the marker, "% Ambiguous command: ...",
+ * "% Incomplete command.", "% Too many words.").
+ */
+int sbc_cmd_parse(const char *line, struct sbc_cmd_req *req, char *err,
+		  size_t errlen);
+
+/*
+ * Parse a test-clock duration "<N>{s|m|h|d}" (N 1..36500 days' worth).
+ * Returns the seconds, or -1 when it is not one.
+ */
+long long sbc_cmd_duration_s(const char *text);
+
+#endif

@@ -1,0 +1,272 @@
+/*
+ * sbc_ctl: the control socket (sbc/ctl.h).
+ */
+#include "ctl.h"
+
+#include "err.h"
+#include "log.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct client {
+	struct sbc_ctl *ctl;
+	struct bufferevent *bev;
+	struct client *next;
+};
+
+struct sbc_ctl {
+	struct event_base *base;
+	struct evconnlistener *lst;
+	sbc_ctl_fn *fn;
+	void *arg;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct client *clients;
+	unsigned n_clients;
+	uid_t uid;
+	gid_t gid;
+};
+
+static void client_free(struct client *cl)
+{
+	struct client **pp;
+
+	for (pp = &cl->ctl->clients; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == cl) {
+			*pp = cl->next;
+			break;
+		}
+	}
+	cl->ctl->n_clients--;
+	bufferevent_free(cl->bev);
+	free(cl);
+}
+
+/* Who may talk to sbcd: the kernel's word on the peer, not the file mode
+ * alone (the mode can be changed by mistake). */
+static bool peer_allowed(const struct sbc_ctl *c, int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0)
+		return false;
+	return cr.uid == 0 || cr.uid == c->uid || cr.gid == c->gid;
+}
+
+static void reply(struct client *cl, int status, struct evbuffer *body)
+{
+	struct evbuffer *out = bufferevent_get_output(cl->bev);
+	size_t len = evbuffer_get_length(body);
+
+	if (len > SBC_CTL_REPLY_MAX) {
+		evbuffer_drain(body, len);
+		evbuffer_add_printf(body,
+				    "%% reply of %zu bytes is over the cap of "
+				    "%u\n",
+				    len, SBC_CTL_REPLY_MAX);
+		status = SBC_CTL_FAILED;
+		len = evbuffer_get_length(body);
+	}
+	evbuffer_add_printf(out, "SBC %d %zu\n", status, len);
+	evbuffer_add_buffer(out, body);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct client *cl = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *body;
+	size_t n;
+	char *line;
+	int status;
+
+	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
+		if (n > SBC_CTL_REQUEST_MAX) {
+			free(line);
+			goto out_close;
+		}
+		if (n > 0 && line[n - 1] == '\r')
+			line[n - 1] = '\0';
+		body = evbuffer_new();
+		if (body == NULL) {
+			free(line);
+			goto out_close;
+		}
+		status = cl->ctl->fn(cl->ctl->arg, line, body);
+		free(line);
+		reply(cl, status, body);
+		evbuffer_free(body);
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		    SBC_CTL_OUTPUT_MAX)
+			goto out_close; /* not reading its replies */
+	}
+	if (evbuffer_get_length(in) > SBC_CTL_REQUEST_MAX)
+		goto out_close;
+	return;
+
+out_close:
+	client_free(cl);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *cl = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		client_free(cl);
+}
+
+static void on_accept(struct evconnlistener *lst, evutil_socket_t fd,
+		      struct sockaddr *sa, int salen, void *arg)
+{
+	struct sbc_ctl *c = arg;
+	struct timeval idle = {.tv_sec = SBC_CTL_IDLE_S, .tv_usec = 0};
+	struct client *cl;
+
+	(void)lst;
+	(void)sa;
+	(void)salen;
+	if (!peer_allowed(c, fd)) {
+		log_msg(LOG_LVL_WARNING, "SBC", "CTL_DENIED",
+			"control socket client refused: credentials");
+		evutil_closesocket(fd);
+		return;
+	}
+	if (c->n_clients >= SBC_CTL_CLIENTS_MAX) {
+		static const char busy[] = "SBC 1 24\n% too many clients, later\n";
+
+		/* Best effort: the socket is fresh, the write fits. */
+		if (write(fd, busy, sizeof(busy) - 1) < 0) {
+			/* nothing more to do */
+		}
+		evutil_closesocket(fd);
+		return;
+	}
+	cl = calloc(1, sizeof(*cl));
+	if (cl == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	cl->ctl = c;
+	cl->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (cl->bev == NULL) {
+		evutil_closesocket(fd);
+		free(cl);
+		return;
+	}
+	cl->next = c->clients;
+	c->clients = cl;
+	c->n_clients++;
+	/* A request larger than the cap is refused before it is buffered
+	 * whole: libevent stops reading at the high-water mark. */
+	bufferevent_setwatermark(cl->bev, EV_READ, 0,
+				 SBC_CTL_REQUEST_MAX * 2u);
+	bufferevent_setcb(cl->bev, on_read, NULL, on_event, cl);
+	bufferevent_set_timeouts(cl->bev, &idle, &idle);
+	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
+}
+
+struct sbc_ctl *sbc_ctl_new(struct event_base *base, const char *path,
+			    sbc_ctl_fn *fn, void *arg, char *err,
+			    size_t errlen)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct sbc_ctl *c;
+	struct stat st;
+	mode_t old;
+	int fd;
+
+	if (base == NULL || path == NULL || fn == NULL) {
+		err_set(err, errlen, "bad arguments");
+		return NULL;
+	}
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		err_set(err, errlen, "control socket path too long: %s", path);
+		return NULL;
+	}
+	/* Replace a socket left by a killed sbcd, never any other file. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			err_set(err, errlen, "%s exists and is not a socket",
+				path);
+			return NULL;
+		}
+		unlink(path);
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		err_set(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->base = base;
+	c->fn = fn;
+	c->arg = arg;
+	c->uid = geteuid();
+	c->gid = getegid();
+	memcpy(c->path, path, strlen(path) + 1);
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto out_errno;
+	/* The file is created 0660 from the start: no window in which
+	 * others could connect. */
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		umask(old);
+		close(fd);
+		goto out_errno;
+	}
+	umask(old);
+	if (chmod(path, 0660) != 0 || listen(fd, 64) != 0) {
+		close(fd);
+		unlink(path);
+		goto out_errno;
+	}
+	c->lst = evconnlistener_new(base, on_accept, c, LEV_OPT_CLOSE_ON_FREE,
+				    -1, fd);
+	if (c->lst == NULL) {
+		close(fd);
+		unlink(path);
+		err_set(err, errlen, "cannot watch the control socket");
+		free(c);
+		return NULL;
+	}
+	return c;
+
+out_errno:
+	err_set(err, errlen, "control socket %s: %s", path, strerror(errno));
+	free(c);
+	return NULL;
+}
+
+void sbc_ctl_free(struct sbc_ctl **cp)
+{
+	struct sbc_ctl *c;
+
+	if (cp == NULL || *cp == NULL)
+		return;
+	c = *cp;
+	*cp = NULL;
+	while (c->clients != NULL)
+		client_free(c->clients);
+	evconnlistener_free(c->lst);
+	unlink(c->path);
+	free(c);
+}
+
+unsigned sbc_ctl_clients(const struct sbc_ctl *c)
+{
+	return c != NULL ? c->n_clients : 0;
+}

@@ -1,0 +1,66 @@
+/*
+ * sbc_ctl: sbcd's control socket (DESIGN.md section 7), the only way in for
+ * sbcctl.
+ *
+ * A UNIX stream socket (mode 0660) served on sbcd's main event loop. Each
+ * client sends requests and gets replies on the same connection, one at a
+ * time:
+ *
+ *   request  one line of at most SBC_CTL_REQUEST_MAX bytes, ending in '\n':
+ *            the command words as typed ("show license status --json")
+ *   reply    "SBC <status> <length>\n" then <length> bytes of text;
+ *            status 0 = done, 1 = the command failed (the text says why),
+ *            2 = not a command (the text says what was expected)
+ *
+ * Why this shape: a length-prefixed reply lets the interactive shell keep
+ * one connection, and lets every client check that a reply is complete.
+ *
+ * Guards, so that no client can hurt call handling: peer credentials are
+ * checked (root, sbcd's own user, or a member of the socket's group);
+ * at most SBC_CTL_CLIENTS_MAX clients at once; a request line over the cap
+ * closes the connection; a reply over SBC_CTL_REPLY_MAX is replaced by an
+ * error; a client that does not read its replies (more than
+ * SBC_CTL_OUTPUT_MAX waiting) or stays silent for SBC_CTL_IDLE_S seconds is
+ * dropped. Handlers run on the main thread and must not block.
+ */
+#ifndef SBC_CTL_H
+#define SBC_CTL_H
+
+#include <stddef.h>
+
+struct event_base;
+struct evbuffer;
+struct sbc_ctl;
+
+#define SBC_CTL_REQUEST_MAX 4096u
+#define SBC_CTL_REPLY_MAX (4u * 1024u * 1024u)
+#define SBC_CTL_OUTPUT_MAX (8u * 1024u * 1024u)
+#define SBC_CTL_CLIENTS_MAX 64u
+#define SBC_CTL_IDLE_S 3600
+/* Reply statuses. */
+#define SBC_CTL_OK 0
+#define SBC_CTL_FAILED 1
+#define SBC_CTL_USAGE 2
+
+/*
+ * A request: `line` is the request without its '\n' (NUL-terminated).
+ * The handler appends the reply text to `out` and returns a status.
+ */
+typedef int sbc_ctl_fn(void *arg, const char *line, struct evbuffer *out);
+
+/*
+ * Listen on `path` (an old socket file there is replaced; any other file
+ * is not). NULL with a reason when the path is too long or the socket
+ * cannot be made.
+ */
+struct sbc_ctl *sbc_ctl_new(struct event_base *base, const char *path,
+			    sbc_ctl_fn *fn, void *arg, char *err,
+			    size_t errlen);
+
+/* Close every client and the socket, unlink it; NULL-safe, NULLs *cp. */
+void sbc_ctl_free(struct sbc_ctl **cp);
+
+/* Clients connected now. */
+unsigned sbc_ctl_clients(const struct sbc_ctl *c);
+
+#endif

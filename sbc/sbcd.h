@@ -1,0 +1,60 @@
+/*
+ * sbcd's process state, shared by main.c (wiring, signals, sampler) and
+ * sbcd_cmds.c (the control-socket commands). Internal to the sbcd
+ * executable; every field is owned by the main thread.
+ */
+#ifndef SBC_SBCD_H
+#define SBC_SBCD_H
+
+#include "agent.h"
+#include "b2bua.h"
+#include "counters.h"
+#include "stats.h"
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct evbuffer;
+
+struct sbcd {
+	const char *config_path;
+	const char *state_dir;
+	char hostname[64];
+	struct event_base *base;
+	struct sbc_counters *counters;
+	struct sbc_b2bua *b2bua;
+	sqlite3 *db;
+	struct stats *stats;
+	struct stats_store *store;
+	struct lic_key *device_key;
+	struct lic_agent *agent;
+	/* Hours the tables closed in this tick, for the licensing agent. */
+	int64_t hour_start[4];
+	uint32_t hour_value[4][STATS_CLASS_COUNT];
+	size_t n_hours;
+	int64_t store_error_logged_s;
+	struct event *ev_sample;
+	struct event *ev_drain;
+	struct sbc_ctl *ctl;
+	bool test_clock;
+	unsigned shutdown_grace_s;
+	int64_t drain_deadline_ms;
+	bool draining;
+	uint32_t last_second[SBC_CLASS_COUNT];
+	uint32_t max_second_aggregate;
+};
+
+/* Re-read the configuration file (SIGHUP, `reload`); 0 or -1 (logged,
+ * the old configuration stays). */
+int sbcd_reload(struct sbcd *d);
+
+/* One sampler tick now: the usage tables and the licensing agent catch
+ * up with the clock (the 1 Hz timer, and right after a test-clock jump). */
+void sbcd_sample(struct sbcd *d);
+
+/* A control-socket request (sbc_ctl_fn). */
+int sbcd_command(void *arg, const char *line, struct evbuffer *out);
+
+#endif

@@ -1,0 +1,306 @@
+/*
+ * sbcd's control-socket commands: the handlers behind the table in
+ * cmdtab.c. Each runs on the main thread, reads the state it shows there
+ * (the usage tables, the agent), and never blocks: a command that needs
+ * the network (trust) starts the exchange and returns.
+ */
+#include "sbcd.h"
+
+#include "clk.h"
+#include "cmdtab.h"
+#include "ctl.h"
+#include "log.h"
+#include "policy.h"
+#include "render.h"
+#include "show.h"
+
+#include <event2/buffer.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* A FILE that collects a renderer's output, then lands in the reply. */
+struct sink {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static int sink_open(struct sink *s)
+{
+	s->buf = NULL;
+	s->len = 0;
+	s->f = open_memstream(&s->buf, &s->len);
+	return s->f != NULL ? 0 : -1;
+}
+
+static void sink_close(struct sink *s, struct evbuffer *out)
+{
+	if (fclose(s->f) == 0 && s->buf != NULL)
+		evbuffer_add(out, s->buf, s->len);
+	free(s->buf);
+}
+
+static int reply_json(json_t *o, struct evbuffer *out)
+{
+	char *text;
+
+	if (o == NULL) {
+		evbuffer_add_printf(out, "%% out of memory\n");
+		return SBC_CTL_FAILED;
+	}
+	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (text == NULL) {
+		evbuffer_add_printf(out, "%% out of memory\n");
+		return SBC_CTL_FAILED;
+	}
+	evbuffer_add_printf(out, "%s\n", text);
+	free(text);
+	return SBC_CTL_OK;
+}
+
+static int no_agent(struct evbuffer *out)
+{
+	evbuffer_add_printf(out, "%% The licensing agent is not running "
+				 "(see the log).\n");
+	return SBC_CTL_FAILED;
+}
+
+/* {"CLASS": {"seconds": [row1, row2, ...], ...}, ...}; null = no value. */
+static json_t *stats_json(struct sbcd *d, int cls, int64_t now_ms)
+{
+	static const char *const tables[STATS_TABLE_COUNT] = {
+		"seconds", "minutes", "hours", "days"};
+	uint32_t v[STATS_MAX_ROWS];
+	bool valid[STATS_MAX_ROWS];
+	json_t *o = json_object(), *classes = json_object();
+	int c, t;
+	size_t i, n;
+
+	if (o == NULL || classes == NULL)
+		goto out_fail;
+	json_object_set_new(o, "hostname", json_string(d->hostname));
+	json_object_set_new(o, "now", json_integer(now_ms / 1000));
+	for (c = 0; c < STATS_CLASS_COUNT; c++) {
+		json_t *jc;
+
+		if (cls != STATS_RENDER_ALL && cls != c)
+			continue;
+		jc = json_object();
+		for (t = 0; jc != NULL && t < STATS_TABLE_COUNT; t++) {
+			json_t *rows = json_array();
+
+			n = stats_read(d->stats, (enum stats_class)c,
+				       (enum stats_table)t, now_ms, v, valid,
+				       STATS_MAX_ROWS);
+			for (i = 0; rows != NULL && i < n; i++)
+				json_array_append_new(
+					rows, valid[i] ? json_integer(v[i])
+						       : json_null());
+			json_object_set_new(jc, tables[t], rows);
+		}
+		json_object_set_new(classes,
+				    stats_class_name((enum stats_class)c), jc);
+	}
+	json_object_set_new(o, "classes", classes);
+	return o;
+
+out_fail:
+	json_decref(o);
+	json_decref(classes);
+	return NULL;
+}
+
+static int cmd_stats(struct sbcd *d, const struct sbc_cmd_req *r,
+		     struct evbuffer *out)
+{
+	int64_t now_ms = clk_wall_ms();
+	int cls = STATS_RENDER_ALL, rc;
+	struct sink s;
+
+	if (r->argc == 1) {
+		cls = stats_class_parse(r->argv[0]);
+		if (cls < 0) {
+			evbuffer_add_printf(out,
+					    "%% Unknown class %s: expected "
+					    "STANDARD, ENHANCED, REDUNDANT, "
+					    "VGW or AGGREGATE\n",
+					    r->argv[0]);
+			return SBC_CTL_USAGE;
+		}
+	}
+	if (r->json)
+		return reply_json(stats_json(d, cls, now_ms), out);
+	if (sink_open(&s) != 0)
+		return SBC_CTL_FAILED;
+	if (r->cmd->id == SBC_CMD_SHOW_STATS_TABLE)
+		rc = stats_render_table(d->stats, cls, now_ms, d->hostname,
+					s.f);
+	else
+		rc = stats_render_graph(d->stats, cls, now_ms, d->hostname,
+					s.f);
+	sink_close(&s, out);
+	return rc == 0 ? SBC_CTL_OK : SBC_CTL_FAILED;
+}
+
+static int cmd_license_status(struct sbcd *d, const struct sbc_cmd_req *r,
+			      struct evbuffer *out)
+{
+	int64_t now = clk_wall_ms() / 1000;
+	struct sink s;
+	int rc;
+
+	if (d->agent == NULL)
+		return no_agent(out);
+	if (r->json)
+		return reply_json(lic_show_status_json(d->agent, now), out);
+	if (sink_open(&s) != 0)
+		return SBC_CTL_FAILED;
+	rc = lic_show_status(d->agent, now, s.f);
+	sink_close(&s, out);
+	return rc == 0 ? SBC_CTL_OK : SBC_CTL_FAILED;
+}
+
+static int cmd_sync(struct sbcd *d, struct evbuffer *out)
+{
+	char err[256];
+
+	if (d->agent == NULL)
+		return no_agent(out);
+	if (lic_agent_sync(d->agent, err, sizeof(err)) != 0) {
+		evbuffer_add_printf(out, "%% %s\n", err);
+		return SBC_CTL_FAILED;
+	}
+	/* The push starts at once; its outcome is logged and shown by
+	 * `show license status`. */
+	lic_agent_tick(d->agent, clk_wall_ms() / 1000);
+	return SBC_CTL_OK;
+}
+
+static int cmd_save_usage(struct sbcd *d, const struct sbc_cmd_req *r,
+			  struct evbuffer *out)
+{
+	char err[512];
+	int n;
+
+	if (d->agent == NULL)
+		return no_agent(out);
+	n = lic_agent_save_usage(d->agent, r->argv[0], clk_wall_ms() / 1000,
+				 err, sizeof(err));
+	if (n < 0) {
+		evbuffer_add_printf(out, "%% %s\n", err);
+		return SBC_CTL_FAILED;
+	}
+	evbuffer_add_printf(out, "%d usage report%s written to %s\n", n,
+			    n == 1 ? "" : "s", r->argv[0]);
+	return SBC_CTL_OK;
+}
+
+static int cmd_import(struct sbcd *d, const struct sbc_cmd_req *r,
+		      struct evbuffer *out)
+{
+	char err[512];
+
+	if (d->agent == NULL)
+		return no_agent(out);
+	if (lic_agent_import(d->agent, r->argv[0], clk_wall_ms() / 1000, err,
+			     sizeof(err)) != 0) {
+		evbuffer_add_printf(out, "%% %s\n", err);
+		return SBC_CTL_FAILED;
+	}
+	/* The SIP-service flag follows an installed ACK at once. */
+	lic_agent_tick(d->agent, clk_wall_ms() / 1000);
+	evbuffer_add_printf(out, "Import Data Successful\n");
+	return SBC_CTL_OK;
+}
+
+static int cmd_reload(struct sbcd *d, struct evbuffer *out)
+{
+	if (sbcd_reload(d) != 0) {
+		evbuffer_add_printf(out, "%% Configuration not reloaded; the "
+					 "old one stays (see the log).\n");
+		return SBC_CTL_FAILED;
+	}
+	return SBC_CTL_OK;
+}
+
+static int cmd_test_clock(struct sbcd *d, const struct sbc_cmd_req *r,
+			  struct evbuffer *out)
+{
+	long long secs = sbc_cmd_duration_s(r->argv[0]);
+	char when[LIC_TIME_STR_LEN];
+
+	if (!d->test_clock) {
+		evbuffer_add_printf(out, "%% The test clock is off: start sbcd "
+					 "with --test-clock.\n");
+		return SBC_CTL_FAILED;
+	}
+	if (secs < 0) {
+		evbuffer_add_printf(out, "%% Bad duration %s: expected "
+					 "<N>{s|m|h|d}\n",
+				    r->argv[0]);
+		return SBC_CTL_USAGE;
+	}
+	if (clk_advance_ms(secs * 1000) != 0) {
+		evbuffer_add_printf(out, "%% The clock cannot move.\n");
+		return SBC_CTL_FAILED;
+	}
+	log_msg(LOG_LVL_NOTICE, "SBC", "TEST_CLOCK",
+		"test clock advanced by %lld s", secs);
+	/* Tables and agent catch up before the reply, so the next command
+	 * sees the new time's state. */
+	sbcd_sample(d);
+	lic_time_format(clk_wall_ms() / 1000, when, sizeof(when));
+	evbuffer_add_printf(out, "Clock advanced by %lld s, now %s\n", secs,
+			    when);
+	return SBC_CTL_OK;
+}
+
+int sbcd_command(void *arg, const char *line, struct evbuffer *out)
+{
+	struct sbcd *d = arg;
+	struct sbc_cmd_req *r = malloc(sizeof(*r));
+	char err[SBC_CMD_LINE_MAX + 256];
+	int rc = SBC_CTL_FAILED;
+
+	if (r == NULL) {
+		evbuffer_add_printf(out, "%% out of memory\n");
+		return SBC_CTL_FAILED;
+	}
+	if (sbc_cmd_parse(line, r, err, sizeof(err)) != 0) {
+		evbuffer_add_printf(out, "%s\n", err);
+		free(r);
+		return SBC_CTL_USAGE;
+	}
+	switch (r->cmd->id) {
+	case SBC_CMD_SHOW_STATS:
+	case SBC_CMD_SHOW_STATS_TABLE:
+		rc = cmd_stats(d, r, out);
+		break;
+	case SBC_CMD_SHOW_LIC_STATUS:
+		rc = cmd_license_status(d, r, out);
+		break;
+	case SBC_CMD_LIC_SYNC:
+		rc = cmd_sync(d, out);
+		break;
+	case SBC_CMD_LIC_SAVE_USAGE:
+		rc = cmd_save_usage(d, r, out);
+		break;
+	case SBC_CMD_LIC_IMPORT:
+		rc = cmd_import(d, r, out);
+		break;
+	case SBC_CMD_RELOAD:
+		rc = cmd_reload(d, out);
+		break;
+	case SBC_CMD_TEST_CLOCK:
+		rc = cmd_test_clock(d, r, out);
+		break;
+	case SBC_CMD_LIC_TRUST:
+	case SBC_CMD_COUNT:
+		break;
+	}
+	free(r);
+	return rc;
+}
