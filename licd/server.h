@@ -1,0 +1,44 @@
+/*
+ * lsrv server: licd's HTTPS front (DESIGN.md section 6): libevent evhttp
+ * over bufferevent_openssl, every request handed to lsrv_handle().
+ *
+ * Bounds: bodies over LIC_ENVELOPE_MAX are refused (413; libevent itself
+ * refuses a declared length over twice that before reading it), headers
+ * over LSRV_HEADERS_MAX, and a connection idle for LSRV_IO_TIMEOUT_S
+ * seconds (TLS handshake included) is closed. Requests are handled to
+ * completion inside one callback, so freeing the server only ever drops
+ * connections between requests or mid-transfer, never half a store
+ * change.
+ */
+#ifndef SBC_LICD_SERVER_H
+#define SBC_LICD_SERVER_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+#include "service.h"
+
+struct event_base;
+struct lsrv_server;
+
+#define LSRV_HEADERS_MAX (16 * 1024)
+#define LSRV_IO_TIMEOUT_S 10
+
+/*
+ * Listen on host:port (port 0: any free port; host an IP literal or a
+ * name) on `base`, with TLS context `ctx` (its reference is taken) and
+ * requests answered by `svc` (borrowed). NULL with a reason on failure.
+ */
+struct lsrv_server *lsrv_server_new(struct event_base *base,
+				    struct lsrv_service *svc, SSL_CTX *ctx,
+				    const char *host, int port, char *err,
+				    size_t errlen);
+
+/* The port actually bound. */
+int lsrv_server_port(const struct lsrv_server *srv);
+
+/* Close the listener and every connection; NULL-safe, NULLs *srv. */
+void lsrv_server_free(struct lsrv_server **srv);
+
+#endif
