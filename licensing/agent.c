@@ -8,6 +8,7 @@
 #include "err.h"
 #include "log.h"
 #include "lstore.h"
+#include "trust.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +83,13 @@ struct lic_agent {
 	char inflight_id[LIC_STORE_REPORT_ID_MAX + 1];
 	uint32_t inflight_attempts;
 	struct reply reply;
+	/* `license smart trust idtoken`: the request in flight, its answer. */
+	bool trust_inflight;
+	struct reply trust_reply;
+	/* cslu: the ACK poll in flight, its answer, when the next is due. */
+	bool poll_inflight;
+	struct reply poll_reply;
+	int64_t next_poll;
 	bool dirty;   /* state changed: re-evaluate at the next tick */
 	int64_t wake; /* else nothing is due before this */
 	/*
@@ -405,12 +413,10 @@ static bool report_due(const struct lic_agent *a, int64_t now)
 	return a->times.change_due || next == LIC_TIME_NONE || now >= next;
 }
 
-static void push_done(void *arg, int status, const void *body, size_t len,
-		      const char *error)
+/* Keep an answer (or why none came) until the next tick handles it. */
+static void keep_reply(struct reply *r, int status, const void *body,
+		       size_t len, const char *error)
 {
-	struct lic_agent *a = arg;
-	struct reply *r = &a->reply;
-
 	free(r->body);
 	memset(r, 0, sizeof(*r));
 	r->ready = true;
@@ -429,6 +435,14 @@ static void push_done(void *arg, int status, const void *body, size_t len,
 	if (status == 0)
 		snprintf(r->error, sizeof(r->error), "%s",
 			 error != NULL ? error : "no answer");
+}
+
+static void push_done(void *arg, int status, const void *body, size_t len,
+		      const char *error)
+{
+	struct lic_agent *a = arg;
+
+	keep_reply(&a->reply, status, body, len, error);
 	a->dirty = true;
 }
 
@@ -488,6 +502,7 @@ static void maybe_push(struct lic_agent *a, int64_t now)
 /* ---- ACKs and policies ----------------------------------------------- */
 
 static void reevaluate_service(struct lic_agent *a, int64_t now);
+static void handle_trust_reply(struct lic_agent *a, int64_t now);
 
 /*
  * Install a verified ACK: every id must be a sent, unacknowledged report;
@@ -709,6 +724,86 @@ static void reevaluate_service(struct lic_agent *a, int64_t now)
 	}
 }
 
+/* ---- cslu: ACKs collected after the push ---------------------------- */
+
+static void poll_done(void *arg, int status, const void *body, size_t len,
+		      const char *error)
+{
+	struct lic_agent *a = arg;
+
+	keep_reply(&a->poll_reply, status, body, len, error);
+	a->dirty = true;
+}
+
+/* Reports sent and not acknowledged: ask for their ACKs, hourly. */
+static void maybe_poll(struct lic_agent *a, int64_t now)
+{
+	char(*ids)[LIC_STORE_REPORT_ID_MAX + 1] = NULL;
+	const char **pp = NULL;
+	struct lic_ack_poll_info pi = {0};
+	char *env = NULL, err[256];
+	size_t n = 0, i, len = 0;
+
+	if (a->transport != LIC_TRANSPORT_CSLU || !may_push(a) ||
+	    a->ops->poll == NULL || a->poll_inflight || now < a->next_poll)
+		return;
+	ids = calloc(MAX_IDS, sizeof(*ids));
+	pp = calloc(MAX_IDS, sizeof(*pp));
+	if (ids == NULL || pp == NULL)
+		goto out;
+	if (lic_store_report_ids_unacked(a->st, ids, MAX_IDS, &n, err,
+					 sizeof(err)) != 0) {
+		log_msg(LOG_LVL_ERR, FAC, "STORE", "unacknowledged reports: %s",
+			err);
+		goto out;
+	}
+	a->next_poll = now + LIC_ACK_CHECK_SECS;
+	if (n == 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		pp[i] = ids[i];
+	pi.udi = a->udi;
+	pi.report_ids = pp;
+	pi.nids = n;
+	pi.created_s = now;
+	if (lic_ack_poll_build(a->device_key, &pi, &env, &len, err,
+			       sizeof(err)) != 0 ||
+	    a->ops->poll(a->ops_ctx, env, len, poll_done, a, err,
+			 sizeof(err)) != 0) {
+		log_msg(LOG_LVL_ERR, FAC, "COMM_FAILED",
+			"ACK poll for %zu reports not sent: %s", n, err);
+		goto out;
+	}
+	a->poll_inflight = true;
+out:
+	free(env);
+	free(pp);
+	free(ids);
+}
+
+static void handle_poll_reply(struct lic_agent *a, int64_t now)
+{
+	struct reply *r = &a->poll_reply;
+	char err[256];
+
+	if (!r->ready)
+		return;
+	a->poll_inflight = false;
+	if (r->status == 200) {
+		if (process_ack_envelope(a, r->body != NULL ? r->body : "",
+					 r->len, now, err, sizeof(err)) != 0)
+			log_msg(LOG_LVL_ERR, FAC, "ACK_REJECTED",
+				"polled acknowledgement rejected: %s", err);
+	} else if (r->status != 204) {
+		log_msg(LOG_LVL_ERR, FAC, "COMM_FAILED",
+			"ACK poll failed (%s); again in %" PRId64 " s",
+			r->status == 0 ? r->error : "HTTP error",
+			a->next_poll - now);
+	}
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
 /* ---- tick ------------------------------------------------------------ */
 
 static int64_t min_time(int64_t a, int64_t b)
@@ -741,6 +836,8 @@ static void compute_wake(struct lic_agent *a, int64_t now)
 	d = lic_next_ack_deadline(&a->policy, LIC_GROUP_CUBE, &a->times);
 	if (d != LIC_TIME_NONE && d > now)
 		w = min_time(w, d);
+	if (a->transport == LIC_TRANSPORT_CSLU && a->next_poll > now)
+		w = min_time(w, a->next_poll);
 	if (a->last_warn != 0)
 		w = min_time(w, a->last_warn + LIC_DAY_SECS);
 	a->wake = w > now ? w : now + 1;
@@ -757,6 +854,8 @@ void lic_agent_tick(struct lic_agent *a, int64_t now)
 	if (!a->dirty && !a->reply.ready && now < a->wake)
 		return;
 	a->dirty = false;
+	handle_trust_reply(a, now);
+	handle_poll_reply(a, now);
 	handle_reply(a, now);
 	if (now < a->hold_until) {
 		a->wake = a->hold_until;
@@ -775,6 +874,9 @@ void lic_agent_tick(struct lic_agent *a, int64_t now)
 		log_msg(LOG_LVL_ERR, FAC, "REPORT_FAILED",
 			"usage report not built: %s", err);
 	maybe_push(a, now);
+	if (a->sync)
+		a->next_poll = 0;
+	maybe_poll(a, now);
 	a->sync = false; /* one push per sync; retries follow the backoff */
 	handle_reply(a, now); /* a transport that answered at once */
 	reevaluate_service(a, now);
@@ -990,6 +1092,28 @@ out:
 	return ret;
 }
 
+/* A policy object (policy module JSON) replaces the one in use and is
+ * stored; the deadlines and the service flag follow it at once. */
+static int install_policy_json(struct lic_agent *a, const char *ptext,
+			       int64_t now, char *err, size_t errlen)
+{
+	struct lic_policy arrived, installed = a->policy;
+
+	if (lic_policy_parse(ptext, strlen(ptext), &arrived, err, errlen) !=
+		    0 ||
+	    lic_policy_install(&installed, &arrived, now, err, errlen) != 0 ||
+	    lic_store_set_policy(a->st, &installed, err, errlen) != 0)
+		return -1;
+	a->policy = installed;
+	times_config(a);
+	log_msg(LOG_LVL_INFO, FAC, "POLICY_INSTALL_SUCCESS",
+		"A new licensing policy was successfully installed (%s)",
+		installed.name);
+	a->dirty = true;
+	reevaluate_service(a, now);
+	return 0;
+}
+
 /* A policy file (docs/licensing-protocol.md 3.3): verified payload. */
 static int install_policy_payload(struct lic_agent *a, const char *payload,
 				  size_t plen, int64_t now, char *err,
@@ -997,7 +1121,6 @@ static int install_policy_payload(struct lic_agent *a, const char *payload,
 {
 	json_error_t je;
 	json_t *root, *udi, *pol;
-	struct lic_policy arrived, installed = a->policy;
 	char *ptext = NULL;
 	int ret = -1;
 
@@ -1027,20 +1150,7 @@ static int install_policy_payload(struct lic_agent *a, const char *payload,
 		err_set(err, errlen, "out of memory");
 		goto out_decref;
 	}
-	if (lic_policy_parse(ptext, strlen(ptext), &arrived, err, errlen) !=
-		    0 ||
-	    lic_policy_install(&installed, &arrived, now, err, errlen) != 0 ||
-	    lic_store_set_policy(a->st, &installed, err, errlen) != 0)
-		goto out_free;
-	a->policy = installed;
-	times_config(a);
-	log_msg(LOG_LVL_INFO, FAC, "POLICY_INSTALL_SUCCESS",
-		"A new licensing policy was successfully installed (%s)",
-		installed.name);
-	a->dirty = true;
-	reevaluate_service(a, now);
-	ret = 0;
-out_free:
+	ret = install_policy_json(a, ptext, now, err, errlen);
 	free(ptext);
 out_decref:
 	json_decref(root);
@@ -1142,6 +1252,106 @@ out:
 		log_msg(LOG_LVL_ERR, FAC, "TRUST_INSTALL_FAILED",
 			"trust not installed: %s", err != NULL ? err : "");
 	return ret;
+}
+
+static void trust_done(void *arg, int status, const void *body, size_t len,
+		       const char *error)
+{
+	struct lic_agent *a = arg;
+
+	keep_reply(&a->trust_reply, status, body, len, error);
+	a->dirty = true;
+}
+
+int lic_agent_trust(struct lic_agent *a, const char *token, bool force,
+		    int64_t now, char *err, size_t errlen)
+{
+	struct lic_trust_request_info ri = {0};
+	char *env = NULL;
+	size_t len = 0;
+	int ret = -1;
+
+	if (a == NULL || token == NULL || now <= 0) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (a->ops == NULL || a->ops->trust == NULL) {
+		err_set(err, errlen, "trust needs license smart transport "
+				     "smart or cslu with a url and ca-file");
+		return -1;
+	}
+	if (a->trust_inflight) {
+		err_set(err, errlen, "a trust request is already in progress");
+		return -1;
+	}
+	if (a->server != NULL && !force) {
+		err_set(err, errlen, "trust is already installed; add `force` "
+				     "to replace it");
+		return -1;
+	}
+	ri.token = token;
+	ri.udi = a->udi;
+	ri.force = force;
+	ri.created_s = now;
+	if (lic_trust_request_build(a->device_key, &ri, &env, &len, err,
+				    errlen) != 0)
+		return -1;
+	if (a->ops->trust(a->ops_ctx, env, len, trust_done, a, err,
+			  errlen) == 0) {
+		a->trust_inflight = true;
+		ret = 0;
+	}
+	free(env);
+	return ret;
+}
+
+/* The answer to the trust request: pin the server key, install the trust
+ * code and the policy that came with it. */
+static void handle_trust_reply(struct lic_agent *a, int64_t now)
+{
+	struct reply *r = &a->trust_reply;
+	struct lic_trust_answer *ans = NULL;
+	const struct lic_trust_code_info *ci;
+	char err[256] = "";
+
+	if (!r->ready)
+		return;
+	a->trust_inflight = false;
+	if (r->status != 200 || r->body == NULL) {
+		if (r->status == 0)
+			snprintf(err, sizeof(err), "%s", r->error);
+		else
+			snprintf(err, sizeof(err), "license server answered "
+				 "%d: %.160s",
+				 r->status, r->body != NULL ? r->body : "");
+		goto out_fail;
+	}
+	if (lic_trust_answer_parse(r->body, r->len, &a->udi, a->device_key,
+				   &ans, err, sizeof(err)) != 0)
+		goto out_fail;
+	ci = lic_trust_answer_get(ans);
+	if (lic_agent_set_trust(a, lic_trust_answer_server_pem(ans),
+				ci->trust_code, now, err, sizeof(err)) != 0)
+		goto out_free; /* logged there */
+	if (ci->policy_json != NULL &&
+	    install_policy_json(a, ci->policy_json, now, err, sizeof(err)) !=
+		    0)
+		log_msg(LOG_LVL_ERR, FAC, "POLICY_INSTALL_FAILED",
+			"policy from the trust answer not installed: %s", err);
+	goto out_free;
+
+out_fail:
+	log_msg(LOG_LVL_ERR, FAC, "TRUST_INSTALL_FAILED",
+		"trust not installed: %s", err);
+out_free:
+	lic_trust_answer_free(&ans);
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+bool lic_agent_trust_in_flight(const struct lic_agent *a)
+{
+	return a->trust_inflight;
 }
 
 int lic_agent_set_role(struct lic_agent *a, enum lic_ha_role role,
@@ -1369,6 +1579,8 @@ void lic_agent_free(struct lic_agent **ap)
 	if (a->ops != NULL && a->ops->free != NULL)
 		a->ops->free(a->ops_ctx);
 	free(a->reply.body);
+	free(a->trust_reply.body);
+	free(a->poll_reply.body);
 	lic_pubkey_free(&a->server);
 	lic_period_free(&a->period);
 	lic_store_free(&a->st);

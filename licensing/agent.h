@@ -166,6 +166,19 @@ int lic_agent_set_trust(struct lic_agent *a, const char *server_pubkey_pem,
 			size_t errlen);
 
 /*
+ * `license smart trust idtoken <token> local [force]`: send a trust
+ * request (docs/licensing-protocol.md 3.4) over the transport; the answer
+ * is installed at a later tick: the server key is pinned, the trust code
+ * and the policy that came with it are stored, or the failure is logged
+ * (%SMART_LIC-3-TRUST_INSTALL_FAILED). Without `force` an installed trust
+ * is not replaced. Returns 0 when the request went out, -1 with a reason
+ * (no transport that carries trust, one already in flight, ...).
+ */
+int lic_agent_trust(struct lic_agent *a, const char *token, bool force,
+		    int64_t now, char *err, size_t errlen);
+bool lic_agent_trust_in_flight(const struct lic_agent *a);
+
+/*
  * The HA role changed. Becoming active (from standby or standalone)
  * starts a new period at now; a standby unit never reports. Returns 0, or
  * -1 when the new period state could not be stored.

@@ -16,6 +16,8 @@
 struct http_transport {
 	struct lic_http *http;
 	char url[LIC_HTTP_MAX_URL + 1];
+	char trust_url[LIC_HTTP_MAX_URL + 1];
+	char acks_url[LIC_HTTP_MAX_URL + 1];
 };
 
 const char *lic_transport_name(enum lic_transport_kind k)
@@ -31,18 +33,43 @@ const char *lic_transport_name(enum lic_transport_kind k)
 	return "?";
 }
 
+static int post(struct http_transport *t, const char *url,
+		const char *envelope, size_t len, lic_push_done_fn *done,
+		void *arg, char *err, size_t errlen)
+{
+	if (lic_http_post(t->http, url, "application/json", envelope, len,
+			  PUSH_TIMEOUT_S, done, arg) != 0) {
+		err_set(err, errlen, "%s", lic_http_last_error(t->http));
+		return -1;
+	}
+	return 0;
+}
+
 static int http_push(void *ctx, const char *envelope, size_t len,
 		     lic_push_done_fn *done, void *arg, char *err,
 		     size_t errlen)
 {
 	struct http_transport *t = ctx;
 
-	if (lic_http_post(t->http, t->url, "application/json", envelope, len,
-			  PUSH_TIMEOUT_S, done, arg) != 0) {
-		err_set(err, errlen, "%s", lic_http_last_error(t->http));
-		return -1;
-	}
-	return 0;
+	return post(t, t->url, envelope, len, done, arg, err, errlen);
+}
+
+static int http_trust(void *ctx, const char *envelope, size_t len,
+		      lic_push_done_fn *done, void *arg, char *err,
+		      size_t errlen)
+{
+	struct http_transport *t = ctx;
+
+	return post(t, t->trust_url, envelope, len, done, arg, err, errlen);
+}
+
+static int http_poll(void *ctx, const char *envelope, size_t len,
+		     lic_push_done_fn *done, void *arg, char *err,
+		     size_t errlen)
+{
+	struct http_transport *t = ctx;
+
+	return post(t, t->acks_url, envelope, len, done, arg, err, errlen);
 }
 
 static void http_free(void *ctx)
@@ -57,6 +84,8 @@ static void http_free(void *ctx)
 
 const struct lic_transport_ops lic_transport_http_ops = {
 	.push = http_push,
+	.trust = http_trust,
+	.poll = http_poll,
 	.free = http_free,
 };
 
@@ -85,7 +114,13 @@ void *lic_transport_http_new(struct event_base *base, const char *base_url,
 	w = snprintf(t->url, sizeof(t->url), "%s%susage%s", base_url,
 		     base_url[n - 1] == '/' ? "" : "/",
 		     deferred_ack ? "?ack=deferred" : "");
-	if (w < 0 || (size_t)w >= sizeof(t->url)) {
+	if (w >= 0 && (size_t)w < sizeof(t->url))
+		w = snprintf(t->trust_url, sizeof(t->trust_url), "%s%strust",
+			     base_url, base_url[n - 1] == '/' ? "" : "/");
+	if (w >= 0 && (size_t)w < sizeof(t->trust_url))
+		w = snprintf(t->acks_url, sizeof(t->acks_url), "%s%sacks",
+			     base_url, base_url[n - 1] == '/' ? "" : "/");
+	if (w < 0 || (size_t)w >= sizeof(t->acks_url)) {
 		err_set(err, errlen, "license smart url too long");
 		goto out_free_t;
 	}

@@ -40,6 +40,23 @@ struct lic_transport_ops {
 	int (*push)(void *ctx, const char *envelope, size_t len,
 		    lic_push_done_fn *done, void *arg, char *err,
 		    size_t errlen);
+	/*
+	 * Start a trust request (docs/licensing-protocol.md 3.4): POST the
+	 * envelope to the base URL + "trust"; same contract as push. NULL
+	 * when the transport cannot carry one.
+	 */
+	int (*trust)(void *ctx, const char *envelope, size_t len,
+		     lic_push_done_fn *done, void *arg, char *err,
+		     size_t errlen);
+	/*
+	 * Ask for the ACKs of reports sent earlier (cslu, protocol 3.5):
+	 * POST the ack_poll envelope to the base URL + "acks"; same contract
+	 * as push (200 with an ACK envelope, or 204). NULL when the
+	 * transport cannot.
+	 */
+	int (*poll)(void *ctx, const char *envelope, size_t len,
+		    lic_push_done_fn *done, void *arg, char *err,
+		    size_t errlen);
 	/* Cancel what is in flight (each `done` called with status 0) and
 	 * free ctx. May be NULL. */
 	void (*free)(void *ctx);
@@ -50,7 +67,8 @@ extern const struct lic_transport_ops lic_transport_http_ops;
 
 /*
  * A context for lic_transport_http_ops pushing to `base_url` + "usage"
- * (smart) or + "usage?ack=deferred" (cslu), with the server certificate
+ * (smart) or + "usage?ack=deferred" (cslu), trust requests to
+ * `base_url` + "trust", ACK polls to `base_url` + "acks", with the server certificate
  * verified against `ca_file`. base_url is the `license smart url`, e.g.
  * "https://192.0.2.1:8443/licensing/v1/" (a missing final '/' is added).
  * NULL with a reason on a bad URL, unreadable CA file or no memory.

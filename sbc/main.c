@@ -499,6 +499,53 @@ static void open_agent(struct sbcd *d, const struct sbc_settings *s)
 	}
 }
 
+/*
+ * The test clock's offset lives in STATE_DIR/test-clock so that a
+ * restarted (or killed) `sbcd --test-clock` goes on from the time it had
+ * reached: the clock never runs back over periods already closed.
+ */
+static int load_test_clock(struct sbcd *d)
+{
+	char path[4096];
+	long long ms = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/test-clock", d->state_dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return errno == ENOENT ? 0 : -1;
+	if (fscanf(f, "%lld", &ms) != 1 || ms < 0) {
+		fclose(f);
+		log_msg(LOG_LVL_ERR, "SBC", "STATE", "%s: not an offset", path);
+		return -1;
+	}
+	fclose(f);
+	d->test_offset_ms = ms;
+	clk_advance_ms(ms);
+	log_msg(LOG_LVL_NOTICE, "SBC", "TEST_CLOCK",
+		"test clock resumes %lld s ahead", ms / 1000);
+	return 0;
+}
+
+static void fill_test_clock(struct sbcd *d, FILE *f)
+{
+	fprintf(f, "%lld\n", (long long)d->test_offset_ms);
+}
+
+int sbcd_advance_test_clock(struct sbcd *d, int64_t ms)
+{
+	int64_t old = d->test_offset_ms;
+
+	/* Saved first: a kill right after leaves the clock ahead, never
+	 * behind what the tables and the agent may already have seen. */
+	d->test_offset_ms += ms;
+	if (write_state_file(d, "test-clock", fill_test_clock) != 0) {
+		d->test_offset_ms = old;
+		return -1;
+	}
+	return clk_advance_ms(ms);
+}
+
 /* The control socket, STATE_DIR/sbcd.sock (DESIGN.md section 7). */
 static int open_ctl(struct sbcd *d)
 {
@@ -593,6 +640,8 @@ int main(int argc, char **argv)
 			d.state_dir, strerror(errno));
 		goto out_config;
 	}
+	if (d.test_clock && load_test_clock(&d) < 0)
+		goto out_config;
 	if (s->n_listen == 0) {
 		log_msg(LOG_LVL_ERR, "SBC", "CONFIG",
 			"%s: no `listen` address under voice service voip / sip",

@@ -39,6 +39,7 @@ struct sbcd {
 	struct event *ev_drain;
 	struct sbc_ctl *ctl;
 	bool test_clock;
+	int64_t test_offset_ms; /* saved in STATE_DIR/test-clock */
 	unsigned shutdown_grace_s;
 	int64_t drain_deadline_ms;
 	bool draining;
@@ -53,6 +54,9 @@ int sbcd_reload(struct sbcd *d);
 /* One sampler tick now: the usage tables and the licensing agent catch
  * up with the clock (the 1 Hz timer, and right after a test-clock jump). */
 void sbcd_sample(struct sbcd *d);
+
+/* Move the test clock forward by ms (saved first); 0 or -1. */
+int sbcd_advance_test_clock(struct sbcd *d, int64_t ms);
 
 /* A control-socket request (sbc_ctl_fn). */
 int sbcd_command(void *arg, const char *line, struct evbuffer *out);

@@ -19,6 +19,8 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 
 /* A FILE that collects a renderer's output, then lands in the reply. */
 struct sink {
@@ -163,6 +165,27 @@ static int cmd_license_status(struct sbcd *d, const struct sbc_cmd_req *r,
 	return rc == 0 ? SBC_CTL_OK : SBC_CTL_FAILED;
 }
 
+static int cmd_trust(struct sbcd *d, const struct sbc_cmd_req *r,
+		     struct evbuffer *out)
+{
+	/* The last word of the `force` form is the keyword itself. */
+	bool force = strcasecmp(r->cmd->syntax + strlen(r->cmd->syntax) - 5,
+				"force") == 0;
+	char err[256];
+
+	if (d->agent == NULL)
+		return no_agent(out);
+	if (lic_agent_trust(d->agent, r->argv[0], force, clk_wall_ms() / 1000,
+			    err, sizeof(err)) != 0) {
+		evbuffer_add_printf(out, "%% %s\n", err);
+		return SBC_CTL_FAILED;
+	}
+	/* As on IOS the outcome arrives later: a syslog line, and the
+	 * `Trust Code Installed` field of `show license status`. */
+	evbuffer_add_printf(out, "Trust request sent to the license server.\n");
+	return SBC_CTL_OK;
+}
+
 static int cmd_sync(struct sbcd *d, struct evbuffer *out)
 {
 	char err[256];
@@ -243,7 +266,7 @@ static int cmd_test_clock(struct sbcd *d, const struct sbc_cmd_req *r,
 				    r->argv[0]);
 		return SBC_CTL_USAGE;
 	}
-	if (clk_advance_ms(secs * 1000) != 0) {
+	if (sbcd_advance_test_clock(d, (int64_t)secs * 1000) != 0) {
 		evbuffer_add_printf(out, "%% The clock cannot move.\n");
 		return SBC_CTL_FAILED;
 	}
@@ -298,6 +321,8 @@ int sbcd_command(void *arg, const char *line, struct evbuffer *out)
 		rc = cmd_test_clock(d, r, out);
 		break;
 	case SBC_CMD_LIC_TRUST:
+		rc = cmd_trust(d, r, out);
+		break;
 	case SBC_CMD_COUNT:
 		break;
 	}

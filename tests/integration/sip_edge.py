@@ -281,7 +281,7 @@ class Callee:
 class Sbcd:
     """An sbcd process on free ports with a generated config."""
 
-    def __init__(self, binary, uas_port, workdir, **kw):
+    def __init__(self, binary, uas_port, workdir, args=(), **kw):
         self.port = free_port()
         self.workdir = workdir
         self.conf = os.path.join(workdir, "sbcd.conf")
@@ -292,8 +292,9 @@ class Sbcd:
         self.params.update(kw)
         self.write_config()
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([binary, "-f", self.conf, "-S",
-                                      os.path.join(workdir, "state")],
+        self.state = os.path.join(workdir, "state")
+        self.proc = subprocess.Popen([binary, "-f", self.conf, "-S", self.state,
+                                      *args],
                                      stdout=self.log, stderr=self.log)
         self.wait_log("%SBC-5-READY", 10)
 
@@ -334,6 +335,12 @@ class Sbcd:
             if time.time() > deadline:
                 raise AssertionError(f"calls not drained: {c}")
             time.sleep(0.1)
+
+    def kill9(self):
+        """SIGKILL by pid: no clean-up of any kind."""
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
 
     def stop(self, timeout=40):
         """SIGTERM; returns the exit code. Kills by pid if it hangs."""

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""sbcd's control socket and sbcctl against a real sbcd.
+
+Checks: the socket's mode, IOS abbreviations and error answers with their
+exit statuses, JSON that parses and agrees with the text view, the test
+clock (refused without --test-clock; with it, the jump reaches the tables
+and survives a restart), many clients at once, a client that sends an
+oversized line or never reads its replies is dropped while others are
+served, and calls flow meanwhile.
+
+usage: ctl.py --sbcd PATH --sbcctl PATH
+"""
+import argparse
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sip_edge import UA, Caller, Callee, Sbcd, established_call, free_port, running  # noqa: E402
+from sip_edge import final_for, request, answer  # noqa: E402
+
+SBCCTL = None
+
+
+def ctl(sbc, *words):
+    return subprocess.run([SBCCTL, "-s", os.path.join(sbc.state, "sbcd.sock"), *words],
+                          capture_output=True, text=True, timeout=60)
+
+
+def raw_request(path, line):
+    """One request over a raw connection: (status, body)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(path)
+    s.sendall(line.encode() + b"\n")
+    data = b""
+    while b"\n" not in data:
+        chunk = s.recv(4096)
+        assert chunk, "connection closed before the reply header"
+        data += chunk
+    head, _, body = data.partition(b"\n")
+    tag, status, length = head.decode().split()
+    assert tag == "SBC", head
+    while len(body) < int(length):
+        chunk = s.recv(65536)
+        assert chunk, "reply cut short"
+        body += chunk
+    s.close()
+    assert len(body) == int(length), (len(body), length)
+    return int(status), body.decode()
+
+
+def check_basics(sbc):
+    sock = os.path.join(sbc.state, "sbcd.sock")
+    mode = stat.S_IMODE(os.stat(sock).st_mode)
+    assert mode == 0o660, oct(mode)
+
+    p = ctl(sbc, "sh", "li", "st")
+    assert p.returncode == 0 and "Usage Reporting:\n  Last ACK received:" in p.stdout, p
+    p = ctl(sbc, "show", "licence", "status")
+    assert p.returncode == 2 and "% Invalid input detected at '^' marker." in p.stderr, p
+    assert "show licence status\n     ^" in p.stderr, p.stderr
+    p = ctl(sbc, "license", "smart", "s")
+    assert p.returncode == 2 and "% Ambiguous command" in p.stderr, p
+    p = ctl(sbc, "show", "license")
+    assert p.returncode == 2 and "% Incomplete command." in p.stderr, p
+    p = ctl(sbc, "reload", "--json")
+    assert p.returncode == 2, p
+    p = ctl(sbc, "sh", "vo", "si", "li", "st", "BOGUS")
+    assert p.returncode == 2 and "Unknown class" in p.stderr, p
+    p = ctl(sbc, "license", "smart", "import", "/nonexistent/ack.json")
+    assert p.returncode == 1 and p.stderr.startswith("%"), p
+    p = ctl(sbc, "reload")
+    assert p.returncode == 0, p
+    p = subprocess.run([SBCCTL, "-s", "/nonexistent/sbcd.sock", "show", "license", "status"],
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 3, p
+
+    # JSON parses and says what the text says.
+    js = json.loads(ctl(sbc, "show", "license", "status", "--json").stdout)
+    text = ctl(sbc, "show", "license", "status").stdout
+    assert js["slp"]["status"] == "ENABLED" and "  Status: ENABLED" in text
+    days = js["usage_reporting"]["reporting_push_interval_days"]
+    assert (f"  Reporting push interval: {days}  days" if days else
+            "  Reporting push interval: 0 (no reporting)") in text, text
+    assert (js["trust_code_installed"] is None) == ("Trust Code Installed: <none>" in text)
+    st = json.loads(ctl(sbc, "show", "voice", "sip", "license", "stats", "table", "STANDARD",
+                        "--json").stdout)
+    assert list(st["classes"]) == ["STANDARD"], st
+    assert len(st["classes"]["STANDARD"]["seconds"]) == 60, st
+    # Commands from stdin, one connection.
+    p = subprocess.run([SBCCTL, "-s", sock], input="show license status\nsh vo si li st ta VGW\n",
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and "Usage Reporting:" in p.stdout and "TDM-SIP Trunk Sessions" in p.stdout, p
+
+
+def test_ctl(binary, wd):
+    uas, uac = UA(free_port()), UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd)
+    # The failed import below is logged at error level, as it should be.
+    with running(sbc, uas, uac, allowed=("IMPORT_FAILED",)):
+        check_basics(sbc)
+        p = ctl(sbc, "test", "clock", "advance", "1d")
+        assert p.returncode == 1 and "test clock is off" in p.stderr, p
+        sock = os.path.join(sbc.state, "sbcd.sock")
+
+        # A client that sends a line over the cap is dropped...
+        big = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        big.connect(sock)
+        big.settimeout(10)
+        try:
+            big.sendall(b"x" * 20000)
+        except OSError:
+            pass
+        try:
+            got = big.recv(100)
+        except ConnectionResetError:
+            got = b""  # closed with our bytes unread: also dropped
+        assert got == b"", "oversized request not dropped"
+        big.close()
+        # ...a client that never reads its replies is dropped at the cap,
+        # and neither stalls the others or the calls.
+        greedy = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        greedy.connect(sock)
+        greedy.settimeout(30)
+        dropped = []
+
+        def flood():
+            sent = 0
+            try:
+                while sent < 100000:
+                    greedy.sendall(b"show voice sip license stats\n")
+                    sent += 1
+            except OSError as e:
+                dropped.append((sent, e))
+        flooder = threading.Thread(target=flood)
+        flooder.start()
+        errors = []
+
+        def client(n):
+            for _ in range(n):
+                try:
+                    status, body = raw_request(sock, "show voice sip license stats table")
+                    if status != 0 or "CUBE Standard Trunk License Usage" not in body:
+                        errors.append(body[:200])
+                except AssertionError as e:
+                    errors.append(str(e))
+        threads = [threading.Thread(target=client, args=(20,)) for _ in range(20)]
+        for t in threads:
+            t.start()
+        c, b = Caller(uac, sbc.port), Callee(uas)
+        established_call(c, b)
+        c.bye()
+        bye = uas.recv(request("BYE"))
+        answer(uas, bye, 200, "OK")
+        assert uac.recv(final_for("BYE")).status == 200
+        for t in threads:
+            t.join(60)
+        assert not errors, errors[:3]
+        flooder.join(60)
+        assert dropped and not isinstance(dropped[0][1], socket.timeout), dropped
+        greedy.close()
+    print("ctl: basics, errors, JSON, 400 requests from 20 clients; oversized "
+          f"request dropped; non-reading client dropped after {dropped[0][0]} requests")
+
+
+def test_test_clock(binary, wd):
+    uas, uac = UA(free_port()), UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd, args=["--test-clock"])
+    with running(sbc, uas, uac):
+        before = json.loads(ctl(sbc, "sh", "vo", "si", "li", "st", "--json").stdout)["now"]
+        p = ctl(sbc, "test", "clock", "advance", "2d")
+        assert p.returncode == 0 and "Clock advanced by 172800 s" in p.stdout, p
+        after = json.loads(ctl(sbc, "sh", "vo", "si", "li", "st", "--json").stdout)["now"]
+        assert 172800 <= after - before < 172800 + 30, (before, after)
+        for bad in ("0d", "-1h", "1w", "x"):
+            p = ctl(sbc, "test", "clock", "advance", bad)
+            assert p.returncode == 2, (bad, p)
+    # A restarted --test-clock daemon resumes at the time it had reached.
+    sbc = Sbcd(binary, uas.port, wd, args=["--test-clock"])
+    uas, uac = UA(uas.port), UA(uac.port)
+    with running(sbc, uas, uac):
+        again = json.loads(ctl(sbc, "sh", "vo", "si", "li", "st", "--json").stdout)["now"]
+        assert again >= after, (after, again)
+        sbc.wait_log("test clock resumes", 5)
+    print("test clock: jump seen by the tables, bad durations refused, offset kept "
+          "across a restart")
+
+
+TESTS = {"basics": test_ctl, "test_clock": test_test_clock}
+
+
+def main():
+    global SBCCTL
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sbcd", required=True)
+    ap.add_argument("--sbcctl", required=True)
+    ap.add_argument("test", choices=sorted(TESTS))
+    args = ap.parse_args()
+    SBCCTL = args.sbcctl
+    with tempfile.TemporaryDirectory(prefix=f"sbc-ctl-{args.test}-") as wd:
+        TESTS[args.test](args.sbcd, wd)
+    print(f"PASS {args.test}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
