@@ -279,15 +279,15 @@ int lic_agent_hour(struct lic_agent *a, int64_t hour_start,
 	    hour_start % HOUR_S != 0 || now < 0 || hour_end > LIC_TIME_MAX)
 		return -1;
 	if (ensure_period(a, now) != 0)
-		return -1;
+		return LIC_AGENT_RETRY;
 	r = lic_period_add_hour(a->period, hour_start, value);
 	if (r == 1) {
 		if (close_due(a, hour_start) != 0)
-			return -1;
+			return LIC_AGENT_RETRY;
 		r = lic_period_add_hour(a->period, hour_start, value);
 	}
 	if (r != 0)
-		return -1;
+		return LIC_AGENT_RETRY;
 	for (c = 0; c < LIC_CLASS_COUNT; c++)
 		used = used || value[c] > 0;
 	if (used && a->times.first_use == LIC_TIME_NONE) {
@@ -297,18 +297,18 @@ int lic_agent_hour(struct lic_agent *a, int64_t hour_start,
 			log_msg(LOG_LVL_ERR, FAC, "STORE", "first use: %s",
 				err);
 			a->times.first_use = LIC_TIME_NONE;
-			return -1;
+			return LIC_AGENT_RETRY;
 		}
 	}
 	if (close_due(a, hour_end) != 0)
-		return -1;
+		return LIC_AGENT_RETRY;
 	if (lic_period_hour_check(a->period, hour_end, NULL) != 0 &&
 	    lic_period_close_change(a->period, hour_end, rec) == 0) {
 		if (store_close(a, rec, hour_end, true) != 0)
-			return -1;
+			return LIC_AGENT_RETRY;
 	} else if (save_period(a) != 0) {
 		reload_period(a);
-		return -1;
+		return LIC_AGENT_RETRY;
 	}
 	a->dirty = true;
 	return 0;

@@ -123,10 +123,12 @@ void lic_agent_free(struct lic_agent **ap);
  * the hour's end and applies the 25% report-on-change rule there; closed
  * periods go to the store as records atomically with the next period
  * state. The first hour with a nonzero value sets first use. Feeding an
- * hour twice is harmless (the period keeps maxima). Returns 0, or -1 for
- * bad arguments or a store failure (logged; the tracker is reloaded from
- * the store, so the hour may be fed again).
+ * hour twice is harmless (the period keeps maxima). Returns 0; -1 for bad
+ * arguments; LIC_AGENT_RETRY when the store failed (logged; the tracker
+ * is reloaded from the store): feed the same hour again later, before
+ * any later hour.
  */
+#define LIC_AGENT_RETRY (-2)
 int lic_agent_hour(struct lic_agent *a, int64_t hour_start,
 		   const uint32_t value[LIC_CLASS_COUNT], int64_t now);
 

@@ -103,40 +103,74 @@ static struct timeval until_next_second(void)
 
 /*
  * The sink of the usage tables: every closed bucket goes to the store; a
- * closed hour is also kept for the licensing agent, which gets it after the
- * tick's transaction (its own store transactions do not nest in it).
+ * closed hour is also queued for the licensing agent, which gets it after
+ * the tick's transaction (its own store transactions do not nest in it).
  */
+/* An hour for the agent, behind those still waiting. */
+static void queue_hour(struct sbcd *d, int64_t start,
+		       const uint32_t value[STATS_CLASS_COUNT])
+{
+	if (d->n_hours == SBCD_HOURS_QUEUED) {
+		/* The agent has refused hours for three days: the oldest
+		 * goes (a restart feeds the table's hours again). */
+		if (!d->hours_dropped_logged)
+			log_msg(LOG_LVL_ERR, "SMART_LIC", "STORE",
+				"licensing store failing for %d hours; oldest "
+				"hours not recorded until a restart",
+				SBCD_HOURS_QUEUED);
+		d->hours_dropped_logged = true;
+		memmove(&d->hour_start[0], &d->hour_start[1],
+			(d->n_hours - 1) * sizeof(d->hour_start[0]));
+		memmove(&d->hour_value[0], &d->hour_value[1],
+			(d->n_hours - 1) * sizeof(d->hour_value[0]));
+		d->n_hours--;
+	}
+	d->hour_start[d->n_hours] = start;
+	memcpy(d->hour_value[d->n_hours], value, sizeof(d->hour_value[0]));
+	d->n_hours++;
+}
+
 static void on_bucket(void *arg, enum stats_table table, int64_t start,
 		      const struct stats_bucket *bucket)
 {
 	struct sbcd *d = arg;
 
 	stats_store_sink(d->store, table, start, bucket);
-	if (table == STATS_HOURS &&
-	    d->n_hours < sizeof(d->hour_start) / sizeof(d->hour_start[0])) {
-		d->hour_start[d->n_hours] = start;
-		memcpy(d->hour_value[d->n_hours], bucket->value,
-		       sizeof(d->hour_value[0]));
-		d->n_hours++;
-	}
+	if (table == STATS_HOURS && d->agent != NULL)
+		queue_hour(d, start, bucket->value);
 }
 
-/*
- * The 1 Hz sampler: each class's peak within the second that just ended
- * into the usage tables, then the licensing agent's turn.
- */
+/* Closed hours to the agent, in order; one the store refused (and every
+ * later one) waits for the next tick. */
+static void feed_hours(struct sbcd *d, int64_t now)
+{
+	size_t i = 0;
+
+	while (i < d->n_hours &&
+	       lic_agent_hour(d->agent, d->hour_start[i], d->hour_value[i],
+			      now) != LIC_AGENT_RETRY)
+		i++;
+	if (i == 0)
+		return;
+	memmove(&d->hour_start[0], &d->hour_start[i],
+		(d->n_hours - i) * sizeof(d->hour_start[0]));
+	memmove(&d->hour_value[0], &d->hour_value[i],
+		(d->n_hours - i) * sizeof(d->hour_value[0]));
+	d->n_hours -= i;
+	if (d->n_hours == 0)
+		d->hours_dropped_logged = false;
+}
+
 void sbcd_sample(struct sbcd *d)
 {
 	char err[256];
 	int64_t now_ms;
-	size_t i;
 	int rc;
 
 	sbc_counters_sample(d->counters, d->last_second);
 	if (d->last_second[SBC_CLASS_AGGREGATE] > d->max_second_aggregate)
 		d->max_second_aggregate = d->last_second[SBC_CLASS_AGGREGATE];
 	now_ms = clk_wall_ms();
-	d->n_hours = 0;
 	rc = stats_store_begin(d->store, err, sizeof(err));
 	stats_tick(d->stats, now_ms, d->last_second);
 	if (rc == 0)
@@ -148,9 +182,7 @@ void sbcd_sample(struct sbcd *d)
 		log_msg(LOG_LVL_ERR, "SBC", "STORE",
 			"usage tables not saved: %s", err);
 	}
-	for (i = 0; i < d->n_hours; i++)
-		lic_agent_hour(d->agent, d->hour_start[i], d->hour_value[i],
-			       now_ms / 1000);
+	feed_hours(d, now_ms / 1000);
 	lic_agent_tick(d->agent, now_ms / 1000);
 }
 
@@ -495,8 +527,9 @@ static void open_agent(struct sbcd *d, const struct sbc_settings *s)
 			continue;
 		for (c = 0; c < STATS_CLASS_COUNT; c++)
 			hour[c] = v[c][i];
-		lic_agent_hour(d->agent, start, hour, now);
+		queue_hour(d, start, hour);
 	}
+	feed_hours(d, now);
 }
 
 /*

@@ -18,6 +18,10 @@
 
 struct evbuffer;
 
+/* Hours waiting for the agent: as many as the hours table holds, which is
+ * also what a restart feeds again. */
+#define SBCD_HOURS_QUEUED 72
+
 struct sbcd {
 	const char *config_path;
 	const char *state_dir;
@@ -31,9 +35,15 @@ struct sbcd {
 	struct lic_key *device_key;
 	struct lic_agent *agent;
 	/* Hours the tables closed in this tick, for the licensing agent. */
-	int64_t hour_start[4];
-	uint32_t hour_value[4][STATS_CLASS_COUNT];
+	/*
+	 * Closed hours not yet taken by the licensing agent, oldest first:
+	 * normally one per hour, fed at once; when the agent's store fails
+	 * they wait here (in order) and are fed again at the next tick.
+	 */
+	int64_t hour_start[SBCD_HOURS_QUEUED];
+	uint32_t hour_value[SBCD_HOURS_QUEUED][STATS_CLASS_COUNT];
 	size_t n_hours;
+	bool hours_dropped_logged;
 	int64_t store_error_logged_s;
 	struct event *ev_sample;
 	struct event *ev_drain;
