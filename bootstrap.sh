@@ -1,8 +1,10 @@
 #!/bin/sh
 # The README's two commands.
-#   ./bootstrap.sh demo   install what is missing, build, run sbcd on loopback
-#                         with docs/examples/sbcd.conf and push a short SIPp
-#                         call load through it
+#   ./bootstrap.sh demo   install what is missing, build, run licd and sbcd
+#                         on loopback (sbcd with docs/examples/sbcd.conf),
+#                         establish trust, push a short SIPp call load
+#                         through sbcd, show its usage tables and the
+#                         acknowledged usage report
 #   ./bootstrap.sh test   install what is missing, build (plain and
 #                         ASan+UBSan) and run the whole test suite in both
 set -eu
@@ -47,13 +49,16 @@ demo)
 	install_missing
 	build build
 	build/sbc/sbcd -n -f docs/examples/sbcd.conf
-	# The example config on free loopback ports, a SIPp callee behind it
-	# and 600 calls at 60 calls/s held 5 s (about 300 concurrent); then
-	# sbcd's `show voice sip license stats` and the runner's comparison
-	# of sbcd's per-second counts with SIPp's.
+	# licd with an account and a token; the example config on free
+	# loopback ports pointed at it, a SIPp callee behind sbcd; trust; 600
+	# calls at 60 calls/s held 5 s (about 300 concurrent); then sbcd's
+	# `show voice sip license stats`, one test-clock hour later the
+	# acknowledged report (`show license status`) and licd's inventory,
+	# and the runner's comparison of sbcd's per-second counts with SIPp's.
 	exec python3 sipp-scenarios/run.py --sbcd build/sbc/sbcd \
 		--config docs/examples/sbcd.conf --scenario basic \
-		--calls 600 --rate 60 --hold-ms 5000 --track-counts --show-stats
+		--calls 600 --rate 60 --hold-ms 5000 --track-counts --show-stats \
+		--licd build/licd/licd --sbcctl build/sbc/sbcctl
 	;;
 test)
 	install_missing

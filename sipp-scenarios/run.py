@@ -527,14 +527,20 @@ def compare_tables(seconds, minutes, uac_rows, problems, report):
         problems.append("check-tables: only %d complete minute(s) to compare (want >= 2)" % m_n)
 
 
-def adapt_config(path, sbc_port, uas_port):
+def adapt_config(path, sbc_port, uas_port, licd=None):
     """An operator's config file moved onto this run's free ports: every
-    `listen` line takes sbc_port and every `session target` the UAS."""
+    `listen` line takes sbc_port and every `session target` the UAS; with
+    licd = (url, ca_file) the license server lines point at this run's licd
+    (a commented-out `!license smart ca-file` line is taken in)."""
     with open(path) as f:
         text = f.read()
     text = re.sub(r"(?m)^(\s*listen\s+(?:udp|tcp)\s+\S+\s+)\d+", r"\g<1>%d" % sbc_port, text)
     text = re.sub(r"session target ipv4:[0-9.]+:\d+",
                   "session target ipv4:%s:%d" % (LOCAL_IP, uas_port), text)
+    if licd:
+        text = re.sub(r"(?m)^license smart url .*$", "license smart url %s" % licd[0], text)
+        text = re.sub(r"(?m)^!?license smart ca-file .*$",
+                      "license smart ca-file %s" % licd[1], text)
     return text
 
 
@@ -612,7 +618,8 @@ class Runner:
         for attempt in range(3):
             self.sbc_port = self.ports.pick()
             if a.config:
-                conf = adapt_config(a.config, self.sbc_port, self.uas_port)
+                conf = adapt_config(a.config, self.sbc_port, self.uas_port,
+                                    getattr(self, "licd_conf", None))
             else:
                 conf = SBCD_CONF.format(ip=LOCAL_IP, sbc_port=self.sbc_port,
                                         uas_port=self.uas_port, transport=a.transport,
@@ -812,6 +819,81 @@ class Runner:
             self.problems.append("sbcd exited with rc=%s after SIGTERM (want 0)" % rc)
         self.sbcd_rc = rc
 
+    # ---- --licd: a license server for the run, trust, an ACKed report ----
+
+    def start_licd(self):
+        """licd on a free loopback port with a smart account, a virtual
+        account and a token for this run."""
+        a = self.a
+        state = self.wd("licd")
+        os.makedirs(state, exist_ok=True)
+        self.licd_state = state
+        licd = Child("licd", [a.licd, "serve", "-S", state, "--listen", "%s:0" % LOCAL_IP],
+                     self.workdir, "licd_stdout.log", "licd.log")
+        self.children.append(licd)
+        deadline = time.time() + a.ready_timeout
+        port = None
+        while port is None and time.time() < deadline and licd.alive():
+            with open(licd.stdout_path) as f:
+                m = re.search(r"listening on \S+:(\d+)", f.read())
+            port = int(m.group(1)) if m else None
+            time.sleep(0.05)
+        if port is None:
+            raise RunError("licd did not start:\n%s" % tail(licd.stderr_path))
+        url = "https://%s:%d/licensing/v1/" % (LOCAL_IP, port)
+        self.licd_conf = (url, os.path.join(state, "server.crt"))
+        for cmd in (["account", "create", "DEMO"], ["va", "create", "DEMO", "VA-1"],
+                    ["purchase", "DEMO", "VA-1", "CUBE_T_STD", "500"],
+                    ["purchase", "DEMO", "VA-1", "CUBE_T_ENH", "100"]):
+            self.licd_admin(cmd)
+        self.token = self.licd_admin(["token", "create", "DEMO", "VA-1"]).strip()
+        log("licd ready at %s (pid %d); token created for DEMO/VA-1" % (url, licd.pid))
+
+    def licd_admin(self, cmd):
+        p = subprocess.run([self.a.licd, "-S", self.licd_state] + cmd, capture_output=True,
+                           text=True, timeout=60)
+        if p.returncode != 0:
+            raise RunError("licd %s: %s" % (" ".join(cmd), p.stderr.strip()))
+        return p.stdout
+
+    def sbcctl(self, *words):
+        p = subprocess.run([self.a.sbcctl, "-s", self.wd("state/sbcd.sock")] + list(words),
+                           capture_output=True, text=True, timeout=60)
+        if p.returncode != 0:
+            raise RunError("sbcctl %s: %s%s" % (" ".join(words), p.stdout, p.stderr))
+        return p.stdout
+
+    def license_status(self):
+        import json
+        return json.loads(self.sbcctl("show", "license", "status", "--json"))
+
+    def wait_license(self, pred, what, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if pred(self.license_status()):
+                return
+            time.sleep(0.2)
+        raise RunError("license status: no %s within %d s" % (what, timeout))
+
+    def establish_trust(self):
+        log("sbcctl license smart trust idtoken <token> local")
+        self.sbcctl("license", "smart", "trust", "idtoken", self.token, "local")
+        self.wait_license(lambda s: s["trust_code_installed"], "trust")
+        log("trust installed")
+
+    def show_report(self):
+        """The test clock moves one hour: the hour of the calls closes, the
+        change from no use starts a report, licd acknowledges it."""
+        log("sbcctl test clock advance 1h (the calls' hour closes, a report goes out)")
+        self.sbcctl("test", "clock", "advance", "1h")
+        self.wait_license(lambda s: s["usage_reporting"]["last_ack_received"], "ACK")
+        text = self.sbcctl("show", "license", "status")
+        block = text[text.index("Usage Reporting:"):]
+        print("%s#show license status   (Usage Reporting and trust)\n%s"
+              % ("cube1", block), flush=True)
+        print("licd inventory DEMO VA-1\n%s" % self.licd_admin(["inventory", "DEMO", "VA-1"]),
+              flush=True)
+
     def cleanup(self):
         for c in reversed(self.children):
             if c.alive():
@@ -842,8 +924,12 @@ class Runner:
             raise RunError("sbcd binary not found or not executable: %s" % a.sbcd)
 
         self.start_uas()
+        if a.licd:
+            self.start_licd()
         if not a.direct:
             self.start_sbcd()
+        if a.licd:
+            self.establish_trust()
         self.t_uac0 = time.time()
         self.run_uac()
         self.stop_uas()
@@ -860,6 +946,8 @@ class Runner:
             during = samples[:len(samples) - n_drained] if n_drained else samples
             if a.show_stats:
                 self.show_stats()
+            if a.licd:
+                self.show_report()
             if a.check_tables:
                 time.sleep(1.2)  # the last second closes
                 self.poll_tables()
@@ -989,7 +1077,17 @@ def parse_args(argv):
                    "its listen ports and session targets are moved to the run's free ports")
     p.add_argument("--sbcd-arg", action="append", default=[],
                    help="extra argument for sbcd (repeatable)")
+    p.add_argument("--licd", help="run this licd too: sbcd (--test-clock) trusts it, and after "
+                   "the calls one clock hour closes and the report's ACK is shown; "
+                   "needs --config and --sbcctl")
+    p.add_argument("--sbcctl", help="sbcctl binary (with --licd)")
     args = p.parse_args(argv)
+    if args.licd and (not args.config or not args.sbcctl or args.direct):
+        p.error("--licd needs --config and --sbcctl, and sbcd")
+    if args.licd:
+        args.licd = os.path.abspath(args.licd)
+        args.sbcctl = os.path.abspath(args.sbcctl)
+        args.sbcd_arg.append("--test-clock")
     if not args.direct and not args.sbcd:
         p.error("--sbcd is required unless --direct is given")
     if args.calls < 1 or args.rate <= 0:
