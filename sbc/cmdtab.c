@@ -38,6 +38,8 @@ const struct sbc_cmd sbc_cmds[] = {
 	{SBC_CMD_RELOAD, "reload", "Re-read the configuration file", 0},
 	{SBC_CMD_TEST_CLOCK, "test clock advance <duration>",
 	 "Move the test clock forward (sbcd --test-clock only)", 0},
+	{SBC_CMD_HOSTNAME, "show hostname", "The hostname, for the prompt",
+	 SBC_CMD_F_HIDDEN},
 };
 const size_t sbc_n_cmds = sizeof(sbc_cmds) / sizeof(sbc_cmds[0]);
 
@@ -93,58 +95,42 @@ static void invalid_at(const char *line, size_t col, char *err,
 		line, (int)col, "");
 }
 
-int sbc_cmd_parse(const char *line, struct sbc_cmd_req *req, char *err,
-		  size_t errlen)
+/* Split buf in place into at most max tokens; their columns in col.
+ * Returns the count, or -1 when there are more. */
+static int tokenize(char *buf, const char **tok, size_t *col, size_t max)
 {
-	const char *tok[SBC_CMD_MAX_WORDS + 2];
-	size_t col[SBC_CMD_MAX_WORDS + 2];
-	bool alive[sizeof(sbc_cmds) / sizeof(sbc_cmds[0])];
-	size_t ntok = 0, i, c, len;
-	const struct sbc_cmd *hit = NULL;
-	char *p, w[64], kw[64];
+	size_t n = 0;
+	char *p;
 
-	memset(req, 0, sizeof(*req));
-	len = strlen(line);
-	if (len > SBC_CMD_LINE_MAX) {
-		err_set(err, errlen, "%% Line too long.");
-		return -1;
-	}
-	memcpy(req->buf, line, len + 1);
-	for (p = req->buf; *p;) {
+	for (p = buf; *p;) {
 		while (*p && isspace((unsigned char)*p))
 			*p++ = '\0';
 		if (!*p)
 			break;
-		if (ntok == SBC_CMD_MAX_WORDS + 2) {
-			err_set(err, errlen, "%% Too many words.");
+		if (n == max)
 			return -1;
-		}
-		col[ntok] = (size_t)(p - req->buf);
-		tok[ntok++] = p;
+		col[n] = (size_t)(p - buf);
+		tok[n++] = p;
 		while (*p && !isspace((unsigned char)*p))
 			p++;
 	}
-	/* JSON by `--json` or IOS's `| json`. */
-	if (ntok >= 1 && strcmp(tok[ntok - 1], "--json") == 0) {
-		req->json = true;
-		ntok--;
-	} else if (ntok >= 2 && strcmp(tok[ntok - 2], "|") == 0 &&
-		   strcasecmp(tok[ntok - 1], "json") == 0) {
-		req->json = true;
-		ntok -= 2;
-	}
-	if (ntok == 0) {
-		err_set(err, errlen, "%% Incomplete command.");
-		return -1;
-	}
-	if (ntok > SBC_CMD_MAX_WORDS) {
-		err_set(err, errlen, "%% Too many words.");
-		return -1;
-	}
-	/* Shorter entries drop out word by word, so an abbreviation is
-	 * judged against every keyword allowed there, as IOS does. */
-	for (c = 0; c < sbc_n_cmds; c++)
-		alive[c] = true;
+	return (int)n;
+}
+
+/*
+ * Narrow alive[] (every entry true on entry) to the entries whose first
+ * ntok words take the tokens, IOS-style. Shorter entries drop out word by
+ * word, so an abbreviation is judged against every keyword allowed there.
+ * -1 with the IOS message in err when a token is ambiguous or fits no
+ * entry.
+ */
+static int match_words(const char *line, const char *const *tok,
+		       const size_t *col, size_t ntok, bool *alive, char *err,
+		       size_t errlen)
+{
+	char w[64], kw[64];
+	size_t i, c;
+
 	for (i = 0; i < ntok; i++) {
 		const char *unique = NULL;
 		bool exact = false, ambiguous = false, any_kw = false;
@@ -193,6 +179,54 @@ int sbc_cmd_parse(const char *line, struct sbc_cmd_req *req, char *err,
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int sbc_cmd_parse(const char *line, struct sbc_cmd_req *req, char *err,
+		  size_t errlen)
+{
+	const char *tok[SBC_CMD_MAX_WORDS + 2];
+	size_t col[SBC_CMD_MAX_WORDS + 2];
+	bool alive[sizeof(sbc_cmds) / sizeof(sbc_cmds[0])];
+	const struct sbc_cmd *hit = NULL;
+	size_t ntok, i, c, len;
+	char w[64];
+	int n;
+
+	memset(req, 0, sizeof(*req));
+	len = strlen(line);
+	if (len > SBC_CMD_LINE_MAX) {
+		err_set(err, errlen, "%% Line too long.");
+		return -1;
+	}
+	memcpy(req->buf, line, len + 1);
+	n = tokenize(req->buf, tok, col, SBC_CMD_MAX_WORDS + 2);
+	if (n < 0) {
+		err_set(err, errlen, "%% Too many words.");
+		return -1;
+	}
+	ntok = (size_t)n;
+	/* JSON by `--json` or IOS's `| json`. */
+	if (ntok >= 1 && strcmp(tok[ntok - 1], "--json") == 0) {
+		req->json = true;
+		ntok--;
+	} else if (ntok >= 2 && strcmp(tok[ntok - 2], "|") == 0 &&
+		   strcasecmp(tok[ntok - 1], "json") == 0) {
+		req->json = true;
+		ntok -= 2;
+	}
+	if (ntok == 0) {
+		err_set(err, errlen, "%% Incomplete command.");
+		return -1;
+	}
+	if (ntok > SBC_CMD_MAX_WORDS) {
+		err_set(err, errlen, "%% Too many words.");
+		return -1;
+	}
+	for (c = 0; c < sbc_n_cmds; c++)
+		alive[c] = true;
+	if (match_words(line, tok, col, ntok, alive, err, errlen) != 0)
+		return -1;
 	for (c = 0; c < sbc_n_cmds; c++) {
 		if (alive[c] && syntax_words(sbc_cmds[c].syntax) == ntok) {
 			hit = &sbc_cmds[c];
@@ -215,6 +249,58 @@ int sbc_cmd_parse(const char *line, struct sbc_cmd_req *req, char *err,
 			req->argv[req->argc++] = tok[i];
 	}
 	return 0;
+}
+
+size_t sbc_cmd_candidates(const char *line, struct sbc_cmd_cand *out,
+			  size_t max, bool *complete)
+{
+	const char *tok[SBC_CMD_MAX_WORDS + 1];
+	size_t col[SBC_CMD_MAX_WORDS + 1];
+	bool alive[sizeof(sbc_cmds) / sizeof(sbc_cmds[0])];
+	char buf[SBC_CMD_LINE_MAX + 1], w[64];
+	const char *partial = "";
+	size_t len = strlen(line), ntok, c, k, n = 0;
+	int t;
+
+	*complete = false;
+	if (len > SBC_CMD_LINE_MAX)
+		return 0;
+	memcpy(buf, line, len + 1);
+	t = tokenize(buf, tok, col, SBC_CMD_MAX_WORDS + 1);
+	if (t < 0)
+		return 0;
+	ntok = (size_t)t;
+	/* The last word is being typed unless the line ends in a space. */
+	if (ntok > 0 && len > 0 && !isspace((unsigned char)line[len - 1]))
+		partial = tok[--ntok];
+	if (ntok >= SBC_CMD_MAX_WORDS)
+		return 0;
+	for (c = 0; c < sbc_n_cmds; c++)
+		alive[c] = !(sbc_cmds[c].flags & SBC_CMD_F_HIDDEN);
+	if (match_words(line, tok, col, ntok, alive, NULL, 0) != 0)
+		return 0;
+	for (c = 0; c < sbc_n_cmds; c++) {
+		if (!alive[c])
+			continue;
+		if (syntax_words(sbc_cmds[c].syntax) == ntok) {
+			*complete = *complete || partial[0] == '\0';
+			continue;
+		}
+		syntax_word(sbc_cmds[c].syntax, ntok, w, sizeof(w));
+		if (!is_arg(w) && !prefix_of(partial, w))
+			continue;
+		for (k = 0; k < n; k++)
+			if (strcmp(out[k].word, w) == 0)
+				break;
+		if (k < n || n == max)
+			continue;
+		snprintf(out[n].word, sizeof(out[n].word), "%s", w);
+		out[n].is_arg = is_arg(w);
+		/* The help of the shortest entry through this word. */
+		out[n].help = sbc_cmds[c].help;
+		n++;
+	}
+	return n;
 }
 
 long long sbc_cmd_duration_s(const char *text)

@@ -30,11 +30,13 @@ enum sbc_cmd_id {
 	SBC_CMD_LIC_IMPORT,	  /* license smart import <path> */
 	SBC_CMD_RELOAD,		  /* reload */
 	SBC_CMD_TEST_CLOCK,	  /* test clock advance <duration> */
+	SBC_CMD_HOSTNAME,	  /* show hostname (hidden: sbcctl's prompt) */
 	SBC_CMD_COUNT
 };
 
 /* Entry flags. */
-#define SBC_CMD_F_JSON 1u /* has a --json form */
+#define SBC_CMD_F_JSON 1u   /* has a --json form */
+#define SBC_CMD_F_HIDDEN 2u /* for sbcctl itself: no help, no completion */
 
 struct sbc_cmd {
 	enum sbc_cmd_id id;
@@ -65,6 +67,23 @@ struct sbc_cmd_req {
  */
 int sbc_cmd_parse(const char *line, struct sbc_cmd_req *req, char *err,
 		  size_t errlen);
+
+/* A word that may come next (completion, `?` help). */
+struct sbc_cmd_cand {
+	char word[64]; /* a keyword, or "<arg>" */
+	bool is_arg;
+	const char *help; /* of an entry through this word */
+};
+
+/*
+ * What may come at the end of `line` as typed so far: the last word is
+ * being typed unless the line ends in a space, and only words it is a
+ * prefix of count. At most max candidates, distinct, in table order;
+ * *complete is true when the line without a partial word is a whole
+ * command (IOS shows `<cr>`). 0 when the words typed match nothing.
+ */
+size_t sbc_cmd_candidates(const char *line, struct sbc_cmd_cand *out,
+			  size_t max, bool *complete);
 
 /*
  * Parse a test-clock duration "<N>{s|m|h|d}" (N 1..36500 days' worth).

@@ -2,14 +2,16 @@
  * sbcctl: the operator's client of sbcd's control socket (sbc/ctl.h).
  *
  *   sbcctl [-s SOCKET] [--json] COMMAND ...   one command, then exit
- *   sbcctl [-s SOCKET]                        commands from stdin, one per
- *                                             line (a prompt on a terminal)
+ *   sbcctl [-s SOCKET]                        on a terminal: an IOS-like
+ *                                             shell (shell.c); else commands
+ *                                             from stdin, one per line
  *
  * Exit status: the last reply's status (0 done, 1 failed, 2 not a
  * command), 3 when sbcd cannot be reached or the reply is cut short.
  */
 #include "cmdtab.h"
 #include "ctl.h"
+#include "shell.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -35,8 +37,9 @@ static void usage(FILE *out)
 		     "  --json      JSON output (show commands)\n"
 		     "commands:\n");
 	for (i = 0; i < sbc_n_cmds; i++)
-		fprintf(out, "  %-50s %s\n", sbc_cmds[i].syntax,
-			sbc_cmds[i].help);
+		if (!(sbc_cmds[i].flags & SBC_CMD_F_HIDDEN))
+			fprintf(out, "  %-50s %s\n", sbc_cmds[i].syntax,
+				sbc_cmds[i].help);
 }
 
 static int dial(const char *path)
@@ -111,7 +114,7 @@ static int read_full(int fd, char *buf, size_t n)
 }
 
 /* Send one request, print its reply; the reply's status or -1. */
-static int request(int fd, const char *line)
+int sbcctl_request(int fd, const char *line, FILE *out)
 {
 	char head[64], *body;
 	size_t n = 0;
@@ -140,9 +143,11 @@ static int request(int fd, const char *line)
 		free(body);
 		return -1;
 	}
-	c = fwrite(body, 1, len, status == 0 ? stdout : stderr) == len;
+	if (out == NULL)
+		out = status == 0 ? stdout : stderr;
+	c = fwrite(body, 1, len, out) == len;
 	free(body);
-	fflush(stdout);
+	fflush(out);
 	return c ? status : -1;
 }
 
@@ -167,7 +172,7 @@ static int one_shot(int fd, int argc, char **argv, bool json)
 		fprintf(stderr, "%% Line too long.\n");
 		return SBC_CTL_USAGE;
 	}
-	status = request(fd, line);
+	status = sbcctl_request(fd, line, NULL);
 	if (status < 0) {
 		fprintf(stderr, "sbcctl: no complete reply from sbcd\n");
 		return EXIT_UNREACHABLE;
@@ -175,29 +180,21 @@ static int one_shot(int fd, int argc, char **argv, bool json)
 	return status;
 }
 
-/* Commands from stdin; a prompt when it is a terminal. */
+/* Commands from stdin, one per line (scripts, pipes). */
 static int lines(int fd)
 {
 	char line[SBC_CTL_REQUEST_MAX + 2];
-	bool tty = isatty(STDIN_FILENO);
 	int status = 0;
 
-	for (;;) {
-		size_t n;
+	while (fgets(line, sizeof(line), stdin) != NULL) {
+		size_t n = strcspn(line, "\r\n");
 
-		if (tty) {
-			fputs("sbc# ", stdout);
-			fflush(stdout);
-		}
-		if (fgets(line, sizeof(line), stdin) == NULL)
-			break;
-		n = strcspn(line, "\r\n");
 		line[n] = '\0';
 		if (n == 0)
 			continue;
 		if (strcmp(line, "exit") == 0 || strcmp(line, "quit") == 0)
 			break;
-		status = request(fd, line);
+		status = sbcctl_request(fd, line, NULL);
 		if (status < 0) {
 			fprintf(stderr, "sbcctl: no complete reply from sbcd\n");
 			return EXIT_UNREACHABLE;
@@ -240,6 +237,8 @@ int main(int argc, char **argv)
 		return EXIT_UNREACHABLE;
 	if (optind < argc)
 		rc = one_shot(fd, argc - optind, argv + optind, json);
+	else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+		rc = sbcctl_shell(fd) < 0 ? EXIT_UNREACHABLE : 0;
 	else
 		rc = lines(fd);
 	close(fd);

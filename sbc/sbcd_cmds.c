@@ -323,6 +323,10 @@ int sbcd_command(void *arg, const char *line, struct evbuffer *out)
 	case SBC_CMD_LIC_TRUST:
 		rc = cmd_trust(d, r, out);
 		break;
+	case SBC_CMD_HOSTNAME:
+		evbuffer_add_printf(out, "%s\n", d->hostname);
+		rc = SBC_CTL_OK;
+		break;
 	case SBC_CMD_COUNT:
 		break;
 	}

@@ -193,7 +193,107 @@ def test_test_clock(binary, wd):
           "across a restart")
 
 
-TESTS = {"basics": test_ctl, "test_clock": test_test_clock}
+class Pty:
+    """sbcctl's shell on a pseudo-terminal: keys in, screen text out."""
+
+    def __init__(self, sock):
+        import pty
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen([SBCCTL, "-s", sock], stdin=slave, stdout=slave,
+                                     stderr=slave, close_fds=True)
+        os.close(slave)
+        self.seen = ""
+
+    def keys(self, text):
+        os.write(self.master, text.encode())
+
+    def expect(self, needle, timeout=10):
+        """Read until `needle` is on the screen (after what was consumed)."""
+        import select
+        deadline = time.time() + timeout
+        while needle not in self.seen:
+            left = deadline - time.time()
+            assert left > 0, f"shell screen lacks {needle!r}; got:\n{self.seen[-2000:]}"
+            r, _, _ = select.select([self.master], [], [], left)
+            if r:
+                try:
+                    self.seen += os.read(self.master, 65536).decode(errors="replace")
+                except OSError:
+                    break
+        assert needle in self.seen, f"shell screen lacks {needle!r}:\n{self.seen[-2000:]}"
+        i = self.seen.index(needle) + len(needle)
+        before, self.seen = self.seen[:i], self.seen[i:]
+        return before
+
+    def close(self):
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+        return self.proc.returncode
+
+
+def test_shell(binary, wd):
+    uas, uac = UA(free_port()), UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd)
+    with running(sbc, uas, uac):
+        sh = Pty(os.path.join(sbc.state, "sbcd.sock"))
+        try:
+            sh.expect("edge#")
+            # `?` at the start: the first words with their help.
+            sh.keys("?")
+            out = sh.expect("edge#")
+            for w in ("show", "license", "reload", "test"):
+                assert f"  {w} " in out, out
+            assert "hostname" not in out, out  # hidden entries stay hidden
+            # Tab completes unambiguous words; `?` after a space lists the
+            # next words, and <cr> once the line is a command.
+            sh.keys("sh\t")
+            sh.expect("edge#show ")
+            sh.keys("li\t")
+            sh.expect("edge#show license ")
+            sh.keys("?")
+            out = sh.expect("edge#show license ")
+            assert "  status " in out and "<cr>" not in out, out
+            sh.keys("st\t")
+            sh.expect("edge#show license status ")
+            sh.keys("?")
+            out = sh.expect("edge#show license status ")
+            assert "  <cr>" in out, out
+            sh.keys("\r")
+            out = sh.expect("edge#")
+            assert "Usage Reporting:" in out and "Trust Code Installed:" in out, out
+            # `?` on a partial word lists what it may become.
+            sh.keys("license smart s?")
+            out = sh.expect("edge#license smart s")
+            assert "save" in out and "sync" in out, out
+            sh.keys("\x15")  # Ctrl-U: clear the line
+            sh.expect("edge#")
+            # Abbreviations run as the whole command.
+            sh.keys("sh vo si li st ta VGW\r")
+            out = sh.expect("edge#")
+            assert "TDM-SIP Trunk Sessions (last 60 seconds)" in out, out
+            # Errors come back with the IOS marker.
+            sh.keys("show licence status\r")
+            out = sh.expect("edge#")
+            assert "% Invalid input detected at '^' marker." in out, out
+            # History: Up brings back the last command.
+            sh.keys("\x1b[A")
+            sh.expect("edge#show licence status")
+            sh.keys("\x1b[A")
+            sh.expect("edge#sh vo si li st ta VGW")
+            sh.keys("\x1b[B\x15exit\r")
+            assert sh.close() == 0
+        finally:
+            if sh.proc.poll() is None:
+                sh.proc.kill()
+                sh.proc.wait()
+    print("shell: prompt, ?, Tab, abbreviations, errors, history under a pty")
+
+
+TESTS = {"basics": test_ctl, "test_clock": test_test_clock, "shell": test_shell}
 
 
 def main():

@@ -107,6 +107,52 @@ START_TEST(test_every_entry)
 }
 END_TEST
 
+static const struct cand_case {
+	const char *line;
+	const char *words; /* the candidates, space-separated, in order */
+	bool complete;
+} cand_cases[] = {
+	{"", "show license reload test", false},
+	{"s", "show", false},
+	{"sh", "show", false},
+	{"show ", "voice license", false},
+	{"show li", "license", false},
+	{"show license ", "status", false},
+	{"show license status", "status", false}, /* Tab adds the space */
+	{"show license status ", "", true},
+	{"license smart s", "sync save", false}, /* table order */
+	{"license smart trust idtoken ", "<token>", false},
+	{"license smart trust idtoken abc local ", "force", true},
+	{"sh vo si li st ", "<class> table", true},
+	{"sh vo si li st ta ", "<class>", true},
+	{"test clock advance 1d ", "", true},
+	{"show hostname ", "", false}, /* hidden: never offered */
+	{"sho", "show", false},
+	{"bogus ", "", false},
+	{"license smart s usage ", "", false}, /* ambiguous word before */
+};
+
+START_TEST(test_candidates)
+{
+	const struct cand_case *cc = &cand_cases[_i];
+	struct sbc_cmd_cand c[16];
+	char got[512] = "";
+	bool complete;
+	size_t n = sbc_cmd_candidates(cc->line, c, 16, &complete), i;
+
+	for (i = 0; i < n; i++) {
+		strcat(got, i ? " " : "");
+		strcat(got, c[i].word);
+		ck_assert_int_eq(c[i].is_arg, c[i].word[0] == '<');
+		ck_assert_ptr_nonnull(c[i].help);
+	}
+	ck_assert_msg(strcmp(got, cc->words) == 0, "'%s': got '%s', want '%s'",
+		      cc->line, got, cc->words);
+	ck_assert_msg(complete == cc->complete, "'%s': complete %d", cc->line,
+		      complete);
+}
+END_TEST
+
 static const struct dur_case {
 	const char *text;
 	long long secs;
@@ -133,6 +179,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_match, 0, (int)NELEM(match_cases));
 	tcase_add_test(tc, test_every_entry);
 	tcase_add_loop_test(tc, test_duration, 0, (int)NELEM(dur_cases));
+	tcase_add_loop_test(tc, test_candidates, 0, (int)NELEM(cand_cases));
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
