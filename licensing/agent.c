@@ -1701,3 +1701,23 @@ int64_t lic_agent_trust_installed(const struct lic_agent *a)
 {
 	return a->server != NULL ? a->trust_installed : 0;
 }
+
+void lic_agent_usage(const struct lic_agent *a, int64_t now,
+		     uint32_t count[LIC_TAG_COUNT])
+{
+	struct lic_record rec[LIC_TAG_COUNT];
+	int t;
+
+	memset(rec, 0, sizeof(rec));
+	if (a->period != NULL)
+		lic_period_peek(a->period, now, rec);
+	for (t = 0; t < LIC_TAG_COUNT; t++)
+		count[t] = a->period != NULL ? rec[t].count : 0;
+}
+
+int lic_agent_record_summary(const struct lic_agent *a,
+			     struct lic_store_summary *out, char *err,
+			     size_t errlen)
+{
+	return lic_store_record_summary(a->st, out, err, errlen);
+}

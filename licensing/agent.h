@@ -39,6 +39,7 @@
 
 struct event_base;
 struct lic_agent;
+struct lic_store_summary;
 
 /* Defaults of the UDI when the configuration gives none. */
 #define LIC_AGENT_DEFAULT_PID "SBC-SW"
@@ -217,6 +218,14 @@ int64_t lic_agent_next_push(const struct lic_agent *a, int64_t now);
 /* The open period's [start, end); 0 before the first hour/tick call. */
 int64_t lic_agent_period_start(const struct lic_agent *a);
 int64_t lic_agent_period_end(const struct lic_agent *a);
+/* What each tag would be recorded with if the open period closed now
+ * (all 0 before the first hour). */
+void lic_agent_usage(const struct lic_agent *a, int64_t now,
+		     uint32_t count[LIC_TAG_COUNT]);
+/* The stored records, counted (lstore.h). 0 or -1 with a reason. */
+int lic_agent_record_summary(const struct lic_agent *a,
+			     struct lic_store_summary *out, char *err,
+			     size_t errlen);
 /* The `Usage Reporting:` block (lic_usage_render with the agent's data). */
 int lic_agent_render_usage(const struct lic_agent *a, int64_t now, FILE *out);
 

@@ -74,6 +74,7 @@ enum stmt {
 	S_REP_ACK,
 	S_PRUNE_REC,
 	S_PRUNE_REP,
+	S_REC_SUMMARY,
 	S_KV_GET,
 	S_KV_PUT,
 	S_KV_MAX,
@@ -136,6 +137,12 @@ static const char *const stmt_sql[S_COUNT] = {
 			" WHERE acked_at IS NOT NULL AND acked_at <= ?1"
 			" AND NOT EXISTS (SELECT 1 FROM lic_record r"
 			" WHERE r.report_id = lic_report.report_id)",
+	[S_REC_SUMMARY] = "SELECT count(*),"
+			  " count(*) FILTER (WHERE acked_at IS NOT NULL),"
+			  " count(*) FILTER (WHERE report_id IS NOT NULL"
+			  " AND acked_at IS NULL),"
+			  " count(*) FILTER (WHERE report_id IS NULL)"
+			  " FROM lic_record",
 	[S_KV_GET] = "SELECT value FROM lic_state WHERE key = ?1",
 	[S_KV_PUT] = "INSERT INTO lic_state (key, value) VALUES (?1, ?2)"
 		     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -167,6 +174,7 @@ static const char *const stmt_sql[S_COUNT] = {
 #define K_PERIOD_LAST_CHANGE "period.last_change"
 #define K_PERIOD_PEAK "period.peak." /* + class index */
 #define K_PERIOD_LAST "period.last." /* + tag index */
+#define K_RECORDS_PURGED "records.purged" /* records pruned, ever */
 #define K_FIRST_USE "usage.first_use"
 #define K_LAST_PUSH "usage.last_push"
 #define K_LAST_ACK "usage.last_ack"
@@ -953,6 +961,16 @@ int lic_store_prune(struct lic_store *st, int64_t now, int64_t retention_s,
 	sqlite3_bind_int64(st->q[S_PRUNE_REP], 1, now - retention_s);
 	if (run(st, S_PRUNE_REP, err, errlen, "pruning reports") < 0)
 		goto out_rollback;
+	if (deleted > 0) {
+		int64_t purged = 0;
+		bool found;
+
+		if (kv_get(st, K_RECORDS_PURGED, &purged, &found, err,
+			   errlen) < 0 ||
+		    kv_put(st, K_RECORDS_PURGED, purged + deleted, false, err,
+			   errlen) < 0)
+			goto out_rollback;
+	}
 	if (txn_commit(st, err, errlen) < 0)
 		return -1;
 	return deleted;
@@ -1236,4 +1254,36 @@ int lic_store_set_trust(struct lic_store *st, const struct lic_store_trust *t,
 	sqlite3_bind_text(q, 4, t->udi_sn, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 5, t->installed);
 	return run(st, S_TRUST_PUT, err, errlen, "storing trust");
+}
+
+int lic_store_record_summary(struct lic_store *st,
+			     struct lic_store_summary *out, char *err,
+			     size_t errlen)
+{
+	sqlite3_stmt *q;
+	bool found;
+	int ret = -1;
+
+	if (st == NULL || out == NULL) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	q = st->q[S_REC_SUMMARY];
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		ret = db_fail(st, err, errlen, "counting records");
+		done(q);
+		return ret;
+	}
+	out->stored = sqlite3_column_int64(q, 0);
+	out->acked = sqlite3_column_int64(q, 1);
+	out->waiting = sqlite3_column_int64(q, 2);
+	out->unreported = sqlite3_column_int64(q, 3);
+	done(q);
+	if (kv_get(st, K_RECORDS_PURGED, &out->purged, &found, err, errlen) <
+	    0)
+		return -1;
+	if (!found)
+		out->purged = 0;
+	return 0;
 }

@@ -217,6 +217,19 @@ int lic_store_ack(struct lic_store *st, const char *const *report_ids,
 int lic_store_prune(struct lic_store *st, int64_t now, int64_t retention_s,
 		    char *err, size_t errlen);
 
+/* The records, counted (`show license all`, Usage Report Summary). */
+struct lic_store_summary {
+	int64_t stored;	    /* records in the store */
+	int64_t acked;	    /* of those, acknowledged */
+	int64_t waiting;    /* in a report, not acknowledged */
+	int64_t unreported; /* in no report yet */
+	int64_t purged;	    /* acknowledged and pruned, ever */
+};
+
+int lic_store_record_summary(struct lic_store *st,
+			     struct lic_store_summary *out, char *err,
+			     size_t errlen);
+
 /*
  * The period tracker state (for lic_period_restore); returns 1 when none
  * was ever saved (a first start: keep the tracker lic_period_new made).

@@ -4,7 +4,9 @@
 #include "show.h"
 
 #include "deadline.h"
+#include "lstore.h"
 #include "policy.h"
+#include "tag.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -59,9 +61,13 @@ static void put_trust(const struct lic_agent *a, FILE *out)
 		u->pid, u->sn, buf);
 }
 
-int lic_show_status(const struct lic_agent *a, int64_t now, FILE *out)
+/* The status sections; `show license all` has Miscellaneous before
+ * Policy, `show license status` after it, as IOS XE prints them. */
+static int put_status(const struct lic_agent *a, int64_t now, bool all,
+		      FILE *out)
 {
 	bool privacy = lic_agent_privacy_hostname(a);
+	static const char misc[] = "Miscellaneous:\n  Custom Id: <empty>\n\n";
 
 	fputs("Utility:\n  Status: DISABLED\n\n"
 	      "Smart Licensing Using Policy:\n  Status: ENABLED\n\n"
@@ -76,16 +82,219 @@ int lic_show_status(const struct lic_agent *a, int64_t now, FILE *out)
 		privacy ? "no" : "yes", privacy ? "ENABLED" : "DISABLED");
 	put_transport(a, out);
 	fputc('\n', out);
+	if (all)
+		fputs(misc, out);
 	if (lic_policy_render(lic_agent_policy(a), out) != 0)
 		return -1;
-	fputs("\nMiscellaneous:\n  Custom Id: <empty>\n\n", out);
+	fputc('\n', out);
+	if (!all)
+		fputs(misc, out);
 	if (lic_agent_render_usage(a, now, out) != 0)
 		return -1;
 	fputc('\n', out);
 	put_trust(a, out);
+	return 0;
+}
+
+int lic_show_status(const struct lic_agent *a, int64_t now, FILE *out)
+{
+	if (put_status(a, now, false, out) != 0)
+		return -1;
 	if (fflush(out) != 0 || ferror(out))
 		return -1;
 	return 0;
+}
+
+/* The entitlements, in report order: the rows of usage and summary. */
+static const struct {
+	const char *desc;
+} tag_rows[LIC_TAG_COUNT] = {
+	[LIC_TAG_STD] = {"CUBE Trunk Standard Session"},
+	[LIC_TAG_ENH] = {"CUBE Trunk Enhanced Session"},
+	[LIC_TAG_RED] = {"CUBE Trunk Redundant Session"},
+	[LIC_TAG_VGW] = {"CUBE v14 Voice Gateway Session"},
+};
+
+/* VGW is listed only while a TDM-SIP call uses it, as on CUBE. */
+static bool tag_listed(enum lic_tag t, uint32_t count)
+{
+	return t != LIC_TAG_VGW || count > 0;
+}
+
+static const char *in_use(uint32_t count)
+{
+	return count > 0 ? "IN USE" : "NOT IN USE";
+}
+
+static void put_usage_blocks(const uint32_t count[LIC_TAG_COUNT], FILE *out)
+{
+	bool first = true;
+	int t;
+
+	for (t = 0; t < LIC_TAG_COUNT; t++) {
+		const char *name = lic_tag_name((enum lic_tag)t);
+
+		if (!tag_listed((enum lic_tag)t, count[t]))
+			continue;
+		fprintf(out,
+			"%s%s (%s):\n  Description: %s\n  Count: %u\n"
+			"  Version: 1.0\n  Status: %s\n"
+			"  Export status: NOT RESTRICTED\n"
+			"  Feature Name: %s\n  Feature Description: %s\n"
+			"  Enforcement type: NOT ENFORCED\n"
+			"  License type: Perpetual\n",
+			first ? "" : "\n", name, tag_rows[t].desc,
+			tag_rows[t].desc, count[t], in_use(count[t]), name,
+			tag_rows[t].desc);
+		first = false;
+	}
+}
+
+int lic_show_usage(const struct lic_agent *a, int64_t now, FILE *out)
+{
+	uint32_t count[LIC_TAG_COUNT];
+
+	lic_agent_usage(a, now, count);
+	fputs("License Authorization:\n  Status: Not Applicable\n\n", out);
+	put_usage_blocks(count, out);
+	if (fflush(out) != 0 || ferror(out))
+		return -1;
+	return 0;
+}
+
+int lic_show_summary(const struct lic_agent *a, int64_t now, FILE *out)
+{
+	uint32_t count[LIC_TAG_COUNT];
+	char tag[64];
+	int t;
+
+	lic_agent_usage(a, now, count);
+	fputs("License Usage:\n"
+	      "License                 Entitlement Tag               Count "
+	      "Status\n"
+	      "-----------------------------------------------------------"
+	      "------------------\n",
+	      out);
+	for (t = 0; t < LIC_TAG_COUNT; t++) {
+		const char *d = tag_rows[t].desc;
+
+		if (!tag_listed((enum lic_tag)t, count[t]))
+			continue;
+		/* The column holds 27 characters: longer names are cut
+		 * with "...", as IOS does. */
+		if (strlen(d) + 2 > 27)
+			snprintf(tag, sizeof(tag), "(%.22s...)", d);
+		else
+			snprintf(tag, sizeof(tag), "(%s)", d);
+		fprintf(out, "%-24s%-27s%8u %s\n",
+			lic_tag_name((enum lic_tag)t), tag, count[t],
+			in_use(count[t]));
+	}
+	if (fflush(out) != 0 || ferror(out))
+		return -1;
+	return 0;
+}
+
+int lic_show_all(const struct lic_agent *a, int64_t now,
+		 const char *agent_version, FILE *out)
+{
+	const struct lic_udi *u = lic_agent_udi(a);
+	struct lic_store_summary sum;
+	uint32_t count[LIC_TAG_COUNT];
+	int t, collecting = 0;
+
+	if (lic_agent_record_summary(a, &sum, NULL, 0) != 0)
+		return -1;
+	lic_agent_usage(a, now, count);
+	fputs("Smart Licensing Status\n======================\n\n"
+	      "Smart Licensing is ENABLED\n\n"
+	      "Export Authorization Key:\n  Features Authorized:\n"
+	      "    <none>\n\n",
+	      out);
+	if (put_status(a, now, true, out) != 0)
+		return -1;
+	fputs("\nLicense Usage\n=============\n\n", out);
+	put_usage_blocks(count, out);
+	fprintf(out,
+		"\nProduct Information\n===================\n"
+		"UDI: PID:%s,SN:%s\n\n"
+		"Agent Version\n=============\n"
+		"Smart Agent for Licensing: %s\n\n"
+		"License Authorizations\n======================\n"
+		"Overall status:\n  Active: PID:%s,SN:%s\n"
+		"      Status: NOT INSTALLED\n\n"
+		"Purchased Licenses:\n  No Purchase Information Available\n\n",
+		u->pid, u->sn, agent_version, u->pid, u->sn);
+	/* Collecting Data: the entitlements the open period measures. */
+	for (t = 0; t < LIC_TAG_COUNT; t++)
+		collecting += lic_agent_period_start(a) > 0 &&
+			      tag_listed((enum lic_tag)t, count[t]);
+	fprintf(out,
+		"Usage Report Summary:\n=====================\n"
+		"Total: %lld,  Purged: %lld\n"
+		"Total Acknowledged Received: %lld,  Waiting for Ack: %lld\n"
+		"Available to Report: %lld  Collecting Data: %d\n",
+		(long long)(sum.stored + sum.purged), (long long)sum.purged,
+		(long long)(sum.acked + sum.purged), (long long)sum.waiting,
+		(long long)sum.unreported, collecting);
+	if (fflush(out) != 0 || ferror(out))
+		return -1;
+	return 0;
+}
+
+/* The listed entitlements as JSON rows. */
+static json_t *usage_json(const uint32_t count[LIC_TAG_COUNT])
+{
+	json_t *rows = json_array();
+	int t;
+
+	for (t = 0; rows != NULL && t < LIC_TAG_COUNT; t++) {
+		if (!tag_listed((enum lic_tag)t, count[t]))
+			continue;
+		json_array_append_new(
+			rows,
+			json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "tag",
+				  lic_tag_name((enum lic_tag)t), "description",
+				  tag_rows[t].desc, "count", (int)count[t],
+				  "status", in_use(count[t]), "enforcement",
+				  "NOT ENFORCED", "license_type", "Perpetual"));
+	}
+	return rows;
+}
+
+json_t *lic_show_usage_json(const struct lic_agent *a, int64_t now)
+{
+	uint32_t count[LIC_TAG_COUNT];
+
+	lic_agent_usage(a, now, count);
+	return json_pack("{s:o*}", "licenses", usage_json(count));
+}
+
+json_t *lic_show_all_json(const struct lic_agent *a, int64_t now,
+			  const char *agent_version)
+{
+	const struct lic_udi *u = lic_agent_udi(a);
+	struct lic_store_summary sum;
+	uint32_t count[LIC_TAG_COUNT];
+	int t, collecting = 0;
+
+	if (lic_agent_record_summary(a, &sum, NULL, 0) != 0)
+		return NULL;
+	lic_agent_usage(a, now, count);
+	for (t = 0; t < LIC_TAG_COUNT; t++)
+		collecting += lic_agent_period_start(a) > 0 &&
+			      tag_listed((enum lic_tag)t, count[t]);
+	return json_pack(
+		"{s:o*, s:o*, s:{s:s, s:s}, s:s,"
+		" s:{s:I, s:I, s:I, s:I, s:I, s:i}}",
+		"status", lic_show_status_json(a, now), "licenses",
+		usage_json(count), "udi", "pid", u->pid, "sn", u->sn,
+		"agent_version", agent_version, "usage_report_summary",
+		"total", (json_int_t)(sum.stored + sum.purged), "purged",
+		(json_int_t)sum.purged, "acknowledged",
+		(json_int_t)(sum.acked + sum.purged), "waiting_for_ack",
+		(json_int_t)sum.waiting, "available_to_report",
+		(json_int_t)sum.unreported, "collecting_data", collecting);
 }
 
 /* A time as Unix seconds, or null for "none". */

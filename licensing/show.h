@@ -20,4 +20,20 @@ int lic_show_status(const struct lic_agent *a, int64_t now, FILE *out);
  * NULL when memory ran out. The caller owns the reference. */
 json_t *lic_show_status_json(const struct lic_agent *a, int64_t now);
 
+/* `show license usage`: the entitlements, with the count the open period
+ * would record now (Standard, Enhanced, Redundant always; VGW while in
+ * use). */
+int lic_show_usage(const struct lic_agent *a, int64_t now, FILE *out);
+json_t *lic_show_usage_json(const struct lic_agent *a, int64_t now);
+
+/* `show license summary`: the same as one table (JSON: as usage). */
+int lic_show_summary(const struct lic_agent *a, int64_t now, FILE *out);
+
+/* `show license all`: status, usage, product, agent version and the
+ * Usage Report Summary of the stored records. */
+int lic_show_all(const struct lic_agent *a, int64_t now,
+		 const char *agent_version, FILE *out);
+json_t *lic_show_all_json(const struct lic_agent *a, int64_t now,
+			  const char *agent_version);
+
 #endif

@@ -24,6 +24,9 @@ enum sbc_cmd_id {
 	SBC_CMD_SHOW_STATS,	  /* show voice sip license stats [<class>] */
 	SBC_CMD_SHOW_STATS_TABLE, /* ... stats table [<class>] */
 	SBC_CMD_SHOW_LIC_STATUS,  /* show license status */
+	SBC_CMD_SHOW_LIC_USAGE,	  /* show license usage */
+	SBC_CMD_SHOW_LIC_SUMMARY, /* show license summary */
+	SBC_CMD_SHOW_LIC_ALL,	  /* show license all */
 	SBC_CMD_LIC_TRUST,	  /* license smart trust idtoken ... */
 	SBC_CMD_LIC_SYNC,	  /* license smart sync all */
 	SBC_CMD_LIC_SAVE_USAGE,	  /* license smart save usage all file */

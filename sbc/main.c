@@ -30,7 +30,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SBCD_VERSION "0.1.0"
 #define STOP_LINGER_MS 2000 /* time our shutdown BYEs get to complete */
 #define DRAIN_POLL_MS 100
 #define STORE_ERROR_LOG_S 60 /* at most one store error line per minute */

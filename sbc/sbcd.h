@@ -18,6 +18,10 @@
 
 struct evbuffer;
 
+#define SBCD_VERSION "0.1.0"
+/* `Smart Agent for Licensing:` in show license all. */
+#define SBCD_AGENT_VERSION "sbcd " SBCD_VERSION
+
 /* Hours waiting for the agent: as many as the hours table holds, which is
  * also what a restart feeds again. */
 #define SBCD_HOURS_QUEUED 72

@@ -147,20 +147,49 @@ static int cmd_stats(struct sbcd *d, const struct sbc_cmd_req *r,
 	return rc == 0 ? SBC_CTL_OK : SBC_CTL_FAILED;
 }
 
-static int cmd_license_status(struct sbcd *d, const struct sbc_cmd_req *r,
-			      struct evbuffer *out)
+/* The `show license ...` commands: text renderer and JSON builder. */
+static int cmd_license_show(struct sbcd *d, const struct sbc_cmd_req *r,
+			    struct evbuffer *out)
 {
 	int64_t now = clk_wall_ms() / 1000;
+	json_t *j = NULL;
 	struct sink s;
-	int rc;
+	int rc = -1;
 
 	if (d->agent == NULL)
 		return no_agent(out);
-	if (r->json)
-		return reply_json(lic_show_status_json(d->agent, now), out);
+	if (r->json) {
+		switch (r->cmd->id) {
+		case SBC_CMD_SHOW_LIC_STATUS:
+			j = lic_show_status_json(d->agent, now);
+			break;
+		case SBC_CMD_SHOW_LIC_ALL:
+			j = lic_show_all_json(d->agent, now, SBCD_AGENT_VERSION);
+			break;
+		default: /* usage and summary show the same rows */
+			j = lic_show_usage_json(d->agent, now);
+			break;
+		}
+		return reply_json(j, out);
+	}
 	if (sink_open(&s) != 0)
 		return SBC_CTL_FAILED;
-	rc = lic_show_status(d->agent, now, s.f);
+	switch (r->cmd->id) {
+	case SBC_CMD_SHOW_LIC_STATUS:
+		rc = lic_show_status(d->agent, now, s.f);
+		break;
+	case SBC_CMD_SHOW_LIC_USAGE:
+		rc = lic_show_usage(d->agent, now, s.f);
+		break;
+	case SBC_CMD_SHOW_LIC_SUMMARY:
+		rc = lic_show_summary(d->agent, now, s.f);
+		break;
+	case SBC_CMD_SHOW_LIC_ALL:
+		rc = lic_show_all(d->agent, now, SBCD_AGENT_VERSION, s.f);
+		break;
+	default:
+		break;
+	}
 	sink_close(&s, out);
 	return rc == 0 ? SBC_CTL_OK : SBC_CTL_FAILED;
 }
@@ -303,7 +332,10 @@ int sbcd_command(void *arg, const char *line, struct evbuffer *out)
 		rc = cmd_stats(d, r, out);
 		break;
 	case SBC_CMD_SHOW_LIC_STATUS:
-		rc = cmd_license_status(d, r, out);
+	case SBC_CMD_SHOW_LIC_USAGE:
+	case SBC_CMD_SHOW_LIC_SUMMARY:
+	case SBC_CMD_SHOW_LIC_ALL:
+		rc = cmd_license_show(d, r, out);
 		break;
 	case SBC_CMD_LIC_SYNC:
 		rc = cmd_sync(d, out);
