@@ -15,6 +15,7 @@
  */
 #include "render.h"
 
+#include "golden.h"
 #include "unit.h"
 
 #include <check.h>
@@ -23,18 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef SBC_GOLDEN_DIR
-#error "define SBC_GOLDEN_DIR as the path of tests/unit/golden"
-#endif
-
 /* 2024-01-01T00:00:00Z, a Monday: aligned to a day, hour and minute. */
 #define T0 INT64_C(1704067200)
 #define MIN INT64_C(60)
 #define HOUR INT64_C(3600)
 #define DAY INT64_C(86400)
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define GOLDEN_CAP (1 << 20)
-#define LINE_LEN 256
 
 typedef int render_fn(const struct stats *s, int cls, int64_t now_ms,
 		      const char *hostname, FILE *out);
@@ -66,37 +61,8 @@ static void capture_free(struct capture *c)
 }
 
 /* Line n (1-based) of text, without its newline; "" past the end. */
-static const char *line_at(const char *text, size_t n, char dst[LINE_LEN])
-{
-	const char *p = text;
-	size_t i, len;
-
-	for (i = 1; i < n && p != NULL; i++) {
-		p = strchr(p, '\n');
-		if (p != NULL)
-			p++;
-	}
-	dst[0] = '\0';
-	if (p == NULL)
-		return dst;
-	len = strcspn(p, "\n");
-	if (len >= LINE_LEN)
-		len = LINE_LEN - 1;
-	memcpy(dst, p, len);
-	dst[len] = '\0';
-	return dst;
-}
 
 /* Lines of text, counting a last one without a newline. */
-static size_t count_lines(const char *text)
-{
-	size_t lines = 1;
-	const char *p;
-
-	for (p = text; *p != '\0'; p++)
-		lines += *p == '\n';
-	return lines;
-}
 
 /*
  * The 1-based number of the first line equal to `want` (0 if none), and
@@ -161,55 +127,7 @@ static const char *run(char dst[LINE_LEN], char ch, size_t n)
 	return dst;
 }
 
-static bool update_golden(void)
-{
-	const char *v = getenv("SBC_UPDATE_GOLDEN");
 
-	return v != NULL && strcmp(v, "1") == 0;
-}
-
-/*
- * Compare text with golden file `name`, failing on the first line that
- * differs; with SBC_UPDATE_GOLDEN=1 write the file instead.
- */
-static void check_golden(const char *name, const char *text, size_t len)
-{
-	char path[512], a[LINE_LEN], b[LINE_LEN];
-	char *want;
-	size_t wlen, n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", SBC_GOLDEN_DIR, name);
-	if (update_golden()) {
-		f = fopen(path, "w");
-		ck_assert_msg(f != NULL, "cannot write %s", path);
-		ck_assert_uint_eq(fwrite(text, 1, len, f), len);
-		ck_assert_int_eq(fclose(f), 0);
-		return;
-	}
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL,
-		      "missing %s (SBC_UPDATE_GOLDEN=1 creates it)", path);
-	want = malloc(GOLDEN_CAP + 1);
-	ck_assert_ptr_nonnull(want);
-	wlen = fread(want, 1, GOLDEN_CAP, f);
-	fclose(f);
-	want[wlen] = '\0';
-	if (wlen != len || memcmp(want, text, len) != 0) {
-		size_t lt = count_lines(text), lw = count_lines(want);
-
-		for (n = 1; n <= (lt > lw ? lt : lw); n++) {
-			line_at(text, n, a);
-			line_at(want, n, b);
-			if (strcmp(a, b) != 0)
-				break;
-		}
-		free(want);
-		ck_abort_msg("%s: line %zu differs\n got: [%s]\nwant: [%s]",
-			     name, n, a, b);
-	}
-	free(want);
-}
 
 static void check_view(const char *name, render_fn *fn, const struct stats *s,
 		       int cls, int64_t now_ms)

@@ -1,0 +1,257 @@
+/*
+ * `show license status | usage | summary | all` (licensing/show.h) from an
+ * agent in a known state: frozen times, a fixed UDI, hours fed by hand,
+ * trust installed, usage saved to a file. Whole outputs are compared with
+ * golden files (tests/unit/golden/show_*.txt); the values that matter are
+ * also checked against numbers worked out here, and the JSON of each
+ * command against its text.
+ */
+#include "agent.h"
+#include "db.h"
+#include "keys.h"
+#include "lstore.h"
+#include "show.h"
+
+#include "golden.h"
+#include "unit.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* 2024-01-01T00:00:00Z. */
+#define T0 INT64_C(1704067200)
+#define HOUR INT64_C(3600)
+
+static struct {
+	char db_path[64], file[64], log_path[64];
+	sqlite3 *db;
+	struct lic_key *dev, *server;
+	char *server_pem;
+	struct lic_agent *a;
+} fx;
+
+static void setup(void)
+{
+	struct lic_agent_config cfg = {
+		.periodicity_hours = 8,
+		.transport = LIC_TRANSPORT_OFF,
+		.hostname = "cube1",
+		.sn = "SBC0000TEST",
+		.release = "17.6.1a",
+		.role = LIC_HA_STANDALONE,
+	};
+	char err[256];
+	long pid = (long)getpid();
+	int fd;
+
+	memset(&fx, 0, sizeof(fx));
+	snprintf(fx.db_path, sizeof(fx.db_path), "/tmp/test_show_%ld.db", pid);
+	snprintf(fx.file, sizeof(fx.file), "/tmp/test_show_%ld.usage", pid);
+	snprintf(fx.log_path, sizeof(fx.log_path), "/tmp/test_show_%ld.log",
+		 pid);
+	unlink(fx.db_path);
+	/* The agent logs; keep the test output readable. */
+	fflush(stderr);
+	fd = open(fx.log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	fx.db = db_open(fx.db_path, err, sizeof(err));
+	ck_assert_msg(fx.db != NULL, "%s", err);
+	ck_assert(lic_key_generate(&fx.dev, err, sizeof(err)) == 0);
+	ck_assert(lic_key_generate(&fx.server, err, sizeof(err)) == 0);
+	ck_assert(lic_key_public_pem(fx.server, &fx.server_pem, NULL, err,
+				     sizeof(err)) == 0);
+	fx.a = lic_agent_new(&cfg, fx.db, fx.dev, NULL, err, sizeof(err));
+	ck_assert_msg(fx.a != NULL, "%s", err);
+}
+
+static void teardown(void)
+{
+	char p[80];
+
+	lic_agent_free(&fx.a);
+	db_close(&fx.db);
+	lic_key_free(&fx.dev);
+	lic_key_free(&fx.server);
+	free(fx.server_pem);
+	unlink(fx.db_path);
+	snprintf(p, sizeof(p), "%s-wal", fx.db_path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", fx.db_path);
+	unlink(p);
+	unlink(fx.file);
+	unlink(fx.log_path);
+}
+
+/*
+ * The known state at T0 + 11 h: trust at T0; hours 0..10 with 4 calls, 1
+ * of them Enhanced (STANDARD 3, ENHANCED 1, AGGREGATE 4). The tracker
+ * starts at the first call, T0 + 1 h (hour 0 ended before it: ignored).
+ * Hour 1 is a change from nothing: that period closes early at T0 + 2 h;
+ * the next one, [T0 + 2 h, T0 + 10 h), closes on schedule; the open one
+ * began at T0 + 10 h and holds hour 10. Usage saved to a file at
+ * T0 + 11 h.
+ */
+static int64_t known_state(void)
+{
+	static const uint32_t v[LIC_CLASS_COUNT] = {3, 1, 0, 0, 4};
+	int64_t now = T0 + 11 * HOUR;
+	char err[256];
+	int h;
+
+	ck_assert(lic_agent_set_trust(fx.a, fx.server_pem, "code", T0, err,
+				      sizeof(err)) == 0);
+	for (h = 0; h < 11; h++) {
+		ck_assert_int_eq(lic_agent_hour(fx.a, T0 + h * HOUR, v,
+						T0 + (h + 1) * HOUR),
+				 0);
+		lic_agent_tick(fx.a, T0 + (h + 1) * HOUR);
+	}
+	ck_assert_int_eq(lic_agent_save_usage(fx.a, fx.file, now, err,
+					      sizeof(err)),
+			 1);
+	return now;
+}
+
+typedef int show_fn(const struct lic_agent *a, int64_t now, FILE *out);
+
+static int show_all(const struct lic_agent *a, int64_t now, FILE *out)
+{
+	return lic_show_all(a, now, "sbcd 0.1.0", out);
+}
+
+static char *render(show_fn *fn, int64_t now, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fn(fx.a, now, f), 0);
+	fclose(f);
+	return buf;
+}
+
+static void golden(const char *name, show_fn *fn, int64_t now)
+{
+	size_t len;
+	char *text = render(fn, now, &len);
+
+	check_golden(name, text, len);
+	free(text);
+}
+
+START_TEST(test_fresh)
+{
+	/* A first start: nothing measured, no trust, defaults. */
+	lic_agent_tick(fx.a, T0);
+	golden("show_status_fresh.txt", lic_show_status, T0);
+	golden("show_summary_fresh.txt", lic_show_summary, T0);
+}
+END_TEST
+
+START_TEST(test_known_state)
+{
+	int64_t now = known_state();
+	size_t len;
+	char *text;
+
+	golden("show_status.txt", lic_show_status, now);
+	golden("show_usage.txt", lic_show_usage, now);
+	golden("show_summary.txt", lic_show_summary, now);
+	golden("show_all.txt", show_all, now);
+
+	/* The values, worked out by hand (see known_state). */
+	text = render(lic_show_summary, now, &len);
+	ck_assert_ptr_nonnull(strstr(
+		text, "CUBE_T_STD              (CUBE Trunk Standard Se...)"
+		      "       3 IN USE\n"));
+	ck_assert_ptr_nonnull(strstr(
+		text, "CUBE_T_ENH              (CUBE Trunk Enhanced Se...)"
+		      "       1 IN USE\n"));
+	ck_assert_ptr_null(strstr(text, "CUBE_T_VGW"));
+	free(text);
+	text = render(show_all, now, &len);
+	/* Two closed periods x 4 tags, all saved to the file, none ACKed. */
+	ck_assert_ptr_nonnull(strstr(text, "Total: 8,  Purged: 0\n"
+					   "Total Acknowledged Received: 0,"
+					   "  Waiting for Ack: 8\n"
+					   "Available to Report: 0  "
+					   "Collecting Data: 3\n"));
+	ck_assert_ptr_nonnull(strstr(text, "UDI: PID:SBC-SW,SN:SBC0000TEST\n"));
+	free(text);
+	text = render(lic_show_status, now, &len);
+	ck_assert_ptr_nonnull(strstr(
+		text, "  Last report file write: Jan 01 11:00:00 2024 UTC\n"));
+	ck_assert_ptr_nonnull(
+		strstr(text, "Trust Code Installed:\n"
+			     "  Active: PID:SBC-SW,SN:SBC0000TEST\n"
+			     "    INSTALLED on Jan 01 00:00:00 2024 UTC\n"));
+	free(text);
+}
+END_TEST
+
+/* JSON says what the text says. */
+START_TEST(test_json_matches_text)
+{
+	int64_t now = known_state();
+	json_t *u = lic_show_usage_json(fx.a, now);
+	json_t *all = lic_show_all_json(fx.a, now, "sbcd 0.1.0");
+	json_t *st = lic_show_status_json(fx.a, now), *rows, *sum, *ur;
+	size_t i, len;
+	char *text = render(lic_show_usage, now, &len), line[160];
+
+	ck_assert_ptr_nonnull(u);
+	ck_assert_ptr_nonnull(all);
+	ck_assert_ptr_nonnull(st);
+	rows = json_object_get(u, "licenses");
+	ck_assert_uint_eq(json_array_size(rows), 3);
+	for (i = 0; i < json_array_size(rows); i++) {
+		json_t *r = json_array_get(rows, i);
+
+		snprintf(line, sizeof(line),
+			 "%s (%s):\n  Description: %s\n  Count: %d\n"
+			 "  Version: 1.0\n  Status: %s\n",
+			 json_string_value(json_object_get(r, "tag")),
+			 json_string_value(json_object_get(r, "description")),
+			 json_string_value(json_object_get(r, "description")),
+			 (int)json_integer_value(json_object_get(r, "count")),
+			 json_string_value(json_object_get(r, "status")));
+		ck_assert_msg(strstr(text, line) != NULL, "%s", line);
+	}
+	free(text);
+	sum = json_object_get(all, "usage_report_summary");
+	ck_assert_int_eq(json_integer_value(json_object_get(sum, "total")), 8);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(sum, "waiting_for_ack")), 8);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(sum, "collecting_data")), 3);
+	ur = json_object_get(st, "usage_reporting");
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(ur, "last_report_file_write")),
+		T0 + 11 * HOUR);
+	ck_assert(json_is_null(json_object_get(ur, "last_ack_received")));
+	ck_assert_str_eq(json_string_value(json_object_get(st, "sip_service")),
+			 "Up");
+	json_decref(u);
+	json_decref(all);
+	json_decref(st);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("show");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_fresh);
+	tcase_add_test(tc, test_known_state);
+	tcase_add_test(tc, test_json_matches_text);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
