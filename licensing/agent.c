@@ -1721,3 +1721,15 @@ int lic_agent_record_summary(const struct lic_agent *a,
 {
 	return lic_store_record_summary(a->st, out, err, errlen);
 }
+
+int lic_agent_recent_records(const struct lic_agent *a, enum lic_tag tag,
+			     struct lic_store_record *out, size_t max,
+			     size_t *n, char *err, size_t errlen)
+{
+	return lic_store_recent_records(a->st, tag, out, max, n, err, errlen);
+}
+
+struct lic_periodicity lic_agent_periodicity(const struct lic_agent *a)
+{
+	return a->per;
+}

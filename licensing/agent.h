@@ -40,6 +40,7 @@
 struct event_base;
 struct lic_agent;
 struct lic_store_summary;
+struct lic_store_record;
 
 /* Defaults of the UDI when the configuration gives none. */
 #define LIC_AGENT_DEFAULT_PID "SBC-SW"
@@ -226,6 +227,12 @@ void lic_agent_usage(const struct lic_agent *a, int64_t now,
 int lic_agent_record_summary(const struct lic_agent *a,
 			     struct lic_store_summary *out, char *err,
 			     size_t errlen);
+/* The newest stored records of a tag, newest first (lstore.h). */
+int lic_agent_recent_records(const struct lic_agent *a, enum lic_tag tag,
+			     struct lic_store_record *out, size_t max,
+			     size_t *n, char *err, size_t errlen);
+/* The configured measurement period. */
+struct lic_periodicity lic_agent_periodicity(const struct lic_agent *a);
 /* The `Usage Reporting:` block (lic_usage_render with the agent's data). */
 int lic_agent_render_usage(const struct lic_agent *a, int64_t now, FILE *out);
 

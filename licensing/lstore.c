@@ -75,6 +75,7 @@ enum stmt {
 	S_PRUNE_REC,
 	S_PRUNE_REP,
 	S_REC_SUMMARY,
+	S_REC_RECENT,
 	S_KV_GET,
 	S_KV_PUT,
 	S_KV_MAX,
@@ -137,6 +138,9 @@ static const char *const stmt_sql[S_COUNT] = {
 			" WHERE acked_at IS NOT NULL AND acked_at <= ?1"
 			" AND NOT EXISTS (SELECT 1 FROM lic_record r"
 			" WHERE r.report_id = lic_report.report_id)",
+	[S_REC_RECENT] = "SELECT id, tag, period_start, period_end, count,"
+			 " created, report_id, acked_at FROM lic_record"
+			 " WHERE tag = ?1 ORDER BY id DESC LIMIT ?2",
 	[S_REC_SUMMARY] = "SELECT count(*),"
 			  " count(*) FILTER (WHERE acked_at IS NOT NULL),"
 			  " count(*) FILTER (WHERE report_id IS NOT NULL"
@@ -494,6 +498,19 @@ static void column_copy(sqlite3_stmt *q, int col, char *buf, size_t len)
 	snprintf(buf, len, "%s", s != NULL ? (const char *)s : "");
 }
 
+/* One row of S_REC_LIST / S_REC_RECENT. */
+static void read_record(sqlite3_stmt *q, struct lic_store_record *r)
+{
+	r->id = sqlite3_column_int64(q, 0);
+	r->rec.tag = (enum lic_tag)sqlite3_column_int(q, 1);
+	r->rec.start = sqlite3_column_int64(q, 2);
+	r->rec.end = sqlite3_column_int64(q, 3);
+	r->rec.count = (uint32_t)sqlite3_column_int64(q, 4);
+	r->created = sqlite3_column_int64(q, 5);
+	column_copy(q, 6, r->report_id, sizeof(r->report_id));
+	r->acked_at = sqlite3_column_int64(q, 7);
+}
+
 static int list_records(struct lic_store *st, int64_t after_id,
 			bool unreported, struct lic_store_record *out,
 			size_t max, size_t *n, char *err, size_t errlen)
@@ -513,19 +530,8 @@ static int list_records(struct lic_store *st, int64_t after_id,
 	sqlite3_bind_int64(q, 1, after_id);
 	sqlite3_bind_int(q, 2, unreported ? 1 : 0);
 	sqlite3_bind_int64(q, 3, max > INT32_MAX ? INT32_MAX : (int64_t)max);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct lic_store_record *r = &out[*n];
-
-		r->id = sqlite3_column_int64(q, 0);
-		r->rec.tag = (enum lic_tag)sqlite3_column_int(q, 1);
-		r->rec.start = sqlite3_column_int64(q, 2);
-		r->rec.end = sqlite3_column_int64(q, 3);
-		r->rec.count = (uint32_t)sqlite3_column_int64(q, 4);
-		r->created = sqlite3_column_int64(q, 5);
-		column_copy(q, 6, r->report_id, sizeof(r->report_id));
-		r->acked_at = sqlite3_column_int64(q, 7);
-		(*n)++;
-	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		read_record(q, &out[(*n)++]);
 	if (rc != SQLITE_DONE)
 		ret = db_fail(st, err, errlen, "reading usage records");
 	done(q);
@@ -1286,4 +1292,30 @@ int lic_store_record_summary(struct lic_store *st,
 	if (!found)
 		out->purged = 0;
 	return 0;
+}
+
+int lic_store_recent_records(struct lic_store *st, enum lic_tag tag,
+			     struct lic_store_record *out, size_t max,
+			     size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc, ret = 0;
+
+	if (st == NULL || n == NULL || (max > 0 && out == NULL) ||
+	    (int)tag < 0 || tag >= LIC_TAG_COUNT) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	*n = 0;
+	if (max == 0)
+		return 0;
+	q = st->q[S_REC_RECENT];
+	sqlite3_bind_int(q, 1, (int)tag);
+	sqlite3_bind_int64(q, 2, max > INT32_MAX ? INT32_MAX : (int64_t)max);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		read_record(q, &out[(*n)++]);
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, errlen, "reading usage records");
+	done(q);
+	return ret;
 }

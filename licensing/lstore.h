@@ -124,6 +124,11 @@ int lic_store_records(struct lic_store *st, int64_t after_id,
 		      struct lic_store_record *out, size_t max, size_t *n,
 		      char *err, size_t errlen);
 
+/* The newest records of one tag, newest first, at most max. */
+int lic_store_recent_records(struct lic_store *st, enum lic_tag tag,
+			     struct lic_store_record *out, size_t max,
+			     size_t *n, char *err, size_t errlen);
+
 /*
  * Store a signed report (the exact envelope bytes, 1..
  * LIC_STORE_ENVELOPE_MAX) and mark the n records it carries with its id,

@@ -340,3 +340,118 @@ json_t *lic_show_status_json(const struct lic_agent *a, int64_t now)
 		lic_agent_service_up(a) ? "Up" : "Down");
 	return o;
 }
+
+/* Records listed per tag by `show voice sip license status`. */
+#define RECENT_PER_TAG 3
+
+static const char *record_state(const struct lic_store_record *r)
+{
+	if (r->acked_at != 0)
+		return "ACKED";
+	return r->report_id[0] ? "REPORTED" : "UNREPORTED";
+}
+
+static void put_period(const struct lic_periodicity *per, FILE *out)
+{
+	fprintf(out, "Periodicity: %u %s\n", per->value,
+		per->unit == LIC_PERIOD_HOURS ? "hours" : "days");
+}
+
+int lic_show_sip_status(const struct lic_agent *a, int64_t now, FILE *out)
+{
+	struct lic_periodicity per = lic_agent_periodicity(a);
+	const struct lic_release *rel = lic_agent_release(a);
+	struct lic_store_record rec[RECENT_PER_TAG];
+	char rtext[LIC_TEXT_MAX + 1], t1[LIC_TIME_STR_LEN],
+		t2[LIC_TIME_STR_LEN];
+	int64_t start = lic_agent_period_start(a);
+	size_t n, i;
+	int t;
+
+	lic_release_format(rel, rtext, sizeof(rtext));
+	fprintf(out, "SIP service status: %s\n",
+		lic_agent_service_up(a) ? "Up" : "Down");
+	fprintf(out, "License release: %s (%s)\n",
+		rtext[0] ? rtext : LIC_AGENT_NEWEST_RELEASE,
+		lic_release_shuts_down(rel)
+			? "SIP service goes Down when the ACK deadline passes"
+			: "warnings only when the ACK deadline passes");
+	put_period(&per, out);
+	if (start > 0) {
+		lic_time_format(start, t1, sizeof(t1));
+		lic_time_format(lic_agent_period_end(a), t2, sizeof(t2));
+		fprintf(out, "Current period: %s - %s\n", t1, t2);
+		fprintf(out, "Next record: %s\n", t2);
+	} else {
+		fputs("Current period: <none>\nNext record: <none>\n", out);
+	}
+	lic_time_format(lic_agent_next_deadline(a), t1, sizeof(t1));
+	fprintf(out, "Next ACK deadline: %s\n", t1);
+	fputs("\nRecent records:\n"
+	      "Tag         Period start              Period end          "
+	      "        Count State\n",
+	      out);
+	for (t = 0; t < LIC_TAG_COUNT; t++) {
+		if (lic_agent_recent_records(a, (enum lic_tag)t, rec,
+					     RECENT_PER_TAG, &n, NULL,
+					     0) != 0)
+			return -1;
+		for (i = 0; i < n; i++) {
+			lic_time_format(rec[i].rec.start, t1, sizeof(t1));
+			lic_time_format(rec[i].rec.end, t2, sizeof(t2));
+			fprintf(out, "%-12s%-26s%-26s%6u %s\n",
+				lic_tag_name((enum lic_tag)t), t1, t2,
+				rec[i].rec.count, record_state(&rec[i]));
+		}
+	}
+	(void)now;
+	if (fflush(out) != 0 || ferror(out))
+		return -1;
+	return 0;
+}
+
+json_t *lic_show_sip_status_json(const struct lic_agent *a, int64_t now)
+{
+	struct lic_periodicity per = lic_agent_periodicity(a);
+	const struct lic_release *rel = lic_agent_release(a);
+	struct lic_store_record rec[RECENT_PER_TAG];
+	char rtext[LIC_TEXT_MAX + 1];
+	int64_t start = lic_agent_period_start(a);
+	json_t *rows = json_array();
+	size_t n, i;
+	int t;
+
+	(void)now;
+	for (t = 0; rows != NULL && t < LIC_TAG_COUNT; t++) {
+		if (lic_agent_recent_records(a, (enum lic_tag)t, rec,
+					     RECENT_PER_TAG, &n, NULL,
+					     0) != 0) {
+			json_decref(rows);
+			return NULL;
+		}
+		for (i = 0; i < n; i++)
+			json_array_append_new(
+				rows, json_pack("{s:s, s:I, s:I, s:i, s:s}",
+						"tag",
+						lic_tag_name((enum lic_tag)t),
+						"start",
+						(json_int_t)rec[i].rec.start,
+						"end", (json_int_t)rec[i].rec.end,
+						"count", (int)rec[i].rec.count,
+						"state", record_state(&rec[i])));
+	}
+	lic_release_format(rel, rtext, sizeof(rtext));
+	return json_pack(
+		"{s:s, s:s, s:b, s:{s:i, s:s}, s:o, s:o, s:o, s:o*}",
+		"sip_service", lic_agent_service_up(a) ? "Up" : "Down",
+		"release", rtext[0] ? rtext : LIC_AGENT_NEWEST_RELEASE,
+		"shuts_down", lic_release_shuts_down(rel), "periodicity",
+		"value", (int)per.value, "unit",
+		per.unit == LIC_PERIOD_HOURS ? "hours" : "days",
+		"period_start", start > 0 ? json_integer(start) : json_null(),
+		"next_record",
+		start > 0 ? json_integer(lic_agent_period_end(a))
+			  : json_null(),
+		"next_ack_deadline", jtime(lic_agent_next_deadline(a)),
+		"recent_records", rows);
+}

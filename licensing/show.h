@@ -36,4 +36,10 @@ int lic_show_all(const struct lic_agent *a, int64_t now,
 json_t *lic_show_all_json(const struct lic_agent *a, int64_t now,
 			  const char *agent_version);
 
+/* `show voice sip license status`: SIP service state, release, the
+ * measurement period, and the newest records of each tag with their
+ * state (UNREPORTED, REPORTED, ACKED). */
+int lic_show_sip_status(const struct lic_agent *a, int64_t now, FILE *out);
+json_t *lic_show_sip_status_json(const struct lic_agent *a, int64_t now);
+
 #endif

@@ -23,6 +23,9 @@ const struct sbc_cmd sbc_cmds[] = {
 	 "Usage tables as rows, all classes", SBC_CMD_F_JSON},
 	{SBC_CMD_SHOW_STATS_TABLE, "show voice sip license stats table <class>",
 	 "Usage tables as rows, one class", SBC_CMD_F_JSON},
+	{SBC_CMD_SHOW_SIP_LIC, "show voice sip license status",
+	 "SIP service state, measurement period, recent usage records",
+	 SBC_CMD_F_JSON},
 	{SBC_CMD_SHOW_LIC_STATUS, "show license status",
 	 "Smart Licensing Using Policy status", SBC_CMD_F_JSON},
 	{SBC_CMD_SHOW_LIC_USAGE, "show license usage",
@@ -48,6 +51,23 @@ const struct sbc_cmd sbc_cmds[] = {
 	 SBC_CMD_F_HIDDEN},
 };
 const size_t sbc_n_cmds = sizeof(sbc_cmds) / sizeof(sbc_cmds[0]);
+
+/*
+ * Keywords that win an abbreviation tie, as IOS gives `show` priority for
+ * `sh`: `sh vo si li st` is `stats` (the view operators type most), not
+ * `status`; `status` needs `statu` or more.
+ */
+static const char *const preferred[] = {"stats"};
+
+static bool is_preferred(const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(preferred) / sizeof(preferred[0]); i++)
+		if (strcmp(w, preferred[i]) == 0)
+			return true;
+	return false;
+}
 
 /* Word `i` of a syntax string into w (NUL-terminated); false past the
  * end. */
@@ -140,6 +160,7 @@ static int match_words(const char *line, const char *const *tok,
 	for (i = 0; i < ntok; i++) {
 		const char *unique = NULL;
 		bool exact = false, ambiguous = false, any_kw = false;
+		char pref[64] = "";
 
 		/* Which keyword does the token name at this position? */
 		for (c = 0; c < sbc_n_cmds; c++) {
@@ -148,6 +169,8 @@ static int match_words(const char *line, const char *const *tok,
 			    is_arg(w) || !prefix_of(tok[i], w))
 				continue;
 			any_kw = true;
+			if (is_preferred(w))
+				snprintf(pref, sizeof(pref), "%s", w);
 			if (strcasecmp(tok[i], w) == 0) {
 				exact = true;
 				snprintf(kw, sizeof(kw), "%s", w);
@@ -158,6 +181,11 @@ static int match_words(const char *line, const char *const *tok,
 				snprintf(kw, sizeof(kw), "%s", w);
 				unique = kw;
 			}
+		}
+		if (any_kw && ambiguous && !exact && pref[0]) {
+			snprintf(kw, sizeof(kw), "%s", pref);
+			unique = kw;
+			ambiguous = false;
 		}
 		if (any_kw && ambiguous && !exact) {
 			err_set(err, errlen, "%% Ambiguous command:  \"%s\"",

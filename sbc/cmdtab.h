@@ -27,6 +27,7 @@ enum sbc_cmd_id {
 	SBC_CMD_SHOW_LIC_USAGE,	  /* show license usage */
 	SBC_CMD_SHOW_LIC_SUMMARY, /* show license summary */
 	SBC_CMD_SHOW_LIC_ALL,	  /* show license all */
+	SBC_CMD_SHOW_SIP_LIC,	  /* show voice sip license status */
 	SBC_CMD_LIC_TRUST,	  /* license smart trust idtoken ... */
 	SBC_CMD_LIC_SYNC,	  /* license smart sync all */
 	SBC_CMD_LIC_SAVE_USAGE,	  /* license smart save usage all file */

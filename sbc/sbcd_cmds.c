@@ -166,6 +166,9 @@ static int cmd_license_show(struct sbcd *d, const struct sbc_cmd_req *r,
 		case SBC_CMD_SHOW_LIC_ALL:
 			j = lic_show_all_json(d->agent, now, SBCD_AGENT_VERSION);
 			break;
+		case SBC_CMD_SHOW_SIP_LIC:
+			j = lic_show_sip_status_json(d->agent, now);
+			break;
 		default: /* usage and summary show the same rows */
 			j = lic_show_usage_json(d->agent, now);
 			break;
@@ -186,6 +189,9 @@ static int cmd_license_show(struct sbcd *d, const struct sbc_cmd_req *r,
 		break;
 	case SBC_CMD_SHOW_LIC_ALL:
 		rc = lic_show_all(d->agent, now, SBCD_AGENT_VERSION, s.f);
+		break;
+	case SBC_CMD_SHOW_SIP_LIC:
+		rc = lic_show_sip_status(d->agent, now, s.f);
 		break;
 	default:
 		break;
@@ -335,6 +341,7 @@ int sbcd_command(void *arg, const char *line, struct evbuffer *out)
 	case SBC_CMD_SHOW_LIC_USAGE:
 	case SBC_CMD_SHOW_LIC_SUMMARY:
 	case SBC_CMD_SHOW_LIC_ALL:
+	case SBC_CMD_SHOW_SIP_LIC:
 		rc = cmd_license_show(d, r, out);
 		break;
 	case SBC_CMD_LIC_SYNC:

@@ -27,6 +27,11 @@ static const struct match_case {
 	{"sh li st --json", SBC_CMD_SHOW_LIC_STATUS, NULL, 1, NULL},
 	{"sh li st | json", SBC_CMD_SHOW_LIC_STATUS, NULL, 1, NULL},
 	{"sh vo si li st", SBC_CMD_SHOW_STATS, NULL, 0, NULL},
+	/* `st`, `sta`, `stat` fit stats and status: stats is preferred;
+	 * status needs `statu` */
+	{"sh vo si li statu", SBC_CMD_SHOW_SIP_LIC, NULL, 0, NULL},
+	{"show voice sip license status", SBC_CMD_SHOW_SIP_LIC, NULL, 0, NULL},
+	{"sh vo si li sta", SBC_CMD_SHOW_STATS, NULL, 0, NULL},
 	{"sh vo si li st ENHANCED", SBC_CMD_SHOW_STATS, "ENHANCED", 0, NULL},
 	/* a keyword wins over an argument at the same position */
 	{"show voice sip license stats table", SBC_CMD_SHOW_STATS_TABLE, NULL,
@@ -117,7 +122,7 @@ static const struct cand_case {
 	{"sh", "show", false},
 	{"show ", "voice license", false},
 	{"show li", "license", false},
-	{"show license ", "status", false},
+	{"show license ", "status usage summary all", false},
 	{"show license status", "status", false}, /* Tab adds the space */
 	{"show license status ", "", true},
 	{"license smart s", "sync save", false}, /* table order */

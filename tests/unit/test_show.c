@@ -164,6 +164,7 @@ START_TEST(test_known_state)
 	golden("show_usage.txt", lic_show_usage, now);
 	golden("show_summary.txt", lic_show_summary, now);
 	golden("show_all.txt", show_all, now);
+	golden("show_sip_status.txt", lic_show_sip_status, now);
 
 	/* The values, worked out by hand (see known_state). */
 	text = render(lic_show_summary, now, &len);
@@ -183,6 +184,16 @@ START_TEST(test_known_state)
 					   "Available to Report: 0  "
 					   "Collecting Data: 3\n"));
 	ck_assert_ptr_nonnull(strstr(text, "UDI: PID:SBC-SW,SN:SBC0000TEST\n"));
+	free(text);
+	/* Newest first: the scheduled period, then the change-closed one;
+	 * both saved to a file, so REPORTED. */
+	text = render(lic_show_sip_status, now, &len);
+	ck_assert_ptr_nonnull(strstr(
+		text, "CUBE_T_STD  Jan 01 02:00:00 2024 UTC  "
+		      "Jan 01 10:00:00 2024 UTC       3 REPORTED\n"
+		      "CUBE_T_STD  Jan 01 01:00:00 2024 UTC  "
+		      "Jan 01 02:00:00 2024 UTC       3 REPORTED\n"));
+	ck_assert_ptr_nonnull(strstr(text, "SIP service status: Up\n"));
 	free(text);
 	text = render(lic_show_status, now, &len);
 	ck_assert_ptr_nonnull(strstr(
