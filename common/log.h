@@ -9,6 +9,18 @@
 #define SBC_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Lines `show logging` can show, and the longest line. */
+#define LOG_RING_LINES 256
+#define LOG_LINE_MAX 1024
+
+/* Debugs an operator turns on (`debug license feature cube all`). */
+enum log_debug {
+	LOG_DEBUG_CUBE_SL, /* licensing: "//CUBE-SL/Info/<where>: ..." */
+	LOG_DEBUG_COUNT
+};
 
 enum log_level {
 	LOG_LVL_ERR = 3,
@@ -32,5 +44,20 @@ void log_msg(enum log_level level, const char *facility, const char *mnemonic,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void log_vmsg(enum log_level level, const char *facility, const char *mnemonic,
 	      const char *fmt, va_list ap);
+
+/*
+ * The newest lines (at most LOG_RING_LINES, oldest first, '\n' after
+ * each) into buf, whole lines only, NUL-terminated; returns the bytes
+ * written. Lines of every level that was logged, debug lines included.
+ */
+size_t log_recent(char *buf, size_t size);
+size_t log_recent_count(void);
+bool log_syslog_on(void);
+
+/* Turn a debug on or off; log_debug() lines appear only while it is on. */
+void log_debug_set(enum log_debug d, bool on);
+bool log_debug_on(enum log_debug d);
+void log_debug(enum log_debug d, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -13,6 +13,14 @@
 #include <strings.h>
 
 const struct sbc_cmd sbc_cmds[] = {
+	{SBC_CMD_SHOW_CUBE, "show cube status",
+	 "Version, SIP service, calls per license class", SBC_CMD_F_JSON},
+	{SBC_CMD_SHOW_RUNNING, "show running-config",
+	 "The configuration in use", SBC_CMD_F_JSON},
+	{SBC_CMD_SHOW_DIALPEERS, "show dial-peer voice summary",
+	 "Dial-peers, one line each", SBC_CMD_F_JSON},
+	{SBC_CMD_SHOW_LOGGING, "show logging", "Recent log lines",
+	 SBC_CMD_F_JSON},
 	{SBC_CMD_SHOW_STATS, "show voice sip license stats",
 	 "Usage tables as graphs, all classes", SBC_CMD_F_JSON},
 	{SBC_CMD_SHOW_STATS, "show voice sip license stats <class>",
@@ -45,6 +53,9 @@ const struct sbc_cmd sbc_cmds[] = {
 	{SBC_CMD_LIC_IMPORT, "license smart import <path>",
 	 "Install an ACK or policy file", 0},
 	{SBC_CMD_RELOAD, "reload", "Re-read the configuration file", 0},
+	{SBC_CMD_DEBUG_CUBE, "debug license feature cube all",
+	 "Licensing debug lines (//CUBE-SL/Info/...) in the log", 0},
+	{SBC_CMD_UNDEBUG, "undebug all", "Turn every debug off", 0},
 	{SBC_CMD_TEST_CLOCK, "test clock advance <duration>",
 	 "Move the test clock forward (sbcd --test-clock only)", 0},
 	{SBC_CMD_HOSTNAME, "show hostname", "The hostname, for the prompt",

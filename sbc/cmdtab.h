@@ -33,6 +33,12 @@ enum sbc_cmd_id {
 	SBC_CMD_LIC_SAVE_USAGE,	  /* license smart save usage all file */
 	SBC_CMD_LIC_IMPORT,	  /* license smart import <path> */
 	SBC_CMD_RELOAD,		  /* reload */
+	SBC_CMD_SHOW_CUBE,	  /* show cube status */
+	SBC_CMD_SHOW_RUNNING,	  /* show running-config */
+	SBC_CMD_SHOW_DIALPEERS,	  /* show dial-peer voice summary */
+	SBC_CMD_SHOW_LOGGING,	  /* show logging */
+	SBC_CMD_DEBUG_CUBE,	  /* debug license feature cube all */
+	SBC_CMD_UNDEBUG,	  /* undebug all */
 	SBC_CMD_TEST_CLOCK,	  /* test clock advance <duration> */
 	SBC_CMD_HOSTNAME,	  /* show hostname (hidden: sbcctl's prompt) */
 	SBC_CMD_COUNT

@@ -785,6 +785,25 @@ static void print_privacy(struct cfg_out *o, const struct cfg_cmd *cmd,
 		emit(o, depth, "license smart privacy hostname");
 }
 
+static int cmd_syslog(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		      const struct cfg_args *a)
+{
+	(void)cmd;
+	(void)a;
+	p->cfg->s.logging_syslog = true;
+	return 0;
+}
+
+static void print_syslog(struct cfg_out *o, const struct cfg_cmd *cmd,
+			 const struct sbc_config *cfg,
+			 const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)dp;
+	if (cfg->s.logging_syslog)
+		emit(o, depth, "logging syslog");
+}
+
 static void print_end(struct cfg_out *o, const struct cfg_cmd *cmd,
 		      const struct sbc_config *cfg,
 		      const struct sbc_dialpeer_cfg *dp, int depth)
@@ -835,6 +854,8 @@ static const struct cfg_cmd top_cmds[] = {
 	 .print = print_str, SET(license_ca_file), .group = 6},
 	{.kw = {"license", "smart", "privacy", "hostname"}, 0, 0,
 	 .parse = cmd_privacy, .print = print_privacy, .group = 6},
+	{.kw = {"logging", "syslog"}, 0, 0, .parse = cmd_syslog,
+	 .print = print_syslog, .group = 8},
 	{.kw = {"end"}, 0, 0, .parse = cmd_end, .print = print_end,
 	 .group = 7},
 	{.kw = {NULL}},

@@ -67,6 +67,7 @@ struct sbc_settings {
 	unsigned license_usage_interval_days; /* default 0 = policy's value */
 	char license_ca_file[256];
 	bool license_privacy_hostname;
+	bool logging_syslog;		/* `logging syslog`: lines to syslog(3) */
 };
 
 struct sbc_config;

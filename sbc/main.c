@@ -74,6 +74,33 @@ static struct sbc_config *load_config(const char *path,
 	return cfg;
 }
 
+/*
+ * The main thread's own copy of a config handed to the SIP thread, for
+ * the show commands: its canonical text parsed again, so it is exactly
+ * what runs (the file may have changed since). NULL when that fails.
+ */
+static struct sbc_config *config_copy(const struct sbc_config *cfg)
+{
+	struct sbc_config *copy = NULL;
+	char *text = NULL, err[512];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return NULL;
+	if (sbc_config_write(cfg, f) == 0 && fclose(f) == 0) {
+		copy = sbc_config_parse("running-config", text, err,
+					sizeof(err));
+		if (copy == NULL)
+			log_msg(LOG_LVL_ERR, "SBC", "CONFIG",
+				"running copy: %s", err);
+	} else {
+		fclose(f);
+	}
+	free(text);
+	return copy;
+}
+
 static void log_counts(struct sbcd *d)
 {
 	uint32_t cur[SBC_CLASS_COUNT];
@@ -303,24 +330,28 @@ static void dump_stats(struct sbcd *d)
 int sbcd_reload(struct sbcd *d)
 {
 	struct sbc_dptable *dp = NULL;
-	struct sbc_config *cfg = load_config(d->config_path, &dp);
+	struct sbc_config *cfg = load_config(d->config_path, &dp), *copy;
 
 	if (cfg == NULL) {
 		log_msg(LOG_LVL_ERR, "SBC", "RELOAD",
 			"configuration not reloaded; the old one stays");
 		return -1;
 	}
-	log_msg(LOG_LVL_NOTICE, "SBC", "RELOAD",
-		"configuration reloaded: %zu dial-peers",
-		sbc_dptable_count(dp));
+	copy = config_copy(cfg);
 	d->shutdown_grace_s = sbc_config_settings(cfg)->shutdown_grace_s;
 	snprintf(d->hostname, sizeof(d->hostname), "%s",
 		 sbc_config_settings(cfg)->hostname);
+	log_msg(LOG_LVL_NOTICE, "SBC", "RELOAD",
+		"configuration reloaded: %zu dial-peers",
+		sbc_dptable_count(dp));
 	if (sbc_b2bua_reload(d->b2bua, cfg, dp) != 0) {
 		log_msg(LOG_LVL_ERR, "SBC", "RELOAD",
 			"cannot hand the new configuration over");
+		sbc_config_free(&copy);
 		return -1;
 	}
+	sbc_config_free(&d->running);
+	d->running = copy;
 	return 0;
 }
 
@@ -680,6 +711,8 @@ int main(int argc, char **argv)
 			d.config_path);
 		goto out_config;
 	}
+	if (s->logging_syslog)
+		log_open("sbcd", 1);
 	log_release(s->license_release);
 	if (s->periodicity_raised)
 		log_msg(LOG_LVL_NOTICE, "SIP", "LICENSING",
@@ -708,6 +741,7 @@ int main(int argc, char **argv)
 			goto out_events;
 		}
 	}
+	d.running = config_copy(cfg);
 	d.b2bua = sbc_b2bua_start(cfg, dp, d.counters, err, sizeof(err));
 	cfg = NULL; /* owned by the b2bua now */
 	dp = NULL;
@@ -747,10 +781,12 @@ out_events:
 	sbc_counters_free(&d.counters);
 out_config:
 	lic_key_free(&d.device_key);
+	sbc_config_free(&d.running);
 	stats_store_free(&d.store);
 	stats_free(&d.stats);
 	db_close(&d.db);
 	sbc_dptable_free(&dp);
 	sbc_config_free(&cfg);
+	log_close();
 	return rc;
 }

@@ -7,6 +7,7 @@
 #define SBC_SBCD_H
 
 #include "agent.h"
+#include "config.h"
 #include "b2bua.h"
 #include "counters.h"
 #include "stats.h"
@@ -28,6 +29,9 @@ struct evbuffer;
 
 struct sbcd {
 	const char *config_path;
+	/* The configuration in use (a copy of the SIP thread's), for the
+	 * show commands; NULL if the copy failed. */
+	struct sbc_config *running;
 	const char *state_dir;
 	char hostname[64];
 	struct event_base *base;

@@ -200,6 +200,224 @@ static int cmd_license_show(struct sbcd *d, const struct sbc_cmd_req *r,
 	return rc == 0 ? SBC_CTL_OK : SBC_CTL_FAILED;
 }
 
+static const char *const class_names[SBC_CLASS_COUNT] = {
+	[SBC_CLASS_STANDARD] = "STANDARD", [SBC_CLASS_ENHANCED] = "ENHANCED",
+	[SBC_CLASS_REDUNDANT] = "REDUNDANT", [SBC_CLASS_VGW] = "VGW",
+	[SBC_CLASS_AGGREGATE] = "AGGREGATE"};
+
+static int cmd_cube_status(struct sbcd *d, const struct sbc_cmd_req *r,
+			   struct evbuffer *out)
+{
+	const struct sbc_settings *st =
+		d->running != NULL ? sbc_config_settings(d->running) : NULL;
+	uint32_t cur[SBC_CLASS_COUNT];
+	bool up = sbc_b2bua_service_up(d->b2bua);
+	const char *rel = st != NULL && st->license_release[0]
+				  ? st->license_release
+				  : LIC_AGENT_NEWEST_RELEASE;
+	int c;
+
+	sbc_counters_current(d->counters, cur);
+	if (r->json) {
+		json_t *calls = json_object();
+
+		for (c = 0; c < SBC_CLASS_COUNT; c++)
+			json_object_set_new(calls, class_names[c],
+					    json_integer(cur[c]));
+		return reply_json(
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o}",
+				  "cube_version", SBCD_VERSION, "sw_version",
+				  SBCD_AGENT_VERSION, "ha_type", "none",
+				  "license_release", rel, "sip_service",
+				  up ? "Up" : "Down", "calls",
+				  (int)sbc_b2bua_calls(d->b2bua),
+				  "licensed_sessions", calls),
+			out);
+	}
+	evbuffer_add_printf(out,
+			    "CUBE-Version : %s\nSW-Version : %s, Platform "
+			    "%s\nHA-Type : none\nLicense release : %s\n"
+			    "SIP service : %s\nCalls active : %u\n",
+			    SBCD_VERSION, SBCD_AGENT_VERSION,
+			    LIC_AGENT_DEFAULT_PID, rel, up ? "Up" : "Down",
+			    sbc_b2bua_calls(d->b2bua));
+	for (c = 0; c < SBC_CLASS_COUNT; c++)
+		evbuffer_add_printf(out, "  %-10s: %u\n", class_names[c],
+				    cur[c]);
+	return SBC_CTL_OK;
+}
+
+static int cmd_running(struct sbcd *d, const struct sbc_cmd_req *r,
+		       struct evbuffer *out)
+{
+	struct sink s;
+	int rc;
+
+	if (d->running == NULL) {
+		evbuffer_add_printf(out, "%% No copy of the running "
+					 "configuration (see the log).\n");
+		return SBC_CTL_FAILED;
+	}
+	if (sink_open(&s) != 0)
+		return SBC_CTL_FAILED;
+	rc = sbc_config_write(d->running, s.f);
+	if (fflush(s.f) != 0)
+		rc = -1;
+	if (r->json) {
+		json_t *j = json_pack("{s:s%}", "config", s.buf, s.len);
+
+		fclose(s.f);
+		free(s.buf);
+		return rc == 0 ? reply_json(j, out) : SBC_CTL_FAILED;
+	}
+	/* The IOS preamble, then the canonical text. */
+	evbuffer_add_printf(out, "Building configuration...\n\n"
+				 "Current configuration : %zu bytes\n",
+			    s.len);
+	sink_close(&s, out);
+	return rc == 0 ? SBC_CTL_OK : SBC_CTL_FAILED;
+}
+
+/*
+ * A dial-peer is operational as on IOS: a destination-pattern with a
+ * session target (voip) or a port (pots), or an incoming called-number.
+ */
+static bool dp_oper(const struct sbc_dialpeer_cfg *dp)
+{
+	bool reach = dp->kind == SBC_DP_VOIP ? dp->has_target : dp->port[0];
+
+	return (dp->destination[0] && reach) || dp->incoming_called[0];
+}
+
+static void dp_target(const struct sbc_dialpeer_cfg *dp, char *buf,
+		      size_t len)
+{
+	if (dp->kind == SBC_DP_VOIP && dp->has_target)
+		snprintf(buf, len, "ipv4:%s:%u", dp->target_addr,
+			 dp->target_port);
+	else
+		buf[0] = '\0';
+}
+
+static int cmd_dialpeers(struct sbcd *d, const struct sbc_cmd_req *r,
+			 struct evbuffer *out)
+{
+	size_t i, n;
+	char target[96], line[1400];
+	json_t *rows = NULL;
+	int n_line;
+
+	if (d->running == NULL) {
+		evbuffer_add_printf(out, "%% No copy of the running "
+					 "configuration (see the log).\n");
+		return SBC_CTL_FAILED;
+	}
+	n = sbc_config_dialpeer_count(d->running);
+	if (r->json)
+		rows = json_array();
+	else
+		evbuffer_add_printf(
+			out, "dial-peer hunt 0\n"
+			     "             AD                                  "
+			     "  PRE PASS                     OUT\n"
+			     "TAG    TYPE  MIN  OPER PREFIX    DEST-PATTERN     "
+			     " FER THRU SESS-TARGET         STAT PORT\n");
+	for (i = 0; i < n; i++) {
+		const struct sbc_dialpeer_cfg *dp =
+			sbc_config_dialpeer(d->running, i);
+		const char *type = dp->kind == SBC_DP_VOIP ? "voip" : "pots";
+
+		dp_target(dp, target, sizeof(target));
+		if (rows != NULL) {
+			json_array_append_new(
+				rows,
+				json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:i,"
+					  " s:s, s:s, s:s, s:s}",
+					  "tag", (int)dp->tag, "type", type,
+					  "admin", "up", "oper",
+					  dp_oper(dp) ? "up" : "down",
+					  "destination_pattern",
+					  dp->destination, "incoming_called",
+					  dp->incoming_called, "preference",
+					  (int)dp->preference, "session_target",
+					  target, "transport",
+					  sbc_transport_name(dp->transport),
+					  "port", dp->port, "description",
+					  dp->description));
+			continue;
+		}
+		n_line = snprintf(line, sizeof(line),
+				  "%-6u %-5s up   %-4s %-9s %-17s %3u syst "
+				  "%-20s %-4s %s",
+				  dp->tag, type, dp_oper(dp) ? "up" : "down",
+				  "", dp->destination, dp->preference, target,
+				  dp->kind == SBC_DP_VOIP ? "" : "up",
+				  dp->port);
+		/* Empty last columns leave no trailing blanks. */
+		if (n_line < 0)
+			continue;
+		n_line = n_line < (int)sizeof(line) ? n_line
+						    : (int)sizeof(line) - 1;
+		while (n_line > 0 && line[n_line - 1] == ' ')
+			n_line--;
+		evbuffer_add_printf(out, "%.*s\n", n_line, line);
+	}
+	if (r->json)
+		return reply_json(json_pack("{s:o*}", "dial_peers", rows),
+				  out);
+	return SBC_CTL_OK;
+}
+
+static int cmd_logging(struct sbcd *d, const struct sbc_cmd_req *r,
+		       struct evbuffer *out)
+{
+	size_t cap = (size_t)LOG_RING_LINES * LOG_LINE_MAX, len;
+	char *buf = malloc(cap);
+	int rc = SBC_CTL_OK;
+
+	(void)d;
+	if (buf == NULL)
+		return SBC_CTL_FAILED;
+	len = log_recent(buf, cap);
+	if (r->json) {
+		json_t *lines = json_array();
+		char *p = buf, *nl;
+
+		while (lines != NULL && (nl = strchr(p, '\n')) != NULL) {
+			json_array_append_new(lines,
+					      json_stringn(p, (size_t)(nl - p)));
+			p = nl + 1;
+		}
+		rc = reply_json(json_pack("{s:b, s:b, s:o*}", "syslog",
+					  log_syslog_on(), "debug_cube_sl",
+					  log_debug_on(LOG_DEBUG_CUBE_SL),
+					  "lines", lines),
+				out);
+	} else {
+		evbuffer_add_printf(
+			out,
+			"Syslog logging: %s\n"
+			"    Console logging: level informational\n"
+			"    Debug license feature cube: %s\n\n"
+			"Log Buffer (%zu lines):\n\n",
+			log_syslog_on() ? "enabled" : "disabled",
+			log_debug_on(LOG_DEBUG_CUBE_SL) ? "on" : "off",
+			log_recent_count());
+		evbuffer_add(out, buf, len);
+	}
+	free(buf);
+	return rc;
+}
+
+static int cmd_debug(bool on, struct evbuffer *out)
+{
+	log_debug_set(LOG_DEBUG_CUBE_SL, on);
+	evbuffer_add_printf(out, on ? "License feature CUBE debugging is on\n"
+				    : "All possible debugging has been turned "
+				      "off\n");
+	return SBC_CTL_OK;
+}
+
 static int cmd_trust(struct sbcd *d, const struct sbc_cmd_req *r,
 		     struct evbuffer *out)
 {
@@ -355,6 +573,22 @@ int sbcd_command(void *arg, const char *line, struct evbuffer *out)
 		break;
 	case SBC_CMD_RELOAD:
 		rc = cmd_reload(d, out);
+		break;
+	case SBC_CMD_SHOW_CUBE:
+		rc = cmd_cube_status(d, r, out);
+		break;
+	case SBC_CMD_SHOW_RUNNING:
+		rc = cmd_running(d, r, out);
+		break;
+	case SBC_CMD_SHOW_DIALPEERS:
+		rc = cmd_dialpeers(d, r, out);
+		break;
+	case SBC_CMD_SHOW_LOGGING:
+		rc = cmd_logging(d, r, out);
+		break;
+	case SBC_CMD_DEBUG_CUBE:
+	case SBC_CMD_UNDEBUG:
+		rc = cmd_debug(r->cmd->id == SBC_CMD_DEBUG_CUBE, out);
 		break;
 	case SBC_CMD_TEST_CLOCK:
 		rc = cmd_test_clock(d, r, out);

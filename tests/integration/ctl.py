@@ -94,6 +94,35 @@ def check_basics(sbc):
                         "--json").stdout)
     assert list(st["classes"]) == ["STANDARD"], st
     assert len(st["classes"]["STANDARD"]["seconds"]) == 60, st
+    # Every show command answers in text and in JSON that parses, and the
+    # JSON carries the text's values.
+    shows = ["show cube status", "show running-config", "show dial-peer voice summary",
+             "show logging", "show voice sip license stats", "show voice sip license stats table",
+             "show voice sip license status", "show license status", "show license usage",
+             "show license summary", "show license all"]
+    for cmd in shows:
+        t = ctl(sbc, *cmd.split())
+        assert t.returncode == 0 and t.stdout.strip(), (cmd, t)
+        j = ctl(sbc, *cmd.split(), "--json")
+        assert j.returncode == 0, (cmd, j)
+        json.loads(j.stdout)
+    cube = json.loads(ctl(sbc, "show", "cube", "status", "--json").stdout)
+    text = ctl(sbc, "show", "cube", "status").stdout
+    assert f"SIP service : {cube['sip_service']}" in text, text
+    assert f"Calls active : {cube['calls']}" in text, text
+    run = ctl(sbc, "show", "running-config").stdout
+    assert run.startswith("Building configuration...") and "hostname edge\n" in run, run
+    assert json.loads(ctl(sbc, "sh", "run", "--json").stdout)["config"] in run
+    dps = json.loads(ctl(sbc, "sh", "dial-peer", "voice", "summary", "--json").stdout)
+    text = ctl(sbc, "sh", "dial-peer", "voice", "summary").stdout
+    assert [d["tag"] for d in dps["dial_peers"]] == [100, 200], dps
+    for d in dps["dial_peers"]:
+        line = [l for l in text.splitlines() if l.startswith(f"{d['tag']} ")][0]
+        assert line.split()[1:4] == [d["type"], d["admin"], d["oper"]], (line, d)
+    assert f"ipv4:127.0.0.1:{sbc.params['uas_port']}" in text, text
+    logs = json.loads(ctl(sbc, "show", "logging", "--json").stdout)
+    assert any("%SBC-5-READY" in l for l in logs["lines"]), logs
+    assert "%SBC-5-READY" in ctl(sbc, "show", "logging").stdout
     # Commands from stdin, one connection.
     p = subprocess.run([SBCCTL, "-s", sock], input="show license status\nsh vo si li st ta VGW\n",
                        capture_output=True, text=True, timeout=30)
@@ -182,6 +211,15 @@ def test_test_clock(binary, wd):
         for bad in ("0d", "-1h", "1w", "x"):
             p = ctl(sbc, "test", "clock", "advance", bad)
             assert p.returncode == 2, (bad, p)
+        # debug license feature cube all: the agent's debug lines appear
+        # in the log until undebug all.
+        assert "debugging is on" in ctl(sbc, "debug", "license", "feature", "cube", "all").stdout
+        ctl(sbc, "test", "clock", "advance", "1h")
+        assert "//CUBE-SL/Info/cube_sl_hour_usage" in ctl(sbc, "show", "logging").stdout
+        ctl(sbc, "undebug", "all")
+        n = ctl(sbc, "show", "logging").stdout.count("//CUBE-SL/Info/")
+        ctl(sbc, "test", "clock", "advance", "1h")
+        assert ctl(sbc, "show", "logging").stdout.count("//CUBE-SL/Info/") == n
     # A restarted --test-clock daemon resumes at the time it had reached.
     sbc = Sbcd(binary, uas.port, wd, args=["--test-clock"])
     uas, uac = UA(uas.port), UA(uac.port)
