@@ -244,6 +244,9 @@ static int store_close(struct lic_agent *a,
 		rec[0].start, rec[0].end, change ? " on change" : "",
 		rec[LIC_TAG_STD].count, rec[LIC_TAG_ENH].count,
 		rec[LIC_TAG_RED].count, rec[LIC_TAG_VGW].count);
+	log_debug(LOG_DEBUG_CUBE_SL, "cube_sl_record",
+		  "records stored for %lld..%lld%s", (long long)rec[0].start,
+		  (long long)rec[0].end, change ? " (report on change)" : "");
 	a->have_unreported = true;
 	a->dirty = true;
 	if (change && !a->times.change_due) {
@@ -310,6 +313,14 @@ int lic_agent_hour(struct lic_agent *a, int64_t hour_start,
 		reload_period(a);
 		return LIC_AGENT_RETRY;
 	}
+	log_debug(LOG_DEBUG_CUBE_SL, "cube_sl_hour_usage",
+		  "hour %lld STD %u ENH %u RED %u VGW %u AGG %u; period "
+		  "%lld..%lld",
+		  (long long)hour_start, value[LIC_CLASS_STANDARD],
+		  value[LIC_CLASS_ENHANCED], value[LIC_CLASS_REDUNDANT],
+		  value[LIC_CLASS_VGW], value[LIC_CLASS_AGGREGATE],
+		  (long long)lic_period_start(a->period),
+		  (long long)lic_period_end(a->period));
 	a->dirty = true;
 	return 0;
 }
@@ -380,6 +391,8 @@ static int build_report(struct lic_agent *a, int64_t now, char *err,
 		goto out_free;
 	log_msg(LOG_LVL_INFO, FAC, "REPORT_CREATED",
 		"usage report %s created with %zu records", rid, n);
+	log_debug(LOG_DEBUG_CUBE_SL, "cube_sl_report_build",
+		  "report %s: %zu records, %zu bytes signed", rid, n, len);
 	refresh_unreported(a);
 	a->dirty = true;
 	ret = 1;
@@ -571,6 +584,10 @@ static int install_ack(struct lic_agent *a, const struct lic_ack *ack,
 				    "acknowledged");
 		goto out_free;
 	}
+	log_debug(LOG_DEBUG_CUBE_SL, "cube_sl_ack",
+		  "ACK of %lld for %zu report(s) installed%s",
+		  (long long)ai->ack_time_s, ai->nids,
+		  with_policy ? " with a policy" : "");
 	if (with_policy) {
 		a->policy = installed;
 		log_msg(LOG_LVL_INFO, FAC, "POLICY_INSTALL_SUCCESS",
@@ -660,6 +677,8 @@ static void handle_reply(struct lic_agent *a, int64_t now)
 			log_msg(LOG_LVL_ERR, FAC, "STORE", "usage times: %s",
 				err);
 	}
+	log_debug(LOG_DEBUG_CUBE_SL, "cube_sl_report_push",
+		  "report %s answered HTTP %d", id, r->status);
 	log_msg(LOG_LVL_INFO, FAC, "REPORT_SENT",
 		"usage report %s pushed (HTTP %d)", id, r->status);
 	if (r->status == 200 &&
