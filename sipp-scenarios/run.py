@@ -16,6 +16,7 @@ Python 3 standard library only.
 
 import argparse
 import ctypes
+import threading
 import os
 import re
 import shutil
@@ -819,6 +820,73 @@ class Runner:
             self.problems.append("sbcd exited with rc=%s after SIGTERM (want 0)" % rc)
         self.sbcd_rc = rc
 
+    # ---- --ctl-clients: operators' show commands while the calls run ----
+
+    CTL_SHOWS = ("show voice sip license stats", "show voice sip license stats table",
+                 "show license status", "show license all", "show cube status",
+                 "show voice sip license status", "show logging",
+                 "show dial-peer voice summary", "show running-config",
+                 "show license summary --json", "show cube status --json")
+
+    def ctl_client(self, n, stop, result):
+        """One control-socket client: show commands in a loop on one
+        connection; every reply must arrive whole with status 0."""
+        path = self.wd("state/sbcd.sock")
+        done = bad = 0
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(30)
+            s.connect(path)
+            f = s.makefile("rb")
+            i = n
+            while not stop.is_set():
+                cmd = self.CTL_SHOWS[i % len(self.CTL_SHOWS)]
+                i += 1
+                s.sendall(cmd.encode() + b"\n")
+                head = f.readline().decode()
+                parts = head.split()
+                if len(parts) != 3 or parts[0] != "SBC":
+                    bad += 1
+                    break
+                body = f.read(int(parts[2]))
+                if len(body) != int(parts[2]) or parts[1] != "0" or not body:
+                    bad += 1
+                done += 1
+            s.close()
+        except OSError as e:
+            result.append((n, done, bad + 1, str(e)))
+            return
+        result.append((n, done, bad, ""))
+
+    def start_ctl_clients(self):
+        self.ctl_stop = threading.Event()
+        self.ctl_result = []
+        self.ctl_threads = [threading.Thread(target=self.ctl_client,
+                                             args=(i, self.ctl_stop, self.ctl_result))
+                            for i in range(self.a.ctl_clients)]
+        for t in self.ctl_threads:
+            t.start()
+        log("%d sbcctl-protocol clients looping on %d show commands"
+            % (self.a.ctl_clients, len(self.CTL_SHOWS)))
+
+    def stop_ctl_clients(self):
+        self.ctl_stop.set()
+        for t in self.ctl_threads:
+            t.join(60)
+        replies = sum(r[1] for r in self.ctl_result)
+        bad = [r for r in self.ctl_result if r[2]]
+        self.report.append("ctl-clients: %d clients, %d complete replies, %d client(s) "
+                           "with an incomplete or failed reply"
+                           % (len(self.ctl_result), replies, len(bad)))
+        if len(self.ctl_result) != self.a.ctl_clients:
+            self.problems.append("ctl-clients: %d of %d clients did not finish"
+                                 % (self.a.ctl_clients - len(self.ctl_result),
+                                    self.a.ctl_clients))
+        if bad:
+            self.problems.append("ctl-clients: bad replies: %s" % bad[:3])
+        if replies == 0:
+            self.problems.append("ctl-clients: no reply at all")
+
     # ---- --licd: a license server for the run, trust, an ACKed report ----
 
     def start_licd(self):
@@ -895,6 +963,8 @@ class Runner:
               flush=True)
 
     def cleanup(self):
+        if getattr(self, "ctl_stop", None) is not None:
+            self.ctl_stop.set()
         for c in reversed(self.children):
             if c.alive():
                 c.stop(signal.SIGTERM, 3, 3)
@@ -930,8 +1000,12 @@ class Runner:
             self.start_sbcd()
         if a.licd:
             self.establish_trust()
+        if a.ctl_clients:
+            self.start_ctl_clients()
         self.t_uac0 = time.time()
         self.run_uac()
+        if a.ctl_clients:
+            self.stop_ctl_clients()
         self.stop_uas()
         drained = []
         if not a.direct:
@@ -1081,6 +1155,9 @@ def parse_args(argv):
                    "the calls one clock hour closes and the report's ACK is shown; "
                    "needs --config and --sbcctl")
     p.add_argument("--sbcctl", help="sbcctl binary (with --licd)")
+    p.add_argument("--ctl-clients", type=int, default=0,
+                   help="this many control-socket clients loop on show commands while the "
+                        "UAC runs; every reply must be complete")
     args = p.parse_args(argv)
     if args.licd and (not args.config or not args.sbcctl or args.direct):
         p.error("--licd needs --config and --sbcctl, and sbcd")
