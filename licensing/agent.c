@@ -973,43 +973,41 @@ out:
 	return ret;
 }
 
-int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
-			 char *err, size_t errlen)
+/*
+ * The usage file of every unacknowledged report (reports built first from
+ * what is unreported): *text (malloc'd) and *used; their ids in ids[]
+ * (pointing into reps[]), *n of them. -1 with a reason.
+ */
+static int usage_file(struct lic_agent *a, int64_t now, char **textp,
+		      size_t *usedp, struct lic_store_report *reps,
+		      const char **ids, size_t *np, char *err, size_t errlen)
 {
-	struct lic_store_report *reps = NULL;
-	const char **ids = NULL;
 	char *text = NULL;
 	size_t n = 0, i, cap = 64, used = 0;
-	int ret = -1, b;
+	int b;
 
-	if (a == NULL || path == NULL || path[0] == '\0' || now <= 0) {
-		err_set(err, errlen, "bad arguments");
-		goto out;
-	}
 	if (ensure_period(a, now) != 0) {
 		err_set(err, errlen, "period state not stored");
-		goto out;
+		return -1;
 	}
 	/* Everything unreported goes into reports first. */
 	do {
 		b = build_report(a, now, err, errlen);
 		if (b < 0)
-			goto out;
+			return -1;
 	} while (b == 1 && a->have_unreported);
-	reps = calloc(MAX_IDS, sizeof(*reps));
-	ids = calloc(MAX_IDS, sizeof(*ids));
 	text = malloc(cap);
-	if (reps == NULL || ids == NULL || text == NULL) {
+	if (text == NULL) {
 		err_set(err, errlen, "out of memory");
-		goto out;
+		return -1;
 	}
 	if (lic_store_pending_reports(a->st, reps, MAX_IDS, &n, err, errlen) !=
 	    0)
-		goto out;
+		goto out_fail;
 	if (n == 0) {
 		err_set(err, errlen, "no usage to save: every report is "
 				    "acknowledged");
-		goto out;
+		goto out_fail;
 	}
 	used = (size_t)snprintf(text, cap,
 				"{\"format\":\"sbc-usage\",\"v\":1,"
@@ -1021,12 +1019,12 @@ int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
 
 		if (lic_store_report_envelope(a->st, reps[i].report_id, &env,
 					      &len, err, errlen) != 0)
-			goto out;
+			goto out_fail;
 		if (used + len + 8 > LIC_AGENT_FILE_MAX) {
 			free(env);
 			err_set(err, errlen, "usage file over %u bytes",
 			       LIC_AGENT_FILE_MAX);
-			goto out;
+			goto out_fail;
 		}
 		while (used + len + 8 > cap)
 			cap *= 2;
@@ -1034,7 +1032,7 @@ int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
 		if (grown == NULL) {
 			free(env);
 			err_set(err, errlen, "out of memory");
-			goto out;
+			goto out_fail;
 		}
 		text = grown;
 		if (i > 0)
@@ -1046,17 +1044,91 @@ int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
 	}
 	memcpy(text + used, "]}\n", 3);
 	used += 3;
-	if (write_file_atomic(path, text, used, err, errlen) != 0)
-		goto out;
+	*textp = text;
+	*usedp = used;
+	*np = n;
+	return 0;
+
+out_fail:
+	free(text);
+	return -1;
+}
+
+/* The reports went into a file: `Last report file write` moves. */
+static int mark_saved(struct lic_agent *a, const char **ids, size_t n,
+		      int64_t now, const char *where, char *err,
+		      size_t errlen)
+{
 	if (lic_store_mark_saved(a->st, ids, n, now, err, errlen) != 0)
-		goto out;
+		return -1;
 	reload_times(a);
 	log_msg(LOG_LVL_INFO, FAC, "USAGE_SAVED",
-		"%zu usage report(s) saved to %s", n, path);
+		"%zu usage report(s) saved to %s", n, where);
 	a->dirty = true;
+	return 0;
+}
+
+int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
+			 char *err, size_t errlen)
+{
+	struct lic_store_report *reps = NULL;
+	const char **ids = NULL;
+	char *text = NULL;
+	size_t n = 0, used = 0;
+	int ret = -1;
+
+	if (a == NULL || path == NULL || path[0] == '\0' || now <= 0) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	reps = calloc(MAX_IDS, sizeof(*reps));
+	ids = calloc(MAX_IDS, sizeof(*ids));
+	if (reps == NULL || ids == NULL) {
+		err_set(err, errlen, "out of memory");
+		goto out;
+	}
+	if (usage_file(a, now, &text, &used, reps, ids, &n, err, errlen) != 0 ||
+	    write_file_atomic(path, text, used, err, errlen) != 0 ||
+	    mark_saved(a, ids, n, now, path, err, errlen) != 0)
+		goto out;
 	ret = (int)n;
 out:
 	free(text);
+	free(ids);
+	free(reps);
+	return ret;
+}
+
+int lic_agent_save_usage_buf(struct lic_agent *a, int64_t now, char **text,
+			     size_t *len, char *err, size_t errlen)
+{
+	struct lic_store_report *reps = NULL;
+	const char **ids = NULL;
+	size_t n = 0;
+	int ret = -1;
+
+	if (a == NULL || text == NULL || len == NULL || now <= 0) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	*text = NULL;
+	reps = calloc(MAX_IDS, sizeof(*reps));
+	ids = calloc(MAX_IDS, sizeof(*ids));
+	if (reps == NULL || ids == NULL) {
+		err_set(err, errlen, "out of memory");
+		goto out;
+	}
+	if (usage_file(a, now, text, len, reps, ids, &n, err, errlen) != 0)
+		goto out;
+	/* Marked before the caller writes the file: a report that never
+	 * reaches it is still unacknowledged and goes into the next file. */
+	if (mark_saved(a, ids, n, now, "a file", err, errlen) != 0) {
+		free(*text);
+		*text = NULL;
+		goto out;
+	}
+	ret = (int)n;
+out:
 	free(ids);
 	free(reps);
 	return ret;
@@ -1177,26 +1249,30 @@ out:
 	return ret;
 }
 
-int lic_agent_import(struct lic_agent *a, const char *path, int64_t now,
-		     char *err, size_t errlen)
+int lic_agent_import_buf(struct lic_agent *a, const char *name,
+			 const char *buf, size_t len, int64_t now, char *err,
+			 size_t errlen)
 {
 	char ackerr[256], polerr[256];
-	char *buf = NULL, *payload = NULL;
-	size_t len = 0, plen = 0;
+	char *payload = NULL;
+	size_t plen = 0;
 	struct lic_ack *ack = NULL;
 	int ret = -1;
 
-	if (a == NULL || path == NULL || now <= 0) {
+	if (a == NULL || name == NULL || buf == NULL || now <= 0) {
 		err_set(err, errlen, "bad arguments");
-		goto out;
+		return -1;
 	}
 	if (a->server == NULL) {
 		err_set(err, errlen, "no trust installed: cannot verify %s",
-		       path);
+		       name);
 		goto out_log;
 	}
-	if (read_file(path, &buf, &len, err, errlen) != 0)
+	if (len > LIC_ENVELOPE_MAX) {
+		err_set(err, errlen, "%s: %zu bytes, over %u", name, len,
+			LIC_ENVELOPE_MAX);
 		goto out_log;
+	}
 	if (lic_ack_parse(a->server, buf, len, &a->udi, &ack, ackerr,
 			  sizeof(ackerr)) == 0) {
 		ret = install_ack(a, ack, now, err, errlen);
@@ -1210,14 +1286,33 @@ int lic_agent_import(struct lic_agent *a, const char *path, int64_t now,
 		goto out_log;
 	}
 	err_set(err, errlen, "%s is neither a valid ACK (%s) nor a policy (%s)",
-	       path, ackerr, polerr);
+	       name, ackerr, polerr);
 out_log:
 	if (ret != 0)
 		log_msg(LOG_LVL_ERR, FAC, "IMPORT_FAILED", "import %s: %s",
-			path, err != NULL ? err : "failed");
+			name, err != NULL ? err : "failed");
 	free(payload);
+	return ret;
+}
+
+int lic_agent_import(struct lic_agent *a, const char *path, int64_t now,
+		     char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (a == NULL || path == NULL || now <= 0) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (read_file(path, &buf, &len, err, errlen) != 0) {
+		log_msg(LOG_LVL_ERR, FAC, "IMPORT_FAILED", "import %s: %s",
+			path, err != NULL ? err : "failed");
+		return -1;
+	}
+	ret = lic_agent_import_buf(a, path, buf, len, now, err, errlen);
 	free(buf);
-out:
 	return ret;
 }
 

@@ -153,6 +153,20 @@ int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
 			 char *err, size_t errlen);
 
 /*
+ * The same without a file: the usage file's text in *text (malloc'd,
+ * *len bytes) for a caller that writes it where the operator said (sbcd
+ * hands it to sbcctl, which writes with the operator's rights). The
+ * reports are marked saved. The number of reports, or -1 with a reason.
+ */
+int lic_agent_save_usage_buf(struct lic_agent *a, int64_t now, char **text,
+			     size_t *len, char *err, size_t errlen);
+
+/* `license smart import` of bytes the caller read (name for messages). */
+int lic_agent_import_buf(struct lic_agent *a, const char *name,
+			 const char *buf, size_t len, int64_t now, char *err,
+			 size_t errlen);
+
+/*
  * `license smart import <path>`: an ACK file or a policy file, opened with
  * the pinned server key and installed as an ACK in a push reply would be.
  * Returns 0, or -1 with a reason (logged too) and nothing changed.

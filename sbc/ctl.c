@@ -12,6 +12,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,6 +24,8 @@ struct client {
 	struct sbc_ctl *ctl;
 	struct bufferevent *bev;
 	struct client *next;
+	size_t want;	       /* DATA bytes still to come */
+	struct evbuffer *data; /* DATA received for the next request */
 };
 
 struct sbc_ctl {
@@ -49,6 +52,8 @@ static void client_free(struct client *cl)
 	}
 	cl->ctl->n_clients--;
 	bufferevent_free(cl->bev);
+	if (cl->data != NULL)
+		evbuffer_free(cl->data);
 	free(cl);
 }
 
@@ -82,29 +87,76 @@ static void reply(struct client *cl, int status, struct evbuffer *body)
 	evbuffer_add_buffer(out, body);
 }
 
+/* "DATA <n>": n bytes for the next request follow. 0, or -1 (bad). */
+static int start_data(struct client *cl, const char *line)
+{
+	char *end;
+	unsigned long n;
+
+	if (strncmp(line, "DATA ", 5) != 0)
+		return 1;
+	n = strtoul(line + 5, &end, 10);
+	if (*end != '\0' || end == line + 5 || n > SBC_CTL_DATA_MAX ||
+	    cl->data != NULL)
+		return -1;
+	cl->data = evbuffer_new();
+	if (cl->data == NULL)
+		return -1;
+	cl->want = n;
+	return 0;
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct client *cl = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer *body;
-	size_t n;
+	const void *data;
+	size_t n, dlen;
 	char *line;
-	int status;
+	int status, d;
 
-	while ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
+	for (;;) {
+		if (cl->want > 0) {
+			n = evbuffer_get_length(in);
+			if (n > cl->want)
+				n = cl->want;
+			if (evbuffer_remove_buffer(in, cl->data, n) !=
+			    (int)n)
+				goto out_close;
+			cl->want -= n;
+			if (cl->want > 0)
+				return; /* more to come */
+		}
+		line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
+		if (line == NULL)
+			break;
 		if (n > SBC_CTL_REQUEST_MAX) {
 			free(line);
 			goto out_close;
 		}
 		if (n > 0 && line[n - 1] == '\r')
 			line[n - 1] = '\0';
+		d = start_data(cl, line);
+		if (d <= 0) {
+			free(line);
+			if (d < 0)
+				goto out_close;
+			continue;
+		}
 		body = evbuffer_new();
 		if (body == NULL) {
 			free(line);
 			goto out_close;
 		}
-		status = cl->ctl->fn(cl->ctl->arg, line, body);
+		dlen = cl->data != NULL ? evbuffer_get_length(cl->data) : 0;
+		data = dlen > 0 ? evbuffer_pullup(cl->data, -1) : NULL;
+		status = cl->ctl->fn(cl->ctl->arg, line, data, dlen, body);
 		free(line);
+		if (cl->data != NULL) {
+			evbuffer_free(cl->data);
+			cl->data = NULL;
+		}
 		reply(cl, status, body);
 		evbuffer_free(body);
 		if (evbuffer_get_length(bufferevent_get_output(bev)) >
@@ -145,10 +197,13 @@ static void on_accept(struct evconnlistener *lst, evutil_socket_t fd,
 		return;
 	}
 	if (c->n_clients >= SBC_CTL_CLIENTS_MAX) {
-		static const char busy[] = "SBC 1 24\n% too many clients, later\n";
+		static const char msg[] = "% too many clients, later\n";
+		char busy[64];
+		int blen = snprintf(busy, sizeof(busy), "SBC 1 %zu\n%s",
+				    sizeof(msg) - 1, msg);
 
 		/* Best effort: the socket is fresh, the write fits. */
-		if (write(fd, busy, sizeof(busy) - 1) < 0) {
+		if (blen > 0 && write(fd, busy, (size_t)blen) < 0) {
 			/* nothing more to do */
 		}
 		evutil_closesocket(fd);
@@ -173,6 +228,8 @@ static void on_accept(struct evconnlistener *lst, evutil_socket_t fd,
 	 * whole: libevent stops reading at the high-water mark. */
 	bufferevent_setwatermark(cl->bev, EV_READ, 0,
 				 SBC_CTL_REQUEST_MAX * 2u);
+	/* (DATA is moved out of the input as it arrives, so the mark holds
+	 * for it too.) */
 	bufferevent_setcb(cl->bev, on_read, NULL, on_event, cl);
 	bufferevent_set_timeouts(cl->bev, &idle, &idle);
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);

@@ -7,13 +7,19 @@
  * time:
  *
  *   request  one line of at most SBC_CTL_REQUEST_MAX bytes, ending in '\n':
- *            the command words as typed ("show license status --json")
+ *            the command words as typed ("show license status --json"),
+ *            optionally preceded by "DATA <n>\n" and n bytes (at most
+ *            SBC_CTL_DATA_MAX) that go with it: the contents of a file the
+ *            client read (`license smart import`)
  *   reply    "SBC <status> <length>\n" then <length> bytes of text;
  *            status 0 = done, 1 = the command failed (the text says why),
  *            2 = not a command (the text says what was expected)
  *
  * Why this shape: a length-prefixed reply lets the interactive shell keep
  * one connection, and lets every client check that a reply is complete.
+ * Files travel in the messages, never as paths: sbcd must not open or
+ * replace files on behalf of a client with its own rights, so sbcctl
+ * reads the files it imports and writes the files it saves.
  *
  * Guards, so that no client can hurt call handling: peer credentials are
  * checked (root, sbcd's own user, or a member of the socket's group);
@@ -33,6 +39,7 @@ struct evbuffer;
 struct sbc_ctl;
 
 #define SBC_CTL_REQUEST_MAX 4096u
+#define SBC_CTL_DATA_MAX (512u * 1024u)
 #define SBC_CTL_REPLY_MAX (4u * 1024u * 1024u)
 #define SBC_CTL_OUTPUT_MAX (8u * 1024u * 1024u)
 #define SBC_CTL_CLIENTS_MAX 64u
@@ -43,10 +50,12 @@ struct sbc_ctl;
 #define SBC_CTL_USAGE 2
 
 /*
- * A request: `line` is the request without its '\n' (NUL-terminated).
- * The handler appends the reply text to `out` and returns a status.
+ * A request: `line` is the request without its '\n' (NUL-terminated);
+ * data/len the bytes sent with it (NULL, 0 when none). The handler
+ * appends the reply to `out` and returns a status.
  */
-typedef int sbc_ctl_fn(void *arg, const char *line, struct evbuffer *out);
+typedef int sbc_ctl_fn(void *arg, const char *line, const void *data,
+		       size_t len, struct evbuffer *out);
 
 /*
  * Listen on `path` (an old socket file there is replaced; any other file

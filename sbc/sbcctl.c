@@ -14,13 +14,17 @@
 #include "shell.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -113,42 +117,162 @@ static int read_full(int fd, char *buf, size_t n)
 	return 0;
 }
 
-/* Send one request, print its reply; the reply's status or -1. */
+/* The file an import sends, read with the operator's rights; a
+ * regular file of at most SBC_CTL_DATA_MAX bytes. */
+static char *read_upload(const char *path, size_t *len, FILE *err)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(err, "%% Cannot open %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size > (off_t)SBC_CTL_DATA_MAX) {
+		fprintf(err, "%% %s: not a regular file of at most %u bytes\n",
+			path, SBC_CTL_DATA_MAX);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL)
+		goto out;
+	while (got < (size_t)st.st_size) {
+		r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	*len = got;
+out:
+	close(fd);
+	return buf;
+}
+
+/* The usage file a save returns, written where the operator said, with
+ * the operator's rights: a temporary file, fsync, rename. */
+static int write_download(const char *path, const char *body, size_t len,
+			  FILE *out)
+{
+	char tmp[PATH_MAX];
+	size_t off = 0;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+	    (int)sizeof(tmp)) {
+		fprintf(out, "%% Path too long: %s\n", path);
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0)
+		goto out_err;
+	while (off < len) {
+		ssize_t w = write(fd, body + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(fd);
+			unlink(tmp);
+			goto out_err;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		goto out_err;
+	}
+	return 0;
+
+out_err:
+	fprintf(out, "%% Cannot write %s: %s\n", path, strerror(errno));
+	return -1;
+}
+
+/*
+ * Send one request, print its reply; the reply's status or -1 when no
+ * complete reply came. Files go in the messages (ctl.h): an import sends
+ * the file it names, a save writes the file the reply carries.
+ */
 int sbcctl_request(int fd, const char *line, FILE *out)
 {
-	char head[64], *body;
-	size_t n = 0;
-	int status, c;
-	size_t len;
+	struct sbc_cmd_req *req = malloc(sizeof(*req));
+	char head[64], *body = NULL, *upload = NULL;
+	size_t n = 0, len, ulen = 0;
+	bool save = false;
+	int status = -1, c;
 
+	if (req == NULL)
+		return -1;
 	if (strlen(line) > SBC_CTL_REQUEST_MAX) {
-		fprintf(stderr, "%% Line too long.\n");
-		return SBC_CTL_USAGE;
+		fprintf(out != NULL ? out : stderr, "%% Line too long.\n");
+		status = SBC_CTL_USAGE;
+		goto out;
+	}
+	/* sbcd judges the line; here only which file goes where. */
+	if (sbc_cmd_parse(line, req, NULL, 0) == 0) {
+		if (req->cmd->id == SBC_CMD_LIC_IMPORT) {
+			upload = read_upload(req->argv[0], &ulen,
+					     out != NULL ? out : stderr);
+			if (upload == NULL) {
+				status = SBC_CTL_FAILED;
+				goto out;
+			}
+		}
+		save = req->cmd->id == SBC_CMD_LIC_SAVE_USAGE;
+	}
+	if (upload != NULL) {
+		snprintf(head, sizeof(head), "DATA %zu\n", ulen);
+		if (write_all(fd, head, strlen(head)) != 0 ||
+		    write_all(fd, upload, ulen) != 0)
+			goto out;
 	}
 	if (write_all(fd, line, strlen(line)) != 0 ||
 	    write_all(fd, "\n", 1) != 0)
-		return -1;
+		goto out;
 	for (;;) {
 		if (n + 1 >= sizeof(head) || read_byte(fd, &head[n]) != 1)
-			return -1;
+			goto out;
 		if (head[n++] == '\n')
 			break;
 	}
 	head[n] = '\0';
 	if (sscanf(head, "SBC %d %zu\n", &status, &len) != 2 ||
-	    len > SBC_CTL_REPLY_MAX)
-		return -1;
+	    len > SBC_CTL_REPLY_MAX) {
+		status = -1;
+		goto out;
+	}
 	body = malloc(len + 1);
 	if (body == NULL || read_full(fd, body, len) != 0) {
-		free(body);
-		return -1;
+		status = -1;
+		goto out;
 	}
 	if (out == NULL)
 		out = status == 0 ? stdout : stderr;
+	if (save && status == 0) {
+		if (write_download(req->argv[0], body, len, out) != 0)
+			status = SBC_CTL_FAILED;
+		else
+			fprintf(out, "Usage report file written to %s (%zu "
+				     "bytes)\n",
+				req->argv[0], len);
+		fflush(out);
+		goto out;
+	}
 	c = fwrite(body, 1, len, out) == len;
-	free(body);
 	fflush(out);
-	return c ? status : -1;
+	if (!c)
+		status = -1;
+out:
+	free(body);
+	free(upload);
+	free(req);
+	return status;
 }
 
 static int one_shot(int fd, int argc, char **argv, bool json)
@@ -188,7 +312,17 @@ static int lines(int fd)
 
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		size_t n = strcspn(line, "\r\n");
+		int ch;
 
+		if (line[n] == '\0' && !feof(stdin)) {
+			/* Over the cap: the whole line is refused, and its
+			 * tail is not taken for a command. */
+			while ((ch = getchar()) != EOF && ch != '\n')
+				;
+			fprintf(stderr, "%% Line too long.\n");
+			status = SBC_CTL_USAGE;
+			continue;
+		}
 		line[n] = '\0';
 		if (n == 0)
 			continue;
@@ -214,6 +348,9 @@ int main(int argc, char **argv)
 	bool json = false;
 	int c, fd, rc;
 
+	/* sbcd going away shows up as a failed write, not a dead sbcctl
+	 * (the shell must restore the terminal). */
+	signal(SIGPIPE, SIG_IGN);
 	/* "+": stop at the first command word, so `sbcctl show ...` never
 	 * has its words taken for options. */
 	while ((c = getopt_long(argc, argv, "+s:h", longopts, NULL)) != -1) {

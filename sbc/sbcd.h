@@ -77,6 +77,7 @@ void sbcd_sample(struct sbcd *d);
 int sbcd_advance_test_clock(struct sbcd *d, int64_t ms);
 
 /* A control-socket request (sbc_ctl_fn). */
-int sbcd_command(void *arg, const char *line, struct evbuffer *out);
+int sbcd_command(void *arg, const char *line, const void *data, size_t len,
+		 struct evbuffer *out);
 
 #endif

@@ -455,34 +455,45 @@ static int cmd_sync(struct sbcd *d, struct evbuffer *out)
 	return SBC_CTL_OK;
 }
 
-static int cmd_save_usage(struct sbcd *d, const struct sbc_cmd_req *r,
-			  struct evbuffer *out)
+/*
+ * save usage: the reply is the usage file itself; sbcctl writes it to the
+ * path the operator gave, with the operator's rights (ctl.h).
+ */
+static int cmd_save_usage(struct sbcd *d, struct evbuffer *out)
 {
-	char err[512];
+	char err[512], *text = NULL;
+	size_t len = 0;
 	int n;
 
 	if (d->agent == NULL)
 		return no_agent(out);
-	n = lic_agent_save_usage(d->agent, r->argv[0], clk_wall_ms() / 1000,
-				 err, sizeof(err));
+	n = lic_agent_save_usage_buf(d->agent, clk_wall_ms() / 1000, &text,
+				     &len, err, sizeof(err));
 	if (n < 0) {
 		evbuffer_add_printf(out, "%% %s\n", err);
 		return SBC_CTL_FAILED;
 	}
-	evbuffer_add_printf(out, "%d usage report%s written to %s\n", n,
-			    n == 1 ? "" : "s", r->argv[0]);
+	evbuffer_add(out, text, len);
+	free(text);
 	return SBC_CTL_OK;
 }
 
+/* import: the file's bytes came with the request (sbcctl read them). */
 static int cmd_import(struct sbcd *d, const struct sbc_cmd_req *r,
-		      struct evbuffer *out)
+		      const void *data, size_t len, struct evbuffer *out)
 {
 	char err[512];
 
 	if (d->agent == NULL)
 		return no_agent(out);
-	if (lic_agent_import(d->agent, r->argv[0], clk_wall_ms() / 1000, err,
-			     sizeof(err)) != 0) {
+	if (data == NULL) {
+		evbuffer_add_printf(out, "%% No file came with the request: "
+					 "sbcctl sends the file it reads.\n");
+		return SBC_CTL_FAILED;
+	}
+	if (lic_agent_import_buf(d->agent, r->argv[0], data, len,
+				 clk_wall_ms() / 1000, err,
+				 sizeof(err)) != 0) {
 		evbuffer_add_printf(out, "%% %s\n", err);
 		return SBC_CTL_FAILED;
 	}
@@ -534,7 +545,8 @@ static int cmd_test_clock(struct sbcd *d, const struct sbc_cmd_req *r,
 	return SBC_CTL_OK;
 }
 
-int sbcd_command(void *arg, const char *line, struct evbuffer *out)
+int sbcd_command(void *arg, const char *line, const void *data, size_t len,
+		 struct evbuffer *out)
 {
 	struct sbcd *d = arg;
 	struct sbc_cmd_req *r = malloc(sizeof(*r));
@@ -566,10 +578,10 @@ int sbcd_command(void *arg, const char *line, struct evbuffer *out)
 		rc = cmd_sync(d, out);
 		break;
 	case SBC_CMD_LIC_SAVE_USAGE:
-		rc = cmd_save_usage(d, r, out);
+		rc = cmd_save_usage(d, out);
 		break;
 	case SBC_CMD_LIC_IMPORT:
-		rc = cmd_import(d, r, out);
+		rc = cmd_import(d, r, data, len, out);
 		break;
 	case SBC_CMD_RELOAD:
 		rc = cmd_reload(d, out);

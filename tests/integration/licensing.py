@@ -12,6 +12,8 @@ licd over HTTPS, driven with sbcctl.
                       the overdue warning is logged
   cslu_poll           transport cslu: the push is accepted (202), the ACK
                       is collected by the hourly ACK poll
+  offline_files       licd unreachable: usage saved to a file by sbcctl,
+                      imported by licd, its ACK file imported back
   kill9               sbcd killed with SIGKILL at random moments (>= 20
                       times) while periods close and reports are in flight:
                       every period's records reach licd exactly once, the
@@ -85,7 +87,7 @@ POLICY = {
 
 # Lines an error-free run may still log at error level: licd is down on
 # purpose in some tests, and the deadline is passed on purpose.
-ALLOWED = ("COMM_FAILED", "REPORTING_DEADLINE")
+ALLOWED = ("COMM_FAILED", "REPORTING_DEADLINE", "IMPORT_FAILED")
 
 
 class LicSbcd(Sbcd):
@@ -94,10 +96,10 @@ class LicSbcd(Sbcd):
         with open(self.conf, "w") as f:
             f.write(LIC_CONFIG.format(**self.params))
 
-    def ctl(self, *words, check=True):
+    def ctl(self, *words, check=True, cwd=None):
         """One sbcctl command; its stdout (stderr too on failure)."""
         p = subprocess.run([BIN["sbcctl"], "-s", os.path.join(self.state, "sbcd.sock"),
-                            *words], capture_output=True, text=True, timeout=60)
+                            *words], capture_output=True, text=True, timeout=60, cwd=cwd)
         if check and p.returncode != 0:
             raise AssertionError(f"sbcctl {' '.join(words)}: rc {p.returncode}\n"
                                  f"{p.stdout}{p.stderr}")
@@ -243,26 +245,33 @@ def test_report_ack(wd):
             st = sbc.status()
             assert st["usage_reporting"]["next_ack_deadline"] is None, st
             use_one_license(sbc, uac, uas)
-            st = sbc.status()
-            first_deadline = st["usage_reporting"]["next_ack_deadline"]
-            assert first_deadline is not None, st
-            assert st["usage_reporting"]["last_ack_received"] is None, st
-            sbc.advance("1d")  # the day's period closes, the push is due
+            # First use, and a change from nothing: that period closes at
+            # once, its report goes out signed and licd's ACK installs.
             st = sbc.wait_status(lambda s: s["usage_reporting"]["last_ack_received"],
-                                 what="an ACK")
+                                 what="the first ACK")
             ur = st["usage_reporting"]
+            first_ack = ur["last_ack_received"]
             assert ur["last_report_push"] is not None, st
-            # After the ACK the deadline is the ACK + 30 days.
+            # After an ACK the deadline is that ACK + 30 days (the policy).
+            assert ur["next_ack_deadline"] == first_ack + 30 * 86400, ur
+            # A day later the scheduled period closes: another report, a
+            # later ACK, a later deadline.
+            sbc.advance("1d")
+            st = sbc.wait_status(
+                lambda s: s["usage_reporting"]["last_ack_received"] > first_ack,
+                what="the second ACK")
+            ur = st["usage_reporting"]
             assert ur["next_ack_deadline"] == ur["last_ack_received"] + 30 * 86400, ur
-            assert ur["next_ack_deadline"] != first_deadline, ur
             text = sbc.ctl("show", "license", "status").stdout
-            assert "  Last ACK received: " in text and "<none>" not in \
-                text.split("Last ACK received: ")[1].split("\n")[0], text
+            last = text.split("Last ACK received: ")[1].split("\n")[0]
+            assert last != "<none>" and last.endswith(" UTC"), text
             assert "Trust Code Installed:\n  Active: PID:" in text, text
-            # licd stored the signed report: the device's peak is in use.
+            # licd stored the signed reports: the device's peak is in use.
             inv = json.loads(licd.admin("inventory", "SA-1", "VA-1", "--json"))
             std = [t for t in inv["tags"] if t["tag"] == "CUBE_T_STD"][0]
             assert std["in_use"] == 1, inv
+            dev = json.loads(licd.admin("devices", "SA-1", "VA-1", "--json"))
+            assert json.dumps(dev).count(st["trust_code_installed"]["sn"]) >= 1, dev
         licd.stop_clean()
     finally:
         licd.stop()
@@ -277,18 +286,64 @@ def test_cslu_poll(wd):
         with sip_edge.running(sbc, uas, uac, allowed=ALLOWED):
             establish_trust(sbc, account(licd))
             use_one_license(sbc, uac, uas)
-            sbc.advance("1d")
-            st = sbc.wait_status(lambda s: s["usage_reporting"]["last_report_push"],
-                                 what="a push")
+            # The change from nothing is reported at once: accepted (202),
+            # no ACK in the answer.
+            sbc.wait_log("%SMART_LIC-6-REPORT_SENT", 10)
+            assert "(HTTP 202)" in sbc.text(), sbc.text()[-2000:]
+            st = sbc.status()
             assert st["usage_reporting"]["last_ack_received"] is None, st
             assert st["transport"]["type"] == "cslu", st
             check = st["usage_reporting"]["next_ack_push_check"]
             assert check == st["usage_reporting"]["last_report_push"] + 3600, st
-            sbc.wait_log("%SMART_LIC-6-REPORT_SENT", 5)
+            # An hour later the poll fetches the ACK.
             sbc.advance("1h")
             st = sbc.wait_status(lambda s: s["usage_reporting"]["last_ack_received"],
                                  what="the polled ACK")
             assert st["usage_reporting"]["next_ack_push_check"] is None, st
+        licd.stop_clean()
+    finally:
+        licd.stop()
+
+
+def test_offline_files(wd):
+    """Air-gapped flow: with licd unreachable, the usage goes out as a file
+    that sbcctl writes (relative to sbcctl's directory, with the
+    operator's rights), licd imports it and writes an ACK file, sbcctl
+    sends that back and the ACK installs."""
+    licd = Licd(os.path.join(wd, "licd"))
+    uas, uac = UA(free_port()), UA(free_port())
+    sbc = start_sbcd(wd, licd, uas.port)
+    try:
+        with sip_edge.running(sbc, uas, uac, allowed=ALLOWED):
+            establish_trust(sbc, account(licd))
+            assert licd.stop() == 0  # from now on: files only
+            use_one_license(sbc, uac, uas)
+            sbc.advance("1d")
+            ops = os.path.join(wd, "operator")
+            os.makedirs(ops)
+            out = sbc.ctl("license", "smart", "save", "usage", "all", "file", "usage.json",
+                          cwd=ops).stdout
+            assert "Usage report file written to usage.json" in out, out
+            path = os.path.join(ops, "usage.json")
+            doc = json.load(open(path))
+            assert doc["format"] == "sbc-usage" and doc["reports"], doc
+            assert not os.path.exists(os.path.join(wd, "usage.json"))
+            st = sbc.status()
+            assert st["usage_reporting"]["last_report_file_write"] is not None, st
+            assert st["usage_reporting"]["last_ack_received"] is None, st
+            ack = os.path.join(ops, "ack.json")
+            licd.admin("import-usage", path, "--ack-out", ack)
+            out = sbc.ctl("license", "smart", "import", "ack.json", cwd=ops).stdout
+            assert "Import Data Successful" in out, out
+            st = sbc.status()
+            assert st["usage_reporting"]["last_ack_received"] is not None, st
+            # The same ACK again is a replay: refused, nothing changes.
+            p = sbc.ctl("license", "smart", "import", "ack.json", cwd=ops, check=False)
+            assert p.returncode == 1 and "replay" in p.stderr, p
+            # A file that is not there is the operator's problem, found by
+            # sbcctl itself.
+            p = sbc.ctl("license", "smart", "import", "missing.json", cwd=ops, check=False)
+            assert p.returncode == 1 and "Cannot open missing.json" in p.stderr, p
         licd.stop_clean()
     finally:
         licd.stop()
@@ -471,6 +526,7 @@ def test_kill9(wd):
 TESTS = {
     "report_ack": test_report_ack,
     "cslu_poll": test_cslu_poll,
+    "offline_files": test_offline_files,
     "enforce_17_6_1a": test_enforce_17_6_1a,
     "warn_17_9_1": test_warn_17_9_1,
     "kill9": test_kill9,
