@@ -7,6 +7,8 @@
 #include "log.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -57,8 +59,31 @@ static void client_free(struct client *cl)
 	free(cl);
 }
 
+/* Is the user `uid` (primary group `gid`) a member of group `want`?
+ * Supplementary groups count, as they do for the socket file's mode.
+ * (getgrouplist reads the group database: local files on a router.) */
+static bool in_group(uid_t uid, gid_t gid, gid_t want)
+{
+	struct passwd pw, *res = NULL;
+	gid_t groups[64];
+	int n = (int)(sizeof(groups) / sizeof(groups[0])), i;
+	char buf[4096];
+
+	if (gid == want)
+		return true;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+		return false;
+	if (getgrouplist(pw.pw_name, gid, groups, &n) < 0)
+		return false; /* more than 64 groups: not worth the risk */
+	for (i = 0; i < n; i++)
+		if (groups[i] == want)
+			return true;
+	return false;
+}
+
 /* Who may talk to sbcd: the kernel's word on the peer, not the file mode
- * alone (the mode can be changed by mistake). */
+ * alone (the mode can be changed by mistake): root, sbcd's own user, or a
+ * member of the socket file's group. */
 static bool peer_allowed(const struct sbc_ctl *c, int fd)
 {
 	struct ucred cr;
@@ -66,7 +91,8 @@ static bool peer_allowed(const struct sbc_ctl *c, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0)
 		return false;
-	return cr.uid == 0 || cr.uid == c->uid || cr.gid == c->gid;
+	return cr.uid == 0 || cr.uid == c->uid ||
+	       in_group(cr.uid, cr.gid, c->gid);
 }
 
 static void reply(struct client *cl, int status, struct evbuffer *body)
@@ -286,11 +312,15 @@ struct sbc_ctl *sbc_ctl_new(struct event_base *base, const char *path,
 		goto out_errno;
 	}
 	umask(old);
-	if (chmod(path, 0660) != 0 || listen(fd, 64) != 0) {
+	if (chmod(path, 0660) != 0 || stat(path, &st) != 0 ||
+	    listen(fd, 64) != 0) {
 		close(fd);
 		unlink(path);
 		goto out_errno;
 	}
+	/* The file's group (a setgid state directory may give it one other
+	 * than sbcd's) is the group that may connect. */
+	c->gid = st.st_gid;
 	c->lst = evconnlistener_new(base, on_accept, c, LEV_OPT_CLOSE_ON_FREE,
 				    -1, fd);
 	if (c->lst == NULL) {

@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -331,6 +333,9 @@ int sbcd_reload(struct sbcd *d)
 {
 	struct sbc_dptable *dp = NULL;
 	struct sbc_config *cfg = load_config(d->config_path, &dp), *copy;
+	char host[sizeof(d->hostname)];
+	unsigned grace;
+	size_t n;
 
 	if (cfg == NULL) {
 		log_msg(LOG_LVL_ERR, "SBC", "RELOAD",
@@ -338,18 +343,22 @@ int sbcd_reload(struct sbcd *d)
 		return -1;
 	}
 	copy = config_copy(cfg);
-	d->shutdown_grace_s = sbc_config_settings(cfg)->shutdown_grace_s;
-	snprintf(d->hostname, sizeof(d->hostname), "%s",
-		 sbc_config_settings(cfg)->hostname);
-	log_msg(LOG_LVL_NOTICE, "SBC", "RELOAD",
-		"configuration reloaded: %zu dial-peers",
-		sbc_dptable_count(dp));
+	grace = sbc_config_settings(cfg)->shutdown_grace_s;
+	snprintf(host, sizeof(host), "%s", sbc_config_settings(cfg)->hostname);
+	n = sbc_dptable_count(dp);
 	if (sbc_b2bua_reload(d->b2bua, cfg, dp) != 0) {
 		log_msg(LOG_LVL_ERR, "SBC", "RELOAD",
-			"cannot hand the new configuration over");
+			"cannot hand the new configuration over; the old one "
+			"stays");
 		sbc_config_free(&copy);
 		return -1;
 	}
+	/* All or nothing: the main thread's settings change only with the
+	 * SIP thread's. */
+	d->shutdown_grace_s = grace;
+	snprintf(d->hostname, sizeof(d->hostname), "%s", host);
+	log_msg(LOG_LVL_NOTICE, "SBC", "RELOAD",
+		"configuration reloaded: %zu dial-peers", n);
 	sbc_config_free(&d->running);
 	d->running = copy;
 	return 0;
@@ -563,6 +572,34 @@ static void open_agent(struct sbcd *d, const struct sbc_settings *s)
 }
 
 /*
+ * One sbcd per state directory: a second one would share the store and
+ * take over the control socket. The lock (STATE_DIR/sbcd.lock) goes with
+ * the process, however it ends.
+ */
+static int lock_state(struct sbcd *d)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/sbcd.lock", d->state_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		log_msg(LOG_LVL_ERR, "SBC", "STATE", "cannot open %s: %s", path,
+			strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		log_msg(LOG_LVL_ERR, "SBC", "STATE",
+			"%s is in use by another sbcd (%s)", d->state_dir,
+			strerror(errno));
+		close(fd);
+		return -1;
+	}
+	d->lock_fd = fd; /* held until exit */
+	return 0;
+}
+
+/*
  * The test clock's offset lives in STATE_DIR/test-clock so that a
  * restarted (or killed) `sbcd --test-clock` goes on from the time it had
  * reached: the clock never runs back over periods already closed.
@@ -703,6 +740,8 @@ int main(int argc, char **argv)
 			d.state_dir, strerror(errno));
 		goto out_config;
 	}
+	if (lock_state(&d) < 0)
+		goto out_config;
 	if (d.test_clock && load_test_clock(&d) < 0)
 		goto out_config;
 	if (s->n_listen == 0) {
@@ -787,6 +826,8 @@ out_config:
 	db_close(&d.db);
 	sbc_dptable_free(&dp);
 	sbc_config_free(&cfg);
+	if (d.lock_fd > 0)
+		close(d.lock_fd);
 	log_close();
 	return rc;
 }

@@ -57,6 +57,7 @@ struct sbcd {
 	struct event *ev_drain;
 	struct sbc_ctl *ctl;
 	bool test_clock;
+	int lock_fd; /* flock on STATE_DIR/sbcd.lock; 0 = none */
 	int64_t test_offset_ms; /* saved in STATE_DIR/test-clock */
 	unsigned shutdown_grace_s;
 	int64_t drain_deadline_ms;

@@ -137,6 +137,12 @@ def test_ctl(binary, wd):
         check_basics(sbc)
         p = ctl(sbc, "test", "clock", "advance", "1d")
         assert p.returncode == 1 and "test clock is off" in p.stderr, p
+        # A second sbcd on the same state directory is refused and leaves
+        # the first one's socket alone.
+        p = subprocess.run([binary, "-f", sbc.conf, "-S", sbc.state], capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 1 and "in use by another sbcd" in p.stderr, p
+        assert ctl(sbc, "show", "cube", "status").returncode == 0
         sock = os.path.join(sbc.state, "sbcd.sock")
 
         # A client that sends a line over the cap is dropped...
