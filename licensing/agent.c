@@ -80,6 +80,10 @@ struct lic_agent {
 	int64_t last_prune;
 	bool inflight;
 	bool sync; /* `license smart sync all`: report and push now */
+	/* The reports a sync pushes, each once, oldest first, whatever
+	 * their backoff says; then the schedule resumes. */
+	char (*sync_ids)[LIC_STORE_REPORT_ID_MAX + 1];
+	size_t sync_n, sync_next;
 	char inflight_id[LIC_STORE_REPORT_ID_MAX + 1];
 	uint32_t inflight_attempts;
 	struct reply reply;
@@ -477,6 +481,56 @@ static void push_failed(struct lic_agent *a, const char *id, int64_t now,
 		log_msg(LOG_LVL_ERR, FAC, "STORE", "report %s: %s", id, err);
 }
 
+/* The next report a sync still has to push that is not acknowledged
+ * meanwhile; false when the sync is done. */
+static bool next_synced(struct lic_agent *a, struct lic_store_report *rep)
+{
+	enum lic_store_report_state state;
+
+	while (a->sync_next < a->sync_n) {
+		const char *id = a->sync_ids[a->sync_next++];
+
+		if (lic_store_report_status(a->st, id, &state, rep, NULL, 0) ==
+			    0 &&
+		    (state == LIC_STORE_REPORT_QUEUED ||
+		     state == LIC_STORE_REPORT_SENT))
+			return true;
+	}
+	a->sync_n = a->sync_next = 0;
+	return false;
+}
+
+/* `license smart sync all` at this tick: what is unreported goes into a
+ * report, and every pending report is queued for one push each. */
+static void start_sync(struct lic_agent *a, int64_t now)
+{
+	struct lic_store_report *reps;
+	char err[256];
+	size_t n = 0, i;
+
+	a->sync = false;
+	a->next_poll = 0; /* cslu: ask for ACKs now too */
+	while (a->have_unreported) {
+		if (build_report(a, now, err, sizeof(err)) <= 0)
+			break;
+	}
+	reps = calloc(MAX_IDS, sizeof(*reps));
+	if (a->sync_ids == NULL)
+		a->sync_ids = calloc(MAX_IDS, sizeof(*a->sync_ids));
+	a->sync_n = a->sync_next = 0;
+	if (reps == NULL || a->sync_ids == NULL ||
+	    lic_store_pending_reports(a->st, reps, MAX_IDS, &n, err,
+				      sizeof(err)) != 0) {
+		free(reps);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		memcpy(a->sync_ids[i], reps[i].report_id,
+		       sizeof(a->sync_ids[i]));
+	a->sync_n = n;
+	free(reps);
+}
+
 /* Push the pending report whose attempt is due, if any. */
 static void maybe_push(struct lic_agent *a, int64_t now)
 {
@@ -487,13 +541,15 @@ static void maybe_push(struct lic_agent *a, int64_t now)
 
 	if (a->inflight || !may_push(a))
 		return;
-	if (lic_store_pending_reports(a->st, &rep, 1, &n, err, sizeof(err)) !=
-	    0) {
+	if (next_synced(a, &rep)) {
+		/* a sync: this one now */
+	} else if (lic_store_pending_reports(a->st, &rep, 1, &n, err,
+					     sizeof(err)) != 0) {
 		log_msg(LOG_LVL_ERR, FAC, "STORE", "pending reports: %s", err);
 		return;
-	}
-	if (n == 0 || (rep.next_attempt > now && !a->sync))
+	} else if (n == 0 || rep.next_attempt > now) {
 		return;
+	}
 	if (lic_store_report_envelope(a->st, rep.report_id, &env, &len, err,
 				      sizeof(err)) != 0) {
 		log_msg(LOG_LVL_ERR, FAC, "STORE", "report %s: %s",
@@ -681,6 +737,8 @@ static void handle_reply(struct lic_agent *a, int64_t now)
 		  "report %s answered HTTP %d", id, r->status);
 	log_msg(LOG_LVL_INFO, FAC, "REPORT_SENT",
 		"usage report %s pushed (HTTP %d)", id, r->status);
+	if (r->status == 202 && a->sync_n > 0)
+		a->next_poll = now; /* a sync in progress wants the ACK too */
 	if (r->status == 200 &&
 	    process_ack_envelope(a, r->body != NULL ? r->body : "", r->len,
 				 now, err, sizeof(err)) != 0)
@@ -887,16 +945,14 @@ void lic_agent_tick(struct lic_agent *a, int64_t now)
 				    sizeof(err)) < 0)
 			log_msg(LOG_LVL_ERR, FAC, "STORE", "prune: %s", err);
 	}
-	if (may_push(a) && (report_due(a, now) ||
-			    (a->sync && a->have_unreported)) &&
+	if (a->sync && may_push(a))
+		start_sync(a, now);
+	if (may_push(a) && report_due(a, now) &&
 	    build_report(a, now, err, sizeof(err)) < 0)
 		log_msg(LOG_LVL_ERR, FAC, "REPORT_FAILED",
 			"usage report not built: %s", err);
 	maybe_push(a, now);
-	if (a->sync)
-		a->next_poll = 0;
 	maybe_poll(a, now);
-	a->sync = false; /* one push per sync; retries follow the backoff */
 	handle_reply(a, now); /* a transport that answered at once */
 	reevaluate_service(a, now);
 	a->dirty = false;
@@ -1695,6 +1751,7 @@ void lic_agent_free(struct lic_agent **ap)
 	free(a->reply.body);
 	free(a->trust_reply.body);
 	free(a->poll_reply.body);
+	free(a->sync_ids);
 	lic_pubkey_free(&a->server);
 	lic_period_free(&a->period);
 	lic_store_free(&a->st);

@@ -205,10 +205,11 @@ int lic_agent_set_role(struct lic_agent *a, enum lic_ha_role role,
 		       int64_t now);
 
 /*
- * `license smart sync all`: put unreported records in a report and push
- * every pending report at the next tick, whatever the schedule and the
- * retry backoff say. -1 with a reason when this agent cannot push
- * (transport off, no trust, standby).
+ * `license smart sync all`: at the next tick, put unreported records in a
+ * report and push every pending report once, one after the other,
+ * whatever the schedule and the retry backoff say (cslu: the ACK poll
+ * runs at once and after each accepted push). -1 with a reason when this
+ * agent cannot push (transport off, no trust, standby).
  */
 int lic_agent_sync(struct lic_agent *a, char *err, size_t errlen);
 

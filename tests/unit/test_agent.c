@@ -622,6 +622,50 @@ START_TEST(failed_push_retries_with_backoff)
 }
 END_TEST
 
+/* license smart sync all: every pending report is pushed once at once,
+ * whatever its backoff, then the schedule resumes. */
+START_TEST(sync_pushes_every_pending_report_once)
+{
+	char rid[LIC_REPORT_ID_LEN + 1], err[128];
+	struct lic_store_report rep[4];
+	int64_t now = T0 + 9 * HOUR + 1;
+	size_t i;
+	int n0;
+
+	first_push(rid);
+	fake_answer(&fx.fake, 0, NULL); /* the first push fails */
+	lic_agent_tick(fx.a, T0 + HOUR + 1);
+	feed(1, 9, V); /* retries on the way; the period closes: report 2 */
+	/* Every push fails until both reports wait in backoff. */
+	while (fx.fake.pending || pending(NULL) < 2 ||
+	       fx.fake.npush < 3) {
+		if (fx.fake.pending)
+			fake_answer(&fx.fake, 503, "{}");
+		lic_agent_tick(fx.a, ++now);
+		ck_assert_int_lt(now, T0 + 20 * HOUR);
+	}
+	if (fx.fake.pending)
+		fake_answer(&fx.fake, 503, "{}");
+	ck_assert_uint_eq(pending(rep), 2);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_gt(rep[i].next_attempt, now + 1);
+	n0 = fx.fake.npush;
+	ck_assert_int_eq(lic_agent_sync(fx.a, err, sizeof(err)), 0);
+	lic_agent_tick(fx.a, now + 1);
+	ck_assert_int_eq(fx.fake.npush, n0 + 1);
+	fake_answer(&fx.fake, 503, "{}");
+	lic_agent_tick(fx.a, now + 2);
+	ck_assert_int_eq(fx.fake.npush, n0 + 2);
+	fake_answer(&fx.fake, 503, "{}");
+	/* Two different reports; each once, then the backoff rules again. */
+	ck_assert_str_ne(fx.fake.env[n0], fx.fake.env[n0 + 1]);
+	lic_agent_tick(fx.a, now + 3);
+	lic_agent_tick(fx.a, now + 4);
+	ck_assert_int_eq(fx.fake.npush, n0 + 2);
+	ck_assert_uint_eq(pending(NULL), 2);
+}
+END_TEST
+
 START_TEST(restart_keeps_state)
 {
 	char rid[LIC_REPORT_ID_LEN + 1], rid2[LIC_REPORT_ID_LEN + 1];
@@ -768,6 +812,7 @@ static Suite *agent_suite(void)
 	tcase_add_test(tc, standby_never_pushes);
 	tcase_add_test(tc, failed_push_retries_with_backoff);
 	tcase_add_test(tc, restart_keeps_state);
+	tcase_add_test(tc, sync_pushes_every_pending_report_once);
 	tcase_add_test(tc, policy_file_import);
 	tcase_add_test(tc, bad_config_refused);
 	tcase_add_test(tc, save_usage_with_nothing_fails);
