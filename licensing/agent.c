@@ -68,6 +68,7 @@ struct lic_agent {
 	struct lic_period *period; /* NULL until the first hour/tick */
 	struct lic_pubkey *server; /* pinned server key; NULL: no trust */
 	int64_t trust_installed;   /* when the trust code was installed */
+	uint32_t epoch;		   /* the store's epoch (record ids) */
 
 	/* Caches of the store. */
 	struct lic_usage_times times;
@@ -342,7 +343,7 @@ static int build_report(struct lic_agent *a, int64_t now, char *err,
 	struct lic_store_record *sr = NULL;
 	struct lic_usage_record *ur = NULL;
 	int64_t *ids = NULL;
-	char(*idtext)[24] = NULL;
+	char(*idtext)[32] = NULL;
 	char rid[LIC_REPORT_ID_LEN + 1];
 	struct lic_report_info info;
 	char *env = NULL;
@@ -366,7 +367,10 @@ static int build_report(struct lic_agent *a, int64_t now, char *err,
 		goto out_free;
 	}
 	for (i = 0; i < n; i++) {
-		snprintf(idtext[i], sizeof(idtext[i]), "%" PRId64, sr[i].id);
+		/* "<store epoch>-<row id>": unique for the device even
+		 * across a lost store (docs/licensing-protocol.md 3.1). */
+		snprintf(idtext[i], sizeof(idtext[i]), "%08" PRIx32 "-%" PRId64,
+			 a->epoch, sr[i].id);
 		ur[i].id = idtext[i];
 		ur[i].tag = sr[i].rec.tag;
 		ur[i].start_s = sr[i].rec.start;
@@ -1561,6 +1565,8 @@ static int load_state(struct lic_agent *a, char *err, size_t errlen)
 	struct lic_store_trust *t;
 	int r, ret = -1;
 
+	if (lic_store_epoch(a->st, random_u32(), &a->epoch, err, errlen) != 0)
+		return -1;
 	r = lic_store_get_policy(a->st, &a->policy, err, errlen);
 	if (r < 0)
 		return -1;

@@ -179,6 +179,7 @@ static const char *const stmt_sql[S_COUNT] = {
 #define K_PERIOD_PEAK "period.peak." /* + class index */
 #define K_PERIOD_LAST "period.last." /* + tag index */
 #define K_RECORDS_PURGED "records.purged" /* records pruned, ever */
+#define K_STORE_EPOCH "store.epoch" /* random, made with the store */
 #define K_FIRST_USE "usage.first_use"
 #define K_LAST_PUSH "usage.last_push"
 #define K_LAST_ACK "usage.last_ack"
@@ -1318,4 +1319,25 @@ int lic_store_recent_records(struct lic_store *st, enum lic_tag tag,
 		ret = db_fail(st, err, errlen, "reading usage records");
 	done(q);
 	return ret;
+}
+
+int lic_store_epoch(struct lic_store *st, uint32_t fresh, uint32_t *out,
+		    char *err, size_t errlen)
+{
+	int64_t v = 0;
+	bool found;
+
+	if (st == NULL || out == NULL) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (kv_get(st, K_STORE_EPOCH, &v, &found, err, errlen) < 0)
+		return -1;
+	if (!found) {
+		v = (int64_t)fresh;
+		if (kv_put(st, K_STORE_EPOCH, v, false, err, errlen) < 0)
+			return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
 }

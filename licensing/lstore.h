@@ -222,6 +222,14 @@ int lic_store_ack(struct lic_store *st, const char *const *report_ids,
 int lic_store_prune(struct lic_store *st, int64_t now, int64_t retention_s,
 		    char *err, size_t errlen);
 
+/*
+ * The store's epoch: `fresh` (a random number) the first time, the same
+ * number ever after. Record ids on the wire carry it, so a device whose
+ * store was lost starts a new id space instead of reusing old ids.
+ */
+int lic_store_epoch(struct lic_store *st, uint32_t fresh, uint32_t *out,
+		    char *err, size_t errlen);
+
 /* The records, counted (`show license all`, Usage Report Summary). */
 struct lic_store_summary {
 	int64_t stored;	    /* records in the store */

@@ -498,9 +498,12 @@ def test_kill9(wd):
         ids = [r[0] for r in theirs]
         assert len(ids) == len(set(ids)), "licd holds a record twice"
         by_id = {r[0]: r for r in theirs}
+        # Wire record ids are "<store epoch>-<row id>".
+        epoch = query(db, "SELECT value FROM lic_state WHERE key = 'store.epoch'")[0][0]
         for rid, tag, start, end, count, _ in mine:
-            got = by_id.get(str(rid))
-            assert got == (str(rid), tag, start, end, count), (rid, got)
+            wire = f"{epoch:08x}-{rid}"
+            got = by_id.get(wire)
+            assert got == (wire, tag, start, end, count), (wire, got)
         periods = {}
         for _, tag, start, end, _ in theirs:
             periods.setdefault(tag, []).append((start, end))
