@@ -1265,47 +1265,38 @@ static int install_policy_json(struct lic_agent *a, const char *ptext,
 	return 0;
 }
 
-/* A policy file (docs/licensing-protocol.md 3.3): verified payload. */
-static int install_policy_payload(struct lic_agent *a, const char *payload,
-				  size_t plen, int64_t now, char *err,
-				  size_t errlen)
+/*
+ * A policy file (docs/licensing-protocol.md 3.3), verified with the
+ * pinned server key by lic_policy_file_parse. A file issued before the
+ * newest one installed is refused: an old, genuinely signed file must not
+ * roll a stricter policy back.
+ */
+static int install_policy_file(struct lic_agent *a, const char *buf,
+			       size_t len, int64_t now, char *err,
+			       size_t errlen)
 {
-	json_error_t je;
-	json_t *root, *udi, *pol;
 	char *ptext = NULL;
+	int64_t issued = 0, newest = 0;
 	int ret = -1;
 
-	root = json_loadb(payload, plen, JSON_REJECT_DUPLICATES, &je);
-	if (root == NULL) {
-		err_set(err, errlen, "policy file: %s", je.text);
+	if (lic_policy_file_parse(a->server, buf, len, &a->udi, &ptext,
+				  &issued, err, errlen) != 0)
+		return -1;
+	if (lic_store_policy_issued(a->st, &newest, err, errlen) != 0)
+		goto out;
+	if (issued < newest) {
+		err_set(err, errlen,
+			"policy file issued %" PRId64 " is older than the one "
+			"installed (%" PRId64 ")",
+			issued, newest);
 		goto out;
 	}
-	udi = json_object_get(root, "udi");
-	if (udi != NULL && !json_is_null(udi)) {
-		const char *pid = json_string_value(json_object_get(udi, "pid"));
-		const char *sn = json_string_value(json_object_get(udi, "sn"));
-
-		if (pid == NULL || sn == NULL || strcmp(pid, a->udi.pid) != 0 ||
-		    strcmp(sn, a->udi.sn) != 0) {
-			err_set(err, errlen, "policy file is for another device");
-			goto out_decref;
-		}
-	}
-	pol = json_object_get(root, "policy");
-	if (!json_is_object(pol)) {
-		err_set(err, errlen, "policy file without a policy object");
-		goto out_decref;
-	}
-	ptext = json_dumps(pol, JSON_COMPACT);
-	if (ptext == NULL) {
-		err_set(err, errlen, "out of memory");
-		goto out_decref;
-	}
-	ret = install_policy_json(a, ptext, now, err, errlen);
-	free(ptext);
-out_decref:
-	json_decref(root);
+	if (install_policy_json(a, ptext, now, err, errlen) != 0 ||
+	    lic_store_set_policy_issued(a->st, issued, err, errlen) != 0)
+		goto out;
+	ret = 0;
 out:
+	free(ptext);
 	return ret;
 }
 
@@ -1341,8 +1332,8 @@ int lic_agent_import_buf(struct lic_agent *a, const char *name,
 	}
 	if (lic_envelope_open(a->server, buf, len, "policy", &payload, &plen,
 			      polerr, sizeof(polerr)) == 0) {
-		ret = install_policy_payload(a, payload, plen, now, err,
-					     errlen);
+		/* A policy file: its checks, issue time included. */
+		ret = install_policy_file(a, buf, len, now, err, errlen);
 		goto out_log;
 	}
 	err_set(err, errlen, "%s is neither a valid ACK (%s) nor a policy (%s)",

@@ -180,6 +180,7 @@ static const char *const stmt_sql[S_COUNT] = {
 #define K_PERIOD_LAST "period.last." /* + tag index */
 #define K_RECORDS_PURGED "records.purged" /* records pruned, ever */
 #define K_STORE_EPOCH "store.epoch" /* random, made with the store */
+#define K_POLICY_ISSUED "policy.issued" /* newest policy file installed */
 #define K_FIRST_USE "usage.first_use"
 #define K_LAST_PUSH "usage.last_push"
 #define K_LAST_ACK "usage.last_ack"
@@ -1340,4 +1341,31 @@ int lic_store_epoch(struct lic_store *st, uint32_t fresh, uint32_t *out,
 	}
 	*out = (uint32_t)v;
 	return 0;
+}
+
+int lic_store_policy_issued(struct lic_store *st, int64_t *issued,
+			    char *err, size_t errlen)
+{
+	bool found;
+
+	if (st == NULL || issued == NULL) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (kv_get(st, K_POLICY_ISSUED, issued, &found, err, errlen) < 0)
+		return -1;
+	if (!found)
+		*issued = 0;
+	return 0;
+}
+
+int lic_store_set_policy_issued(struct lic_store *st, int64_t issued,
+				char *err, size_t errlen)
+{
+	if (st == NULL || issued < 0) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	return kv_put(st, K_POLICY_ISSUED, issued, true, err, errlen) < 0 ? -1
+									  : 0;
 }

@@ -230,6 +230,13 @@ int lic_store_prune(struct lic_store *st, int64_t now, int64_t retention_s,
 int lic_store_epoch(struct lic_store *st, uint32_t fresh, uint32_t *out,
 		    char *err, size_t errlen);
 
+/* The issue time of the newest policy file installed (0: none), so an
+ * older file cannot roll the policy back. set keeps the larger value. */
+int lic_store_policy_issued(struct lic_store *st, int64_t *issued,
+			    char *err, size_t errlen);
+int lic_store_set_policy_issued(struct lic_store *st, int64_t issued,
+				char *err, size_t errlen);
+
 /* The records, counted (`show license all`, Usage Report Summary). */
 struct lic_store_summary {
 	int64_t stored;	    /* records in the store */

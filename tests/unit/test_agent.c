@@ -755,10 +755,31 @@ START_TEST(policy_file_import)
 			 -1);
 	ck_assert_str_eq(lic_agent_policy(fx.a)->name, "Imported");
 
-	/* Survives a restart. */
+	/* An older file, genuinely signed, cannot roll the policy back. */
+	snprintf(pol.name, sizeof(pol.name), "Older");
+	pj = lic_policy_to_json(&pol);
+	snprintf(payload, sizeof(payload),
+		 "{\"type\":\"policy\",\"v\":1,\"issued\":%lld,"
+		 "\"policy\":%s}",
+		 (long long)(T0 - 1), pj);
+	free(pj);
+	ck_assert(lic_envelope_seal(fx.server, payload, strlen(payload), &env,
+				    &len, err, sizeof(err)) == 0);
+	write_text(fx.file_b, env);
+	free(env);
+	ck_assert_int_eq(lic_agent_import(fx.a, fx.file_b, T0 + 30, err,
+					  sizeof(err)),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(err, "older than the one installed"));
+	ck_assert_str_eq(lic_agent_policy(fx.a)->name, "Imported");
+
+	/* Survives a restart, and so does the newest issue time. */
 	lic_agent_free(&fx.a);
 	start_agent();
 	ck_assert_str_eq(lic_agent_policy(fx.a)->name, "Imported");
+	ck_assert_int_eq(lic_agent_import(fx.a, fx.file_b, T0 + 40, err,
+					  sizeof(err)),
+			 -1);
 }
 END_TEST
 
