@@ -27,23 +27,28 @@
 #include "callacct.h"
 #include "clk.h"
 #include "log.h"
+#include "sipstats.h"
 
+#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/su.h>
+#include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
 #include <errno.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #define SWEEP_MS 200
 #define RETRY_AFTER_BUSY "5"	  /* threshold or overload: try again soon */
@@ -56,6 +61,10 @@
 #define NTA_NO_TRANSPORT ((url_string_t const *)-1)
 #define ALLOW_METHODS \
 	"INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, NOTIFY, REFER, MESSAGE"
+/* How long a caller of sbc_b2bua_snapshot()/_clear_call() waits. */
+#define QUERY_WAIT_MS 2000
+/* `clear call voice` on an unanswered call: the caller's final answer. */
+#define CLEARED_STATUS SIP_487_REQUEST_TERMINATED
 
 enum side { SIDE_A = 0, SIDE_B = 1 };
 
@@ -88,6 +97,7 @@ struct sbc_call {
 	struct sbc_b2bua *b2b;
 	uint64_t id;
 	enum call_state state;
+	bool alerting; /* an 18x was relayed to A */
 	struct sbc_callacct acct;
 	struct sbc_leg leg[2];
 	struct sbc_txn inv; /* the initial INVITE: irq from A, orq to B */
@@ -95,18 +105,51 @@ struct sbc_call {
 	nta_outgoing_t *bye[2]; /* our BYEs towards each side */
 	int64_t start_ms;
 	int64_t answer_ms;
-	unsigned in_peer, out_peer;
+	/*
+	 * What `show call active voice brief` shows, filled as the call
+	 * goes; state, class and counting are taken from the fields above
+	 * when a snapshot is copied (call_view()).
+	 */
+	struct sbc_call_view view;
 	struct sbc_call *prev, *next; /* b2b->calls, oldest first */
 };
 
-enum cmd_kind { CMD_RELOAD, CMD_STOP };
+enum cmd_kind { CMD_RELOAD, CMD_STOP, CMD_QUERY };
+
+enum query_kind { QUERY_SNAPSHOT, QUERY_CLEAR };
+
+/*
+ * A question from another thread to the SIP thread, answered in place.
+ * Two references: the asking thread's and the message's. The asking
+ * thread waits for `done` at most QUERY_WAIT_MS and then lets go of its
+ * reference, answered or not; whichever side lets go last frees the query
+ * and anything the answer still holds. So a late answer is never written
+ * into freed memory and never leaks.
+ */
+struct sbc_query {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int refs;
+	bool done;   /* the answer below is complete */
+	bool failed; /* the SIP thread never ran it, or ran out of memory */
+	enum query_kind kind;
+	uint64_t id; /* QUERY_CLEAR: the call */
+	/* Answer. */
+	struct sbc_call_view *views; /* QUERY_SNAPSHOT, owned by the query */
+	size_t n;
+	int clear_rc; /* QUERY_CLEAR: 0 cleared, 1 no such call */
+};
 
 struct sbc_cmd {
 	enum cmd_kind kind;
 	struct sbc_config *cfg;
 	struct sbc_dptable *dp;
 	unsigned linger_ms;
+	struct sbc_query *query;
 };
+
+/* Call ids: unique for the process lifetime, whatever b2bua made them. */
+static _Atomic uint64_t last_call_id;
 
 struct sbc_b2bua {
 	/* Set before the thread starts, read-only afterwards. */
@@ -125,6 +168,7 @@ struct sbc_b2bua {
 	_Atomic bool draining;
 	_Atomic bool service_up;
 	_Atomic unsigned ncalls;
+	struct sbc_sipstats *sipstats; /* written here, read anywhere */
 
 	/* SIP thread only. */
 	struct sbc_leg default_magic; /* magic of the default leg */
@@ -135,7 +179,6 @@ struct sbc_b2bua {
 	struct sbc_config *cfg;
 	struct sbc_dptable *dp;
 	struct sbc_call *calls, *calls_tail;
-	uint64_t next_call_id;
 	uint64_t callid_salt;
 	bool stopping;
 	int64_t stop_deadline_ms;
@@ -150,6 +193,157 @@ static void call_end(struct sbc_call *call, int a_status, const char *a_phrase);
 static const struct sbc_settings *settings(const struct sbc_b2bua *b)
 {
 	return sbc_config_settings(b->cfg);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Message statistics (sipstats.h, docs/internals/sipstats.md) */
+
+static enum sbc_sip_method stats_method(sip_method_t m)
+{
+	switch (m) {
+	case sip_method_invite:
+		return SBC_SIP_INVITE;
+	case sip_method_ack:
+		return SBC_SIP_ACK;
+	case sip_method_bye:
+		return SBC_SIP_BYE;
+	case sip_method_cancel:
+		return SBC_SIP_CANCEL;
+	case sip_method_options:
+		return SBC_SIP_OPTIONS;
+	case sip_method_prack:
+		return SBC_SIP_PRACK;
+	case sip_method_update:
+		return SBC_SIP_UPDATE;
+	case sip_method_info:
+		return SBC_SIP_INFO;
+	case sip_method_refer:
+		return SBC_SIP_REFER;
+	case sip_method_notify:
+		return SBC_SIP_NOTIFY;
+	case sip_method_subscribe:
+		return SBC_SIP_SUBSCRIBE;
+	case sip_method_message:
+		return SBC_SIP_MESSAGE;
+	case sip_method_register:
+		return SBC_SIP_REGISTER;
+	default:
+		return SBC_SIP_OTHER;
+	}
+}
+
+static void count_request(struct sbc_b2bua *b, enum sbc_sipstats_dir dir,
+			  sip_method_t m)
+{
+	sbc_sipstats_request(b->sipstats, dir, stats_method(m));
+}
+
+static void count_response(struct sbc_b2bua *b, enum sbc_sipstats_dir dir,
+			   sip_method_t m, int status)
+{
+	sbc_sipstats_response(b->sipstats, dir, stats_method(m), status);
+}
+
+/* A status returned from an nta callback is sent by nta: count it. */
+static int answered(struct sbc_b2bua *b, sip_method_t m, int status)
+{
+	if (status >= 100)
+		count_response(b, SBC_SIPSTATS_OUT, m, status);
+	return status;
+}
+
+/* nta_incoming_treply() that counts the response it sent. */
+static int reply(struct sbc_b2bua *b, nta_incoming_t *irq, int status,
+		 char const *phrase, tag_type_t tag, tag_value_t value, ...)
+{
+	ta_list ta;
+	int rc;
+
+	ta_start(ta, tag, value);
+	rc = nta_incoming_treply(irq, status, phrase, ta_tags(ta));
+	ta_end(ta);
+	if (rc == 0)
+		count_response(b, SBC_SIPSTATS_OUT, nta_incoming_method(irq),
+			       status);
+	return rc;
+}
+
+/* A request handed to nta (orq not NULL) counts as sent. */
+static nta_outgoing_t *sent(struct sbc_b2bua *b, sip_method_t m,
+			    nta_outgoing_t *orq)
+{
+	if (orq)
+		count_request(b, SBC_SIPSTATS_OUT, m);
+	return orq;
+}
+
+static void cancel_out(struct sbc_b2bua *b, nta_outgoing_t *orq)
+{
+	if (nta_outgoing_cancel(orq) == 0)
+		count_request(b, SBC_SIPSTATS_OUT, sip_method_cancel);
+}
+
+/*
+ * Whether the response being delivered on orq came from the network: the
+ * stack also delivers responses it makes up itself (408 on timeout, 503 on
+ * a transport error), and those have no source address.
+ */
+static bool from_network(nta_outgoing_t *orq)
+{
+	msg_t *msg = nta_outgoing_getresponse(orq); /* a new reference */
+	su_addrinfo_t *ai;
+	bool net;
+
+	if (msg == NULL)
+		return false;
+	ai = msg_addrinfo(msg);
+	net = ai != NULL && ai->ai_addrlen > 0;
+	msg_destroy(msg);
+	return net;
+}
+
+/*
+ * A response to one of our requests. For a final non-2xx answer to an
+ * INVITE the stack sends the ACK itself: count that too.
+ */
+static void count_answer(struct sbc_b2bua *b, nta_outgoing_t *orq,
+			 sip_t const *sip)
+{
+	sip_method_t m = nta_outgoing_method(orq);
+	int status;
+
+	if (sip == NULL || sip->sip_status == NULL || !from_network(orq))
+		return; /* made up by the stack (timeout, transport error) */
+	status = sip->sip_status->st_status;
+	count_response(b, SBC_SIPSTATS_IN, m, status);
+	if (m == sip_method_invite && status >= 300)
+		count_request(b, SBC_SIPSTATS_OUT, sip_method_ack);
+}
+
+/*
+ * A CANCEL matched one of our server INVITEs: nta answers it 200 and,
+ * when the INVITE had no final answer yet, answers the INVITE 487.
+ */
+static void count_cancel(struct sbc_b2bua *b, bool invite_unanswered)
+{
+	count_response(b, SBC_SIPSTATS_OUT, sip_method_cancel, 200);
+	if (invite_unanswered)
+		count_response(b, SBC_SIPSTATS_OUT, sip_method_invite, 487);
+}
+
+/* Copy the stack's retransmission totals (SIP thread, every sweep). */
+static void sample_retries(struct sbc_b2bua *b)
+{
+	usize_t req = 0, resp = 0, rcvd = 0;
+	uint64_t v[SBC_SIPSTATS_RETRY_COUNT];
+
+	nta_agent_get_stats(b->agent, NTATAG_S_RETRY_REQUEST_REF(req),
+			    NTATAG_S_RETRY_RESPONSE_REF(resp),
+			    NTATAG_S_RECV_RETRY_REF(rcvd), TAG_END());
+	v[SBC_SIPSTATS_RETRY_REQUEST] = req;
+	v[SBC_SIPSTATS_RETRY_RESPONSE] = resp;
+	v[SBC_SIPSTATS_RETRY_RECEIVED] = rcvd;
+	sbc_sipstats_set_retries(b->sipstats, v);
 }
 
 static enum sbc_transport via_transport(sip_t const *sip)
@@ -210,14 +404,14 @@ static bool is_target_refresh(sip_method_t m)
 }
 
 /* Answer an out-of-dialog request that we refuse and let go of it. */
-static int refuse(nta_incoming_t *irq, int status, const char *phrase,
-		  const char *retry_after)
+static int refuse(struct sbc_b2bua *b, nta_incoming_t *irq, int status,
+		  const char *phrase, const char *retry_after)
 {
 	if (retry_after)
-		nta_incoming_treply(irq, status, phrase, SIPTAG_RETRY_AFTER_STR(retry_after),
-		      TAG_END());
+		reply(b, irq, status, phrase,
+		      SIPTAG_RETRY_AFTER_STR(retry_after), TAG_END());
 	else
-		nta_incoming_treply(irq, status, phrase, TAG_END());
+		reply(b, irq, status, phrase, TAG_END());
 	nta_incoming_destroy(irq);
 	return 0;
 }
@@ -235,8 +429,7 @@ static void relay_response(struct sbc_b2bua *b, nta_incoming_t *irq,
 
 	if (sip && status >= 300 && status < 400)
 		redirect = sip->sip_contact;
-	nta_incoming_treply(
-		irq, status, phrase,
+	reply(b, irq, status, phrase,
 		TAG_IF(with_contact, SIPTAG_CONTACT_STR(leg_contact(b, tp))),
 		TAG_IF(redirect, SIPTAG_CONTACT(redirect)),
 		TAG_IF(sip, SIPTAG_CONTENT_TYPE(sip ? sip->sip_content_type
@@ -266,13 +459,13 @@ static void send_ack(struct sbc_call *call, uint32_t cseq, sip_t const *ack)
 	nta_outgoing_t *orq;
 
 	snprintf(cseq_str, sizeof(cseq_str), "%" PRIu32 " ACK", cseq);
-	orq = nta_outgoing_tcreate(
+	orq = sent(call->b2b, sip_method_ack, nta_outgoing_tcreate(
 		call->leg[SIDE_B].leg, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
 		SIPTAG_CSEQ_STR(cseq_str),
 		TAG_IF(ack, SIPTAG_CONTENT_TYPE(ack ? ack->sip_content_type
 						    : NULL)),
 		TAG_IF(ack, SIPTAG_PAYLOAD(ack ? ack->sip_payload : NULL)),
-		TAG_END());
+		TAG_END()));
 	if (orq)
 		nta_outgoing_destroy(orq);
 }
@@ -289,13 +482,13 @@ static void send_ack_to(struct sbc_call *call, enum side to, uint32_t cseq,
 		return;
 	}
 	snprintf(cseq_str, sizeof(cseq_str), "%" PRIu32 " ACK", cseq);
-	orq = nta_outgoing_tcreate(
+	orq = sent(call->b2b, sip_method_ack, nta_outgoing_tcreate(
 		call->leg[to].leg, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
 		SIPTAG_CSEQ_STR(cseq_str),
 		TAG_IF(ack, SIPTAG_CONTENT_TYPE(ack ? ack->sip_content_type
 						    : NULL)),
 		TAG_IF(ack, SIPTAG_PAYLOAD(ack ? ack->sip_payload : NULL)),
-		TAG_END());
+		TAG_END()));
 	if (orq)
 		nta_outgoing_destroy(orq);
 }
@@ -336,8 +529,8 @@ static void txn_free(struct sbc_txn *t)
 	if (t->irq) {
 		/* An unanswered request must not be left to nta's 500. */
 		if (nta_incoming_status(t->irq) < 200)
-			nta_incoming_treply(t->irq, SIP_481_NO_TRANSACTION,
-					    TAG_END());
+			reply(t->call->b2b, t->irq, SIP_481_NO_TRANSACTION,
+			      TAG_END());
 		nta_incoming_destroy(t->irq);
 	}
 	free(t);
@@ -381,9 +574,8 @@ static void call_destroy(struct sbc_call *call)
 		nta_outgoing_destroy(call->inv.orq);
 	if (call->inv.irq) {
 		if (nta_incoming_status(call->inv.irq) < 200)
-			nta_incoming_treply(call->inv.irq,
-					    SIP_500_INTERNAL_SERVER_ERROR,
-					    TAG_END());
+			reply(b, call->inv.irq, SIP_500_INTERNAL_SERVER_ERROR,
+			      TAG_END());
 		nta_incoming_destroy(call->inv.irq);
 	}
 	for (i = 0; i < 2; i++) {
@@ -404,6 +596,7 @@ static int on_bye_response(struct sbc_txn *magic, nta_outgoing_t *orq,
 	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
 	int i;
 
+	count_answer(call->b2b, orq, sip);
 	if (status < 200)
 		return 0;
 	for (i = 0; i < 2; i++) {
@@ -425,9 +618,11 @@ static void send_bye(struct sbc_call *call, enum side to)
 {
 	if (call->bye[to] || call->leg[to].leg == NULL)
 		return;
-	call->bye[to] = nta_outgoing_tcreate(
-		call->leg[to].leg, on_bye_response, &call->inv, NULL,
-		SIP_METHOD_BYE, NULL, TAG_END());
+	call->bye[to] = sent(call->b2b, sip_method_bye,
+			     nta_outgoing_tcreate(call->leg[to].leg,
+						  on_bye_response, &call->inv,
+						  NULL, SIP_METHOD_BYE, NULL,
+						  TAG_END()));
 }
 
 /*
@@ -443,10 +638,10 @@ static void call_end(struct sbc_call *call, int a_status, const char *a_phrase)
 	case CALL_EARLY:
 		call->state = CALL_CANCELLING;
 		if (call->inv.irq && nta_incoming_status(call->inv.irq) < 200)
-			nta_incoming_treply(call->inv.irq, a_status, a_phrase,
-					    TAG_END());
+			reply(call->b2b, call->inv.irq, a_status, a_phrase,
+			      TAG_END());
 		if (call->inv.orq)
-			nta_outgoing_cancel(call->inv.orq);
+			cancel_out(call->b2b, call->inv.orq);
 		else
 			call_destroy(call);
 		break;
@@ -479,6 +674,7 @@ static int on_txn_response(struct sbc_txn *t, nta_outgoing_t *orq,
 	const char *phrase = sip ? sip->sip_status->st_phrase : "Timeout";
 	sip_method_t m = nta_outgoing_method(orq);
 
+	count_answer(b, orq, sip);
 	if (status == 100)
 		return 0;
 	if (m == sip_method_invite && status >= 200 && status < 300 &&
@@ -548,9 +744,13 @@ static int on_txn_ack_cancel(struct sbc_txn *t, nta_incoming_t *irq,
 	struct sbc_call *call = t->call;
 
 	(void)irq;
+	if (sip)
+		count_request(call->b2b, SBC_SIPSTATS_IN,
+			      sip->sip_request->rq_method);
 	if (sip && sip->sip_request->rq_method == sip_method_cancel) {
+		count_cancel(call->b2b, !t->awaiting_ack);
 		if (t->orq)
-			nta_outgoing_cancel(t->orq);
+			cancel_out(call->b2b, t->orq);
 		return 0;
 	}
 	if (!t->awaiting_ack)
@@ -591,7 +791,7 @@ static int relay_request(struct sbc_call *call, enum side from,
 		return 500;
 	t->call = call;
 	t->from = from;
-	t->orq = nta_outgoing_tcreate(
+	t->orq = sent(b, m, nta_outgoing_tcreate(
 		call->leg[to].leg, on_txn_response, t, NULL, m,
 		sip->sip_request->rq_method_name, NULL,
 		TAG_IF(is_target_refresh(m),
@@ -607,7 +807,7 @@ static int relay_request(struct sbc_call *call, enum side from,
 		SIPTAG_AUTHORIZATION(sip->sip_authorization),
 		SIPTAG_PROXY_AUTHORIZATION(sip->sip_proxy_authorization),
 		SIPTAG_PRIVACY(sip->sip_privacy), SIPTAG_UNKNOWN(sip->sip_unknown),
-		SIPTAG_PAYLOAD(sip->sip_payload), TAG_END());
+		SIPTAG_PAYLOAD(sip->sip_payload), TAG_END()));
 	if (t->orq == NULL) {
 		free(t);
 		return 500;
@@ -621,14 +821,17 @@ static int relay_request(struct sbc_call *call, enum side from,
 	return 0;
 }
 
-static int on_leg_request(struct sbc_leg *leg, nta_leg_t *nl,
-			  nta_incoming_t *irq, sip_t const *sip)
+/*
+ * A request inside one of a call's dialogs. Returns a status for nta to
+ * answer with, or 0 when answered (or relayed) here.
+ */
+static int leg_request(struct sbc_leg *leg, nta_incoming_t *irq,
+		       sip_t const *sip)
 {
 	struct sbc_call *call = leg->call;
 	sip_method_t m = sip->sip_request->rq_method;
 	struct sbc_txn *t;
 
-	(void)nl;
 	switch (m) {
 	case sip_method_ack:
 		/* A 2xx ACK that nta did not tie to its INVITE transaction. */
@@ -655,7 +858,7 @@ static int on_leg_request(struct sbc_leg *leg, nta_leg_t *nl,
 		call->state = CALL_ENDING;
 		send_bye(call, (enum side)!leg->side);
 		if (call->bye[!leg->side] == NULL) {
-			nta_incoming_treply(irq, SIP_200_OK, TAG_END());
+			reply(call->b2b, irq, SIP_200_OK, TAG_END());
 			nta_incoming_destroy(irq);
 			call_destroy(call);
 			return 0;
@@ -674,6 +877,17 @@ static int on_leg_request(struct sbc_leg *leg, nta_leg_t *nl,
 	return relay_request(call, leg->side, irq, sip);
 }
 
+static int on_leg_request(struct sbc_leg *leg, nta_leg_t *nl,
+			  nta_incoming_t *irq, sip_t const *sip)
+{
+	struct sbc_b2bua *b = leg->call->b2b; /* the call may go in there */
+	sip_method_t m = sip->sip_request->rq_method;
+
+	(void)nl;
+	count_request(b, SBC_SIPSTATS_IN, m);
+	return answered(b, m, leg_request(leg, irq, sip));
+}
+
 /* ---------------------------------------------------------------------- */
 /* The initial INVITE */
 
@@ -688,6 +902,7 @@ static int on_invite_response(struct sbc_txn *inv, nta_outgoing_t *orq,
 	const char *phrase = sip ? sip->sip_status->st_phrase : "Request Timeout";
 	const char *rtag = sip && sip->sip_to ? sip->sip_to->a_tag : NULL;
 
+	count_answer(b, orq, sip);
 	if (status == 100)
 		return 0;
 
@@ -716,9 +931,11 @@ static int on_invite_response(struct sbc_txn *inv, nta_outgoing_t *orq,
 				       sip->sip_contact, status < 200);
 
 	if (status < 200) {
-		if (call->state == CALL_EARLY && call->inv.irq)
+		if (call->state == CALL_EARLY && call->inv.irq) {
 			relay_response(b, call->inv.irq, atp, sip, status,
 				       phrase, rtag != NULL);
+			call->alerting = true;
+		}
 		return 0;
 	}
 
@@ -735,6 +952,7 @@ static int on_invite_response(struct sbc_txn *inv, nta_outgoing_t *orq,
 		relay_response(b, call->inv.irq, atp, sip, status, phrase, true);
 		call->state = CALL_ANSWERED;
 		call->answer_ms = clk_mono_ms();
+		call->view.connect_wall_ms = clk_wall_ms();
 		sbc_callacct_answer(&call->acct, b->counters);
 		return 0;
 	}
@@ -759,12 +977,15 @@ static int on_invite_ack_cancel(struct sbc_txn *inv, nta_incoming_t *irq,
 			call_end(call, 0, NULL);
 		return 0;
 	}
+	count_request(call->b2b, SBC_SIPSTATS_IN, sip->sip_request->rq_method);
 	if (sip->sip_request->rq_method == sip_method_cancel) {
+		/* In CALL_EARLY nothing final has been sent to A yet. */
+		count_cancel(call->b2b, call->state == CALL_EARLY);
 		if (call->state == CALL_EARLY) {
 			/* nta answers 487 to A; B's final ends the call. */
 			sbc_callacct_end(&call->acct, call->b2b->counters);
 			call->state = CALL_CANCELLING;
-			nta_outgoing_cancel(call->inv.orq);
+			cancel_out(call->b2b, call->inv.orq);
 		}
 		return 0;
 	}
@@ -805,6 +1026,71 @@ static int admit(struct sbc_b2bua *b, const struct sbc_dialpeer_cfg *out,
 	return 0;
 }
 
+/*
+ * Append the first n bytes of src to the string dst (size len, *used bytes
+ * so far), cutting what does not fit; dst stays NUL-terminated.
+ */
+static void append(char *dst, size_t len, size_t *used, const char *src,
+		   size_t n)
+{
+	if (*used + n >= len)
+		n = len - 1 - *used;
+	memcpy(dst + *used, src, n);
+	*used += n;
+	dst[*used] = '\0';
+}
+
+/* Copy a URI user part without its parameters, cut to fit. */
+static void copy_user(char *dst, size_t len, const char *user)
+{
+	size_t used = 0;
+
+	dst[0] = '\0';
+	if (user)
+		append(dst, len, &used, user, strcspn(user, ";"));
+}
+
+static void copy_cut(char *dst, size_t len, const char *src)
+{
+	size_t used = 0;
+
+	dst[0] = '\0';
+	append(dst, len, &used, src, strlen(src));
+}
+
+/* "host:port" ("[host]:port" for IPv6) into out, cut to fit. */
+static void host_port(char *out, size_t len, const char *host,
+		      const char *port)
+{
+	bool v6 = strchr(host, ':') != NULL;
+	size_t used = 0;
+
+	out[0] = '\0';
+	append(out, len, &used, "[", v6 ? 1 : 0);
+	append(out, len, &used, host, strlen(host));
+	append(out, len, &used, v6 ? "]:" : ":", v6 ? 2 : 1);
+	append(out, len, &used, port, strlen(port));
+}
+
+/* Where a request came from: "addr:port" or "[v6addr]:port"; "" if unknown. */
+static void source_addr(nta_incoming_t *irq, char *out, size_t len)
+{
+	msg_t *msg = nta_incoming_getrequest(irq); /* a new reference */
+	su_sockaddr_t su;
+	socklen_t sulen = sizeof(su);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	out[0] = '\0';
+	if (msg == NULL)
+		return;
+	memset(&su, 0, sizeof(su));
+	if (msg_get_address(msg, &su, &sulen) == 0 &&
+	    getnameinfo(&su.su_sa, sulen, host, sizeof(host), port,
+			sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		host_port(out, len, host, port);
+	msg_destroy(msg);
+}
+
 static void make_call_id(struct sbc_b2bua *b, uint64_t id, char *out,
 			 size_t outlen)
 {
@@ -823,7 +1109,7 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 	const struct sbc_dialpeer_cfg *in, *out;
 	const char *phrase = NULL, *retry_after = NULL;
 	char number[NUMBER_MAX + 1];
-	char call_id[96], from[512], to[256], ruri[256], mf[16];
+	char call_id[96], from[512], to[256], ruri[256], mf[16], port[16];
 	const char *thost;
 	unsigned tport;
 	enum sbc_transport ttp;
@@ -834,7 +1120,7 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 		return 483;
 	if (sip->sip_require) {
 		/* We support no extension that a caller could require. */
-		nta_incoming_treply(irq, SIP_420_BAD_EXTENSION,
+		reply(b, irq, SIP_420_BAD_EXTENSION,
 		      SIPTAG_UNSUPPORTED(
 			      (sip_unsupported_t const *)sip->sip_require),
 		      TAG_END());
@@ -849,7 +1135,7 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 	in = sbc_dptable_inbound(b->dp, number);
 	status = admit(b, out, &phrase, &retry_after);
 	if (status)
-		return refuse(irq, status, phrase, retry_after);
+		return refuse(b, irq, status, phrase, retry_after);
 
 	if (out->kind == SBC_DP_POTS) {
 		thost = s->gateway_addr;
@@ -865,11 +1151,25 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 	if (call == NULL)
 		return 500;
 	call->b2b = b;
-	call->id = ++b->next_call_id;
+	call->id = atomic_fetch_add(&last_call_id, 1) + 1;
 	call->state = CALL_EARLY;
 	call->start_ms = clk_mono_ms();
-	call->in_peer = in ? in->tag : 0;
-	call->out_peer = out->tag;
+	call->view.id = call->id;
+	call->view.in_peer = in ? in->tag : 0;
+	call->view.out_peer = out->tag;
+	call->view.start_wall_ms = clk_wall_ms();
+	copy_user(call->view.called, sizeof(call->view.called), number);
+	copy_user(call->view.calling, sizeof(call->view.calling),
+		  sip->sip_from->a_url->url_user);
+	call->view.leg[SIDE_A].transport = via_transport(sip);
+	source_addr(irq, call->view.leg[SIDE_A].remote,
+		    sizeof(call->view.leg[SIDE_A].remote));
+	copy_cut(call->view.leg[SIDE_A].call_id,
+		 sizeof(call->view.leg[SIDE_A].call_id), sip->sip_call_id->i_id);
+	call->view.leg[SIDE_B].transport = ttp;
+	snprintf(port, sizeof(port), "%u", tport);
+	host_port(call->view.leg[SIDE_B].remote,
+		  sizeof(call->view.leg[SIDE_B].remote), thost, port);
 	call->inv.call = call;
 	call->leg[SIDE_A].call = call;
 	call->leg[SIDE_A].side = SIDE_A;
@@ -896,10 +1196,12 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 	nta_incoming_tag(irq, nta_leg_get_tag(call->leg[SIDE_A].leg));
 	call->inv.irq = irq;
 	nta_incoming_bind(irq, on_invite_ack_cancel, &call->inv);
-	nta_incoming_treply(irq, SIP_100_TRYING, TAG_END());
+	reply(b, irq, SIP_100_TRYING, TAG_END());
 
 	/* Leg B: a new dialog towards the target; nothing of A's topology. */
 	make_call_id(b, call->id, call_id, sizeof(call_id));
+	copy_cut(call->view.leg[SIDE_B].call_id,
+		 sizeof(call->view.leg[SIDE_B].call_id), call_id);
 	snprintf(from, sizeof(from), "%s <sip:%s@%s>",
 		 sip->sip_from->a_display ? sip->sip_from->a_display : "",
 		 sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user
@@ -919,7 +1221,7 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 	if (call->leg[SIDE_B].leg == NULL)
 		goto out_fail;
 	nta_leg_tag(call->leg[SIDE_B].leg, NULL);
-	call->inv.orq = nta_outgoing_tcreate(
+	call->inv.orq = sent(b, sip_method_invite, nta_outgoing_tcreate(
 		call->leg[SIDE_B].leg, on_invite_response, &call->inv, NULL,
 		SIP_METHOD_INVITE, (url_string_t const *)ruri,
 		SIPTAG_CONTACT_STR(leg_contact(b, ttp)),
@@ -930,7 +1232,7 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 		SIPTAG_PROXY_AUTHORIZATION(sip->sip_proxy_authorization),
 		SIPTAG_PRIVACY(sip->sip_privacy),
 		SIPTAG_UNKNOWN(sip->sip_unknown),
-		SIPTAG_PAYLOAD(sip->sip_payload), TAG_END());
+		SIPTAG_PAYLOAD(sip->sip_payload), TAG_END()));
 	if (call->inv.orq == NULL)
 		goto out_fail;
 	call->inv.out_cseq = nta_outgoing_cseq(call->inv.orq);
@@ -942,7 +1244,7 @@ out_fail:
 		"call %" PRIu64 ": cannot create outbound leg to %s:%u",
 		call->id, thost, tport);
 	if (call->inv.irq == NULL) {
-		nta_incoming_treply(irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		reply(b, irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 		nta_incoming_destroy(irq);
 	}
 	call_destroy(call);
@@ -955,14 +1257,15 @@ static struct sbc_b2bua *b2bua_of_default(struct sbc_leg *magic)
 				    offsetof(struct sbc_b2bua, default_magic));
 }
 
-/* Requests outside any dialog: new INVITEs, OPTIONS, strays. */
-static int on_default_request(struct sbc_leg *magic, nta_leg_t *leg,
-			      nta_incoming_t *irq, sip_t const *sip)
+/*
+ * Requests outside any dialog: new INVITEs, OPTIONS, strays. Returns a
+ * status for nta to answer with, or 0 when answered here.
+ */
+static int default_request(struct sbc_b2bua *b, nta_incoming_t *irq,
+			   sip_t const *sip)
 {
-	struct sbc_b2bua *b = b2bua_of_default(magic);
 	sip_method_t m = sip->sip_request->rq_method;
 
-	(void)leg;
 	switch (m) {
 	case sip_method_invite:
 		if (sip->sip_to && sip->sip_to->a_tag)
@@ -970,7 +1273,7 @@ static int on_default_request(struct sbc_leg *magic, nta_leg_t *leg,
 		return handle_invite(b, irq, sip);
 	case sip_method_options:
 		/* Answered locally, also while draining or over threshold. */
-		nta_incoming_treply(irq, SIP_200_OK, SIPTAG_ALLOW_STR(ALLOW_METHODS),
+		reply(b, irq, SIP_200_OK, SIPTAG_ALLOW_STR(ALLOW_METHODS),
 		      SIPTAG_ACCEPT_STR("application/sdp"), TAG_END());
 		nta_incoming_destroy(irq);
 		return 0;
@@ -992,10 +1295,21 @@ static int on_default_request(struct sbc_leg *magic, nta_leg_t *leg,
 	}
 	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0)
 		return 483;
-	nta_incoming_treply(irq, SIP_405_METHOD_NOT_ALLOWED, SIPTAG_ALLOW_STR(ALLOW_METHODS),
-	      TAG_END());
+	reply(b, irq, SIP_405_METHOD_NOT_ALLOWED,
+	      SIPTAG_ALLOW_STR(ALLOW_METHODS), TAG_END());
 	nta_incoming_destroy(irq);
 	return 0;
+}
+
+static int on_default_request(struct sbc_leg *magic, nta_leg_t *leg,
+			      nta_incoming_t *irq, sip_t const *sip)
+{
+	struct sbc_b2bua *b = b2bua_of_default(magic);
+	sip_method_t m = sip->sip_request->rq_method;
+
+	(void)leg;
+	count_request(b, SBC_SIPSTATS_IN, m);
+	return answered(b, m, default_request(b, irq, sip));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1043,9 +1357,137 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 			call->inv.irq = NULL;
 		}
 	}
+	sample_retries(b);
 	if (b->stopping &&
 	    (b->calls == NULL || now >= b->stop_deadline_ms))
 		su_root_break(b->root);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Queries from other threads: snapshot and clear */
+
+static struct sbc_query *query_new(enum query_kind kind, uint64_t id)
+{
+	struct sbc_query *q = calloc(1, sizeof(*q));
+	pthread_condattr_t attr;
+
+	if (q == NULL)
+		return NULL;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_mutex_init(&q->lock, NULL);
+	q->refs = 2; /* the asking thread and the message */
+	q->kind = kind;
+	q->id = id;
+	return q;
+}
+
+/* Let go of one reference; the last one frees the query and its answer. */
+static void query_unref(struct sbc_query *q)
+{
+	bool last;
+
+	pthread_mutex_lock(&q->lock);
+	last = --q->refs == 0;
+	pthread_mutex_unlock(&q->lock);
+	if (!last)
+		return;
+	free(q->views);
+	pthread_cond_destroy(&q->cond);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+}
+
+/* Publish the answer (or the failure) and wake the asking thread. */
+static void query_finish(struct sbc_query *q, bool failed)
+{
+	pthread_mutex_lock(&q->lock);
+	q->done = true;
+	q->failed = failed;
+	pthread_cond_signal(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+}
+
+static enum sbc_callview_state view_state(const struct sbc_call *call)
+{
+	switch (call->state) {
+	case CALL_EARLY:
+		return call->alerting ? SBC_CALLVIEW_ALERTING
+				      : SBC_CALLVIEW_CONNECTING;
+	case CALL_ANSWERED:
+	case CALL_ESTABLISHED:
+		return SBC_CALLVIEW_ACTIVE;
+	case CALL_CANCELLING:
+	case CALL_ENDING:
+		break;
+	}
+	return SBC_CALLVIEW_DISCONNECTING;
+}
+
+/*
+ * Copy every call's view, oldest first, at most SBC_B2BUA_SNAPSHOT_MAX:
+ * one malloc and one pass over the list. Returns false when out of memory.
+ */
+static bool run_snapshot(struct sbc_b2bua *b, struct sbc_query *q)
+{
+	size_t cap = atomic_load(&b->ncalls), i = 0;
+	struct sbc_call *call;
+
+	if (cap > SBC_B2BUA_SNAPSHOT_MAX)
+		cap = SBC_B2BUA_SNAPSHOT_MAX;
+	if (cap == 0)
+		return true;
+	q->views = malloc(cap * sizeof(*q->views));
+	if (q->views == NULL)
+		return false;
+	for (call = b->calls; call && i < cap; call = call->next, i++) {
+		struct sbc_call_view *v = &q->views[i];
+
+		*v = call->view;
+		v->state = view_state(call);
+		v->counted = call->acct.state == SBC_ACCT_EARLY ||
+			     call->acct.state == SBC_ACCT_CONFIRMED;
+		v->cls = call->acct.cls;
+	}
+	q->n = i;
+	return true;
+}
+
+/*
+ * `clear call voice`: end the call as call_end() does (answered: BYE to
+ * both sides; unanswered: CLEARED_STATUS to A and CANCEL to B). A call
+ * already being torn down is left alone. 0, or 1 when no call has the id.
+ */
+static int run_clear(struct sbc_b2bua *b, uint64_t id)
+{
+	struct sbc_call *call;
+
+	for (call = b->calls; call; call = call->next) {
+		if (call->id == id)
+			break;
+	}
+	if (call == NULL)
+		return 1;
+	if (call->state == CALL_CANCELLING || call->state == CALL_ENDING)
+		return 0;
+	log_msg(LOG_LVL_NOTICE, "SBC", "CALL_CLEARED",
+		"call %" PRIX64 " cleared by the operator", id);
+	call_end(call, CLEARED_STATUS);
+	return 0;
+}
+
+static void run_query(struct sbc_b2bua *b, struct sbc_query *q)
+{
+	bool ok = true;
+
+	if (q->kind == QUERY_SNAPSHOT)
+		ok = run_snapshot(b, q);
+	else
+		q->clear_rc = run_clear(b, q->id);
+	query_finish(q, !ok);
+	query_unref(q);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1073,6 +1515,10 @@ static void on_cmd(struct sbc_b2bua *b, su_msg_r msg, struct sbc_cmd *cmd)
 			call_end(call, SIP_503_SERVICE_UNAVAILABLE);
 		}
 		break;
+	case CMD_QUERY:
+		run_query(b, cmd->query);
+		cmd->query = NULL;
+		break;
 	}
 }
 
@@ -1080,6 +1526,12 @@ static void cmd_deinit(struct sbc_cmd *cmd)
 {
 	sbc_config_free(&cmd->cfg);
 	sbc_dptable_free(&cmd->dp);
+	if (cmd->query) {
+		/* Never delivered: tell the asking thread at once. */
+		query_finish(cmd->query, true);
+		query_unref(cmd->query);
+		cmd->query = NULL;
+	}
 }
 
 /*
@@ -1149,6 +1601,7 @@ static int sip_setup(struct sbc_b2bua *b)
 	}
 	b->agent = nta_agent_create(b->root, NTA_NO_TRANSPORT, NULL, NULL, NTATAG_UA(1),
 				    NTATAG_MERGE_482(0),
+				    NTATAG_PASS_100(1), /* counted, then ignored */
 				    NTATAG_UDP_MTU(65535),
 				    NTATAG_MAX_PROCEEDING(MAX_PROCEEDING),
 				    NTATAG_CANCEL_487(1), TAG_END());
@@ -1225,6 +1678,14 @@ struct sbc_b2bua *sbc_b2bua_start(struct sbc_config *cfg,
 	b->dp = dp;
 	b->counters = counters;
 	atomic_store(&b->service_up, true);
+	b->sipstats = sbc_sipstats_new();
+	if (b->sipstats == NULL) {
+		snprintf(err, errlen, "out of memory");
+		sbc_config_free(&b->cfg);
+		sbc_dptable_free(&b->dp);
+		free(b);
+		return NULL;
+	}
 	if (getrandom(&b->callid_salt, sizeof(b->callid_salt), 0) !=
 	    sizeof(b->callid_salt))
 		b->callid_salt = (uint64_t)clk_wall_ms();
@@ -1249,6 +1710,7 @@ struct sbc_b2bua *sbc_b2bua_start(struct sbc_config *cfg,
 out_free:
 	sbc_config_free(&b->cfg);
 	sbc_dptable_free(&b->dp);
+	sbc_sipstats_free(&b->sipstats);
 	pthread_cond_destroy(&b->cond);
 	pthread_mutex_destroy(&b->lock);
 	su_deinit();
@@ -1298,9 +1760,109 @@ void sbc_b2bua_stop(struct sbc_b2bua **pb, unsigned linger_ms)
 	pthread_join(b->thread, NULL);
 	sbc_config_free(&b->cfg);
 	sbc_dptable_free(&b->dp);
+	sbc_sipstats_free(&b->sipstats);
 	pthread_cond_destroy(&b->cond);
 	pthread_mutex_destroy(&b->lock);
 	su_deinit();
 	free(b);
 	*pb = NULL;
+}
+
+struct sbc_sipstats *sbc_b2bua_sipstats(struct sbc_b2bua *b)
+{
+	return b->sipstats;
+}
+
+/*
+ * Post q to the SIP thread and wait for its answer at most QUERY_WAIT_MS.
+ * The wait is measured on the system's monotonic clock, not clk_: it bounds
+ * a thread handshake in real time, also under a frozen or offset test
+ * clock. Returns 0 when q holds an answer, or -1 with a reason; the caller
+ * keeps its reference either way.
+ */
+static int query_ask(struct sbc_b2bua *b, struct sbc_query *q, char *err,
+		     size_t errlen)
+{
+	struct sbc_cmd cmd = {.kind = CMD_QUERY, .query = q};
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += QUERY_WAIT_MS / 1000;
+	until.tv_nsec += (long)(QUERY_WAIT_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	/* On failure the message's deinitializer has finished q already. */
+	(void)send_cmd(b, &cmd);
+	pthread_mutex_lock(&q->lock);
+	while (!q->done) {
+		if (pthread_cond_timedwait(&q->cond, &q->lock, &until) ==
+		    ETIMEDOUT)
+			break;
+	}
+	if (!q->done) {
+		snprintf(err, errlen,
+			 "the SIP thread did not answer within %d ms",
+			 QUERY_WAIT_MS);
+		rc = -1;
+	} else if (q->failed) {
+		snprintf(err, errlen,
+			 "the SIP thread could not answer (stopping, or out "
+			 "of memory)");
+		rc = -1;
+	}
+	pthread_mutex_unlock(&q->lock);
+	return rc;
+}
+
+int sbc_b2bua_snapshot(struct sbc_b2bua *b, struct sbc_call_view **out,
+		       size_t *n, char *err, size_t errlen)
+{
+	struct sbc_query *q = query_new(QUERY_SNAPSHOT, 0);
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (q == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = query_ask(b, q, err, errlen);
+	if (rc == 0) {
+		/* Answered: the SIP thread no longer touches q->views. */
+		*out = q->views;
+		*n = q->n;
+		q->views = NULL;
+	}
+	query_unref(q);
+	return rc;
+}
+
+void sbc_b2bua_snapshot_free(struct sbc_call_view **v)
+{
+	if (v == NULL)
+		return;
+	free(*v);
+	*v = NULL;
+}
+
+int sbc_b2bua_clear_call(struct sbc_b2bua *b, uint64_t id, char *err,
+			 size_t errlen)
+{
+	struct sbc_query *q = query_new(QUERY_CLEAR, id);
+	int rc;
+
+	if (q == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = query_ask(b, q, err, errlen);
+	if (rc == 0 && q->clear_rc != 0) {
+		snprintf(err, errlen, "no active call with id %" PRIX64, id);
+		rc = 1;
+	}
+	query_unref(q);
+	return rc;
 }

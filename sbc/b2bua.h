@@ -10,12 +10,18 @@
 #ifndef SBC_B2BUA_H
 #define SBC_B2BUA_H
 
+#include "callview.h"
 #include "config.h"
 #include "counters.h"
 #include "dialpeer.h"
+#include "sipstats.h"
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+/* The most calls one snapshot returns (oldest first); the rest are left out. */
+#define SBC_B2BUA_SNAPSHOT_MAX 100000
 
 struct sbc_b2bua;
 
@@ -49,6 +55,38 @@ bool sbc_b2bua_service_up(const struct sbc_b2bua *b);
 
 /* Calls that exist (counted or not yet). Any thread. */
 unsigned sbc_b2bua_calls(const struct sbc_b2bua *b);
+
+/*
+ * `show call active voice`: copy the public facts of every call (at most
+ * SBC_B2BUA_SNAPSHOT_MAX, oldest first) into a malloc'd array, *out, of
+ * *n views (NULL and 0 when there are no calls); free it with
+ * sbc_b2bua_snapshot_free(). Any thread but the SIP thread: the copy is
+ * made by the SIP thread in one pass, and the caller waits for it at most
+ * 2 s. Returns 0, or -1 with a reason in err (the SIP thread did not
+ * answer in time, is stopping, or memory ran out); nothing leaks and
+ * nothing is written into the caller's memory after a timeout.
+ */
+int sbc_b2bua_snapshot(struct sbc_b2bua *b, struct sbc_call_view **out,
+		       size_t *n, char *err, size_t errlen);
+/* NULL-safe; NULLs *v. */
+void sbc_b2bua_snapshot_free(struct sbc_call_view **v);
+
+/*
+ * `clear call voice`: end call `id` (struct sbc_call_view.id) as an
+ * operator expects: answered, BYE to both sides; not answered, 487 to the
+ * caller and CANCEL to the callee. A call already being torn down is left
+ * to finish. Returns 0 when the call existed, 1 when no call has that id,
+ * -1 when the SIP thread did not answer within 2 s (or could not); err
+ * says why for 1 and -1. Any thread but the SIP thread.
+ */
+int sbc_b2bua_clear_call(struct sbc_b2bua *b, uint64_t id, char *err,
+			 size_t errlen);
+
+/*
+ * The SIP message counters (`show sip-ua statistics`), written by the SIP
+ * thread; read or clear them from any thread. Lives as long as b.
+ */
+struct sbc_sipstats *sbc_b2bua_sipstats(struct sbc_b2bua *b);
 
 /*
  * End every remaining call (BYE to both sides of answered calls, CANCEL or

@@ -37,6 +37,10 @@ enum sbc_cmd_id {
 	SBC_CMD_SHOW_RUNNING,	  /* show running-config */
 	SBC_CMD_SHOW_DIALPEERS,	  /* show dial-peer voice summary */
 	SBC_CMD_SHOW_LOGGING,	  /* show logging */
+	SBC_CMD_SHOW_CALLS,	  /* show call active voice brief */
+	SBC_CMD_SHOW_SIPUA,	  /* show sip-ua statistics */
+	SBC_CMD_CLEAR_CALL,	  /* clear call voice <id> */
+	SBC_CMD_CLEAR_SIPUA,	  /* clear sip-ua statistics */
 	SBC_CMD_DEBUG_CUBE,	  /* debug license feature cube all */
 	SBC_CMD_UNDEBUG,	  /* undebug all */
 	SBC_CMD_TEST_CLOCK,	  /* test clock advance <duration> */

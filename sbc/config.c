@@ -785,6 +785,34 @@ static void print_privacy(struct cfg_out *o, const struct cfg_cmd *cmd,
 		emit(o, depth, "license smart privacy hostname");
 }
 
+/* Metrics are for the local Prometheus agent only: loopback. */
+static int cmd_metrics(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		       const struct cfg_args *a)
+{
+	struct sbc_settings *s = &p->cfg->s;
+
+	(void)cmd;
+	if (parse_ipv4(p, a->v[0], s->metrics_addr, sizeof(s->metrics_addr)) <
+		    0 ||
+	    parse_port(p, a->v[1], 0, &s->metrics_port) < 0)
+		return -1;
+	if (strncmp(s->metrics_addr, "127.", 4) != 0)
+		return fail(p, "metrics listen on a loopback address only");
+	s->has_metrics = true;
+	return 0;
+}
+
+static void print_metrics(struct cfg_out *o, const struct cfg_cmd *cmd,
+			  const struct sbc_config *cfg,
+			  const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)dp;
+	if (cfg->s.has_metrics)
+		emit(o, depth, "metrics listen %s %u", cfg->s.metrics_addr,
+		     cfg->s.metrics_port);
+}
+
 static int cmd_syslog(struct cfg_parser *p, const struct cfg_cmd *cmd,
 		      const struct cfg_args *a)
 {
@@ -856,6 +884,8 @@ static const struct cfg_cmd top_cmds[] = {
 	 .parse = cmd_privacy, .print = print_privacy, .group = 6},
 	{.kw = {"logging", "syslog"}, 0, 0, .parse = cmd_syslog,
 	 .print = print_syslog, .group = 8},
+	{.kw = {"metrics", "listen"}, 2, 2, .parse = cmd_metrics,
+	 .print = print_metrics, .group = 8},
 	{.kw = {"end"}, 0, 0, .parse = cmd_end, .print = print_end,
 	 .group = 7},
 	{.kw = {NULL}},

@@ -68,6 +68,9 @@ struct sbc_settings {
 	char license_ca_file[256];
 	bool license_privacy_hostname;
 	bool logging_syslog;		/* `logging syslog`: lines to syslog(3) */
+	bool has_metrics;		/* `metrics listen ADDR PORT` */
+	char metrics_addr[64];		/* loopback IPv4 */
+	unsigned metrics_port;		/* 0: the kernel chooses */
 };
 
 struct sbc_config;

@@ -16,6 +16,7 @@
 #include "stats.h"
 #include "store.h"
 #include "ctl.h"
+#include "metrics.h"
 #include "sbcd.h"
 
 #include <event2/event.h>
@@ -189,15 +190,46 @@ static void feed_hours(struct sbcd *d, int64_t now)
 		d->hours_dropped_logged = false;
 }
 
+/* Calls per second: the INVITEs received since the last tick, from the
+ * SIP counters (their table row, found once). */
+static void count_invites(struct sbcd *d)
+{
+	static size_t row = (size_t)-1;
+	uint64_t in = 0, out = 0;
+	size_t i, n = sbc_sipstats_nrows();
+
+	if (row == (size_t)-1) {
+		for (i = 0; i < n; i++) {
+			const struct sbc_sipstats_row *r = sbc_sipstats_row(i);
+
+			if (r->kind == SBC_SIPSTATS_REQUEST &&
+			    r->method == SBC_SIP_INVITE)
+				row = i;
+		}
+		if (row == (size_t)-1)
+			return;
+	}
+	sbc_sipstats_value(sbc_b2bua_sipstats(d->b2bua), row, &in, &out);
+	/* A `clear sip-ua statistics` restarts the counter. */
+	d->calls_last_second =
+		in >= d->invites_seen ? (uint32_t)(in - d->invites_seen) : 0;
+	d->invites_seen = in;
+}
+
 void sbcd_sample(struct sbcd *d)
 {
 	char err[256];
 	int64_t now_ms;
+	size_t i;
 	int rc;
 
 	sbc_counters_sample(d->counters, d->last_second);
 	if (d->last_second[SBC_CLASS_AGGREGATE] > d->max_second_aggregate)
 		d->max_second_aggregate = d->last_second[SBC_CLASS_AGGREGATE];
+	for (i = 0; i < SBC_CLASS_COUNT; i++)
+		if (d->last_second[i] > d->max_second[i])
+			d->max_second[i] = d->last_second[i];
+	count_invites(d);
 	now_ms = clk_wall_ms();
 	rc = stats_store_begin(d->store, err, sizeof(err));
 	stats_tick(d->stats, now_ms, d->last_second);
@@ -661,6 +693,29 @@ static int open_ctl(struct sbcd *d)
 	return 0;
 }
 
+/* `metrics listen ADDR PORT`: the Prometheus endpoint (metrics.h). */
+static int open_metrics(struct sbcd *d)
+{
+	const struct sbc_settings *s;
+	char err[256];
+
+	if (d->running == NULL)
+		return 0;
+	s = sbc_config_settings(d->running);
+	if (!s->has_metrics)
+		return 0;
+	d->metrics = sbc_metrics_start(d, s->metrics_addr, s->metrics_port, err,
+				       sizeof(err));
+	if (d->metrics == NULL) {
+		log_msg(LOG_LVL_ERR, "SBC", "START", "%s", err);
+		return -1;
+	}
+	log_msg(LOG_LVL_NOTICE, "SBC", "METRICS",
+		"Prometheus metrics on http://%s:%u/metrics", s->metrics_addr,
+		sbc_metrics_port(d->metrics));
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct sbcd *d, bool *check_only)
 {
 	static const struct option longopts[] = {
@@ -794,7 +849,7 @@ int main(int argc, char **argv)
 		goto out_stop;
 	tv = until_next_second();
 	evtimer_add(d.ev_sample, &tv);
-	if (open_ctl(&d) < 0)
+	if (open_ctl(&d) < 0 || open_metrics(&d) < 0)
 		goto out_stop;
 	log_msg(LOG_LVL_NOTICE, "SBC", "READY", "sbcd %s running (pid %ld)",
 		SBCD_VERSION, (long)getpid());
@@ -802,6 +857,7 @@ int main(int argc, char **argv)
 	rc = 0;
 
 out_stop:
+	sbc_metrics_stop(&d.metrics);
 	sbc_ctl_free(&d.ctl);
 	sbc_b2bua_stop(&d.b2bua, STOP_LINGER_MS);
 	log_msg(LOG_LVL_NOTICE, "SBC", "STOPPED", "sbcd stopped");

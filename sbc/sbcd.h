@@ -64,6 +64,10 @@ struct sbcd {
 	bool draining;
 	uint32_t last_second[SBC_CLASS_COUNT];
 	uint32_t max_second_aggregate;
+	uint32_t max_second[SBC_CLASS_COUNT]; /* highest last_second so far */
+	uint64_t invites_seen;		       /* INVITEs in, at the last tick */
+	uint32_t calls_last_second;	       /* INVITEs in during it */
+	struct sbc_metrics *metrics;	       /* NULL: not configured */
 };
 
 /* Re-read the configuration file (SIGHUP, `reload`); 0 or -1 (logged,

@@ -14,6 +14,7 @@
 #include "render.h"
 #include "show.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -409,6 +410,74 @@ static int cmd_logging(struct sbcd *d, const struct sbc_cmd_req *r,
 	return rc;
 }
 
+static int cmd_calls(struct sbcd *d, const struct sbc_cmd_req *r,
+		     struct evbuffer *out)
+{
+	struct sbc_call_view *v = NULL;
+	int64_t now = clk_wall_ms();
+	char err[256];
+	struct sink s;
+	size_t n = 0;
+	int rc;
+
+	if (sbc_b2bua_snapshot(d->b2bua, &v, &n, err, sizeof(err)) != 0) {
+		evbuffer_add_printf(out, "%% %s\n", err);
+		return SBC_CTL_FAILED;
+	}
+	if (r->json) {
+		rc = reply_json(sbc_callview_json(v, n, now), out);
+		sbc_b2bua_snapshot_free(&v);
+		return rc;
+	}
+	if (sink_open(&s) != 0) {
+		sbc_b2bua_snapshot_free(&v);
+		return SBC_CTL_FAILED;
+	}
+	rc = sbc_callview_render_brief(v, n, now, s.f);
+	sink_close(&s, out);
+	sbc_b2bua_snapshot_free(&v);
+	return rc == 0 ? SBC_CTL_OK : SBC_CTL_FAILED;
+}
+
+static int cmd_sipua(struct sbcd *d, const struct sbc_cmd_req *r,
+		     struct evbuffer *out)
+{
+	struct sbc_sipstats *st = sbc_b2bua_sipstats(d->b2bua);
+	struct sink s;
+	int rc;
+
+	if (r->json)
+		return reply_json(sbc_sipstats_json(st), out);
+	if (sink_open(&s) != 0)
+		return SBC_CTL_FAILED;
+	rc = sbc_sipstats_render(st, s.f);
+	sink_close(&s, out);
+	return rc == 0 ? SBC_CTL_OK : SBC_CTL_FAILED;
+}
+
+static int cmd_clear_call(struct sbcd *d, const struct sbc_cmd_req *r,
+			  struct evbuffer *out)
+{
+	char err[256], *end;
+	unsigned long long id;
+	int rc;
+
+	errno = 0;
+	id = strtoull(r->argv[0], &end, 16); /* hex, as shown */
+	if (errno != 0 || *end != '\0' || end == r->argv[0] || id == 0) {
+		evbuffer_add_printf(out, "%% Bad call id %s\n", r->argv[0]);
+		return SBC_CTL_USAGE;
+	}
+	rc = sbc_b2bua_clear_call(d->b2bua, (uint64_t)id, err, sizeof(err));
+	if (rc != 0) {
+		evbuffer_add_printf(out, "%% %s\n", err);
+		return SBC_CTL_FAILED;
+	}
+	log_msg(LOG_LVL_NOTICE, "SBC", "CLEAR_CALL",
+		"call %llu cleared by an operator", id);
+	return SBC_CTL_OK;
+}
+
 static int cmd_debug(bool on, struct evbuffer *out)
 {
 	log_debug_set(LOG_DEBUG_CUBE_SL, on);
@@ -597,6 +666,19 @@ int sbcd_command(void *arg, const char *line, const void *data, size_t len,
 		break;
 	case SBC_CMD_SHOW_LOGGING:
 		rc = cmd_logging(d, r, out);
+		break;
+	case SBC_CMD_SHOW_CALLS:
+		rc = cmd_calls(d, r, out);
+		break;
+	case SBC_CMD_SHOW_SIPUA:
+		rc = cmd_sipua(d, r, out);
+		break;
+	case SBC_CMD_CLEAR_CALL:
+		rc = cmd_clear_call(d, r, out);
+		break;
+	case SBC_CMD_CLEAR_SIPUA:
+		sbc_sipstats_clear(sbc_b2bua_sipstats(d->b2bua), clk_wall_ms());
+		rc = SBC_CTL_OK;
 		break;
 	case SBC_CMD_DEBUG_CUBE:
 	case SBC_CMD_UNDEBUG:

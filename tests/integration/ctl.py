@@ -237,6 +237,73 @@ def test_test_clock(binary, wd):
           "across a restart")
 
 
+def scrape(port):
+    """The Prometheus text of /metrics as {series: value}."""
+    import urllib.request
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            key, _, val = line.rpartition(" ")
+            out[key] = float(val)
+    return out
+
+
+def test_calls_and_metrics(binary, wd):
+    """show call active voice brief, clear call voice, show sip-ua
+    statistics and the Prometheus endpoint, against one real call."""
+    import re
+    uas, uac = UA(free_port()), UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd, extra="metrics listen 127.0.0.1 0\n!\n")
+    with running(sbc, uas, uac):
+        log = sbc.wait_log("%SBC-5-METRICS", 5)
+        port = int(re.search(r"http://127.0.0.1:(\d+)/metrics", log).group(1))
+        c, b = Caller(uac, sbc.port), Callee(uas)
+        established_call(c, b)
+        calls = json.loads(ctl(sbc, "show", "call", "active", "voice", "brief", "--json").stdout)
+        text = ctl(sbc, "show", "call", "active", "voice", "brief").stdout
+        assert calls["call_legs"]["sip"] == 2 and len(calls["calls"]) == 1, calls
+        call = calls["calls"][0]
+        assert call["state"] == "active" and call["class"] == "STANDARD", call
+        assert [l["dial_peer"] for l in call["legs"]] == [100, 200], call
+        assert "SIP call-legs: 2" in text and f"{call['id_hex']:<4} : A " in text, text
+        assert call["legs"][0]["call_id"] == c.call_id, call
+        # Metrics agree with the show commands.
+        m = scrape(port)
+        cube = json.loads(ctl(sbc, "show", "cube", "status", "--json").stdout)
+        assert m['sbc_sessions{class="STANDARD"}'] == cube["licensed_sessions"]["STANDARD"] == 1, m
+        assert m["sbc_calls"] == cube["calls"] == 1, m
+        assert m["sbc_sip_service_up"] == 1 and cube["sip_service"] == "Up"
+        lic = json.loads(ctl(sbc, "show", "license", "status", "--json").stdout)
+        assert m["sbc_license_ack_deadline_seconds"] == \
+            (lic["usage_reporting"]["next_ack_deadline"] or 0), (m, lic)
+        # clear call voice: both sides get a BYE, the call is gone.
+        out = ctl(sbc, "clear", "call", "voice", call["id_hex"])
+        assert out.returncode == 0, out
+        for ua in (uac, uas):
+            bye = ua.recv(request("BYE"))
+            answer(ua, bye, 200, "OK")
+        sbc.wait_idle()
+        assert json.loads(ctl(sbc, "sh", "call", "act", "vo", "br", "--json").stdout)["calls"] == []
+        p = ctl(sbc, "clear", "call", "voice", call["id_hex"])
+        assert p.returncode == 1 and p.stderr.startswith("%"), p
+        # sip-ua statistics: text, JSON and metrics show the same counts.
+        st = json.loads(ctl(sbc, "show", "sip-ua", "statistics", "--json").stdout)
+        text = ctl(sbc, "show", "sip-ua", "statistics").stdout
+        m = scrape(port)
+        ok = st["responses"]["success"]["OkInvite"]
+        assert ok["in"] >= 1 and ok["out"] >= 1, st
+        assert f"OkInvite {ok['in']}/{ok['out']}" in text, text
+        for d in ("in", "out"):
+            key = f'sbc_sip_messages_total{{section="success",name="OkInvite",direction="{d}"}}'
+            assert m[key] == ok[d], (key, m.get(key), ok)
+        assert ctl(sbc, "clear", "sip-ua", "statistics").returncode == 0
+        st = json.loads(ctl(sbc, "show", "sip-ua", "statistics", "--json").stdout)
+        assert st["responses"]["success"]["OkInvite"] == {"in": 0, "out": 0}, st
+        assert st["cleared"], st
+    print("calls and metrics: brief view, clear call, sip-ua statistics and /metrics agree")
+
+
 class Pty:
     """sbcctl's shell on a pseudo-terminal: keys in, screen text out."""
 
@@ -337,7 +404,8 @@ def test_shell(binary, wd):
     print("shell: prompt, ?, Tab, abbreviations, errors, history under a pty")
 
 
-TESTS = {"basics": test_ctl, "test_clock": test_test_clock, "shell": test_shell}
+TESTS = {"basics": test_ctl, "test_clock": test_test_clock, "shell": test_shell,
+         "calls_and_metrics": test_calls_and_metrics}
 
 
 def main():

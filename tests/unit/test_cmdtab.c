@@ -117,10 +117,12 @@ static const struct cand_case {
 	const char *words; /* the candidates, space-separated, in order */
 	bool complete;
 } cand_cases[] = {
-	{"", "show license reload test", false},
+	{"", "show license reload clear debug undebug test", false},
 	{"s", "show", false},
 	{"sh", "show", false},
-	{"show ", "voice license", false},
+	{"show ", "cube running-config dial-peer logging call sip-ua voice "
+		 "license",
+	 false},
 	{"show li", "license", false},
 	{"show license ", "status usage summary all", false},
 	{"show license status", "status", false}, /* Tab adds the space */
