@@ -742,6 +742,11 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 		r->info.ha_group = get_str(v, "ha", "group", err, errlen);
 		if (r->info.ha_group == NULL)
 			goto out_fail;
+		/* On the wire a group is 1..64 characters or absent. */
+		if (r->info.ha_group[0] == '\0') {
+			err_set(err, errlen, "ha.group is empty");
+			goto out_fail;
+		}
 	}
 	{
 		const char *rn = get_str(v, "ha", "role", err, errlen);

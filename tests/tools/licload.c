@@ -1284,7 +1284,7 @@ static const struct pmut report_muts[] = {
 	{"ha.role", "\"primary\"", "400"},
 	{"ha.role", "1", "400"},
 	{"ha.group", "\"bad group\"", "400"},
-	/* ha.group "" is not here: lic_report_parse takes it for "no group". */
+	{"ha.group", "\"\"", "400"},
 	{"ha.group", "@S65", "400"},
 	{"ha.group", "5", "400"},
 	{"records", NULL, "400"},
