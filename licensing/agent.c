@@ -69,6 +69,8 @@ struct lic_agent {
 	struct lic_pubkey *server; /* pinned server key; NULL: no trust */
 	int64_t trust_installed;   /* when the trust code was installed */
 	uint32_t epoch;		   /* the store's epoch (record ids) */
+	char smart_account[65];	   /* from the trust answer; "" none */
+	char virtual_account[65];
 
 	/* Caches of the store. */
 	struct lic_usage_times times;
@@ -1498,6 +1500,15 @@ static void handle_trust_reply(struct lic_agent *a, int64_t now)
 	if (lic_agent_set_trust(a, lic_trust_answer_server_pem(ans),
 				ci->trust_code, now, err, sizeof(err)) != 0)
 		goto out_free; /* logged there */
+	if (lic_store_set_account(a->st, ci->smart_account,
+				  ci->virtual_account, err, sizeof(err)) == 0) {
+		snprintf(a->smart_account, sizeof(a->smart_account), "%s",
+			 ci->smart_account);
+		snprintf(a->virtual_account, sizeof(a->virtual_account), "%s",
+			 ci->virtual_account);
+	} else {
+		log_msg(LOG_LVL_ERR, FAC, "STORE", "account names: %s", err);
+	}
 	if (ci->policy_json != NULL &&
 	    install_policy_json(a, ci->policy_json, now, err, sizeof(err)) !=
 		    0)
@@ -1557,6 +1568,10 @@ static int load_state(struct lic_agent *a, char *err, size_t errlen)
 	int r, ret = -1;
 
 	if (lic_store_epoch(a->st, random_u32(), &a->epoch, err, errlen) != 0)
+		return -1;
+	if (lic_store_get_account(a->st, a->smart_account,
+				  sizeof(a->smart_account), a->virtual_account,
+				  sizeof(a->virtual_account), err, errlen) < 0)
 		return -1;
 	r = lic_store_get_policy(a->st, &a->policy, err, errlen);
 	if (r < 0)
@@ -1900,4 +1915,14 @@ int lic_agent_recent_records(const struct lic_agent *a, enum lic_tag tag,
 struct lic_periodicity lic_agent_periodicity(const struct lic_agent *a)
 {
 	return a->per;
+}
+
+const char *lic_agent_smart_account(const struct lic_agent *a)
+{
+	return a->smart_account;
+}
+
+const char *lic_agent_virtual_account(const struct lic_agent *a)
+{
+	return a->virtual_account;
 }

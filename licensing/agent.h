@@ -226,6 +226,9 @@ bool lic_agent_push_in_flight(const struct lic_agent *a);
 enum lic_transport_kind lic_agent_transport(const struct lic_agent *a);
 const char *lic_agent_url(const struct lic_agent *a); /* "" when none */
 bool lic_agent_privacy_hostname(const struct lic_agent *a);
+/* The accounts of the trust answer; "" before trust. */
+const char *lic_agent_smart_account(const struct lic_agent *a);
+const char *lic_agent_virtual_account(const struct lic_agent *a);
 /* When the trust in use was installed; 0 = no trust. */
 int64_t lic_agent_trust_installed(const struct lic_agent *a);
 /* Next ACK deadline / next report push (LIC_TIME_NONE = none). */

@@ -51,7 +51,12 @@ static const char schema[] =
 	" trust_code TEXT NOT NULL,"
 	" udi_pid TEXT NOT NULL,"
 	" udi_sn TEXT NOT NULL,"
-	" installed INTEGER NOT NULL);";
+	" installed INTEGER NOT NULL);"
+	/* Added after schema 1 shipped; additive, so no version change. */
+	"CREATE TABLE IF NOT EXISTS lic_account ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" smart_account TEXT NOT NULL,"
+	" virtual_account TEXT NOT NULL);";
 
 enum stmt {
 	S_BEGIN,
@@ -83,6 +88,8 @@ enum stmt {
 	S_POLICY_PUT,
 	S_TRUST_GET,
 	S_TRUST_PUT,
+	S_ACCOUNT_GET,
+	S_ACCOUNT_PUT,
 	S_COUNT
 };
 
@@ -160,6 +167,13 @@ static const char *const stmt_sql[S_COUNT] = {
 			 " installed_on = excluded.installed_on",
 	[S_TRUST_GET] = "SELECT server_key_pem, trust_code, udi_pid, udi_sn,"
 			" installed FROM lic_trust WHERE id = 1",
+	[S_ACCOUNT_GET] = "SELECT smart_account, virtual_account"
+			  " FROM lic_account WHERE id = 1",
+	[S_ACCOUNT_PUT] = "INSERT INTO lic_account (id, smart_account,"
+			  " virtual_account) VALUES (1, ?1, ?2)"
+			  " ON CONFLICT (id) DO UPDATE SET"
+			  " smart_account = excluded.smart_account,"
+			  " virtual_account = excluded.virtual_account",
 	[S_TRUST_PUT] = "INSERT INTO lic_trust (id, server_key_pem,"
 			" trust_code, udi_pid, udi_sn, installed)"
 			" VALUES (1, ?1, ?2, ?3, ?4, ?5)"
@@ -1368,4 +1382,44 @@ int lic_store_set_policy_issued(struct lic_store *st, int64_t issued,
 	}
 	return kv_put(st, K_POLICY_ISSUED, issued, true, err, errlen) < 0 ? -1
 									  : 0;
+}
+
+int lic_store_get_account(struct lic_store *st, char *sa, size_t salen,
+			  char *va, size_t valen, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc, ret = 1;
+
+	if (st == NULL || sa == NULL || va == NULL || salen == 0 ||
+	    valen == 0) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	sa[0] = va[0] = '\0';
+	q = st->q[S_ACCOUNT_GET];
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		column_copy(q, 0, sa, salen);
+		column_copy(q, 1, va, valen);
+		ret = 0;
+	} else if (rc != SQLITE_DONE) {
+		ret = db_fail(st, err, errlen, "reading the account");
+	}
+	done(q);
+	return ret;
+}
+
+int lic_store_set_account(struct lic_store *st, const char *sa,
+			  const char *va, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+
+	if (st == NULL || !text_ok(sa, 64, false) || !text_ok(va, 64, false)) {
+		err_set(err, errlen, "invalid account names");
+		return -1;
+	}
+	q = st->q[S_ACCOUNT_PUT];
+	sqlite3_bind_text(q, 1, sa, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, va, -1, SQLITE_STATIC);
+	return run(st, S_ACCOUNT_PUT, err, errlen, "storing the account");
 }

@@ -289,6 +289,13 @@ int lic_store_set_policy(struct lic_store *st, const struct lic_policy *p,
  * it (`force` re-trust) after checking every field against the caps
  * (all non-empty, printable ASCII; PEM may hold newlines).
  */
+/* The smart and virtual account trust was established with (at most 64
+ * bytes each); get returns 1 when none is stored. */
+int lic_store_get_account(struct lic_store *st, char *sa, size_t salen,
+			  char *va, size_t valen, char *err, size_t errlen);
+int lic_store_set_account(struct lic_store *st, const char *sa,
+			  const char *va, char *err, size_t errlen);
+
 int lic_store_get_trust(struct lic_store *st, struct lic_store_trust *out,
 			char *err, size_t errlen);
 int lic_store_set_trust(struct lic_store *st, const struct lic_store_trust *t,

@@ -61,6 +61,23 @@ static void put_trust(const struct lic_agent *a, FILE *out)
 		u->pid, u->sn, buf);
 }
 
+static void put_account(const struct lic_agent *a, FILE *out)
+{
+	const char *sa = lic_agent_smart_account(a);
+	const char *va = lic_agent_virtual_account(a);
+	char when[LIC_TIME_STR_LEN];
+
+	fputs("Account Information:\n", out);
+	if (sa[0] == '\0') {
+		fputs("  Smart Account: <none>\n  Virtual Account: <none>\n\n",
+		      out);
+		return;
+	}
+	lic_time_format(lic_agent_trust_installed(a), when, sizeof(when));
+	fprintf(out, "  Smart Account: %s As of %s\n  Virtual Account: %s\n\n",
+		sa, when, va);
+}
+
 /* The status sections; `show license all` has Miscellaneous before
  * Policy, `show license status` after it, as IOS XE prints them. */
 static int put_status(const struct lic_agent *a, int64_t now, bool all,
@@ -70,10 +87,9 @@ static int put_status(const struct lic_agent *a, int64_t now, bool all,
 	static const char misc[] = "Miscellaneous:\n  Custom Id: <empty>\n\n";
 
 	fputs("Utility:\n  Status: DISABLED\n\n"
-	      "Smart Licensing Using Policy:\n  Status: ENABLED\n\n"
-	      "Account Information:\n  Smart Account: <none>\n"
-	      "  Virtual Account: <none>\n\n",
+	      "Smart Licensing Using Policy:\n  Status: ENABLED\n\n",
 	      out);
+	put_account(a, out);
 	fprintf(out,
 		"Data Privacy:\n  Sending Hostname: %s\n"
 		"    Callhome hostname privacy: DISABLED\n"
@@ -311,6 +327,10 @@ json_t *lic_show_status_json(const struct lic_agent *a, int64_t now)
 	char *pj = lic_policy_to_json(p);
 	json_t *policy = pj != NULL ? json_loads(pj, 0, NULL) : NULL;
 	json_t *trust = json_null(), *o;
+	const char *sa = lic_agent_smart_account(a);
+	const char *va = lic_agent_virtual_account(a);
+	json_t *acc_sa = sa[0] ? json_string(sa) : json_null();
+	json_t *acc_va = va[0] ? json_string(va) : json_null();
 
 	free(pj);
 	if (lic_agent_trust_installed(a) != 0)
@@ -318,11 +338,12 @@ json_t *lic_show_status_json(const struct lic_agent *a, int64_t now)
 				  u->sn, "installed",
 				  (json_int_t)lic_agent_trust_installed(a));
 	o = json_pack(
-		"{s:{s:s}, s:{s:s}, s:{s:n, s:n}, s:{s:b, s:b},"
+		"{s:{s:s}, s:{s:s}, s:{s:o, s:o}, s:{s:b, s:b},"
 		" s:{s:s, s:s}, s:o*, s:{s:o, s:o, s:i, s:o, s:o, s:o, s:o},"
 		" s:o*, s:s}",
 		"utility", "status", "DISABLED", "slp", "status", "ENABLED",
-		"account", "smart_account", "virtual_account", "data_privacy",
+		"account", "smart_account", acc_sa, "virtual_account", acc_va,
+		"data_privacy",
 		"sending_hostname", !lic_agent_privacy_hostname(a),
 		"smart_licensing_hostname_privacy",
 		lic_agent_privacy_hostname(a), "transport", "type",

@@ -197,6 +197,9 @@ def establish_trust(sbc, token):
     st = sbc.wait_status(lambda s: s["trust_code_installed"] is not None,
                          what="trust installed")
     assert st["policy"]["name"] == "Test Policy", st["policy"]
+    assert st["account"] == {"smart_account": "SA-1", "virtual_account": "VA-1"}, st
+    text = sbc.ctl("show", "license", "status").stdout
+    assert "  Smart Account: SA-1 As of " in text and "  Virtual Account: VA-1\n" in text, text
     return st
 
 
