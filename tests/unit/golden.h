@@ -16,6 +16,12 @@
 
 #ifndef SBC_GOLDEN_DIR
 #error "define SBC_GOLDEN_DIR as the path of tests/unit/golden"
+/* check_golden for NUL-terminated text. */
+static inline void check_golden_text(const char *name, const char *text)
+{
+	check_golden(name, text, strlen(text));
+}
+
 #endif
 
 #define GOLDEN_CAP (1 << 20)
@@ -104,6 +110,12 @@ static inline void check_golden(const char *name, const char *text,
 			     name, n, a, b);
 	}
 	free(want);
+}
+
+/* check_golden for NUL-terminated text. */
+static inline void check_golden_text(const char *name, const char *text)
+{
+	check_golden(name, text, strlen(text));
 }
 
 #endif

@@ -11,6 +11,7 @@
  */
 #include "callview.h"
 
+#include "golden.h"
 #include "unit.h"
 
 #include <check.h>
@@ -19,50 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef SBC_GOLDEN_DIR
-#error "define SBC_GOLDEN_DIR as the path of tests/unit/golden"
-#endif
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define GOLDEN_CAP (1 << 20)
 /* 2024-01-01T00:00:00Z, a Monday */
 #define T0 INT64_C(1704067200000)
 #define NOW (T0 + INT64_C(3723500)) /* 01:02:03.500 */
 
-static bool update_golden(void)
-{
-	const char *v = getenv("SBC_UPDATE_GOLDEN");
-
-	return v != NULL && strcmp(v, "1") == 0;
-}
-
-static void check_golden(const char *name, const char *text)
-{
-	char path[512];
-	size_t len = strlen(text), wlen;
-	char *want;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", SBC_GOLDEN_DIR, name);
-	if (update_golden()) {
-		f = fopen(path, "w");
-		ck_assert_msg(f != NULL, "cannot write %s", path);
-		ck_assert_uint_eq(fwrite(text, 1, len, f), len);
-		ck_assert_int_eq(fclose(f), 0);
-		return;
-	}
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "missing %s (SBC_UPDATE_GOLDEN=1 creates it)",
-		      path);
-	want = malloc(GOLDEN_CAP + 1);
-	ck_assert_ptr_nonnull(want);
-	wlen = fread(want, 1, GOLDEN_CAP, f);
-	fclose(f);
-	want[wlen] = '\0';
-	ck_assert_msg(strcmp(want, text) == 0,
-		      "%s differs from the output:\n%s", name, text);
-	free(want);
-}
 
 static char *render(const struct sbc_call_view *v, size_t n, int64_t now)
 {
@@ -208,8 +171,8 @@ START_TEST(test_empty)
 {
 	char *text = render(NULL, 0, NOW), *json = render_json(NULL, 0, NOW);
 
-	check_golden("callview_empty.txt", text);
-	check_golden("callview_empty.json", json);
+	check_golden_text("callview_empty.txt", text);
+	check_golden_text("callview_empty.json", json);
 	ck_assert_ptr_nonnull(strstr(text, "\nSIP call-legs: 0\n"
 					   "Total call-legs: 0\n"));
 	free(text);
@@ -225,8 +188,8 @@ START_TEST(test_brief)
 	three_calls(v);
 	text = render(v, 3, NOW);
 	json = render_json(v, 3, NOW);
-	check_golden("callview_brief.txt", text);
-	check_golden("callview_brief.json", json);
+	check_golden_text("callview_brief.txt", text);
+	check_golden_text("callview_brief.json", json);
 	ck_assert_ptr_nonnull(strstr(text, "\nSIP call-legs: 6\n"
 					   "Total call-legs: 6\n"));
 	/* call 0x1F, both legs, numbers by direction */

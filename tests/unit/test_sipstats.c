@@ -9,6 +9,7 @@
  */
 #include "sipstats.h"
 
+#include "golden.h"
 #include "unit.h"
 
 #include <check.h>
@@ -18,53 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef SBC_GOLDEN_DIR
-#error "define SBC_GOLDEN_DIR as the path of tests/unit/golden"
-#endif
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define GOLDEN_CAP (1 << 20)
 /* 2024-01-01T12:00:00.250Z */
 #define T_CLEAR INT64_C(1704110400250)
 
 /* ---------------------------------------------------------------------- */
 /* Golden files */
 
-static bool update_golden(void)
-{
-	const char *v = getenv("SBC_UPDATE_GOLDEN");
-
-	return v != NULL && strcmp(v, "1") == 0;
-}
-
-/* Compare text with golden file `name`; SBC_UPDATE_GOLDEN=1 writes it. */
-static void check_golden(const char *name, const char *text)
-{
-	char path[512];
-	size_t len = strlen(text), wlen;
-	char *want;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", SBC_GOLDEN_DIR, name);
-	if (update_golden()) {
-		f = fopen(path, "w");
-		ck_assert_msg(f != NULL, "cannot write %s", path);
-		ck_assert_uint_eq(fwrite(text, 1, len, f), len);
-		ck_assert_int_eq(fclose(f), 0);
-		return;
-	}
-	f = fopen(path, "r");
-	ck_assert_msg(f != NULL, "missing %s (SBC_UPDATE_GOLDEN=1 creates it)",
-		      path);
-	want = malloc(GOLDEN_CAP + 1);
-	ck_assert_ptr_nonnull(want);
-	wlen = fread(want, 1, GOLDEN_CAP, f);
-	fclose(f);
-	want[wlen] = '\0';
-	ck_assert_msg(strcmp(want, text) == 0,
-		      "%s differs from the output:\n%s", name, text);
-	free(want);
-}
 
 static char *render_text(const struct sbc_sipstats *s)
 {
@@ -374,8 +336,8 @@ START_TEST(test_render_zero)
 	struct sbc_sipstats *s = sbc_sipstats_new();
 	char *text = render_text(s), *json = render_json(s);
 
-	check_golden("sipstats_zero.txt", text);
-	check_golden("sipstats_zero.json", json);
+	check_golden_text("sipstats_zero.txt", text);
+	check_golden_text("sipstats_zero.json", json);
 	/* IOS layout: section titles and "In/Out" fields as IOS prints them */
 	ck_assert_ptr_nonnull(
 		strstr(text, "SIP Response Statistics (Inbound/Outbound)\n"
@@ -401,8 +363,8 @@ START_TEST(test_render_mixed)
 	struct sbc_sipstats *s = mixed_stats();
 	char *text = render_text(s), *json = render_json(s);
 
-	check_golden("sipstats_mixed.txt", text);
-	check_golden("sipstats_mixed.json", json);
+	check_golden_text("sipstats_mixed.txt", text);
+	check_golden_text("sipstats_mixed.json", json);
 	ck_assert_ptr_nonnull(strstr(text, "      OkInvite 2/2, OkBye 2/2,\n"));
 	ck_assert_ptr_nonnull(strstr(text, "Decline 1/0"));
 	free(text);
