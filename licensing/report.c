@@ -3,6 +3,7 @@
  * docs/licensing-protocol.md). JSON through jansson only.
  */
 #include "report.h"
+#include "wire.h"
 
 #include "err.h"
 
@@ -59,79 +60,15 @@ static int role_parse(const char *name)
 
 /* ---- field validation ------------------------------------------------ */
 
-/* Printable ASCII, 1..max bytes. */
-static int text_ok(const char *s, size_t max)
-{
-	size_t n;
-
-	if (s == NULL)
-		return 0;
-	for (n = 0; s[n] != '\0'; n++)
-		if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e ||
-		    n >= max)
-			return 0;
-	return n > 0;
-}
-
-/* 1..LIC_ID_MAX of [A-Za-z0-9._:-]. */
-static int id_ok(const char *s)
-{
-	size_t n;
-
-	if (s == NULL)
-		return 0;
-	for (n = 0; s[n] != '\0'; n++) {
-		char c = s[n];
-
-		if (n >= LIC_ID_MAX ||
-		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == ':' || c == '-'))
-			return 0;
-	}
-	return n > 0;
-}
-
-/* Exactly `len` lowercase hex digits. */
-static int hex_ok(const char *s, size_t len)
-{
-	size_t n;
-
-	if (s == NULL)
-		return 0;
-	for (n = 0; s[n] != '\0'; n++)
-		if (n >= len || !((s[n] >= '0' && s[n] <= '9') ||
-				  (s[n] >= 'a' && s[n] <= 'f')))
-			return 0;
-	return n == len;
-}
-
 static int report_id_ok(const char *s)
 {
-	return hex_ok(s, LIC_REPORT_ID_LEN);
-}
-
-static int udi_check(const struct lic_udi *u, char *err, size_t errlen)
-{
-	if (!text_ok(u->pid, LIC_ID_MAX)) {
-		err_set(err, errlen,
-		       "udi.pid missing or not 1..%d printable ASCII",
-		       LIC_ID_MAX);
-		return -1;
-	}
-	if (!text_ok(u->sn, LIC_ID_MAX)) {
-		err_set(err, errlen,
-		       "udi.sn missing or not 1..%d printable ASCII",
-		       LIC_ID_MAX);
-		return -1;
-	}
-	return 0;
+	return lic_wire_hex_ok(s, LIC_REPORT_ID_LEN);
 }
 
 static int record_check(const struct lic_usage_record *r, size_t i,
 			char *err, size_t errlen)
 {
-	if (!id_ok(r->id)) {
+	if (!lic_wire_id_ok(r->id)) {
 		err_set(err, errlen,
 		       "records[%zu].id missing or not 1..%d of [A-Za-z0-9._:-]",
 		       i, LIC_ID_MAX);
@@ -165,21 +102,21 @@ static int report_check(const struct lic_report_info *r, char *err,
 		       LIC_REPORT_ID_LEN);
 		return -1;
 	}
-	if (!text_ok(r->release, LIC_TEXT_MAX)) {
+	if (!lic_wire_text_ok(r->release, LIC_TEXT_MAX)) {
 		err_set(err, errlen,
 		       "release missing or not 1..%d printable ASCII",
 		       LIC_TEXT_MAX);
 		return -1;
 	}
-	if (r->hostname != NULL && !text_ok(r->hostname, LIC_TEXT_MAX)) {
+	if (r->hostname != NULL && !lic_wire_text_ok(r->hostname, LIC_TEXT_MAX)) {
 		err_set(err, errlen, "hostname not 1..%d printable ASCII",
 		       LIC_TEXT_MAX);
 		return -1;
 	}
-	if (udi_check(&r->udi, err, errlen) != 0)
+	if (lic_wire_udi_check(&r->udi, err, errlen) != 0)
 		return -1;
 	if (r->ha_group != NULL && r->ha_group[0] != '\0' &&
-	    !id_ok(r->ha_group)) {
+	    !lic_wire_id_ok(r->ha_group)) {
 		err_set(err, errlen, "ha.group not 1..%d of [A-Za-z0-9._:-]",
 		       LIC_ID_MAX);
 		return -1;
@@ -216,7 +153,7 @@ static int ack_check(const struct lic_ack_info *a, char *err, size_t errlen)
 {
 	size_t i, j;
 
-	if (udi_check(&a->udi, err, errlen) != 0)
+	if (lic_wire_udi_check(&a->udi, err, errlen) != 0)
 		return -1;
 	if (a->nids == 0 || a->nids > LIC_ACK_MAX_IDS || a->report_ids == NULL) {
 		err_set(err, errlen, "report_ids must hold 1..%d ids",
@@ -247,12 +184,6 @@ static int ack_check(const struct lic_ack_info *a, char *err, size_t errlen)
 
 /* ---- JSON helpers ---------------------------------------------------- */
 
-/* Adds `v` (a new reference, may be NULL on allocation failure) to o. */
-static int put(json_t *o, const char *key, json_t *v)
-{
-	return v == NULL ? -1 : json_object_set_new(o, key, v);
-}
-
 /* Compact text of `root`, at most `max` bytes. */
 static int dump(json_t *root, size_t flags, size_t max, char **out,
 		size_t *len, char *err, size_t errlen)
@@ -277,53 +208,6 @@ static int dump(json_t *root, size_t flags, size_t max, char **out,
 	return 0;
 }
 
-static json_t *udi_json(const struct lic_udi *u)
-{
-	json_t *o = json_object();
-
-	if (o == NULL || put(o, "pid", json_string(u->pid)) != 0 ||
-	    put(o, "sn", json_string(u->sn)) != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* Member `key` of `o` as a string; NULL (reason set) when absent/other. */
-static const char *get_str(json_t *o, const char *where, const char *key,
-			   char *err, size_t errlen)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (v == NULL) {
-		err_set(err, errlen, "%s: missing \"%s\"", where, key);
-		return NULL;
-	}
-	if (!json_is_string(v)) {
-		err_set(err, errlen, "%s: \"%s\" is not a string", where, key);
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
-static int get_int(json_t *o, const char *where, const char *key,
-		   int64_t *out, char *err, size_t errlen)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (v == NULL) {
-		err_set(err, errlen, "%s: missing \"%s\"", where, key);
-		return -1;
-	}
-	if (!json_is_integer(v)) {
-		err_set(err, errlen, "%s: \"%s\" is not an integer", where,
-		       key);
-		return -1;
-	}
-	*out = (int64_t)json_integer_value(v);
-	return 0;
-}
-
 static int get_udi(json_t *o, const char *where, struct lic_udi *u,
 		   char *err, size_t errlen)
 {
@@ -334,10 +218,10 @@ static int get_udi(json_t *o, const char *where, struct lic_udi *u,
 		       where);
 		return -1;
 	}
-	u->pid = get_str(v, "udi", "pid", err, errlen);
+	u->pid = lic_wire_get_str(v, "udi", "pid", err, errlen);
 	if (u->pid == NULL)
 		return -1;
-	u->sn = get_str(v, "udi", "sn", err, errlen);
+	u->sn = lic_wire_get_str(v, "udi", "sn", err, errlen);
 	if (u->sn == NULL)
 		return -1;
 	return 0;
@@ -375,11 +259,11 @@ int lic_envelope_seal(const struct lic_key *k, const char *payload,
 	s64 = lic_b64_encode(sig, siglen, NULL);
 	env = json_object();
 	if (p64 == NULL || s64 == NULL || env == NULL ||
-	    put(env, "v", json_integer(ENV_VERSION)) != 0 ||
-	    put(env, "alg", json_string(ENV_ALG)) != 0 ||
-	    put(env, "key_id", json_string(kid)) != 0 ||
-	    put(env, "payload", json_string(p64)) != 0 ||
-	    put(env, "signature", json_string(s64)) != 0) {
+	    lic_wire_put(env, "v", json_integer(ENV_VERSION)) != 0 ||
+	    lic_wire_put(env, "alg", json_string(ENV_ALG)) != 0 ||
+	    lic_wire_put(env, "key_id", json_string(kid)) != 0 ||
+	    lic_wire_put(env, "payload", json_string(p64)) != 0 ||
+	    lic_wire_put(env, "signature", json_string(s64)) != 0) {
 		err_set(err, errlen, "envelope: out of memory");
 		goto out_free;
 	}
@@ -444,9 +328,9 @@ static int envelope_open(const struct lic_pubkey *pk, const char *envelope,
 		       ENV_ALG);
 		goto out_free;
 	}
-	kid = get_str(env, "envelope", "key_id", err, errlen);
-	p64 = kid ? get_str(env, "envelope", "payload", err, errlen) : NULL;
-	s64 = p64 ? get_str(env, "envelope", "signature", err, errlen) : NULL;
+	kid = lic_wire_get_str(env, "envelope", "key_id", err, errlen);
+	p64 = kid ? lic_wire_get_str(env, "envelope", "payload", err, errlen) : NULL;
+	s64 = p64 ? lic_wire_get_str(env, "envelope", "signature", err, errlen) : NULL;
 	if (s64 == NULL)
 		goto out_free;
 	lic_pubkey_id(pk, want);
@@ -484,7 +368,7 @@ static int envelope_open(const struct lic_pubkey *pk, const char *envelope,
 		err_set(err, errlen, "payload is not a JSON object");
 		goto out_free;
 	}
-	ptype = get_str(pl, "payload", "type", err, errlen);
+	ptype = lic_wire_get_str(pl, "payload", "type", err, errlen);
 	if (ptype == NULL)
 		goto out_free;
 	if (strcmp(ptype, type) != 0) {
@@ -563,11 +447,11 @@ static json_t *record_json(const struct lic_usage_record *r)
 {
 	json_t *o = json_object();
 
-	if (o == NULL || put(o, "id", json_string(r->id)) != 0 ||
-	    put(o, "tag", json_string(lic_tag_name(r->tag))) != 0 ||
-	    put(o, "start", json_integer(r->start_s)) != 0 ||
-	    put(o, "end", json_integer(r->end_s)) != 0 ||
-	    put(o, "count", json_integer(r->count)) != 0) {
+	if (o == NULL || lic_wire_put(o, "id", json_string(r->id)) != 0 ||
+	    lic_wire_put(o, "tag", json_string(lic_tag_name(r->tag))) != 0 ||
+	    lic_wire_put(o, "start", json_integer(r->start_s)) != 0 ||
+	    lic_wire_put(o, "end", json_integer(r->end_s)) != 0 ||
+	    lic_wire_put(o, "count", json_integer(r->count)) != 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -595,24 +479,24 @@ int lic_report_payload(const struct lic_report_info *r, char **payload,
 	if (root == NULL || ha == NULL || recs == NULL)
 		goto out_nomem;
 	if (r->ha_group != NULL && r->ha_group[0] != '\0' &&
-	    put(ha, "group", json_string(r->ha_group)) != 0)
+	    lic_wire_put(ha, "group", json_string(r->ha_group)) != 0)
 		goto out_nomem;
-	if (put(ha, "role", json_string(lic_ha_role_name(r->ha_role))) != 0)
+	if (lic_wire_put(ha, "role", json_string(lic_ha_role_name(r->ha_role))) != 0)
 		goto out_nomem;
 	for (i = 0; i < r->nrecords; i++)
 		if (json_array_append_new(recs, record_json(&r->records[i])) !=
 		    0)
 			goto out_nomem;
-	if (put(root, "type", json_string(LIC_TYPE_REPORT)) != 0 ||
-	    put(root, "v", json_integer(PAYLOAD_VERSION)) != 0 ||
-	    put(root, "report_id", json_string(r->report_id)) != 0 ||
-	    put(root, "created", json_integer(r->created_s)) != 0 ||
-	    put(root, "release", json_string(r->release)) != 0)
+	if (lic_wire_put(root, "type", json_string(LIC_TYPE_REPORT)) != 0 ||
+	    lic_wire_put(root, "v", json_integer(PAYLOAD_VERSION)) != 0 ||
+	    lic_wire_put(root, "report_id", json_string(r->report_id)) != 0 ||
+	    lic_wire_put(root, "created", json_integer(r->created_s)) != 0 ||
+	    lic_wire_put(root, "release", json_string(r->release)) != 0)
 		goto out_nomem;
 	if (r->hostname != NULL &&
-	    put(root, "hostname", json_string(r->hostname)) != 0)
+	    lic_wire_put(root, "hostname", json_string(r->hostname)) != 0)
 		goto out_nomem;
-	if (put(root, "udi", udi_json(&r->udi)) != 0)
+	if (lic_wire_put(root, "udi", lic_wire_udi_json(&r->udi)) != 0)
 		goto out_nomem;
 	if (json_object_set(root, "ha", ha) != 0 ||
 	    json_object_set(root, "records", recs) != 0)
@@ -674,10 +558,10 @@ static int record_parse(json_t *o, size_t i, struct lic_usage_record *rec,
 		err_set(err, errlen, "%s is not an object", where);
 		return -1;
 	}
-	rec->id = get_str(o, where, "id", err, errlen);
+	rec->id = lic_wire_get_str(o, where, "id", err, errlen);
 	if (rec->id == NULL)
 		return -1;
-	tag = get_str(o, where, "tag", err, errlen);
+	tag = lic_wire_get_str(o, where, "tag", err, errlen);
 	if (tag == NULL)
 		return -1;
 	t = lic_tag_parse(tag);
@@ -686,9 +570,9 @@ static int record_parse(json_t *o, size_t i, struct lic_usage_record *rec,
 		return -1;
 	}
 	rec->tag = (enum lic_tag)t;
-	if (get_int(o, where, "start", &rec->start_s, err, errlen) != 0 ||
-	    get_int(o, where, "end", &rec->end_s, err, errlen) != 0 ||
-	    get_int(o, where, "count", &rec->count, err, errlen) != 0)
+	if (lic_wire_get_int(o, where, "start", &rec->start_s, err, errlen) != 0 ||
+	    lic_wire_get_int(o, where, "end", &rec->end_s, err, errlen) != 0 ||
+	    lic_wire_get_int(o, where, "count", &rec->count, err, errlen) != 0)
 		return -1;
 	return 0;
 }
@@ -717,19 +601,19 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 		return -1;
 	}
 	r->root = root;
-	r->info.report_id = get_str(root, "report", "report_id", err, errlen);
+	r->info.report_id = lic_wire_get_str(root, "report", "report_id", err, errlen);
 	if (r->info.report_id == NULL)
 		goto out_fail;
-	r->info.release = get_str(root, "report", "release", err, errlen);
+	r->info.release = lic_wire_get_str(root, "report", "release", err, errlen);
 	if (r->info.release == NULL)
 		goto out_fail;
 	if (json_object_get(root, "hostname") != NULL) {
 		r->info.hostname =
-			get_str(root, "report", "hostname", err, errlen);
+			lic_wire_get_str(root, "report", "hostname", err, errlen);
 		if (r->info.hostname == NULL)
 			goto out_fail;
 	}
-	if (get_int(root, "report", "created", &r->info.created_s, err,
+	if (lic_wire_get_int(root, "report", "created", &r->info.created_s, err,
 		    errlen) != 0 ||
 	    get_udi(root, "report", &r->info.udi, err, errlen) != 0)
 		goto out_fail;
@@ -739,7 +623,7 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 		goto out_fail;
 	}
 	if (json_object_get(v, "group") != NULL) {
-		r->info.ha_group = get_str(v, "ha", "group", err, errlen);
+		r->info.ha_group = lic_wire_get_str(v, "ha", "group", err, errlen);
 		if (r->info.ha_group == NULL)
 			goto out_fail;
 		/* On the wire a group is 1..64 characters or absent. */
@@ -749,7 +633,7 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 		}
 	}
 	{
-		const char *rn = get_str(v, "ha", "role", err, errlen);
+		const char *rn = lic_wire_get_str(v, "ha", "role", err, errlen);
 
 		if (rn == NULL)
 			goto out_fail;
@@ -836,11 +720,11 @@ int lic_ack_build(const struct lic_key *server, const struct lic_ack_info *a,
 		if (json_array_append_new(ids, json_string(a->report_ids[i])) !=
 		    0)
 			goto out_nomem;
-	if (put(root, "type", json_string(LIC_TYPE_ACK)) != 0 ||
-	    put(root, "v", json_integer(PAYLOAD_VERSION)) != 0 ||
-	    put(root, "udi", udi_json(&a->udi)) != 0 ||
+	if (lic_wire_put(root, "type", json_string(LIC_TYPE_ACK)) != 0 ||
+	    lic_wire_put(root, "v", json_integer(PAYLOAD_VERSION)) != 0 ||
+	    lic_wire_put(root, "udi", lic_wire_udi_json(&a->udi)) != 0 ||
 	    json_object_set(root, "report_ids", ids) != 0 ||
-	    put(root, "ack_time", json_integer(a->ack_time_s)) != 0)
+	    lic_wire_put(root, "ack_time", json_integer(a->ack_time_s)) != 0)
 		goto out_nomem;
 	if (policy != NULL && json_object_set(root, "policy", policy) != 0)
 		goto out_nomem;
@@ -900,7 +784,7 @@ int lic_ack_parse(const struct lic_pubkey *server, const char *envelope,
 	}
 	a->root = root;
 	if (get_udi(root, "ack", &a->info.udi, err, errlen) != 0 ||
-	    get_int(root, "ack", "ack_time", &a->info.ack_time_s, err,
+	    lic_wire_get_int(root, "ack", "ack_time", &a->info.ack_time_s, err,
 		    errlen) != 0)
 		goto out_fail;
 	ids = json_object_get(root, "report_ids");

@@ -4,6 +4,7 @@
  * through jansson only; envelopes through report.c.
  */
 #include "trust.h"
+#include "wire.h"
 
 #include "err.h"
 #include "policy.h"
@@ -55,46 +56,6 @@ const char *lic_msg_status_name(enum lic_msg_status s)
 
 /* ---- field rules (the same as report.c's, for the same protocol) ------ */
 
-/* Printable ASCII, 1..max bytes. */
-static bool text_ok(const char *s, size_t max)
-{
-	size_t n;
-
-	if (s == NULL)
-		return false;
-	for (n = 0; s[n] != '\0'; n++)
-		if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e ||
-		    n >= max)
-			return false;
-	return n > 0;
-}
-
-/* Exactly `len` lowercase hex digits. */
-static bool hex_ok(const char *s, size_t len)
-{
-	size_t n;
-
-	if (s == NULL)
-		return false;
-	for (n = 0; s[n] != '\0'; n++)
-		if (n >= len || !((s[n] >= '0' && s[n] <= '9') ||
-				  (s[n] >= 'a' && s[n] <= 'f')))
-			return false;
-	return n == len;
-}
-
-static int udi_check(const struct lic_udi *u, char *err, size_t errlen)
-{
-	if (u == NULL || !text_ok(u->pid, LIC_ID_MAX) ||
-	    !text_ok(u->sn, LIC_ID_MAX)) {
-		err_set(err, errlen,
-			"udi: pid and sn must be 1..%d printable ASCII",
-			LIC_ID_MAX);
-		return -1;
-	}
-	return 0;
-}
-
 static bool udi_equal(const struct lic_udi *a, const struct lic_udi *b)
 {
 	return a->pid != NULL && a->sn != NULL && b->pid != NULL &&
@@ -114,7 +75,7 @@ static int ids_check(const char *const *ids, size_t n, char *err,
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if (!hex_ok(ids[i], LIC_REPORT_ID_LEN)) {
+		if (!lic_wire_hex_ok(ids[i], LIC_REPORT_ID_LEN)) {
 			err_set(err, errlen,
 				"report_ids[%zu] is not %d lowercase hex "
 				"digits",
@@ -167,30 +128,13 @@ static int policy_check(const char *text, json_t **out, char *err,
 
 /* ---- JSON helpers ------------------------------------------------------ */
 
-static int put(json_t *o, const char *key, json_t *v)
-{
-	return v == NULL ? -1 : json_object_set_new(o, key, v);
-}
-
-static json_t *udi_json(const struct lic_udi *u)
-{
-	json_t *o = json_object();
-
-	if (o == NULL || put(o, "pid", json_string(u->pid)) != 0 ||
-	    put(o, "sn", json_string(u->sn)) != 0) {
-		json_decref(o);
-		return NULL;
-	}
-	return o;
-}
-
 /* A payload object with "type" and "v" set, or NULL (out of memory). */
 static json_t *payload_new(const char *type)
 {
 	json_t *o = json_object();
 
-	if (o == NULL || put(o, "type", json_string(type)) != 0 ||
-	    put(o, "v", json_integer(PAYLOAD_VERSION)) != 0) {
+	if (o == NULL || lic_wire_put(o, "type", json_string(type)) != 0 ||
+	    lic_wire_put(o, "v", json_integer(PAYLOAD_VERSION)) != 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -214,28 +158,11 @@ static int seal_json(const struct lic_key *k, json_t *o, char **envelope,
 	return rc;
 }
 
-static const char *get_str(json_t *o, const char *key, char *err,
-			   size_t errlen)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_string(v)) {
-		err_set(err, errlen, "\"%s\" missing or not a string", key);
-		return NULL;
-	}
-	return json_string_value(v);
-}
-
 static int get_int(json_t *o, const char *key, int64_t *out, char *err,
 		   size_t errlen)
 {
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v)) {
-		err_set(err, errlen, "\"%s\" missing or not an integer", key);
+	if (lic_wire_get_int(o, NULL, key, out, err, errlen) != 0)
 		return -1;
-	}
-	*out = (int64_t)json_integer_value(v);
 	if (*out < 0) {
 		err_set(err, errlen, "\"%s\" is negative", key);
 		return -1;
@@ -254,7 +181,7 @@ static int get_udi(json_t *o, struct lic_udi *u, char *err, size_t errlen)
 	}
 	u->pid = json_string_value(json_object_get(v, "pid"));
 	u->sn = json_string_value(json_object_get(v, "sn"));
-	return udi_check(u, err, errlen);
+	return lic_wire_udi_check(u, err, errlen);
 }
 
 /* ---- envelope peek and verify ----------------------------------------- */
@@ -313,10 +240,10 @@ static enum lic_msg_status decode(const char *envelope, size_t len,
 			ENV_ALG);
 		goto out;
 	}
-	kid = get_str(env, "key_id", err, errlen);
+	kid = lic_wire_get_str(env, NULL, "key_id", err, errlen);
 	if (kid == NULL)
 		goto out;
-	if (!hex_ok(kid, LIC_KEY_ID_LEN)) {
+	if (!lic_wire_hex_ok(kid, LIC_KEY_ID_LEN)) {
 		err_set(err, errlen, "envelope: key_id is not %d hex digits",
 			LIC_KEY_ID_LEN);
 		goto out;
@@ -505,13 +432,13 @@ static enum lic_msg_status open_verified(const struct lic_pubkey *pk,
 static int trust_request_check(const struct lic_trust_request_info *r,
 			       char *err, size_t errlen)
 {
-	if (!text_ok(r->token, LIC_TOKEN_MAX)) {
+	if (!lic_wire_text_ok(r->token, LIC_TOKEN_MAX)) {
 		err_set(err, errlen,
 			"token missing or not 1..%d printable ASCII",
 			LIC_TOKEN_MAX);
 		return -1;
 	}
-	if (udi_check(&r->udi, err, errlen) != 0)
+	if (lic_wire_udi_check(&r->udi, err, errlen) != 0)
 		return -1;
 	if (r->created_s < 0) {
 		err_set(err, errlen, "created is negative");
@@ -540,11 +467,11 @@ int lic_trust_request_build(const struct lic_key *device,
 	if (lic_key_public_der_b64(device, &pub, NULL, err, errlen) != 0)
 		return -1;
 	o = payload_new(LIC_TYPE_TRUST_REQUEST);
-	if (o == NULL || put(o, "token", json_string(r->token)) != 0 ||
-	    put(o, "udi", udi_json(&r->udi)) != 0 ||
-	    put(o, "public_key", json_string(pub)) != 0 ||
-	    put(o, "force", json_boolean(r->force)) != 0 ||
-	    put(o, "created", json_integer(r->created_s)) != 0) {
+	if (o == NULL || lic_wire_put(o, "token", json_string(r->token)) != 0 ||
+	    lic_wire_put(o, "udi", lic_wire_udi_json(&r->udi)) != 0 ||
+	    lic_wire_put(o, "public_key", json_string(pub)) != 0 ||
+	    lic_wire_put(o, "force", json_boolean(r->force)) != 0 ||
+	    lic_wire_put(o, "created", json_integer(r->created_s)) != 0) {
 		err_set(err, errlen, "trust request: out of memory");
 		goto out;
 	}
@@ -607,7 +534,7 @@ enum lic_msg_status lic_trust_request_parse(const char *envelope, size_t len,
 			  errlen);
 	if (st != LIC_MSG_OK)
 		goto out;
-	pub = get_str(unverified, "public_key", err, errlen);
+	pub = lic_wire_get_str(unverified, NULL, "public_key", err, errlen);
 	if (pub == NULL ||
 	    lic_pubkey_from_der_b64(pub, strlen(pub), &r->key, err, errlen) !=
 		    0) {
@@ -621,7 +548,7 @@ enum lic_msg_status lic_trust_request_parse(const char *envelope, size_t len,
 	r->root = unverified;
 	unverified = NULL;
 	st = LIC_MSG_MALFORMED;
-	r->info.token = get_str(r->root, "token", err, errlen);
+	r->info.token = lic_wire_get_str(r->root, NULL, "token", err, errlen);
 	if (r->info.token == NULL ||
 	    get_udi(r->root, &r->info.udi, err, errlen) != 0 ||
 	    get_int(r->root, "created", &r->info.created_s, err, errlen) != 0)
@@ -653,20 +580,20 @@ out:
 static int trust_code_check(const struct lic_trust_code_info *c, char *err,
 			    size_t errlen)
 {
-	if (udi_check(&c->udi, err, errlen) != 0)
+	if (lic_wire_udi_check(&c->udi, err, errlen) != 0)
 		return -1;
-	if (!hex_ok(c->device_key_id, LIC_KEY_ID_LEN)) {
+	if (!lic_wire_hex_ok(c->device_key_id, LIC_KEY_ID_LEN)) {
 		err_set(err, errlen, "device_key_id is not %d hex digits",
 			LIC_KEY_ID_LEN);
 		return -1;
 	}
-	if (!text_ok(c->trust_code, LIC_TRUST_CODE_MAX)) {
+	if (!lic_wire_text_ok(c->trust_code, LIC_TRUST_CODE_MAX)) {
 		err_set(err, errlen, "trust_code not 1..%d printable ASCII",
 			LIC_TRUST_CODE_MAX);
 		return -1;
 	}
-	if (!text_ok(c->smart_account, LIC_ACCOUNT_MAX) ||
-	    !text_ok(c->virtual_account, LIC_ACCOUNT_MAX)) {
+	if (!lic_wire_text_ok(c->smart_account, LIC_ACCOUNT_MAX) ||
+	    !lic_wire_text_ok(c->virtual_account, LIC_ACCOUNT_MAX)) {
 		err_set(err, errlen,
 			"smart_account and virtual_account must be 1..%d "
 			"printable ASCII",
@@ -702,13 +629,13 @@ int lic_trust_answer_build(const struct lic_key *server,
 	    policy_check(c->policy_json, &policy, err, errlen) != 0)
 		return -1;
 	o = payload_new(LIC_TYPE_TRUST_CODE);
-	if (o == NULL || put(o, "udi", udi_json(&c->udi)) != 0 ||
-	    put(o, "device_key_id", json_string(c->device_key_id)) != 0 ||
-	    put(o, "trust_code", json_string(c->trust_code)) != 0 ||
-	    put(o, "issued", json_integer(c->issued_s)) != 0 ||
-	    put(o, "smart_account", json_string(c->smart_account)) != 0 ||
-	    put(o, "virtual_account", json_string(c->virtual_account)) != 0 ||
-	    put(o, "policy", policy != NULL ? json_incref(policy)
+	if (o == NULL || lic_wire_put(o, "udi", lic_wire_udi_json(&c->udi)) != 0 ||
+	    lic_wire_put(o, "device_key_id", json_string(c->device_key_id)) != 0 ||
+	    lic_wire_put(o, "trust_code", json_string(c->trust_code)) != 0 ||
+	    lic_wire_put(o, "issued", json_integer(c->issued_s)) != 0 ||
+	    lic_wire_put(o, "smart_account", json_string(c->smart_account)) != 0 ||
+	    lic_wire_put(o, "virtual_account", json_string(c->virtual_account)) != 0 ||
+	    lic_wire_put(o, "policy", policy != NULL ? json_incref(policy)
 					    : json_null()) != 0)
 		goto out_nomem;
 	if (seal_json(server, o, &envtext, &envlen, err, errlen) != 0)
@@ -718,7 +645,7 @@ int lic_trust_answer_build(const struct lic_key *server,
 	env = json_loadb(envtext, envlen, 0, &je);
 	ans = json_object();
 	if (env == NULL || ans == NULL ||
-	    put(ans, "server_public_key", json_string(pem)) != 0 ||
+	    lic_wire_put(ans, "server_public_key", json_string(pem)) != 0 ||
 	    json_object_set(ans, "envelope", env) != 0)
 		goto out_nomem;
 	text = json_dumps(ans, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -835,7 +762,7 @@ int lic_trust_answer_parse(const char *body, size_t len,
 		err_set(err, errlen, "out of memory");
 		goto out;
 	}
-	pem = get_str(ans, "server_public_key", err, errlen);
+	pem = lic_wire_get_str(ans, NULL, "server_public_key", err, errlen);
 	if (pem == NULL)
 		goto out;
 	if (lic_pubkey_from_pem(pem, json_string_length(json_object_get(
@@ -859,18 +786,18 @@ int lic_trust_answer_parse(const char *body, size_t len,
 			  LIC_TYPE_TRUST_CODE, &a->root, err,
 			  errlen) != LIC_MSG_OK)
 		goto out;
-	a->info.device_key_id = get_str(a->root, "device_key_id", err, errlen);
+	a->info.device_key_id = lic_wire_get_str(a->root, NULL, "device_key_id", err, errlen);
 	a->info.trust_code = a->info.device_key_id
-				     ? get_str(a->root, "trust_code", err,
+				     ? lic_wire_get_str(a->root, NULL, "trust_code", err,
 					       errlen)
 				     : NULL;
 	a->info.smart_account = a->info.trust_code
-					? get_str(a->root, "smart_account",
+					? lic_wire_get_str(a->root, NULL, "smart_account",
 						  err, errlen)
 					: NULL;
 	a->info.virtual_account =
 		a->info.smart_account
-			? get_str(a->root, "virtual_account", err, errlen)
+			? lic_wire_get_str(a->root, NULL, "virtual_account", err, errlen)
 			: NULL;
 	if (a->info.virtual_account == NULL ||
 	    get_udi(a->root, &a->info.udi, err, errlen) != 0 ||
@@ -920,7 +847,7 @@ int lic_ack_poll_build(const struct lic_key *device,
 		err_set(err, errlen, "ack poll: missing argument");
 		return -1;
 	}
-	if (udi_check(&p->udi, err, errlen) != 0 ||
+	if (lic_wire_udi_check(&p->udi, err, errlen) != 0 ||
 	    ids_check(p->report_ids, p->nids, err, errlen) != 0)
 		return -1;
 	if (p->created_s < 0) {
@@ -935,9 +862,9 @@ int lic_ack_poll_build(const struct lic_key *device,
 		if (json_array_append_new(ids, json_string(p->report_ids[i])) !=
 		    0)
 			goto out_nomem;
-	if (put(o, "udi", udi_json(&p->udi)) != 0 ||
+	if (lic_wire_put(o, "udi", lic_wire_udi_json(&p->udi)) != 0 ||
 	    json_object_set(o, "report_ids", ids) != 0 ||
-	    put(o, "created", json_integer(p->created_s)) != 0)
+	    lic_wire_put(o, "created", json_integer(p->created_s)) != 0)
 		goto out_nomem;
 	rc = seal_json(device, o, envelope, len, err, errlen);
 	goto out;
@@ -1052,7 +979,7 @@ int lic_policy_file_build(const struct lic_key *server,
 		err_set(err, errlen, "policy file: missing argument");
 		return -1;
 	}
-	if (udi != NULL && udi_check(udi, err, errlen) != 0)
+	if (udi != NULL && lic_wire_udi_check(udi, err, errlen) != 0)
 		return -1;
 	if (issued_s < 0) {
 		err_set(err, errlen, "issued is negative");
@@ -1061,8 +988,8 @@ int lic_policy_file_build(const struct lic_key *server,
 	if (policy_check(policy_json, &policy, err, errlen) != 0)
 		return -1;
 	o = payload_new(LIC_TYPE_POLICY);
-	if (o == NULL || (udi != NULL && put(o, "udi", udi_json(udi)) != 0) ||
-	    put(o, "issued", json_integer(issued_s)) != 0 ||
+	if (o == NULL || (udi != NULL && lic_wire_put(o, "udi", lic_wire_udi_json(udi)) != 0) ||
+	    lic_wire_put(o, "issued", json_integer(issued_s)) != 0 ||
 	    json_object_set(o, "policy", policy) != 0) {
 		err_set(err, errlen, "policy file: out of memory");
 		goto out;
