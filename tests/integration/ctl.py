@@ -304,6 +304,45 @@ def test_calls_and_metrics(binary, wd):
     print("calls and metrics: brief view, clear call, sip-ua statistics and /metrics agree")
 
 
+GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
+
+
+def test_goldens(binary, wd):
+    """Whole outputs of the show commands whose text holds no clock:
+    against golden files in tests/integration/golden (SBC_UPDATE_GOLDEN=1
+    rewrites them); this run's free ports are replaced by SBC_PORT and
+    UAS_PORT. Views with times are golden-tested in the unit suites
+    (test_show, test_callview, test_sipstats, test_render)."""
+    uas, uac = UA(free_port()), UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd, pattern="1T", threshold="call threshold global max-calls 100\n")
+    update = os.environ.get("SBC_UPDATE_GOLDEN") == "1"
+    with running(sbc, uas, uac):
+        for name, cmd in (("dial_peer_summary.txt", "show dial-peer voice summary"),
+                          ("cube_status_idle.txt", "show cube status"),
+                          ("license_summary_fresh.txt", "show license summary"),
+                          ("license_usage_fresh.txt", "show license usage")):
+            text = ctl(sbc, *cmd.split()).stdout
+            # The two ports of this run are the only variable part.
+            text = text.replace(f":{sbc.params['uas_port']}", ":UAS_PORT")
+            path = os.path.join(GOLDEN_DIR, name)
+            if update:
+                with open(path, "w") as f:
+                    f.write(text)
+                continue
+            want = open(path).read()
+            assert text == want, f"{cmd}: differs from {name}:\n{text}"
+        run = ctl(sbc, "show", "running-config").stdout
+        run = run.replace(str(sbc.port), "SBC_PORT").replace(str(sbc.params["uas_port"]),
+                                                              "UAS_PORT")
+        path = os.path.join(GOLDEN_DIR, "running_config.txt")
+        if update:
+            with open(path, "w") as f:
+                f.write(run)
+        else:
+            assert run == open(path).read(), f"show running-config differs:\n{run}"
+    print("goldens: dial-peer summary, cube status, license summary/usage, running-config")
+
+
 class Pty:
     """sbcctl's shell on a pseudo-terminal: keys in, screen text out."""
 
@@ -405,7 +444,7 @@ def test_shell(binary, wd):
 
 
 TESTS = {"basics": test_ctl, "test_clock": test_test_clock, "shell": test_shell,
-         "calls_and_metrics": test_calls_and_metrics}
+         "calls_and_metrics": test_calls_and_metrics, "goldens": test_goldens}
 
 
 def main():
