@@ -546,8 +546,9 @@ static int cmd_inventory(struct cli *c, char **args)
 	struct lsrv_device_row *rows = NULL;
 	struct lsrv_inv_member *m = NULL;
 	struct lsrv_inv_line lines[LIC_TAG_COUNT];
+	struct lsrv_inv_note *notes = NULL;
 	int64_t va_id = 0, purchased[LIC_TAG_COUNT];
-	size_t n = 0, i;
+	size_t n = 0, i, nnotes = 0;
 	int rc;
 
 	rc = open_va(c, args[0], args[1], &st, &va_id);
@@ -559,7 +560,8 @@ static int cmd_inventory(struct cli *c, char **args)
 		goto out;
 	}
 	m = calloc(n + 1, sizeof(*m));
-	if (m == NULL) {
+	notes = calloc(n / 3 + 1, sizeof(*notes));
+	if (m == NULL || notes == NULL) {
 		rc = fail("out of memory");
 		goto out;
 	}
@@ -568,12 +570,13 @@ static int cmd_inventory(struct cli *c, char **args)
 		memcpy(m[i].has, rows[i].has, sizeof(m[i].has));
 		memcpy(m[i].count, rows[i].latest, sizeof(m[i].count));
 	}
-	lsrv_inventory(purchased, m, n, lines);
-	rc = lsrv_inventory_render(stdout, args[0], args[1], lines, c->json) ==
-			     0
+	lsrv_inventory(purchased, m, n, lines, notes, &nnotes);
+	rc = lsrv_inventory_render(stdout, args[0], args[1], lines, notes,
+				   nnotes, c->json) == 0
 		     ? LSRV_EXIT_OK
 		     : fail("cannot write stdout");
 out:
+	free(notes);
 	free(m);
 	free(rows);
 	lsrv_store_free(&st);

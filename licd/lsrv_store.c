@@ -743,9 +743,13 @@ enum lsrv_st lsrv_store_trust(struct lsrv_store *st,
 	memset(out, 0, sizeof(*out));
 	if (in == NULL || in->token_hash == NULL || in->udi.pid == NULL ||
 	    in->udi.sn == NULL || in->public_key_b64 == NULL ||
-	    strlen(in->public_key_b64) > LSRV_PUBKEY_B64_MAX ||
 	    in->key_id == NULL || in->trust_code == NULL) {
 		err_set(err, errlen, "trust: bad arguments");
+		return LSRV_ST_INVALID;
+	}
+	if (strlen(in->public_key_b64) > LSRV_PUBKEY_B64_MAX) {
+		err_set(err, errlen, "public_key longer than %d characters",
+			LSRV_PUBKEY_B64_MAX);
 		return LSRV_ST_INVALID;
 	}
 	r = txn_begin(st, true, err, errlen);
@@ -794,6 +798,9 @@ enum lsrv_st lsrv_store_trust(struct lsrv_store *st,
 		sqlite3_bind_int64(q, 8, version);
 	}
 	r = run(st, s, err, errlen, "binding device");
+	if (r == LSRV_ST_OK && in->seal != NULL &&
+	    in->seal(in->seal_arg, out, err, errlen) != 0)
+		r = LSRV_ST_SEAL;
 out:
 	r = txn_end(st, r, err, errlen);
 	if (r != LSRV_ST_OK) {

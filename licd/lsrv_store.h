@@ -48,6 +48,7 @@ enum lsrv_st {
 	LSRV_ST_BAD_TOKEN, /* unknown, expired or used up */
 	LSRV_ST_UDI_BOUND, /* UDI bound to another key, no force */
 	LSRV_ST_INVALID,   /* a bad argument (name, count, ...) */
+	LSRV_ST_SEAL,	   /* the caller's seal (trust answer) failed */
 };
 
 struct lsrv_store;
@@ -100,6 +101,16 @@ enum lsrv_st lsrv_store_policy_get(struct lsrv_store *st, int64_t va_id,
 
 /* ---- trust ------------------------------------------------------------- */
 
+struct lsrv_trust_out;
+
+/*
+ * Builds and signs the trust answer from what the device is about to be
+ * bound with (`out`); called inside the trust transaction, before the
+ * commit. 0, or -1 with a reason in err: the trust is then rolled back.
+ */
+typedef int lsrv_trust_seal_fn(void *arg, const struct lsrv_trust_out *out,
+			       char *err, size_t errlen);
+
 struct lsrv_trust_in {
 	const char *token_hash;
 	struct lic_udi udi;
@@ -108,6 +119,8 @@ struct lsrv_trust_in {
 	bool force;
 	const char *trust_code; /* new, 1..LIC_TRUST_CODE_MAX */
 	int64_t now;
+	lsrv_trust_seal_fn *seal; /* may be NULL */
+	void *seal_arg;
 };
 
 struct lsrv_trust_out {
@@ -121,7 +134,10 @@ struct lsrv_trust_out {
  * One transaction: the token is checked (BAD_TOKEN) and one use consumed,
  * the UDI is bound to the key and the token's va (UDI_BOUND when bound to
  * another key and not force), the device is marked as holding the va's
- * current policy. Re-trust with the same key is allowed.
+ * current policy, and in->seal (when set) builds the answer. Nothing is
+ * committed unless all of that succeeded, so a device never holds a trust
+ * whose answer was not made (SEAL: the seal failed). Re-trust with the
+ * same key is allowed. INVALID: a missing or oversized argument.
  */
 enum lsrv_st lsrv_store_trust(struct lsrv_store *st,
 			      const struct lsrv_trust_in *in,

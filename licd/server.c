@@ -5,7 +5,9 @@
 #include "err.h"
 #include "log.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +20,9 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+
+#define FAC "LICD"
 
 /*
  * libevent answers a declared length over its cap with its own 413 page
@@ -27,13 +32,191 @@
  */
 #define BODY_CAP ((ev_ssize_t)LIC_ENVELOPE_MAX * 2)
 
+/*
+ * One accepted connection, tracked from the creation of its TLS
+ * bufferevent (bev_cb) to the free of its SSL object, which the
+ * bufferevent frees exactly once, when evhttp frees the connection
+ * (BEV_OPT_CLOSE_ON_FREE). The SSL object owns this record through its
+ * ex_data slot (conn_ex_free); evhttp 2.1 offers no earlier hook that
+ * sees every connection, including those that never send a request.
+ */
+struct conn {
+	struct lsrv_server *srv;  /* NULL once the server is freed */
+	struct bufferevent *bev;  /* evhttp's; valid while srv is set */
+	struct event *deadline;	  /* LSRV_CONN_DEADLINE_S after accept */
+	struct conn *prev, *next; /* srv->conns */
+};
+
 struct lsrv_server {
 	struct event_base *base; /* borrowed */
 	struct lsrv_service *svc; /* borrowed */
 	SSL_CTX *ctx;		  /* one reference */
 	struct evhttp *http;
+	struct evconnlistener *lev; /* evhttp's listener (borrowed) */
 	int port;
+	struct conn *conns; /* open connections, newest first */
+	size_t nconns;
+	bool paused;	       /* lev disabled: nconns reached the cap */
+	bool burst;	       /* the cap was reached, not yet back to half */
+	unsigned long pauses; /* times the cap was reached in this burst */
 };
+
+/* The SSL ex_data slot that holds a struct conn (-1: not yet made). */
+static int conn_idx = -1;
+
+/*
+ * Stop accepting at the cap; accept again below it. The log says once
+ * when a burst of connections reaches the cap and once when it is over
+ * (open connections back to half the cap), not at every pause.
+ */
+static void conn_limit_update(struct lsrv_server *srv)
+{
+	if (!srv->paused && srv->nconns >= LSRV_CONN_MAX) {
+		if (srv->lev != NULL)
+			evconnlistener_disable(srv->lev);
+		srv->paused = true;
+		srv->pauses++;
+		if (!srv->burst)
+			log_msg(LOG_LVL_WARNING, FAC, "CONN_LIMIT",
+				"%d connections open: new ones wait until one "
+				"closes",
+				LSRV_CONN_MAX);
+		srv->burst = true;
+	} else if (srv->paused && srv->nconns < LSRV_CONN_MAX) {
+		if (srv->lev != NULL)
+			evconnlistener_enable(srv->lev);
+		srv->paused = false;
+	}
+	if (srv->burst && srv->nconns <= LSRV_CONN_MAX / 2) {
+		log_msg(LOG_LVL_NOTICE, FAC, "CONN_LIMIT_END",
+			"%zu connections open; the limit of %d was reached "
+			"%lu time(s)",
+			srv->nconns, LSRV_CONN_MAX, srv->pauses);
+		srv->burst = false;
+		srv->pauses = 0;
+	}
+}
+
+/* Take c off its server's list; the server forgets it. */
+static void conn_detach(struct conn *c)
+{
+	struct lsrv_server *srv = c->srv;
+
+	if (srv == NULL)
+		return;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	c->srv = NULL;
+	srv->nconns--;
+	if (c->deadline != NULL) {
+		event_free(c->deadline);
+		c->deadline = NULL;
+	}
+}
+
+/* CRYPTO_EX_free for conn_idx: the connection is gone. */
+static void conn_ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad,
+			 int idx, long argl, void *argp)
+{
+	struct conn *c = ptr;
+	struct lsrv_server *srv;
+
+	(void)parent;
+	(void)ad;
+	(void)idx;
+	(void)argl;
+	(void)argp;
+	if (c == NULL)
+		return;
+	srv = c->srv;
+	conn_detach(c);
+	if (srv != NULL)
+		conn_limit_update(srv);
+	free(c);
+}
+
+/*
+ * The connection's time is up: shut its socket down both ways. evhttp
+ * then sees EOF or a write error in whatever state it is in (TLS
+ * handshake, request, response) and frees the connection, which frees
+ * the record. The descriptor is still this connection's: it is closed
+ * only when the bufferevent is freed, in the same call that frees the
+ * record and this timer.
+ */
+static void deadline_cb(evutil_socket_t unused, short what, void *arg)
+{
+	struct conn *c = arg;
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char addr[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	(void)unused;
+	(void)what;
+	if (fd < 0)
+		return;
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &a6->sin6_addr, addr, sizeof(addr));
+			port = ntohs(a6->sin6_port);
+		} else if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &a4->sin_addr, addr, sizeof(addr));
+			port = ntohs(a4->sin_port);
+		}
+	}
+	log_msg(LOG_LVL_INFO, FAC, "CONN_DEADLINE",
+		"connection from %s:%d open for %d s: closed", addr, port,
+		LSRV_CONN_DEADLINE_S);
+	shutdown(fd, SHUT_RDWR);
+}
+
+/*
+ * Track a new connection's bufferevent: count it, arm its deadline and
+ * hand the record to the SSL object. -1 when out of memory (the
+ * connection is then served untracked).
+ */
+static int conn_track(struct lsrv_server *srv, struct bufferevent *bev,
+		      SSL *ssl)
+{
+	struct timeval tv = {LSRV_CONN_DEADLINE_S, 0};
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return -1;
+	c->bev = bev;
+	c->deadline = evtimer_new(srv->base, deadline_cb, c);
+	if (c->deadline == NULL || SSL_set_ex_data(ssl, conn_idx, c) != 1) {
+		if (c->deadline != NULL)
+			event_free(c->deadline);
+		free(c);
+		return -1;
+	}
+	c->srv = srv;
+	c->next = srv->conns;
+	if (c->next != NULL)
+		c->next->prev = c;
+	srv->conns = c;
+	srv->nconns++;
+	/*
+	 * Past the cap (the listener stops accepting at the cap, so only
+	 * if that failed): no time at all.
+	 */
+	if (srv->nconns > LSRV_CONN_MAX)
+		tv.tv_sec = 0;
+	evtimer_add(c->deadline, &tv);
+	conn_limit_update(srv);
+	return 0;
+}
 
 /* One TLS bufferevent per accepted connection (evhttp_set_bevcb). */
 static struct bufferevent *bev_cb(struct event_base *base, void *arg)
@@ -57,6 +240,10 @@ static struct bufferevent *bev_cb(struct event_base *base, void *arg)
 		return NULL;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	if (conn_track(srv, bev, ssl) != 0)
+		log_msg(LOG_LVL_ERR, FAC, "CONN_UNTRACKED",
+			"out of memory: a connection is served without count "
+			"or deadline");
 	return bev;
 }
 
@@ -187,6 +374,13 @@ struct lsrv_server *lsrv_server_new(struct event_base *base,
 		err_set(err, errlen, "server: bad arguments");
 		return NULL;
 	}
+	if (conn_idx < 0)
+		conn_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+						conn_ex_free);
+	if (conn_idx < 0) {
+		err_set(err, errlen, "cannot get an SSL ex_data index");
+		return NULL;
+	}
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL) {
 		err_set(err, errlen, "out of memory");
@@ -226,6 +420,7 @@ struct lsrv_server *lsrv_server_new(struct event_base *base,
 	srv->port = ss.ss_family == AF_INET6
 			    ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
 			    : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	srv->lev = evhttp_bound_socket_get_listener(bound);
 	return srv;
 out_fail:
 	lsrv_server_free(&srv);
@@ -244,6 +439,14 @@ void lsrv_server_free(struct lsrv_server **psrv)
 	if (psrv == NULL || *psrv == NULL)
 		return;
 	srv = *psrv;
+	/*
+	 * Forget the connections first: evhttp_free frees them, but their
+	 * bufferevents (and SSL objects, whose records then find no
+	 * server) may be finalized later, even in event_base_free.
+	 */
+	while (srv->conns != NULL)
+		conn_detach(srv->conns);
+	srv->lev = NULL;
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
 	SSL_CTX_free(srv->ctx);

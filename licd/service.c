@@ -164,6 +164,13 @@ static void fail_store(struct lsrv_response *out,
 	case LSRV_ST_BUSY:
 		fail(out, rq, 503, "unavailable", "store busy, retry: %s", err);
 		break;
+	case LSRV_ST_INVALID:
+		fail(out, rq, 400, "malformed", "%s", err);
+		break;
+	case LSRV_ST_SEAL:
+		fail(out, rq, 500, "internal", "cannot build the answer: %s",
+		     err);
+		break;
 	default:
 		fail(out, rq, 500, "internal", "store: %s", err);
 		break;
@@ -273,6 +280,41 @@ static int trust_code_new(char out[33])
 	return 0;
 }
 
+/* What the trust transaction's seal needs and makes. */
+struct trust_seal {
+	const struct lic_key *server;
+	const struct lic_trust_request_info *ri;
+	const char *code;
+	int64_t now;
+	char *body; /* the signed answer (owned) */
+	size_t len;
+};
+
+/*
+ * lsrv_trust_seal_fn: the signed trust answer, built inside the trust
+ * transaction from the values being stored, so that the binding is
+ * committed only when its answer exists.
+ */
+static int trust_seal(void *arg, const struct lsrv_trust_out *to, char *err,
+		      size_t errlen)
+{
+	struct trust_seal *ts = arg;
+	struct lic_trust_code_info tc;
+
+	memset(&tc, 0, sizeof(tc));
+	tc.udi = ts->ri->udi;
+	tc.device_key_id = ts->ri->key_id;
+	tc.trust_code = ts->code;
+	tc.issued_s = ts->now;
+	tc.smart_account = to->account;
+	tc.virtual_account = to->va;
+	tc.policy_json = to->policy_json;
+	free(ts->body);
+	ts->body = NULL;
+	return lic_trust_answer_build(ts->server, &tc, &ts->body, &ts->len, err,
+				      errlen);
+}
+
 static void handle_trust(struct lsrv_service *s, const struct lsrv_request *rq,
 			 const char *query, int64_t now,
 			 struct lsrv_response *out)
@@ -281,15 +323,14 @@ static void handle_trust(struct lsrv_service *s, const struct lsrv_request *rq,
 	const struct lic_trust_request_info *ri;
 	struct lsrv_trust_in in;
 	struct lsrv_trust_out to;
-	struct lic_trust_code_info tc;
+	struct trust_seal ts;
 	char err[ERR_MAX] = "", hash[LSRV_TOKEN_HASH_LEN + 1], code[33];
 	enum lic_msg_status m;
 	enum lsrv_st r;
-	char *body = NULL;
-	size_t len = 0;
 
 	(void)query;
 	memset(&to, 0, sizeof(to));
+	memset(&ts, 0, sizeof(ts));
 	m = lic_trust_request_parse(rq->body, rq->len, &req, err, sizeof(err));
 	if (m != LIC_MSG_OK) {
 		fail_msg(out, rq, m, err);
@@ -300,6 +341,10 @@ static void handle_trust(struct lsrv_service *s, const struct lsrv_request *rq,
 		fail(out, rq, 500, "internal", "hash or random failure");
 		goto out;
 	}
+	ts.server = s->server;
+	ts.ri = ri;
+	ts.code = code;
+	ts.now = now;
 	memset(&in, 0, sizeof(in));
 	in.token_hash = hash;
 	in.udi = ri->udi;
@@ -308,31 +353,21 @@ static void handle_trust(struct lsrv_service *s, const struct lsrv_request *rq,
 	in.force = ri->force;
 	in.trust_code = code;
 	in.now = now;
+	in.seal = trust_seal;
+	in.seal_arg = &ts;
 	r = lsrv_store_trust(s->st, &in, &to, err, sizeof(err));
 	if (r != LSRV_ST_OK) {
 		fail_store(out, rq, r, err);
 		goto out;
 	}
-	memset(&tc, 0, sizeof(tc));
-	tc.udi = ri->udi;
-	tc.device_key_id = ri->key_id;
-	tc.trust_code = code;
-	tc.issued_s = now;
-	tc.smart_account = to.account;
-	tc.virtual_account = to.va;
-	tc.policy_json = to.policy_json;
-	if (lic_trust_answer_build(s->server, &tc, &body, &len, err,
-				   sizeof(err)) != 0) {
-		fail(out, rq, 500, "internal", "cannot build trust code: %s",
-		     err);
-		goto out;
-	}
-	set_body(out, 200, body, len);
+	set_body(out, 200, ts.body, ts.len);
+	ts.body = NULL;
 	log_msg(LOG_LVL_INFO, FAC, "TRUST",
 		"PID:%s,SN:%s trusted in %s/%s with key %.16s...%s",
 		ri->udi.pid, ri->udi.sn, to.account, to.va, ri->key_id,
 		to.rebound ? " (rebound by force)" : "");
 out:
+	free(ts.body);
 	free(to.policy_json);
 	lic_trust_request_free(&req);
 }

@@ -17,6 +17,11 @@ items 2 to 4).
              integrity_check and holds every report whose ACK licload
              verified (its acked log, kept across two licload runs), with
              all its records
+  slow_clients  256 clients trickle a TLS hello one byte every 2 s (never
+             idle, never done): at 256 open connections licd stops
+             accepting (a new client's handshake waits; one warning in
+             the log), accepts again as soon as some close, and closes
+             every slow one at its 30 s deadline
 
 Each test starts its own licd (and sbcds) on free loopback ports in a
 temporary directory and stops them by pid.
@@ -476,10 +481,148 @@ def test_kill9(wd):
         licd.stop()
 
 
+# ---------------------------------------------------------------------------
+# slow_clients
+
+CONN_MAX = 256        # LSRV_CONN_MAX (licd/server.h)
+CONN_DEADLINE_S = 30  # LSRV_CONN_DEADLINE_S
+TRICKLE_S = 2.0       # well inside licd's 10 s idle timeout
+
+
+def client_hello(ctx):
+    """The bytes of a TLS ClientHello, to trickle over a raw socket."""
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname="127.0.0.1")
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = out.read()
+    assert len(hello) > 100, len(hello)
+    return hello
+
+
+class Trickler:
+    """A raw TCP client sending `data` one byte per TRICKLE_S."""
+
+    def __init__(self, port, data):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.sock.setblocking(False)
+        self.opened = time.monotonic()
+        self.closed = None  # when licd closed it
+        self.data, self.off = data, 0
+
+    def tick(self):
+        if self.closed is None and self.off < len(self.data):
+            try:
+                self.sock.send(self.data[self.off:self.off + 1])
+                self.off += 1
+            except (BrokenPipeError, ConnectionResetError):
+                self.closed = time.monotonic()
+
+    def poll(self):
+        """Notice licd's close (EOF or reset)."""
+        if self.closed is not None:
+            return
+        try:
+            if self.sock.recv(4096) == b"":
+                self.closed = time.monotonic()
+        except BlockingIOError:
+            pass
+        except (ConnectionResetError, BrokenPipeError):
+            self.closed = time.monotonic()
+
+
+def trickle(clients, seconds):
+    """Keep every client trickling for `seconds`."""
+    end = time.monotonic() + seconds
+    while True:
+        now = time.monotonic()
+        for c in clients:
+            c.poll()
+        if now >= end:
+            return
+        due = [c for c in clients if now - getattr(c, "last", 0) >= TRICKLE_S]
+        for c in due:
+            c.tick()
+            c.last = now
+        socks = [c.sock for c in clients if c.closed is None]
+        select.select(socks, [], [], min(0.2, max(0, end - now)))
+
+
+def served(port, ctx, timeout):
+    """One request on a fresh connection: its status (None: no answer)."""
+    st, _, _ = https_request(port, ctx, "GET", API + "nope", "-", "none", b"",
+                             timeout=timeout)
+    return st
+
+
+def test_slow_clients(wd):
+    licd = Licd(os.path.join(wd, "licd"))
+    ctx = ssl.create_default_context(cafile=licd.ca)
+    hello = client_hello(ctx)
+    slow, waiting = [], None
+    try:
+        assert served(licd.port, ctx, 10) == 404, "licd does not answer"
+        for _ in range(CONN_MAX):
+            slow.append(Trickler(licd.port, hello))
+        trickle(slow, 3)
+        assert all(c.closed is None for c in slow), "a slow client was closed early"
+        # Full: a new client gets through TCP (the kernel's backlog) but
+        # licd does not take it: its TLS handshake waits.
+        raw = socket.create_connection(("127.0.0.1", licd.port), timeout=5)
+        waiting = ctx.wrap_socket(raw, server_hostname="127.0.0.1",
+                                  do_handshake_on_connect=False)
+        waiting.settimeout(3)
+        try:
+            waiting.do_handshake()
+            raise AssertionError("a connection past the cap was served")
+        except (socket.timeout, TimeoutError):
+            pass
+        trickle(slow, 1)
+        # Ten slow ones go away: licd accepts again, the waiting client first.
+        for c in slow[:10]:
+            c.sock.close()
+            c.closed = -1
+        waiting.settimeout(10)
+        waiting.do_handshake()
+        waiting.close()
+        waiting = None
+        t0 = time.monotonic()
+        assert served(licd.port, ctx, 10) == 404, "no answer after connections closed"
+        assert time.monotonic() - t0 < 5, "slow to answer after connections closed"
+        # The rest keep trickling; licd closes each at its deadline.
+        rest = slow[10:]
+        trickle(rest, CONN_DEADLINE_S + 8 - (time.monotonic() - rest[0].opened))
+        alive = [c for c in rest if c.closed is None]
+        assert not alive, f"{len(alive)} slow clients still open after {CONN_DEADLINE_S + 8} s"
+        ages = sorted(c.closed - c.opened for c in rest)
+        assert ages[0] >= CONN_DEADLINE_S - 1, f"closed after {ages[0]:.1f} s, before the deadline"
+        assert ages[-1] <= CONN_DEADLINE_S + 5, f"closed after {ages[-1]:.1f} s"
+        assert served(licd.port, ctx, 10) == 404, "licd does not answer after the deadlines"
+        log = licd_log(licd)
+        assert log.count("%LICD-4-CONN_LIMIT:") == 1, \
+            [l for l in log.splitlines() if "CONN_LIMIT" in l]
+        assert log.count("%LICD-5-CONN_LIMIT_END:") == 1, \
+            [l for l in log.splitlines() if "CONN_LIMIT" in l]
+        assert log.count("%LICD-6-CONN_DEADLINE:") >= len(rest), log.count("CONN_DEADLINE")
+        licd.stop_clean()
+        print(f"slow_clients: {CONN_MAX} slow clients held licd at its cap; a new one "
+              f"waited, then was served; the rest closed after "
+              f"{ages[0]:.1f}..{ages[-1]:.1f} s")
+    finally:
+        if waiting is not None:
+            waiting.close()
+        for c in slow:
+            c.sock.close()
+        licd.stop()
+
+
 TESTS = {
     "two_sbcd": test_two_sbcd,
     "bad_input": test_bad_input,
     "kill9": test_kill9,
+    "slow_clients": test_slow_clients,
 }
 
 

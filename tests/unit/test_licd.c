@@ -25,6 +25,7 @@
 #include <check.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -352,6 +353,180 @@ START_TEST(trust_binding)
 	free(tok2);
 	lic_key_free(&a);
 	lic_key_free(&a2);
+}
+END_TEST
+
+/*
+ * Every row of every table of the store, as one string (caller frees):
+ * "nothing changed" is this string being the same before and after.
+ */
+static char *store_dump(void)
+{
+	static const char *const tables[] = {"account", "va", "token",
+					     "purchase", "device", "report",
+					     "record"};
+	char p[256], sql[128];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	sqlite3_str *out;
+	size_t i;
+	int c;
+
+	path_in(p, sizeof(p), LSRV_STORE_FILE);
+	ck_assert_int_eq(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL),
+			 SQLITE_OK);
+	out = sqlite3_str_new(db);
+	for (i = 0; i < NELEM(tables); i++) {
+		snprintf(sql, sizeof(sql), "SELECT * FROM %s ORDER BY 1, 2",
+			 tables[i]);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL),
+				 SQLITE_OK);
+		sqlite3_str_appendf(out, "%s:\n", tables[i]);
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			for (c = 0; c < sqlite3_column_count(q); c++)
+				sqlite3_str_appendf(
+					out, "%s|",
+					(const char *)sqlite3_column_text(q, c));
+			sqlite3_str_appendall(out, "\n");
+		}
+		sqlite3_finalize(q);
+	}
+	{
+		char *text = sqlite3_str_finish(out);
+		char *copy = strdup(text);
+
+		sqlite3_free(text);
+		sqlite3_close(db);
+		return copy;
+	}
+}
+
+/* Run SQL on the store file behind the service's back. */
+static void store_exec(const char *sql)
+{
+	char p[256];
+	sqlite3 *db = NULL;
+
+	path_in(p, sizeof(p), LSRV_STORE_FILE);
+	ck_assert_int_eq(sqlite3_open(p, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A trust request of dev for udi answered at `now` (not the clock). */
+static struct lsrv_response trust_at(const struct lic_key *dev,
+				     const struct lic_udi *udi,
+				     const char *token, bool force,
+				     int64_t now)
+{
+	struct lic_trust_request_info ri;
+	struct lsrv_request rq;
+	struct lsrv_response out;
+	char *env = NULL;
+
+	memset(&ri, 0, sizeof(ri));
+	ri.token = token;
+	ri.udi = *udi;
+	ri.force = force;
+	ri.created_s = now_s();
+	ck_assert_int_eq(lic_trust_request_build(dev, &ri, &env, NULL, NULL, 0),
+			 0);
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.target = "/licensing/v1/trust";
+	rq.content_type = "application/json";
+	rq.length_known = true;
+	rq.body = env;
+	rq.len = strlen(env);
+	lsrv_handle(fx.svc, &rq, now, &out);
+	free(env);
+	return out;
+}
+
+/*
+ * Trust is all or nothing: when the signed answer cannot be made, the
+ * token use, the binding (new or forced rebind) and the policy mark are
+ * not stored either. Two ways to make lic_trust_answer_build refuse,
+ * without a test hook: a time before 1970 ("issued" would be negative),
+ * and a customer policy in the store that no longer validates.
+ */
+static const struct seal_case {
+	const char *name;
+	bool rebind;	      /* a forced rebind of UDI_A, else a new UDI_B */
+	bool bad_policy;      /* else: now < 0 */
+} seal_cases[] = {
+	{"new device, time before 1970", false, false},
+	{"forced rebind, time before 1970", true, false},
+	{"new device, unreadable stored policy", false, true},
+	{"forced rebind, unreadable stored policy", true, true},
+};
+
+START_TEST(trust_all_or_nothing)
+{
+	const struct seal_case *c = &seal_cases[_i];
+	struct lic_key *a = new_key(), *a2 = new_key();
+	const struct lic_udi *udi = c->rebind ? &UDI_A : &UDI_B;
+	char *tok = token_for(30, 1), *tok2 = token_for(30, 1), *before,
+	     *after;
+	char kid[LIC_KEY_ID_LEN + 1];
+	struct lsrv_device dev;
+	struct lsrv_response r;
+
+	ck_assert_int_eq(trust(a, &UDI_A, tok, false), 200);
+	if (c->bad_policy)
+		store_exec("UPDATE va SET policy_json = '{\"nonsense\":1}'");
+	before = store_dump();
+	r = trust_at(a2, udi, tok2, c->rebind, c->bad_policy ? now_s() : -1);
+	assert_error(&r, 500, "internal");
+	lsrv_response_clear(&r);
+	after = store_dump();
+	ck_assert_msg(strcmp(before, after) == 0, "%s: the store changed",
+		      c->name);
+	ck_assert_int_eq(lsrv_store_device_find(fx.st, &UDI_A, &dev, NULL, 0),
+			 LSRV_ST_OK);
+	lic_key_id(a, kid);
+	ck_assert_str_eq(dev.key_id, kid);
+	ck_assert_int_eq(lsrv_store_device_find(fx.st, &UDI_B, &dev, NULL, 0),
+			 LSRV_ST_NOT_FOUND);
+	/* Once the cause is gone, tok2 still has its one use. */
+	if (c->bad_policy)
+		store_exec("UPDATE va SET policy_json = NULL");
+	ck_assert_int_eq(trust(a2, udi, tok2, c->rebind), 200);
+	ck_assert_int_eq(trust(a2, &UDI_C, tok2, false), 403);
+	free(before);
+	free(after);
+	free(tok);
+	free(tok2);
+	lic_key_free(&a);
+	lic_key_free(&a2);
+}
+END_TEST
+
+/* A public key too long for the store is the client's fault. */
+START_TEST(trust_oversized_key)
+{
+	char *tok = token_for(30, 1), hash[LSRV_TOKEN_HASH_LEN + 1],
+	     big[LSRV_PUBKEY_B64_MAX + 2], err[256];
+	struct lsrv_trust_in in;
+	struct lsrv_trust_out out;
+	struct lsrv_device dev;
+
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(lsrv_token_hash(tok, hash), 0);
+	memset(&in, 0, sizeof(in));
+	in.token_hash = hash;
+	in.udi = UDI_A;
+	in.public_key_b64 = big;
+	in.key_id = "00";
+	in.trust_code = "c0de";
+	in.now = now_s();
+	ck_assert_int_eq(lsrv_store_trust(fx.st, &in, &out, err, sizeof(err)),
+			 LSRV_ST_INVALID);
+	ck_assert(strstr(err, "public_key") != NULL);
+	ck_assert_int_eq(lsrv_store_device_find(fx.st, &UDI_A, &dev, NULL, 0),
+			 LSRV_ST_NOT_FOUND);
+	free(tok);
 }
 END_TEST
 
@@ -785,25 +960,31 @@ static const struct inv_case {
 	const char *name;
 	int64_t purchased[LIC_TAG_COUNT];
 	size_t n;
-	struct lsrv_inv_member m[4];
+	struct lsrv_inv_member m[6];
 	int64_t in_use[LIC_TAG_COUNT];
 	int64_t balance[LIC_TAG_COUNT];
+	size_t nnotes;		     /* groups counted separately */
+	struct lsrv_inv_note notes[2]; /* expected, in order */
 } inv_cases[] = {
-	{"empty", {10, 0, 0, 0}, 0, {{0}}, {0, 0, 0, 0}, {10, 0, 0, 0}},
+	{"empty", {10, 0, 0, 0}, 0, {{0}}, {0, 0, 0, 0}, {10, 0, 0, 0}, 0, {{NULL, 0}}},
 	{"two standalone devices add up",
 	 {10, 5, 0, 0},
 	 2,
 	 {{NULL, {true, true, false, false}, {4, 1, 0, 0}},
 	  {"", {true, false, false, false}, {3, 0, 0, 0}}},
 	 {7, 1, 0, 0},
-	 {3, 4, 0, 0}},
+	 {3, 4, 0, 0},
+	 0,
+	 {{NULL, 0}}},
 	{"short: negative balance",
 	 {5, 0, 0, 0},
 	 2,
 	 {{NULL, {true, true, false, false}, {4, 2, 0, 0}},
 	  {NULL, {true, false, false, false}, {3, 0, 0, 0}}},
 	 {7, 2, 0, 0},
-	 {-2, -2, 0, 0}},
+	 {-2, -2, 0, 0},
+	 0,
+	 {{NULL, 0}}},
 	{"HA pair counted once (max of members)",
 	 {10, 0, 10, 0},
 	 3,
@@ -811,7 +992,9 @@ static const struct inv_case {
 	  {"grp1", {true, false, true, false}, {4, 0, 8, 0}},
 	  {NULL, {true, false, false, false}, {1, 0, 0, 0}}},
 	 {7, 0, 8, 0},
-	 {3, 0, 2, 0}},
+	 {3, 0, 2, 0},
+	 0,
+	 {{NULL, 0}}},
 	{"two HA groups are two units",
 	 {0, 0, 0, 0},
 	 4,
@@ -820,29 +1003,90 @@ static const struct inv_case {
 	  {"g1", {true, false, false, false}, {2, 0, 0, 0}},
 	  {"g2", NONE, {0, 0, 0, 0}}},
 	 {5, 0, 0, 0},
-	 {-5, 0, 0, 0}},
+	 {-5, 0, 0, 0},
+	 0,
+	 {{NULL, 0}}},
 	{"VGW purchased equals in use",
 	 {0, 0, 0, 99},
 	 2,
 	 {{NULL, {false, false, false, true}, {0, 0, 0, 12}},
 	  {NULL, {false, false, false, true}, {0, 0, 0, 5}}},
 	 {0, 0, 0, 17},
-	 {0, 0, 0, 0}},
+	 {0, 0, 0, 0},
+	 0,
+	 {{NULL, 0}}},
 	{"no record of a tag counts 0",
 	 {1, 1, 1, 1},
 	 1,
 	 {{NULL, NONE, {50, 50, 50, 50}}},
 	 {0, 0, 0, 0},
-	 {1, 1, 1, 0}},
+	 {1, 1, 1, 0},
+	 0,
+	 {{NULL, 0}}},
+	{"a group of one is a unit",
+	 {0, 0, 0, 0},
+	 2,
+	 {{"solo", {true, false, false, false}, {4, 0, 0, 0}},
+	  {NULL, {true, false, false, false}, {1, 0, 0, 0}}},
+	 {5, 0, 0, 0},
+	 {-5, 0, 0, 0},
+	 0,
+	 {{NULL, 0}}},
+	{"two pairs sharing a name: four units, noted",
+	 {10, 0, 0, 0},
+	 5,
+	 {{"grp1", {true, false, false, false}, {3, 0, 0, 0}},
+	  {"grp1", {true, false, false, false}, {3, 0, 0, 0}},
+	  {"grp1", {true, false, false, false}, {2, 0, 0, 0}},
+	  {NULL, {true, false, false, false}, {1, 0, 0, 0}},
+	  {"grp1", {true, false, false, false}, {2, 0, 0, 0}}},
+	 {11, 0, 0, 0},
+	 {-1, 0, 0, 0},
+	 1,
+	 {{"grp1", 4}}},
+	{"three members are not a pair; a real pair still counts once",
+	 {0, 0, 0, 0},
+	 6,
+	 {{"big", {true, false, true, false}, {1, 0, 5, 0}},
+	  {"pair", {true, false, false, false}, {7, 0, 0, 0}},
+	  {"big", {true, false, false, false}, {1, 0, 0, 0}},
+	  {"pair", {true, false, false, false}, {6, 0, 0, 0}},
+	  {"big", NONE, {9, 0, 9, 0}},
+	  {"many", {true, false, false, false}, {0, 0, 0, 0}}},
+	 {9, 0, 5, 0},
+	 {-9, 0, -5, 0},
+	 1,
+	 {{"big", 3}}},
+	{"two crowded groups, noted in order",
+	 {0, 0, 0, 0},
+	 6,
+	 {{"b", {true, false, false, false}, {1, 0, 0, 0}},
+	  {"a", {true, false, false, false}, {2, 0, 0, 0}},
+	  {"a", {true, false, false, false}, {2, 0, 0, 0}},
+	  {"b", {true, false, false, false}, {1, 0, 0, 0}},
+	  {"a", {true, false, false, false}, {2, 0, 0, 0}},
+	  {"b", {true, false, false, false}, {1, 0, 0, 0}}},
+	 {9, 0, 0, 0},
+	 {-9, 0, 0, 0},
+	 2,
+	 {{"b", 3}, {"a", 3}}},
 };
 
 START_TEST(inventory_table)
 {
 	const struct inv_case *c = &inv_cases[_i];
 	struct lsrv_inv_line out[LIC_TAG_COUNT];
+	struct lsrv_inv_note notes[NELEM(c->m) / 3 + 1];
+	size_t nnotes = 99, i;
 	int t;
 
-	lsrv_inventory(c->purchased, c->m, c->n, out);
+	lsrv_inventory(c->purchased, c->m, c->n, out, notes, &nnotes);
+	ck_assert_msg(nnotes == c->nnotes, "%s: %zu notes, want %zu", c->name,
+		      nnotes, c->nnotes);
+	for (i = 0; i < nnotes; i++) {
+		ck_assert_str_eq(notes[i].ha_group, c->notes[i].ha_group);
+		ck_assert_uint_eq(notes[i].members, c->notes[i].members);
+	}
 	for (t = 0; t < LIC_TAG_COUNT; t++) {
 		ck_assert_msg(out[t].in_use == c->in_use[t],
 			      "%s: %s in use %lld, want %lld", c->name,
@@ -860,6 +1104,58 @@ START_TEST(inventory_table)
 		ck_assert(out[t].insufficient == (c->balance[t] < 0));
 		ck_assert_int_eq(out[t].tag, t);
 	}
+}
+END_TEST
+
+/* Notes appear as lines after the table and as JSON "warnings". */
+START_TEST(inventory_render_notes)
+{
+	static const struct lsrv_inv_note notes[] = {{"grp1", 4}, {"x", 3}};
+	struct lsrv_inv_line lines[LIC_TAG_COUNT];
+	char *text = NULL;
+	size_t len = 0;
+	json_t *o, *w;
+	FILE *f;
+
+	lsrv_inventory(NULL, NULL, 0, lines, NULL, NULL);
+	f = open_memstream(&text, &len);
+	ck_assert_int_eq(lsrv_inventory_render(f, "SA-1", "VA-1", lines, notes,
+					       NELEM(notes), false),
+			 0);
+	fclose(f);
+	ck_assert_msg(strstr(text, " 0\n\n"
+				   "Note: HA group grp1 has 4 members: counted "
+				   "separately\n"
+				   "Note: HA group x has 3 members: counted "
+				   "separately\n") != NULL,
+		      "%s", text);
+	free(text);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	ck_assert_int_eq(lsrv_inventory_render(f, "SA-1", "VA-1", lines, notes,
+					       NELEM(notes), true),
+			 0);
+	fclose(f);
+	o = json_loads(text, 0, NULL);
+	ck_assert_ptr_nonnull(o);
+	w = json_object_get(o, "warnings");
+	ck_assert_uint_eq(json_array_size(w), 2);
+	ck_assert_str_eq(json_string_value(json_array_get(w, 0)),
+			 "HA group grp1 has 4 members: counted separately");
+	json_decref(o);
+	free(text);
+	text = NULL;
+	/* None: no note line, an empty array. */
+	f = open_memstream(&text, &len);
+	ck_assert_int_eq(lsrv_inventory_render(f, "SA-1", "VA-1", lines, NULL,
+					       0, true),
+			 0);
+	fclose(f);
+	o = json_loads(text, 0, NULL);
+	ck_assert(json_is_array(json_object_get(o, "warnings")));
+	ck_assert_uint_eq(json_array_size(json_object_get(o, "warnings")), 0);
+	json_decref(o);
+	free(text);
 }
 END_TEST
 
@@ -908,7 +1204,7 @@ START_TEST(inventory_from_store)
 		memcpy(m[i].has, rows[i].has, sizeof(m[i].has));
 		memcpy(m[i].count, rows[i].latest, sizeof(m[i].count));
 	}
-	lsrv_inventory(purchased, m, n, out);
+	lsrv_inventory(purchased, m, n, out, NULL, NULL);
 	ck_assert_int_eq(out[LIC_TAG_STD].in_use, 9);
 	ck_assert_int_eq(out[LIC_TAG_STD].balance, -1);
 	ck_assert(out[LIC_TAG_STD].insufficient);
@@ -1080,6 +1376,8 @@ static Suite *licd_suite(void)
 	tcase_add_test(tc, token_use_limit);
 	tcase_add_test(tc, token_expiry);
 	tcase_add_test(tc, trust_binding);
+	tcase_add_loop_test(tc, trust_all_or_nothing, 0, NELEM(seal_cases));
+	tcase_add_test(tc, trust_oversized_key);
 	tcase_add_test(tc, admin_names);
 	suite_add_tcase(s, tc);
 
@@ -1103,6 +1401,7 @@ static Suite *licd_suite(void)
 	tc = tcase_create("inventory");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, inventory_table, 0, NELEM(inv_cases));
+	tcase_add_test(tc, inventory_render_notes);
 	tcase_add_test(tc, inventory_from_store);
 	suite_add_tcase(s, tc);
 	return s;
