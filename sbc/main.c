@@ -231,6 +231,17 @@ void sbcd_sample(struct sbcd *d)
 			d->max_second[i] = d->last_second[i];
 	count_invites(d);
 	now_ms = clk_wall_ms();
+	/* A second with no tick stays empty (a stalled loop): say so, so an
+	 * operator knows why the seconds table shows a gap. */
+	if (d->last_tick_ms > 0 && now_ms / 1000 - d->last_tick_ms / 1000 > 1 &&
+	    !d->clock_jumped)
+		log_msg(LOG_LVL_WARNING, "SBC", "SAMPLER_GAP",
+			"no sampler tick for %" PRId64 " ms: %" PRId64
+			" second(s) stay empty",
+			now_ms - d->last_tick_ms,
+			now_ms / 1000 - d->last_tick_ms / 1000 - 1);
+	d->clock_jumped = false;
+	d->last_tick_ms = now_ms;
 	rc = stats_store_begin(d->store, err, sizeof(err));
 	stats_tick(d->stats, now_ms, d->last_second);
 	if (rc == 0)
@@ -671,6 +682,7 @@ int sbcd_advance_test_clock(struct sbcd *d, int64_t ms)
 	/* Saved first: a kill right after leaves the clock ahead, never
 	 * behind what the tables and the agent may already have seen. */
 	d->test_offset_ms += ms;
+	d->clock_jumped = true;
 	if (write_state_file(d, "test-clock", fill_test_clock) != 0) {
 		d->test_offset_ms = old;
 		return -1;

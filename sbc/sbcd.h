@@ -66,6 +66,8 @@ struct sbcd {
 	uint32_t max_second_aggregate;
 	uint32_t max_second[SBC_CLASS_COUNT]; /* highest last_second so far */
 	uint64_t invites_seen;		       /* INVITEs in, at the last tick */
+	int64_t last_tick_ms;		       /* wall clock of the last tick */
+	bool clock_jumped;		       /* test clock moved since */
 	uint32_t calls_last_second;	       /* INVITEs in during it */
 	struct sbc_metrics *metrics;	       /* NULL: not configured */
 };

@@ -266,7 +266,8 @@ START_TEST(schema_created_and_versioned)
 	ck_assert_int_eq(sql_int(&f, "SELECT count(*) FROM sqlite_master"
 				     " WHERE name LIKE 'lic_%' AND type ="
 				     " 'table'"),
-			 6);
+			 7); /* meta, report, record, state, policy, trust,
+				account */
 	/* A second open of existing tables is fine. */
 	again = lic_store_new(f.db, err, sizeof(err));
 	ck_assert_msg(again != NULL, "%s", err);
@@ -1050,12 +1051,25 @@ static void check_after_kill(int64_t *periods)
 	int64_t k = 0, last_id = 0;
 	size_t n, i;
 	struct fx f;
+	int rc;
 
 	start(&f);
 	ck_assert_int_eq(sql_int(&f, "SELECT count(*) FROM pragma_integrity_check"
 				     " WHERE integrity_check <> 'ok'"),
 			 0);
-	ck_assert_int_eq(lic_store_get_period(f.st, &ps, err, sizeof(err)), 0);
+	rc = lic_store_get_period(f.st, &ps, err, sizeof(err));
+	ck_assert_int_ge(rc, 0);
+	if (rc == 1) {
+		/* Killed before the first state was saved (a slow start,
+		 * under ASan or load): then nothing at all was stored. */
+		ck_assert_int_eq(lic_store_records(f.st, 0, r, NELEM(r), &n,
+						   err, sizeof(err)),
+				 0);
+		ck_assert_uint_eq(n, 0);
+		ck_assert_int_eq(*periods, 0);
+		stop(&f);
+		return;
+	}
 	ck_assert_int_eq((ps.start - T0) % PERIOD, 0);
 	ck_assert_uint_lt(ps.hours, 8);
 	for (;;) {
