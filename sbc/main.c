@@ -36,6 +36,7 @@
 #define STOP_LINGER_MS 2000 /* time our shutdown BYEs get to complete */
 #define DRAIN_POLL_MS 100
 #define STORE_ERROR_LOG_S 60 /* at most one store error line per minute */
+#define SAMPLE_MARGIN_MS 15  /* sampler ticks this long after each second */
 
 _Static_assert((int)SBC_CLASS_COUNT == (int)STATS_CLASS_COUNT &&
 		       (int)SBC_CLASS_AGGREGATE == (int)STATS_AGGREGATE &&
@@ -121,11 +122,20 @@ static void log_counts(struct sbcd *d)
 		d->last_second[SBC_CLASS_AGGREGATE], d->max_second_aggregate);
 }
 
-/* Milliseconds until the next wall-clock second boundary. */
+/*
+ * Until just after the next wall-clock second boundary. libevent times
+ * on a coarse monotonic clock, so a timer may fire a few milliseconds
+ * early: aimed at the boundary itself, a tick could land at x.999, close
+ * nothing new, and schedule the next one a whole second later, leaving a
+ * second empty (measured: one in about 100). SAMPLE_MARGIN_MS after the
+ * boundary is safe from that and still samples the second just ended.
+ */
 static struct timeval until_next_second(void)
 {
-	int64_t ms = 1000 - clk_wall_ms() % 1000;
-	struct timeval tv = {.tv_sec = 0, .tv_usec = (suseconds_t)ms * 1000};
+	int64_t now = clk_wall_ms();
+	int64_t ms = (now / 1000 + 1) * 1000 + SAMPLE_MARGIN_MS - now;
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 
 	return tv;
 }
