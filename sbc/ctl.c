@@ -27,6 +27,7 @@ struct client {
 	struct bufferevent *bev;
 	struct client *next;
 	size_t want;	       /* DATA bytes still to come */
+	bool closing;	       /* EOF seen: free once the output drained */
 	struct evbuffer *data; /* DATA received for the next request */
 };
 
@@ -176,7 +177,10 @@ static void on_read(struct bufferevent *bev, void *arg)
 			goto out_close;
 		}
 		dlen = cl->data != NULL ? evbuffer_get_length(cl->data) : 0;
-		data = dlen > 0 ? evbuffer_pullup(cl->data, -1) : NULL;
+		/* A DATA header, even of 0 bytes, means a file came. */
+		data = cl->data == NULL ? NULL
+		       : dlen > 0	? evbuffer_pullup(cl->data, -1)
+					: (const void *)"";
 		status = cl->ctl->fn(cl->ctl->arg, line, data, dlen, body);
 		free(line);
 		if (cl->data != NULL) {
@@ -188,6 +192,13 @@ static void on_read(struct bufferevent *bev, void *arg)
 		if (evbuffer_get_length(bufferevent_get_output(bev)) >
 		    SBC_CTL_OUTPUT_MAX)
 			goto out_close; /* not reading its replies */
+		/* One request per turn of the loop: a client that queues
+		 * many cannot keep the sampler and the others waiting. */
+		if (evbuffer_get_length(in) > 0)
+			bufferevent_trigger(bev, EV_READ,
+					    BEV_TRIG_IGNORE_WATERMARKS |
+						    BEV_TRIG_DEFER_CALLBACKS);
+		return;
 	}
 	if (evbuffer_get_length(in) > SBC_CTL_REQUEST_MAX)
 		goto out_close;
@@ -197,11 +208,26 @@ out_close:
 	client_free(cl);
 }
 
+/* A client that said all it had (EOF) gets its replies before it goes. */
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct client *cl = arg;
+
+	if (cl->closing &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		client_free(cl);
+}
+
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct client *cl = arg;
 
-	(void)bev;
+	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		cl->closing = true;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
 		client_free(cl);
 }
@@ -256,7 +282,7 @@ static void on_accept(struct evconnlistener *lst, evutil_socket_t fd,
 				 SBC_CTL_REQUEST_MAX * 2u);
 	/* (DATA is moved out of the input as it arrives, so the mark holds
 	 * for it too.) */
-	bufferevent_setcb(cl->bev, on_read, NULL, on_event, cl);
+	bufferevent_setcb(cl->bev, on_read, on_write, on_event, cl);
 	bufferevent_set_timeouts(cl->bev, &idle, &idle);
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
 }

@@ -665,8 +665,23 @@ static int load_test_clock(struct sbcd *d)
 
 	snprintf(path, sizeof(path), "%s/test-clock", d->state_dir);
 	f = fopen(path, "r");
-	if (f == NULL)
-		return errno == ENOENT ? 0 : -1;
+	if (f == NULL && errno == ENOENT)
+		return 0;
+	if (f == NULL) {
+		log_msg(LOG_LVL_ERR, "SBC", "STATE", "%s: %s", path,
+			strerror(errno));
+		return -1;
+	}
+	if (!d->test_clock) {
+		/* Its tables and periods are ahead of the real clock: run
+		 * on it at real time and nothing would be recorded. */
+		fclose(f);
+		log_msg(LOG_LVL_ERR, "SBC", "STATE",
+			"%s belongs to a --test-clock run; start with "
+			"--test-clock or use another state directory",
+			path);
+		return -1;
+	}
 	if (fscanf(f, "%lld", &ms) != 1 || ms < 0) {
 		fclose(f);
 		log_msg(LOG_LVL_ERR, "SBC", "STATE", "%s: not an offset", path);
@@ -692,12 +707,14 @@ int sbcd_advance_test_clock(struct sbcd *d, int64_t ms)
 	/* Saved first: a kill right after leaves the clock ahead, never
 	 * behind what the tables and the agent may already have seen. */
 	d->test_offset_ms += ms;
-	d->clock_jumped = true;
 	if (write_state_file(d, "test-clock", fill_test_clock) != 0) {
 		d->test_offset_ms = old;
 		return -1;
 	}
-	return clk_advance_ms(ms);
+	if (clk_advance_ms(ms) != 0)
+		return -1;
+	d->clock_jumped = true; /* the jump is no sampler gap */
+	return 0;
 }
 
 /* The control socket, STATE_DIR/sbcd.sock (DESIGN.md section 7). */
@@ -819,7 +836,7 @@ int main(int argc, char **argv)
 	}
 	if (lock_state(&d) < 0)
 		goto out_config;
-	if (d.test_clock && load_test_clock(&d) < 0)
+	if (load_test_clock(&d) < 0)
 		goto out_config;
 	if (s->n_listen == 0) {
 		log_msg(LOG_LVL_ERR, "SBC", "CONFIG",

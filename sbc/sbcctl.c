@@ -124,7 +124,7 @@ static char *read_upload(const char *path, size_t *len, FILE *err)
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
-	ssize_t r;
+	ssize_t r = 0;
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -148,6 +148,14 @@ static char *read_upload(const char *path, size_t *len, FILE *err)
 			break;
 		got += (size_t)r;
 	}
+	if (got != (size_t)st.st_size) {
+		/* Never send part of a file as if it were all of it. */
+		fprintf(err, "%% Cannot read %s: %s\n", path,
+			r < 0 ? strerror(errno) : "file changed while read");
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
 	*len = got;
 out:
 	close(fd);
@@ -161,7 +169,7 @@ static int write_download(const char *path, const char *body, size_t len,
 {
 	char tmp[PATH_MAX];
 	size_t off = 0;
-	int fd;
+	int fd, saved;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
 	    (int)sizeof(tmp)) {
@@ -183,8 +191,17 @@ static int write_download(const char *path, const char *body, size_t len,
 		}
 		off += (size_t)w;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+	if (fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
 		unlink(tmp);
+		errno = saved;
+		goto out_err;
+	}
+	if (close(fd) != 0 || rename(tmp, path) != 0) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
 		goto out_err;
 	}
 	return 0;

@@ -265,11 +265,17 @@ static int cmd_running(struct sbcd *d, const struct sbc_cmd_req *r,
 	if (fflush(s.f) != 0)
 		rc = -1;
 	if (r->json) {
-		json_t *j = json_pack("{s:s%}", "config", s.buf, s.len);
+		json_t *j = rc == 0 ? json_pack("{s:s%}", "config", s.buf, s.len)
+				    : NULL;
 
 		fclose(s.f);
 		free(s.buf);
-		return rc == 0 ? reply_json(j, out) : SBC_CTL_FAILED;
+		if (j == NULL) {
+			evbuffer_add_printf(out, "%% The configuration could "
+						 "not be written as JSON.\n");
+			return SBC_CTL_FAILED;
+		}
+		return reply_json(j, out);
 	}
 	/* The IOS preamble, then the canonical text. */
 	evbuffer_add_printf(out, "Building configuration...\n\n"
@@ -468,13 +474,12 @@ static int cmd_clear_call(struct sbcd *d, const struct sbc_cmd_req *r,
 		evbuffer_add_printf(out, "%% Bad call id %s\n", r->argv[0]);
 		return SBC_CTL_USAGE;
 	}
+	/* The B2BUA logs %SBC-5-CALL_CLEARED itself. */
 	rc = sbc_b2bua_clear_call(d->b2bua, (uint64_t)id, err, sizeof(err));
 	if (rc != 0) {
 		evbuffer_add_printf(out, "%% %s\n", err);
 		return SBC_CTL_FAILED;
 	}
-	log_msg(LOG_LVL_NOTICE, "SBC", "CLEAR_CALL",
-		"call %llu cleared by an operator", id);
 	return SBC_CTL_OK;
 }
 

@@ -123,6 +123,21 @@ def check_basics(sbc):
     logs = json.loads(ctl(sbc, "show", "logging", "--json").stdout)
     assert any("%SBC-5-READY" in l for l in logs["lines"]), logs
     assert "%SBC-5-READY" in ctl(sbc, "show", "logging").stdout
+    # A client that half-closes after its request still gets the whole
+    # reply (a large one: more than a socket buffer).
+    hc = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    hc.settimeout(10)
+    hc.connect(sock)
+    hc.sendall(b"show license all\nshow voice sip license stats\n")
+    hc.shutdown(socket.SHUT_WR)
+    got = b""
+    while True:
+        chunk = hc.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    hc.close()
+    assert got.count(b"SBC 0 ") >= 1 and b"Usage Report Summary" in got, got[:300]
     # Commands from stdin, one connection.
     p = subprocess.run([SBCCTL, "-s", sock], input="show license status\nsh vo si li st ta VGW\n",
                        capture_output=True, text=True, timeout=30)
@@ -233,6 +248,11 @@ def test_test_clock(binary, wd):
         again = json.loads(ctl(sbc, "sh", "vo", "si", "li", "st", "--json").stdout)["now"]
         assert again >= after, (after, again)
         sbc.wait_log("test clock resumes", 5)
+    # Without --test-clock that state directory is refused: at real time
+    # its tables and periods would be ahead, and nothing recorded.
+    p = subprocess.run([binary, "-f", sbc.conf, "-S", sbc.state], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 1 and "belongs to a --test-clock run" in p.stderr, p
     print("test clock: jump seen by the tables, bad durations refused, offset kept "
           "across a restart")
 
