@@ -9,6 +9,7 @@
 #define SBC_TESTS_GOLDEN_H
 
 #include <check.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,23 @@
 
 #ifndef SBC_GOLDEN_DIR
 #error "define SBC_GOLDEN_DIR as the path of tests/unit/golden"
+/* A JSON value as the golden files hold it: indented, keys in order, a
+ * final newline. Takes the reference; the text is the caller's. */
+static inline char *golden_json_text(json_t *j)
+{
+	char *text, *nl;
+
+	ck_assert_ptr_nonnull(j);
+	text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	ck_assert_ptr_nonnull(text);
+	nl = malloc(strlen(text) + 2);
+	ck_assert_ptr_nonnull(nl);
+	sprintf(nl, "%s\n", text);
+	free(text);
+	return nl;
+}
+
 /* check_golden for NUL-terminated text. */
 static inline void check_golden_text(const char *name, const char *text)
 {
@@ -110,6 +128,23 @@ static inline void check_golden(const char *name, const char *text,
 			     name, n, a, b);
 	}
 	free(want);
+}
+
+/* A JSON value as the golden files hold it: indented, keys in order, a
+ * final newline. Takes the reference; the text is the caller's. */
+static inline char *golden_json_text(json_t *j)
+{
+	char *text, *nl;
+
+	ck_assert_ptr_nonnull(j);
+	text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	ck_assert_ptr_nonnull(text);
+	nl = malloc(strlen(text) + 2);
+	ck_assert_ptr_nonnull(nl);
+	sprintf(nl, "%s\n", text);
+	free(text);
+	return nl;
 }
 
 /* check_golden for NUL-terminated text. */

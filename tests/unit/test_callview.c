@@ -42,18 +42,7 @@ static char *render(const struct sbc_call_view *v, size_t n, int64_t now)
 static char *render_json(const struct sbc_call_view *v, size_t n,
 			 int64_t now)
 {
-	json_t *j = sbc_callview_json(v, n, now);
-	char *text, *nl;
-
-	ck_assert_ptr_nonnull(j);
-	text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	ck_assert_ptr_nonnull(text);
-	nl = malloc(strlen(text) + 2);
-	ck_assert_ptr_nonnull(nl);
-	sprintf(nl, "%s\n", text);
-	free(text);
-	return nl;
+	return golden_json_text(sbc_callview_json(v, n, now));
 }
 
 static void set(char *dst, size_t len, const char *src)

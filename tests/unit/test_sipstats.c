@@ -42,18 +42,7 @@ static char *render_text(const struct sbc_sipstats *s)
 
 static char *render_json(const struct sbc_sipstats *s)
 {
-	json_t *j = sbc_sipstats_json(s);
-	char *text, *nl;
-
-	ck_assert_ptr_nonnull(j);
-	text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	ck_assert_ptr_nonnull(text);
-	nl = malloc(strlen(text) + 2);
-	ck_assert_ptr_nonnull(nl);
-	sprintf(nl, "%s\n", text);
-	free(text);
-	return nl;
+	return golden_json_text(sbc_sipstats_json(s));
 }
 
 /* ---------------------------------------------------------------------- */
