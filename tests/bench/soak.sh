@@ -1,0 +1,26 @@
+#!/bin/sh
+# Soak: SIPp places calls through sbcd at a steady rate for a long time.
+#
+#   tests/bench/soak.sh [MINUTES [RATE [HOLD_MS]]]
+#
+# Defaults: 60 minutes at the soak_3min test's rate (70% of the capacity
+# measured by tests/bench/compare.py on this machine), calls held 5 s.
+# Passes when no call failed, sbcd's RSS stayed within 5% after the
+# warm-up, its per-second counts followed SIPp's, its peak matched SIPp's,
+# the seconds and minutes tables matched SIPp's statistics and the counts
+# drained to 0 (sipp-scenarios/run.py --rss-check --track-counts
+# --check-tables). The work dir is kept (sbcd.log, SIPp statistics).
+# The 3-minute version is the ctest soak_3min.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+minutes=${1:-60}
+rate=${2:-$(sed -n 's/^set(SBC_SOAK_RATE \([0-9]*\) .*/\1/p' \
+	"$top/tests/integration/CMakeLists.txt")}
+hold=${3:-5000}
+sbcd=${SBCD:-$top/build/sbc/sbcd}
+[ -x "$sbcd" ] || { echo "no $sbcd: build first (cmake --build build)" >&2; exit 2; }
+calls=$((rate * minutes * 60))
+echo "soak: $minutes min at $rate calls/s, hold $hold ms ($calls calls)"
+exec python3 "$top/sipp-scenarios/run.py" --sbcd "$sbcd" --scenario basic \
+	--calls "$calls" --rate "$rate" --hold-ms "$hold" --keep \
+	--rss-check --track-counts --check-tables --expect-clean-log
