@@ -31,6 +31,8 @@
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
@@ -39,7 +41,10 @@
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
+#include <openssl/crypto.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -48,7 +53,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SWEEP_MS 200
 #define RETRY_AFTER_BUSY "5"	  /* threshold or overload: try again soon */
@@ -65,6 +72,15 @@
 #define QUERY_WAIT_MS 2000
 /* `clear call voice` on an unanswered call: the caller's final answer. */
 #define CLEARED_STATUS SIP_487_REQUEST_TERMINATED
+/*
+ * Sofia-SIP reads TLS credentials from a directory: agent.pem (key and
+ * certificate) and cafile.pem. sbcd builds it in STATE_DIR/tls from the
+ * configured files and empties it once the transports are up.
+ */
+#define TLS_DIR_NAME "tls"
+#define TLS_AGENT_PEM "agent.pem"
+#define TLS_CA_PEM "cafile.pem"
+#define TLS_FILE_MAX (1024 * 1024)
 
 enum side { SIDE_A = 0, SIDE_B = 1 };
 
@@ -157,6 +173,8 @@ struct sbc_b2bua {
 	pthread_t thread;
 	char contact[3][128]; /* per transport, "" when not listening */
 	char host[3][64];
+	char tls_dir[1024];	/* STATE_DIR/tls when TLS is set up, else "" */
+	unsigned tls_policy;	/* enum tport_tls_verify_policy */
 
 	/* Start-up handshake. */
 	pthread_mutex_t lock;
@@ -180,6 +198,7 @@ struct sbc_b2bua {
 	struct sbc_dptable *dp;
 	struct sbc_call *calls, *calls_tail;
 	uint64_t callid_salt;
+	bool tls_up; /* a TLS transport exists: TLS dial-peers can be reached */
 	bool stopping;
 	int64_t stop_deadline_ms;
 };
@@ -306,6 +325,24 @@ static bool from_network(nta_outgoing_t *orq)
  * A response to one of our requests. For a final non-2xx answer to an
  * INVITE the stack sends the ACK itself: count that too.
  */
+/*
+ * The response was made up by nta (a transport error): nta gives it an
+ * address of family AF_UNSPEC, which from_network() does not tell apart.
+ */
+static bool made_by_stack(nta_outgoing_t *orq)
+{
+	msg_t *msg = nta_outgoing_getresponse(orq); /* a new reference */
+	su_addrinfo_t *ai;
+	bool made;
+
+	if (msg == NULL)
+		return true;
+	ai = msg_addrinfo(msg);
+	made = ai == NULL || ai->ai_family == AF_UNSPEC;
+	msg_destroy(msg);
+	return made;
+}
+
 static void count_answer(struct sbc_b2bua *b, nta_outgoing_t *orq,
 			 sip_t const *sip)
 {
@@ -355,6 +392,29 @@ static enum sbc_transport via_transport(sip_t const *sip)
 	if (proto && strcasestr(proto, "/TLS"))
 		return SBC_TP_TLS;
 	return SBC_TP_UDP;
+}
+
+/*
+ * The transport a request really came over: a caller's Via may claim TLS
+ * over plain UDP. Falls back to the Via when nta cannot tell.
+ */
+static enum sbc_transport arrival_transport(struct sbc_b2bua *b,
+					    nta_incoming_t *irq,
+					    sip_t const *sip)
+{
+	tport_t *tp = nta_incoming_transport(b->agent, irq, NULL);
+	enum sbc_transport t;
+
+	if (tp == NULL)
+		return via_transport(sip);
+	if (tport_has_tls(tp))
+		t = SBC_TP_TLS;
+	else if (tport_is_stream(tp))
+		t = SBC_TP_TCP;
+	else
+		t = SBC_TP_UDP;
+	tport_unref(tp);
+	return t;
 }
 
 /* Our Contact on a leg of the given transport (falls back to UDP's). */
@@ -958,6 +1018,16 @@ static int on_invite_response(struct sbc_txn *inv, nta_outgoing_t *orq,
 	}
 
 	/* 3xx-6xx: nta ACKs B; A's ACK is absorbed by nta. */
+	/*
+	 * A 503 made by our stack: the TLS connection broke, e.g. B refused
+	 * our certificate after a TLS 1.3 handshake that looked complete.
+	 */
+	if (status == 503 && call->leg[SIDE_B].transport == SBC_TP_TLS &&
+	    made_by_stack(orq))
+		log_msg(LOG_LVL_ERR, "SBC", "TLS_CONNECT",
+			"call %" PRIu64 ": TLS connection to %s failed "
+			"(refused, or our certificate not accepted by the peer)",
+			call->id, call->view.leg[SIDE_B].remote);
 	if (call->state == CALL_EARLY && call->inv.irq)
 		relay_response(b, call->inv.irq, atp, sip, status, phrase,
 			       false);
@@ -1146,6 +1216,8 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 		tport = out->target_port;
 		ttp = out->transport;
 	}
+	if (ttp == SBC_TP_TLS && !b->tls_up) /* logged at reload */
+		return refuse(b, irq, SIP_503_SERVICE_UNAVAILABLE, NULL);
 
 	call = calloc(1, sizeof(*call));
 	if (call == NULL)
@@ -1161,7 +1233,7 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 	copy_user(call->view.called, sizeof(call->view.called), number);
 	copy_user(call->view.calling, sizeof(call->view.calling),
 		  sip->sip_from->a_url->url_user);
-	call->view.leg[SIDE_A].transport = via_transport(sip);
+	call->view.leg[SIDE_A].transport = arrival_transport(b, irq, sip);
 	source_addr(irq, call->view.leg[SIDE_A].remote,
 		    sizeof(call->view.leg[SIDE_A].remote));
 	copy_cut(call->view.leg[SIDE_A].call_id,
@@ -1173,7 +1245,7 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 	call->inv.call = call;
 	call->leg[SIDE_A].call = call;
 	call->leg[SIDE_A].side = SIDE_A;
-	call->leg[SIDE_A].transport = via_transport(sip);
+	call->leg[SIDE_A].transport = call->view.leg[SIDE_A].transport;
 	call->leg[SIDE_B].call = call;
 	call->leg[SIDE_B].side = SIDE_B;
 	call->leg[SIDE_B].transport = ttp;
@@ -1316,6 +1388,28 @@ static int on_default_request(struct sbc_leg *magic, nta_leg_t *leg,
 /* Timers: no-answer, maximum duration, stop */
 
 /*
+ * The outbound INVITE of an unanswered call went to a TLS connection that
+ * Sofia-SIP closed before B said anything: the handshake failed (B's
+ * certificate not trusted, ours refused). Sofia-SIP does not fail the
+ * transaction then; it would wait for timer B (32 s).
+ */
+static bool tls_connect_failed(const struct sbc_call *call)
+{
+	tport_t *tp;
+	bool closed;
+
+	if (call->leg[SIDE_B].transport != SBC_TP_TLS ||
+	    call->inv.orq == NULL || nta_outgoing_status(call->inv.orq) != 0)
+		return false;
+	tp = nta_outgoing_transport(call->inv.orq);
+	if (tp == NULL)
+		return false;
+	closed = tport_is_closed(tp);
+	tport_unref(tp);
+	return closed;
+}
+
+/*
  * Every SWEEP_MS: cancel calls unanswered for longer than `timers expires`,
  * end calls older than `call max-duration` (the reaper), drop the outbound
  * INVITE transaction once retransmitted 2xx can no longer come, and finish
@@ -1336,6 +1430,18 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 		if (call->state == CALL_EARLY &&
 		    now - call->start_ms >= (int64_t)s->expires_ms) {
 			call_end(call, SIP_408_REQUEST_TIMEOUT);
+			continue;
+		}
+		if (call->state == CALL_EARLY && tls_connect_failed(call)) {
+			log_msg(LOG_LVL_ERR, "SBC", "TLS_CONNECT",
+				"call %" PRIu64 ": TLS connection to %s failed "
+				"(certificate not trusted, or refused by the "
+				"peer)",
+				call->id, call->view.leg[SIDE_B].remote);
+			if (call->inv.irq)
+				reply(b, call->inv.irq,
+				      SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+			call_destroy(call);
 			continue;
 		}
 		if (max_ms && now - call->start_ms >= max_ms &&
@@ -1493,6 +1599,30 @@ static void run_query(struct sbc_b2bua *b, struct sbc_query *q)
 /* ---------------------------------------------------------------------- */
 /* Commands from other threads */
 
+/*
+ * TLS, like the listen addresses, is set up once at start: a reload that
+ * changes the TLS files or policy, or that brings the first TLS dial-peer,
+ * takes effect at the next start. Say so rather than let it look applied.
+ */
+static void tls_reload_check(struct sbc_b2bua *b, const struct sbc_config *cfg)
+{
+	const struct sbc_settings *o = settings(b);
+	const struct sbc_settings *n = sbc_config_settings(cfg);
+
+	if (!b->tls_up && sbc_config_uses_tls(cfg))
+		log_msg(LOG_LVL_WARNING, "SBC", "TLS",
+			"the new configuration uses TLS, which starts only "
+			"with sbcd: calls to TLS dial-peers get 503 until "
+			"sbcd is restarted");
+	else if (strcmp(o->tls_certificate, n->tls_certificate) != 0 ||
+		 strcmp(o->tls_private_key, n->tls_private_key) != 0 ||
+		 strcmp(o->tls_ca_file, n->tls_ca_file) != 0 ||
+		 sbc_config_tls_verify(o) != sbc_config_tls_verify(n))
+		log_msg(LOG_LVL_NOTICE, "SBC", "TLS",
+			"tls settings changed: they take effect when sbcd "
+			"is restarted");
+}
+
 static void on_cmd(struct sbc_b2bua *b, su_msg_r msg, struct sbc_cmd *cmd)
 {
 	struct sbc_call *call, *next;
@@ -1500,6 +1630,7 @@ static void on_cmd(struct sbc_b2bua *b, su_msg_r msg, struct sbc_cmd *cmd)
 	(void)msg;
 	switch (cmd->kind) {
 	case CMD_RELOAD:
+		tls_reload_check(b, cmd->cfg);
 		sbc_config_free(&b->cfg);
 		sbc_dptable_free(&b->dp);
 		b->cfg = cmd->cfg;
@@ -1554,6 +1685,233 @@ static int send_cmd(struct sbc_b2bua *b, const struct sbc_cmd *cmd)
 }
 
 /* ---------------------------------------------------------------------- */
+/* TLS credentials: STATE_DIR/tls (docs/architecture.md) */
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Append the file at `path` (a regular file of 1 byte to 1 MiB) to fd,
+ * ending it with a newline when it has none. The bytes pass through a
+ * buffer that is wiped before it is freed: the private key goes this way.
+ */
+static int tls_append(int fd, const char *path, char *why, size_t whylen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t r;
+	int in, rc = -1;
+
+	in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (in < 0) {
+		snprintf(why, whylen, "cannot open %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    st.st_size > TLS_FILE_MAX) {
+		snprintf(why, whylen, "%s: not a regular file of 1-%d bytes",
+			 path, TLS_FILE_MAX);
+		goto out_close;
+	}
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (buf == NULL) {
+		snprintf(why, whylen, "out of memory");
+		goto out_close;
+	}
+	while (len < cap) {
+		r = read(in, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len == 0 || len == cap) {
+		snprintf(why, whylen, "%s: read error or file changed", path);
+		goto out_wipe;
+	}
+	if (write_all(fd, buf, len) < 0 ||
+	    (buf[len - 1] != '\n' && write_all(fd, "\n", 1) < 0)) {
+		snprintf(why, whylen, "write error: %s", strerror(errno));
+		goto out_wipe;
+	}
+	rc = 0;
+
+out_wipe:
+	OPENSSL_cleanse(buf, cap);
+	free(buf);
+out_close:
+	close(in);
+	return rc;
+}
+
+/*
+ * Write dir/name, mode 0600, as the concatenation of the files `paths`
+ * (NULL-terminated): through a temporary file, fsync and rename(), so that
+ * Sofia-SIP never reads half a file.
+ */
+static int tls_write_file(const char *dir, const char *name,
+			  const char *const *paths, char *why, size_t whylen)
+{
+	char path[1100], tmp[1200];
+	int fd, dfd, rc = -1;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (unlink(tmp) != 0 && errno != ENOENT) {
+		snprintf(why, whylen, "cannot remove %.200s: %s", tmp,
+			 strerror(errno));
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot create %.200s: %s", tmp,
+			 strerror(errno));
+		return -1;
+	}
+	for (i = 0; paths[i] != NULL; i++)
+		if (tls_append(fd, paths[i], why, whylen) < 0)
+			goto out_close;
+	if (fsync(fd) != 0) {
+		snprintf(why, whylen, "cannot write %.200s: %s", tmp,
+			 strerror(errno));
+		goto out_close;
+	}
+	rc = 0;
+out_close:
+	if (close(fd) != 0 && rc == 0) {
+		snprintf(why, whylen, "cannot write %.200s: %s", tmp,
+			 strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && rename(tmp, path) != 0) {
+		snprintf(why, whylen, "cannot rename %.200s: %s", tmp,
+			 strerror(errno));
+		rc = -1;
+	}
+	if (rc < 0) {
+		unlink(tmp);
+		return rc;
+	}
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return rc;
+}
+
+/*
+ * Remove what sbcd puts into the TLS directory, and tls.pem, which
+ * Sofia-SIP would take for a missing agent.pem or cafile.pem.
+ */
+static void tls_scrub(const char *dir)
+{
+	static const char *const names[] = {
+		TLS_AGENT_PEM, TLS_CA_PEM, TLS_AGENT_PEM ".tmp",
+		TLS_CA_PEM ".tmp", "tls.pem",
+	};
+	char path[1100];
+	size_t i;
+
+	if (dir[0] == '\0')
+		return;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (unlink(path) != 0 && errno != ENOENT)
+			log_msg(LOG_LVL_WARNING, "SBC", "TLS",
+				"cannot remove %.200s: %s", path, strerror(errno));
+	}
+}
+
+static unsigned tls_policy(enum sbc_tls_verify v)
+{
+	switch (v) {
+	case SBC_TLS_VERIFY_PEER:
+		return TPTLS_VERIFY_ALL;
+	case SBC_TLS_VERIFY_SERVER:
+		return TPTLS_VERIFY_OUT;
+	default:
+		return TPTLS_VERIFY_NONE;
+	}
+}
+
+/*
+ * Build STATE_DIR/tls for Sofia-SIP from the configured files: a
+ * directory of ours, mode 0700 and not a symlink, holding agent.pem
+ * (private key, then certificate) and, with a `tls ca-file`, cafile.pem;
+ * both 0600. Called before the SIP thread starts; the files are removed
+ * again once the transports have read them (sbc_b2bua_start_in).
+ */
+static int tls_prepare(struct sbc_b2bua *b, const char *state_dir, char *why,
+		       size_t whylen)
+{
+	const struct sbc_settings *s = settings(b);
+	const char *const agent[] = {s->tls_private_key, s->tls_certificate,
+				     NULL};
+	const char *const ca[] = {s->tls_ca_file, NULL};
+	struct stat st;
+	int n;
+
+	if (state_dir == NULL) {
+		snprintf(why, whylen, "no state directory for the TLS files");
+		return -1;
+	}
+	n = snprintf(b->tls_dir, sizeof(b->tls_dir), "%s/%s", state_dir,
+		     TLS_DIR_NAME);
+	if (n < 0 || (size_t)n >= sizeof(b->tls_dir)) {
+		snprintf(why, whylen, "state directory name too long");
+		goto out_fail;
+	}
+	if (mkdir(b->tls_dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(why, whylen, "cannot create %.200s: %s", b->tls_dir,
+			 strerror(errno));
+		goto out_fail;
+	}
+	if (lstat(b->tls_dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid()) {
+		snprintf(why, whylen, "%.200s is not a directory owned by uid %u",
+			 b->tls_dir, (unsigned)geteuid());
+		goto out_fail;
+	}
+	if ((st.st_mode & 07777) != 0700 && chmod(b->tls_dir, 0700) != 0) {
+		snprintf(why, whylen, "cannot chmod 700 %.200s: %s", b->tls_dir,
+			 strerror(errno));
+		goto out_fail;
+	}
+	tls_scrub(b->tls_dir);
+	if (tls_write_file(b->tls_dir, TLS_AGENT_PEM, agent, why, whylen) < 0 ||
+	    (s->tls_ca_file[0] != '\0' &&
+	     tls_write_file(b->tls_dir, TLS_CA_PEM, ca, why, whylen) < 0)) {
+		tls_scrub(b->tls_dir);
+		goto out_fail;
+	}
+	b->tls_policy = tls_policy(sbc_config_tls_verify(s));
+	return 0;
+
+out_fail:
+	b->tls_dir[0] = '\0';
+	return -1;
+}
+
+/* ---------------------------------------------------------------------- */
 /* The SIP thread */
 
 static int bind_listeners(struct sbc_b2bua *b)
@@ -1565,18 +1923,33 @@ static int bind_listeners(struct sbc_b2bua *b)
 	for (i = 0; i < s->n_listen; i++) {
 		const struct sbc_listen *l = &s->listen[i];
 		const char *tp = sbc_transport_name(l->transport);
+		bool tls = l->transport == SBC_TP_TLS;
 
-		snprintf(url, sizeof(url), "sip:%s:%u;transport=%s", l->addr,
-			 l->port, tp);
+		/* nta binds tls only for a sips: URL. */
+		snprintf(url, sizeof(url), "%s:%s:%u;transport=%s",
+			 tls ? "sips" : "sip", l->addr, l->port, tp);
 		if (nta_agent_add_tport(b->agent, (url_string_t const *)url,
 					TPTAG_UDP_RMEM(UDP_BUFFER_BYTES),
 					TPTAG_UDP_WMEM(UDP_BUFFER_BYTES),
+					TAG_IF(tls, TPTAG_CERTIFICATE(b->tls_dir)),
+					TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(
+							    b->tls_policy)),
 					TAG_END()) < 0) {
+			int e = errno;
+
 			snprintf(b->start_err, sizeof(b->start_err),
 				 "cannot listen on %s %s:%u: %s", tp, l->addr,
-				 l->port, strerror(errno));
+				 l->port, strerror(e));
+			if (tls)
+				log_msg(LOG_LVL_ERR, "SBC", "TLS",
+					"cannot start TLS on %s:%u: %s (the "
+					"address, or a certificate, key or CA "
+					"file the TLS library refused)",
+					l->addr, l->port, strerror(e));
 			return -1;
 		}
+		if (tls)
+			b->tls_up = true;
 		if (b->contact[l->transport][0] == '\0') {
 			snprintf(b->contact[l->transport],
 				 sizeof(b->contact[0]),
@@ -1588,6 +1961,36 @@ static int bind_listeners(struct sbc_b2bua *b)
 		log_msg(LOG_LVL_NOTICE, "SBC", "LISTEN", "listening on %s %s:%u",
 			tp, l->addr, l->port);
 	}
+	/*
+	 * Sofia-SIP connects out only over a transport of the same kind: a
+	 * dial-peer with `session transport tls` needs a TLS transport even
+	 * when sbcd does not listen for TLS. A client-only one binds no port.
+	 */
+	if (b->tls_dir[0] != '\0' && !b->tls_up) {
+		if (nta_agent_add_tport(b->agent,
+					URL_STRING_MAKE("sips:*:*;transport=tls"),
+					TPTAG_SERVER(0),
+					TPTAG_CERTIFICATE(b->tls_dir),
+					TPTAG_TLS_VERIFY_POLICY(b->tls_policy),
+					TAG_END()) < 0) {
+			int e = errno;
+
+			snprintf(b->start_err, sizeof(b->start_err),
+				 "cannot start outbound TLS: %s", strerror(e));
+			log_msg(LOG_LVL_ERR, "SBC", "TLS",
+				"cannot start outbound TLS: %s (a certificate, "
+				"key or CA file the TLS library refused)",
+				strerror(e));
+			return -1;
+		}
+		b->tls_up = true;
+	}
+	if (b->tls_up)
+		log_msg(LOG_LVL_NOTICE, "SBC", "TLS",
+			"TLS ready: certificate %s, verify %s%s",
+			s->tls_certificate,
+			sbc_tls_verify_name(sbc_config_tls_verify(s)),
+			b->contact[SBC_TP_TLS][0] ? "" : ", outbound only");
 	return 0;
 }
 
@@ -1666,7 +2069,17 @@ struct sbc_b2bua *sbc_b2bua_start(struct sbc_config *cfg,
 				  struct sbc_counters *counters, char *err,
 				  size_t errlen)
 {
+	return sbc_b2bua_start_in(NULL, cfg, dp, counters, err, errlen);
+}
+
+struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
+				     struct sbc_config *cfg,
+				     struct sbc_dptable *dp,
+				     struct sbc_counters *counters, char *err,
+				     size_t errlen)
+{
 	struct sbc_b2bua *b = calloc(1, sizeof(*b));
+	char why[512];
 
 	if (b == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -1692,14 +2105,22 @@ struct sbc_b2bua *sbc_b2bua_start(struct sbc_config *cfg,
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->cond, NULL);
 	su_init();
+	if (settings(b)->tls_certificate[0] != '\0' &&
+	    tls_prepare(b, state_dir, why, sizeof(why)) < 0) {
+		log_msg(LOG_LVL_ERR, "SBC", "TLS", "cannot set up TLS: %s", why);
+		snprintf(err, errlen, "cannot set up TLS: %s", why);
+		goto out_free;
+	}
 	if (pthread_create(&b->thread, NULL, sip_thread, b) != 0) {
 		snprintf(err, errlen, "cannot start the SIP thread");
-		goto out_free;
+		goto out_scrub;
 	}
 	pthread_mutex_lock(&b->lock);
 	while (b->started == 0)
 		pthread_cond_wait(&b->cond, &b->lock);
 	pthread_mutex_unlock(&b->lock);
+	/* The TLS transports hold the credentials in memory from here on. */
+	tls_scrub(b->tls_dir);
 	if (b->started < 0) {
 		pthread_join(b->thread, NULL);
 		snprintf(err, errlen, "%s", b->start_err);
@@ -1707,6 +2128,8 @@ struct sbc_b2bua *sbc_b2bua_start(struct sbc_config *cfg,
 	}
 	return b;
 
+out_scrub:
+	tls_scrub(b->tls_dir);
 out_free:
 	sbc_config_free(&b->cfg);
 	sbc_dptable_free(&b->dp);

@@ -36,6 +36,18 @@ struct sbc_b2bua *sbc_b2bua_start(struct sbc_config *cfg,
 				  size_t errlen);
 
 /*
+ * The same with a state directory: TLS (a `tls certificate` in cfg) needs
+ * one, for the credentials directory Sofia-SIP reads (STATE_DIR/tls, 0700;
+ * its files exist only while the transports start). sbc_b2bua_start()
+ * passes NULL, and then a config with TLS fails to start.
+ */
+struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
+				     struct sbc_config *cfg,
+				     struct sbc_dptable *dp,
+				     struct sbc_counters *counters, char *err,
+				     size_t errlen);
+
+/*
  * Swap in a new config and routing table (SIGHUP). Takes ownership of both.
  * Calls in progress keep their routing; listen addresses are not changed.
  * Returns 0, or -1 when the message cannot be sent (both are then freed).

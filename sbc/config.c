@@ -3,17 +3,27 @@
 #include "digitpat.h"
 #include "release.h"
 
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define CFG_MAX_KW 6	/* keywords in one command row */
 #define CFG_MAX_DEPTH 4 /* top > voip > voip-sip is the deepest nesting */
 #define CFG_MAX_TOKENS (SBC_CFG_MAX_LINE / 2 + 1)
 #define CFG_SHOW_LONG 40 /* chars of an over-long line quoted in the error */
+
+#define CFG_FILE_MAX (1024 * 1024) /* a certificate, key or CA file */
 
 #define DEF_HOSTNAME "sbc"
 #define DEF_PERIODICITY_H 168
@@ -29,11 +39,28 @@ enum cfg_mode {
 	MODE_COUNT
 };
 
+/* TLS lines remembered for the checks made after the parse. */
+enum tls_src {
+	TLS_SRC_CERT,
+	TLS_SRC_KEY,
+	TLS_SRC_CA,
+	TLS_SRC_VERIFY,
+	TLS_SRC_LISTEN, /* the first `listen tls` */
+	TLS_SRC_COUNT
+};
+
+struct cfg_where {
+	unsigned line;			 /* 0: not in the file */
+	char text[SBC_CFG_MAX_LINE + 1]; /* the line, trimmed */
+};
+
 struct sbc_config {
 	struct sbc_settings s;
 	struct sbc_dialpeer_cfg *dp;
 	size_t n_dp;
 	size_t cap_dp;
+	char *name; /* the file (or name) it was parsed from, for messages */
+	struct cfg_where tls_where[TLS_SRC_COUNT];
 };
 
 /* One open mode: the line that opened it and how its body is indented. */
@@ -96,6 +123,9 @@ struct cfg_cmd {
 static const char *const tp_names[] = {"udp", "tcp", "tls"};
 static const char *const lic_tp_names[] = {"smart", "cslu", "off"};
 static const char *const dp_kind_names[] = {"voip", "pots"};
+/* Indexed by enum sbc_tls_verify; "auto" is never written. */
+static const char *const tls_verify_names[] = {"auto", "peer", "server",
+					       "none"};
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -104,6 +134,13 @@ const char *sbc_transport_name(enum sbc_transport tp)
 	if ((size_t)tp >= NELEM(tp_names))
 		return "?";
 	return tp_names[tp];
+}
+
+const char *sbc_tls_verify_name(enum sbc_tls_verify v)
+{
+	if ((size_t)v >= NELEM(tls_verify_names))
+		return "?";
+	return tls_verify_names[v];
 }
 
 static int fail(struct cfg_parser *p, const char *fmt, ...)
@@ -267,6 +304,25 @@ static char *dup_trimmed(const char *line)
 	return d;
 }
 
+/* Remember the current line as where a TLS setting was made. */
+static void note_where(struct cfg_parser *p, enum tls_src src)
+{
+	struct cfg_where *w = &p->cfg->tls_where[src];
+	const char *line = p->line;
+	size_t n;
+
+	while (is_blank(*line))
+		line++;
+	n = strlen(line);
+	while (n > 0 && is_blank(line[n - 1]))
+		n--;
+	if (n >= sizeof(w->text))
+		n = sizeof(w->text) - 1;
+	memcpy(w->text, line, n);
+	w->text[n] = '\0';
+	w->line = p->lineno;
+}
+
 /* ---- handlers: validate the arguments, then store ---- */
 
 static int cmd_uint(struct cfg_parser *p, const struct cfg_cmd *cmd,
@@ -351,6 +407,42 @@ static int cmd_listen(struct cfg_parser *p, const struct cfg_cmd *cmd,
 		return fail(p, "too many listen addresses (max %d)",
 			    SBC_CFG_MAX_LISTEN);
 	s->listen[s->n_listen++] = l;
+	if (l.transport == SBC_TP_TLS &&
+	    p->cfg->tls_where[TLS_SRC_LISTEN].line == 0)
+		note_where(p, TLS_SRC_LISTEN);
+	return 0;
+}
+
+/*
+ * `tls certificate|private-key|ca-file PATH` (cmd->arg: enum tls_src).
+ * Only the text is checked here; sbc_config_check_files() opens the file.
+ * Absolute paths only: the daemon's working directory is nobody's guess.
+ */
+static int cmd_tls_path(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			const struct cfg_args *a)
+{
+	const char *s = a->v[0];
+
+	if (s[0] != '/')
+		return fail(p, "not an absolute path");
+	if (copy_text(p, s, field(cmd, p), sizeof(p->cfg->s.tls_ca_file)) < 0)
+		return -1;
+	note_where(p, (enum tls_src)cmd->arg);
+	return 0;
+}
+
+static int cmd_tls_verify(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			  const struct cfg_args *a)
+{
+	int v;
+
+	(void)cmd;
+	v = parse_choice(p, a->v[0], tls_verify_names + 1,
+			 NELEM(tls_verify_names) - 1);
+	if (v < 0)
+		return -1;
+	p->cfg->s.tls_verify = (enum sbc_tls_verify)(v + 1);
+	note_where(p, TLS_SRC_VERIFY);
 	return 0;
 }
 
@@ -641,12 +733,22 @@ static void print_hostname(struct cfg_out *o, const struct cfg_cmd *cmd,
 	emit(o, depth, "hostname %s", cfg->s.hostname);
 }
 
+/* Something to print under voice service voip / sip. */
+static bool sip_mode_set(const struct sbc_config *cfg)
+{
+	const struct sbc_settings *s = &cfg->s;
+
+	return s->n_listen > 0 || s->tls_certificate[0] != '\0' ||
+	       s->tls_private_key[0] != '\0' || s->tls_ca_file[0] != '\0' ||
+	       s->tls_verify != SBC_TLS_VERIFY_AUTO;
+}
+
 static void print_voip(struct cfg_out *o, const struct cfg_cmd *cmd,
 		       const struct sbc_config *cfg,
 		       const struct sbc_dialpeer_cfg *dp, int depth)
 {
 	(void)cmd;
-	if (!cfg->s.border_element && cfg->s.n_listen == 0)
+	if (!cfg->s.border_element && !sip_mode_set(cfg))
 		return;
 	emit(o, depth, "voice service voip");
 	write_mode(o, MODE_VOIP, cfg, dp, depth + 1);
@@ -679,7 +781,7 @@ static void print_sip(struct cfg_out *o, const struct cfg_cmd *cmd,
 		      const struct sbc_dialpeer_cfg *dp, int depth)
 {
 	(void)cmd;
-	if (cfg->s.n_listen == 0)
+	if (!sip_mode_set(cfg))
 		return;
 	emit(o, depth, "sip");
 	write_mode(o, MODE_VOIP_SIP, cfg, dp, depth + 1);
@@ -697,6 +799,17 @@ static void print_listen(struct cfg_out *o, const struct cfg_cmd *cmd,
 		emit(o, depth, "listen %s %s %u",
 		     sbc_transport_name(cfg->s.listen[i].transport),
 		     cfg->s.listen[i].addr, cfg->s.listen[i].port);
+}
+
+static void print_tls_verify(struct cfg_out *o, const struct cfg_cmd *cmd,
+			     const struct sbc_config *cfg,
+			     const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)dp;
+	if (cfg->s.tls_verify != SBC_TLS_VERIFY_AUTO)
+		emit(o, depth, "tls verify %s",
+		     sbc_tls_verify_name(cfg->s.tls_verify));
 }
 
 static bool uints_default(enum cfg_mode mode, const struct sbc_config *cfg);
@@ -904,6 +1017,14 @@ static const struct cfg_cmd voip_cmds[] = {
 
 static const struct cfg_cmd voip_sip_cmds[] = {
 	{.kw = {"listen"}, 3, 3, .parse = cmd_listen, .print = print_listen},
+	{.kw = {"tls", "certificate"}, 1, 1, .parse = cmd_tls_path,
+	 .print = print_str, SET(tls_certificate), .arg = TLS_SRC_CERT},
+	{.kw = {"tls", "private-key"}, 1, 1, .parse = cmd_tls_path,
+	 .print = print_str, SET(tls_private_key), .arg = TLS_SRC_KEY},
+	{.kw = {"tls", "ca-file"}, 1, 1, .parse = cmd_tls_path,
+	 .print = print_str, SET(tls_ca_file), .arg = TLS_SRC_CA},
+	{.kw = {"tls", "verify"}, 1, 1, .parse = cmd_tls_verify,
+	 .print = print_tls_verify},
 	{.kw = {NULL}},
 };
 
@@ -1245,6 +1366,55 @@ static int check_dialpeers(struct cfg_parser *p, size_t *bad)
 	return 0;
 }
 
+/*
+ * TLS settings that need the whole file: certificate and key come as a
+ * pair, a verify policy that checks certificates needs a CA file, and TLS
+ * in use (a `listen tls`, a dial-peer with `session transport tls`) needs
+ * the pair. *line and *text say where to report.
+ */
+static int check_tls(struct cfg_parser *p, unsigned *line, const char **text)
+{
+	const struct sbc_config *cfg = p->cfg;
+	const struct sbc_settings *s = &cfg->s;
+	const struct cfg_where *w = NULL;
+	bool cert = s->tls_certificate[0] != '\0';
+	bool key = s->tls_private_key[0] != '\0';
+	size_t i;
+	int rc = 0;
+
+	if (cert && !key) {
+		w = &cfg->tls_where[TLS_SRC_CERT];
+		rc = fail(p, "tls certificate without tls private-key");
+	} else if (key && !cert) {
+		w = &cfg->tls_where[TLS_SRC_KEY];
+		rc = fail(p, "tls private-key without tls certificate");
+	} else if ((s->tls_verify == SBC_TLS_VERIFY_PEER ||
+		    s->tls_verify == SBC_TLS_VERIFY_SERVER) &&
+		   s->tls_ca_file[0] == '\0') {
+		w = &cfg->tls_where[TLS_SRC_VERIFY];
+		rc = fail(p, "tls verify %s needs a tls ca-file",
+			  sbc_tls_verify_name(s->tls_verify));
+	} else if (!cert && cfg->tls_where[TLS_SRC_LISTEN].line != 0) {
+		w = &cfg->tls_where[TLS_SRC_LISTEN];
+		rc = fail(p, "TLS needs tls certificate and tls private-key");
+	}
+	if (w != NULL) {
+		*line = w->line;
+		*text = w->text;
+		return rc;
+	}
+	for (i = 0; !cert && i < cfg->n_dp; i++) {
+		if (cfg->dp[i].kind == SBC_DP_VOIP &&
+		    cfg->dp[i].transport == SBC_TP_TLS) {
+			*line = cfg->dp[i].line;
+			*text = p->dp_header[i] ? p->dp_header[i] : "";
+			return fail(p, "TLS needs tls certificate and "
+				       "tls private-key");
+		}
+	}
+	return 0;
+}
+
 /* The parser proper, shared by load (FILE) and parse (text). */
 static struct sbc_config *parse_src(const char *name, struct cfg_src *src,
 				    char *err, size_t errlen)
@@ -1253,12 +1423,18 @@ static struct sbc_config *parse_src(const char *name, struct cfg_src *src,
 	struct cfg_parser p;
 	struct sbc_config *cfg = NULL;
 	bool too_long = false, bad_char = false;
-	unsigned lineno = 0;
+	unsigned lineno = 0, at = 0;
+	const char *at_text = "";
 	size_t i, bad;
 	int rc = 0;
 
 	memset(&p, 0, sizeof(p));
 	p.cfg = config_new();
+	if (p.cfg != NULL) {
+		p.cfg->name = strdup(name);
+		if (p.cfg->name == NULL)
+			sbc_config_free(&p.cfg);
+	}
 	if (p.cfg == NULL) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "%s: out of memory", name);
@@ -1295,6 +1471,10 @@ static struct sbc_config *parse_src(const char *name, struct cfg_src *src,
 		       p.dp_header[bad] ? p.dp_header[bad] : "", false);
 		goto out_free_parser;
 	}
+	if (check_tls(&p, &at, &at_text) < 0) {
+		report(err, errlen, name, at, p.reason, at_text, false);
+		goto out_free_parser;
+	}
 	cfg = p.cfg;
 	p.cfg = NULL;
 
@@ -1329,6 +1509,8 @@ struct sbc_config *sbc_config_load(const char *path, char *err, size_t errlen)
 	}
 	cfg = parse_src(path, &src, err, errlen);
 	fclose(src.fp);
+	if (cfg != NULL && sbc_config_check_files(cfg, err, errlen) < 0)
+		sbc_config_free(&cfg);
 out:
 	return cfg;
 }
@@ -1338,8 +1520,225 @@ void sbc_config_free(struct sbc_config **cfg)
 	if (cfg == NULL || *cfg == NULL)
 		return;
 	free((*cfg)->dp);
+	free((*cfg)->name);
 	free(*cfg);
 	*cfg = NULL;
+}
+
+/* ---- the files a config names ---- */
+
+/* A PEM file read whole; data is wiped before it is freed. */
+struct pem_file {
+	char *data;
+	size_t len;
+	mode_t mode;
+};
+
+static void pem_file_free(struct pem_file *f)
+{
+	if (f->data != NULL) {
+		OPENSSL_cleanse(f->data, f->len);
+		free(f->data);
+	}
+	f->data = NULL;
+	f->len = 0;
+}
+
+/* Read a regular file of at most CFG_FILE_MAX bytes; reason on failure. */
+static int pem_file_read(const char *path, struct pem_file *f, char *why,
+			 size_t whylen)
+{
+	struct stat st;
+	ssize_t r;
+	int fd, rc = -1;
+
+	memset(f, 0, sizeof(*f));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot open file: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "not a regular file");
+		goto out_close;
+	}
+	if (st.st_size <= 0 || st.st_size > CFG_FILE_MAX) {
+		snprintf(why, whylen, "file size outside 1-%d bytes",
+			 CFG_FILE_MAX);
+		goto out_close;
+	}
+	f->mode = st.st_mode;
+	f->data = malloc((size_t)st.st_size + 1);
+	if (f->data == NULL) {
+		snprintf(why, whylen, "out of memory");
+		goto out_close;
+	}
+	while (f->len <= (size_t)st.st_size) {
+		r = read(fd, f->data + f->len, (size_t)st.st_size + 1 - f->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(why, whylen, "read error: %s",
+				 strerror(errno));
+			goto out_free;
+		}
+		if (r == 0)
+			break;
+		f->len += (size_t)r;
+	}
+	if (f->len == 0 || f->len > (size_t)st.st_size) {
+		snprintf(why, whylen, "file changed while read");
+		goto out_free;
+	}
+	f->data[f->len] = '\0';
+	rc = 0;
+	goto out_close;
+
+out_free:
+	pem_file_free(f);
+out_close:
+	close(fd);
+	return rc;
+}
+
+/* Never ask for a passphrase: an encrypted key is refused, not prompted. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/* Every certificate in f; 0 when there is none or one does not decode. */
+static size_t pem_count_certs(const struct pem_file *f, X509 **first)
+{
+	BIO *b = BIO_new_mem_buf(f->data, (int)f->len);
+	size_t n = 0;
+	X509 *x;
+
+	if (b == NULL)
+		return 0;
+	while ((x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) != NULL) {
+		if (n++ == 0 && first != NULL)
+			*first = x;
+		else
+			X509_free(x);
+	}
+	BIO_free(b);
+	return n;
+}
+
+static EVP_PKEY *pem_key(const struct pem_file *f)
+{
+	BIO *b = BIO_new_mem_buf(f->data, (int)f->len);
+	EVP_PKEY *k;
+
+	if (b == NULL)
+		return NULL;
+	k = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
+	BIO_free(b);
+	return k;
+}
+
+int sbc_config_check_files(const struct sbc_config *cfg, char *err,
+			   size_t errlen)
+{
+	const struct sbc_settings *s;
+	const struct cfg_where *w = NULL;
+	struct pem_file f = {0};
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	char why[160];
+	int rc = -1;
+
+	if (cfg == NULL)
+		return -1;
+	s = &cfg->s;
+	if (s->tls_certificate[0] != '\0') {
+		w = &cfg->tls_where[TLS_SRC_CERT];
+		if (pem_file_read(s->tls_certificate, &f, why, sizeof(why)) < 0)
+			goto out_report;
+		if (pem_count_certs(&f, &cert) == 0) {
+			snprintf(why, sizeof(why), "no PEM certificate in file");
+			goto out_report;
+		}
+		pem_file_free(&f);
+	}
+	if (s->tls_private_key[0] != '\0') {
+		w = &cfg->tls_where[TLS_SRC_KEY];
+		if (pem_file_read(s->tls_private_key, &f, why, sizeof(why)) < 0)
+			goto out_report;
+		if ((f.mode & 077) != 0) {
+			snprintf(why, sizeof(why),
+				 "private key file mode %04o gives group or "
+				 "other access (chmod 600)",
+				 (unsigned)(f.mode & 07777));
+			goto out_report;
+		}
+		key = pem_key(&f);
+		if (key == NULL) {
+			snprintf(why, sizeof(why), "%s",
+				 strstr(f.data, "ENCRYPTED") != NULL
+					 ? "encrypted private key (not "
+					   "supported)"
+					 : "no PEM private key in file");
+			goto out_report;
+		}
+		if (cert != NULL && X509_check_private_key(cert, key) != 1) {
+			snprintf(why, sizeof(why),
+				 "private key does not match tls certificate");
+			goto out_report;
+		}
+		pem_file_free(&f);
+	}
+	if (s->tls_ca_file[0] != '\0') {
+		w = &cfg->tls_where[TLS_SRC_CA];
+		if (pem_file_read(s->tls_ca_file, &f, why, sizeof(why)) < 0)
+			goto out_report;
+		if (pem_count_certs(&f, NULL) == 0) {
+			snprintf(why, sizeof(why), "no PEM certificate in file");
+			goto out_report;
+		}
+		pem_file_free(&f);
+	}
+	rc = 0;
+	goto out_free;
+
+out_report:
+	report(err, errlen, cfg->name ? cfg->name : "-", w->line, why, w->text,
+	       false);
+out_free:
+	pem_file_free(&f);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	ERR_clear_error();
+	return rc;
+}
+
+bool sbc_config_uses_tls(const struct sbc_config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return false;
+	for (i = 0; i < cfg->s.n_listen; i++)
+		if (cfg->s.listen[i].transport == SBC_TP_TLS)
+			return true;
+	for (i = 0; i < cfg->n_dp; i++)
+		if (cfg->dp[i].kind == SBC_DP_VOIP &&
+		    cfg->dp[i].transport == SBC_TP_TLS)
+			return true;
+	return false;
+}
+
+enum sbc_tls_verify sbc_config_tls_verify(const struct sbc_settings *s)
+{
+	if (s->tls_verify != SBC_TLS_VERIFY_AUTO)
+		return s->tls_verify;
+	return s->tls_ca_file[0] != '\0' ? SBC_TLS_VERIFY_PEER
+					 : SBC_TLS_VERIFY_NONE;
 }
 
 const struct sbc_settings *sbc_config_settings(const struct sbc_config *cfg)

@@ -22,6 +22,18 @@
 enum sbc_transport { SBC_TP_UDP, SBC_TP_TCP, SBC_TP_TLS };
 enum sbc_dp_kind { SBC_DP_VOIP, SBC_DP_POTS };
 enum sbc_lic_transport { SBC_LIC_TP_SMART, SBC_LIC_TP_CSLU, SBC_LIC_TP_OFF };
+/*
+ * `tls verify`: whose certificates are checked against `tls ca-file`.
+ * PEER: servers we connect to, and clients that connect to us must present
+ * one (mutual TLS); SERVER: servers we connect to only; NONE: nobody.
+ * AUTO (not written): PEER with a ca-file, NONE without.
+ */
+enum sbc_tls_verify {
+	SBC_TLS_VERIFY_AUTO,
+	SBC_TLS_VERIFY_PEER,
+	SBC_TLS_VERIFY_SERVER,
+	SBC_TLS_VERIFY_NONE
+};
 
 struct sbc_listen {
 	enum sbc_transport transport;
@@ -71,19 +83,44 @@ struct sbc_settings {
 	bool has_metrics;		/* `metrics listen ADDR PORT` */
 	char metrics_addr[64];		/* loopback IPv4 */
 	unsigned metrics_port;		/* 0: the kernel chooses */
+	/* voice service voip / sip: TLS credentials, absolute paths or "". */
+	char tls_certificate[256];	/* PEM certificate (the first is used) */
+	char tls_private_key[256];	/* PEM private key, unencrypted, 0600 */
+	char tls_ca_file[256];		/* PEM CA certificates for peers */
+	enum sbc_tls_verify tls_verify; /* as written; default AUTO */
 };
 
 struct sbc_config;
 
 /*
- * Parse `path`. On error returns NULL and writes
- * "<path>:<line>: <reason>: '<offending text>'" into err (errlen bytes).
+ * Parse `path`, then check the files it names (sbc_config_check_files). On
+ * error returns NULL and writes "<path>:<line>: <reason>: '<offending
+ * text>'" into err (errlen bytes).
  */
 struct sbc_config *sbc_config_load(const char *path, char *err, size_t errlen);
 
-/* Same as sbc_config_load on an in-memory text; `name` is used as the path. */
+/*
+ * Same as sbc_config_load on an in-memory text; `name` is used as the path.
+ * The text alone is checked: files it names are not opened.
+ */
 struct sbc_config *sbc_config_parse(const char *name, const char *text,
 				    char *err, size_t errlen);
+
+/*
+ * Open and check the files a parsed config names: the TLS certificate (a
+ * PEM certificate), private key (a PEM key, not encrypted, no group or
+ * other access, matching the certificate) and CA file (PEM certificates).
+ * Returns 0, or -1 with "<name>:<line>: <reason>: '<line>'" in err, where
+ * name is the one the config was parsed under.
+ */
+int sbc_config_check_files(const struct sbc_config *cfg, char *err,
+			   size_t errlen);
+
+/* A `listen tls` address or a voip dial-peer with `session transport tls`. */
+bool sbc_config_uses_tls(const struct sbc_config *cfg);
+
+/* The `tls verify` policy in force: AUTO resolved (see enum sbc_tls_verify). */
+enum sbc_tls_verify sbc_config_tls_verify(const struct sbc_settings *s);
 
 void sbc_config_free(struct sbc_config **cfg);
 
@@ -96,5 +133,7 @@ const struct sbc_dialpeer_cfg *sbc_config_dialpeer(const struct sbc_config *cfg,
 int sbc_config_write(const struct sbc_config *cfg, FILE *out);
 
 const char *sbc_transport_name(enum sbc_transport tp);
+/* "peer", "server", "none"; "auto" for AUTO. */
+const char *sbc_tls_verify_name(enum sbc_tls_verify v);
 
 #endif

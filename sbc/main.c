@@ -875,7 +875,8 @@ int main(int argc, char **argv)
 		}
 	}
 	d.running = config_copy(cfg);
-	d.b2bua = sbc_b2bua_start(cfg, dp, d.counters, err, sizeof(err));
+	d.b2bua = sbc_b2bua_start_in(d.state_dir, cfg, dp, d.counters, err,
+				     sizeof(err));
 	cfg = NULL; /* owned by the b2bua now */
 	dp = NULL;
 	if (d.b2bua == NULL) {

@@ -1,16 +1,22 @@
 /*
  * The configuration file: the DESIGN.md sample and a file using every
  * command, defaults, the periodicity raise, every error with its exact
- * message, printing back and re-parsing, and loading from disk.
+ * message, printing back and re-parsing, loading from disk, and the TLS
+ * files a config names (made here with OpenSSL in a temporary directory).
  */
 #include "config.h"
 
 #include "unit.h"
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* DESIGN.md section 8, as written there but for the ports. */
@@ -81,6 +87,10 @@ static const char full_conf[] =
 	"     listen udp 127.0.0.1 15060\n"
 	"     listen tcp 127.0.0.1 5061\n"
 	"     listen tls 0.0.0.0 0\n"
+	"     tls certificate /etc/sbc/tls/sbc.crt\n"
+	"     tls private-key /etc/sbc/tls/sbc.key\n"
+	"     tls ca-file /etc/sbc/tls/trunk-ca.pem\n"
+	"     tls verify server\n"
 	"   ! a comment inside the block\n"
 	"\n"
 	"sip-ua\n"
@@ -185,6 +195,11 @@ START_TEST(test_full)
 	ck_assert_int_eq(s->listen[2].transport, SBC_TP_TLS);
 	ck_assert_str_eq(s->listen[2].addr, "0.0.0.0");
 	ck_assert_uint_eq(s->listen[2].port, 0);
+	ck_assert_str_eq(s->tls_certificate, "/etc/sbc/tls/sbc.crt");
+	ck_assert_str_eq(s->tls_private_key, "/etc/sbc/tls/sbc.key");
+	ck_assert_str_eq(s->tls_ca_file, "/etc/sbc/tls/trunk-ca.pem");
+	ck_assert_int_eq(s->tls_verify, SBC_TLS_VERIFY_SERVER);
+	ck_assert(sbc_config_uses_tls(cfg));
 	ck_assert_uint_eq(s->expires_ms, 30000);
 	ck_assert_uint_eq(s->max_calls, 250);
 	ck_assert_uint_eq(s->max_duration_s, 3600);
@@ -207,7 +222,7 @@ START_TEST(test_full)
 	ck_assert_int_eq(dp->transport, SBC_TP_TCP);
 	dp = sbc_config_dialpeer(cfg, 1);
 	ck_assert_uint_eq(dp->tag, 200);
-	ck_assert_uint_eq(dp->line, 21);
+	ck_assert_uint_eq(dp->line, 25);
 	ck_assert_str_eq(dp->destination, "1[2-9]..[2-9]......$");
 	ck_assert_str_eq(dp->target_addr, "192.0.2.10");
 	ck_assert_int_eq(dp->transport, SBC_TP_TLS);
@@ -244,6 +259,12 @@ static void check_defaults(const struct sbc_config *cfg)
 	ck_assert_uint_eq(s->license_usage_interval_days, 0);
 	ck_assert_str_eq(s->license_ca_file, "");
 	ck_assert(!s->license_privacy_hostname);
+	ck_assert_str_eq(s->tls_certificate, "");
+	ck_assert_str_eq(s->tls_private_key, "");
+	ck_assert_str_eq(s->tls_ca_file, "");
+	ck_assert_int_eq(s->tls_verify, SBC_TLS_VERIFY_AUTO);
+	ck_assert_int_eq(sbc_config_tls_verify(s), SBC_TLS_VERIFY_NONE);
+	ck_assert(!sbc_config_uses_tls(cfg));
 	ck_assert_uint_eq(sbc_config_dialpeer_count(cfg), 0);
 }
 
@@ -491,6 +512,47 @@ static const struct bad_case bad_cases[] = {
 	{"dial-peer voice 300 pots\n destination-pattern 2...\n port 0/1/0\n",
 	 "bad.conf:1: pots dial-peer needs a voice-gateway: "
 	 "'dial-peer voice 300 pots'"},
+	/* TLS */
+	{"voice service voip\n sip\n  tls certificate sbc.crt\n",
+	 "bad.conf:3: not an absolute path: 'tls certificate sbc.crt'"},
+	{"voice service voip\n sip\n  tls ca-file ~/ca.pem\n",
+	 "bad.conf:3: not an absolute path: 'tls ca-file ~/ca.pem'"},
+	{"voice service voip\n sip\n  tls private-key /" X128 X128 "\n",
+	 "bad.conf:3: text too long (max 255): 'tls private-key /" X128 X128
+	 "'"},
+	{"voice service voip\n sip\n  tls verify always\n",
+	 "bad.conf:3: invalid value, expected peer|server|none: "
+	 "'tls verify always'"},
+	{"voice service voip\n sip\n  tls\n",
+	 "bad.conf:3: incomplete command: 'tls'"},
+	{"voice service voip\n sip\n  tls certificate\n",
+	 "bad.conf:3: missing argument: 'tls certificate'"},
+	{"voice service voip\n sip\n  tls ca-file /a /b\n",
+	 "bad.conf:3: unexpected argument: 'tls ca-file /a /b'"},
+	{"tls certificate /a.crt\n",
+	 "bad.conf:1: command not valid in this mode: 'tls certificate /a.crt'"},
+	{"voice service voip\n sip\n  tls  certificate   /a.crt \n"
+	 "  tls ca-file /ca.pem\n",
+	 "bad.conf:3: tls certificate without tls private-key: "
+	 "'tls  certificate   /a.crt'"},
+	{"voice service voip\n sip\n  tls private-key /a.key\n",
+	 "bad.conf:3: tls private-key without tls certificate: "
+	 "'tls private-key /a.key'"},
+	{"voice service voip\n sip\n  tls certificate /a.crt\n"
+	 "  tls private-key /a.key\n  tls verify peer\n",
+	 "bad.conf:5: tls verify peer needs a tls ca-file: 'tls verify peer'"},
+	{"voice service voip\n sip\n  tls verify server\n",
+	 "bad.conf:3: tls verify server needs a tls ca-file: "
+	 "'tls verify server'"},
+	{"voice service voip\n sip\n  listen udp 127.0.0.1 5060\n"
+	 "  listen tls 127.0.0.1 5061\n  listen tls 127.0.0.1 5062\n"
+	 "  tls ca-file /ca.pem\n",
+	 "bad.conf:4: TLS needs tls certificate and tls private-key: "
+	 "'listen tls 127.0.0.1 5061'"},
+	{"dial-peer voice 1 voip\n!\ndial-peer voice 2 voip\n"
+	 " session transport tls\n",
+	 "bad.conf:3: TLS needs tls certificate and tls private-key: "
+	 "'dial-peer voice 2 voip'"},
 	/* other values */
 	{"hostname bad!name\n",
 	 "bad.conf:1: invalid hostname: 'hostname bad!name'"},
@@ -622,6 +684,10 @@ static void assert_same(const struct sbc_config *a, const struct sbc_config *b)
 			  y->license_usage_interval_days);
 	ck_assert_str_eq(x->license_ca_file, y->license_ca_file);
 	ck_assert(x->license_privacy_hostname == y->license_privacy_hostname);
+	ck_assert_str_eq(x->tls_certificate, y->tls_certificate);
+	ck_assert_str_eq(x->tls_private_key, y->tls_private_key);
+	ck_assert_str_eq(x->tls_ca_file, y->tls_ca_file);
+	ck_assert_int_eq(x->tls_verify, y->tls_verify);
 
 	ck_assert_uint_eq(sbc_config_dialpeer_count(a),
 			  sbc_config_dialpeer_count(b));
@@ -655,9 +721,18 @@ static char *write_text(const struct sbc_config *cfg)
 	return buf;
 }
 
+/* TLS settings alone open voice service voip / sip when printed. */
+static const char tls_only[] =
+	"voice service voip\n"
+	" sip\n"
+	"  tls certificate /etc/sbc/a.pem\n"
+	"  tls private-key /etc/sbc/a.key\n"
+	"  tls verify none\n";
+
 static const char *const round_trip_texts[] = {
 	design_sample,
 	full_conf,
+	tls_only,
 	"",
 	"voice service voip\n"
 	" mode border-element license periodicity hours 3\n",
@@ -690,6 +765,15 @@ START_TEST(test_write_canonical)
 	char *text = write_text(cfg);
 
 	ck_assert_str_eq(text, design_sample_canonical);
+	free(text);
+	sbc_config_free(&cfg);
+
+	cfg = parse_ok(tls_only);
+	text = write_text(cfg);
+	ck_assert_str_eq(text, "hostname sbc\n!\nvoice service voip\n sip\n"
+			       "  tls certificate /etc/sbc/a.pem\n"
+			       "  tls private-key /etc/sbc/a.key\n"
+			       "  tls verify none\n!\nend\n");
 	free(text);
 	sbc_config_free(&cfg);
 
@@ -784,6 +868,275 @@ START_TEST(test_null_safe)
 }
 END_TEST
 
+/* `tls verify` as written and in force. */
+struct verify_case {
+	const char *lines; /* under voice service voip / sip */
+	enum sbc_tls_verify written, in_force;
+	bool uses_tls;
+};
+
+static const struct verify_case verify_cases[] = {
+	{"", SBC_TLS_VERIFY_AUTO, SBC_TLS_VERIFY_NONE, false},
+	{"  tls ca-file /ca.pem\n", SBC_TLS_VERIFY_AUTO, SBC_TLS_VERIFY_PEER,
+	 false},
+	{"  tls ca-file /ca.pem\n  tls verify peer\n", SBC_TLS_VERIFY_PEER,
+	 SBC_TLS_VERIFY_PEER, false},
+	{"  tls ca-file /ca.pem\n  tls verify server\n", SBC_TLS_VERIFY_SERVER,
+	 SBC_TLS_VERIFY_SERVER, false},
+	{"  tls ca-file /ca.pem\n  tls verify none\n", SBC_TLS_VERIFY_NONE,
+	 SBC_TLS_VERIFY_NONE, false},
+	{"  tls verify none\n", SBC_TLS_VERIFY_NONE, SBC_TLS_VERIFY_NONE,
+	 false},
+	{"  listen tls 127.0.0.1 5061\n", SBC_TLS_VERIFY_AUTO,
+	 SBC_TLS_VERIFY_NONE, true},
+	/* a later line replaces an earlier one */
+	{"  tls verify none\n  tls ca-file /ca.pem\n  tls verify peer\n",
+	 SBC_TLS_VERIFY_PEER, SBC_TLS_VERIFY_PEER, false},
+};
+
+START_TEST(test_tls_verify)
+{
+	const struct verify_case *c = &verify_cases[_i];
+	const struct sbc_settings *s;
+	struct sbc_config *cfg;
+	char text[512];
+
+	snprintf(text, sizeof(text),
+		 "voice service voip\n sip\n"
+		 "  tls certificate /a.pem\n  tls private-key /a.key\n%s",
+		 c->lines);
+	cfg = parse_ok(text);
+	s = sbc_config_settings(cfg);
+	ck_assert_int_eq(s->tls_verify, c->written);
+	ck_assert_int_eq(sbc_config_tls_verify(s), c->in_force);
+	ck_assert(sbc_config_uses_tls(cfg) == c->uses_tls);
+	ck_assert_str_eq(sbc_tls_verify_name(c->in_force),
+			 c->in_force == SBC_TLS_VERIFY_PEER     ? "peer"
+			 : c->in_force == SBC_TLS_VERIFY_SERVER ? "server"
+								: "none");
+	sbc_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_uses_tls)
+{
+	struct sbc_config *cfg;
+
+	cfg = parse_ok("voice service voip\n sip\n"
+		       "  tls certificate /a.pem\n  tls private-key /a.key\n"
+		       "dial-peer voice 1 voip\n session transport tcp\n"
+		       "dial-peer voice 2 voip\n session transport tls\n");
+	ck_assert(sbc_config_uses_tls(cfg));
+	sbc_config_free(&cfg);
+	cfg = parse_ok("dial-peer voice 1 voip\n session transport tcp\n");
+	ck_assert(!sbc_config_uses_tls(cfg));
+	sbc_config_free(&cfg);
+	ck_assert(!sbc_config_uses_tls(NULL));
+	ck_assert_str_eq(sbc_tls_verify_name(SBC_TLS_VERIFY_AUTO), "auto");
+	ck_assert_str_eq(sbc_tls_verify_name((enum sbc_tls_verify)9), "?");
+}
+END_TEST
+
+/* ---- the TLS files: made with OpenSSL in a temporary directory ---- */
+
+static char tls_dir[64];
+
+static EVP_PKEY *make_key(void)
+{
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+
+	ck_assert_ptr_nonnull(k);
+	return k;
+}
+
+static X509 *make_cert(EVP_PKEY *k)
+{
+	X509 *x = X509_new();
+	X509_NAME *n;
+
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(X509_set_version(x, 2), 1);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	ck_assert_int_eq(X509_set_pubkey(x, k), 1);
+	n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+				   (const unsigned char *)"127.0.0.1", -1, -1,
+				   0);
+	X509_set_issuer_name(x, n);
+	ck_assert_int_gt(X509_sign(x, k, EVP_sha256()), 0);
+	return x;
+}
+
+/* dir/name, opened for writing with `mode`; the caller closes it. */
+static FILE *tls_file(const char *name, mode_t mode, char *path, size_t len)
+{
+	FILE *fp;
+
+	snprintf(path, len, "%s/%s", tls_dir, name);
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(chmod(path, mode), 0);
+	return fp;
+}
+
+/*
+ * cert.pem, key.pem (0600), both.pem (key and certificate, 0600),
+ * open.key (0644), other.key (another key), enc.key (encrypted), empty.pem,
+ * cert600.pem (a certificate, 0600).
+ */
+static void tls_setup(void)
+{
+	EVP_PKEY *k = make_key(), *other = make_key();
+	X509 *x = make_cert(k);
+	char path[128];
+	FILE *fp;
+
+	snprintf(tls_dir, sizeof(tls_dir), "/tmp/test_config_tls_XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tls_dir));
+	fp = tls_file("cert.pem", 0644, path, sizeof(path));
+	PEM_write_X509(fp, x);
+	fclose(fp);
+	fp = tls_file("key.pem", 0600, path, sizeof(path));
+	PEM_write_PrivateKey(fp, k, NULL, NULL, 0, NULL, NULL);
+	fclose(fp);
+	fp = tls_file("both.pem", 0600, path, sizeof(path));
+	PEM_write_PrivateKey(fp, k, NULL, NULL, 0, NULL, NULL);
+	PEM_write_X509(fp, x);
+	fclose(fp);
+	fp = tls_file("open.key", 0644, path, sizeof(path));
+	PEM_write_PrivateKey(fp, k, NULL, NULL, 0, NULL, NULL);
+	fclose(fp);
+	fp = tls_file("other.key", 0600, path, sizeof(path));
+	PEM_write_PrivateKey(fp, other, NULL, NULL, 0, NULL, NULL);
+	fclose(fp);
+	fp = tls_file("enc.key", 0600, path, sizeof(path));
+	PEM_write_PrivateKey(fp, k, EVP_aes_128_cbc(), NULL, 0, NULL,
+			     (void *)"secret");
+	fclose(fp);
+	fp = tls_file("empty.pem", 0644, path, sizeof(path));
+	fclose(fp);
+	fp = tls_file("cert600.pem", 0600, path, sizeof(path));
+	PEM_write_X509(fp, x);
+	fclose(fp);
+	X509_free(x);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(other);
+}
+
+static void tls_teardown(void)
+{
+	static const char *const names[] = {
+		"cert.pem", "key.pem",	 "both.pem",  "open.key",
+		"other.key", "enc.key", "empty.pem", "cert600.pem", "t.conf",
+	};
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tls_dir, names[i]);
+		unlink(path);
+	}
+	rmdir(tls_dir);
+}
+
+struct file_case {
+	const char *cert, *key, *ca; /* names in tls_dir ("/" alone: the dir) */
+	int bad_line;		     /* 0: accepted */
+	const char *reason;
+};
+
+static const struct file_case file_cases[] = {
+	{"cert.pem", "key.pem", "cert.pem", 0, NULL},
+	{"both.pem", "both.pem", "both.pem", 0, NULL},
+	{"nope.pem", "key.pem", "cert.pem", 4,
+	 "cannot open file: No such file or directory"},
+	{"/", "key.pem", "cert.pem", 4, "not a regular file"},
+	{"empty.pem", "key.pem", "cert.pem", 4, "file size outside 1-1048576 bytes"},
+	{"key.pem", "key.pem", "cert.pem", 4, "no PEM certificate in file"},
+	{"cert.pem", "open.key", "cert.pem", 5,
+	 "private key file mode 0644 gives group or other access (chmod 600)"},
+	{"cert.pem", "cert.pem", "cert.pem", 5,
+	 "private key file mode 0644 gives group or other access (chmod 600)"},
+	{"cert.pem", "other.key", "cert.pem", 5,
+	 "private key does not match tls certificate"},
+	{"cert.pem", "enc.key", "cert.pem", 5,
+	 "encrypted private key (not supported)"},
+	{"cert.pem", "cert600.pem", "cert.pem", 5, "no PEM private key in file"},
+	{"cert.pem", "key.pem", "key.pem", 6, "no PEM certificate in file"},
+	{"cert.pem", "key.pem", "nope.pem", 6,
+	 "cannot open file: No such file or directory"},
+};
+
+static void file_path(const char *name, char *out, size_t len)
+{
+	if (strcmp(name, "/") == 0)
+		snprintf(out, len, "%s", tls_dir);
+	else
+		snprintf(out, len, "%s/%s", tls_dir, name);
+}
+
+/*
+ * sbc_config_load opens the files (errors name the config file and the
+ * line); sbc_config_parse of the same text does not.
+ */
+START_TEST(test_check_files)
+{
+	const struct file_case *c = &file_cases[_i];
+	char cert[128], key[128], ca[128], conf[128], text[1024];
+	char err[1024] = "", want[1024];
+	const char *lines[3] = {cert, key, ca};
+	struct sbc_config *cfg;
+	FILE *fp;
+
+	file_path(c->cert, cert, sizeof(cert));
+	file_path(c->key, key, sizeof(key));
+	file_path(c->ca, ca, sizeof(ca));
+	snprintf(text, sizeof(text),
+		 "voice service voip\n sip\n  listen tls 127.0.0.1 5061\n"
+		 "  tls certificate %s\n  tls private-key %s\n"
+		 "  tls ca-file %s\n",
+		 cert, key, ca);
+	cfg = parse_ok(text);
+	sbc_config_free(&cfg);
+
+	fp = tls_file("t.conf", 0644, conf, sizeof(conf));
+	fputs(text, fp);
+	fclose(fp);
+	cfg = sbc_config_load(conf, err, sizeof(err));
+	if (c->bad_line == 0) {
+		ck_assert_msg(cfg != NULL, "%s", err);
+		ck_assert_str_eq(sbc_config_settings(cfg)->tls_private_key,
+				 key);
+		ck_assert_int_eq(sbc_config_check_files(cfg, err, sizeof(err)),
+				 0);
+		sbc_config_free(&cfg);
+		return;
+	}
+	ck_assert_ptr_null(cfg);
+	snprintf(want, sizeof(want), "%s:%d: %s: 'tls %s %s'", conf,
+		 c->bad_line, c->reason,
+		 c->bad_line == 4   ? "certificate"
+		 : c->bad_line == 5 ? "private-key"
+				    : "ca-file",
+		 lines[c->bad_line - 4]);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+START_TEST(test_check_files_none)
+{
+	struct sbc_config *cfg = parse_ok(design_sample);
+	char err[64] = "";
+
+	ck_assert_int_eq(sbc_config_check_files(cfg, err, sizeof(err)), 0);
+	ck_assert_str_eq(err, "");
+	ck_assert_int_eq(sbc_config_check_files(NULL, err, sizeof(err)), -1);
+	sbc_config_free(&cfg);
+}
+END_TEST
+
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static Suite *config_suite(void)
@@ -796,6 +1149,8 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_defaults, 0, NELEM(default_texts));
 	tcase_add_test(tc, test_dialpeer_defaults);
 	tcase_add_loop_test(tc, test_periodicity, 0, NELEM(period_cases));
+	tcase_add_loop_test(tc, test_tls_verify, 0, NELEM(verify_cases));
+	tcase_add_test(tc, test_uses_tls);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad");
@@ -813,6 +1168,12 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_example_file);
 	tcase_add_test(tc, test_null_safe);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("tls files");
+	tcase_add_checked_fixture(tc, tls_setup, tls_teardown);
+	tcase_add_loop_test(tc, test_check_files, 0, NELEM(file_cases));
+	tcase_add_test(tc, test_check_files_none);
 	suite_add_tcase(s, tc);
 	return s;
 }
