@@ -84,6 +84,13 @@
 
 enum side { SIDE_A = 0, SIDE_B = 1 };
 
+enum sweep_list { SWEEP_NONE, SWEEP_EARLY, SWEEP_FRESH, SWEEP_KEPT,
+		  SWEEP_LISTS };
+
+struct call_list {
+	struct sbc_call *head, *tail;
+};
+
 enum call_state {
 	CALL_EARLY,	  /* outbound INVITE sent, no final answer */
 	CALL_CANCELLING,  /* caller cancelled (or we did); waiting B's final */
@@ -128,6 +135,14 @@ struct sbc_call {
 	 */
 	struct sbc_call_view view;
 	struct sbc_call *prev, *next; /* b2b->calls, oldest first */
+	/*
+	 * At most one of the sweep's lists (enum sweep_list): early calls,
+	 * calls just established (their INVITE irq still to let go), and
+	 * established calls keeping their INVITE orq. The sweep visits only
+	 * these, so its cost follows calls being set up, not calls held.
+	 */
+	enum sweep_list sweep;
+	struct sbc_call *sprev, *snext;
 };
 
 enum cmd_kind { CMD_RELOAD, CMD_STOP, CMD_QUERY };
@@ -197,6 +212,7 @@ struct sbc_b2bua {
 	struct sbc_config *cfg;
 	struct sbc_dptable *dp;
 	struct sbc_call *calls, *calls_tail;
+	struct call_list lists[SWEEP_LISTS]; /* the sweep's; [SWEEP_NONE] unused */
 	uint64_t callid_salt;
 	bool tls_up; /* a TLS transport exists: TLS dial-peers can be reached */
 	bool stopping;
@@ -582,6 +598,53 @@ static void call_unlink(struct sbc_b2bua *b, struct sbc_call *call)
 	atomic_fetch_sub(&b->ncalls, 1);
 }
 
+/* Move a call to the tail of sweep list `to` (SWEEP_NONE: off all lists). */
+static void sweep_move(struct sbc_call *call, enum sweep_list to)
+{
+	struct call_list *l;
+
+	if (call->sweep != SWEEP_NONE) {
+		l = &call->b2b->lists[call->sweep];
+		if (call->sprev)
+			call->sprev->snext = call->snext;
+		else
+			l->head = call->snext;
+		if (call->snext)
+			call->snext->sprev = call->sprev;
+		else
+			l->tail = call->sprev;
+		call->sprev = call->snext = NULL;
+	}
+	call->sweep = to;
+	if (to == SWEEP_NONE)
+		return;
+	l = &call->b2b->lists[to];
+	call->sprev = l->tail;
+	if (l->tail)
+		l->tail->snext = call;
+	else
+		l->head = call;
+	l->tail = call;
+}
+
+/*
+ * Every state change goes through here so that the sweep's lists follow:
+ * EARLY calls are watched for the no-answer timer and failed TLS
+ * connections; a call just ESTABLISHED lets go of its INVITE irq at the
+ * next sweep and keeps its orq for INVITE_ORQ_KEEP_MS; any other state
+ * needs no sweep.
+ */
+static void call_set_state(struct sbc_call *call, enum call_state st)
+{
+	call->state = st;
+	if (st == CALL_EARLY)
+		sweep_move(call, SWEEP_EARLY);
+	else if (st == CALL_ESTABLISHED)
+		sweep_move(call, SWEEP_FRESH);
+	else
+		sweep_move(call, SWEEP_NONE);
+}
+
 static void txn_free(struct sbc_txn *t)
 {
 	if (t->orq)
@@ -642,6 +705,7 @@ static void call_destroy(struct sbc_call *call)
 		if (call->leg[i].leg)
 			nta_leg_destroy(call->leg[i].leg);
 	}
+	sweep_move(call, SWEEP_NONE);
 	call_unlink(b, call);
 	free(call);
 }
@@ -696,7 +760,7 @@ static void call_end(struct sbc_call *call, int a_status, const char *a_phrase)
 	sbc_callacct_end(&call->acct, call->b2b->counters);
 	switch (call->state) {
 	case CALL_EARLY:
-		call->state = CALL_CANCELLING;
+		call_set_state(call, CALL_CANCELLING);
 		if (call->inv.irq && nta_incoming_status(call->inv.irq) < 200)
 			reply(call->b2b, call->inv.irq, a_status, a_phrase,
 			      TAG_END());
@@ -713,7 +777,7 @@ static void call_end(struct sbc_call *call, int a_status, const char *a_phrase)
 		send_ack(call, call->inv.out_cseq, NULL);
 		/* fall through */
 	case CALL_ESTABLISHED:
-		call->state = CALL_ENDING;
+		call_set_state(call, CALL_ENDING);
 		send_bye(call, SIDE_A);
 		send_bye(call, SIDE_B);
 		if (call->bye[SIDE_A] == NULL && call->bye[SIDE_B] == NULL)
@@ -898,7 +962,7 @@ static int leg_request(struct sbc_leg *leg, nta_incoming_t *irq,
 		if (leg->side == SIDE_A && call->state == CALL_ANSWERED &&
 		    sip->sip_cseq->cs_seq == nta_incoming_cseq(call->inv.irq)) {
 			send_ack(call, call->inv.out_cseq, sip);
-			call->state = CALL_ESTABLISHED;
+			call_set_state(call, CALL_ESTABLISHED);
 		} else if ((t = find_awaiting_ack(call, leg->side)) != NULL) {
 			relay_ack(call, t, sip);
 		}
@@ -915,7 +979,7 @@ static int leg_request(struct sbc_leg *leg, nta_incoming_t *irq,
 		sbc_callacct_end(&call->acct, call->b2b->counters);
 		if (call->state == CALL_ANSWERED)
 			send_ack(call, call->inv.out_cseq, NULL);
-		call->state = CALL_ENDING;
+		call_set_state(call, CALL_ENDING);
 		send_bye(call, (enum side)!leg->side);
 		if (call->bye[!leg->side] == NULL) {
 			reply(call->b2b, irq, SIP_200_OK, TAG_END());
@@ -1003,14 +1067,14 @@ static int on_invite_response(struct sbc_txn *inv, nta_outgoing_t *orq,
 		if (call->state == CALL_CANCELLING) {
 			/* The 200 crossed the CANCEL: take the call down. */
 			send_ack(call, call->inv.out_cseq, NULL);
-			call->state = CALL_ENDING;
+			call_set_state(call, CALL_ENDING);
 			send_bye(call, SIDE_B);
 			if (call->bye[SIDE_B] == NULL)
 				call_destroy(call);
 			return 0;
 		}
 		relay_response(b, call->inv.irq, atp, sip, status, phrase, true);
-		call->state = CALL_ANSWERED;
+		call_set_state(call, CALL_ANSWERED);
 		call->answer_ms = clk_mono_ms();
 		call->view.connect_wall_ms = clk_wall_ms();
 		sbc_callacct_answer(&call->acct, b->counters);
@@ -1054,7 +1118,7 @@ static int on_invite_ack_cancel(struct sbc_txn *inv, nta_incoming_t *irq,
 		if (call->state == CALL_EARLY) {
 			/* nta answers 487 to A; B's final ends the call. */
 			sbc_callacct_end(&call->acct, call->b2b->counters);
-			call->state = CALL_CANCELLING;
+			call_set_state(call, CALL_CANCELLING);
 			cancel_out(call->b2b, call->inv.orq);
 		}
 		return 0;
@@ -1062,7 +1126,7 @@ static int on_invite_ack_cancel(struct sbc_txn *inv, nta_incoming_t *irq,
 	if (sip->sip_request->rq_method == sip_method_ack &&
 	    call->state == CALL_ANSWERED) {
 		send_ack(call, call->inv.out_cseq, sip);
-		call->state = CALL_ESTABLISHED;
+		call_set_state(call, CALL_ESTABLISHED);
 	}
 	return 0;
 }
@@ -1224,7 +1288,7 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 		return 500;
 	call->b2b = b;
 	call->id = atomic_fetch_add(&last_call_id, 1) + 1;
-	call->state = CALL_EARLY;
+	call_set_state(call, CALL_EARLY);
 	call->start_ms = clk_mono_ms();
 	call->view.id = call->id;
 	call->view.in_peer = in ? in->tag : 0;
@@ -1425,14 +1489,14 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 
 	(void)t;
 	(void)arg;
-	for (call = b->calls; call; call = next) {
-		next = call->next;
-		if (call->state == CALL_EARLY &&
-		    now - call->start_ms >= (int64_t)s->expires_ms) {
+	/* Unanswered calls: the no-answer timer, failed TLS connections. */
+	for (call = b->lists[SWEEP_EARLY].head; call; call = next) {
+		next = call->snext;
+		if (now - call->start_ms >= (int64_t)s->expires_ms) {
 			call_end(call, SIP_408_REQUEST_TIMEOUT);
 			continue;
 		}
-		if (call->state == CALL_EARLY && tls_connect_failed(call)) {
+		if (tls_connect_failed(call)) {
 			log_msg(LOG_LVL_ERR, "SBC", "TLS_CONNECT",
 				"call %" PRIu64 ": TLS connection to %s failed "
 				"(certificate not trusted, or refused by the "
@@ -1442,26 +1506,41 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 				reply(b, call->inv.irq,
 				      SIP_503_SERVICE_UNAVAILABLE, TAG_END());
 			call_destroy(call);
+		}
+	}
+	/*
+	 * The reaper: b->calls is in start order, so only the calls past
+	 * `call max-duration` at its head are visited (and the few ending).
+	 */
+	for (call = b->calls; max_ms && call; call = next) {
+		next = call->next;
+		if (now - call->start_ms < max_ms)
+			break;
+		if (call->state == CALL_ENDING ||
+		    call->state == CALL_CANCELLING)
 			continue;
-		}
-		if (max_ms && now - call->start_ms >= max_ms &&
-		    call->state != CALL_ENDING &&
-		    call->state != CALL_CANCELLING) {
-			log_msg(LOG_LVL_NOTICE, "SBC", "CALL_REAPED",
-				"call %" PRIu64 " ended after %u s (call max-duration)",
-				call->id, s->max_duration_s);
-			call_end(call, SIP_503_SERVICE_UNAVAILABLE);
-			continue;
-		}
-		if (call->state == CALL_ESTABLISHED && call->inv.orq &&
-		    now - call->answer_ms >= INVITE_ORQ_KEEP_MS) {
-			nta_outgoing_destroy(call->inv.orq);
-			call->inv.orq = NULL;
-		}
-		if (call->inv.irq && call->state == CALL_ESTABLISHED) {
+		log_msg(LOG_LVL_NOTICE, "SBC", "CALL_REAPED",
+			"call %" PRIu64 " ended after %u s (call max-duration)",
+			call->id, s->max_duration_s);
+		call_end(call, SIP_503_SERVICE_UNAVAILABLE);
+	}
+	/*
+	 * Just established: the INVITE irq can go now (not from inside its
+	 * own ACK callback); the orq stays to absorb retransmitted 2xx.
+	 */
+	while ((call = b->lists[SWEEP_FRESH].head) != NULL) {
+		if (call->inv.irq) {
 			nta_incoming_destroy(call->inv.irq);
 			call->inv.irq = NULL;
 		}
+		sweep_move(call, call->inv.orq ? SWEEP_KEPT : SWEEP_NONE);
+	}
+	/* In establishment order: stop at the first orq still kept. */
+	while ((call = b->lists[SWEEP_KEPT].head) != NULL &&
+	       now - call->answer_ms >= INVITE_ORQ_KEEP_MS) {
+		nta_outgoing_destroy(call->inv.orq);
+		call->inv.orq = NULL;
+		sweep_move(call, SWEEP_NONE);
 	}
 	sample_retries(b);
 	if (b->stopping &&
