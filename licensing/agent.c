@@ -221,6 +221,15 @@ static int ensure_period(struct lic_agent *a, int64_t now)
 	return save_period(a);
 }
 
+/* A store write failed at `now`: no store work before the hold ends. */
+static void hold_store(struct lic_agent *a, int64_t now)
+{
+	a->hold_s = a->hold_s ? a->hold_s * 2 : STORE_HOLD_MIN_S;
+	if (a->hold_s > STORE_HOLD_MAX_S)
+		a->hold_s = STORE_HOLD_MAX_S;
+	a->hold_until = now + a->hold_s;
+}
+
 /* Store the records of a close with the tracker state taken after it. */
 static int store_close(struct lic_agent *a,
 		       const struct lic_record rec[LIC_TAG_COUNT], int64_t now,
@@ -232,10 +241,7 @@ static int store_close(struct lic_agent *a,
 	lic_period_save(a->period, &ps);
 	if (lic_store_close_period(a->st, rec, LIC_TAG_COUNT, &ps, now, err,
 				   sizeof(err)) != 0) {
-		a->hold_s = a->hold_s ? a->hold_s * 2 : STORE_HOLD_MIN_S;
-		if (a->hold_s > STORE_HOLD_MAX_S)
-			a->hold_s = STORE_HOLD_MAX_S;
-		a->hold_until = now + a->hold_s;
+		hold_store(a, now);
 		log_msg(LOG_LVL_ERR, FAC, "STORE",
 			"period [%" PRId64 ", %" PRId64 ") not recorded: %s; "
 			"next attempt in %u s",
@@ -288,6 +294,15 @@ int lic_agent_hour(struct lic_agent *a, int64_t hour_start,
 	if (a == NULL || value == NULL || hour_start < 0 ||
 	    hour_start % HOUR_S != 0 || now < 0 || hour_end > LIC_TIME_MAX)
 		return -1;
+	/*
+	 * A store write failed a moment ago: the hour waits for the hold
+	 * as the tick's work does. The caller feeds a refused hour again at
+	 * every tick, so without this a full disk meant a failed write and
+	 * an error line every second, each announcing a "next attempt" that
+	 * came a second later.
+	 */
+	if (now < a->hold_until)
+		return LIC_AGENT_RETRY;
 	if (ensure_period(a, now) != 0)
 		return LIC_AGENT_RETRY;
 	r = lic_period_add_hour(a->period, hour_start, value);
@@ -304,8 +319,10 @@ int lic_agent_hour(struct lic_agent *a, int64_t hour_start,
 		a->times.first_use = hour_start;
 		if (lic_store_set_times(a->st, &a->times, err, sizeof(err)) !=
 		    0) {
-			log_msg(LOG_LVL_ERR, FAC, "STORE", "first use: %s",
-				err);
+			hold_store(a, now);
+			log_msg(LOG_LVL_ERR, FAC, "STORE",
+				"first use: %s; next attempt in %u s", err,
+				a->hold_s);
 			a->times.first_use = LIC_TIME_NONE;
 			return LIC_AGENT_RETRY;
 		}
@@ -317,9 +334,12 @@ int lic_agent_hour(struct lic_agent *a, int64_t hour_start,
 		if (store_close(a, rec, hour_end, true) != 0)
 			return LIC_AGENT_RETRY;
 	} else if (save_period(a) != 0) {
+		hold_store(a, now);
 		reload_period(a);
 		return LIC_AGENT_RETRY;
 	}
+	a->hold_s = 0; /* the store works again */
+	a->hold_until = 0;
 	log_debug(LOG_DEBUG_CUBE_SL, "cube_sl_hour_usage",
 		  "hour %lld STD %u ENH %u RED %u VGW %u AGG %u; period "
 		  "%lld..%lld",

@@ -127,8 +127,9 @@ void lic_agent_free(struct lic_agent **ap);
  * state. The first hour with a nonzero value sets first use. Feeding an
  * hour twice is harmless (the period keeps maxima). Returns 0; -1 for bad
  * arguments; LIC_AGENT_RETRY when the store failed (logged; the tracker
- * is reloaded from the store): feed the same hour again later, before
- * any later hour.
+ * is reloaded from the store; no store work for a hold of 60 s doubling
+ * to an hour) or while such a hold lasts (not logged again): feed the
+ * same hour again later, before any later hour.
  */
 #define LIC_AGENT_RETRY (-2)
 int lic_agent_hour(struct lic_agent *a, int64_t hour_start,

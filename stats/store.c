@@ -1,6 +1,7 @@
 #include "store.h"
 
 #include "db.h"
+#include "log.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,12 +11,33 @@
 /* Rows older than this many buckets of their table are pruned. */
 #define KEEP_FACTOR 2
 
+/*
+ * Buckets not known to be in the store yet. Every bucket the sink sees is
+ * kept here until a commit succeeds. When a tick's transaction fails (disk
+ * full, I/O error) it is rolled back, and without this its buckets, a
+ * closed minute or hour among them, would be missing from the store for
+ * good (and read 0 after the next restart) although the tables in memory
+ * have them. So each later tick writes the kept buckets again first, in
+ * its own transaction, until one commits; INSERT OR IGNORE makes a second
+ * write of a row that did get in harmless. Per table only the newest
+ * KEEP_FACTOR windows are kept: older rows would be pruned anyway.
+ */
+#define PENDING_MAX (KEEP_FACTOR * STATS_MAX_ROWS)
+
+struct pending {
+	int64_t start[PENDING_MAX];
+	struct stats_bucket bucket[PENDING_MAX];
+	size_t first, n; /* a ring: the oldest at first */
+};
+
 struct stats_store {
 	sqlite3 *db;
 	sqlite3_stmt *insert;
 	sqlite3_stmt *prune;
 	bool in_txn;
 	int failed; /* an sqlite error code seen inside the open transaction */
+	bool failing; /* the last commit failed */
+	struct pending pending[STATS_TABLE_COUNT];
 };
 
 /*
@@ -198,33 +220,6 @@ out_finalize:
 	return rc;
 }
 
-int stats_store_begin(struct stats_store *st, char *err, size_t errlen)
-{
-	st->failed = 0;
-	if (db_exec(st->db, "BEGIN", err, errlen) < 0)
-		return -1;
-	st->in_txn = true;
-	return 0;
-}
-
-int stats_store_commit(struct stats_store *st, char *err, size_t errlen)
-{
-	if (!st->in_txn)
-		return -1;
-	st->in_txn = false;
-	if (st->failed) {
-		snprintf(err, errlen, "writing usage tables: %s",
-			 sqlite3_errstr(st->failed));
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	if (db_exec(st->db, "COMMIT", err, errlen) < 0) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	return 0;
-}
-
 static int step_once(struct stats_store *st, sqlite3_stmt *stmt)
 {
 	int rc = sqlite3_step(stmt);
@@ -235,10 +230,99 @@ static int step_once(struct stats_store *st, sqlite3_stmt *stmt)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-void stats_store_sink(void *arg, enum stats_table table, int64_t start,
-		      const struct stats_bucket *bucket)
+static void insert_row(struct stats_store *st, enum stats_table table,
+		       int64_t start, const struct stats_bucket *bucket);
+
+/* Keep a bucket until a commit succeeds; the oldest goes when full. */
+static void pending_add(struct stats_store *st, enum stats_table table,
+			int64_t start, const struct stats_bucket *bucket)
 {
-	struct stats_store *st = arg;
+	struct pending *p = &st->pending[table];
+	size_t cap = KEEP_FACTOR * stats_table_rows(table);
+	size_t i;
+
+	if (cap > PENDING_MAX)
+		cap = PENDING_MAX;
+	if (p->n == cap) {
+		p->first = (p->first + 1) % PENDING_MAX;
+		p->n--;
+	}
+	i = (p->first + p->n) % PENDING_MAX;
+	p->start[i] = start;
+	p->bucket[i] = *bucket;
+	p->n++;
+}
+
+static size_t pending_count(const struct stats_store *st)
+{
+	size_t n = 0;
+	int t;
+
+	for (t = 0; t < STATS_TABLE_COUNT; t++)
+		n += st->pending[t].n;
+	return n;
+}
+
+int stats_store_begin(struct stats_store *st, char *err, size_t errlen)
+{
+	size_t i;
+	int t;
+
+	st->failed = 0;
+	if (db_exec(st->db, "BEGIN", err, errlen) < 0)
+		return -1;
+	st->in_txn = true;
+	/* What earlier ticks could not save goes in first, oldest first. */
+	for (t = 0; t < STATS_TABLE_COUNT; t++) {
+		const struct pending *p = &st->pending[t];
+
+		for (i = 0; i < p->n; i++) {
+			size_t k = (p->first + i) % PENDING_MAX;
+
+			insert_row(st, (enum stats_table)t, p->start[k],
+				   &p->bucket[k]);
+		}
+	}
+	return 0;
+}
+
+int stats_store_commit(struct stats_store *st, char *err, size_t errlen)
+{
+	size_t kept;
+	int t;
+
+	if (!st->in_txn)
+		goto out_failed;
+	st->in_txn = false;
+	if (st->failed) {
+		snprintf(err, errlen, "writing usage tables: %s",
+			 sqlite3_errstr(st->failed));
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		goto out_failed;
+	}
+	if (db_exec(st->db, "COMMIT", err, errlen) < 0) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		goto out_failed;
+	}
+	kept = pending_count(st);
+	for (t = 0; t < STATS_TABLE_COUNT; t++)
+		st->pending[t].first = st->pending[t].n = 0;
+	if (st->failing)
+		log_msg(LOG_LVL_NOTICE, "SBC", "STORE",
+			"usage tables saved again (%zu bucket(s) written, "
+			"including those closed while the store failed)",
+			kept);
+	st->failing = false;
+	return 0;
+
+out_failed:
+	st->failing = true;
+	return -1;
+}
+
+static void insert_row(struct stats_store *st, enum stats_table table,
+		       int64_t start, const struct stats_bucket *bucket)
+{
 	int c;
 
 	sqlite3_bind_int(st->insert, 1, (int)table);
@@ -251,6 +335,15 @@ void stats_store_sink(void *arg, enum stats_table table, int64_t start,
 				   bucket->avg[c]);
 	}
 	step_once(st, st->insert);
+}
+
+void stats_store_sink(void *arg, enum stats_table table, int64_t start,
+		      const struct stats_bucket *bucket)
+{
+	struct stats_store *st = arg;
+
+	pending_add(st, table, start, bucket);
+	insert_row(st, table, start, bucket);
 	if (table == STATS_SECONDS)
 		return;
 	/*

@@ -31,8 +31,11 @@ int stats_store_load(struct stats_store *st, struct stats *s, char *err,
 /*
  * Bracket one tick: stats_store_begin(), stats_tick() (whose sink is
  * stats_store_sink with this store), stats_store_commit(). Returns 0, or -1
- * and a reason; after a failure the tick's rows are lost but the tables in
- * memory are intact, so the daemon carries on (disk full, for instance).
+ * and a reason; after a failure (disk full, for instance) the tables in
+ * memory are intact, so the daemon carries on, and the tick's rows are kept
+ * and written again by the next ticks until a commit succeeds (the newest
+ * two windows of each table; older rows would be pruned anyway). The first
+ * commit that succeeds after failures logs %SBC-5-STORE.
  */
 int stats_store_begin(struct stats_store *st, char *err, size_t errlen);
 int stats_store_commit(struct stats_store *st, char *err, size_t errlen);

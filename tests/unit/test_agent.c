@@ -818,6 +818,41 @@ START_TEST(save_usage_with_nothing_fails)
 }
 END_TEST
 
+/*
+ * A store that cannot be written (full disk, read-only file): sbcd feeds
+ * the refused hour again at every tick; the agent tries the store once per
+ * hold (60 s, doubling), so one error line, not one per second, and the
+ * hour goes in once the store works and the hold is over.
+ */
+START_TEST(store_failure_holds_the_hour_then_records_it)
+{
+	char err[256];
+	int64_t t, end = T0 + HOUR;
+	int refused = 0;
+
+	start_agent();
+	lic_agent_tick(fx.a, T0);
+	ck_assert_int_eq(db_exec(fx.db, "PRAGMA query_only=1", err, sizeof(err)),
+			 0);
+	for (t = end; t < end + 30; t++) {
+		refused += lic_agent_hour(fx.a, T0, V, t) == LIC_AGENT_RETRY;
+		lic_agent_tick(fx.a, t);
+	}
+	ck_assert_int_eq(refused, 30);
+	ck_assert_int_eq(log_count("%SMART_LIC-3-STORE"), 1);
+	ck_assert_int_eq(log_count("next attempt in 60 s"), 1);
+	ck_assert_uint_eq(count_records(NULL), 0);
+	ck_assert_int_eq(db_exec(fx.db, "PRAGMA query_only=0", err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(lic_agent_hour(fx.a, T0, V, end + 59),
+			 LIC_AGENT_RETRY);
+	ck_assert_int_eq(lic_agent_hour(fx.a, T0, V, end + 60), 0);
+	ck_assert_int_eq(lic_agent_times(fx.a)->first_use, T0);
+	ck_assert_uint_eq(count_records(NULL), 4); /* the change close */
+	ck_assert_int_eq(log_count("%SMART_LIC-3-STORE"), 1);
+}
+END_TEST
+
 static Suite *agent_suite(void)
 {
 	Suite *s = suite_create("agent");
@@ -837,6 +872,7 @@ static Suite *agent_suite(void)
 	tcase_add_test(tc, policy_file_import);
 	tcase_add_test(tc, bad_config_refused);
 	tcase_add_test(tc, save_usage_with_nothing_fails);
+	tcase_add_test(tc, store_failure_holds_the_hour_then_records_it);
 	suite_add_tcase(s, tc);
 	return s;
 }

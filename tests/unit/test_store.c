@@ -11,6 +11,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define T0 INT64_C(1704067200) /* 2024-01-01T00:00:00Z */
@@ -331,6 +332,97 @@ START_TEST(write_failure_is_reported_tables_intact)
 }
 END_TEST
 
+static int count_rows(struct daemon *d, const char *where)
+{
+	char sql[128];
+	sqlite3_stmt *q;
+	int n;
+
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM usage_bucket WHERE %s",
+		 where);
+	ck_assert_int_eq(sqlite3_prepare_v2(d->db, sql, -1, &q, NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+static int page_count(struct daemon *d)
+{
+	sqlite3_stmt *q;
+	int n;
+
+	ck_assert_int_eq(sqlite3_prepare_v2(d->db, "PRAGMA page_count", -1, &q,
+					    NULL),
+			 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+/*
+ * Ticks whose transaction fails (the disk is full: here the file may not
+ * grow, PRAGMA max_page_count) lose nothing: once writes work again the
+ * next commit also writes the seconds and the minute closed meanwhile.
+ */
+START_TEST(failed_ticks_written_once_store_recovers)
+{
+	struct daemon d = {0};
+	uint32_t v[STATS_CLASS_COUNT] = {7, 7, 7, 7, 7};
+	char err[256], sql[128];
+	int64_t s, f = -1;
+
+	start(&d);
+	for (s = 0; s < 50; s++)
+		tick(&d, T0 + s, 7);
+	/* Full: the file may not grow by one more page. Ticks still commit
+	 * while their rows fit into free space in the pages it has. */
+	ck_assert_int_eq(db_exec(d.db, "PRAGMA wal_checkpoint(TRUNCATE)", err,
+				 sizeof(err)),
+			 0);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %d",
+		 page_count(&d));
+	ck_assert_int_eq(db_exec(d.db, sql, err, sizeof(err)), 0);
+	for (s = 50; s < 5000 && f < 0; s++) {
+		ck_assert_int_eq(stats_store_begin(d.store, err, sizeof(err)),
+				 0);
+		stats_tick(d.stats, (T0 + s + 1) * 1000 + 50, v);
+		if (stats_store_commit(d.store, err, sizeof(err)) != 0)
+			f = s;
+	}
+	ck_assert_msg(f >= 0, "the store never filled up");
+	ck_assert_msg(strstr(err, "full") != NULL, "%s", err);
+	/* 70 more seconds, a minute closes among them: all fail. */
+	for (s = f + 1; s <= f + 70; s++) {
+		ck_assert_int_eq(stats_store_begin(d.store, err, sizeof(err)),
+				 0);
+		stats_tick(d.stats, (T0 + s + 1) * 1000 + 50, v);
+		ck_assert_int_eq(stats_store_commit(d.store, err, sizeof(err)),
+				 -1);
+	}
+	snprintf(sql, sizeof(sql), "tbl = 0 AND start >= %lld",
+		 (long long)(T0 + f));
+	ck_assert_int_eq(count_rows(&d, sql), 0);
+	/* Space again: one good tick writes what the failed ones closed. */
+	ck_assert_int_eq(db_exec(d.db, "PRAGMA max_page_count = 1073741823",
+				 err, sizeof(err)),
+			 0);
+	tick(&d, T0 + f + 71, 7);
+	ck_assert_int_eq(count_rows(&d, sql), 72);
+	snprintf(sql, sizeof(sql), "tbl = 1 AND agg = 7 AND start >= %lld",
+		 (long long)(T0 + f - 59));
+	ck_assert_int_ge(count_rows(&d, sql), 1);
+	stop(&d);
+	/* And a restart shows them. */
+	start(&d);
+	ck_assert_uint_eq(row(&d, STATS_MINUTES, T0 + f + 72, 0, NULL), 7);
+	ck_assert_uint_eq(row(&d, STATS_SECONDS, T0 + f + 72, 30, NULL), 7);
+	stop(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store");
@@ -345,6 +437,7 @@ int main(void)
 	tcase_add_test(tc, old_store_gets_max_avg_columns);
 	tcase_add_test(tc, prunes_old_rows);
 	tcase_add_test(tc, write_failure_is_reported_tables_intact);
+	tcase_add_test(tc, failed_ticks_written_once_store_recovers);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
