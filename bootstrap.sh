@@ -6,7 +6,9 @@
 #                         through sbcd, show its usage tables and the
 #                         acknowledged usage report
 #   ./bootstrap.sh test   install what is missing, build (plain and
-#                         ASan+UBSan) and run the whole test suite in both
+#                         ASan+UBSan) and run the whole test suite in both,
+#                         then build the libFuzzer targets with clang and
+#                         run each for 20 s
 set -eu
 
 top=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +17,7 @@ cd "$top"
 # Debian 12 packages the project builds, tests and runs with.
 PACKAGES="build-essential cmake pkg-config libsofia-sip-ua-dev libevent-dev
 check libsubunit-dev libssl-dev libsqlite3-dev libjansson-dev sip-tester
-python3 procps iproute2"
+python3 procps iproute2 openssl clang libclang-rt-14-dev"
 
 install_missing() {
 	missing=""
@@ -72,6 +74,12 @@ test)
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --output-on-failure -j "$(nproc)") || rc=1
+	echo "== fuzz targets (clang, libFuzzer + ASan + UBSan, 20 s each)"
+	cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DCMAKE_C_COMPILER=clang -DSBC_FUZZ=ON >/dev/null
+	cmake --build build-fuzz --target fuzz -j "$(nproc)"
+	(cd build-fuzz && ctest --output-on-failure -L fuzz -j "$(nproc)") ||
+		rc=1
 	exit $rc
 	;;
 *)

@@ -131,13 +131,21 @@ static bool prefix_of(const char *tok, const char *word)
 	return strncasecmp(tok, word, strlen(tok)) == 0;
 }
 
-/* The line with a '^' under the token starting at column col. */
+/*
+ * The line with a '^' under the token starting at column col (0-based).
+ * That takes about twice the line; when it does not fit in errlen, the
+ * column alone, so that a long line never cuts the message off.
+ */
 static void invalid_at(const char *line, size_t col, char *err,
 		       size_t errlen)
 {
-	err_set(err, errlen, "%s\n%*s^\n%% Invalid input detected at '^' "
-			     "marker.",
-		line, (int)col, "");
+	static const char msg[] = "% Invalid input detected at '^' marker.";
+
+	if (strlen(line) + col + 3 + sizeof(msg) <= errlen)
+		err_set(err, errlen, "%s\n%*s^\n%s", line, (int)col, "", msg);
+	else
+		err_set(err, errlen,
+			"%% Invalid input detected at column %zu.", col + 1);
 }
 
 /* Split buf in place into at most max tokens; their columns in col.

@@ -76,8 +76,9 @@ struct sbc_cmd_req {
 /*
  * Match `line` against the table. Returns 0 with req filled, or -1 with
  * an IOS-style message in err ("% Invalid input detected at '^' marker."
- * with the line and the marker, "% Ambiguous command: ...",
- * "% Incomplete command.", "% Too many words.").
+ * with the line and the marker, or "... at column N." when those do not
+ * fit in errlen, "% Ambiguous command: ...", "% Incomplete command.",
+ * "% Too many words."). SBC_CMD_LINE_MAX + 64 bytes hold any of them.
  */
 int sbc_cmd_parse(const char *line, struct sbc_cmd_req *req, char *err,
 		  size_t errlen);

@@ -2,6 +2,7 @@
  * sbc_ctl: the control socket (sbc/ctl.h).
  */
 #include "ctl.h"
+#include "ctlproto.h"
 
 #include "err.h"
 #include "log.h"
@@ -26,9 +27,8 @@ struct client {
 	struct sbc_ctl *ctl;
 	struct bufferevent *bev;
 	struct client *next;
-	size_t want;	       /* DATA bytes still to come */
-	bool closing;	       /* EOF seen: free once the output drained */
-	struct evbuffer *data; /* DATA received for the next request */
+	struct sbc_ctl_framer *framer; /* requests out of the input */
+	bool closing; /* EOF seen: free once the output drained */
 };
 
 struct sbc_ctl {
@@ -55,8 +55,7 @@ static void client_free(struct client *cl)
 	}
 	cl->ctl->n_clients--;
 	bufferevent_free(cl->bev);
-	if (cl->data != NULL)
-		evbuffer_free(cl->data);
+	sbc_ctl_framer_free(&cl->framer);
 	free(cl);
 }
 
@@ -114,94 +113,40 @@ static void reply(struct client *cl, int status, struct evbuffer *body)
 	evbuffer_add_buffer(out, body);
 }
 
-/* "DATA <n>": n bytes for the next request follow. 0, or -1 (bad). */
-static int start_data(struct client *cl, const char *line)
-{
-	char *end;
-	unsigned long n;
-
-	if (strncmp(line, "DATA ", 5) != 0)
-		return 1;
-	n = strtoul(line + 5, &end, 10);
-	if (*end != '\0' || end == line + 5 || n > SBC_CTL_DATA_MAX ||
-	    cl->data != NULL)
-		return -1;
-	cl->data = evbuffer_new();
-	if (cl->data == NULL)
-		return -1;
-	cl->want = n;
-	return 0;
-}
-
 static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct client *cl = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
+	struct sbc_ctl_request req;
 	struct evbuffer *body;
-	const void *data;
-	size_t n, dlen;
-	char *line;
-	int status, d;
+	int status;
 
-	for (;;) {
-		if (cl->want > 0) {
-			n = evbuffer_get_length(in);
-			if (n > cl->want)
-				n = cl->want;
-			if (evbuffer_remove_buffer(in, cl->data, n) !=
-			    (int)n)
-				goto out_close;
-			cl->want -= n;
-			if (cl->want > 0)
-				return; /* more to come */
-		}
-		line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
-		if (line == NULL)
-			break;
-		if (n > SBC_CTL_REQUEST_MAX) {
-			free(line);
-			goto out_close;
-		}
-		if (n > 0 && line[n - 1] == '\r')
-			line[n - 1] = '\0';
-		d = start_data(cl, line);
-		if (d <= 0) {
-			free(line);
-			if (d < 0)
-				goto out_close;
-			continue;
-		}
-		body = evbuffer_new();
-		if (body == NULL) {
-			free(line);
-			goto out_close;
-		}
-		dlen = cl->data != NULL ? evbuffer_get_length(cl->data) : 0;
-		/* A DATA header, even of 0 bytes, means a file came. */
-		data = cl->data == NULL ? NULL
-		       : dlen > 0	? evbuffer_pullup(cl->data, -1)
-					: (const void *)"";
-		status = cl->ctl->fn(cl->ctl->arg, line, data, dlen, body);
-		free(line);
-		if (cl->data != NULL) {
-			evbuffer_free(cl->data);
-			cl->data = NULL;
-		}
-		reply(cl, status, body);
-		evbuffer_free(body);
-		if (evbuffer_get_length(bufferevent_get_output(bev)) >
-		    SBC_CTL_OUTPUT_MAX)
-			goto out_close; /* not reading its replies */
-		/* One request per turn of the loop: a client that queues
-		 * many cannot keep the sampler and the others waiting. */
-		if (evbuffer_get_length(in) > 0)
-			bufferevent_trigger(bev, EV_READ,
-					    BEV_TRIG_IGNORE_WATERMARKS |
-						    BEV_TRIG_DEFER_CALLBACKS);
+	switch (sbc_ctl_framer_next(cl->framer, in, &req)) {
+	case SBC_CTL_FRAME_MORE:
 		return;
-	}
-	if (evbuffer_get_length(in) > SBC_CTL_REQUEST_MAX)
+	case SBC_CTL_FRAME_BAD:
 		goto out_close;
+	case SBC_CTL_FRAME_REQUEST:
+		break;
+	}
+	body = evbuffer_new();
+	if (body == NULL) {
+		sbc_ctl_framer_done(cl->framer, &req);
+		goto out_close;
+	}
+	status = cl->ctl->fn(cl->ctl->arg, req.line, req.data, req.len, body);
+	sbc_ctl_framer_done(cl->framer, &req);
+	reply(cl, status, body);
+	evbuffer_free(body);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) >
+	    SBC_CTL_OUTPUT_MAX)
+		goto out_close; /* not reading its replies */
+	/* One request per turn of the loop: a client that queues many
+	 * cannot keep the sampler and the others waiting. */
+	if (evbuffer_get_length(in) > 0)
+		bufferevent_trigger(bev, EV_READ,
+				    BEV_TRIG_IGNORE_WATERMARKS |
+					    BEV_TRIG_DEFER_CALLBACKS);
 	return;
 
 out_close:
@@ -267,9 +212,13 @@ static void on_accept(struct evconnlistener *lst, evutil_socket_t fd,
 		return;
 	}
 	cl->ctl = c;
-	cl->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	cl->framer = sbc_ctl_framer_new();
+	if (cl->framer != NULL)
+		cl->bev = bufferevent_socket_new(c->base, fd,
+						 BEV_OPT_CLOSE_ON_FREE);
 	if (cl->bev == NULL) {
 		evutil_closesocket(fd);
+		sbc_ctl_framer_free(&cl->framer);
 		free(cl);
 		return;
 	}
