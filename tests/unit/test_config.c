@@ -544,11 +544,11 @@ static const struct bad_case bad_cases[] = {
 	{"voice service voip\n sip\n  tls verify server\n",
 	 "bad.conf:3: tls verify server needs a tls ca-file: "
 	 "'tls verify server'"},
-	{"voice service voip\n sip\n  listen udp 127.0.0.1 5060\n"
-	 "  listen tls 127.0.0.1 5061\n  listen tls 127.0.0.1 5062\n"
+	{"voice service voip\n sip\n  listen udp 127.0.0.1 15060\n"
+	 "  listen tls 127.0.0.1 15061\n  listen tls 127.0.0.1 15062\n"
 	 "  tls ca-file /ca.pem\n",
 	 "bad.conf:4: TLS needs tls certificate and tls private-key: "
-	 "'listen tls 127.0.0.1 5061'"},
+	 "'listen tls 127.0.0.1 15061'"},
 	{"dial-peer voice 1 voip\n!\ndial-peer voice 2 voip\n"
 	 " session transport tls\n",
 	 "bad.conf:3: TLS needs tls certificate and tls private-key: "
