@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #define SWEEP_MS 200
+#define STALL_WARN_MS 250 /* sweep this late: log SIP_STALL */
 #define RETRY_AFTER_BUSY "5"	  /* threshold or overload: try again soon */
 #define RETRY_AFTER_DOWN "60"	  /* service down or shutting down */
 #define INVITE_ORQ_KEEP_MS 32000 /* absorb retransmitted 2xx this long */
@@ -209,6 +210,7 @@ struct sbc_b2bua {
 	nta_agent_t *agent;
 	nta_leg_t *default_leg;
 	su_timer_t *sweep;
+	int64_t sweep_last_ms;	  /* when the sweep last ran: stall check */
 	struct sbc_config *cfg;
 	struct sbc_dptable *dp;
 	struct sbc_call *calls, *calls_tail;
@@ -1489,6 +1491,15 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 
 	(void)t;
 	(void)arg;
+	/*
+	 * A sweep far behind its period means the SIP thread could not run:
+	 * peers retransmit after 500 ms, so say so where operators look.
+	 */
+	if (b->sweep_last_ms && now - b->sweep_last_ms >= SWEEP_MS + STALL_WARN_MS)
+		log_msg(LOG_LVL_WARNING, "SBC", "SIP_STALL",
+			"the SIP thread ran %" PRId64 " ms late (busy, or "
+			"not scheduled)", now - b->sweep_last_ms - SWEEP_MS);
+	b->sweep_last_ms = now;
 	/* Unanswered calls: the no-answer timer, failed TLS connections. */
 	for (call = b->lists[SWEEP_EARLY].head; call; call = next) {
 		next = call->snext;

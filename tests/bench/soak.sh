@@ -22,5 +22,5 @@ sbcd=${SBCD:-$top/build/sbc/sbcd}
 calls=$((rate * minutes * 60))
 echo "soak: $minutes min at $rate calls/s, hold $hold ms ($calls calls)"
 exec python3 "$top/sipp-scenarios/run.py" --sbcd "$sbcd" --scenario basic \
-	--calls "$calls" --rate "$rate" --hold-ms "$hold" --keep \
+	--calls "$calls" --rate "$rate" --hold-ms "$hold" --keep --pin \
 	--rss-check --track-counts --check-tables --expect-clean-log
