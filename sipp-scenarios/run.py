@@ -15,7 +15,7 @@ Python 3 standard library only.
 """
 
 import argparse
-import glob
+import bisect
 import ctypes
 import threading
 import os
@@ -283,30 +283,40 @@ def read_stat_csv(path):
     return rows
 
 
-def read_teardown(path):
-    """[(t, n)] from the UAC's -trace_counts file: n = BYEs sent whose 200 had
-    not arrived when the row was written. The UAC counts such a call as
-    current until that 200, sbcd stops counting it when the BYE reaches it
-    (DESIGN 3: torn down); a stalled UAS piles them up (310 in 110 ms at
-    2,800 calls/s). Empty when the scenario has no BYE followed by a 200."""
-    rows = read_stat_csv(path)
-    if not rows:
-        return []
-    cols = [c for c in rows[0] if c not in ("t", "CurrentTime", "ElapsedTime")]
-    sent = next((c for c in cols if c.endswith("_BYE_Sent")), None)
-    if sent is None:
-        return []
-    idx = int(sent.split("_")[0])
-    ok = "%d_200_Recv" % (idx + 1)
-    if ok not in rows[0]:
-        return []
-    return [(r["t"], max(0, stat_int(r, sent) - stat_int(r, ok))) for r in rows]
+class Teardown:
+    """Calls in teardown at the UAC over time, from its -trace_counts file:
+    BYEs sent whose 200 had not arrived (nor timed out) when the row was
+    written. The UAC counts such a call as current until that 200, sbcd
+    stops counting it when the BYE reaches it (DESIGN 3: torn down); a
+    stalled UAS piles them up (310 in 110 ms at 2,800 calls/s). None known
+    (0) when the scenario has no BYE followed by a 200."""
 
+    def __init__(self, path=None, interval_s=0.05):
+        self.times, self.counts = [], []
+        self.interval_s = interval_s
+        self.found = path is not None and os.path.exists(path)
+        rows = read_stat_csv(path) if self.found else []
+        if not rows:
+            return
+        sent = next((c for c in rows[0] if c.endswith("_BYE_Sent")), None)
+        if sent is None:
+            return
+        idx = int(sent.split("_")[0])
+        ok = "%d_200_Recv" % (idx + 1)
+        if ok not in rows[0]:
+            return
+        gone = ("%d_BYE_Timeout" % idx, "%d_200_Timeout" % (idx + 1))
+        for r in sorted(rows, key=lambda r: r["t"]):
+            n = stat_int(r, sent) - stat_int(r, ok) - sum(stat_int(r, c) for c in gone)
+            self.times.append(r["t"])
+            self.counts.append(max(0, n))
 
-def teardown_within(teardown, t0, t1):
-    """The most calls in teardown at the UAC in the rows from t0 to t1,
-    widened by one statistics interval each way."""
-    return max((n for t, n in teardown if t0 - 0.06 <= t <= t1 + 0.06), default=0)
+    def within(self, t0, t1):
+        """The most calls in teardown in the rows from t0 to t1, widened by
+        one statistics interval each way."""
+        i = bisect.bisect_left(self.times, t0 - self.interval_s)
+        j = bisect.bisect_right(self.times, t1 + self.interval_s)
+        return max(self.counts[i:j], default=0)
 
 
 def stat_int(row, col):
@@ -338,10 +348,10 @@ def read_screen_counts(path):
 
 
 class SippResult:
-    def __init__(self, role, stat_path, screen_path, counts_path=None):
+    def __init__(self, role, stat_path, screen_path, counts_path=None, interval_s=0.05):
         self.role = role
         self.rows = read_stat_csv(stat_path)
-        self.teardown = read_teardown(counts_path) if counts_path else []
+        self.teardown = Teardown(counts_path, interval_s)
         last = self.rows[-1] if self.rows else {}
         self.successful = stat_int(last, "SuccessfulCall(C)") if last else None
         self.failed = stat_int(last, "FailedCall(C)") if last else None
@@ -440,7 +450,7 @@ def compare_counts(samples, drained, uac, problems, report):
         # Calls in teardown at the UAC are still current there, no longer
         # counted by sbcd: the count may sit that far below SIPp's.
         a, b = bracket(rows, t)
-        down = teardown_within(uac.teardown, a["t"], b["t"])
+        down = uac.teardown.within(a["t"], b["t"])
         dev = s["AGGREGATE"] - sipp
         if b["t"] - a["t"] > 1.5 * interval:
             # A late row (SIPp busy or finishing): the count moved at its
@@ -631,7 +641,7 @@ def within(a, b):
     return abs(a - b) <= max(5, 0.01 * max(a, b))
 
 
-def compare_tables(seconds, minutes, uac_rows, problems, report, teardown=()):
+def compare_tables(seconds, minutes, uac_rows, problems, report, teardown=Teardown()):
     """--check-tables: the seconds and minutes tables against SIPp."""
     if not uac_rows:
         problems.append("check-tables: no UAC statistics")
@@ -653,7 +663,7 @@ def compare_tables(seconds, minutes, uac_rows, problems, report, teardown=()):
         # Calls in teardown at the UAC (BYE sent, its 200 not yet back) are
         # no longer counted by sbcd: the peak may sit that far lower.
         hi = sipp[sec] + rises.get(sec, 0)
-        lo = max(0, sipp[sec] - teardown_within(teardown, sec, sec + 1))
+        lo = max(0, sipp[sec] - teardown.within(sec, sec + 1))
         dev = lo - got if got < lo else (got - hi if got > hi else 0)
         worst = max(worst, dev)
         tol = max(5, 0.01 * max(got, lo)) + speeds.get(sec, 0.0) * SAMPLE_SKEW_S
@@ -711,10 +721,13 @@ class Runner:
         self.ports = PortPicker()
         self.t_start = time.time()
         cpus = sorted(os.sched_getaffinity(0))
+        self.cpus_sbcd = self.cpus_sipp = None
         if args.pin and len(cpus) >= 2:
+            # The runner signals and polls sbcd often: keep it off sbcd's CPU too.
             self.cpus_sbcd, self.cpus_sipp = {cpus[0]}, set(cpus[1:])
-        else:
-            self.cpus_sbcd = self.cpus_sipp = None
+            os.sched_setaffinity(0, self.cpus_sipp)
+        elif args.pin:
+            log("--pin ignored: only %d CPU available" % len(cpus))
         self.db_seconds = {}
         self.next_db_poll = 0
 
@@ -1209,9 +1222,13 @@ class Runner:
         else:
             during = []
 
-        counts = sorted(glob.glob(self.wd("%s_uac_*_counts.csv" % self.a.scenario)))
+        # SIPp names it after the scenario file and its own pid.
+        counts = (self.wd("%s_uac_%d_counts.csv" % (self.a.scenario, self.uac.pid))
+                  if getattr(self, "uac", None) else None)
         uac = SippResult("UAC", self.wd("uac_stat.csv"), self.wd("uac_screen.log"),
-                         counts[-1] if counts else None)
+                         counts, self.a.stat_interval_ms / 1000.0)
+        if (self.a.track_counts or self.a.check_tables) and not uac.teardown.found:
+            self.problems.append("the UAC wrote no -trace_counts file (%s)" % counts)
         uas = SippResult("UAS", self.wd("uas_stat.csv"), self.wd("uas_screen.log"))
         self.uac_res, self.uas_res = uac, uas
 
@@ -1332,9 +1349,9 @@ def parse_args(argv):
                    help="seconds to wait for sbcd's %%SBC-5-READY (10)")
     p.add_argument("--buff-size", type=int, default=4194304, help="SIPp -buff_size (4194304)")
     p.add_argument("--pin", action="store_true",
-                   help="sbcd on CPU 0, the SIPps on the other CPUs (as tests/bench/compare.py "
-                        "places them): at high rates a SIPp sharing sbcd's core falls behind "
-                        "and its retransmissions snowball")
+                   help="sbcd on the first CPU, the SIPps and this runner on the others "
+                        "(the placement of tests/bench/compare.py): at high rates a SIPp "
+                        "sharing sbcd's core falls behind and its retransmissions snowball")
     p.add_argument("--trace-msg", action="store_true", help="SIPp -trace_msg for UAC and UAS")
     p.add_argument("--sipp", default="sipp", help="SIPp binary (default: sipp from PATH)")
     p.add_argument("--scenario-dir", default=HERE, help="directory of the XML scenarios")

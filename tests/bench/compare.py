@@ -64,9 +64,9 @@ SYSTEMS = ("direct", "kamailio", "sbcd")
 LABEL = {"direct": "(a) direct UAC->UAS", "kamailio": "(b) Kamailio", "sbcd": "(c) sbcd"}
 
 FULL = dict(steps=[500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 7000, 8000, 10000, 12000],
-            step_s=15, hold_ms=1000, cpu_rate=500, cpu_s=20,
+            step_s=15, hold_ms=1000, cpu_rate=500, cpu_s=20, cpu_warm_s=40,
             mem_calls=20000, mem_rate=1000, settle_s=35, lat_s=15)
-QUICK = dict(steps=[1000, 2000, 4000, 6000], step_s=4, hold_ms=1000, cpu_rate=300, cpu_s=5,
+QUICK = dict(steps=[1000, 2000, 4000, 6000], step_s=4, hold_ms=1000, cpu_rate=300, cpu_s=5, cpu_warm_s=5,
              mem_calls=2000, mem_rate=500, settle_s=10, lat_s=4)
 
 MAX_FAILED = 0.001      # failed calls / calls placed
@@ -624,9 +624,12 @@ class Bench:
                 c.stop(signal.SIGTERM, 3, 3)
 
     # -- the measurements
-    def one_run(self, system, tag, rate, calls, hold_ms, capture=False, mem=False):
+    def one_run(self, system, tag, rate, calls, hold_ms, capture=False, mem=False,
+                window=None):
         """UAS + system + UAC; returns a dict with the SIPp outcome and the
-        system's CPU (and memory when mem is set)."""
+        system's CPU (and memory when mem is set). window=(from_s, to_s):
+        also the system's CPU time between those seconds after the UAC
+        started (win_cpu_ms over win_s seconds)."""
         wd = self.rundir("%s-%s" % (system, tag))
         recv_to = hold_ms + 60000
         uas, uas_port = self.start_uas(wd, hold_ms, recv_to)
@@ -665,12 +668,23 @@ class Bench:
                     who[sut.port] = system
                 drops = {}
 
+                win = {}
+
                 def tick():
                     for port, n in udp_socket_drops(who).items():
                         drops[who[port]] = max(drops.get(who[port], 0), n)
+                    if window and system != "direct":
+                        now = time.time()
+                        for i, edge in enumerate(window):
+                            if i not in win and now - w0 >= edge:
+                                win[i] = (cpu_ticks(sut.pids()), now)
                 timed_out = not uac.wait(w0 + placing, mark, tick)
                 tick()
                 res["sock_drops"] = drops
+                if 0 in win and 1 in win:
+                    res["win_cpu_ms"] = (win[1][0] - win[0][0]) * 1000.0 / CLK_TCK
+                    res["win_s"] = win[1][1] - win[0][1]
+                    res["win_at"] = (win[0][1], win[1][1])
             res["cpu_ms"] = (cpu_ticks(sut.pids()) - t_cpu0) * 1000.0 / CLK_TCK
             res["udp_drops"] = udp_errors()[1] - udp0[1]
             res["wall_s"] = time.time() - w0
@@ -993,19 +1007,43 @@ def phase_steps(b, systems):
     return out
 
 
+def created_at(rows, t):
+    """SIPp's TotalCallCreated in the last statistics row written by epoch t."""
+    before = [r for r in rows if r["t"] <= t]
+    return sr.stat_int(before[-1], "TotalCallCreated") if before else None
+
+
 def phase_cpu(b, systems):
+    """CPU per call in steady state: calls placed for cpu_warm_s first (the
+    hold, and the ~32 s finished transactions linger, so that transactions
+    expire as fast as they are made and the heap has stopped growing), then
+    the system's CPU time over the next cpu_s seconds of calls."""
     p = b.p
     out = {}
     for system in systems:
-        rate, calls = p["cpu_rate"], int(p["cpu_rate"] * p["cpu_s"])
-        log("%s: CPU run, %d calls at %d calls/s" % (system, calls, rate))
-        r = b.one_run(system, "cpu", rate, calls, p["hold_ms"])
+        rate, warm, span = p["cpu_rate"], p["cpu_warm_s"], p["cpu_s"]
+        calls = int(rate * (warm + span + 2))
+        log("%s: CPU run, %d calls at %d calls/s, measured from %d s to %d s"
+            % (system, calls, rate, warm, warm + span))
+        r = b.one_run(system, "cpu", rate, calls, p["hold_ms"], window=(warm, warm + span))
         o = r["sipp"]
-        out[system] = {"rate": rate, "calls": o.successful, "cpu_ms": r["cpu_ms"],
-                       "per_call": r["cpu_ms"] / max(o.successful, 1), "problems": o.problems()}
-        log("  %.1f ms CPU for %d calls: %.3f ms/call%s"
-            % (r["cpu_ms"], o.successful, out[system]["per_call"],
-               "" if not o.problems() else " (" + "; ".join(o.problems()) + ")"))
+        win_ms, win_s = r.get("win_cpu_ms"), r.get("win_s")
+        placed = None
+        if r.get("win_at"):
+            # Calls SIPp created in the window, not the nominal rate.
+            a, z = created_at(o.rows, r["win_at"][0]), created_at(o.rows, r["win_at"][1])
+            placed = z - a if a is not None and z is not None else None
+        per_call = win_ms / placed if win_ms is not None and placed else None
+        problems = o.problems()
+        if per_call is None:
+            problems = problems + ["the measuring window was not reached"]
+        if problems:
+            b.odd.append("%s CPU run: %s" % (system, "; ".join(problems)))
+        out[system] = {"rate": rate, "calls": o.successful, "cpu_ms": win_ms,
+                       "per_call": per_call, "problems": problems}
+        log("  %s ms CPU in %s s, %s calls placed: %s ms/call%s"
+            % (fmt(win_ms, 1), fmt(win_s, 1), placed, fmt(per_call, 3),
+               "" if not problems else " (" + "; ".join(problems) + ")"))
     return out
 
 
@@ -1158,7 +1196,8 @@ def build_report(args, prof, info, steps, cpu, mem, lat, lat_plan, odd):
             " (top step)" if sb(s, "capped") else "")
     rows.append(("highest clean rate (calls/s)", bestfmt("direct"), bestfmt("kamailio"),
                  bestfmt("sbcd"), fmt(ratio(best["sbcd"], best["kamailio"]), 2)))
-    rows.append(("CPU per call at %d calls/s (ms, user+sys)" % prof["cpu_rate"], "-",
+    rows.append(("CPU per call at %d calls/s, steady state (ms, user+sys, %d s after %d s "
+                 "of calls)" % (prof["cpu_rate"], prof["cpu_s"], prof["cpu_warm_s"]), "-",
                  fmt(cpu_pc["kamailio"], 3), fmt(cpu_pc["sbcd"], 3),
                  fmt(ratio(cpu_pc["sbcd"], cpu_pc["kamailio"]), 2)))
     mc = mem.get("sbcd", {}).get("concurrent") or mem.get("kamailio", {}).get("concurrent")
