@@ -17,7 +17,7 @@ cd "$top"
 # Debian 12 packages the project builds, tests and runs with.
 PACKAGES="build-essential cmake pkg-config libsofia-sip-ua-dev libevent-dev
 check libsubunit-dev libssl-dev libsqlite3-dev libjansson-dev sip-tester
-python3 procps iproute2 openssl clang libclang-rt-14-dev"
+python3 procps iproute2 openssl clang libclang-rt-14-dev libjemalloc-dev"
 
 install_missing() {
 	missing=""

@@ -38,6 +38,15 @@
 #define STORE_ERROR_LOG_S 60 /* at most one store error line per minute */
 #define SAMPLE_MARGIN_MS 15  /* sampler ticks this long after each second */
 
+#ifdef SBC_JEMALLOC
+/*
+ * Read by jemalloc at start-up (MALLOC_CONF still overrides it). One arena:
+ * nearly every allocation is made by the SIP thread, and the other threads'
+ * few would otherwise hold pages of their own.
+ */
+const char *malloc_conf = "narenas:1";
+#endif
+
 _Static_assert((int)SBC_CLASS_COUNT == (int)STATS_CLASS_COUNT &&
 		       (int)SBC_CLASS_AGGREGATE == (int)STATS_AGGREGATE &&
 		       (int)SBC_CLASS_VGW == (int)STATS_VGW,
