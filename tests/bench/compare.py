@@ -924,13 +924,21 @@ class SbcdSut:
         return self.proc.alive()
 
     def extra_mem(self):
-        """glibc's own count of the heap in use (kB): malloc_stats() called in
-        sbcd through gdb, when gdb is installed; it prints to sbcd's stderr."""
+        """The allocator's own count of memory in use (kB), asked in sbcd
+        through gdb when gdb is installed: jemalloc's malloc_stats_print()
+        totals ("Allocated:") when sbcd runs on jemalloc, else glibc's
+        malloc_stats(); both print to sbcd's stderr."""
         if not shutil.which("gdb"):
             return None
         try:
-            subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-nx",
-                            "-ex", "call (void)malloc_stats()"],
+            with open("/proc/%d/maps" % self.proc.pid) as f:
+                jemalloc = "libjemalloc" in f.read()
+        except OSError:
+            return None
+        call = ('call (void)malloc_stats_print(0, 0, "gmdablxe")' if jemalloc
+                else "call (void)malloc_stats()")
+        try:
+            subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-nx", "-ex", call],
                            capture_output=True, text=True, timeout=60)
         except (OSError, subprocess.TimeoutExpired):
             return None
@@ -940,6 +948,9 @@ class SbcdSut:
                 text = f.read()
         except OSError:
             return None
+        if jemalloc:
+            m = re.findall(r"Allocated: (\d+),", text)
+            return int(m[-1]) // 1024 if m else None
         m = re.findall(r"Total \(incl\. mmap\):\s*\nsystem bytes\s*=\s*(\d+)\s*\n"
                        r"in use bytes\s*=\s*(\d+)", text)
         return int(m[-1][1]) // 1024 if m else None
@@ -1336,8 +1347,9 @@ def build_report(args, prof, info, steps, cpu, mem, lat, lat_plan, odd):
                 fmt(m.get("alloc_kb_per_call"), 2), fmt(m.get("held_cpu_ms_s"), 1)))
         L.append("")
         L.append("Allocator in use: what the allocator itself counts as allocated, per call "
-                 "(Kamailio: `core.shmmem` real_used, shared memory only; sbcd: glibc's "
-                 "`malloc_stats()` total in use, called through gdb). PSS above it is memory "
+                 "(Kamailio: `core.shmmem` real_used, shared memory only; sbcd: jemalloc's "
+                 "`malloc_stats_print()` Allocated, or glibc's `malloc_stats()` in use "
+                 "without jemalloc, called through gdb). PSS above it is memory "
                  "freed but kept by the process (the transactions of the last ~32 s of "
                  "calls, fragmentation), and for Kamailio its per-process pkg memory.")
         L.append("")
