@@ -1096,8 +1096,8 @@ int lic_store_get_times(struct lic_store *st, struct lic_usage_times *t,
 			char *err, size_t errlen)
 {
 	struct lic_usage_times got;
-	bool found;
-	int64_t v;
+	bool found = false;
+	int64_t v = 0; /* kv_get sets it when found; -O3 cannot see that */
 	size_t i;
 
 	if (st == NULL || t == NULL) {
