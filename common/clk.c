@@ -69,6 +69,13 @@ int64_t clk_mono_ms(void)
 	return clk_read(CLOCK_MONOTONIC);
 }
 
+int64_t clk_sched_ms(void)
+{
+	if (clk_get_mode() == CLK_FROZEN)
+		return atomic_load(&clk_frozen_mono_ms);
+	return clk_read(CLOCK_MONOTONIC);
+}
+
 int64_t clk_wall_ms(void)
 {
 	switch (clk_get_mode()) {

@@ -36,6 +36,14 @@ int clk_advance_ms(int64_t ms);
 /* Milliseconds since an arbitrary origin; never goes backwards. */
 int64_t clk_mono_ms(void);
 
+/*
+ * Monotonic milliseconds without --test-clock's offset: how much time the
+ * process really had, for spotting a thread that ran late. A test-clock
+ * jump is not a stall. Never for timers or deadlines (clk_mono_ms). Frozen
+ * in CLK_FROZEN like clk_mono_ms, so unit tests drive it.
+ */
+int64_t clk_sched_ms(void);
+
 /* Milliseconds since 1970-01-01 00:00:00 UTC. */
 int64_t clk_wall_ms(void);
 

@@ -305,7 +305,10 @@ class Teardown:
         ok = "%d_200_Recv" % (idx + 1)
         if ok not in rows[0]:
             return
-        gone = ("%d_BYE_Timeout" % idx, "%d_200_Timeout" % (idx + 1))
+        # Ended another way: the BYE timed out, or its answer did or was
+        # not a 200 (the call was aborted, no longer current at the UAC).
+        gone = ("%d_BYE_Timeout" % idx, "%d_200_Timeout" % (idx + 1),
+                "%d_200_Unexp" % (idx + 1))
         for r in sorted(rows, key=lambda r: r["t"]):
             n = stat_int(r, sent) - stat_int(r, ok) - sum(stat_int(r, c) for c in gone)
             self.times.append(r["t"])
@@ -495,11 +498,17 @@ def compare_counts(samples, drained, uac, problems, report):
         problems.append("track-counts: SIPp's peak of concurrent calls is unknown")
     else:
         tol = max(5.0, 0.01 * sipp_peak)
-        report.append("track-counts: peak sbcd max_second_peak=%d, SIPp peak=%d (%s), tolerance %.0f"
-                      % (sbc_peak, sipp_peak, src, tol))
-        if abs(sbc_peak - sipp_peak) > tol:
-            problems.append("track-counts: max_second_peak %d differs from SIPp's peak %d by more than %.0f"
-                            % (sbc_peak, sipp_peak, tol))
+        # SIPp's peak may include calls in teardown at that moment (a UAS
+        # slow to answer BYEs), which sbcd no longer counts.
+        top = max(rows, key=lambda r: stat_int(r, "CurrentCall"))
+        down = uac.teardown.within(top["t"], top["t"])
+        lo = max(0, sipp_peak - down)
+        report.append("track-counts: peak sbcd max_second_peak=%d, SIPp peak=%d (%s, %d in teardown "
+                      "then), tolerance %.0f" % (sbc_peak, sipp_peak, src, down, tol))
+        dev = lo - sbc_peak if sbc_peak < lo else max(0, sbc_peak - sipp_peak)
+        if dev > tol:
+            problems.append("track-counts: max_second_peak %d is outside SIPp's peak %d..%d by more than %.0f"
+                            % (sbc_peak, lo, sipp_peak, tol))
     if not drained:
         problems.append("track-counts: no COUNTS line after the calls drained")
     else:
@@ -637,10 +646,6 @@ def sipp_second_moves(rows):
     return rises, speeds
 
 
-def within(a, b):
-    return abs(a - b) <= max(5, 0.01 * max(a, b))
-
-
 def compare_tables(seconds, minutes, uac_rows, problems, report, teardown=Teardown()):
     """--check-tables: the seconds and minutes tables against SIPp."""
     if not uac_rows:
@@ -678,12 +683,16 @@ def compare_tables(seconds, minutes, uac_rows, problems, report, teardown=Teardo
         if not all(first <= x <= last and x in sipp for x in secs):
             continue  # only minutes SIPp covered completely
         want = top3_average([sipp[x] for x in secs])
+        # Calls in teardown at the UAC lift SIPp's second peaks, not sbcd's:
+        # the minute may sit as low as the top 3 of the seconds without them.
+        lo = top3_average([max(0, sipp[x] - teardown.within(x, x + 1)) for x in secs])
         got = minutes[start]
+        dev = lo - got if got < lo else max(0, got - want)
         m_n += 1
-        m_worst = max(m_worst, abs(got - want))
-        if not within(got, want):
-            problems.append("check-tables: minute %d: table %d, SIPp top-3 average %d"
-                            % (start, got, want))
+        m_worst = max(m_worst, dev)
+        if dev > max(5, 0.01 * max(got, want)):
+            problems.append("check-tables: minute %d: table %d, SIPp top-3 average %d..%d"
+                            % (start, got, lo, want))
     report.append("check-tables: %d complete minutes compared, max deviation %d"
                   % (m_n, m_worst))
     if m_n < 2:
@@ -1245,6 +1254,11 @@ class Runner:
             if errs:
                 self.problems.append("sbcd log has %d error-level (-3-) line(s), first: %s"
                                      % (len(errs), errs[0]))
+        if self.watch is not None:
+            # A warning, not a failure: it says who stalled when calls fail.
+            stalls = [l for l in self.watch.lines if "SIP_STALL" in l]
+            self.report.append("sbcd SIP_STALL warnings: %d%s"
+                               % (len(stalls), (", first: " + stalls[0].strip()) if stalls else ""))
         if a.check_tables and not a.direct:
             compare_tables(self.db_seconds, db_minutes, uac.rows, self.problems, self.report,
                            uac.teardown)

@@ -224,11 +224,16 @@ def test_test_clock(binary, wd):
     uas, uac = UA(free_port()), UA(free_port())
     sbc = Sbcd(binary, uas.port, wd, args=["--test-clock"])
     with running(sbc, uas, uac):
+        time.sleep(0.5)  # the SIP thread's 200 ms sweep has run: its stall check is armed
         before = json.loads(ctl(sbc, "sh", "vo", "si", "li", "st", "--json").stdout)["now"]
         p = ctl(sbc, "test", "clock", "advance", "2d")
         assert p.returncode == 0 and "Clock advanced by 172800 s" in p.stdout, p
         after = json.loads(ctl(sbc, "sh", "vo", "si", "li", "st", "--json").stdout)["now"]
         assert 172800 <= after - before < 172800 + 30, (before, after)
+        # A jump of the test clock is not a stalled SIP thread.
+        time.sleep(0.6)  # three 200 ms sweeps
+        log = ctl(sbc, "show", "logging").stdout
+        assert "SIP_STALL" not in log, [l for l in log.splitlines() if "SIP_STALL" in l]
         for bad in ("0d", "-1h", "1w", "x"):
             p = ctl(sbc, "test", "clock", "advance", bad)
             assert p.returncode == 2, (bad, p)

@@ -41,11 +41,13 @@ def teardown_file(tmp, times, byes_sent, oks_received):
     return sipp_run.Teardown(path, STEP)
 
 
-def counts(samples, uac):
+def counts(samples, uac, peak=None):
+    """The problems compare_counts finds; sbcd's peak is SIPp's unless given."""
     problems, report = [], []
-    lines = [{"wall_ms": int(t * 1000), "AGGREGATE": n, "max_second_peak": uac.peak}
+    peak = uac.peak if peak is None else peak
+    lines = [{"wall_ms": int(t * 1000), "AGGREGATE": n, "max_second_peak": peak}
              for t, n in samples]
-    sipp_run.compare_counts(lines, [{"AGGREGATE": 0, "max_second_peak": uac.peak}], uac,
+    sipp_run.compare_counts(lines, [{"AGGREGATE": 0, "max_second_peak": peak}], uac,
                             problems, report)
     return problems
 
@@ -80,6 +82,16 @@ def main():
         late = T0 + 5 * STEP + 0.01
         expect("5 in teardown elsewhere, count 300 lower",
                counts([(late, 13700)], FakeUac(flat, td)), True)
+        # SIPp's peak is the pile-up itself: 310 calls in teardown on top.
+        bump = [14310 if 18 <= i <= 22 else 14000 for i in range(40)]
+        expect("peak: SIPp's includes 310 in teardown",
+               counts([(mid, 14000)], FakeUac(bump, td), peak=14000), False)
+        expect("peak: 310 below SIPp's, nothing in teardown",
+               counts([(mid, 14000)], FakeUac(bump), peak=14000), True)
+        expect("peak: 800 below SIPp's, 310 in teardown",
+               counts([(mid, 14000)], FakeUac(bump, td), peak=13510), True)
+        expect("peak: 300 above SIPp's",
+               counts([(mid, 14000)], FakeUac(bump, td), peak=14610), True)
 
     # A drain at 2,800 calls/s whose last row came 134 ms late: 145, then 0.
     drain = [2945 - 140 * i for i in range(21)] + [0]
@@ -106,6 +118,30 @@ def main():
             sipp_run.compare_tables({int(T0) + 1: got, int(T0): 14000, int(T0) + 2: 14000},
                                     {}, rows, problems, report, teardown)
             problems = [p for p in problems if "second %d:" % (int(T0) + 1) in p]
+            expect(name, problems, want_fail)
+
+    # Minutes table: three seconds of a minute lifted 300 by calls in
+    # teardown raise SIPp's top-3 average by 300; sbcd's minute stays put.
+    with tempfile.TemporaryDirectory() as tmp:
+        per_s = int(round(1 / STEP))
+        n = 62 * per_s
+        times = [T0 + i * STEP for i in range(n)]
+        slow = {10, 20, 30}  # seconds after T0 with the UAS slow
+        cur = [14300 if int(i * STEP) in slow else 14000 for i in range(n)]
+        sent = [1000 + 140 * i for i in range(n)]
+        ok = [s - (300 if int(i * STEP) in slow else 5) for i, s in enumerate(sent)]
+        td = teardown_file(tmp, times, sent, ok)
+        rows = FakeUac(cur).rows
+        start = int(T0) + 1
+        seconds = {int(T0) + k: (14000) for k in range(62)}
+        for got, want_fail, teardown, name in (
+                (14000, False, td, "minutes table, 300 in teardown"),
+                (14000, True, sipp_run.Teardown(), "minutes table, no teardown known"),
+                (13600, True, td, "minutes table, 700 below"),
+                (14600, True, td, "minutes table, 300 above")):
+            problems, report = [], []
+            sipp_run.compare_tables(seconds, {start: got}, rows, problems, report, teardown)
+            problems = [p for p in problems if "minute %d:" % start in p]
             expect(name, problems, want_fail)
 
     if failures:
