@@ -305,8 +305,8 @@ class Teardown:
         ok = "%d_200_Recv" % (idx + 1)
         if ok not in rows[0]:
             return
-        # Ended another way: the BYE timed out, or its answer did or was
-        # not a 200 (the call was aborted, no longer current at the UAC).
+        # Ended another way: the BYE or its 200 timed out, or an answer
+        # other than 200 came (the call aborted, no longer current there).
         gone = ("%d_BYE_Timeout" % idx, "%d_200_Timeout" % (idx + 1),
                 "%d_200_Unexp" % (idx + 1))
         for r in sorted(rows, key=lambda r: r["t"]):
