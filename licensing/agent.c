@@ -80,6 +80,10 @@ struct lic_agent {
 	/* In memory only. */
 	bool service_up;
 	int64_t last_warn; /* last deadline warning (non-shutdown releases) */
+	int64_t open_hour; /* lic_agent_open_hour: its start, or -1 */
+	int64_t warn_for;  /* the deadline the lead-time warnings are for */
+	size_t warn_next;  /* index in warn_lead_days of the next warning */
+	uint32_t open_value[LIC_CLASS_COUNT];
 	int64_t last_prune;
 	bool inflight;
 	bool sync; /* `license smart sync all`: report and push now */
@@ -145,12 +149,11 @@ static int periodicity_from_hours(unsigned h, struct lic_periodicity *out)
 /* The configuration fields of the usage times, which the store lacks. */
 static void times_config(struct lic_agent *a)
 {
-	int32_t days = (int32_t)a->interval_days;
-
-	if (days == 0)
-		days = lic_policy_days(&a->policy, LIC_GROUP_CUBE,
-				       LIC_ATTR_FREQUENCY);
-	a->times.push_interval_days = days > 0 ? days : 0;
+	/* 0: no interval, every record is pushed as its period closes
+	 * (sbcd passes LIC_AGENT_DEFAULT_PUSH_DAYS unless configured). A
+	 * deadline nearer than the interval moves the push earlier
+	 * (lic_next_report_push). */
+	a->times.push_interval_days = (int32_t)a->interval_days;
 	a->times.push_enabled = a->transport != LIC_TRANSPORT_OFF;
 	a->times.ack_polled = a->transport == LIC_TRANSPORT_CSLU;
 }
@@ -779,12 +782,61 @@ out:
 
 /* ---- enforcement ----------------------------------------------------- */
 
+/*
+ * Days before an ACK deadline at which %SMART_LIC-6-REPORTING_REQUIRED is
+ * logged, farthest first. A deadline that is already nearer than a lead
+ * when it is set (or after a clock jump) gets one warning, for the nearest
+ * lead passed, not one per lead.
+ */
+static const int64_t warn_lead_days[] = {30, 14, 7, 1};
+#define N_WARN_LEADS (sizeof(warn_lead_days) / sizeof(warn_lead_days[0]))
+
+/* When the next lead-time warning is due, or LIC_TIME_NONE. */
+static int64_t next_warning(const struct lic_agent *a)
+{
+	if (a->warn_for == LIC_TIME_NONE || a->warn_next >= N_WARN_LEADS)
+		return LIC_TIME_NONE;
+	return a->warn_for - warn_lead_days[a->warn_next] * LIC_DAY_SECS;
+}
+
+static void warn_ahead(struct lic_agent *a, int64_t now)
+{
+	int64_t d = lic_next_ack_deadline(&a->policy, LIC_GROUP_CUBE,
+					  &a->times);
+	int64_t days;
+
+	if (d != a->warn_for) {
+		/* A new deadline (an ACK, a policy, first use): the leads
+		 * start over; those already behind it are not due. */
+		a->warn_for = d;
+		a->warn_next = 0;
+		while (d != LIC_TIME_NONE && a->warn_next + 1 < N_WARN_LEADS &&
+		       d - now <=
+			       warn_lead_days[a->warn_next + 1] * LIC_DAY_SECS)
+			a->warn_next++;
+	}
+	if (d == LIC_TIME_NONE || now >= d || a->warn_next >= N_WARN_LEADS ||
+	    now < next_warning(a))
+		return;
+	/* Several leads passed at once (a clock jump): one line. */
+	while (a->warn_next + 1 < N_WARN_LEADS &&
+	       now >= d - warn_lead_days[a->warn_next + 1] * LIC_DAY_SECS)
+		a->warn_next++;
+	days = (d - now + LIC_DAY_SECS - 1) / LIC_DAY_SECS;
+	log_msg(LOG_LVL_INFO, FAC, "REPORTING_REQUIRED",
+		"A Usage report acknowledgement will be required in %" PRId64
+		" days.",
+		days);
+	a->warn_next++;
+}
+
 static void reevaluate_service(struct lic_agent *a, int64_t now)
 {
 	char when[LIC_TIME_STR_LEN];
 	int64_t d;
 	bool passed;
 
+	warn_ahead(a, now);
 	passed = lic_deadline_passed(&a->policy, LIC_GROUP_CUBE, &a->times,
 				     now);
 	if (lic_release_shuts_down(&a->release)) {
@@ -943,6 +995,9 @@ static void compute_wake(struct lic_agent *a, int64_t now)
 		w = min_time(w, a->next_poll);
 	if (a->last_warn != 0)
 		w = min_time(w, a->last_warn + LIC_DAY_SECS);
+	d = next_warning(a);
+	if (d != LIC_TIME_NONE && d > now)
+		w = min_time(w, d);
 	a->wake = w > now ? w : now + 1;
 }
 
@@ -1666,6 +1721,8 @@ struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
 		err_set(err, errlen, "out of memory");
 		return NULL;
 	}
+	a->open_hour = -1;
+	a->warn_for = LIC_TIME_NONE;
 	a->device_key = device_key;
 	a->service_up = true;
 	a->dirty = true;
@@ -1895,6 +1952,11 @@ const char *lic_agent_url(const struct lic_agent *a)
 	return a->url;
 }
 
+const char *lic_agent_hostname(const struct lic_agent *a)
+{
+	return a->hostname;
+}
+
 bool lic_agent_privacy_hostname(const struct lic_agent *a)
 {
 	return a->privacy;
@@ -1913,9 +1975,24 @@ void lic_agent_usage(const struct lic_agent *a, int64_t now,
 
 	memset(rec, 0, sizeof(rec));
 	if (a->period != NULL)
-		lic_period_peek(a->period, now, rec);
+		lic_period_peek_open(a->period, now, a->open_hour,
+				     a->open_hour >= 0 ? a->open_value : NULL,
+				     rec);
 	for (t = 0; t < LIC_TAG_COUNT; t++)
 		count[t] = a->period != NULL ? rec[t].count : 0;
+}
+
+void lic_agent_open_hour(struct lic_agent *a, int64_t hour_start,
+			 const uint32_t value[LIC_CLASS_COUNT])
+{
+	if (a == NULL)
+		return;
+	a->open_hour = value != NULL && hour_start >= 0 &&
+				       hour_start % HOUR_S == 0
+			       ? hour_start
+			       : -1;
+	if (a->open_hour >= 0)
+		memcpy(a->open_value, value, sizeof(a->open_value));
 }
 
 int lic_agent_record_summary(const struct lic_agent *a,

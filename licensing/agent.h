@@ -49,6 +49,9 @@ struct lic_store_record;
 #define LIC_AGENT_SN_PREFIX "SBC"
 /* Release text reported when `license release` is not configured. */
 #define LIC_AGENT_NEWEST_RELEASE "newest"
+/* Reporting push interval sbcd uses without `license smart usage
+ * interval` (the agent itself takes 0 as "push as periods close"). */
+#define LIC_AGENT_DEFAULT_PUSH_DAYS 30
 
 /* Push retries: lic_backoff_delay(attempt, BASE, CAP, random). */
 #define LIC_AGENT_RETRY_BASE_S 60u
@@ -75,8 +78,8 @@ struct lic_agent_config {
 	enum lic_transport_kind transport;
 	const char *url;	      /* `license smart url` (smart, cslu) */
 	const char *ca_file;	      /* `license smart ca-file` */
-	unsigned usage_interval_days; /* 0 = the policy's reporting
-					 frequency (see the doc) */
+	unsigned usage_interval_days; /* days between pushes; 0 = push each
+					 record as its period closes */
 	const char *hostname;	      /* NULL/"" = not reported */
 	bool privacy_hostname;	      /* `license smart privacy hostname` */
 	const char *pid;	      /* UDI; NULL = LIC_AGENT_DEFAULT_PID */
@@ -227,6 +230,8 @@ bool lic_agent_push_in_flight(const struct lic_agent *a);
 enum lic_transport_kind lic_agent_transport(const struct lic_agent *a);
 const char *lic_agent_url(const struct lic_agent *a); /* "" when none */
 bool lic_agent_privacy_hostname(const struct lic_agent *a);
+/* The configured hostname ("" when none). */
+const char *lic_agent_hostname(const struct lic_agent *a);
 /* The accounts of the trust answer; "" before trust. */
 const char *lic_agent_smart_account(const struct lic_agent *a);
 const char *lic_agent_virtual_account(const struct lic_agent *a);
@@ -239,9 +244,18 @@ int64_t lic_agent_next_push(const struct lic_agent *a, int64_t now);
 int64_t lic_agent_period_start(const struct lic_agent *a);
 int64_t lic_agent_period_end(const struct lic_agent *a);
 /* What each tag would be recorded with if the open period closed now
- * (all 0 before the first hour). */
+ * (all 0 before the first hour): the hours added, and the hour still open
+ * as last given to lic_agent_open_hour. */
 void lic_agent_usage(const struct lic_agent *a, int64_t now,
 		     uint32_t count[LIC_TAG_COUNT]);
+/*
+ * The hour still open, as far as it goes (stats_open_hour: its start and
+ * value per class so far); hour_start -1 = none. Called by the sampler
+ * every second so that `show license usage` counts the calls up now, not
+ * only the hours closed. Changes no record and nothing stored.
+ */
+void lic_agent_open_hour(struct lic_agent *a, int64_t hour_start,
+			 const uint32_t value[LIC_CLASS_COUNT]);
 /* The stored records, counted (lstore.h). 0 or -1 with a reason. */
 int lic_agent_record_summary(const struct lic_agent *a,
 			     struct lic_store_summary *out, char *err,

@@ -4,6 +4,8 @@
  */
 #include "deadline.h"
 
+#include <inttypes.h>
+
 static bool time_ok(int64_t t)
 {
 	return t >= 0 && t <= LIC_TIME_MAX;
@@ -106,6 +108,28 @@ bool lic_deadline_passed(const struct lic_policy *p, enum lic_group g,
 	return d != LIC_TIME_NONE && now >= d;
 }
 
+void lic_time_left(int64_t deadline, int64_t now, char *buf, size_t len)
+{
+	int64_t d, m, days, hours, mins;
+
+	if (buf == NULL || len == 0)
+		return;
+	if (deadline == LIC_TIME_NONE || !time_ok(deadline) || !time_ok(now)) {
+		snprintf(buf, len, "<none>");
+		return;
+	}
+	d = deadline > now ? deadline - now : now - deadline;
+	m = d / 60;
+	days = m / (24 * 60);
+	hours = m / 60 % 24;
+	mins = m % 60;
+	snprintf(buf, len, "%s%" PRId64 " day%s, %" PRId64 " hour%s, %" PRId64
+			   " minute%s%s",
+		 deadline > now ? "" : "passed ", days, days == 1 ? "" : "s",
+		 hours, hours == 1 ? "" : "s", mins, mins == 1 ? "" : "s",
+		 deadline > now ? "" : " ago");
+}
+
 static void put_time(FILE *out, const char *label, int64_t t)
 {
 	char buf[LIC_TIME_STR_LEN];
@@ -118,6 +142,8 @@ static void put_time(FILE *out, const char *label, int64_t t)
 int lic_usage_render(const struct lic_policy *p, enum lic_group g,
 		     const struct lic_usage_times *t, int64_t now, FILE *out)
 {
+	char left[LIC_LEFT_STR_LEN];
+
 	if (out == NULL || !args_ok(p, g, t) || !time_ok(now))
 		return -1;
 	fputs("Usage Reporting:\n", out);
@@ -132,6 +158,8 @@ int lic_usage_render(const struct lic_policy *p, enum lic_group g,
 	put_time(out, "Next report push", lic_next_report_push(p, g, t, now));
 	put_time(out, "Last report push", t->last_push);
 	put_time(out, "Last report file write", t->last_file_write);
+	lic_time_left(lic_next_ack_deadline(p, g, t), now, left, sizeof(left));
+	fprintf(out, "  Time to ACK deadline: %s\n", left);
 	if (fflush(out) != 0 || ferror(out))
 		return -1;
 	return 0;

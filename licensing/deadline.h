@@ -76,10 +76,21 @@ int64_t lic_next_ack_check(const struct lic_usage_times *t, int64_t now);
 bool lic_deadline_passed(const struct lic_policy *p, enum lic_group g,
 			 const struct lic_usage_times *t, int64_t now);
 
+/* Room for lic_time_left's text. */
+#define LIC_LEFT_STR_LEN 64
+
+/*
+ * How long until `deadline` as of `now`, for operators:
+ * "89 days, 23 hours, 59 minutes", "passed 2 days, 3 hours ago", or
+ * "<none>" when there is no deadline (LIC_TIME_NONE). Whole minutes,
+ * rounded down. `buf` must hold LIC_LEFT_STR_LEN bytes.
+ */
+void lic_time_left(int64_t deadline, int64_t now, char *buf, size_t len);
+
 /*
  * Write the `Usage Reporting:` block of `show license status` to `out` in
- * the IOS XE layout: the header line and seven indented lines, no blank
- * line after. Returns 0, or -1 for NULL or invalid arguments (nothing
+ * the IOS XE layout: the header line and seven indented lines, then
+ * `Time to ACK deadline:` (lic_time_left), no blank line after. Returns 0, or -1 for NULL or invalid arguments (nothing
  * written then) or a write error.
  */
 int lic_usage_render(const struct lic_policy *p, enum lic_group g,

@@ -202,6 +202,19 @@ void lic_period_peek(const struct lic_period *p, int64_t now,
 	fill_records(p, now, rec);
 }
 
+void lic_period_peek_open(const struct lic_period *p, int64_t now,
+			  int64_t hour_start,
+			  const uint32_t open[LIC_CLASS_COUNT],
+			  struct lic_record rec[LIC_TAG_COUNT])
+{
+	struct lic_period q = *p;
+
+	if (open != NULL && hour_start >= q.st.start &&
+	    hour_start < lic_period_end(&q))
+		(void)lic_period_add_hour(&q, hour_start, open);
+	fill_records(&q, now, rec);
+}
+
 /* The open period becomes records ending at end; the next starts there. */
 static void close_at(struct lic_period *p, int64_t end,
 		     struct lic_record rec[LIC_TAG_COUNT])

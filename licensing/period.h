@@ -148,6 +148,17 @@ void lic_period_peek(const struct lic_period *p, int64_t now,
 		     struct lic_record rec[LIC_TAG_COUNT]);
 
 /*
+ * lic_period_peek with the hour still open counted in as if it had been
+ * added: `open` holds its value so far per class (NULL: none), and it
+ * counts only when hour_start falls in the open period. The tracker is
+ * not changed: the hour is still added once it closes.
+ */
+void lic_period_peek_open(const struct lic_period *p, int64_t now,
+			  int64_t hour_start,
+			  const uint32_t open[LIC_CLASS_COUNT],
+			  struct lic_record rec[LIC_TAG_COUNT]);
+
+/*
  * Close the open period at its scheduled end if it is due at now. The
  * records cover [start, start + length); their counts are the period's
  * maximum hourly value per class, except Standard:

@@ -12,30 +12,38 @@
 
 /*
  * One row per group: the JSON key, the title printed in `show license
- * status`, and the Cisco default days in lic_attr order. Parsing,
- * serializing, defaults and rendering all walk this table.
+ * status`, and the default policy's days and sources in lic_attr order (the
+ * values a CUBE without an installed policy shows: Perpetual reported at
+ * least every 90 days, so an acknowledged box still has a deadline).
+ * Parsing, serializing, defaults and rendering all walk this table.
  */
+#define CISCO LIC_SOURCE_CISCO_DEFAULT
+#define PRODUCT LIC_SOURCE_PRODUCT_DEFAULT
+#define CUSTOMER LIC_SOURCE_CUSTOMER
 static const struct {
 	const char *key;
 	const char *title;
-	int32_t cisco_default[LIC_ATTR_COUNT];
+	struct lic_policy_days dflt[LIC_ATTR_COUNT];
 } group_rows[LIC_GROUP_COUNT] = {
     [LIC_GROUP_PERPETUAL] = {"perpetual",
 			     "Unenforced/Non-Export Perpetual Attributes",
-			     {365, 0, 90}},
+			     {{365, CISCO}, {90, CISCO}, {90, PRODUCT}}},
     [LIC_GROUP_SUBSCRIPTION] = {"subscription",
 				"Unenforced/Non-Export Subscription "
 				"Attributes",
-				{90, 90, 90}},
+				{{90, CISCO}, {90, CISCO}, {80, PRODUCT}}},
     [LIC_GROUP_ENFORCED] = {"enforced",
 			    "Enforced (Perpetual/Subscription) License "
 			    "Attributes",
-			    {0, 0, 0}},
+			    {{90, CUSTOMER}, {90, CUSTOMER}, {80, CUSTOMER}}},
     [LIC_GROUP_EXPORT] = {"export",
 			  "Export (Perpetual/Subscription) License "
 			  "Attributes",
-			  {0, 0, 0}},
+			  {{90, CUSTOMER}, {90, CUSTOMER}, {90, CUSTOMER}}},
 };
+#undef CISCO
+#undef PRODUCT
+#undef CUSTOMER
 
 /* One row per attribute: the JSON key and the label printed. */
 static const struct {
@@ -88,8 +96,7 @@ void lic_policy_default(struct lic_policy *p)
 	p->ack_required_source = LIC_SOURCE_CISCO_DEFAULT;
 	for (g = 0; g < LIC_GROUP_COUNT; g++)
 		for (a = 0; a < LIC_ATTR_COUNT; a++) {
-			p->attr[g][a].days = group_rows[g].cisco_default[a];
-			p->attr[g][a].source = LIC_SOURCE_CISCO_DEFAULT;
+			p->attr[g][a] = group_rows[g].dflt[a];
 		}
 }
 

@@ -77,18 +77,19 @@ struct lic_policy {
 };
 
 /*
- * Fill `p` with the Cisco default policy as CUBE shows it: name
- * "Cisco default", installed_on 0, ACK required yes, Perpetual 365/0/90,
- * Subscription 90/90/90, Enforced 0/0/0, Export 0/0/0, every value
- * `(CISCO default)`.
+ * Fill `p` with the default policy as CUBE shows it before any policy is
+ * installed: name "Cisco default", installed_on 0, ACK required yes
+ * (CISCO default); Perpetual 365/90/90 and Subscription 90/90/80 (CISCO
+ * default, the on-change values Product default); Enforced 90/90/80 and
+ * Export 90/90/90 (Customer Policy).
  */
 void lic_policy_default(struct lic_policy *p);
 
 /*
  * Parse a policy document (docs/internals/licensing-policy.md, "JSON").
  * `buf` need not be NUL-terminated; `len` is at most LIC_POLICY_JSON_MAX.
- * Values the document leaves out are those of the Cisco default (with
- * source CISCO default): a policy replaces the one in use, it does not patch
+ * Values the document leaves out are those of the default policy (with
+ * their default sources): a policy replaces the one in use, it does not patch
  * it. On success fills `*out` and returns 0. On any error returns -1, leaves
  * `*out` untouched and, when `err` is not NULL, puts a one-line reason in
  * `err` (at most errlen bytes, NUL-terminated).

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *transport_type(enum lic_transport_kind k)
 {
@@ -121,16 +122,6 @@ int lic_show_status(const struct lic_agent *a, int64_t now, FILE *out)
 	return 0;
 }
 
-/* The entitlements, in report order: the rows of usage and summary. */
-static const struct {
-	const char *desc;
-} tag_rows[LIC_TAG_COUNT] = {
-	[LIC_TAG_STD] = {"CUBE Trunk Standard Session"},
-	[LIC_TAG_ENH] = {"CUBE Trunk Enhanced Session"},
-	[LIC_TAG_RED] = {"CUBE Trunk Redundant Session"},
-	[LIC_TAG_VGW] = {"CUBE v14 Voice Gateway Session"},
-};
-
 /* VGW is listed only while a TDM-SIP call uses it, as on CUBE. */
 static bool tag_listed(enum lic_tag t, uint32_t count)
 {
@@ -149,6 +140,7 @@ static void put_usage_blocks(const uint32_t count[LIC_TAG_COUNT], FILE *out)
 
 	for (t = 0; t < LIC_TAG_COUNT; t++) {
 		const char *name = lic_tag_name((enum lic_tag)t);
+		const char *desc = lic_tag_description((enum lic_tag)t);
 
 		if (!tag_listed((enum lic_tag)t, count[t]))
 			continue;
@@ -159,9 +151,8 @@ static void put_usage_blocks(const uint32_t count[LIC_TAG_COUNT], FILE *out)
 			"  Feature Name: %s\n  Feature Description: %s\n"
 			"  Enforcement type: NOT ENFORCED\n"
 			"  License type: Perpetual\n",
-			first ? "" : "\n", name, tag_rows[t].desc,
-			tag_rows[t].desc, count[t], in_use(count[t]), name,
-			tag_rows[t].desc);
+			first ? "" : "\n", lic_tag_license((enum lic_tag)t),
+			name, desc, count[t], in_use(count[t]), name, desc);
 		first = false;
 	}
 }
@@ -184,6 +175,8 @@ int lic_show_summary(const struct lic_agent *a, int64_t now, FILE *out)
 	char tag[64];
 	int t;
 
+	/* A row per entitlement as a CUBE lists it: the tag as the license
+	 * and, in parentheses, as the entitlement tag. */
 	lic_agent_usage(a, now, count);
 	fputs("License Usage:\n"
 	      "License                 Entitlement Tag               Count "
@@ -192,16 +185,10 @@ int lic_show_summary(const struct lic_agent *a, int64_t now, FILE *out)
 	      "------------------\n",
 	      out);
 	for (t = 0; t < LIC_TAG_COUNT; t++) {
-		const char *d = tag_rows[t].desc;
-
 		if (!tag_listed((enum lic_tag)t, count[t]))
 			continue;
-		/* The column holds 27 characters: longer names are cut
-		 * with "...", as IOS does. */
-		if (strlen(d) + 2 > 27)
-			snprintf(tag, sizeof(tag), "(%.22s...)", d);
-		else
-			snprintf(tag, sizeof(tag), "(%s)", d);
+		snprintf(tag, sizeof(tag), "(%s)",
+			 lic_tag_name((enum lic_tag)t));
 		fprintf(out, "%-24s%-27s%8u %s\n",
 			lic_tag_name((enum lic_tag)t), tag, count[t],
 			in_use(count[t]));
@@ -269,9 +256,11 @@ static json_t *usage_json(const uint32_t count[LIC_TAG_COUNT])
 			continue;
 		json_array_append_new(
 			rows,
-			json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "tag",
-				  lic_tag_name((enum lic_tag)t), "description",
-				  tag_rows[t].desc, "count", (int)count[t],
+			json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:s}", "tag",
+				  lic_tag_name((enum lic_tag)t), "license",
+				  lic_tag_license((enum lic_tag)t), "description",
+				  lic_tag_description((enum lic_tag)t),
+				  "count", (int)count[t],
 				  "status", in_use(count[t]), "enforcement",
 				  "NOT ENFORCED", "license_type", "Perpetual"));
 	}
@@ -372,60 +361,83 @@ static const char *record_state(const struct lic_store_record *r)
 	return r->report_id[0] ? "REPORTED" : "UNREPORTED";
 }
 
-static void put_period(const struct lic_periodicity *per, FILE *out)
+/* The result column, in the words of CUBE's request table. */
+static const char *record_result(const struct lic_store_record *r)
 {
-	fprintf(out, "Periodicity: %u %s\n", per->value,
-		per->unit == LIC_PERIOD_HOURS ? "hours" : "days");
+	if (r->acked_at != 0)
+		return "Acknowledged";
+	return r->report_id[0] ? "Reported" : "Not reported";
+}
+
+/*
+ * Times as `show voice sip license status` prints them on a CUBE:
+ * "Nov 25 2019 14:46:41 UTC" (year before the time), "<none>" for none.
+ */
+static void sip_time(int64_t t, char *buf, size_t len)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (t <= 0 || t > LIC_TIME_MAX || gmtime_r(&tt, &tm) == NULL) {
+		snprintf(buf, len, "<none>");
+		return;
+	}
+	strftime(buf, len, "%b %d %Y %H:%M:%S UTC", &tm);
 }
 
 int lic_show_sip_status(const struct lic_agent *a, int64_t now, FILE *out)
 {
+	static const char rule[] =
+		"-----------------------------------------------------------\n";
 	struct lic_periodicity per = lic_agent_periodicity(a);
 	const struct lic_release *rel = lic_agent_release(a);
 	struct lic_store_record rec[RECENT_PER_TAG];
 	char rtext[LIC_TEXT_MAX + 1], t1[LIC_TIME_STR_LEN],
-		t2[LIC_TIME_STR_LEN];
+		left[LIC_LEFT_STR_LEN];
 	int64_t start = lic_agent_period_start(a);
+	const char *host = lic_agent_hostname(a);
 	size_t n, i;
 	int t;
 
-	lic_release_format(rel, rtext, sizeof(rtext));
-	fprintf(out, "SIP service status: %s\n",
+	/* CUBE's three lines first: scripts look for "SIP service: ". */
+	sip_time(now, t1, sizeof(t1));
+	fprintf(out, "\nHost Name: %s\nCurrent Time: %s\nSIP service: %s\n",
+		host[0] ? host : "<none>", t1,
 		lic_agent_service_up(a) ? "Up" : "Down");
+	fprintf(out, "License record interval: %u %s\n", per.value,
+		per.unit == LIC_PERIOD_HOURS ? "Hour(s)" : "Day(s)");
+	sip_time(start > 0 ? lic_agent_period_end(a) : 0, t1, sizeof(t1));
+	fprintf(out, "Next record at: %s\n", t1);
+	sip_time(start, t1, sizeof(t1));
+	fprintf(out, "Current period start: %s\n", t1);
+	lic_release_format(rel, rtext, sizeof(rtext));
 	fprintf(out, "License release: %s (%s)\n",
 		rtext[0] ? rtext : LIC_AGENT_NEWEST_RELEASE,
 		lic_release_shuts_down(rel)
 			? "SIP service goes Down when the ACK deadline passes"
 			: "warnings only when the ACK deadline passes");
-	put_period(&per, out);
-	if (start > 0) {
-		lic_time_format(start, t1, sizeof(t1));
-		lic_time_format(lic_agent_period_end(a), t2, sizeof(t2));
-		fprintf(out, "Current period: %s - %s\n", t1, t2);
-		fprintf(out, "Next record: %s\n", t2);
-	} else {
-		fputs("Current period: <none>\nNext record: <none>\n", out);
-	}
-	lic_time_format(lic_agent_next_deadline(a), t1, sizeof(t1));
-	fprintf(out, "Next ACK deadline: %s\n", t1);
-	fputs("\nRecent records:\n"
-	      "Tag         Period start              Period end          "
-	      "        Count State\n",
-	      out);
+	sip_time(lic_agent_next_deadline(a), t1, sizeof(t1));
+	lic_time_left(lic_agent_next_deadline(a), now, left, sizeof(left));
+	fprintf(out, "Next ACK deadline: %s\nTime to ACK deadline: %s\n", t1,
+		left);
 	for (t = 0; t < LIC_TAG_COUNT; t++) {
 		if (lic_agent_recent_records(a, (enum lic_tag)t, rec,
 					     RECENT_PER_TAG, &n, NULL,
 					     0) != 0)
 			return -1;
+		/* Standard always, as CUBE; the others once they have any. */
+		if (n == 0 && t != LIC_TAG_STD)
+			continue;
+		fprintf(out, "Recent record(s) for %s\n%s", lic_tag_name(t),
+			rule);
+		fprintf(out, "%-26s%5s %s\n%s", "Timestamp", "Count", "Result",
+			rule);
 		for (i = 0; i < n; i++) {
-			lic_time_format(rec[i].rec.start, t1, sizeof(t1));
-			lic_time_format(rec[i].rec.end, t2, sizeof(t2));
-			fprintf(out, "%-12s%-26s%-26s%6u %s\n",
-				lic_tag_name((enum lic_tag)t), t1, t2,
-				rec[i].rec.count, record_state(&rec[i]));
+			sip_time(rec[i].rec.end, t1, sizeof(t1));
+			fprintf(out, "%-26s%5u %s\n", t1, rec[i].rec.count,
+				record_result(&rec[i]));
 		}
 	}
-	(void)now;
 	if (fflush(out) != 0 || ferror(out))
 		return -1;
 	return 0;

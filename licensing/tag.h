@@ -16,6 +16,12 @@ enum lic_tag {
 
 /* Wire names: "CUBE_T_STD" ...; NULL for an unknown value. */
 const char *lic_tag_name(enum lic_tag t);
+/* The license name `show license usage` prints
+ * ("CUBE_Trunk_Standard_Session" ...); NULL for an unknown value. */
+const char *lic_tag_license(enum lic_tag t);
+/* Its description ("Cisco Unified Border Element (CUBE) Trunk Standard
+ * Session License" ...); NULL for an unknown value. */
+const char *lic_tag_description(enum lic_tag t);
 /* The tag of a wire name; -1 for an unknown name. */
 int lic_tag_parse(const char *name);
 

@@ -989,8 +989,8 @@ static const struct cfg_cmd top_cmds[] = {
 	 .print = print_str, SET(license_url), .group = 6},
 	{.kw = {"license", "smart", "usage", "interval"}, 1, 1,
 	 .parse = cmd_uint, .print = print_uint,
-	 SET(license_usage_interval_days), .lo = 1, .hi = 3650, .def = 0,
-	 .group = 6},
+	 SET(license_usage_interval_days), .lo = 1, .hi = 3650, .def = 30,
+	 .group = 6}, /* IOS XE's default reporting push interval */
 	{.kw = {"license", "smart", "ca-file"}, 1, 1, .parse = cmd_ca_file,
 	 .print = print_str, SET(license_ca_file), .group = 6},
 	{.kw = {"license", "smart", "privacy", "hostname"}, 0, 0,

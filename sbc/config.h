@@ -76,7 +76,7 @@ struct sbc_settings {
 	char license_release[32];	/* "" = newest behaviour */
 	enum sbc_lic_transport license_transport; /* default smart */
 	char license_url[256];
-	unsigned license_usage_interval_days; /* default 0 = policy's value */
+	unsigned license_usage_interval_days; /* default 30 */
 	char license_ca_file[256];
 	bool license_privacy_hostname;
 	bool logging_syslog;		/* `logging syslog`: lines to syslog(3) */

@@ -273,6 +273,12 @@ void sbcd_sample(struct sbcd *d)
 			"usage tables not saved: %s", err);
 	}
 	feed_hours(d, now_ms / 1000);
+	{
+		uint32_t open[STATS_CLASS_COUNT];
+
+		lic_agent_open_hour(d->agent, stats_open_hour(d->stats, open),
+				    open);
+	}
 	lic_agent_tick(d->agent, now_ms / 1000);
 }
 

@@ -323,6 +323,72 @@ out:
 	return rc;
 }
 
+/*
+ * The open minute's top-3 averages from its closed seconds: at most 60
+ * lookups, so the sampler may call this every second. False when none of
+ * them has a value.
+ */
+static bool open_minute(const struct stats *s, int64_t minute,
+			uint32_t out[STATS_CLASS_COUNT])
+{
+	struct top3 top[STATS_CLASS_COUNT];
+	bool any = false;
+	int64_t k;
+	int c;
+
+	for (c = 0; c < STATS_CLASS_COUNT; c++)
+		top[c].n = 0;
+	for (k = minute; k <= s->last && k < minute + 60; k++) {
+		const struct slot *sl = find(s, STATS_SECONDS, k);
+
+		if (sl == NULL)
+			continue;
+		any = true;
+		for (c = 0; c < STATS_CLASS_COUNT; c++)
+			top3_add(&top[c], sl->b.value[c]);
+	}
+	for (c = 0; c < STATS_CLASS_COUNT; c++)
+		out[c] = top3_average(&top[c]);
+	return any;
+}
+
+int64_t stats_open_hour(const struct stats *s,
+			uint32_t value[STATS_CLASS_COUNT])
+{
+	struct top3 top[STATS_CLASS_COUNT];
+	uint32_t m[STATS_CLASS_COUNT];
+	int64_t hour, minute, open_min;
+	bool any = false;
+	int c;
+
+	if (s == NULL || value == NULL || s->last < 0)
+		return -1;
+	hour = bucket_start(STATS_HOURS, s->last);
+	if (find(s, STATS_HOURS, hour) != NULL)
+		return -1;
+	for (c = 0; c < STATS_CLASS_COUNT; c++)
+		top[c].n = 0;
+	open_min = bucket_start(STATS_MINUTES, s->last);
+	for (minute = hour; minute <= open_min; minute += 60) {
+		const struct slot *sl = find(s, STATS_MINUTES, minute);
+
+		if (sl != NULL) {
+			for (c = 0; c < STATS_CLASS_COUNT; c++)
+				m[c] = sl->b.value[c];
+		} else if (minute != open_min || !open_minute(s, minute, m)) {
+			continue;
+		}
+		any = true;
+		for (c = 0; c < STATS_CLASS_COUNT; c++)
+			top3_add(&top[c], m[c]);
+	}
+	if (!any)
+		return -1;
+	for (c = 0; c < STATS_CLASS_COUNT; c++)
+		value[c] = top3_average(&top[c]);
+	return hour;
+}
+
 size_t stats_read_detail(const struct stats *s, enum stats_class cls,
 			 enum stats_table table, int64_t now_ms,
 			 uint32_t *value, uint32_t *max, uint32_t *avg,

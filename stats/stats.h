@@ -130,6 +130,16 @@ size_t stats_read_detail(const struct stats *s, enum stats_class cls,
 			 bool *valid, size_t n);
 
 /* Rows of a table (60, 60, 72, 72) and its bucket length in seconds. */
+/*
+ * The hour still open: the value its bucket would have if it closed after
+ * the last closed second (the average of the top 3 minute values so far,
+ * the minute still open counted with the average of the top 3 of its
+ * seconds so far). Fills value[] per class and returns the hour's start,
+ * or -1 when no second of that hour has a value or the hour is closed.
+ */
+int64_t stats_open_hour(const struct stats *s,
+			uint32_t value[STATS_CLASS_COUNT]);
+
 size_t stats_table_rows(enum stats_table table);
 int64_t stats_table_seconds(enum stats_table table);
 

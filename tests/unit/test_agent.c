@@ -349,8 +349,9 @@ START_TEST(report_push_ack_and_period_end)
 	ck_assert_int_eq(lic_agent_times(fx.a)->last_push, T0 + HOUR + 1);
 	ck_assert_int_eq(lic_agent_times(fx.a)->last_ack, T0 + HOUR + 1);
 	ck_assert(!lic_agent_times(fx.a)->change_due);
-	/* Default policy: Perpetual reporting frequency 0, no deadline. */
-	ck_assert_int_eq(lic_agent_next_deadline(fx.a), LIC_TIME_NONE);
+	/* Default policy: Perpetual reporting frequency 90 days. */
+	ck_assert_int_eq(lic_agent_next_deadline(fx.a),
+			 T0 + HOUR + 1 + 90 * DAY);
 	ck_assert_uint_eq(count_records(&acked), 4);
 	ck_assert_uint_eq(acked, 4);
 	ck_assert_uint_eq(pending(NULL), 0);
@@ -521,7 +522,7 @@ START_TEST(shutdown_release_goes_down_then_up_on_ack)
 		      "%s", err);
 	ck_assert_int_eq(fx.up_calls, 1);
 	ck_assert(lic_agent_service_up(fx.a));
-	ck_assert_int_eq(lic_agent_next_deadline(fx.a), LIC_TIME_NONE);
+	ck_assert_int_eq(lic_agent_next_deadline(fx.a), T0 + 458 * DAY);
 	lic_agent_tick(fx.a, T0 + 369 * DAY);
 	ck_assert_int_eq(fx.down_calls, 1);
 	ck_assert_int_eq(fx.up_calls, 1);

@@ -256,7 +256,7 @@ static void check_defaults(const struct sbc_config *cfg)
 	ck_assert_str_eq(s->license_release, "");
 	ck_assert_int_eq(s->license_transport, SBC_LIC_TP_SMART);
 	ck_assert_str_eq(s->license_url, "");
-	ck_assert_uint_eq(s->license_usage_interval_days, 0);
+	ck_assert_uint_eq(s->license_usage_interval_days, 30);
 	ck_assert_str_eq(s->license_ca_file, "");
 	ck_assert(!s->license_privacy_hostname);
 	ck_assert_str_eq(s->tls_certificate, "");

@@ -99,8 +99,16 @@ static void reference_policy(struct lic_policy *p)
 
 START_TEST(test_defaults)
 {
+	/* The policy a CUBE shows before one is installed. */
 	static const int want[LIC_GROUP_COUNT][LIC_ATTR_COUNT] = {
-	    {365, 0, 90}, {90, 90, 90}, {0, 0, 0}, {0, 0, 0}};
+	    {365, 90, 90}, {90, 90, 80}, {90, 90, 80}, {90, 90, 90}};
+	static const enum lic_source src[LIC_GROUP_COUNT][LIC_ATTR_COUNT] = {
+	    {LIC_SOURCE_CISCO_DEFAULT, LIC_SOURCE_CISCO_DEFAULT,
+	     LIC_SOURCE_PRODUCT_DEFAULT},
+	    {LIC_SOURCE_CISCO_DEFAULT, LIC_SOURCE_CISCO_DEFAULT,
+	     LIC_SOURCE_PRODUCT_DEFAULT},
+	    {LIC_SOURCE_CUSTOMER, LIC_SOURCE_CUSTOMER, LIC_SOURCE_CUSTOMER},
+	    {LIC_SOURCE_CUSTOMER, LIC_SOURCE_CUSTOMER, LIC_SOURCE_CUSTOMER}};
 	struct lic_policy p;
 	int g, a;
 
@@ -113,8 +121,7 @@ START_TEST(test_defaults)
 	for (g = 0; g < LIC_GROUP_COUNT; g++)
 		for (a = 0; a < LIC_ATTR_COUNT; a++) {
 			ck_assert_int_eq(lic_policy_days(&p, g, a), want[g][a]);
-			ck_assert_int_eq(p.attr[g][a].source,
-					 LIC_SOURCE_CISCO_DEFAULT);
+			ck_assert_int_eq(p.attr[g][a].source, src[g][a]);
 		}
 	ck_assert_int_eq(LIC_GROUP_CUBE, LIC_GROUP_PERPETUAL);
 	ck_assert_int_eq(lic_policy_validate(&p, NULL, 0), 0);
@@ -206,7 +213,7 @@ static void want_sources(const struct lic_policy *p)
 	ck_assert_int_eq(per[LIC_ATTR_FIRST_REPORT].days, 30);
 	ck_assert_int_eq(per[LIC_ATTR_FIRST_REPORT].source,
 			 LIC_SOURCE_PRODUCT_DEFAULT);
-	ck_assert_int_eq(per[LIC_ATTR_FREQUENCY].days, 0);
+	ck_assert_int_eq(per[LIC_ATTR_FREQUENCY].days, 90);
 	ck_assert_int_eq(per[LIC_ATTR_FREQUENCY].source,
 			 LIC_SOURCE_CISCO_DEFAULT);
 	ck_assert_int_eq(sub[LIC_ATTR_FIRST_REPORT].days, 10);
@@ -407,26 +414,24 @@ START_TEST(test_json_round_trip)
 	text = lic_policy_to_json(&in);
 	ck_assert_str_eq(
 	    text,
-	    "{\"name\":\"Cisco default\",\"installed_on\":0,"
-	    "\"reporting_ack_required\":{\"value\":true,\"source\":\"CISCO "
-	    "default\"},\"groups\":{"
-	    "\"perpetual\":{\"first_report_days\":{\"days\":365,\"source\":"
-	    "\"CISCO default\"},\"reporting_frequency_days\":{\"days\":0,"
-	    "\"source\":\"CISCO default\"},\"report_on_change_days\":{"
-	    "\"days\":90,\"source\":\"CISCO default\"}},"
-	    "\"subscription\":{\"first_report_days\":{\"days\":90,"
-	    "\"source\":\"CISCO default\"},\"reporting_frequency_days\":{"
-	    "\"days\":90,\"source\":\"CISCO default\"},"
-	    "\"report_on_change_days\":{\"days\":90,\"source\":\"CISCO "
-	    "default\"}},"
-	    "\"enforced\":{\"first_report_days\":{\"days\":0,\"source\":"
-	    "\"CISCO default\"},\"reporting_frequency_days\":{\"days\":0,"
-	    "\"source\":\"CISCO default\"},\"report_on_change_days\":{"
-	    "\"days\":0,\"source\":\"CISCO default\"}},"
-	    "\"export\":{\"first_report_days\":{\"days\":0,\"source\":"
-	    "\"CISCO default\"},\"reporting_frequency_days\":{\"days\":0,"
-	    "\"source\":\"CISCO default\"},\"report_on_change_days\":{"
-	    "\"days\":0,\"source\":\"CISCO default\"}}}}");
+	    "{\"name\":\"Cisco default\",\"installed_on\":0,\"reporting_a"
+	    "ck_required\":{\"value\":true,\"source\":\"CISCO default\"},"
+	    "\"groups\":{\"perpetual\":{\"first_report_days\":{\"days\":3"
+	    "65,\"source\":\"CISCO default\"},\"reporting_frequency_days\""
+	    ":{\"days\":90,\"source\":\"CISCO default\"},\"report_on_chan"
+	    "ge_days\":{\"days\":90,\"source\":\"Product default\"}},\"su"
+	    "bscription\":{\"first_report_days\":{\"days\":90,\"source\":"
+	    "\"CISCO default\"},\"reporting_frequency_days\":{\"days\":90"
+	    ",\"source\":\"CISCO default\"},\"report_on_change_days\":{\""
+	    "days\":80,\"source\":\"Product default\"}},\"enforced\":{\"f"
+	    "irst_report_days\":{\"days\":90,\"source\":\"Customer Policy"
+	    "\"},\"reporting_frequency_days\":{\"days\":90,\"source\":\"C"
+	    "ustomer Policy\"},\"report_on_change_days\":{\"days\":80,\"s"
+	    "ource\":\"Customer Policy\"}},\"export\":{\"first_report_day"
+	    "s\":{\"days\":90,\"source\":\"Customer Policy\"},\"reporting"
+	    "_frequency_days\":{\"days\":90,\"source\":\"Customer Policy\""
+	    "},\"report_on_change_days\":{\"days\":90,\"source\":\"Custom"
+	    "er Policy\"}}}}");
 	free(text);
 	/* Invalid policies are not serialized. */
 	in.attr[LIC_GROUP_ENFORCED][LIC_ATTR_FREQUENCY].days = 3651;
@@ -520,7 +525,10 @@ START_TEST(test_install)
 	    in_use.attr[LIC_GROUP_SUBSCRIPTION][LIC_ATTR_FIRST_REPORT].source,
 	    LIC_SOURCE_CISCO_DEFAULT);
 	ck_assert_int_eq(
-	    in_use.attr[LIC_GROUP_ENFORCED][LIC_ATTR_FIRST_REPORT].days, 0);
+	    in_use.attr[LIC_GROUP_ENFORCED][LIC_ATTR_FIRST_REPORT].days, 90);
+	ck_assert_int_eq(
+	    in_use.attr[LIC_GROUP_ENFORCED][LIC_ATTR_FIRST_REPORT].source,
+	    LIC_SOURCE_CUSTOMER);
 
 	/* Invalid policy or install time: nothing changes. */
 	before = in_use;
@@ -549,7 +557,7 @@ END_TEST
 
 /* ---- deadline arithmetic ----------------------------------------------- */
 
-enum pol { POL_DEFAULT, POL_NO_ACK, POL_REFERENCE, POL_SHORT };
+enum pol { POL_DEFAULT, POL_NO_ACK, POL_REFERENCE, POL_SHORT, POL_ZERO };
 
 static void make_policy(enum pol which, struct lic_policy *p)
 {
@@ -568,6 +576,12 @@ static void make_policy(enum pol which, struct lic_policy *p)
 		lic_policy_default(p);
 		set_group(p, LIC_GROUP_SUBSCRIPTION, 5, 90, 90,
 			  LIC_SOURCE_CUSTOMER);
+		break;
+	case POL_ZERO: /* A customer's zeros: Perpetual and Enforced. */
+		lic_policy_default(p);
+		set_group(p, LIC_GROUP_PERPETUAL, 365, 0, 90,
+			  LIC_SOURCE_CUSTOMER);
+		set_group(p, LIC_GROUP_ENFORCED, 0, 0, 0, LIC_SOURCE_CUSTOMER);
 		break;
 	}
 }
@@ -637,7 +651,7 @@ static const struct {
      NONE,
      false},
     {"no ACK, enforced first report 0: no deadline",
-     POL_DEFAULT,
+     POL_ZERO,
      LIC_GROUP_ENFORCED,
      {.first_use = T_USE, .push_interval_days = 30, SMART},
      T_USE + 4000 * DAY,
@@ -646,7 +660,7 @@ static const struct {
      NONE,
      false},
     {"after ACK, perpetual frequency 0: no deadline",
-     POL_DEFAULT,
+     POL_ZERO,
      LIC_GROUP_CUBE,
      {.first_use = T_USE - DAY,
       .last_push = T_PUSH,
@@ -719,7 +733,7 @@ static const struct {
       .change_due = true,
       SMART},
      T_USE + 3 * DAY,
-     NONE,
+     T_USE + 91 * DAY, /* last ACK + Perpetual 90 d */
      T_USE + 3 * DAY,
      NONE,
      false},
@@ -918,20 +932,20 @@ static const char golden_policy_default[] =
     "  Reporting ACK required: yes (CISCO default)\n"
     "  Unenforced/Non-Export Perpetual Attributes:\n"
     "    First report requirement (days): 365 (CISCO default)\n"
-    "    Reporting frequency (days): 0 (CISCO default)\n"
-    "    Report on change (days): 90 (CISCO default)\n"
+    "    Reporting frequency (days): 90 (CISCO default)\n"
+    "    Report on change (days): 90 (Product default)\n"
     "  Unenforced/Non-Export Subscription Attributes:\n"
     "    First report requirement (days): 90 (CISCO default)\n"
     "    Reporting frequency (days): 90 (CISCO default)\n"
-    "    Report on change (days): 90 (CISCO default)\n"
+    "    Report on change (days): 80 (Product default)\n"
     "  Enforced (Perpetual/Subscription) License Attributes:\n"
-    "    First report requirement (days): 0 (CISCO default)\n"
-    "    Reporting frequency (days): 0 (CISCO default)\n"
-    "    Report on change (days): 0 (CISCO default)\n"
+    "    First report requirement (days): 90 (Customer Policy)\n"
+    "    Reporting frequency (days): 90 (Customer Policy)\n"
+    "    Report on change (days): 80 (Customer Policy)\n"
     "  Export (Perpetual/Subscription) License Attributes:\n"
-    "    First report requirement (days): 0 (CISCO default)\n"
-    "    Reporting frequency (days): 0 (CISCO default)\n"
-    "    Report on change (days): 0 (CISCO default)\n";
+    "    First report requirement (days): 90 (Customer Policy)\n"
+    "    Reporting frequency (days): 90 (Customer Policy)\n"
+    "    Report on change (days): 90 (Customer Policy)\n";
 
 /* The Policy block of the reference file, line for line. */
 static const char golden_policy_reference[] =
@@ -967,7 +981,8 @@ static const char golden_usage_reference[] =
     "  Next ACK push check: <none>\n"
     "  Next report push: Oct 22 04:33:08 2021 UTC\n"
     "  Last report push: Oct 14 12:09:30 2021 UTC\n"
-    "  Last report file write: <none>\n";
+    "  Last report file write: <none>\n"
+    "  Time to ACK deadline: 82 days, 7 hours, 37 minutes\n";
 
 /* A fresh CUBE: calls since Oct 14 2021 12:10:32, nothing reported, cslu.
  * Deadline first use + 365 d; push first use + 30 d = Nov 13 12:10:32. */
@@ -979,7 +994,8 @@ static const char golden_usage_cube_fresh[] =
     "  Next ACK push check: <none>\n"
     "  Next report push: Nov 13 12:10:32 2021 UTC\n"
     "  Last report push: <none>\n"
-    "  Last report file write: <none>\n";
+    "  Last report file write: <none>\n"
+    "  Time to ACK deadline: 364 days, 0 hours, 0 minutes\n";
 
 /* cslu, first use Oct 14 2021 08:00:00 (deadline + 365 d = Oct 14 2022
  * 08:00:00), pushed 12:09:30 with no ACK yet, asked at 13:00:00: next check
@@ -993,7 +1009,8 @@ static const char golden_usage_cslu_waiting[] =
     "  Next ACK push check: Oct 14 13:09:30 2021 UTC\n"
     "  Next report push: Nov 13 12:09:30 2021 UTC\n"
     "  Last report push: Oct 14 12:09:30 2021 UTC\n"
-    "  Last report file write: Oct 15 08:00:00 2021 UTC\n";
+    "  Last report file write: Oct 15 08:00:00 2021 UTC\n"
+    "  Time to ACK deadline: 364 days, 19 hours, 0 minutes\n";
 
 /* Nothing configured or used: the layout IOS XE shows then. */
 static const char golden_usage_empty[] =
@@ -1004,7 +1021,8 @@ static const char golden_usage_empty[] =
     "  Next ACK push check: <none>\n"
     "  Next report push: <none>\n"
     "  Last report push: <none>\n"
-    "  Last report file write: <none>\n";
+    "  Last report file write: <none>\n"
+    "  Time to ACK deadline: <none>\n";
 
 START_TEST(test_render_policy)
 {
