@@ -799,6 +799,13 @@ static int64_t next_warning(const struct lic_agent *a)
 	return a->warn_for - warn_lead_days[a->warn_next] * LIC_DAY_SECS;
 }
 
+/* The deadline has passed: IOS XE's own reminder, with 0 days left. */
+static void log_overdue(void)
+{
+	log_msg(LOG_LVL_INFO, FAC, "REPORTING_REQUIRED",
+		"A Usage report acknowledgement will be required in 0 days.");
+}
+
 static void warn_ahead(struct lic_agent *a, int64_t now)
 {
 	int64_t d = lic_next_ack_deadline(&a->policy, LIC_GROUP_CUBE,
@@ -844,16 +851,19 @@ static void reevaluate_service(struct lic_agent *a, int64_t now)
 			d = lic_next_ack_deadline(&a->policy, LIC_GROUP_CUBE,
 						  &a->times);
 			lic_time_format(d, when, sizeof(when));
-			log_msg(LOG_LVL_ERR, FAC, "REPORTING_DEADLINE",
-				"usage ACK deadline %s passed: SIP service "
-				"Down for new non-VGW calls (release %s)",
+			log_overdue();
+			log_msg(LOG_LVL_NOTICE, "SIP", "LICENSING",
+				"SIP service is Down: no usage report "
+				"acknowledgement by the deadline %s; new "
+				"non-VGW calls are refused (release %s)",
 				when, a->release_text);
 			a->service_up = false;
 			if (a->set_service != NULL)
 				a->set_service(a->service_arg, false);
 		} else if (!passed && !a->service_up) {
-			log_msg(LOG_LVL_NOTICE, FAC, "SERVICE_RESTORED",
-				"valid usage ACK installed: SIP service Up");
+			log_msg(LOG_LVL_NOTICE, "SIP", "LICENSING",
+				"SIP service is Up: a valid usage report "
+				"acknowledgement is installed");
 			a->service_up = true;
 			if (a->set_service != NULL)
 				a->set_service(a->service_arg, true);
@@ -871,9 +881,10 @@ static void reevaluate_service(struct lic_agent *a, int64_t now)
 		d = lic_next_ack_deadline(&a->policy, LIC_GROUP_CUBE,
 					  &a->times);
 		lic_time_format(d, when, sizeof(when));
-		log_msg(LOG_LVL_WARNING, FAC, "REPORTING_OVERDUE",
-			"usage ACK deadline %s passed; report usage and "
-			"install an ACK (release %s: service continues)",
+		log_overdue();
+		log_msg(LOG_LVL_NOTICE, "SIP", "LICENSING",
+			"usage report acknowledgement overdue since %s; SIP "
+			"service continues (release %s)",
 			when, a->release_text);
 		a->last_warn = now;
 	}

@@ -4,6 +4,10 @@ licd over HTTPS, driven with sbcctl.
 
   report_ack          trust, calls, a period closes, the signed report
                       reaches licd, its ACK installs, deadlines move
+  default_policy_17_6_1a
+                      the default policy and push interval: warned 89
+                      days after the ACK, Down at 90 (503 + Retry-After),
+                      Up again after licd returns and a sync
   enforce_17_6_1a     ACK deadline passes with licd down: new INVITEs get
                       503 + Retry-After, a call set up before lives on and
                       ends normally, OPTIONS still answered; licd back, a
@@ -28,6 +32,7 @@ import argparse
 import json
 import os
 import random
+import re
 import select
 import signal
 import sqlite3
@@ -66,7 +71,7 @@ license release {release}
 license smart transport {transport}
 license smart url https://127.0.0.1:{licd_port}/licensing/v1/
 license smart ca-file {ca_file}
-license smart usage interval 1
+{interval}
 !
 end
 """
@@ -87,7 +92,7 @@ POLICY = {
 
 # Lines an error-free run may still log at error level: licd is down on
 # purpose in some tests, and the deadline is passed on purpose.
-ALLOWED = ("COMM_FAILED", "REPORTING_DEADLINE", "IMPORT_FAILED")
+ALLOWED = ("COMM_FAILED", "IMPORT_FAILED")
 
 
 class LicSbcd(Sbcd):
@@ -185,18 +190,19 @@ def account(licd, policy=True):
 
 
 def start_sbcd(wd, licd, uas_port, release="17.6.1a", periodicity="days 1",
-               transport="smart"):
+               transport="smart", interval="license smart usage interval 1"):
     return LicSbcd(BIN["sbcd"], uas_port, wd, args=["--test-clock"], periodicity=periodicity,
                    release=release, licd_port=licd.port, ca_file=licd.ca,
-                   max_duration=14400, grace=5, transport=transport)
+                   max_duration=14400, grace=5, transport=transport,
+                   interval=interval)
 
 
-def establish_trust(sbc, token):
+def establish_trust(sbc, token, policy="Test Policy"):
     out = sbc.ctl("license", "smart", "trust", "idtoken", token, "local").stdout
     assert "Trust request sent" in out, out
     st = sbc.wait_status(lambda s: s["trust_code_installed"] is not None,
                          what="trust installed")
-    assert st["policy"]["name"] == "Test Policy", st["policy"]
+    assert st["policy"]["name"] == policy, st["policy"]
     assert st["account"] == {"smart_account": "SA-1", "virtual_account": "VA-1"}, st
     text = sbc.ctl("show", "license", "status").stdout
     assert "  Smart Account: SA-1 As of " in text and "  Virtual Account: VA-1\n" in text, text
@@ -360,6 +366,78 @@ def test_warn_17_9_1(wd):
     enforcement(wd, "17.9.1", shuts_down=False)
 
 
+def test_default_policy_17_6_1a(wd):
+    """17.6.1a on the default policy and the default push interval, as a
+    CUBE without a customer policy: the ACK deadline is 90 days after the
+    ACK; warnings lead up to it, SIP service goes Down when it passes, and
+    comes back with the next ACK."""
+    licd = Licd(os.path.join(wd, "licd"))
+    uas, uac = UA(free_port()), UA(free_port())
+    sbc = start_sbcd(wd, licd, uas.port, release="17.6.1a", interval="!")
+    try:
+        with sip_edge.running(sbc, uas, uac, allowed=ALLOWED):
+            st = establish_trust(sbc, account(licd, policy=False),
+                                 policy="Cisco default")
+            per = st["policy"]["groups"]["perpetual"]
+            assert per["reporting_frequency_days"] == {"days": 90, "source": "CISCO default"}, per
+            assert st["usage_reporting"]["reporting_push_interval_days"] == 30, st
+            # The count on the box: the open period's peak so far, the
+            # hour still open included, while a call is up.
+            c, b = Caller(uac, sbc.port), Callee(uas)
+            established_call(c, b)
+            time.sleep(2.2)
+            text = sbc.ctl("show", "license", "summary").stdout
+            assert re.search(r"\nCUBE_T_STD +\(CUBE_T_STD\) +1 IN USE\n", text), text
+            text = sbc.ctl("show", "license", "usage").stdout
+            assert "CUBE_Trunk_Standard_Session (CUBE_T_STD):\n" in text, text
+            assert "  Count: 1\n  Version: 1.0\n  Status: IN USE\n" in text, text
+            hang_up(c, b)
+            use_one_license(sbc, uac, uas)
+            st = sbc.wait_status(lambda s: s["usage_reporting"]["last_ack_received"],
+                                 what="the first ACK")
+            ack = st["usage_reporting"]["last_ack_received"]
+            deadline = st["usage_reporting"]["next_ack_deadline"]
+            assert deadline == ack + 90 * 86400, st["usage_reporting"]
+            port = licd.port
+            assert licd.stop() == 0
+            time.sleep(0.5)
+            # 89 days after the ACK: warned, still Up.
+            sbc.advance(f"{ack + 89 * 86400 - sbc_now(sbc)}s")
+            sbc.wait_log("%SMART_LIC-6-REPORTING_REQUIRED: A Usage report "
+                         "acknowledgement will be required in 1 days.", 10)
+            st = sbc.status()
+            assert st["sip_service"] == "Up", st
+            text = sbc.ctl("show", "voice", "sip", "license", "status").stdout
+            assert "\nSIP service: Up\n" in text, text
+            left = re.search(r"\nTime to ACK deadline: (\d+) days?, (\d+) hours?, ", text)
+            assert left and int(left[1]) * 24 + int(left[2]) in (23, 24), text
+            call_and_hang_up(uac, uas, sbc.port, hold=0.1)
+            # 90 days: Down; new INVITEs get 503 with Retry-After.
+            sbc.advance(f"{deadline - sbc_now(sbc) + 5}s")
+            st = sbc.wait_status(lambda s: s["sip_service"] == "Down",
+                                 what="service Down at the deadline")
+            sbc.wait_log("will be required in 0 days.", 5)
+            sbc.wait_log("%SIP-5-LICENSING: SIP service is Down", 5)
+            text = sbc.ctl("show", "voice", "sip", "license", "status").stdout
+            assert "\nSIP service: Down\n" in text, text
+            c = Caller(uac, sbc.port)
+            c.invite()
+            r = uac.recv(final_for("INVITE"))
+            assert r.status == 503 and r.get("retry-after"), r.raw
+            c.ack(r)
+            # licd back and a sync: the ACK installs, Up, calls succeed.
+            licd = Licd(os.path.join(wd, "licd"), port=port)
+            sbc.ctl("license", "smart", "sync", "all")
+            st = sbc.wait_status(lambda s: s["sip_service"] == "Up",
+                                 what="service Up after the ACK")
+            assert st["usage_reporting"]["last_ack_received"] > ack, st
+            sbc.wait_log("%SIP-5-LICENSING: SIP service is Up", 5)
+            call_and_hang_up(uac, uas, sbc.port, hold=0.1)
+        licd.stop_clean()
+    finally:
+        licd.stop()
+
+
 def sbc_now(sbc):
     """sbcd's clock (Unix seconds): the `now` of the stats JSON."""
     return json.loads(sbc.ctl("show", "voice", "sip", "license", "stats", "--json").stdout)["now"]
@@ -394,7 +472,7 @@ def enforcement(wd, release, shuts_down):
             st = sbc.status()
             if shuts_down:
                 assert st["sip_service"] == "Down", st
-                sbc.wait_log("%SMART_LIC-3-REPORTING_DEADLINE", 5)
+                sbc.wait_log("%SIP-5-LICENSING: SIP service is Down", 5)
                 # ...new INVITEs get 503 with Retry-After...
                 c = Caller(uac, sbc.port)
                 c.invite()
@@ -417,7 +495,7 @@ def enforcement(wd, release, shuts_down):
                 call_and_hang_up(uac, uas, sbc.port, hold=0.1)
             else:
                 assert st["sip_service"] == "Up", st
-                sbc.wait_log("%SMART_LIC-4-REPORTING_OVERDUE", 5)
+                sbc.wait_log("%SIP-5-LICENSING: usage report acknowledgement overdue", 5)
                 call_and_hang_up(uac, uas, sbc.port, hold=0.1)
                 hang_up(early, early_b)
         licd.stop_clean()
@@ -534,6 +612,7 @@ TESTS = {
     "cslu_poll": test_cslu_poll,
     "offline_files": test_offline_files,
     "enforce_17_6_1a": test_enforce_17_6_1a,
+    "default_policy_17_6_1a": test_default_policy_17_6_1a,
     "warn_17_9_1": test_warn_17_9_1,
     "kill9": test_kill9,
 }

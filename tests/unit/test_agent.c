@@ -391,6 +391,72 @@ START_TEST(report_push_ack_and_period_end)
 }
 END_TEST
 
+/*
+ * Lead-time warnings before the default policy's deadline (ACK + 90 d):
+ * one at 30 days, one at 14; a jump past the 7- and 1-day leads logs one
+ * line, with the days left rounded up; a new ACK starts over.
+ */
+START_TEST(deadline_warnings_at_lead_times)
+{
+	const char *msg = "%SMART_LIC-6-REPORTING_REQUIRED: A Usage report "
+			  "acknowledgement will be required in ";
+	char rid[LIC_REPORT_ID_LEN + 1];
+	const char *ids[1] = {rid};
+	int64_t d;
+	char *ack;
+
+	first_push(rid);
+	ack = make_ack(fx.server, ids, 1, T0 + HOUR, NULL);
+	fake_answer(&fx.fake, 200, ack);
+	free(ack);
+	lic_agent_tick(fx.a, T0 + HOUR + 1);
+	d = lic_agent_next_deadline(fx.a);
+	ck_assert_int_eq(d, T0 + HOUR + 1 + 90 * DAY);
+	lic_agent_tick(fx.a, d - 30 * DAY - 1);
+	ck_assert_int_eq(log_count(msg), 0);
+	lic_agent_tick(fx.a, d - 30 * DAY);
+	ck_assert_int_eq(log_count("required in 30 days."), 1);
+	lic_agent_tick(fx.a, d - 20 * DAY);
+	lic_agent_tick(fx.a, d - 14 * DAY);
+	ck_assert_int_eq(log_count("required in 14 days."), 1);
+	ck_assert_int_eq(log_count(msg), 2);
+	lic_agent_tick(fx.a, d - DAY + 10);
+	ck_assert_int_eq(log_count("required in 1 days."), 1);
+	ck_assert_int_eq(log_count(msg), 3);
+	lic_agent_tick(fx.a, d - 60);
+	ck_assert_int_eq(log_count(msg), 3);
+	ck_assert(lic_agent_service_up(fx.a));
+}
+END_TEST
+
+/* `show license usage` counts the hour still open; nothing is stored. */
+START_TEST(usage_counts_the_open_hour)
+{
+	static const uint32_t open[LIC_CLASS_COUNT] = {5, 2, 0, 1, 7};
+	uint32_t count[LIC_TAG_COUNT];
+
+	start_agent();
+	lic_agent_tick(fx.a, T0);
+	lic_agent_usage(fx.a, T0 + 60, count);
+	ck_assert_uint_eq(count[LIC_TAG_STD], 0);
+	lic_agent_open_hour(fx.a, T0, open);
+	lic_agent_usage(fx.a, T0 + 60, count);
+	/* Standard = aggregate - enhanced, as the record would say. */
+	ck_assert_uint_eq(count[LIC_TAG_STD], 5);
+	ck_assert_uint_eq(count[LIC_TAG_ENH], 2);
+	ck_assert_uint_eq(count[LIC_TAG_RED], 0);
+	ck_assert_uint_eq(count[LIC_TAG_VGW], 1);
+	ck_assert_uint_eq(count_records(NULL), 0);
+	/* An hour before the open period does not count; -1 clears. */
+	lic_agent_open_hour(fx.a, T0 - HOUR, open);
+	lic_agent_usage(fx.a, T0 + 60, count);
+	ck_assert_uint_eq(count[LIC_TAG_STD], 0);
+	lic_agent_open_hour(fx.a, -1, NULL);
+	lic_agent_usage(fx.a, T0 + 60, count);
+	ck_assert_uint_eq(count[LIC_TAG_ENH], 0);
+}
+END_TEST
+
 START_TEST(forged_unknown_and_replayed_acks_change_nothing)
 {
 	char rid[LIC_REPORT_ID_LEN + 1];
@@ -473,7 +539,7 @@ START_TEST(shutdown_release_goes_down_then_up_on_ack)
 	to_deadline("17.6.1a");
 	ck_assert_int_eq(fx.down_calls, 1);
 	ck_assert(!lic_agent_service_up(fx.a));
-	ck_assert_int_eq(log_count("%SMART_LIC-3-REPORTING_DEADLINE"), 1);
+	ck_assert_int_eq(log_count("%SIP-5-LICENSING: SIP service is Down"), 1);
 	lic_agent_tick(fx.a, T0 + 365 * DAY + 1);
 	lic_agent_tick(fx.a, T0 + 367 * DAY);
 	ck_assert_int_eq(fx.down_calls, 1);
@@ -526,7 +592,7 @@ START_TEST(shutdown_release_goes_down_then_up_on_ack)
 	lic_agent_tick(fx.a, T0 + 369 * DAY);
 	ck_assert_int_eq(fx.down_calls, 1);
 	ck_assert_int_eq(fx.up_calls, 1);
-	ck_assert_int_eq(log_count("%SMART_LIC-5-SERVICE_RESTORED"), 1);
+	ck_assert_int_eq(log_count("%SIP-5-LICENSING: SIP service is Up"), 1);
 	for (i = 0; i < n; i++)
 		free((char *)ids[i]);
 }
@@ -537,11 +603,11 @@ START_TEST(warning_release_never_goes_down)
 	to_deadline("17.9.1");
 	ck_assert_int_eq(fx.down_calls, 0);
 	ck_assert(lic_agent_service_up(fx.a));
-	ck_assert_int_eq(log_count("%SMART_LIC-4-REPORTING_OVERDUE"), 1);
+	ck_assert_int_eq(log_count("%SIP-5-LICENSING: usage report acknowledgement overdue"), 1);
 	lic_agent_tick(fx.a, T0 + 365 * DAY + HOUR);
-	ck_assert_int_eq(log_count("%SMART_LIC-4-REPORTING_OVERDUE"), 1);
+	ck_assert_int_eq(log_count("%SIP-5-LICENSING: usage report acknowledgement overdue"), 1);
 	lic_agent_tick(fx.a, T0 + 366 * DAY);
-	ck_assert_int_eq(log_count("%SMART_LIC-4-REPORTING_OVERDUE"), 2);
+	ck_assert_int_eq(log_count("%SIP-5-LICENSING: usage report acknowledgement overdue"), 2);
 	ck_assert_int_eq(fx.down_calls, 0);
 	ck_assert_int_eq(fx.up_calls, 0);
 	ck_assert(lic_agent_service_up(fx.a));
@@ -552,7 +618,7 @@ START_TEST(newest_release_never_goes_down)
 {
 	to_deadline(NULL);
 	ck_assert_int_eq(fx.down_calls, 0);
-	ck_assert_int_eq(log_count("%SMART_LIC-4-REPORTING_OVERDUE"), 1);
+	ck_assert_int_eq(log_count("%SIP-5-LICENSING: usage report acknowledgement overdue"), 1);
 }
 END_TEST
 
@@ -862,6 +928,8 @@ static Suite *agent_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, report_push_ack_and_period_end);
+	tcase_add_test(tc, deadline_warnings_at_lead_times);
+	tcase_add_test(tc, usage_counts_the_open_hour);
 	tcase_add_test(tc, forged_unknown_and_replayed_acks_change_nothing);
 	tcase_add_test(tc, shutdown_release_goes_down_then_up_on_ack);
 	tcase_add_test(tc, warning_release_never_goes_down);

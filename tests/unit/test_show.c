@@ -206,6 +206,72 @@ START_TEST(test_known_state)
 }
 END_TEST
 
+/*
+ * The field labels of each output, in the order CUBE prints them in its
+ * own samples of these commands: each must start a line (after the
+ * indentation), one after the other. Fields CUBE has and we print too,
+ * so a reordering or a renamed label fails here first.
+ */
+static const struct {
+	const char *what;
+	show_fn *fn;
+	const char *labels[24];
+} cube_order[] = {
+    {"show voice sip license status",
+     lic_show_sip_status,
+     {"Host Name: ", "Current Time: ", "SIP service: ", NULL}},
+    {"show license status",
+     lic_show_status,
+     {"Utility:", "Status: DISABLED", "Data Privacy:", "Sending Hostname: ",
+      "Callhome hostname privacy: ", "Smart Licensing hostname privacy: ",
+      "Version privacy: ", "Transport:", "Type: ", "Policy:",
+      "Policy in use: ", "Reporting ACK required: ",
+      "First report requirement (days): ", "Reporting frequency (days): ",
+      "Report on change (days): ", "Usage Reporting:",
+      "Last ACK received: ", "Next ACK deadline: ",
+      "Reporting push interval: ", "Next ACK push check: ",
+      "Next report push: ", "Last report push: ", "Last report file write: ",
+      "Trust Code Installed:"}},
+    {"show license usage",
+     lic_show_usage,
+     {"License Authorization:", "CUBE_Trunk_Standard_Session (CUBE_T_STD):",
+      "Description: Cisco Unified Border Element (CUBE) Trunk Standard "
+      "Session License",
+      "Count: ", "Version: 1.0", "Status: IN USE",
+      "Export status: NOT RESTRICTED", NULL}},
+    {"show license summary",
+     lic_show_summary,
+     {"License Usage:", "License ", "-------", "CUBE_T_STD ", NULL}},
+};
+
+START_TEST(test_cube_field_order)
+{
+	int64_t now = known_state();
+	size_t len, i;
+	char *text = render(cube_order[_i].fn, now, &len);
+	const char *p = text, *hit;
+
+	for (i = 0; i < 24 && cube_order[_i].labels[i] != NULL; i++) {
+		const char *l = cube_order[_i].labels[i];
+
+		/* The next line, from p on, that starts with the label. */
+		for (hit = p; (hit = strstr(hit, l)) != NULL; hit++) {
+			const char *b = hit;
+
+			while (b > text && b[-1] == ' ')
+				b--;
+			if (b == text || b[-1] == '\n')
+				break;
+		}
+		ck_assert_msg(hit != NULL, "%s: \"%s\" missing or out of "
+					   "order:\n%s",
+			      cube_order[_i].what, l, text);
+		p = hit + strlen(l);
+	}
+	free(text);
+}
+END_TEST
+
 /* JSON says what the text says. */
 START_TEST(test_json_matches_text)
 {
@@ -263,6 +329,8 @@ int main(void)
 	tcase_add_test(tc, test_fresh);
 	tcase_add_test(tc, test_known_state);
 	tcase_add_test(tc, test_json_matches_text);
+	tcase_add_loop_test(tc, test_cube_field_order, 0,
+			    sizeof(cube_order) / sizeof(cube_order[0]));
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -454,6 +454,42 @@ START_TEST(hour_from_minutes)
 END_TEST
 
 /*
+ * The hour still open, by hand. Hour H: minute 0 closed with seconds
+ * 10, 20, 30 (and 0s): its value (30 + 20 + 10) / 3 = 20; minute 1 closed
+ * with all seconds 5: 5; minute 2 open with seconds 40, 7 so far:
+ * (40 + 7) / 2 = 23.5 -> 24. Open hour: top 3 of {20, 5, 24} =
+ * (24 + 20 + 5) / 3 = 16.33 -> 16. When the hour closes: none open.
+ */
+START_TEST(open_hour_so_far)
+{
+	const int64_t h = T0 + 5 * HOUR;
+	uint32_t v[STATS_CLASS_COUNT];
+	struct stats *s = stats_new();
+	int64_t sec;
+
+	ck_assert_int_eq(stats_open_hour(s, v), -1);
+	for (sec = 0; sec < 60; sec++)
+		close_sec(s, h + sec, sec == 3 ? 10 : sec == 4 ? 20 : sec == 5 ? 30 : 0);
+	ck_assert_int_eq(stats_open_hour(s, v), h);
+	ck_assert_uint_eq(v[STATS_AGGREGATE], 20);
+	for (sec = 60; sec < 120; sec++)
+		close_sec(s, h + sec, 5);
+	close_sec(s, h + 120, 40);
+	close_sec(s, h + 121, 7);
+	ck_assert_int_eq(stats_open_hour(s, v), h);
+	ck_assert_uint_eq(v[STATS_STANDARD], 16);
+	ck_assert_uint_eq(v[STATS_AGGREGATE], 16);
+	/* Skip to the hour's last second: it closes the hour. */
+	close_sec(s, h + HOUR - 1, 1);
+	ck_assert_int_eq(stats_open_hour(s, v), -1);
+	close_sec(s, h + HOUR, 3);
+	ck_assert_int_eq(stats_open_hour(s, v), h + HOUR);
+	ck_assert_uint_eq(v[STATS_VGW], 3);
+	stats_free(&s);
+}
+END_TEST
+
+/*
  * A full day D of ticks. Second t holds f(h) = 5h % 17 for its hour h,
  * except one spike of 99 at D + 23h + 2 min. Hours 0..22: f(h), largest
  * f(10) = 50 % 17 = 16; f(23) = 115 % 17 = 13. The spike's minute =
@@ -1293,6 +1329,7 @@ int main(void)
 	tcase_add_test(tc, empty_tables);
 	tcase_add_test(tc, full_minute_per_class);
 	tcase_add_test(tc, hour_from_minutes);
+	tcase_add_test(tc, open_hour_so_far);
 	tcase_add_test(tc, day_is_max_hour);
 	tcase_add_test(tc, wrap_72_hours);
 	tcase_add_test(tc, wrap_72_days);
