@@ -209,8 +209,9 @@ void lic_period_peek_open(const struct lic_period *p, int64_t now,
 {
 	struct lic_period q = *p;
 
-	if (open != NULL && hour_start >= q.st.start &&
-	    hour_start < lic_period_end(&q))
+	/* add_hour's own rules: an hour overlapping the period's start is
+	 * the period's; one of a later period changes nothing. */
+	if (open != NULL)
 		(void)lic_period_add_hour(&q, hour_start, open);
 	fill_records(&q, now, rec);
 }

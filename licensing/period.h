@@ -150,7 +150,7 @@ void lic_period_peek(const struct lic_period *p, int64_t now,
 /*
  * lic_period_peek with the hour still open counted in as if it had been
  * added: `open` holds its value so far per class (NULL: none), and it
- * counts only when hour_start falls in the open period. The tracker is
+ * counts when lic_period_add_hour would take it into the open period. The tracker is
  * not changed: the hour is still added once it closes.
  */
 void lic_period_peek_open(const struct lic_period *p, int64_t now,

@@ -188,6 +188,14 @@ static void on_bucket(void *arg, enum stats_table table, int64_t start,
 		queue_hour(d, start, bucket->value);
 }
 
+/* The hour still open, so that `show license usage` counts calls up now. */
+static void feed_open_hour(struct sbcd *d)
+{
+	uint32_t open[STATS_CLASS_COUNT];
+
+	lic_agent_open_hour(d->agent, stats_open_hour(d->stats, open), open);
+}
+
 /* Closed hours to the agent, in order; one the store refused (and every
  * later one) waits for the next tick. */
 static void feed_hours(struct sbcd *d, int64_t now)
@@ -273,12 +281,7 @@ void sbcd_sample(struct sbcd *d)
 			"usage tables not saved: %s", err);
 	}
 	feed_hours(d, now_ms / 1000);
-	{
-		uint32_t open[STATS_CLASS_COUNT];
-
-		lic_agent_open_hour(d->agent, stats_open_hour(d->stats, open),
-				    open);
-	}
+	feed_open_hour(d);
 	lic_agent_tick(d->agent, now_ms / 1000);
 }
 
