@@ -16,6 +16,7 @@
 static _Atomic int log_max_level = LOG_LVL_INFO;
 static _Atomic int log_syslog;
 static _Atomic unsigned log_debugs; /* bit per enum log_debug */
+static _Atomic unsigned log_stamp;  /* LOG_STAMP_* bits; 0 = ISO 8601 */
 
 /* The newest lines, for `show logging`: a ring under a mutex (lines come
  * from every thread). */
@@ -90,9 +91,9 @@ bool log_syslog_on(void)
 	return atomic_load(&log_syslog) != 0;
 }
 
-static int format_stamp(char *line, size_t size);
-static void emit(char *line, size_t len, int level, const char *fmt,
-		 va_list ap);
+static int format_stamp(char *line, size_t size, size_t *syslog_skip);
+static void emit(char *line, size_t len, size_t skip, int level,
+		 const char *fmt, va_list ap);
 
 void log_open(const char *ident, int use_syslog)
 {
@@ -116,12 +117,12 @@ void log_vmsg(enum log_level level, const char *facility, const char *mnemonic,
 	      const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];
-	size_t len;
+	size_t len, skip;
 	int n;
 
 	if ((int)level > atomic_load(&log_max_level))
 		return;
-	n = format_stamp(line, sizeof(line));
+	n = format_stamp(line, sizeof(line), &skip);
 	if (n < 0)
 		return;
 	len = (size_t)n;
@@ -131,40 +132,63 @@ void log_vmsg(enum log_level level, const char *facility, const char *mnemonic,
 		return;
 	len += (size_t)n < sizeof(line) - len ? (size_t)n
 					      : sizeof(line) - len - 1;
-	emit(line, len, (int)level, fmt, ap);
+	emit(line, len, skip, (int)level, fmt, ap);
 }
 
-/* The UTC timestamp and a space that start every line. */
-static int format_stamp(char *line, size_t size)
+void log_set_stamp(unsigned flags)
 {
-	char stamp[32];
+	atomic_store(&log_stamp, flags);
+}
+
+/*
+ * The timestamp that starts every line. By default ISO 8601 in UTC and a
+ * space ("2026-12-07T15:10:01.123Z "), which syslog does not get (it
+ * stamps lines itself). With LOG_STAMP_IOS, IOS's `service timestamps log
+ * datetime` form and ": " ("Dec  7 15:10:01.123 UTC: "), on syslog lines
+ * too, as an IOS box sends them. Returns the prefix length and, in
+ * *syslog_skip, how much of it syslog leaves out.
+ */
+static int format_stamp(char *line, size_t size, size_t *syslog_skip)
+{
+	unsigned f = atomic_load(&log_stamp);
+	char stamp[48], ms[8] = "";
 	struct tm tm;
 	int64_t now_ms;
 	time_t secs;
+	int n;
 
 	now_ms = clk_wall_ms();
 	secs = (time_t)(now_ms / 1000);
 	gmtime_r(&secs, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	return snprintf(line, size, "%s.%03dZ ", stamp, (int)(now_ms % 1000));
+	if (!(f & LOG_STAMP_IOS)) {
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+		n = snprintf(line, size, "%s.%03dZ ", stamp,
+			     (int)(now_ms % 1000));
+		*syslog_skip = n > 0 ? (size_t)n : 0;
+		return n;
+	}
+	strftime(stamp, sizeof(stamp),
+		 f & LOG_STAMP_YEAR ? "%b %e %Y %H:%M:%S" : "%b %e %H:%M:%S",
+		 &tm);
+	if (f & LOG_STAMP_MSEC)
+		snprintf(ms, sizeof(ms), ".%03d", (int)(now_ms % 1000));
+	*syslog_skip = 0;
+	return snprintf(line, size, "%s%s%s: ", stamp, ms,
+			f & LOG_STAMP_TZ ? " UTC" : "");
 }
 
 /* Finish a line (prefix of len bytes in line) with fmt and write it to
  * stderr, the ring and, when on, syslog. */
-static void emit(char *line, size_t len, int level, const char *fmt,
-		 va_list ap)
+static void emit(char *line, size_t len, size_t skip, int level,
+		 const char *fmt, va_list ap)
 {
 	int n = vsnprintf(line + len, LOG_LINE_MAX - len, fmt, ap);
 
 	if (n > 0)
 		len += (size_t)n < LOG_LINE_MAX - len ? (size_t)n
 						      : LOG_LINE_MAX - len - 1;
-	if (atomic_load(&log_syslog)) {
-		/* syslog gets the line without our timestamp. */
-		const char *body = strchr(line, ' ');
-
-		syslog(level, "%s", body ? body + 1 : line);
-	}
+	if (atomic_load(&log_syslog))
+		syslog(level, "%s", line + (skip < len ? skip : 0));
 	ring_add(line, len);
 	if (len >= LOG_LINE_MAX - 1)
 		len = LOG_LINE_MAX - 2;
@@ -179,12 +203,12 @@ void log_debug(enum log_debug d, const char *where, const char *fmt, ...)
 	static const char *const prefix[] = {[LOG_DEBUG_CUBE_SL] = "CUBE-SL"};
 	char line[LOG_LINE_MAX];
 	va_list ap;
-	size_t len;
+	size_t len, skip;
 	int n;
 
 	if (!log_debug_on(d))
 		return;
-	n = format_stamp(line, sizeof(line));
+	n = format_stamp(line, sizeof(line), &skip);
 	if (n < 0)
 		return;
 	len = (size_t)n;
@@ -195,7 +219,7 @@ void log_debug(enum log_debug d, const char *where, const char *fmt, ...)
 	len += (size_t)n < sizeof(line) - len ? (size_t)n
 					      : sizeof(line) - len - 1;
 	va_start(ap, fmt);
-	emit(line, len, LOG_LVL_DEBUG, fmt, ap);
+	emit(line, len, skip, LOG_LVL_DEBUG, fmt, ap);
 	va_end(ap);
 }
 

@@ -30,6 +30,18 @@ enum log_level {
 	LOG_LVL_DEBUG = 7,
 };
 
+/*
+ * How lines are stamped (`service timestamps log datetime ...`): 0 is
+ * ISO 8601 UTC ("2026-12-07T15:10:01.123Z "), left out of syslog lines;
+ * LOG_STAMP_IOS is IOS's datetime form ("Dec  7 15:10:01: "), on syslog
+ * lines too, with milliseconds, " UTC" and the year as the other bits say.
+ */
+#define LOG_STAMP_IOS 1u
+#define LOG_STAMP_MSEC 2u  /* msec */
+#define LOG_STAMP_TZ 4u	   /* show-timezone */
+#define LOG_STAMP_YEAR 8u  /* year */
+void log_set_stamp(unsigned flags);
+
 /* ident: program name for syslog; use_syslog: also send lines to syslog. */
 void log_open(const char *ident, int use_syslog);
 void log_close(void);
