@@ -27,6 +27,7 @@
 #include "callacct.h"
 #include "clk.h"
 #include "log.h"
+#include "sdpfilter.h"
 #include "sipstats.h"
 
 #include <sofia-sip/msg_addr.h>
@@ -52,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -135,6 +137,8 @@ struct sbc_call {
 	 * when a snapshot is copied (call_view()).
 	 */
 	struct sbc_call_view view;
+	/* The outbound dial-peer's codec policy, for A's offers (a copy). */
+	struct sbc_sdp_policy sdp;
 	struct sbc_call *prev, *next; /* b2b->calls, oldest first */
 	/*
 	 * At most one of the sweep's lists (enum sweep_list): early calls,
@@ -894,6 +898,49 @@ static int on_txn_ack_cancel(struct sbc_txn *t, nta_incoming_t *irq,
 }
 
 /*
+ * The body to send towards B for an SDP offer from A: the outbound
+ * dial-peer's codec policy applied (docs/sip.md, "Codecs and DTMF").
+ * Returns 0 with *body a malloc'd text to send (NULL: send A's body as it
+ * is, when there is no policy or no SDP), or 488 when no allowed codec is
+ * left or the SDP cannot be read (logged with the call id).
+ */
+static int offer_to_b(const struct sbc_sdp_policy *pol, sip_t const *sip,
+		      uint64_t id, char **body)
+{
+	const sip_payload_t *pl = sip->sip_payload;
+	enum sbc_sdp_result rc;
+	char why[128] = "";
+	size_t cap, used;
+
+	*body = NULL;
+	if ((pol->n_codecs == 0 && !pol->add_nte) || pl == NULL ||
+	    pl->pl_len == 0 || sip->sip_content_type == NULL ||
+	    sip->sip_content_type->c_type == NULL ||
+	    strcasecmp(sip->sip_content_type->c_type, "application/sdp") != 0)
+		return 0;
+	cap = (size_t)pl->pl_len + SBC_SDP_EXTRA * SBC_SDP_MAX_MEDIA + 1;
+	*body = malloc(cap);
+	if (*body == NULL)
+		return 500;
+	rc = sbc_sdp_filter(pl->pl_data, (size_t)pl->pl_len, pol, *body, cap,
+			    &used, why, sizeof(why));
+	if (rc == SBC_SDP_OK)
+		return 0;
+	free(*body);
+	*body = NULL;
+	if (rc == SBC_SDP_NO_CODEC)
+		log_msg(LOG_LVL_INFO, "SBC", "CODEC_MISMATCH",
+			"call %" PRIu64 ": no codec of the offer is allowed "
+			"towards the dial-peer: 488",
+			id);
+	else
+		log_msg(LOG_LVL_NOTICE, "SBC", "SDP_BAD",
+			"call %" PRIu64 ": offer not filtered (%s): 488", id,
+			why);
+	return 488;
+}
+
+/*
  * Relay an in-dialog request to the other leg and keep the incoming
  * transaction until the other side answers.
  */
@@ -904,6 +951,8 @@ static int relay_request(struct sbc_call *call, enum side from,
 	enum side to = (enum side)!from;
 	sip_method_t m = sip->sip_request->rq_method;
 	struct sbc_txn *t;
+	char *body = NULL;
+	int status;
 
 	if (call->leg[to].leg == NULL || nta_leg_get_rtag(call->leg[to].leg) ==
 						   NULL) {
@@ -912,9 +961,16 @@ static int relay_request(struct sbc_call *call, enum side from,
 	}
 	if (m == sip_method_invite && invite_pending(call))
 		return 491;
+	/* A new offer from the caller meets the same codec policy. */
+	if (from == SIDE_A &&
+	    (m == sip_method_invite || m == sip_method_update) &&
+	    (status = offer_to_b(&call->sdp, sip, call->id, &body)) != 0)
+		return status;
 	t = calloc(1, sizeof(*t));
-	if (t == NULL)
+	if (t == NULL) {
+		free(body);
 		return 500;
+	}
 	t->call = call;
 	t->from = from;
 	t->orq = sent(b, m, nta_outgoing_tcreate(
@@ -933,7 +989,9 @@ static int relay_request(struct sbc_call *call, enum side from,
 		SIPTAG_AUTHORIZATION(sip->sip_authorization),
 		SIPTAG_PROXY_AUTHORIZATION(sip->sip_proxy_authorization),
 		SIPTAG_PRIVACY(sip->sip_privacy), SIPTAG_UNKNOWN(sip->sip_unknown),
-		SIPTAG_PAYLOAD(sip->sip_payload), TAG_END()));
+		TAG_IF(body, SIPTAG_PAYLOAD_STR(body)),
+		TAG_IF(!body, SIPTAG_PAYLOAD(sip->sip_payload)), TAG_END()));
+	free(body);
 	if (t->orq == NULL) {
 		free(t);
 		return 500;
@@ -1250,6 +1308,7 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 	unsigned tport;
 	enum sbc_transport ttp;
 	struct sbc_call *call;
+	char *body = NULL;
 	int status;
 
 	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0)
@@ -1288,8 +1347,18 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 	call = calloc(1, sizeof(*call));
 	if (call == NULL)
 		return 500;
-	call->b2b = b;
 	call->id = atomic_fetch_add(&last_call_id, 1) + 1;
+	if (out->kind == SBC_DP_VOIP)
+		call->sdp = out->sdp;
+	/* Before any leg exists: a 488 here is never counted. */
+	status = offer_to_b(&call->sdp, sip, call->id, &body);
+	if (status) {
+		free(call);
+		if (status == 488)
+			return refuse(b, irq, SIP_488_NOT_ACCEPTABLE, NULL);
+		return status;
+	}
+	call->b2b = b;
 	call_set_state(call, CALL_EARLY);
 	call->start_ms = clk_mono_ms();
 	call->view.id = call->id;
@@ -1370,9 +1439,12 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 		SIPTAG_PROXY_AUTHORIZATION(sip->sip_proxy_authorization),
 		SIPTAG_PRIVACY(sip->sip_privacy),
 		SIPTAG_UNKNOWN(sip->sip_unknown),
-		SIPTAG_PAYLOAD(sip->sip_payload), TAG_END()));
+		TAG_IF(body, SIPTAG_PAYLOAD_STR(body)),
+		TAG_IF(!body, SIPTAG_PAYLOAD(sip->sip_payload)), TAG_END()));
 	if (call->inv.orq == NULL)
 		goto out_fail;
+	free(body);
+	body = NULL;
 	call->inv.out_cseq = nta_outgoing_cseq(call->inv.orq);
 	sbc_callacct_start(&call->acct, b->counters);
 	return 0;
@@ -1385,6 +1457,7 @@ out_fail:
 		reply(b, irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 		nta_incoming_destroy(irq);
 	}
+	free(body);
 	call_destroy(call);
 	return 0;
 }

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Trunk commands that change SIP behaviour, end to end through sbcd.
+
+codecs:    `voice class codec` / `codec` / `dtmf-relay rtp-nte` on the
+           outbound dial-peer shape the offer the callee receives; no
+           allowed codec left: 488 to the caller, nothing counted.
+keepalive: `voice class sip-options-keepalive`: a callee that stops
+           answering OPTIONS busies its dial-peer out (calls go to the next
+           dial-peer, then 503) and is back in service when it answers.
+dns:       `ip name-server` + `session target dns:NAME`: the name is
+           resolved through a tiny DNS server of this test on a free
+           loopback port, and the call reaches the callee.
+
+Uses the harness of sip_edge.py (UA, Caller, Callee, Sbcd, free_port).
+usage: trunk.py --sbcd PATH [--sbcctl PATH] TEST   (TEST = a name below, or "all")
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sip_edge  # noqa: E402
+from sip_edge import (UA, Caller, Callee, Sbcd, answer, final_for,  # noqa: E402
+                      free_port, request, running, status)
+
+HEAD = """hostname trunk
+!
+voice service voip
+ allow-connections sip to sip
+ mode border-element
+ sip
+  listen udp 127.0.0.1 {sbc_port}
+!
+{body}end
+"""
+
+OFFER = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+         "t=0 0\r\nm=audio 6000 RTP/AVP 0 8 18 101\r\n"
+         "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+         "a=rtpmap:18 G729/8000\r\na=fmtp:18 annexb=no\r\n"
+         "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n"
+         "a=sendrecv\r\n")
+
+OFFER_NO_NTE = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+                "t=0 0\r\nm=audio 6000 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n")
+
+
+class TrunkSbcd(Sbcd):
+    """sbcd with this file's config: `body` goes between the listeners and
+    `end` (voice classes must come before the dial-peers that use them)."""
+
+    def write_config(self, **kw):
+        self.params.update(kw)
+        with open(self.conf, "w") as f:
+            f.write(HEAD.format(**self.params))
+
+
+def m_line(msg):
+    m = re.search(r"^m=audio \S+ \S+ ([0-9 ]+)\r?$", msg.body, re.M)
+    assert m, msg.raw
+    return m.group(1).split()
+
+
+def sbcctl(args, sbc, *words):
+    out = subprocess.run([args.sbcctl, "-s", os.path.join(sbc.state, "sbcd.sock"), *words],
+                         capture_output=True, text=True, timeout=10)
+    assert out.returncode == 0, out
+    return out.stdout
+
+
+def test_codecs(args, wd):
+    """The callee sees only the allowed codecs, in preference order, with
+    telephone-event; none left: 488 and no call counted; dtmf-relay rtp-nte
+    adds telephone-event; a re-INVITE meets the same policy."""
+    uas, uac = UA(free_port()), UA(free_port())
+    body = f"""voice class codec 1
+ codec preference 1 g729r8
+ codec preference 2 g711ulaw
+!
+dial-peer voice 200 voip
+ destination-pattern 1T
+ session protocol sipv2
+ session target ipv4:127.0.0.1:{uas.port}
+ voice-class codec 1
+ no vad
+!
+dial-peer voice 300 voip
+ destination-pattern 2T
+ session target ipv4:127.0.0.1:{uas.port}
+ codec g722-64
+!
+dial-peer voice 400 voip
+ destination-pattern 3T
+ session target ipv4:127.0.0.1:{uas.port}
+ dtmf-relay rtp-nte
+!
+"""
+    sbc = TrunkSbcd(args.sbcd, uas.port, wd, body=body)
+    with running(sbc, uas, uac):
+        # 1: G729 then PCMU, PCMA gone, telephone-event kept.
+        c, callee = Caller(uac, sbc.port, number="15550001"), Callee(uas)
+        c.invite(body=OFFER)
+        inv = callee.take_invite()
+        assert m_line(inv) == ["18", "0", "101"], inv.raw
+        assert "PCMA" not in inv.body and "a=fmtp:18 annexb=no" in inv.body, inv.raw
+        assert "a=fmtp:101 0-15" in inv.body and "a=sendrecv" in inv.body, inv.raw
+        assert inv.get("content-length") == str(len(inv.body.encode())), inv.raw
+        callee.respond(200, "OK", body=OFFER)
+        ok = uac.recv(status(200, "INVITE"))
+        c.ack(ok)
+        uas.recv(request("ACK"))
+        assert sbc.counts()["AGGREGATE"] == 1
+        # A re-INVITE from the caller offering PCMA only: 488, call stays.
+        c.send("INVITE", body=OFFER_NO_NTE)
+        r = uac.recv(final_for("INVITE"))
+        assert r.status == 488, r.raw
+        c.ack(r)
+        assert not [m for m in uas.quiet(0.3) if m.method == "INVITE"]
+        c.bye()
+        bye = uas.recv(request("BYE"))
+        answer(uas, bye, 200, "OK")
+        uac.recv(final_for("BYE"))
+        sbc.wait_idle()
+
+        # 2: only G722 allowed, the offer has none: 488, never counted.
+        c = Caller(uac, sbc.port, number="25550002")
+        c.invite(body=OFFER)
+        r = uac.recv(final_for("INVITE"))
+        assert r.status == 488, r.raw
+        c.ack(r)
+        assert not [m for m in uas.quiet(0.3) if m.method == "INVITE"]
+        assert sbc.counts()["AGGREGATE"] == 0
+        sbc.wait_log("%SBC-6-CODEC_MISMATCH", 2)
+
+        # 3: dtmf-relay rtp-nte adds telephone-event; codecs untouched.
+        c, callee = Caller(uac, sbc.port, number="35550003"), Callee(uas)
+        c.invite(body=OFFER_NO_NTE)
+        inv = callee.take_invite()
+        assert m_line(inv) == ["8", "101"], inv.raw
+        assert "a=rtpmap:101 telephone-event/8000" in inv.body, inv.raw
+        assert "a=fmtp:101 0-16" in inv.body, inv.raw
+        callee.respond(486, "Busy Here")
+        r = uac.recv(final_for("INVITE"))
+        c.ack(r)
+        sbc.wait_idle()
+        if args.sbcctl:
+            text = sbcctl(args, sbc, "show", "running-config")
+            for line in ("allow-connections sip to sip", "voice class codec 1",
+                         " codec preference 1 g729r8", " voice-class codec 1",
+                         " codec g722-64", " dtmf-relay rtp-nte", " no vad",
+                         " session protocol sipv2"):
+                assert line + "\n" in text, text
+
+
+TESTS = {name[5:]: fn for name, fn in sorted(globals().items())
+         if name.startswith("test_") and callable(fn)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sbcd", required=True)
+    ap.add_argument("--sbcctl")
+    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
+    args = ap.parse_args()
+    names = sorted(TESTS) if args.test == "all" else [args.test]
+    failed = 0
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix=f"sbc-trunk-{name}-") as wd:
+            try:
+                TESTS[name](args, wd)
+                print(f"PASS {name}")
+            except AssertionError:
+                failed += 1
+                print(f"FAIL {name}:")
+                traceback.print_exc(file=sys.stdout)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
