@@ -26,6 +26,7 @@
 
 #include "callacct.h"
 #include "clk.h"
+#include "keepalive.h"
 #include "log.h"
 #include "sdpfilter.h"
 #include "sipstats.h"
@@ -207,6 +208,8 @@ struct sbc_b2bua {
 	_Atomic bool service_up;
 	_Atomic unsigned ncalls;
 	struct sbc_sipstats *sipstats; /* written here, read anywhere */
+	/* OPTIONS keepalive: driven here, its states read anywhere. */
+	struct sbc_keepalive *ka;
 
 	/* SIP thread only. */
 	struct sbc_leg default_magic; /* magic of the default leg */
@@ -1309,6 +1312,7 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 	enum sbc_transport ttp;
 	struct sbc_call *call;
 	char *body = NULL;
+	bool skipped = false;
 	int status;
 
 	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0)
@@ -1324,7 +1328,10 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 	}
 	if (!called_number(sip, number, sizeof(number)))
 		return 404;
-	out = sbc_dptable_outbound(b->dp, number);
+	out = sbc_dptable_outbound_avail(b->dp, number, sbc_keepalive_busy,
+					 b->ka, &skipped);
+	if (out == NULL && skipped) /* every match is busied out */
+		return refuse(b, irq, SIP_503_SERVICE_UNAVAILABLE, NULL);
 	if (out == NULL)
 		return 404;
 	in = sbc_dptable_inbound(b->dp, number);
@@ -1629,6 +1636,8 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 		sweep_move(call, SWEEP_NONE);
 	}
 	sample_retries(b);
+	if (!b->stopping)
+		sbc_keepalive_tick(b->ka, now);
 	if (b->stopping &&
 	    (b->calls == NULL || now >= b->stop_deadline_ms))
 		su_root_break(b->root);
@@ -1802,6 +1811,10 @@ static void on_cmd(struct sbc_b2bua *b, su_msg_r msg, struct sbc_cmd *cmd)
 		b->dp = cmd->dp;
 		cmd->cfg = NULL;
 		cmd->dp = NULL;
+		if (sbc_keepalive_set(b->ka, b->cfg, clk_mono_ms()) < 0)
+			log_msg(LOG_LVL_ERR, "SBC", "KEEPALIVE",
+				"out of memory: OPTIONS keepalive keeps the "
+				"dial-peers of the previous configuration");
 		break;
 	case CMD_STOP:
 		b->stopping = true;
@@ -2180,6 +2193,12 @@ static int sip_setup(struct sbc_b2bua *b)
 	}
 	if (bind_listeners(b) < 0)
 		return -1;
+	sbc_keepalive_attach(b->ka, b->agent, b->host);
+	if (sbc_keepalive_set(b->ka, b->cfg, clk_mono_ms()) < 0) {
+		snprintf(b->start_err, sizeof(b->start_err),
+			 "out of memory (keepalive)");
+		return -1;
+	}
 	b->default_leg = nta_leg_tcreate(b->agent, on_default_request,
 					 &b->default_magic, NTATAG_NO_DIALOG(1),
 					 TAG_END());
@@ -2197,6 +2216,7 @@ static void sip_teardown(struct sbc_b2bua *b)
 {
 	while (b->calls)
 		call_destroy(b->calls);
+	sbc_keepalive_detach(b->ka);
 	if (b->sweep)
 		su_timer_destroy(b->sweep);
 	b->sweep = NULL;
@@ -2257,8 +2277,11 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 	b->counters = counters;
 	atomic_store(&b->service_up, true);
 	b->sipstats = sbc_sipstats_new();
-	if (b->sipstats == NULL) {
+	b->ka = sbc_keepalive_new(b->sipstats);
+	if (b->sipstats == NULL || b->ka == NULL) {
 		snprintf(err, errlen, "out of memory");
+		sbc_keepalive_free(&b->ka);
+		sbc_sipstats_free(&b->sipstats);
 		sbc_config_free(&b->cfg);
 		sbc_dptable_free(&b->dp);
 		free(b);
@@ -2298,6 +2321,7 @@ out_scrub:
 out_free:
 	sbc_config_free(&b->cfg);
 	sbc_dptable_free(&b->dp);
+	sbc_keepalive_free(&b->ka);
 	sbc_sipstats_free(&b->sipstats);
 	pthread_cond_destroy(&b->cond);
 	pthread_mutex_destroy(&b->lock);
@@ -2348,12 +2372,18 @@ void sbc_b2bua_stop(struct sbc_b2bua **pb, unsigned linger_ms)
 	pthread_join(b->thread, NULL);
 	sbc_config_free(&b->cfg);
 	sbc_dptable_free(&b->dp);
+	sbc_keepalive_free(&b->ka);
 	sbc_sipstats_free(&b->sipstats);
 	pthread_cond_destroy(&b->cond);
 	pthread_mutex_destroy(&b->lock);
 	su_deinit();
 	free(b);
 	*pb = NULL;
+}
+
+const char *sbc_b2bua_peer_keepalive(struct sbc_b2bua *b, unsigned tag)
+{
+	return b == NULL ? "" : sbc_ka_state_name(sbc_keepalive_state(b->ka, tag));
 }
 
 struct sbc_sipstats *sbc_b2bua_sipstats(struct sbc_b2bua *b)

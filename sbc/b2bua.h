@@ -95,6 +95,13 @@ int sbc_b2bua_clear_call(struct sbc_b2bua *b, uint64_t id, char *err,
 			 size_t errlen);
 
 /*
+ * `show dial-peer voice summary`: the OPTIONS keepalive state of dial-peer
+ * `tag`: "active", "busyout", or "" when it has no keepalive profile (or
+ * b is NULL). Any thread; a static string.
+ */
+const char *sbc_b2bua_peer_keepalive(struct sbc_b2bua *b, unsigned tag);
+
+/*
  * The SIP message counters (`show sip-ua statistics`), written by the SIP
  * thread; read or clear them from any thread. Lives as long as b.
  */

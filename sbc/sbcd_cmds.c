@@ -328,18 +328,20 @@ static int cmd_dialpeers(struct sbcd *d, const struct sbc_cmd_req *r,
 			     "             AD                                  "
 			     "  PRE PASS                     OUT\n"
 			     "TAG    TYPE  MIN  OPER PREFIX    DEST-PATTERN     "
-			     " FER THRU SESS-TARGET         STAT PORT\n");
+			     " FER THRU SESS-TARGET         STAT PORT      "
+			     "KEEPALIVE\n");
 	for (i = 0; i < n; i++) {
 		const struct sbc_dialpeer_cfg *dp =
 			sbc_config_dialpeer(d->running, i);
 		const char *type = dp->kind == SBC_DP_VOIP ? "voip" : "pots";
+		const char *ka = sbc_b2bua_peer_keepalive(d->b2bua, dp->tag);
 
 		dp_target(dp, target, sizeof(target));
 		if (rows != NULL) {
 			json_array_append_new(
 				rows,
 				json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:i,"
-					  " s:s, s:s, s:s, s:s}",
+					  " s:s, s:s, s:s, s:s, s:s}",
 					  "tag", (int)dp->tag, "type", type,
 					  "admin", "up", "oper",
 					  dp_oper(dp) ? "up" : "down",
@@ -350,16 +352,16 @@ static int cmd_dialpeers(struct sbcd *d, const struct sbc_cmd_req *r,
 					  target, "transport",
 					  sbc_transport_name(dp->transport),
 					  "port", dp->port, "description",
-					  dp->description));
+					  dp->description, "keepalive", ka));
 			continue;
 		}
 		n_line = snprintf(line, sizeof(line),
 				  "%-6u %-5s up   %-4s %-9s %-17s %3u syst "
-				  "%-20s %-4s %s",
+				  "%-20s %-4s %-9s %s",
 				  dp->tag, type, dp_oper(dp) ? "up" : "down",
 				  "", dp->destination, dp->preference, target,
 				  dp->kind == SBC_DP_VOIP ? "" : "up",
-				  dp->port);
+				  dp->port, ka);
 		/* Empty last columns leave no trailing blanks. */
 		if (n_line < 0)
 			continue;

@@ -60,6 +60,13 @@ class TrunkSbcd(Sbcd):
             f.write(HEAD.format(**self.params))
 
 
+def final_of(c):
+    """The final answer to caller c's INVITE (not a retransmission of an
+    earlier call's)."""
+    return lambda m: (m.status is not None and m.status >= 200 and
+                      m.cseq_method() == "INVITE" and m.get("call-id") == c.call_id)
+
+
 def m_line(msg):
     m = re.search(r"^m=audio \S+ \S+ ([0-9 ]+)\r?$", msg.body, re.M)
     assert m, msg.raw
@@ -117,7 +124,7 @@ dial-peer voice 400 voip
         assert sbc.counts()["AGGREGATE"] == 1
         # A re-INVITE from the caller offering PCMA only: 488, call stays.
         c.send("INVITE", body=OFFER_NO_NTE)
-        r = uac.recv(final_for("INVITE"))
+        r = uac.recv(final_of(c))
         assert r.status == 488, r.raw
         c.ack(r)
         assert not [m for m in uas.quiet(0.3) if m.method == "INVITE"]
@@ -130,7 +137,7 @@ dial-peer voice 400 voip
         # 2: only G722 allowed, the offer has none: 488, never counted.
         c = Caller(uac, sbc.port, number="25550002")
         c.invite(body=OFFER)
-        r = uac.recv(final_for("INVITE"))
+        r = uac.recv(final_of(c))
         assert r.status == 488, r.raw
         c.ack(r)
         assert not [m for m in uas.quiet(0.3) if m.method == "INVITE"]
@@ -145,7 +152,7 @@ dial-peer voice 400 voip
         assert "a=rtpmap:101 telephone-event/8000" in inv.body, inv.raw
         assert "a=fmtp:101 0-16" in inv.body, inv.raw
         callee.respond(486, "Busy Here")
-        r = uac.recv(final_for("INVITE"))
+        r = uac.recv(final_of(c))
         c.ack(r)
         sbc.wait_idle()
         if args.sbcctl:
@@ -155,6 +162,113 @@ dial-peer voice 400 voip
                          " codec g722-64", " dtmf-relay rtp-nte", " no vad",
                          " session protocol sipv2"):
                 assert line + "\n" in text, text
+
+
+def pump(ua, seconds, answer_options):
+    """Receive for `seconds`: OPTIONS answered 200 (or ignored), the rest
+    kept in ua.pending. Returns how many OPTIONS arrived."""
+    n = 0
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        ua.sock.settimeout(max(0.01, deadline - time.time()))
+        try:
+            data, addr = ua.sock.recvfrom(70000)
+        except OSError:
+            continue
+        m = sip_edge.Msg(data)
+        m.addr = addr
+        if m.method == "OPTIONS":
+            n += 1
+            if answer_options:
+                answer(ua, m, 200, "OK", extra="Allow: INVITE, ACK, BYE, OPTIONS\r\n")
+        else:
+            ua.pending.append(m)
+    return n
+
+
+def keepalive_column(args, sbc, tag):
+    text = sbcctl(args, sbc, "show", "dial-peer", "voice", "summary")
+    assert "KEEPALIVE" in text.splitlines()[2], text
+    for line in text.splitlines():
+        if line.split()[:1] == [str(tag)]:
+            return line.split()[-1]
+    raise AssertionError(f"no dial-peer {tag}:\n{text}")
+
+
+def wait_ka(args, sbc, ua, answer_options, needle, start, tags, want):
+    """Serve (or ignore) OPTIONS until the log has `needle` for every tag
+    and the summary shows `want` for them."""
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        pump(ua, 0.2, answer_options)
+        text = sbc.text()[start:]
+        if all(f"dial-peer {t} {needle}" in text for t in tags):
+            break
+    else:
+        raise AssertionError(f"no '{needle}' for {tags}:\n{sbc.text()[-2000:]}")
+    for t in tags:
+        assert keepalive_column(args, sbc, t) == want
+
+
+def call_reaches(uac, sbc, number, ua):
+    """A call to number reaches ua (answered 486 there)."""
+    c, callee = Caller(uac, sbc.port, number=number), Callee(ua)
+    c.invite()
+    callee.take_invite()
+    callee.respond(486, "Busy Here")
+    r = uac.recv(final_of(c))
+    assert r.status == 486, r.raw
+    c.ack(r)
+
+
+def test_keepalive(args, wd):
+    """A callee that answers OPTIONS, stops (its dial-peers busied out:
+    calls go to the next dial-peer, or 503), and answers again (back in
+    service)."""
+    assert args.sbcctl, "--sbcctl needed"
+    ua1, ua2, uac = UA(free_port()), UA(free_port()), UA(free_port())
+    body = f"""voice class sip-options-keepalive 1
+ down-interval 1
+ up-interval 1
+ retry 2
+!
+dial-peer voice 200 voip
+ destination-pattern 1T
+ session target ipv4:127.0.0.1:{ua1.port}
+ voice-class sip options-keepalive profile 1
+!
+dial-peer voice 300 voip
+ destination-pattern 1T
+ session target ipv4:127.0.0.1:{ua2.port}
+ preference 1
+!
+dial-peer voice 400 voip
+ destination-pattern 9T
+ session target ipv4:127.0.0.1:{ua1.port}
+ voice-class sip options-keepalive profile 1
+!
+"""
+    sbc = TrunkSbcd(args.sbcd, ua1.port, wd, body=body)
+    with running(sbc, ua1, ua2, uac):
+        assert pump(ua1, 1.5, True) >= 2  # both dial-peers ping
+        assert keepalive_column(args, sbc, 200) == "active"
+        assert keepalive_column(args, sbc, 300).startswith("ipv4:")  # none
+        call_reaches(uac, sbc, "15550001", ua1)
+
+        start = len(sbc.text())
+        wait_ka(args, sbc, ua1, False, "busied out", start, (200, 400), "busyout")
+        call_reaches(uac, sbc, "15550002", ua2)
+        c = Caller(uac, sbc.port, number="95550003")
+        c.invite()
+        r = uac.recv(final_of(c))
+        assert r.status == 503, r.raw
+        c.ack(r)
+
+        start = len(sbc.text())
+        wait_ka(args, sbc, ua1, True, "back in service", start, (200, 400), "active")
+        ua1.pending = [m for m in ua1.pending if m.method != "OPTIONS"]
+        call_reaches(uac, sbc, "15550004", ua1)
+        sbc.wait_idle()
 
 
 TESTS = {name[5:]: fn for name, fn in sorted(globals().items())
