@@ -539,17 +539,24 @@ static int need_kind(struct cfg_parser *p, enum sbc_dp_kind kind)
 		    dp_kind_names[cur_dp(p)->kind]);
 }
 
+static int cmd_target_dns(struct cfg_parser *p, const char *s);
+
 static int cmd_target(struct cfg_parser *p, const struct cfg_cmd *cmd,
 		      const struct cfg_args *a)
 {
 	struct sbc_dialpeer_cfg *dp = cur_dp(p);
 
 	(void)cmd;
+	if (need_kind(p, SBC_DP_VOIP) == 0 &&
+	    strncmp(a->v[0], "dns:", 4) == 0)
+		return cmd_target_dns(p, a->v[0] + 4);
 	if (need_kind(p, SBC_DP_VOIP) < 0 ||
 	    parse_target(p, a->v[0], dp->target_addr, sizeof(dp->target_addr),
 			 &dp->target_port) < 0)
 		return -1;
 	dp->has_target = true;
+	dp->target_dns = false;
+	dp->target_host[0] = '\0';
 	return 0;
 }
 
@@ -864,7 +871,12 @@ static void print_target(struct cfg_out *o, const struct cfg_cmd *cmd,
 {
 	(void)cmd;
 	(void)cfg;
-	if (dp->has_target)
+	if (dp->has_target && dp->target_dns && dp->target_port == 0)
+		emit(o, depth, "session target dns:%s", dp->target_host);
+	else if (dp->has_target && dp->target_dns)
+		emit(o, depth, "session target dns:%s:%u", dp->target_host,
+		     dp->target_port);
+	else if (dp->has_target)
 		emit(o, depth, "session target ipv4:%s:%u", dp->target_addr,
 		     dp->target_port);
 }
@@ -1233,6 +1245,73 @@ static int cmd_name_server(struct cfg_parser *p, const struct cfg_cmd *cmd,
 	return 0;
 }
 
+/*
+ * `session target dns:NAME[:PORT]`: a host name of letters, digits and
+ * hyphens in dot-separated labels of 1-63 (RFC 1123), at most 253 in all,
+ * not all-numeric (that would be an address). Stored lower-case.
+ */
+static int cmd_target_dns(struct cfg_parser *p, const char *s)
+{
+	struct sbc_dialpeer_cfg *dp = cur_dp(p);
+	char host[SBC_CFG_MAX_HOSTNAME + 1];
+	const char *colon = strchr(s, ':');
+	size_t len = colon ? (size_t)(colon - s) : strlen(s), i, label = 0;
+	bool alpha = false;
+	unsigned port = 0;
+
+	if (len == 0 || len > SBC_CFG_MAX_HOSTNAME - 1)
+		return fail(p, "invalid target, expected dns:NAME[:PORT]");
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		host[i] = c;
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return fail(p, "invalid host name");
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-') ||
+		    (c == '-' && label == 0) || ++label > 63)
+			return fail(p, "invalid host name");
+		alpha = alpha || (c < '0' || c > '9');
+	}
+	if (label == 0 || s[len - 1] == '-' || !alpha)
+		return fail(p, "invalid host name");
+	host[len] = '\0';
+	if (colon != NULL && parse_port(p, colon + 1, 1, &port) < 0)
+		return -1;
+	memcpy(dp->target_host, host, len + 1);
+	dp->target_port = port;
+	dp->target_dns = true;
+	dp->target_addr[0] = '\0';
+	dp->has_target = true;
+	return 0;
+}
+
+static int cmd_name_server_port(struct cfg_parser *p,
+				const struct cfg_cmd *cmd,
+				const struct cfg_args *a)
+{
+	(void)cmd;
+	return parse_port(p, a->v[0], 1, &p->cfg->s.name_server_port);
+}
+
+static void print_name_server_port(struct cfg_out *o,
+				   const struct cfg_cmd *cmd,
+				   const struct sbc_config *cfg,
+				   const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)dp;
+	if (cfg->s.name_server_port != 53)
+		emit(o, depth, "ip name-server port %u",
+		     cfg->s.name_server_port);
+}
+
 static void print_codec_classes(struct cfg_out *o, const struct cfg_cmd *cmd,
 				const struct sbc_config *cfg,
 				const struct sbc_dialpeer_cfg *dp, int depth)
@@ -1385,6 +1464,9 @@ static const struct cfg_cmd top_cmds[] = {
 	 .print = print_gateway, .group = 4},
 	{.kw = {"ip", "name-server"}, 1, SBC_CFG_MAX_NAME_SERVERS,
 	 .parse = cmd_name_server, .print = print_name_servers, .group = 9},
+	{.kw = {"ip", "name-server", "port"}, 1, 1,
+	 .parse = cmd_name_server_port, .print = print_name_server_port,
+	 .group = 9},
 	{.kw = {"voice", "class", "codec"}, 1, 1, .opens = MODE_CODEC_CLASS,
 	 .parse = cmd_codec_class, .print = print_codec_classes, .group = 10},
 	{.kw = {"voice", "class", "sip-options-keepalive"}, 1, 1,
@@ -1558,6 +1640,7 @@ static struct sbc_config *config_new(void)
 	s->periodicity_hours = DEF_PERIODICITY_H;
 	s->license_transport = SBC_LIC_TP_SMART;
 	s->gateway_transport = SBC_TP_UDP;
+	s->name_server_port = 53;
 	apply_defaults(s, MODE_TOP);
 	apply_defaults(s, MODE_SIP_UA);
 	return cfg;

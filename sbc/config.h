@@ -73,8 +73,11 @@ struct sbc_dialpeer_cfg {
 	char incoming_called[SBC_CFG_MAX_LINE]; /* "" when not set */
 	char destination[SBC_CFG_MAX_LINE];	/* "" when not set */
 	bool has_target;	/* session target given (voip only) */
-	char target_addr[64];	/* numeric IPv4 */
-	unsigned target_port;	/* 1..65535 */
+	char target_addr[64];	/* numeric IPv4; "" for a dns: target */
+	unsigned target_port;	/* 1..65535; 0: dns: without a port (SRV) */
+	/* session target dns:NAME[:PORT], resolved by RFC 3263. */
+	bool target_dns;
+	char target_host[SBC_CFG_MAX_HOSTNAME + 1];
 	enum sbc_transport transport; /* default UDP */
 	unsigned preference;	/* 0..10, default 0; lower wins */
 	char port[32];		/* pots: the voice port name, "" when not set */
@@ -134,6 +137,7 @@ struct sbc_settings {
 	/* ip name-server: numeric IPv4, in the order given. */
 	char name_server[SBC_CFG_MAX_NAME_SERVERS][64];
 	size_t n_name_server;
+	unsigned name_server_port; /* ip name-server port; default 53 */
 };
 
 struct sbc_config;

@@ -482,9 +482,9 @@ static const struct bad_case bad_cases[] = {
 	 "bad.conf:2: invalid port: 'session target ipv4:127.0.0.1:0'"},
 	{"dial-peer voice 1 voip\n session target ipv4:1.2.3:15060\n",
 	 "bad.conf:2: invalid IPv4 address: 'session target ipv4:1.2.3:15060'"},
-	{"dial-peer voice 1 voip\n session target dns:sbc.example\n",
+	{"dial-peer voice 1 voip\n session target sip:sbc.example\n",
 	 "bad.conf:2: invalid target, expected ipv4:ADDR:PORT: "
-	 "'session target dns:sbc.example'"},
+	 "'session target sip:sbc.example'"},
 	{"dial-peer voice 1 voip\n session transport sctp\n",
 	 "bad.conf:2: invalid value, expected udp|tcp|tls: "
 	 "'session transport sctp'"},
@@ -1146,6 +1146,7 @@ static const char trunk_text[] =
 	" allow-connections sip to sip\n"
 	"!\n"
 	"ip name-server 127.0.0.53 10.0.0.2\n"
+	"ip name-server port 5353\n"
 	"!\n"
 	"voice class codec 1\n"
 	" codec preference 2 g711alaw\n"
@@ -1169,6 +1170,14 @@ static const char trunk_text[] =
 	" destination-pattern 2T\n"
 	" session target ipv4:127.0.0.1:5091\n"
 	" codec g722-64\n"
+	"!\n"
+	"dial-peer voice 400 voip\n"
+	" destination-pattern 3T\n"
+	" session target dns:Carrier-1.Example.NET\n"
+	"!\n"
+	"dial-peer voice 500 voip\n"
+	" destination-pattern 4T\n"
+	" session target dns:sip.carrier.test:5070\n"
 	"!\n"
 	"end\n";
 
@@ -1180,6 +1189,7 @@ static const char trunk_canonical[] =
 	" allow-connections sip to sip\n"
 	"!\n"
 	"ip name-server 127.0.0.53 10.0.0.2\n"
+	"ip name-server port 5353\n"
 	"!\n"
 	"voice class codec 1\n"
 	" codec preference 1 g729r8\n"
@@ -1203,6 +1213,14 @@ static const char trunk_canonical[] =
 	" destination-pattern 2T\n"
 	" session target ipv4:127.0.0.1:5091\n"
 	" codec g722-64\n"
+	"!\n"
+	"dial-peer voice 400 voip\n"
+	" destination-pattern 3T\n"
+	" session target dns:carrier-1.example.net\n"
+	"!\n"
+	"dial-peer voice 500 voip\n"
+	" destination-pattern 4T\n"
+	" session target dns:sip.carrier.test:5070\n"
 	"!\n"
 	"end\n";
 
@@ -1232,6 +1250,14 @@ START_TEST(test_trunk)
 	ck_assert_uint_eq(dp->sdp.n_codecs, 1);
 	ck_assert(!dp->sdp.add_nte);
 	ck_assert_uint_eq(dp->ka_profile, 0);
+	ck_assert_uint_eq(s->name_server_port, 5353);
+	dp = sbc_config_dialpeer(cfg, 2);
+	ck_assert(dp->target_dns && dp->has_target);
+	ck_assert_str_eq(dp->target_host, "carrier-1.example.net");
+	ck_assert_uint_eq(dp->target_port, 0);
+	dp = sbc_config_dialpeer(cfg, 3);
+	ck_assert_str_eq(dp->target_host, "sip.carrier.test");
+	ck_assert_uint_eq(dp->target_port, 5070);
 	ck_assert_str_eq(text, trunk_canonical);
 	again = parse_ok(text);
 	text2 = write_text(again);
@@ -1293,6 +1319,29 @@ static const struct bad_case trunk_bad[] = {
 	 "ip name-server 1.1.1.7\n",
 	 "too many name servers (max 6)"},
 	{"codec preference 1 g711ulaw\n", "command not valid in this mode"},
+	{"ip name-server port 0\n", "invalid port"},
+	{"dial-peer voice 1 voip\n session target dns:\n",
+	 "invalid target, expected dns:NAME[:PORT]"},
+	{"dial-peer voice 1 voip\n session target dns:a..b\n",
+	 "invalid host name"},
+	{"dial-peer voice 1 voip\n session target dns:-a.b\n",
+	 "invalid host name"},
+	{"dial-peer voice 1 voip\n session target dns:a-.b\n",
+	 "invalid host name"},
+	{"dial-peer voice 1 voip\n session target dns:a_b.c\n",
+	 "invalid host name"},
+	{"dial-peer voice 1 voip\n session target dns:10.0.0.1\n",
+	 "invalid host name"},
+	{"dial-peer voice 1 voip\n session target dns:a.b:0\n",
+	 "invalid port"},
+	{"dial-peer voice 1 voip\n session target dns:a.b:99999\n",
+	 "invalid port"},
+	{"dial-peer voice 1 pots\n session target dns:a.b\n",
+	 "command not valid on a pots dial-peer"},
+	{"dial-peer voice 1 voip\n session target "
+	 "dns:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 ".b\n",
+	 "invalid host name"},
 };
 
 START_TEST(test_trunk_bad)
