@@ -22,6 +22,7 @@
 #include <sofia-sip/su_tagarg.h>
 
 #include <inttypes.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +34,9 @@ struct ka_peer {
 	unsigned tag;
 	struct sbc_keepalive_cfg ka;
 	enum sbc_transport tp;
-	char target[80]; /* "addr:port" */
-	char uri[128];	 /* the OPTIONS Request-URI */
+	char target[300]; /* "addr:port", "name[:port]" */
+	bool dns;	  /* target is a name (session target dns:) */
+	char uri[320];	 /* the OPTIONS Request-URI */
 	bool busy;
 	unsigned fails;	 /* failed pings in a row */
 	int64_t next_ms; /* next ping due */
@@ -47,6 +49,8 @@ struct sbc_keepalive {
 	struct ka_peer *peers;
 	size_t n;
 	struct sbc_sipstats *stats;
+	void (*on_answer)(void *arg, unsigned tag, const char *addr);
+	void *arg;
 	nta_agent_t *agent; /* NULL when detached */
 	char from_host[3][64];
 	uint64_t salt; /* Call-IDs */
@@ -55,7 +59,10 @@ struct sbc_keepalive {
 static int on_ka_response(struct ka_peer *p, nta_outgoing_t *orq,
 			  sip_t const *sip);
 
-struct sbc_keepalive *sbc_keepalive_new(struct sbc_sipstats *stats)
+struct sbc_keepalive *
+sbc_keepalive_new(struct sbc_sipstats *stats,
+		  void (*on_answer)(void *arg, unsigned tag, const char *addr),
+		  void *arg)
 {
 	struct sbc_keepalive *k = calloc(1, sizeof(*k));
 
@@ -63,6 +70,8 @@ struct sbc_keepalive *sbc_keepalive_new(struct sbc_sipstats *stats)
 		return NULL;
 	pthread_mutex_init(&k->lock, NULL);
 	k->stats = stats;
+	k->on_answer = on_answer;
+	k->arg = arg;
 	if (getrandom(&k->salt, sizeof(k->salt), 0) != sizeof(k->salt))
 		k->salt = (uint64_t)(uintptr_t)k;
 	return k;
@@ -143,8 +152,15 @@ int sbc_keepalive_set(struct sbc_keepalive *k, const struct sbc_config *cfg,
 		p->tag = dp->tag;
 		p->ka = dp->ka;
 		p->tp = dp->transport;
-		snprintf(p->target, sizeof(p->target), "%s:%u",
-			 dp->target_addr, dp->target_port);
+		p->dns = dp->target_dns;
+		if (dp->target_dns && dp->target_port == 0)
+			snprintf(p->target, sizeof(p->target), "%s",
+				 dp->target_host);
+		else
+			snprintf(p->target, sizeof(p->target), "%s:%u",
+				 dp->target_dns ? dp->target_host
+						: dp->target_addr,
+				 dp->target_port);
 		snprintf(p->uri, sizeof(p->uri), "sip:%s;transport=%s",
 			 p->target, sbc_transport_name(p->tp));
 		p->next_ms = now_ms;
@@ -202,17 +218,29 @@ static void ping_result(struct ka_peer *p, bool ok)
 /*
  * Any answer from the peer itself means it is alive, except 503 (it says
  * it cannot take calls); what the stack makes up (408 timeout, 503 for a
- * refused connection) is a failed ping.
+ * refused connection) is a failed ping. addr gets where the answer came
+ * from ("" when made up).
  */
-static bool alive_answer(nta_outgoing_t *orq, int status)
+static bool alive_answer(nta_outgoing_t *orq, int status, char *addr,
+			 size_t addrlen)
 {
 	msg_t *msg = nta_outgoing_getresponse(orq);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
 	bool from_peer = false;
+	su_sockaddr_t su;
+	socklen_t sulen = sizeof(su);
 
+	addr[0] = '\0';
 	if (msg != NULL) {
 		su_addrinfo_t *ai = msg_addrinfo(msg);
 
 		from_peer = ai != NULL && ai->ai_family != AF_UNSPEC;
+		memset(&su, 0, sizeof(su));
+		if (from_peer && msg_get_address(msg, &su, &sulen) == 0 &&
+		    getnameinfo(&su.su_sa, sulen, host, sizeof(host), port,
+				sizeof(port),
+				NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+			snprintf(addr, addrlen, "%s:%s", host, port);
 		msg_destroy(msg);
 	}
 	return from_peer && status != 503;
@@ -224,12 +252,18 @@ static int on_ka_response(struct ka_peer *p, nta_outgoing_t *orq,
 	int status = sip && sip->sip_status ? sip->sip_status->st_status
 					    : nta_outgoing_status(orq);
 
+	char addr[NI_MAXHOST + NI_MAXSERV + 2];
+	bool alive;
+
 	if (status < 200)
 		return 0;
-	if (p->k->stats != NULL && sip != NULL && alive_answer(orq, status))
+	alive = alive_answer(orq, status, addr, sizeof(addr));
+	if (p->k->stats != NULL && sip != NULL && addr[0] != '\0')
 		sbc_sipstats_response(p->k->stats, SBC_SIPSTATS_IN,
 				      SBC_SIP_OPTIONS, status);
-	ping_result(p, alive_answer(orq, status));
+	if (p->dns && addr[0] != '\0' && p->k->on_answer != NULL)
+		p->k->on_answer(p->k->arg, p->tag, addr);
+	ping_result(p, alive);
 	nta_outgoing_destroy(orq);
 	p->orq = NULL;
 	return 0;
@@ -237,7 +271,7 @@ static int on_ka_response(struct ka_peer *p, nta_outgoing_t *orq,
 
 static void ping(struct sbc_keepalive *k, struct ka_peer *p)
 {
-	char from[128], to[128], call_id[96];
+	char from[128], to[320], call_id[96];
 
 	if (p->leg == NULL) {
 		snprintf(from, sizeof(from), "<sip:sbc@%s>",

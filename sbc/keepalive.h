@@ -26,8 +26,15 @@ enum sbc_ka_state {
 struct sbc_keepalive;
 struct nta_agent_s; /* Sofia-SIP's nta_agent_t */
 
-/* NULL on memory failure. stats (may be NULL) counts the OPTIONS sent. */
-struct sbc_keepalive *sbc_keepalive_new(struct sbc_sipstats *stats);
+/*
+ * NULL on memory failure. stats (may be NULL) counts the OPTIONS sent.
+ * on_answer (may be NULL) is called in the SIP thread with the address
+ * ("addr:port") a dns: dial-peer's ping was answered from.
+ */
+struct sbc_keepalive *
+sbc_keepalive_new(struct sbc_sipstats *stats,
+		  void (*on_answer)(void *arg, unsigned tag, const char *addr),
+		  void *arg);
 /* NULL-safe; NULLs *k. Call sbc_keepalive_detach() first (SIP thread). */
 void sbc_keepalive_free(struct sbc_keepalive **k);
 

@@ -17,9 +17,12 @@ usage: trunk.py --sbcd PATH [--sbcctl PATH] TEST   (TEST = a name below, or "all
 import argparse
 import os
 import re
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -269,6 +272,143 @@ dial-peer voice 400 voip
         ua1.pending = [m for m in ua1.pending if m.method != "OPTIONS"]
         call_reaches(uac, sbc, "15550004", ua1)
         sbc.wait_idle()
+
+
+class TinyDns:
+    """A DNS server on a free loopback UDP port answering from `records`:
+    {(name, type): [rdata bytes...]}; a name it has no record of at all
+    gets NXDOMAIN, another type of a known name an empty answer. Runs in
+    a thread until close(); `asked` lists the (name, type) questions."""
+    A, SRV, NAPTR, AAAA = 1, 33, 35, 28
+
+    def __init__(self, records):
+        self.records = records
+        self.asked = []
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def a(addr):
+        return socket.inet_aton(addr)
+
+    @staticmethod
+    def name(text):
+        return b"".join(bytes([len(l)]) + l.encode() for l in text.split(".")) + b"\0"
+
+    @classmethod
+    def srv(cls, prio, weight, port, target):
+        return struct.pack("!HHH", prio, weight, port) + cls.name(target)
+
+    def _serve(self):
+        self.sock.settimeout(0.1)
+        while not self.done.is_set():
+            try:
+                data, addr = self.sock.recvfrom(4096)
+            except OSError:
+                continue
+            reply = self._answer(data)
+            if reply:
+                self.sock.sendto(reply, addr)
+
+    def _answer(self, q):
+        if len(q) < 12:
+            return None
+        qid, _flags, qd = struct.unpack("!HHH", q[:6])
+        if qd != 1:
+            return None
+        i, labels = 12, []
+        while i < len(q) and q[i] != 0:
+            labels.append(q[i + 1:i + 1 + q[i]].decode(errors="replace"))
+            i += 1 + q[i]
+        qname, (qtype, _qclass) = ".".join(labels).lower(), struct.unpack("!HH", q[i + 1:i + 5])
+        question = q[12:i + 5]
+        self.asked.append((qname, qtype))
+        known = any(n == qname for n, _ in self.records)
+        answers = self.records.get((qname, qtype), [])
+        rcode = 0 if known else 3
+        out = struct.pack("!HHHHHH", qid, 0x8180 | rcode, 1, len(answers), 0, 0) + question
+        for rdata in answers:
+            out += struct.pack("!HHHIH", 0xC00C, qtype, 1, 60, len(rdata)) + rdata
+        return out
+
+    def close(self):
+        self.done.set()
+        self.thread.join()
+        self.sock.close()
+
+
+def test_dns(args, wd):
+    """`session target dns:carrier.test`: SRV (_sip._udp) then A through the
+    configured name server on a loopback port; dns:NAME:PORT: A only. The
+    summary shows where each was reached; a name that does not resolve
+    gets the stack's 503 and the call ends."""
+    assert args.sbcctl, "--sbcctl needed"
+    uas, uac = UA(free_port()), UA(free_port())
+    dns = TinyDns({
+        ("_sip._udp.carrier.test", TinyDns.SRV): [TinyDns.srv(10, 10, uas.port, "edge1.carrier.test")],
+        ("edge1.carrier.test", TinyDns.A): [TinyDns.a("127.0.0.1")],
+        ("direct.carrier.test", TinyDns.A): [TinyDns.a("127.0.0.1")],
+    })
+    body = f"""ip name-server 127.0.0.1
+ip name-server port {dns.port}
+!
+dial-peer voice 200 voip
+ destination-pattern 1T
+ session target dns:carrier.test
+!
+dial-peer voice 300 voip
+ destination-pattern 2T
+ session target dns:direct.carrier.test:{uas.port}
+!
+dial-peer voice 400 voip
+ destination-pattern 3T
+ session target dns:nowhere.test
+!
+"""
+    try:
+        sbc = TrunkSbcd(args.sbcd, uas.port, wd, body=body)
+        with running(sbc, uas, uac):
+            with open(os.path.join(sbc.state, "resolv.conf")) as f:
+                conf = f.read()
+            assert "nameserver 127.0.0.1\n" in conf and f"port {dns.port}\n" in conf, conf
+            for number, host in (("15550001", "carrier.test"),
+                                 ("25550002", f"direct.carrier.test:{uas.port}")):
+                c, callee = Caller(uac, sbc.port, number=number), Callee(uas)
+                c.invite()
+                inv = callee.take_invite()
+                assert inv.first.startswith(f"INVITE sip:{number}@{host};"), inv.first
+                callee.respond(486, "Busy Here")
+                r = uac.recv(final_of(c))
+                assert r.status == 486, r.raw
+                c.ack(r)
+            assert ("_sip._udp.carrier.test", TinyDns.SRV) in dns.asked, dns.asked
+            assert ("edge1.carrier.test", TinyDns.A) in dns.asked, dns.asked
+            assert ("direct.carrier.test", TinyDns.A) in dns.asked, dns.asked
+            assert not any(n == "direct.carrier.test" and t == TinyDns.SRV
+                           for n, t in dns.asked), dns.asked
+            text = sbcctl(args, sbc, "show", "dial-peer", "voice", "summary")
+            rows = {l.split()[0]: l for l in text.splitlines()[3:]}
+            assert rows["200"].endswith(f"dns:carrier.test 127.0.0.1:{uas.port}") or \
+                re.search(rf"dns:carrier\.test\s+127\.0\.0\.1:{uas.port}$", rows["200"]), text
+            assert re.search(rf"127\.0\.0\.1:{uas.port}$", rows["300"]), text
+            assert rows["400"].endswith("dns:nowhere.test"), text
+
+            c = Caller(uac, sbc.port, number="35550003")
+            c.invite()
+            r = uac.recv(final_of(c), timeout=15)
+            assert r.status >= 400, r.raw
+            c.ack(r)
+            assert ("nowhere.test", TinyDns.A) in dns.asked or \
+                ("_sip._udp.nowhere.test", TinyDns.SRV) in dns.asked, dns.asked
+            sbc.wait_idle()
+            print(f"unresolvable target answered {r.first}")
+            print(text)
+    finally:
+        dns.close()
 
 
 TESTS = {name[5:]: fn for name, fn in sorted(globals().items())
