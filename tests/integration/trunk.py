@@ -17,6 +17,7 @@ usage: trunk.py --sbcd PATH [--sbcctl PATH] TEST   (TEST = a name below, or "all
 import argparse
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -266,6 +267,12 @@ dial-peer voice 400 voip
         r = uac.recv(final_of(c))
         assert r.status == 503, r.raw
         c.ack(r)
+        # A reload keeps the state of an unchanged dial-peer.
+        start = len(sbc.text())
+        sbc.proc.send_signal(signal.SIGHUP)
+        sbc.wait_log("%SBC-5-RELOAD: configuration reloaded", 5, start)
+        pump(ua1, 0.3, False)
+        assert keepalive_column(args, sbc, 200) == "busyout"
 
         start = len(sbc.text())
         wait_ka(args, sbc, ua1, True, "back in service", start, (200, 400), "active")
