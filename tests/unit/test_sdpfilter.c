@@ -155,6 +155,24 @@ START_TEST(test_names)
 }
 END_TEST
 
+/* The names in error messages are exactly the table's, in its order. */
+START_TEST(test_names_list)
+{
+	char want[256] = "";
+	size_t used = 0;
+	int c;
+
+	for (c = SBC_CODEC_NONE + 1; c < SBC_CODEC_COUNT; c++) {
+		const char *name = sbc_codec_name((enum sbc_codec)c);
+
+		ck_assert_int_eq(sbc_codec_from_name(name), c);
+		used += (size_t)snprintf(want + used, sizeof(want) - used,
+					 "%s%s", used ? "|" : "", name);
+	}
+	ck_assert_str_eq(sbc_codec_names(), want);
+}
+END_TEST
+
 /* Caps: output too small, input over SBC_SDP_MAX, too many formats. */
 START_TEST(test_caps)
 {
@@ -191,6 +209,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_table, 0,
 			    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_names_list);
 	tcase_add_test(tc, test_caps);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
