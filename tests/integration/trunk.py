@@ -403,6 +403,11 @@ dial-peer voice 400 voip
                 re.search(rf"dns:carrier\.test\s+127\.0\.0\.1:{uas.port}$", rows["200"]), text
             assert re.search(rf"127\.0\.0\.1:{uas.port}$", rows["300"]), text
             assert rows["400"].endswith("dns:nowhere.test"), text
+            conf_text = sbcctl(args, sbc, "show", "running-config")
+            for line in (f"ip name-server 127.0.0.1\nip name-server port {dns.port}\n",
+                         " session target dns:carrier.test\n",
+                         f" session target dns:direct.carrier.test:{uas.port}\n"):
+                assert line in conf_text, conf_text
 
             c = Caller(uac, sbc.port, number="35550003")
             c.invite()
