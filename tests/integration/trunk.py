@@ -63,6 +63,16 @@ class TrunkSbcd(Sbcd):
         with open(self.conf, "w") as f:
             f.write(HEAD.format(**self.params))
 
+    def wait_log(self, needle, timeout, start=0):
+        # A start that never gets READY must not leave sbcd running.
+        try:
+            return super().wait_log(needle, timeout, start)
+        except AssertionError:
+            if needle == "%SBC-5-READY" and self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            raise
+
 
 def final_of(c):
     """The final answer to caller c's INVITE (not a retransmission of an
