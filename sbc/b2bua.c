@@ -26,7 +26,9 @@
 
 #include "callacct.h"
 #include "clk.h"
+#include "keepalive.h"
 #include "log.h"
+#include "sdpfilter.h"
 #include "sipstats.h"
 
 #include <sofia-sip/msg_addr.h>
@@ -36,6 +38,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_tag.h>
+#include <sofia-sip/sresolv.h>
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/su_wait.h>
@@ -52,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -82,6 +86,8 @@
 #define TLS_AGENT_PEM "agent.pem"
 #define TLS_CA_PEM "cafile.pem"
 #define TLS_FILE_MAX (1024 * 1024)
+/* The resolver's configuration, made from `ip name-server`: STATE_DIR/... */
+#define RESOLV_CONF_NAME "resolv.conf"
 
 enum side { SIDE_A = 0, SIDE_B = 1 };
 
@@ -135,6 +141,9 @@ struct sbc_call {
 	 * when a snapshot is copied (call_view()).
 	 */
 	struct sbc_call_view view;
+	/* The outbound dial-peer's codec policy, for A's offers (a copy). */
+	struct sbc_sdp_policy sdp;
+	bool dns_target; /* B is a dns: session target */
 	struct sbc_call *prev, *next; /* b2b->calls, oldest first */
 	/*
 	 * At most one of the sweep's lists (enum sweep_list): early calls,
@@ -203,6 +212,20 @@ struct sbc_b2bua {
 	_Atomic bool service_up;
 	_Atomic unsigned ncalls;
 	struct sbc_sipstats *sipstats; /* written here, read anywhere */
+	/* OPTIONS keepalive: driven here, its states read anywhere. */
+	struct sbc_keepalive *ka;
+	/*
+	 * Where dns: dial-peers were last reached (the source of their last
+	 * answer), for `show dial-peer voice summary`: written here, read
+	 * anywhere, under res_lock.
+	 */
+	pthread_mutex_t res_lock;
+	struct peer_addr {
+		unsigned tag;
+		char addr[64];
+	} *res;
+	size_t n_res, cap_res;
+	char resolv_conf[1100]; /* STATE_DIR/resolv.conf in use, or "" */
 
 	/* SIP thread only. */
 	struct sbc_leg default_magic; /* magic of the default leg */
@@ -223,6 +246,9 @@ struct sbc_b2bua {
 
 static void call_destroy(struct sbc_call *call);
 static void call_end(struct sbc_call *call, int a_status, const char *a_phrase);
+static void peer_resolved_set(void *arg, unsigned tag, const char *addr);
+static void response_addr(nta_outgoing_t *orq, char *out, size_t len);
+static void resolv_reload(struct sbc_b2bua *b, const struct sbc_config *cfg);
 
 /* ---------------------------------------------------------------------- */
 /* Helpers */
@@ -894,6 +920,49 @@ static int on_txn_ack_cancel(struct sbc_txn *t, nta_incoming_t *irq,
 }
 
 /*
+ * The body to send towards B for an SDP offer from A: the outbound
+ * dial-peer's codec policy applied (docs/sip.md, "Codecs and DTMF").
+ * Returns 0 with *body a malloc'd text to send (NULL: send A's body as it
+ * is, when there is no policy or no SDP), or 488 when no allowed codec is
+ * left or the SDP cannot be read (logged with the call id).
+ */
+static int offer_to_b(const struct sbc_sdp_policy *pol, sip_t const *sip,
+		      uint64_t id, char **body)
+{
+	const sip_payload_t *pl = sip->sip_payload;
+	enum sbc_sdp_result rc;
+	char why[128] = "";
+	size_t cap, used;
+
+	*body = NULL;
+	if ((pol->n_codecs == 0 && !pol->add_nte) || pl == NULL ||
+	    pl->pl_len == 0 || sip->sip_content_type == NULL ||
+	    sip->sip_content_type->c_type == NULL ||
+	    strcasecmp(sip->sip_content_type->c_type, "application/sdp") != 0)
+		return 0;
+	cap = (size_t)pl->pl_len + SBC_SDP_EXTRA * SBC_SDP_MAX_MEDIA + 1;
+	*body = malloc(cap);
+	if (*body == NULL)
+		return 500;
+	rc = sbc_sdp_filter(pl->pl_data, (size_t)pl->pl_len, pol, *body, cap,
+			    &used, why, sizeof(why));
+	if (rc == SBC_SDP_OK)
+		return 0;
+	free(*body);
+	*body = NULL;
+	if (rc == SBC_SDP_NO_CODEC)
+		log_msg(LOG_LVL_INFO, "SBC", "CODEC_MISMATCH",
+			"call %" PRIu64 ": no codec of the offer is allowed "
+			"towards the dial-peer: 488",
+			id);
+	else
+		log_msg(LOG_LVL_NOTICE, "SBC", "SDP_BAD",
+			"call %" PRIu64 ": offer not filtered (%s): 488", id,
+			why);
+	return 488;
+}
+
+/*
  * Relay an in-dialog request to the other leg and keep the incoming
  * transaction until the other side answers.
  */
@@ -904,6 +973,8 @@ static int relay_request(struct sbc_call *call, enum side from,
 	enum side to = (enum side)!from;
 	sip_method_t m = sip->sip_request->rq_method;
 	struct sbc_txn *t;
+	char *body = NULL;
+	int status;
 
 	if (call->leg[to].leg == NULL || nta_leg_get_rtag(call->leg[to].leg) ==
 						   NULL) {
@@ -912,9 +983,16 @@ static int relay_request(struct sbc_call *call, enum side from,
 	}
 	if (m == sip_method_invite && invite_pending(call))
 		return 491;
+	/* A new offer from the caller meets the same codec policy. */
+	if (from == SIDE_A &&
+	    (m == sip_method_invite || m == sip_method_update) &&
+	    (status = offer_to_b(&call->sdp, sip, call->id, &body)) != 0)
+		return status;
 	t = calloc(1, sizeof(*t));
-	if (t == NULL)
+	if (t == NULL) {
+		free(body);
 		return 500;
+	}
 	t->call = call;
 	t->from = from;
 	t->orq = sent(b, m, nta_outgoing_tcreate(
@@ -933,7 +1011,9 @@ static int relay_request(struct sbc_call *call, enum side from,
 		SIPTAG_AUTHORIZATION(sip->sip_authorization),
 		SIPTAG_PROXY_AUTHORIZATION(sip->sip_proxy_authorization),
 		SIPTAG_PRIVACY(sip->sip_privacy), SIPTAG_UNKNOWN(sip->sip_unknown),
-		SIPTAG_PAYLOAD(sip->sip_payload), TAG_END()));
+		TAG_IF(body, SIPTAG_PAYLOAD_STR(body)),
+		TAG_IF(!body, SIPTAG_PAYLOAD(sip->sip_payload)), TAG_END()));
+	free(body);
 	if (t->orq == NULL) {
 		free(t);
 		return 500;
@@ -1029,6 +1109,13 @@ static int on_invite_response(struct sbc_txn *inv, nta_outgoing_t *orq,
 	const char *rtag = sip && sip->sip_to ? sip->sip_to->a_tag : NULL;
 
 	count_answer(b, orq, sip);
+	if (call->dns_target && from_network(orq)) {
+		char addr[64];
+
+		response_addr(orq, addr, sizeof(addr));
+		if (addr[0] != '\0')
+			peer_resolved_set(b, call->view.out_peer, addr);
+	}
 	if (status == 100)
 		return 0;
 
@@ -1227,6 +1314,63 @@ static void source_addr(nta_incoming_t *irq, char *out, size_t len)
 	msg_destroy(msg);
 }
 
+/* Remember where dns: dial-peer `tag` answered from ("addr:port"). */
+static void peer_resolved_set(void *arg, unsigned tag, const char *addr)
+{
+	struct sbc_b2bua *b = arg;
+	struct peer_addr *n;
+	size_t i;
+
+	pthread_mutex_lock(&b->res_lock);
+	for (i = 0; i < b->n_res && b->res[i].tag != tag; i++)
+		;
+	if (i == b->n_res && b->n_res == b->cap_res &&
+	    b->cap_res < SBC_CFG_MAX_DIALPEERS) {
+		n = realloc(b->res, (b->cap_res ? b->cap_res * 2 : 8) *
+					    sizeof(*n));
+		if (n != NULL) {
+			b->res = n;
+			b->cap_res = b->cap_res ? b->cap_res * 2 : 8;
+		}
+	}
+	if (i < b->n_res || b->n_res < b->cap_res) {
+		b->res[i].tag = tag;
+		copy_cut(b->res[i].addr, sizeof(b->res[i].addr), addr);
+		if (i == b->n_res)
+			b->n_res++;
+	}
+	pthread_mutex_unlock(&b->res_lock);
+}
+
+/* The answer's source as "addr:port" into out ("" if unknown). */
+static void response_addr(nta_outgoing_t *orq, char *out, size_t len)
+{
+	msg_t *msg = nta_outgoing_getresponse(orq); /* a new reference */
+	su_sockaddr_t su;
+	socklen_t sulen = sizeof(su);
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	out[0] = '\0';
+	if (msg == NULL)
+		return;
+	memset(&su, 0, sizeof(su));
+	if (msg_get_address(msg, &su, &sulen) == 0 &&
+	    getnameinfo(&su.su_sa, sulen, host, sizeof(host), port,
+			sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		host_port(out, len, host, port);
+	msg_destroy(msg);
+}
+
+/* "host" or "host:port" (port 0: none, for a dns: target's SRV lookup). */
+static void target_text(char *out, size_t len, const char *host,
+			unsigned port)
+{
+	if (port == 0)
+		snprintf(out, len, "%s", host);
+	else
+		snprintf(out, len, "%s:%u", host, port);
+}
+
 static void make_call_id(struct sbc_b2bua *b, uint64_t id, char *out,
 			 size_t outlen)
 {
@@ -1245,11 +1389,14 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 	const struct sbc_dialpeer_cfg *in, *out;
 	const char *phrase = NULL, *retry_after = NULL;
 	char number[NUMBER_MAX + 1];
-	char call_id[96], from[512], to[256], ruri[256], mf[16], port[16];
+	char call_id[96], from[512], to[384], ruri[384], mf[16], port[16];
+	char target[300];
 	const char *thost;
 	unsigned tport;
 	enum sbc_transport ttp;
 	struct sbc_call *call;
+	char *body = NULL;
+	bool skipped = false;
 	int status;
 
 	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0)
@@ -1265,7 +1412,10 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 	}
 	if (!called_number(sip, number, sizeof(number)))
 		return 404;
-	out = sbc_dptable_outbound(b->dp, number);
+	out = sbc_dptable_outbound_avail(b->dp, number, sbc_keepalive_busy,
+					 b->ka, &skipped);
+	if (out == NULL && skipped) /* every match is busied out */
+		return refuse(b, irq, SIP_503_SERVICE_UNAVAILABLE, NULL);
 	if (out == NULL)
 		return 404;
 	in = sbc_dptable_inbound(b->dp, number);
@@ -1278,18 +1428,31 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 		tport = s->gateway_port;
 		ttp = s->gateway_transport;
 	} else {
-		thost = out->target_addr;
+		thost = out->target_dns ? out->target_host : out->target_addr;
 		tport = out->target_port;
 		ttp = out->transport;
 	}
+	target_text(target, sizeof(target), thost, tport);
 	if (ttp == SBC_TP_TLS && !b->tls_up) /* logged at reload */
 		return refuse(b, irq, SIP_503_SERVICE_UNAVAILABLE, NULL);
 
 	call = calloc(1, sizeof(*call));
 	if (call == NULL)
 		return 500;
-	call->b2b = b;
 	call->id = atomic_fetch_add(&last_call_id, 1) + 1;
+	if (out->kind == SBC_DP_VOIP) {
+		call->sdp = out->sdp;
+		call->dns_target = out->target_dns;
+	}
+	/* Before any leg exists: a 488 here is never counted. */
+	status = offer_to_b(&call->sdp, sip, call->id, &body);
+	if (status) {
+		free(call);
+		if (status == 488)
+			return refuse(b, irq, SIP_488_NOT_ACCEPTABLE, NULL);
+		return status;
+	}
+	call->b2b = b;
 	call_set_state(call, CALL_EARLY);
 	call->start_ms = clk_mono_ms();
 	call->view.id = call->id;
@@ -1306,8 +1469,12 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 		 sizeof(call->view.leg[SIDE_A].call_id), sip->sip_call_id->i_id);
 	call->view.leg[SIDE_B].transport = ttp;
 	snprintf(port, sizeof(port), "%u", tport);
-	host_port(call->view.leg[SIDE_B].remote,
-		  sizeof(call->view.leg[SIDE_B].remote), thost, port);
+	if (tport == 0)
+		copy_cut(call->view.leg[SIDE_B].remote,
+			 sizeof(call->view.leg[SIDE_B].remote), thost);
+	else
+		host_port(call->view.leg[SIDE_B].remote,
+			  sizeof(call->view.leg[SIDE_B].remote), thost, port);
 	call->inv.call = call;
 	call->leg[SIDE_A].call = call;
 	call->leg[SIDE_A].side = SIDE_A;
@@ -1345,9 +1512,9 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 		 sip->sip_from->a_url->url_user ? sip->sip_from->a_url->url_user
 						: "anonymous",
 		 leg_host(b, ttp));
-	snprintf(to, sizeof(to), "<sip:%s@%s:%u>", number, thost, tport);
-	snprintf(ruri, sizeof(ruri), "sip:%s@%s:%u;transport=%s", number,
-		 thost, tport, sbc_transport_name(ttp));
+	snprintf(to, sizeof(to), "<sip:%s@%s>", number, target);
+	snprintf(ruri, sizeof(ruri), "sip:%s@%s;transport=%s", number, target,
+		 sbc_transport_name(ttp));
 	snprintf(mf, sizeof(mf), "%lu",
 		 sip->sip_max_forwards
 			 ? (unsigned long)sip->sip_max_forwards->mf_count - 1
@@ -1370,21 +1537,25 @@ static int handle_invite(struct sbc_b2bua *b, nta_incoming_t *irq,
 		SIPTAG_PROXY_AUTHORIZATION(sip->sip_proxy_authorization),
 		SIPTAG_PRIVACY(sip->sip_privacy),
 		SIPTAG_UNKNOWN(sip->sip_unknown),
-		SIPTAG_PAYLOAD(sip->sip_payload), TAG_END()));
+		TAG_IF(body, SIPTAG_PAYLOAD_STR(body)),
+		TAG_IF(!body, SIPTAG_PAYLOAD(sip->sip_payload)), TAG_END()));
 	if (call->inv.orq == NULL)
 		goto out_fail;
+	free(body);
+	body = NULL;
 	call->inv.out_cseq = nta_outgoing_cseq(call->inv.orq);
 	sbc_callacct_start(&call->acct, b->counters);
 	return 0;
 
 out_fail:
 	log_msg(LOG_LVL_ERR, "SBC", "CALL_FAIL",
-		"call %" PRIu64 ": cannot create outbound leg to %s:%u",
-		call->id, thost, tport);
+		"call %" PRIu64 ": cannot create outbound leg to %s",
+		call->id, target);
 	if (call->inv.irq == NULL) {
 		reply(b, irq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 		nta_incoming_destroy(irq);
 	}
+	free(body);
 	call_destroy(call);
 	return 0;
 }
@@ -1556,6 +1727,8 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 		sweep_move(call, SWEEP_NONE);
 	}
 	sample_retries(b);
+	if (!b->stopping)
+		sbc_keepalive_tick(b->ka, now);
 	if (b->stopping &&
 	    (b->calls == NULL || now >= b->stop_deadline_ms))
 		su_root_break(b->root);
@@ -1723,12 +1896,17 @@ static void on_cmd(struct sbc_b2bua *b, su_msg_r msg, struct sbc_cmd *cmd)
 	switch (cmd->kind) {
 	case CMD_RELOAD:
 		tls_reload_check(b, cmd->cfg);
+		resolv_reload(b, cmd->cfg);
 		sbc_config_free(&b->cfg);
 		sbc_dptable_free(&b->dp);
 		b->cfg = cmd->cfg;
 		b->dp = cmd->dp;
 		cmd->cfg = NULL;
 		cmd->dp = NULL;
+		if (sbc_keepalive_set(b->ka, b->cfg, clk_mono_ms()) < 0)
+			log_msg(LOG_LVL_ERR, "SBC", "KEEPALIVE",
+				"out of memory: OPTIONS keepalive keeps the "
+				"dial-peers of the previous configuration");
 		break;
 	case CMD_STOP:
 		b->stopping = true;
@@ -2006,6 +2184,71 @@ out_fail:
 /* ---------------------------------------------------------------------- */
 /* The SIP thread */
 
+/*
+ * Write the resolver's file (resolv.conf syntax, which Sofia-SIP's sres
+ * reads and re-reads when its mtime changes): one `nameserver` line per
+ * `ip name-server` and their one `port`. Temp file + rename, 0644.
+ * Returns 0, or -1 with the reason in why.
+ */
+static int resolv_write(const char *path, const struct sbc_settings *s,
+			char *why, size_t whylen)
+{
+	char tmp[1200], text[SBC_CFG_MAX_NAME_SERVERS * 80 + 64];
+	size_t i, used = 0;
+	int fd, rc = -1;
+
+	for (i = 0; i < s->n_name_server; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+					 "nameserver %s\n", s->name_server[i]);
+	snprintf(text + used, sizeof(text) - used,
+		 "port %u\noptions timeout:2 attempts:2\n",
+		 s->name_server_port);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(why, whylen, "%.300s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0)
+		snprintf(why, whylen, "%.300s: %s", tmp, strerror(errno));
+	else
+		rc = 0;
+	if (close(fd) < 0 && rc == 0) {
+		snprintf(why, whylen, "%.300s: %s", tmp, strerror(errno));
+		rc = -1;
+	}
+	if (rc == 0 && rename(tmp, path) < 0) {
+		snprintf(why, whylen, "%.300s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+/*
+ * A reload: the name servers go to the resolver's file when sbcd started
+ * with some (the stack reads that file); starting or stopping to use them
+ * needs a restart. Where dns: dial-peers answered from is forgotten.
+ */
+static void resolv_reload(struct sbc_b2bua *b, const struct sbc_config *cfg)
+{
+	const struct sbc_settings *n = sbc_config_settings(cfg);
+	char why[256];
+
+	if ((b->resolv_conf[0] != '\0') != (n->n_name_server > 0))
+		log_msg(LOG_LVL_NOTICE, "SBC", "DNS",
+			"ip name-server added or removed: it takes effect "
+			"when sbcd is restarted");
+	else if (b->resolv_conf[0] != '\0' &&
+		 resolv_write(b->resolv_conf, n, why, sizeof(why)) < 0)
+		log_msg(LOG_LVL_ERR, "SBC", "DNS",
+			"cannot write the resolver configuration: %s", why);
+	pthread_mutex_lock(&b->res_lock);
+	b->n_res = 0;
+	pthread_mutex_unlock(&b->res_lock);
+}
+
 static int bind_listeners(struct sbc_b2bua *b)
 {
 	const struct sbc_settings *s = settings(b);
@@ -2099,7 +2342,10 @@ static int sip_setup(struct sbc_b2bua *b)
 				    NTATAG_PASS_100(1), /* counted, then ignored */
 				    NTATAG_UDP_MTU(65535),
 				    NTATAG_MAX_PROCEEDING(MAX_PROCEEDING),
-				    NTATAG_CANCEL_487(1), TAG_END());
+				    NTATAG_CANCEL_487(1),
+				    TAG_IF(b->resolv_conf[0],
+					   SRESTAG_RESOLV_CONF(b->resolv_conf)),
+				    TAG_END());
 	if (b->agent == NULL) {
 		snprintf(b->start_err, sizeof(b->start_err),
 			 "cannot create the SIP agent");
@@ -2107,6 +2353,12 @@ static int sip_setup(struct sbc_b2bua *b)
 	}
 	if (bind_listeners(b) < 0)
 		return -1;
+	sbc_keepalive_attach(b->ka, b->agent, b->host);
+	if (sbc_keepalive_set(b->ka, b->cfg, clk_mono_ms()) < 0) {
+		snprintf(b->start_err, sizeof(b->start_err),
+			 "out of memory (keepalive)");
+		return -1;
+	}
 	b->default_leg = nta_leg_tcreate(b->agent, on_default_request,
 					 &b->default_magic, NTATAG_NO_DIALOG(1),
 					 TAG_END());
@@ -2124,6 +2376,7 @@ static void sip_teardown(struct sbc_b2bua *b)
 {
 	while (b->calls)
 		call_destroy(b->calls);
+	sbc_keepalive_detach(b->ka);
 	if (b->sweep)
 		su_timer_destroy(b->sweep);
 	b->sweep = NULL;
@@ -2184,8 +2437,11 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 	b->counters = counters;
 	atomic_store(&b->service_up, true);
 	b->sipstats = sbc_sipstats_new();
-	if (b->sipstats == NULL) {
+	b->ka = sbc_keepalive_new(b->sipstats, peer_resolved_set, b);
+	if (b->sipstats == NULL || b->ka == NULL) {
 		snprintf(err, errlen, "out of memory");
+		sbc_keepalive_free(&b->ka);
+		sbc_sipstats_free(&b->sipstats);
 		sbc_config_free(&b->cfg);
 		sbc_dptable_free(&b->dp);
 		free(b);
@@ -2196,7 +2452,27 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 		b->callid_salt = (uint64_t)clk_wall_ms();
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->cond, NULL);
+	pthread_mutex_init(&b->res_lock, NULL);
 	su_init();
+	if (settings(b)->n_name_server > 0) {
+		if (state_dir == NULL) {
+			snprintf(err, errlen, "ip name-server needs a state "
+					      "directory");
+			goto out_free;
+		}
+		snprintf(b->resolv_conf, sizeof(b->resolv_conf), "%s/%s",
+			 state_dir, RESOLV_CONF_NAME);
+		if (resolv_write(b->resolv_conf, settings(b), why,
+				 sizeof(why)) < 0) {
+			log_msg(LOG_LVL_ERR, "SBC", "DNS",
+				"cannot write the resolver configuration: %s",
+				why);
+			snprintf(err, errlen, "cannot write the resolver "
+					      "configuration: %s",
+				 why);
+			goto out_free;
+		}
+	}
 	if (settings(b)->tls_certificate[0] != '\0' &&
 	    tls_prepare(b, state_dir, why, sizeof(why)) < 0) {
 		log_msg(LOG_LVL_ERR, "SBC", "TLS", "cannot set up TLS: %s", why);
@@ -2225,7 +2501,10 @@ out_scrub:
 out_free:
 	sbc_config_free(&b->cfg);
 	sbc_dptable_free(&b->dp);
+	sbc_keepalive_free(&b->ka);
 	sbc_sipstats_free(&b->sipstats);
+	pthread_mutex_destroy(&b->res_lock);
+	free(b->res);
 	pthread_cond_destroy(&b->cond);
 	pthread_mutex_destroy(&b->lock);
 	su_deinit();
@@ -2275,12 +2554,37 @@ void sbc_b2bua_stop(struct sbc_b2bua **pb, unsigned linger_ms)
 	pthread_join(b->thread, NULL);
 	sbc_config_free(&b->cfg);
 	sbc_dptable_free(&b->dp);
+	sbc_keepalive_free(&b->ka);
 	sbc_sipstats_free(&b->sipstats);
+	pthread_mutex_destroy(&b->res_lock);
+	free(b->res);
 	pthread_cond_destroy(&b->cond);
 	pthread_mutex_destroy(&b->lock);
 	su_deinit();
 	free(b);
 	*pb = NULL;
+}
+
+void sbc_b2bua_peer_resolved(struct sbc_b2bua *b, unsigned tag, char *out,
+			     size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return;
+	out[0] = '\0';
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&b->res_lock);
+	for (i = 0; i < b->n_res; i++)
+		if (b->res[i].tag == tag)
+			copy_cut(out, len, b->res[i].addr);
+	pthread_mutex_unlock(&b->res_lock);
+}
+
+const char *sbc_b2bua_peer_keepalive(struct sbc_b2bua *b, unsigned tag)
+{
+	return b == NULL ? "" : sbc_ka_state_name(sbc_keepalive_state(b->ka, tag));
 }
 
 struct sbc_sipstats *sbc_b2bua_sipstats(struct sbc_b2bua *b)

@@ -38,8 +38,9 @@ struct sbc_b2bua *sbc_b2bua_start(struct sbc_config *cfg,
 /*
  * The same with a state directory: TLS (a `tls certificate` in cfg) needs
  * one, for the credentials directory Sofia-SIP reads (STATE_DIR/tls, 0700;
- * its files exist only while the transports start). sbc_b2bua_start()
- * passes NULL, and then a config with TLS fails to start.
+ * its files exist only while the transports start), and so does
+ * `ip name-server` (STATE_DIR/resolv.conf, the resolver's file).
+ * sbc_b2bua_start() passes NULL, and then such a config fails to start.
  */
 struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 				     struct sbc_config *cfg,
@@ -93,6 +94,22 @@ void sbc_b2bua_snapshot_free(struct sbc_call_view **v);
  */
 int sbc_b2bua_clear_call(struct sbc_b2bua *b, uint64_t id, char *err,
 			 size_t errlen);
+
+/*
+ * `show dial-peer voice summary`: the OPTIONS keepalive state of dial-peer
+ * `tag`: "active", "busyout", or "" when it has no keepalive profile (or
+ * b is NULL). Any thread; a static string.
+ */
+const char *sbc_b2bua_peer_keepalive(struct sbc_b2bua *b, unsigned tag);
+
+/*
+ * `show dial-peer voice summary`: where a `session target dns:` dial-peer
+ * was last reached, "addr:port" (the source of its last answer to a call
+ * or an OPTIONS keepalive), into out (len bytes); "" before any answer,
+ * after a reload, or for other dial-peers. Any thread.
+ */
+void sbc_b2bua_peer_resolved(struct sbc_b2bua *b, unsigned tag, char *out,
+			     size_t len);
 
 /*
  * The SIP message counters (`show sip-ua statistics`), written by the SIP

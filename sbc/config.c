@@ -36,6 +36,8 @@ enum cfg_mode {
 	MODE_VOIP_SIP,
 	MODE_SIP_UA,
 	MODE_DIALPEER,
+	MODE_CODEC_CLASS, /* voice class codec <tag> */
+	MODE_KEEPALIVE,	  /* voice class sip-options-keepalive <tag> */
 	MODE_COUNT
 };
 
@@ -537,17 +539,24 @@ static int need_kind(struct cfg_parser *p, enum sbc_dp_kind kind)
 		    dp_kind_names[cur_dp(p)->kind]);
 }
 
+static int cmd_target_dns(struct cfg_parser *p, const char *s);
+
 static int cmd_target(struct cfg_parser *p, const struct cfg_cmd *cmd,
 		      const struct cfg_args *a)
 {
 	struct sbc_dialpeer_cfg *dp = cur_dp(p);
 
 	(void)cmd;
+	if (need_kind(p, SBC_DP_VOIP) == 0 &&
+	    strncmp(a->v[0], "dns:", 4) == 0)
+		return cmd_target_dns(p, a->v[0] + 4);
 	if (need_kind(p, SBC_DP_VOIP) < 0 ||
 	    parse_target(p, a->v[0], dp->target_addr, sizeof(dp->target_addr),
 			 &dp->target_port) < 0)
 		return -1;
 	dp->has_target = true;
+	dp->target_dns = false;
+	dp->target_host[0] = '\0';
 	return 0;
 }
 
@@ -748,7 +757,8 @@ static void print_voip(struct cfg_out *o, const struct cfg_cmd *cmd,
 		       const struct sbc_dialpeer_cfg *dp, int depth)
 {
 	(void)cmd;
-	if (!cfg->s.border_element && !sip_mode_set(cfg))
+	if (!cfg->s.border_element && !sip_mode_set(cfg) &&
+	    !cfg->s.allow_sip_to_sip)
 		return;
 	emit(o, depth, "voice service voip");
 	write_mode(o, MODE_VOIP, cfg, dp, depth + 1);
@@ -861,7 +871,12 @@ static void print_target(struct cfg_out *o, const struct cfg_cmd *cmd,
 {
 	(void)cmd;
 	(void)cfg;
-	if (dp->has_target)
+	if (dp->has_target && dp->target_dns && dp->target_port == 0)
+		emit(o, depth, "session target dns:%s", dp->target_host);
+	else if (dp->has_target && dp->target_dns)
+		emit(o, depth, "session target dns:%s:%u", dp->target_host,
+		     dp->target_port);
+	else if (dp->has_target)
 		emit(o, depth, "session target ipv4:%s:%u", dp->target_addr,
 		     dp->target_port);
 }
@@ -955,6 +970,475 @@ static void print_end(struct cfg_out *o, const struct cfg_cmd *cmd,
 	emit(o, depth, "end");
 }
 
+/* ---- trunk commands that shape SIP: codecs, DTMF, keepalive, DNS ---- */
+
+#define VOICE_CLASS_TAG_MAX 10000
+#define KA_DEF_UP_S 60
+#define KA_DEF_DOWN_S 30
+#define KA_DEF_RETRY 5
+
+static struct sbc_codec_class *find_codec_class(struct sbc_config *cfg,
+						unsigned long tag)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->s.n_codec_class; i++)
+		if (cfg->s.codec_class[i].tag == tag)
+			return &cfg->s.codec_class[i];
+	return NULL;
+}
+
+static struct sbc_keepalive_cfg *find_keepalive(struct sbc_config *cfg,
+						unsigned long tag)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->s.n_keepalive; i++)
+		if (cfg->s.keepalive[i].tag == tag)
+			return &cfg->s.keepalive[i];
+	return NULL;
+}
+
+/*
+ * `voice class codec <tag>`: opens the class; a second block with the same
+ * tag is refused (IOS would merge it; one block per tag keeps printing back
+ * exact). The class must come before the dial-peers that use it.
+ */
+static int cmd_codec_class(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			   const struct cfg_args *a)
+{
+	struct sbc_settings *s = &p->cfg->s;
+	unsigned long tag = 0;
+
+	(void)cmd;
+	if (parse_num(p, a->v[0], 1, VOICE_CLASS_TAG_MAX, &tag) < 0)
+		return -1;
+	if (find_codec_class(p->cfg, tag) != NULL)
+		return fail(p, "duplicate voice class codec tag");
+	if (s->n_codec_class >= SBC_CFG_MAX_CODEC_CLASSES)
+		return fail(p, "too many voice class codec (max %d)",
+			    SBC_CFG_MAX_CODEC_CLASSES);
+	memset(&s->codec_class[s->n_codec_class], 0,
+	       sizeof(s->codec_class[0]));
+	s->codec_class[s->n_codec_class++].tag = (unsigned)tag;
+	return 0;
+}
+
+static int parse_codec(struct cfg_parser *p, const char *name,
+		       enum sbc_codec *out)
+{
+	*out = sbc_codec_from_name(name);
+	if (*out == SBC_CODEC_NONE)
+		return fail(p, "codec not supported, expected %s",
+			    sbc_codec_names());
+	return 0;
+}
+
+/* `codec preference <n> <name>` in a voice class codec. */
+static int cmd_codec_pref(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			  const struct cfg_args *a)
+{
+	struct sbc_settings *s = &p->cfg->s;
+	struct sbc_codec_class *cc = &s->codec_class[s->n_codec_class - 1];
+	unsigned long n = 0;
+	enum sbc_codec c;
+	size_t i;
+
+	(void)cmd;
+	if (parse_num(p, a->v[0], 1, SBC_SDP_MAX_CODECS, &n) < 0 ||
+	    parse_codec(p, a->v[1], &c) < 0)
+		return -1;
+	if (cc->pref[n - 1] != SBC_CODEC_NONE)
+		return fail(p, "preference %lu already set", n);
+	for (i = 0; i < SBC_SDP_MAX_CODECS; i++)
+		if (cc->pref[i] == c)
+			return fail(p, "codec already at preference %zu", i + 1);
+	cc->pref[n - 1] = c;
+	return 0;
+}
+
+/* `voice-class codec <tag>` on a voip dial-peer: the class's list, in order. */
+static int cmd_dp_codec_class(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			      const struct cfg_args *a)
+{
+	struct sbc_dialpeer_cfg *dp = cur_dp(p);
+	const struct sbc_codec_class *cc;
+	unsigned long tag = 0;
+	size_t i;
+
+	(void)cmd;
+	if (need_kind(p, SBC_DP_VOIP) < 0 ||
+	    parse_num(p, a->v[0], 1, VOICE_CLASS_TAG_MAX, &tag) < 0)
+		return -1;
+	cc = find_codec_class(p->cfg, tag);
+	if (cc == NULL)
+		return fail(p, "voice class codec %lu not defined above", tag);
+	dp->codec_class = (unsigned)tag;
+	dp->codec = SBC_CODEC_NONE;
+	dp->sdp.n_codecs = 0;
+	for (i = 0; i < SBC_SDP_MAX_CODECS; i++)
+		if (cc->pref[i] != SBC_CODEC_NONE)
+			dp->sdp.codecs[dp->sdp.n_codecs++] = cc->pref[i];
+	if (dp->sdp.n_codecs == 0)
+		return fail(p, "voice class codec %lu has no codec", tag);
+	return 0;
+}
+
+/* `codec <name>` on a voip dial-peer: that codec only. */
+static int cmd_dp_codec(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			const struct cfg_args *a)
+{
+	struct sbc_dialpeer_cfg *dp = cur_dp(p);
+	enum sbc_codec c;
+
+	(void)cmd;
+	if (need_kind(p, SBC_DP_VOIP) < 0 || parse_codec(p, a->v[0], &c) < 0)
+		return -1;
+	dp->codec = c;
+	dp->codec_class = 0;
+	dp->sdp.codecs[0] = c;
+	dp->sdp.n_codecs = 1;
+	return 0;
+}
+
+static int cmd_dtmf_relay(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			  const struct cfg_args *a)
+{
+	(void)cmd;
+	if (need_kind(p, SBC_DP_VOIP) < 0)
+		return -1;
+	if (strcmp(a->v[0], "rtp-nte") != 0)
+		return fail(p, "dtmf-relay %s not supported (only rtp-nte)",
+			    a->v[0]);
+	cur_dp(p)->dtmf_nte = true;
+	cur_dp(p)->sdp.add_nte = true;
+	return 0;
+}
+
+static int cmd_session_protocol(struct cfg_parser *p,
+				const struct cfg_cmd *cmd,
+				const struct cfg_args *a)
+{
+	(void)cmd;
+	if (need_kind(p, SBC_DP_VOIP) < 0)
+		return -1;
+	if (strcmp(a->v[0], "sipv2") != 0)
+		return fail(p, "session protocol %s not supported (only "
+			       "sipv2)",
+			    a->v[0]);
+	cur_dp(p)->proto_sipv2 = true;
+	return 0;
+}
+
+static int cmd_no_vad(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		      const struct cfg_args *a)
+{
+	(void)cmd;
+	(void)a;
+	cur_dp(p)->no_vad = true;
+	return 0;
+}
+
+/* `allow-connections sip to sip`: the only connection type of an SBC. */
+static int cmd_allow_connections(struct cfg_parser *p,
+				 const struct cfg_cmd *cmd,
+				 const struct cfg_args *a)
+{
+	(void)cmd;
+	if (strcmp(a->v[1], "to") != 0)
+		return fail(p, "expected allow-connections <from> to <to>");
+	if (strcmp(a->v[0], "sip") != 0 || strcmp(a->v[2], "sip") != 0)
+		return fail(p, "allow-connections %s to %s not supported "
+			       "(only sip to sip)",
+			    a->v[0], a->v[2]);
+	p->cfg->s.allow_sip_to_sip = true;
+	return 0;
+}
+
+/* `voice class sip-options-keepalive <tag>`: opens the profile. */
+static int cmd_keepalive(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			 const struct cfg_args *a)
+{
+	struct sbc_settings *s = &p->cfg->s;
+	struct sbc_keepalive_cfg *k;
+	unsigned long tag = 0;
+
+	(void)cmd;
+	if (parse_num(p, a->v[0], 1, VOICE_CLASS_TAG_MAX, &tag) < 0)
+		return -1;
+	if (find_keepalive(p->cfg, tag) != NULL)
+		return fail(p, "duplicate voice class sip-options-keepalive "
+			       "tag");
+	if (s->n_keepalive >= SBC_CFG_MAX_KEEPALIVES)
+		return fail(p, "too many voice class sip-options-keepalive "
+			       "(max %d)",
+			    SBC_CFG_MAX_KEEPALIVES);
+	k = &s->keepalive[s->n_keepalive++];
+	k->tag = (unsigned)tag;
+	k->up_s = KA_DEF_UP_S;
+	k->down_s = KA_DEF_DOWN_S;
+	k->retry = KA_DEF_RETRY;
+	return 0;
+}
+
+/* up-interval, down-interval, retry (cmd->arg 0, 1, 2) in a profile. */
+static int cmd_ka_value(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			const struct cfg_args *a)
+{
+	struct sbc_settings *s = &p->cfg->s;
+	struct sbc_keepalive_cfg *k = &s->keepalive[s->n_keepalive - 1];
+	unsigned long v = 0;
+
+	if (parse_num(p, a->v[0], cmd->lo, cmd->hi, &v) < 0)
+		return -1;
+	if (cmd->arg == 0)
+		k->up_s = (unsigned)v;
+	else if (cmd->arg == 1)
+		k->down_s = (unsigned)v;
+	else
+		k->retry = (unsigned)v;
+	return 0;
+}
+
+static int cmd_dp_keepalive(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			    const struct cfg_args *a)
+{
+	struct sbc_dialpeer_cfg *dp = cur_dp(p);
+	const struct sbc_keepalive_cfg *k;
+	unsigned long tag = 0;
+
+	(void)cmd;
+	if (need_kind(p, SBC_DP_VOIP) < 0 ||
+	    parse_num(p, a->v[0], 1, VOICE_CLASS_TAG_MAX, &tag) < 0)
+		return -1;
+	k = find_keepalive(p->cfg, tag);
+	if (k == NULL)
+		return fail(p, "voice class sip-options-keepalive %lu not "
+			       "defined above",
+			    tag);
+	dp->ka_profile = (unsigned)tag;
+	dp->ka = *k;
+	return 0;
+}
+
+/* `ip name-server ADDR [ADDR...]`: up to six, as IOS; a line adds to them. */
+static int cmd_name_server(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			   const struct cfg_args *a)
+{
+	struct sbc_settings *s = &p->cfg->s;
+	char addr[64];
+	size_t i, j;
+
+	(void)cmd;
+	for (i = 0; i < a->n; i++) {
+		if (parse_ipv4(p, a->v[i], addr, sizeof(addr)) < 0)
+			return -1;
+		for (j = 0; j < s->n_name_server; j++)
+			if (strcmp(s->name_server[j], addr) == 0)
+				return fail(p, "duplicate name server");
+		if (s->n_name_server >= SBC_CFG_MAX_NAME_SERVERS)
+			return fail(p, "too many name servers (max %d)",
+				    SBC_CFG_MAX_NAME_SERVERS);
+		memcpy(s->name_server[s->n_name_server++], addr,
+		       strlen(addr) + 1);
+	}
+	return 0;
+}
+
+/*
+ * `session target dns:NAME[:PORT]`: a host name of letters, digits and
+ * hyphens in dot-separated labels of 1-63 (RFC 1123), at most 253 in all,
+ * not all-numeric (that would be an address). Stored lower-case.
+ */
+static int cmd_target_dns(struct cfg_parser *p, const char *s)
+{
+	struct sbc_dialpeer_cfg *dp = cur_dp(p);
+	char host[SBC_CFG_MAX_HOSTNAME + 1];
+	const char *colon = strchr(s, ':');
+	size_t len = colon ? (size_t)(colon - s) : strlen(s), i, label = 0;
+	bool alpha = false;
+	unsigned port = 0;
+
+	if (len == 0 || len > SBC_CFG_MAX_HOSTNAME - 1)
+		return fail(p, "invalid target, expected dns:NAME[:PORT]");
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		host[i] = c;
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return fail(p, "invalid host name");
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-') ||
+		    (c == '-' && label == 0) || ++label > 63)
+			return fail(p, "invalid host name");
+		alpha = alpha || (c < '0' || c > '9');
+	}
+	if (label == 0 || s[len - 1] == '-' || !alpha)
+		return fail(p, "invalid host name");
+	host[len] = '\0';
+	if (colon != NULL && parse_port(p, colon + 1, 1, &port) < 0)
+		return -1;
+	memcpy(dp->target_host, host, len + 1);
+	dp->target_port = port;
+	dp->target_dns = true;
+	dp->target_addr[0] = '\0';
+	dp->has_target = true;
+	return 0;
+}
+
+static int cmd_name_server_port(struct cfg_parser *p,
+				const struct cfg_cmd *cmd,
+				const struct cfg_args *a)
+{
+	(void)cmd;
+	return parse_port(p, a->v[0], 1, &p->cfg->s.name_server_port);
+}
+
+static void print_name_server_port(struct cfg_out *o,
+				   const struct cfg_cmd *cmd,
+				   const struct sbc_config *cfg,
+				   const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)dp;
+	if (cfg->s.name_server_port != 53)
+		emit(o, depth, "ip name-server port %u",
+		     cfg->s.name_server_port);
+}
+
+static void print_codec_classes(struct cfg_out *o, const struct cfg_cmd *cmd,
+				const struct sbc_config *cfg,
+				const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	size_t i, j;
+
+	(void)cmd;
+	(void)dp;
+	for (i = 0; i < cfg->s.n_codec_class; i++) {
+		const struct sbc_codec_class *cc = &cfg->s.codec_class[i];
+
+		emit_bang(o);
+		emit(o, depth, "voice class codec %u", cc->tag);
+		for (j = 0; j < SBC_SDP_MAX_CODECS; j++)
+			if (cc->pref[j] != SBC_CODEC_NONE)
+				emit(o, depth + 1, "codec preference %zu %s",
+				     j + 1, sbc_codec_name(cc->pref[j]));
+	}
+}
+
+/* Values at their defaults are not printed, as IOS. */
+static void print_keepalives(struct cfg_out *o, const struct cfg_cmd *cmd,
+			     const struct sbc_config *cfg,
+			     const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	size_t i;
+
+	(void)cmd;
+	(void)dp;
+	for (i = 0; i < cfg->s.n_keepalive; i++) {
+		const struct sbc_keepalive_cfg *k = &cfg->s.keepalive[i];
+
+		emit_bang(o);
+		emit(o, depth, "voice class sip-options-keepalive %u", k->tag);
+		if (k->down_s != KA_DEF_DOWN_S)
+			emit(o, depth + 1, "down-interval %u", k->down_s);
+		if (k->up_s != KA_DEF_UP_S)
+			emit(o, depth + 1, "up-interval %u", k->up_s);
+		if (k->retry != KA_DEF_RETRY)
+			emit(o, depth + 1, "retry %u", k->retry);
+	}
+}
+
+static void print_name_servers(struct cfg_out *o, const struct cfg_cmd *cmd,
+			       const struct sbc_config *cfg,
+			       const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	char line[SBC_CFG_MAX_LINE];
+	size_t i, used;
+
+	(void)cmd;
+	(void)dp;
+	if (cfg->s.n_name_server == 0)
+		return;
+	used = (size_t)snprintf(line, sizeof(line), "ip name-server");
+	for (i = 0; i < cfg->s.n_name_server; i++)
+		used += (size_t)snprintf(line + used, sizeof(line) - used,
+					 " %s", cfg->s.name_server[i]);
+	emit(o, depth, "%s", line);
+}
+
+static void print_allow_connections(struct cfg_out *o,
+				    const struct cfg_cmd *cmd,
+				    const struct sbc_config *cfg,
+				    const struct sbc_dialpeer_cfg *dp,
+				    int depth)
+{
+	(void)cmd;
+	(void)dp;
+	if (cfg->s.allow_sip_to_sip)
+		emit(o, depth, "allow-connections sip to sip");
+}
+
+static void print_session_protocol(struct cfg_out *o,
+				   const struct cfg_cmd *cmd,
+				   const struct sbc_config *cfg,
+				   const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)cfg;
+	if (dp->proto_sipv2)
+		emit(o, depth, "session protocol sipv2");
+}
+
+static void print_dp_codec(struct cfg_out *o, const struct cfg_cmd *cmd,
+			   const struct sbc_config *cfg,
+			   const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)cfg;
+	if (dp->codec_class != 0)
+		emit(o, depth, "voice-class codec %u", dp->codec_class);
+	else if (dp->codec != SBC_CODEC_NONE)
+		emit(o, depth, "codec %s", sbc_codec_name(dp->codec));
+}
+
+static void print_dtmf_relay(struct cfg_out *o, const struct cfg_cmd *cmd,
+			     const struct sbc_config *cfg,
+			     const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)cfg;
+	if (dp->dtmf_nte)
+		emit(o, depth, "dtmf-relay rtp-nte");
+}
+
+static void print_no_vad(struct cfg_out *o, const struct cfg_cmd *cmd,
+			 const struct sbc_config *cfg,
+			 const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)cfg;
+	if (dp->no_vad)
+		emit(o, depth, "no vad");
+}
+
+static void print_dp_keepalive(struct cfg_out *o, const struct cfg_cmd *cmd,
+			       const struct sbc_config *cfg,
+			       const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	(void)cmd;
+	(void)cfg;
+	if (dp->ka_profile != 0)
+		emit(o, depth, "voice-class sip options-keepalive profile %u",
+		     dp->ka_profile);
+}
+
 /* ---- the command tables: one per mode, terminated by an empty row ---- */
 
 #define SET(f) .off = offsetof(struct sbc_settings, f)
@@ -978,6 +1462,16 @@ static const struct cfg_cmd top_cmds[] = {
 	 .def = 30, .group = 3},
 	{.kw = {"voice-gateway"}, 1, 2, .parse = cmd_gateway,
 	 .print = print_gateway, .group = 4},
+	{.kw = {"ip", "name-server"}, 1, SBC_CFG_MAX_NAME_SERVERS,
+	 .parse = cmd_name_server, .print = print_name_servers, .group = 9},
+	{.kw = {"ip", "name-server", "port"}, 1, 1,
+	 .parse = cmd_name_server_port, .print = print_name_server_port,
+	 .group = 9},
+	{.kw = {"voice", "class", "codec"}, 1, 1, .opens = MODE_CODEC_CLASS,
+	 .parse = cmd_codec_class, .print = print_codec_classes, .group = 10},
+	{.kw = {"voice", "class", "sip-options-keepalive"}, 1, 1,
+	 .opens = MODE_KEEPALIVE, .parse = cmd_keepalive,
+	 .print = print_keepalives, .group = 11},
 	{.kw = {"dial-peer", "voice"}, 2, 2, .opens = MODE_DIALPEER,
 	 .parse = cmd_dialpeer, .print = print_dialpeers, .group = 5},
 	{.kw = {"license", "release"}, 1, 1, .parse = cmd_release,
@@ -1005,6 +1499,8 @@ static const struct cfg_cmd top_cmds[] = {
 };
 
 static const struct cfg_cmd voip_cmds[] = {
+	{.kw = {"allow-connections"}, 3, 3, .parse = cmd_allow_connections,
+	 .print = print_allow_connections},
 	{.kw = {"mode", "border-element"}, 0, 0, .parse = cmd_border,
 	 .print = print_border, .arg = 0},
 	{.kw = {"mode", "border-element", "license", "periodicity", "hours"},
@@ -1050,6 +1546,32 @@ static const struct cfg_cmd dialpeer_cmds[] = {
 	 DPF(preference), .lo = 0, .hi = 10, .def = 0},
 	{.kw = {"port"}, 1, 1, .parse = cmd_port, .print = print_str,
 	 DPF(port)},
+	{.kw = {"session", "protocol"}, 1, 1, .parse = cmd_session_protocol,
+	 .print = print_session_protocol},
+	{.kw = {"voice-class", "codec"}, 1, 1, .parse = cmd_dp_codec_class,
+	 .print = print_dp_codec},
+	{.kw = {"codec"}, 1, 1, .parse = cmd_dp_codec},
+	{.kw = {"dtmf-relay"}, 1, 1, .parse = cmd_dtmf_relay,
+	 .print = print_dtmf_relay},
+	{.kw = {"no", "vad"}, 0, 0, .parse = cmd_no_vad, .print = print_no_vad},
+	{.kw = {"voice-class", "sip", "options-keepalive", "profile"}, 1, 1,
+	 .parse = cmd_dp_keepalive, .print = print_dp_keepalive},
+	{.kw = {NULL}},
+};
+
+static const struct cfg_cmd codec_class_cmds[] = {
+	{.kw = {"codec", "preference"}, 2, 2, .parse = cmd_codec_pref},
+	{.kw = {NULL}},
+};
+
+/* Ranges start at 1 s (IOS: 5) so that tests can use short intervals. */
+static const struct cfg_cmd keepalive_cmds[] = {
+	{.kw = {"up-interval"}, 1, 1, .parse = cmd_ka_value, .lo = 1,
+	 .hi = 1200, .arg = 0},
+	{.kw = {"down-interval"}, 1, 1, .parse = cmd_ka_value, .lo = 1,
+	 .hi = 1200, .arg = 1},
+	{.kw = {"retry"}, 1, 1, .parse = cmd_ka_value, .lo = 1, .hi = 10,
+	 .arg = 2},
 	{.kw = {NULL}},
 };
 
@@ -1062,6 +1584,8 @@ static const struct cfg_cmd *const mode_cmds[MODE_COUNT] = {
 	[MODE_VOIP_SIP] = voip_sip_cmds,
 	[MODE_SIP_UA] = sip_ua_cmds,
 	[MODE_DIALPEER] = dialpeer_cmds,
+	[MODE_CODEC_CLASS] = codec_class_cmds,
+	[MODE_KEEPALIVE] = keepalive_cmds,
 };
 
 static void write_mode(struct cfg_out *o, enum cfg_mode mode,
@@ -1116,6 +1640,7 @@ static struct sbc_config *config_new(void)
 	s->periodicity_hours = DEF_PERIODICITY_H;
 	s->license_transport = SBC_LIC_TP_SMART;
 	s->gateway_transport = SBC_TP_UDP;
+	s->name_server_port = 53;
 	apply_defaults(s, MODE_TOP);
 	apply_defaults(s, MODE_SIP_UA);
 	return cfg;

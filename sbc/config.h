@@ -10,6 +10,8 @@
 #ifndef SBC_CONFIG_H
 #define SBC_CONFIG_H
 
+#include "sdpfilter.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,6 +20,10 @@
 #define SBC_CFG_MAX_DIALPEERS 1024
 #define SBC_CFG_MAX_LINE 512  /* longer lines are an error */
 #define SBC_CFG_MAX_LINES 100000
+#define SBC_CFG_MAX_CODEC_CLASSES 64
+#define SBC_CFG_MAX_KEEPALIVES 64
+#define SBC_CFG_MAX_NAME_SERVERS 6
+#define SBC_CFG_MAX_HOSTNAME 254 /* a DNS name in a session target */
 
 enum sbc_transport { SBC_TP_UDP, SBC_TP_TCP, SBC_TP_TLS };
 enum sbc_dp_kind { SBC_DP_VOIP, SBC_DP_POTS };
@@ -41,6 +47,23 @@ struct sbc_listen {
 	unsigned port; /* 0..65535; 0 lets the kernel choose */
 };
 
+/*
+ * `voice class codec <tag>`: pref[n - 1] is the codec of `codec preference
+ * n` (SBC_CODEC_NONE where no line gives that n).
+ */
+struct sbc_codec_class {
+	unsigned tag; /* 1..10000 */
+	enum sbc_codec pref[SBC_SDP_MAX_CODECS];
+};
+
+/* `voice class sip-options-keepalive <tag>`, IOS defaults filled in. */
+struct sbc_keepalive_cfg {
+	unsigned tag;	  /* 1..10000 */
+	unsigned up_s;	  /* OPTIONS interval while active; default 60 */
+	unsigned down_s;  /* interval while busied out; default 30 */
+	unsigned retry;	  /* failed pings before busy-out; default 5 */
+};
+
 /* One `dial-peer voice <tag> {voip|pots}` block. */
 struct sbc_dialpeer_cfg {
 	unsigned tag; /* 1..2147483647 */
@@ -50,11 +73,29 @@ struct sbc_dialpeer_cfg {
 	char incoming_called[SBC_CFG_MAX_LINE]; /* "" when not set */
 	char destination[SBC_CFG_MAX_LINE];	/* "" when not set */
 	bool has_target;	/* session target given (voip only) */
-	char target_addr[64];	/* numeric IPv4 */
-	unsigned target_port;	/* 1..65535 */
+	char target_addr[64];	/* numeric IPv4; "" for a dns: target */
+	unsigned target_port;	/* 1..65535; 0: dns: without a port (SRV) */
+	/* session target dns:NAME[:PORT], resolved by RFC 3263. */
+	bool target_dns;
+	char target_host[SBC_CFG_MAX_HOSTNAME + 1];
 	enum sbc_transport transport; /* default UDP */
 	unsigned preference;	/* 0..10, default 0; lower wins */
 	char port[32];		/* pots: the voice port name, "" when not set */
+	/*
+	 * Codecs: `voice-class codec <tag>` (codec_class, its list copied
+	 * into sdp) or `codec <name>` (codec); at most one of them. sdp is
+	 * the policy the SIP thread applies to offers sent to this peer;
+	 * sdp.add_nte is `dtmf-relay rtp-nte`.
+	 */
+	unsigned codec_class;	/* 0: none */
+	enum sbc_codec codec;	/* SBC_CODEC_NONE: none */
+	struct sbc_sdp_policy sdp;
+	bool dtmf_nte;		/* dtmf-relay rtp-nte */
+	bool proto_sipv2;	/* session protocol sipv2 (the only one) */
+	bool no_vad;		/* no vad: printed back, nothing to do */
+	/* voice-class sip options-keepalive profile <tag>; 0: none. */
+	unsigned ka_profile;
+	struct sbc_keepalive_cfg ka; /* that profile's values */
 };
 
 /* Everything else the file sets, with defaults filled in. */
@@ -88,6 +129,15 @@ struct sbc_settings {
 	char tls_private_key[256];	/* PEM private key, unencrypted, 0600 */
 	char tls_ca_file[256];		/* PEM CA certificates for peers */
 	enum sbc_tls_verify tls_verify; /* as written; default AUTO */
+	bool allow_sip_to_sip;		/* allow-connections sip to sip */
+	struct sbc_codec_class codec_class[SBC_CFG_MAX_CODEC_CLASSES];
+	size_t n_codec_class;
+	struct sbc_keepalive_cfg keepalive[SBC_CFG_MAX_KEEPALIVES];
+	size_t n_keepalive;
+	/* ip name-server: numeric IPv4, in the order given. */
+	char name_server[SBC_CFG_MAX_NAME_SERVERS][64];
+	size_t n_name_server;
+	unsigned name_server_port; /* ip name-server port; default 53 */
 };
 
 struct sbc_config;

@@ -104,9 +104,9 @@ static bool better(int score, const struct sbc_dialpeer_cfg *c,
 	return c->tag < best->tag;
 }
 
-static const struct sbc_dialpeer_cfg *select_peer(const struct sbc_dptable *t,
-						  const char *called,
-						  bool inbound)
+static const struct sbc_dialpeer_cfg *
+select_peer(const struct sbc_dptable *t, const char *called, bool inbound,
+	    bool (*busy)(unsigned tag, void *arg), void *arg, bool *skipped)
 {
 	const struct sbc_dialpeer_cfg *best = NULL;
 	int best_score = -1, score;
@@ -122,6 +122,11 @@ static const struct sbc_dialpeer_cfg *select_peer(const struct sbc_dptable *t,
 		if (pat == NULL)
 			continue;
 		score = sbc_digitpat_match(pat, called);
+		if (score >= 0 && busy != NULL && busy(e->cfg.tag, arg)) {
+			if (skipped != NULL)
+				*skipped = true;
+			continue;
+		}
 		if (score >= 0 && better(score, &e->cfg, best_score, best)) {
 			best = &e->cfg;
 			best_score = score;
@@ -133,13 +138,23 @@ static const struct sbc_dialpeer_cfg *select_peer(const struct sbc_dptable *t,
 const struct sbc_dialpeer_cfg *sbc_dptable_inbound(const struct sbc_dptable *t,
 						   const char *called)
 {
-	return select_peer(t, called, true);
+	return select_peer(t, called, true, NULL, NULL, NULL);
 }
 
 const struct sbc_dialpeer_cfg *sbc_dptable_outbound(const struct sbc_dptable *t,
 						    const char *called)
 {
-	return select_peer(t, called, false);
+	return select_peer(t, called, false, NULL, NULL, NULL);
+}
+
+const struct sbc_dialpeer_cfg *
+sbc_dptable_outbound_avail(const struct sbc_dptable *t, const char *called,
+			   bool (*busy)(unsigned tag, void *arg), void *arg,
+			   bool *skipped)
+{
+	if (skipped != NULL)
+		*skipped = false;
+	return select_peer(t, called, false, busy, arg, skipped);
 }
 
 size_t sbc_dptable_count(const struct sbc_dptable *t)

@@ -27,6 +27,18 @@ const struct sbc_dialpeer_cfg *sbc_dptable_inbound(const struct sbc_dptable *t,
 const struct sbc_dialpeer_cfg *sbc_dptable_outbound(const struct sbc_dptable *t,
 						    const char *called);
 
+/*
+ * sbc_dptable_outbound() among the dial-peers that are in service: a
+ * dial-peer for which busy(tag, arg) is true (busied out by its OPTIONS
+ * keepalive) is passed over, and the next best match is taken. *skipped
+ * (when not NULL) tells whether a match was passed over, so that the
+ * caller can answer 503 rather than 404 when none is left.
+ */
+const struct sbc_dialpeer_cfg *
+sbc_dptable_outbound_avail(const struct sbc_dptable *t, const char *called,
+			   bool (*busy)(unsigned tag, void *arg), void *arg,
+			   bool *skipped);
+
 size_t sbc_dptable_count(const struct sbc_dptable *t);
 
 #endif

@@ -299,7 +299,13 @@ static bool dp_oper(const struct sbc_dialpeer_cfg *dp)
 static void dp_target(const struct sbc_dialpeer_cfg *dp, char *buf,
 		      size_t len)
 {
-	if (dp->kind == SBC_DP_VOIP && dp->has_target)
+	if (dp->kind == SBC_DP_VOIP && dp->has_target && dp->target_dns &&
+	    dp->target_port == 0)
+		snprintf(buf, len, "dns:%s", dp->target_host);
+	else if (dp->kind == SBC_DP_VOIP && dp->has_target && dp->target_dns)
+		snprintf(buf, len, "dns:%s:%u", dp->target_host,
+			 dp->target_port);
+	else if (dp->kind == SBC_DP_VOIP && dp->has_target)
 		snprintf(buf, len, "ipv4:%s:%u", dp->target_addr,
 			 dp->target_port);
 	else
@@ -310,7 +316,7 @@ static int cmd_dialpeers(struct sbcd *d, const struct sbc_cmd_req *r,
 			 struct evbuffer *out)
 {
 	size_t i, n;
-	char target[96], line[1400];
+	char target[300], resolved[64], line[1400];
 	json_t *rows = NULL;
 	int n_line;
 
@@ -328,18 +334,22 @@ static int cmd_dialpeers(struct sbcd *d, const struct sbc_cmd_req *r,
 			     "             AD                                  "
 			     "  PRE PASS                     OUT\n"
 			     "TAG    TYPE  MIN  OPER PREFIX    DEST-PATTERN     "
-			     " FER THRU SESS-TARGET         STAT PORT\n");
+			     " FER THRU SESS-TARGET         STAT PORT      "
+			     "KEEPALIVE RESOLVED\n");
 	for (i = 0; i < n; i++) {
 		const struct sbc_dialpeer_cfg *dp =
 			sbc_config_dialpeer(d->running, i);
 		const char *type = dp->kind == SBC_DP_VOIP ? "voip" : "pots";
+		const char *ka = sbc_b2bua_peer_keepalive(d->b2bua, dp->tag);
 
+		sbc_b2bua_peer_resolved(d->b2bua, dp->tag, resolved,
+					sizeof(resolved));
 		dp_target(dp, target, sizeof(target));
 		if (rows != NULL) {
 			json_array_append_new(
 				rows,
 				json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:i,"
-					  " s:s, s:s, s:s, s:s}",
+					  " s:s, s:s, s:s, s:s, s:s, s:s}",
 					  "tag", (int)dp->tag, "type", type,
 					  "admin", "up", "oper",
 					  dp_oper(dp) ? "up" : "down",
@@ -350,16 +360,17 @@ static int cmd_dialpeers(struct sbcd *d, const struct sbc_cmd_req *r,
 					  target, "transport",
 					  sbc_transport_name(dp->transport),
 					  "port", dp->port, "description",
-					  dp->description));
+					  dp->description, "keepalive", ka,
+					  "resolved", resolved));
 			continue;
 		}
 		n_line = snprintf(line, sizeof(line),
 				  "%-6u %-5s up   %-4s %-9s %-17s %3u syst "
-				  "%-20s %-4s %s",
+				  "%-20s %-4s %-9s %-9s %s",
 				  dp->tag, type, dp_oper(dp) ? "up" : "down",
 				  "", dp->destination, dp->preference, target,
 				  dp->kind == SBC_DP_VOIP ? "" : "up",
-				  dp->port);
+				  dp->port, ka, resolved);
 		/* Empty last columns leave no trailing blanks. */
 		if (n_line < 0)
 			continue;

@@ -482,9 +482,9 @@ static const struct bad_case bad_cases[] = {
 	 "bad.conf:2: invalid port: 'session target ipv4:127.0.0.1:0'"},
 	{"dial-peer voice 1 voip\n session target ipv4:1.2.3:15060\n",
 	 "bad.conf:2: invalid IPv4 address: 'session target ipv4:1.2.3:15060'"},
-	{"dial-peer voice 1 voip\n session target dns:sbc.example\n",
+	{"dial-peer voice 1 voip\n session target sip:sbc.example\n",
 	 "bad.conf:2: invalid target, expected ipv4:ADDR:PORT: "
-	 "'session target dns:sbc.example'"},
+	 "'session target sip:sbc.example'"},
 	{"dial-peer voice 1 voip\n session transport sctp\n",
 	 "bad.conf:2: invalid value, expected udp|tcp|tls: "
 	 "'session transport sctp'"},
@@ -1137,6 +1137,226 @@ START_TEST(test_check_files_none)
 }
 END_TEST
 
+/* ---- trunk commands: codecs, DTMF, keepalive, name servers ---- */
+
+static const char trunk_text[] =
+	"hostname cube1\n"
+	"!\n"
+	"voice service voip\n"
+	" allow-connections sip to sip\n"
+	"!\n"
+	"ip name-server 127.0.0.53 10.0.0.2\n"
+	"ip name-server port 5353\n"
+	"!\n"
+	"voice class codec 1\n"
+	" codec preference 2 g711alaw\n"
+	" codec preference 1 g729r8\n"
+	" codec preference 14 opus\n"
+	"!\n"
+	"voice class sip-options-keepalive 7\n"
+	" up-interval 2\n"
+	" retry 3\n"
+	"!\n"
+	"dial-peer voice 200 voip\n"
+	" destination-pattern 1T\n"
+	" session protocol sipv2\n"
+	" session target ipv4:127.0.0.1:5090\n"
+	" voice-class codec 1\n"
+	" dtmf-relay rtp-nte\n"
+	" no vad\n"
+	" voice-class sip options-keepalive profile 7\n"
+	"!\n"
+	"dial-peer voice 300 voip\n"
+	" destination-pattern 2T\n"
+	" session target ipv4:127.0.0.1:5091\n"
+	" codec g722-64\n"
+	"!\n"
+	"dial-peer voice 400 voip\n"
+	" destination-pattern 3T\n"
+	" session target dns:Carrier-1.Example.NET\n"
+	"!\n"
+	"dial-peer voice 500 voip\n"
+	" destination-pattern 4T\n"
+	" session target dns:sip.carrier.test:5070\n"
+	"!\n"
+	"end\n";
+
+/* As printed back: IOS order inside each block, defaults left out. */
+static const char trunk_canonical[] =
+	"hostname cube1\n"
+	"!\n"
+	"voice service voip\n"
+	" allow-connections sip to sip\n"
+	"!\n"
+	"ip name-server 127.0.0.53 10.0.0.2\n"
+	"ip name-server port 5353\n"
+	"!\n"
+	"voice class codec 1\n"
+	" codec preference 1 g729r8\n"
+	" codec preference 2 g711alaw\n"
+	" codec preference 14 opus\n"
+	"!\n"
+	"voice class sip-options-keepalive 7\n"
+	" up-interval 2\n"
+	" retry 3\n"
+	"!\n"
+	"dial-peer voice 200 voip\n"
+	" destination-pattern 1T\n"
+	" session target ipv4:127.0.0.1:5090\n"
+	" session protocol sipv2\n"
+	" voice-class codec 1\n"
+	" dtmf-relay rtp-nte\n"
+	" no vad\n"
+	" voice-class sip options-keepalive profile 7\n"
+	"!\n"
+	"dial-peer voice 300 voip\n"
+	" destination-pattern 2T\n"
+	" session target ipv4:127.0.0.1:5091\n"
+	" codec g722-64\n"
+	"!\n"
+	"dial-peer voice 400 voip\n"
+	" destination-pattern 3T\n"
+	" session target dns:carrier-1.example.net\n"
+	"!\n"
+	"dial-peer voice 500 voip\n"
+	" destination-pattern 4T\n"
+	" session target dns:sip.carrier.test:5070\n"
+	"!\n"
+	"end\n";
+
+START_TEST(test_trunk)
+{
+	struct sbc_config *cfg = parse_ok(trunk_text), *again;
+	const struct sbc_settings *s = sbc_config_settings(cfg);
+	const struct sbc_dialpeer_cfg *dp = sbc_config_dialpeer(cfg, 0);
+	char *text = write_text(cfg), *text2;
+
+	ck_assert(s->allow_sip_to_sip);
+	ck_assert_uint_eq(s->n_name_server, 2);
+	ck_assert_str_eq(s->name_server[1], "10.0.0.2");
+	ck_assert_uint_eq(dp->codec_class, 1);
+	ck_assert_uint_eq(dp->sdp.n_codecs, 3);
+	ck_assert_int_eq(dp->sdp.codecs[0], SBC_CODEC_G729R8);
+	ck_assert_int_eq(dp->sdp.codecs[1], SBC_CODEC_G711ALAW);
+	ck_assert_int_eq(dp->sdp.codecs[2], SBC_CODEC_OPUS);
+	ck_assert(dp->sdp.add_nte && dp->dtmf_nte && dp->no_vad &&
+		  dp->proto_sipv2);
+	ck_assert_uint_eq(dp->ka_profile, 7);
+	ck_assert_uint_eq(dp->ka.up_s, 2);
+	ck_assert_uint_eq(dp->ka.down_s, 30);
+	ck_assert_uint_eq(dp->ka.retry, 3);
+	dp = sbc_config_dialpeer(cfg, 1);
+	ck_assert_int_eq(dp->codec, SBC_CODEC_G722_64);
+	ck_assert_uint_eq(dp->sdp.n_codecs, 1);
+	ck_assert(!dp->sdp.add_nte);
+	ck_assert_uint_eq(dp->ka_profile, 0);
+	ck_assert_uint_eq(s->name_server_port, 5353);
+	dp = sbc_config_dialpeer(cfg, 2);
+	ck_assert(dp->target_dns && dp->has_target);
+	ck_assert_str_eq(dp->target_host, "carrier-1.example.net");
+	ck_assert_uint_eq(dp->target_port, 0);
+	dp = sbc_config_dialpeer(cfg, 3);
+	ck_assert_str_eq(dp->target_host, "sip.carrier.test");
+	ck_assert_uint_eq(dp->target_port, 5070);
+	ck_assert_str_eq(text, trunk_canonical);
+	again = parse_ok(text);
+	text2 = write_text(again);
+	ck_assert_str_eq(text, text2);
+	free(text);
+	free(text2);
+	sbc_config_free(&cfg);
+	sbc_config_free(&again);
+}
+END_TEST
+
+/* Refused trunk commands: the reason names what is not supported. */
+static const struct bad_case trunk_bad[] = {
+	{"voice service voip\n allow-connections h323 to sip\n",
+	 "allow-connections h323 to sip not supported (only sip to sip)"},
+	{"voice service voip\n allow-connections sip from sip\n",
+	 "expected allow-connections <from> to <to>"},
+	{"dial-peer voice 1 voip\n session protocol sipv3\n",
+	 "session protocol sipv3 not supported (only sipv2)"},
+	{"dial-peer voice 1 voip\n dtmf-relay sip-notify\n",
+	 "dtmf-relay sip-notify not supported (only rtp-nte)"},
+	{"dial-peer voice 1 voip\n codec g711\n",
+	 "codec not supported, expected g711ulaw|g711alaw|"},
+	{"dial-peer voice 1 voip\n codec g711ulaw bytes 160\n",
+	 "unexpected argument"},
+	{"dial-peer voice 1 voip\n voice-class codec 5\n",
+	 "voice class codec 5 not defined above"},
+	{"voice class codec 5\n!\ndial-peer voice 1 voip\n"
+	 " voice-class codec 5\n",
+	 "voice class codec 5 has no codec"},
+	{"voice class codec 1\n codec preference 15 g711ulaw\n",
+	 "value out of range 1-14"},
+	{"voice class codec 1\n codec preference 1 g711ulaw\n"
+	 " codec preference 1 g711alaw\n",
+	 "preference 1 already set"},
+	{"voice class codec 1\n codec preference 1 g711ulaw\n"
+	 " codec preference 2 g711ulaw\n",
+	 "codec already at preference 1"},
+	{"voice class codec 1\n!\nvoice class codec 1\n",
+	 "duplicate voice class codec tag"},
+	{"voice class codec 0\n", "value out of range 1-10000"},
+	{"dial-peer voice 1 pots\n codec g711ulaw\n",
+	 "command not valid on a pots dial-peer"},
+	{"dial-peer voice 1 voip\n"
+	 " voice-class sip options-keepalive profile 3\n",
+	 "voice class sip-options-keepalive 3 not defined above"},
+	{"voice class sip-options-keepalive 3\n retry 11\n",
+	 "value out of range 1-10"},
+	{"voice class sip-options-keepalive 3\n up-interval 0\n",
+	 "value out of range 1-1200"},
+	{"voice class sip-options-keepalive 3\n down-interval 1201\n",
+	 "value out of range 1-1200"},
+	{"ip name-server 1.2.3.4 1.2.3.4\n", "duplicate name server"},
+	{"ip name-server dns.example\n", "invalid IPv4 address"},
+	{"ip name-server 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 "
+	 "1.1.1.7\n",
+	 "unexpected argument"},
+	{"ip name-server 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6\n"
+	 "ip name-server 1.1.1.7\n",
+	 "too many name servers (max 6)"},
+	{"codec preference 1 g711ulaw\n", "command not valid in this mode"},
+	{"ip name-server port 0\n", "invalid port"},
+	{"dial-peer voice 1 voip\n session target dns:\n",
+	 "invalid target, expected dns:NAME[:PORT]"},
+	{"dial-peer voice 1 voip\n session target dns:a..b\n",
+	 "invalid host name"},
+	{"dial-peer voice 1 voip\n session target dns:-a.b\n",
+	 "invalid host name"},
+	{"dial-peer voice 1 voip\n session target dns:a-.b\n",
+	 "invalid host name"},
+	{"dial-peer voice 1 voip\n session target dns:a_b.c\n",
+	 "invalid host name"},
+	{"dial-peer voice 1 voip\n session target dns:10.0.0.1\n",
+	 "invalid host name"},
+	{"dial-peer voice 1 voip\n session target dns:a.b:0\n",
+	 "invalid port"},
+	{"dial-peer voice 1 voip\n session target dns:a.b:99999\n",
+	 "invalid port"},
+	{"dial-peer voice 1 pots\n session target dns:a.b\n",
+	 "command not valid on a pots dial-peer"},
+	{"dial-peer voice 1 voip\n session target "
+	 "dns:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	 ".b\n",
+	 "invalid host name"},
+};
+
+START_TEST(test_trunk_bad)
+{
+	const struct bad_case *c = &trunk_bad[_i];
+	struct sbc_config *cfg;
+	char err[1024] = "";
+
+	cfg = sbc_config_parse("bad.conf", c->text, err, sizeof(err));
+	ck_assert_msg(cfg == NULL, "accepted: %s", c->text);
+	ck_assert_msg(strstr(err, c->err) != NULL, "%s: got '%s'", c->text,
+		      err);
+}
+END_TEST
+
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static Suite *config_suite(void)
@@ -1174,6 +1394,11 @@ static Suite *config_suite(void)
 	tcase_add_checked_fixture(tc, tls_setup, tls_teardown);
 	tcase_add_loop_test(tc, test_check_files, 0, NELEM(file_cases));
 	tcase_add_test(tc, test_check_files_none);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("trunk");
+	tcase_add_test(tc, test_trunk);
+	tcase_add_loop_test(tc, test_trunk_bad, 0, NELEM(trunk_bad));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -340,6 +340,59 @@ START_TEST(test_route_empty)
 }
 END_TEST
 
+/* A busied-out dial-peer is passed over; the next best match is taken. */
+static bool busy_set(unsigned tag, void *arg)
+{
+	const unsigned *busy = arg;
+	size_t i;
+
+	for (i = 0; busy[i] != 0; i++)
+		if (busy[i] == tag)
+			return true;
+	return false;
+}
+
+START_TEST(test_route_busyout)
+{
+	static const char conf[] =
+		"dial-peer voice 10 voip\n destination-pattern 1T\n"
+		" session target ipv4:127.0.0.1:5001\n"
+		"dial-peer voice 20 voip\n destination-pattern 1T\n"
+		" session target ipv4:127.0.0.1:5002\n preference 1\n"
+		"dial-peer voice 30 voip\n destination-pattern 1408T\n"
+		" session target ipv4:127.0.0.1:5003\n";
+	unsigned none[] = {0}, b30[] = {30, 0}, b10_30[] = {10, 30, 0},
+		 all[] = {10, 20, 30, 0};
+	const struct sbc_dialpeer_cfg *dp;
+	struct sbc_config *cfg = sbc_config_parse("b.conf", conf, NULL, 0);
+	struct sbc_dptable *t;
+	bool skipped = true;
+
+	ck_assert_ptr_nonnull(cfg);
+	t = sbc_dptable_new(cfg, NULL, 0);
+	dp = sbc_dptable_outbound_avail(t, "14085551234", busy_set, none,
+					&skipped);
+	ck_assert_uint_eq(dp->tag, 30);
+	ck_assert(!skipped);
+	dp = sbc_dptable_outbound_avail(t, "14085551234", busy_set, b30,
+					&skipped);
+	ck_assert_uint_eq(dp->tag, 10);
+	ck_assert(skipped);
+	dp = sbc_dptable_outbound_avail(t, "14085551234", busy_set, b10_30,
+					NULL);
+	ck_assert_uint_eq(dp->tag, 20);
+	dp = sbc_dptable_outbound_avail(t, "14085551234", busy_set, all,
+					&skipped);
+	ck_assert_ptr_null(dp);
+	ck_assert(skipped);
+	dp = sbc_dptable_outbound_avail(t, "2000", busy_set, all, &skipped);
+	ck_assert_ptr_null(dp);
+	ck_assert(!skipped);
+	sbc_dptable_free(&t);
+	sbc_config_free(&cfg);
+}
+END_TEST
+
 static Suite *dialpeer_suite(void)
 {
 	Suite *s = suite_create("dialpeer");
@@ -358,6 +411,7 @@ static Suite *dialpeer_suite(void)
 			    sizeof(route_cases) / sizeof(route_cases[0]));
 	tcase_add_test(tc, test_route_copies);
 	tcase_add_test(tc, test_route_empty);
+	tcase_add_test(tc, test_route_busyout);
 	suite_add_tcase(s, tc);
 	return s;
 }
