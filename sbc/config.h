@@ -18,6 +18,7 @@
 #define SBC_CFG_MAX_DIALPEERS 1024
 #define SBC_CFG_MAX_LINE 512  /* longer lines are an error */
 #define SBC_CFG_MAX_LINES 100000
+#define SBC_CFG_MAX_ERRORS 100 /* reported; then "too many errors" */
 
 enum sbc_transport { SBC_TP_UDP, SBC_TP_TCP, SBC_TP_TLS };
 enum sbc_dp_kind { SBC_DP_VOIP, SBC_DP_POTS };
@@ -94,10 +95,32 @@ struct sbc_config;
 
 /*
  * Parse `path`, then check the files it names (sbc_config_check_files). On
- * error returns NULL and writes "<path>:<line>: <reason>: '<offending
- * text>'" into err (errlen bytes).
+ * error returns NULL and writes the first error, "<path>:<line>: <reason>:
+ * '<offending text>'", into err (errlen bytes). A relative `license smart
+ * ca-file` is resolved against the directory of `path` (and stored so).
  */
 struct sbc_config *sbc_config_load(const char *path, char *err, size_t errlen);
+
+/*
+ * Called once per error, in file order, with the message as above (or
+ * "<path>: cannot open: ..."); after SBC_CFG_MAX_ERRORS one last
+ * "<path>: too many errors (max 100), stopping".
+ */
+typedef void sbc_config_error_fn(void *arg, const char *msg);
+
+/*
+ * Like sbc_config_load, but the parse goes on after an error, like a
+ * compiler: every error of the file (the lines, the whole-file checks and,
+ * when the text parsed, the files it names) goes to fn. Lines indented
+ * under a line in error are its body and are not checked. Returns the
+ * config only when there was no error.
+ */
+struct sbc_config *sbc_config_load_each(const char *path,
+					sbc_config_error_fn *fn, void *arg);
+
+/* The same on an in-memory text (files not opened). */
+struct sbc_config *sbc_config_parse_each(const char *name, const char *text,
+					 sbc_config_error_fn *fn, void *arg);
 
 /*
  * Same as sbc_config_load on an in-memory text; `name` is used as the path.
@@ -109,9 +132,10 @@ struct sbc_config *sbc_config_parse(const char *name, const char *text,
 /*
  * Open and check the files a parsed config names: the TLS certificate (a
  * PEM certificate), private key (a PEM key, not encrypted, no group or
- * other access, matching the certificate) and CA file (PEM certificates).
- * Returns 0, or -1 with "<name>:<line>: <reason>: '<line>'" in err, where
- * name is the one the config was parsed under.
+ * other access, matching the certificate), CA file (PEM certificates) and
+ * `license smart ca-file` (PEM certificates). Returns 0, or -1 with the
+ * first "<name>:<line>: <reason>: '<line>'" in err, where name is the one
+ * the config was parsed under.
  */
 int sbc_config_check_files(const struct sbc_config *cfg, char *err,
 			   size_t errlen);

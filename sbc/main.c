@@ -68,20 +68,32 @@ static void usage(FILE *out)
 		"  --version      print the version and exit\n");
 }
 
-/* Load and route-check a config file; NULL with the reason logged. */
+/* Each config error: a plain line for `sbcd -n` (compiler style), a log
+ * line otherwise. */
+static void on_config_error(void *arg, const char *msg)
+{
+	if (*(const bool *)arg)
+		fprintf(stderr, "%s\n", msg);
+	else
+		log_msg(LOG_LVL_ERR, "SBC", "CONFIG", "%s", msg);
+}
+
+/*
+ * Load and route-check a config file; NULL with every error reported
+ * (plain: to stderr as they are, else logged).
+ */
 static struct sbc_config *load_config(const char *path,
-				      struct sbc_dptable **dp)
+				      struct sbc_dptable **dp, bool plain)
 {
 	char err[512];
-	struct sbc_config *cfg = sbc_config_load(path, err, sizeof(err));
+	struct sbc_config *cfg =
+		sbc_config_load_each(path, on_config_error, &plain);
 
-	if (cfg == NULL) {
-		log_msg(LOG_LVL_ERR, "SBC", "CONFIG", "%s", err);
+	if (cfg == NULL)
 		return NULL;
-	}
 	*dp = sbc_dptable_new(cfg, err, sizeof(err));
 	if (*dp == NULL) {
-		log_msg(LOG_LVL_ERR, "SBC", "CONFIG", "%s", err);
+		on_config_error(&plain, err);
 		sbc_config_free(&cfg);
 	}
 	return cfg;
@@ -394,7 +406,7 @@ static void dump_stats(struct sbcd *d)
 int sbcd_reload(struct sbcd *d)
 {
 	struct sbc_dptable *dp = NULL;
-	struct sbc_config *cfg = load_config(d->config_path, &dp), *copy;
+	struct sbc_config *cfg = load_config(d->config_path, &dp, false), *copy;
 	char host[sizeof(d->hostname)];
 	unsigned grace;
 	size_t n;
@@ -827,9 +839,13 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &d, &check_only) < 0)
 		return 2;
-	cfg = load_config(d.config_path, &dp);
-	if (cfg == NULL)
+	cfg = load_config(d.config_path, &dp, check_only);
+	if (cfg == NULL) {
+		if (check_only)
+			fprintf(stderr, "%s: configuration not valid\n",
+				d.config_path);
 		return 1;
+	}
 	s = sbc_config_settings(cfg);
 	if (check_only) {
 		printf("%s: configuration OK (%zu dial-peers)\n", d.config_path,

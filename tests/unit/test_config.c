@@ -19,6 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef NELEM
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* DESIGN.md section 8, as written there but for the ports. */
 static const char design_sample[] =
 	"hostname cube1\n"
@@ -653,6 +657,113 @@ START_TEST(test_caps)
 }
 END_TEST
 
+/* Collects every error message of one parse. */
+struct errlist {
+	char msg[SBC_CFG_MAX_ERRORS + 2][600];
+	size_t n;
+};
+
+static void collect(void *arg, const char *msg)
+{
+	struct errlist *l = arg;
+
+	ck_assert_uint_lt(l->n, NELEM(l->msg));
+	snprintf(l->msg[l->n++], sizeof(l->msg[0]), "%s", msg);
+}
+
+/*
+ * One pass reports every error, in file order with its line: line errors,
+ * the body of a refused dial-peer skipped (no cascade), the checks made at
+ * the end; the first error also lands in err.
+ */
+START_TEST(test_all_errors)
+{
+	static const char text[] =
+		"hostname bad!name\n"			  /* 1 */
+		"voice service voip\n"			  /* 2 */
+		" sip\n"				  /* 3 */
+		"  listen udp 127.0.0.300 5060\n"	  /* 4 */
+		"  listen tcp 127.0.0.1 5060\n"		  /* 5 */
+		"dial-peer voice 0 voip\n"		  /* 6 */
+		" session target ipv4:1.2.3.4:99999\n"	  /* 7: skipped */
+		" destination-pattern 1T2\n"		  /* 8: skipped */
+		"dial-peer voice 5 voip\n"		  /* 9 */
+		" destination-pattern 1T\n"		  /* 10 */
+		" preference 11\n"			  /* 11 */
+		"call max-duration 1\n"			  /* 12 */
+		"bogus command\n"			  /* 13 */
+		"  tls verify peer\n"			  /* 14: skipped */
+		"hostname x\n"				  /* 15 */
+		"  end\n";				  /* 16 */
+	static const char *const want[] = {
+		"e.conf:1: invalid hostname: 'hostname bad!name'",
+		"e.conf:4: invalid IPv4 address: 'listen udp 127.0.0.300 5060'",
+		"e.conf:6: value out of range 1-2147483647: "
+		"'dial-peer voice 0 voip'",
+		"e.conf:11: value out of range 0-10: 'preference 11'",
+		"e.conf:12: value out of range 60-604800: "
+		"'call max-duration 1'",
+		"e.conf:13: unknown command: 'bogus command'",
+		"e.conf:16: bad indentation: 'end'",
+		"e.conf:9: destination-pattern without session target: "
+		"'dial-peer voice 5 voip'",
+	};
+	struct errlist *l = calloc(1, sizeof(*l));
+	char err[600] = "";
+	size_t i;
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_ptr_null(sbc_config_parse_each("e.conf", text, collect, l));
+	for (i = 0; i < l->n && i < NELEM(want); i++)
+		ck_assert_str_eq(l->msg[i], want[i]);
+	ck_assert_uint_eq(l->n, NELEM(want));
+	/* the one-error form gives the first */
+	ck_assert_ptr_null(sbc_config_parse("e.conf", text, err, sizeof(err)));
+	ck_assert_str_eq(err, want[0]);
+	free(l);
+}
+END_TEST
+
+/* More than SBC_CFG_MAX_ERRORS: that many, then one "too many" line. */
+START_TEST(test_error_cap)
+{
+	struct errlist *l = calloc(1, sizeof(*l));
+	size_t size = 200 * 16, len = 0, i;
+	char *text = malloc(size);
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_ptr_nonnull(text);
+	for (i = 0; i < 200; i++)
+		len += (size_t)snprintf(text + len, size - len, "bogus %zu\n",
+					i);
+	ck_assert_ptr_null(sbc_config_parse_each("c.conf", text, collect, l));
+	ck_assert_uint_eq(l->n, SBC_CFG_MAX_ERRORS + 1);
+	ck_assert_str_eq(l->msg[0], "c.conf:1: unknown command: 'bogus 0'");
+	ck_assert_str_eq(l->msg[SBC_CFG_MAX_ERRORS - 1],
+			 "c.conf:100: unknown command: 'bogus 99'");
+	ck_assert_str_eq(l->msg[SBC_CFG_MAX_ERRORS],
+			 "c.conf: too many errors (max 100), stopping");
+	free(text);
+	free(l);
+}
+END_TEST
+
+/* An over-long line is one error; the lines after it are still read. */
+START_TEST(test_error_after_long_line)
+{
+	struct errlist *l = calloc(1, sizeof(*l));
+	char text[2 * SBC_CFG_MAX_LINE + 64];
+
+	ck_assert_ptr_nonnull(l);
+	memset(text, 'x', 2 * SBC_CFG_MAX_LINE);
+	strcpy(text + 2 * SBC_CFG_MAX_LINE, "\nhostname ok\nbogus\n");
+	ck_assert_ptr_null(sbc_config_parse_each("l.conf", text, collect, l));
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_str_eq(l->msg[1], "l.conf:3: unknown command: 'bogus'");
+	free(l);
+}
+END_TEST
+
 static void assert_same(const struct sbc_config *a, const struct sbc_config *b)
 {
 	const struct sbc_settings *x = sbc_config_settings(a);
@@ -1137,8 +1248,6 @@ START_TEST(test_check_files_none)
 }
 END_TEST
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1157,6 +1266,9 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0, NELEM(bad_cases));
 	tcase_add_test(tc, test_long_line);
 	tcase_add_test(tc, test_caps);
+	tcase_add_test(tc, test_all_errors);
+	tcase_add_test(tc, test_error_cap);
+	tcase_add_test(tc, test_error_after_long_line);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("write");
