@@ -93,6 +93,7 @@ struct lic_agent {
 	/* `license smart trust idtoken`: the request in flight, its answer. */
 	bool trust_inflight;
 	struct reply trust_reply;
+	char trust_error[256]; /* why the last trust request failed; "" */
 	/* cslu: the ACK poll in flight, its answer, when the next is due. */
 	bool poll_inflight;
 	struct reply poll_reply;
@@ -1486,6 +1487,7 @@ int lic_agent_trust(struct lic_agent *a, const char *token, bool force,
 	if (a->ops->trust(a->ops_ctx, env, len, trust_done, a, err,
 			  errlen) == 0) {
 		a->trust_inflight = true;
+		a->trust_error[0] = '\0';
 		ret = 0;
 	}
 	free(env);
@@ -1518,8 +1520,10 @@ static void handle_trust_reply(struct lic_agent *a, int64_t now)
 		goto out_fail;
 	ci = lic_trust_answer_get(ans);
 	if (lic_agent_set_trust(a, lic_trust_answer_server_pem(ans),
-				ci->trust_code, now, err, sizeof(err)) != 0)
+				ci->trust_code, now, err, sizeof(err)) != 0) {
+		snprintf(a->trust_error, sizeof(a->trust_error), "%s", err);
 		goto out_free; /* logged there */
+	}
 	if (lic_store_set_account(a->st, ci->smart_account,
 				  ci->virtual_account, err, sizeof(err)) == 0) {
 		snprintf(a->smart_account, sizeof(a->smart_account), "%s",
@@ -1537,6 +1541,7 @@ static void handle_trust_reply(struct lic_agent *a, int64_t now)
 	goto out_free;
 
 out_fail:
+	snprintf(a->trust_error, sizeof(a->trust_error), "%s", err);
 	log_msg(LOG_LVL_ERR, FAC, "TRUST_INSTALL_FAILED",
 		"trust not installed: %s", err);
 out_free:
@@ -1548,6 +1553,11 @@ out_free:
 bool lic_agent_trust_in_flight(const struct lic_agent *a)
 {
 	return a->trust_inflight;
+}
+
+const char *lic_agent_trust_error(const struct lic_agent *a)
+{
+	return a->trust_error;
 }
 
 int lic_agent_set_role(struct lic_agent *a, enum lic_ha_role role,

@@ -196,6 +196,9 @@ int lic_agent_set_trust(struct lic_agent *a, const char *server_pubkey_pem,
 int lic_agent_trust(struct lic_agent *a, const char *token, bool force,
 		    int64_t now, char *err, size_t errlen);
 bool lic_agent_trust_in_flight(const struct lic_agent *a);
+/* Why the last trust request failed (what TRUST_INSTALL_FAILED logged);
+ * "" while one is in flight, after a success or before any. */
+const char *lic_agent_trust_error(const struct lic_agent *a);
 
 /*
  * The HA role changed. Becoming active (from standby or standalone)

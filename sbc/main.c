@@ -286,6 +286,7 @@ void sbcd_sample(struct sbcd *d)
 	}
 	feed_hours(d, now_ms / 1000);
 	lic_agent_tick(d->agent, now_ms / 1000);
+	sbcd_trust_check(d, false);
 }
 
 static void on_sample(evutil_socket_t fd, short what, void *arg)
@@ -923,6 +924,7 @@ int main(int argc, char **argv)
 
 out_stop:
 	sbc_metrics_stop(&d.metrics);
+	sbcd_trust_check(&d, true);
 	sbc_ctl_free(&d.ctl);
 	sbc_b2bua_stop(&d.b2bua, STOP_LINGER_MS);
 	log_msg(LOG_LVL_NOTICE, "SBC", "STOPPED", "sbcd stopped");
