@@ -1769,6 +1769,12 @@ struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
 			if (a->ops_ctx == NULL)
 				goto out_free;
 			a->ops = &lic_transport_http_ops;
+			if (lic_transport_http_set_proxy(a->ops_ctx,
+							 cfg->proxy_host,
+							 cfg->proxy_port) != 0) {
+				err_set(err, errlen, "bad license proxy");
+				goto out_free;
+			}
 		}
 	} else if (cfg->ops != NULL && cfg->ops->free != NULL) {
 		cfg->ops->free(cfg->ops_ctx);

@@ -75,6 +75,9 @@ struct lic_agent_config {
 	enum lic_transport_kind transport;
 	const char *url;	      /* `license smart url` (smart, cslu) */
 	const char *ca_file;	      /* `license smart ca-file` */
+	const char *proxy_host;	      /* `license smart proxy address`;
+					 NULL/"" = direct */
+	unsigned proxy_port;	      /* `license smart proxy port` */
 	unsigned usage_interval_days; /* 0 = the policy's reporting
 					 frequency (see the doc) */
 	const char *hostname;	      /* NULL/"" = not reported */

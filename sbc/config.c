@@ -645,11 +645,36 @@ static int cmd_url(struct cfg_parser *p, const struct cfg_cmd *cmd,
 	const char *s = a->v[0];
 
 	(void)cmd;
+	if (strcmp(s, "default") == 0) {
+		p->cfg->s.license_url_default = true;
+		return copy_text(p, SBC_CFG_DEFAULT_LICENSE_URL,
+				 p->cfg->s.license_url,
+				 sizeof(p->cfg->s.license_url));
+	}
+	p->cfg->s.license_url_default = false;
 	if (!((strncmp(s, "http://", 7) == 0 && s[7] != '\0') ||
 	      (strncmp(s, "https://", 8) == 0 && s[8] != '\0')))
 		return fail(p, "invalid URL, expected http:// or https://");
 	return copy_text(p, s, p->cfg->s.license_url,
 			 sizeof(p->cfg->s.license_url));
+}
+
+/* A host name or an IPv4/IPv6 literal, as the resolver takes it. */
+static int cmd_proxy_host(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			  const struct cfg_args *a)
+{
+	const char *s = a->v[0];
+	size_t i;
+
+	(void)cmd;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '.' || s[i] == ':'))
+			return fail(p, "invalid proxy address");
+	return copy_text(p, s, p->cfg->s.license_proxy_host,
+			 sizeof(p->cfg->s.license_proxy_host));
 }
 
 static int cmd_ca_file(struct cfg_parser *p, const struct cfg_cmd *cmd,
@@ -744,6 +769,16 @@ static void print_str(struct cfg_out *o, const struct cfg_cmd *cmd,
 
 	if (v[0] != '\0')
 		emit(o, depth, "%s %s", kw_text(cmd, kw, sizeof(kw)), v);
+}
+
+static void print_url(struct cfg_out *o, const struct cfg_cmd *cmd,
+		      const struct sbc_config *cfg,
+		      const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	if (cfg->s.license_url_default)
+		emit(o, depth, "license smart url default");
+	else
+		print_str(o, cmd, cfg, dp, depth);
 }
 
 static void print_hostname(struct cfg_out *o, const struct cfg_cmd *cmd,
@@ -1008,7 +1043,13 @@ static const struct cfg_cmd top_cmds[] = {
 	 .parse = cmd_lic_transport, .print = print_lic_transport,
 	 .group = 6},
 	{.kw = {"license", "smart", "url"}, 1, 1, .parse = cmd_url,
-	 .print = print_str, SET(license_url), .group = 6},
+	 .print = print_url, SET(license_url), .group = 6},
+	{.kw = {"license", "smart", "proxy", "address"}, 1, 1,
+	 .parse = cmd_proxy_host, .print = print_str,
+	 SET(license_proxy_host), .group = 6},
+	{.kw = {"license", "smart", "proxy", "port"}, 1, 1, .parse = cmd_uint,
+	 .print = print_uint, SET(license_proxy_port), .lo = 1, .hi = 65535,
+	 .def = 0, .group = 6},
 	{.kw = {"license", "smart", "usage", "interval"}, 1, 1,
 	 .parse = cmd_uint, .print = print_uint,
 	 SET(license_usage_interval_days), .lo = 1, .hi = 3650, .def = 0,

@@ -20,6 +20,11 @@
 #define SBC_CFG_MAX_LINES 100000
 #define SBC_CFG_MAX_ERRORS 100 /* reported; then "too many errors" */
 
+/* `license smart url default`: licd on this host (docs/configuration.md). */
+#define SBC_CFG_DEFAULT_LICENSE_URL "https://127.0.0.1:8443/licensing/v1/"
+/* `license smart proxy address` without `proxy port`. */
+#define SBC_CFG_DEFAULT_PROXY_PORT 3128
+
 enum sbc_transport { SBC_TP_UDP, SBC_TP_TCP, SBC_TP_TLS };
 enum sbc_dp_kind { SBC_DP_VOIP, SBC_DP_POTS };
 enum sbc_lic_transport { SBC_LIC_TP_SMART, SBC_LIC_TP_CSLU, SBC_LIC_TP_OFF };
@@ -78,7 +83,10 @@ struct sbc_settings {
 	enum sbc_lic_transport license_transport; /* default smart */
 	char license_url[256];
 	unsigned license_usage_interval_days; /* default 0 = policy's value */
+	bool license_url_default;	/* `license smart url default` */
 	char license_ca_file[256];
+	char license_proxy_host[256];	/* `license smart proxy address`; "" */
+	unsigned license_proxy_port;	/* `license smart proxy port`; 0 */
 	bool license_privacy_hostname;
 	bool logging_syslog;		/* `logging syslog`: lines to syslog(3) */
 	bool has_metrics;		/* `metrics listen ADDR PORT` */

@@ -584,6 +584,10 @@ static void open_agent(struct sbcd *d, const struct sbc_settings *s)
 		.transport = agent_transport(s->license_transport),
 		.url = s->license_url,
 		.ca_file = s->license_ca_file,
+		.proxy_host = s->license_proxy_host,
+		.proxy_port = s->license_proxy_port != 0
+				      ? s->license_proxy_port
+				      : SBC_CFG_DEFAULT_PROXY_PORT,
 		.usage_interval_days = s->license_usage_interval_days,
 		.hostname = s->hostname,
 		.privacy_hostname = s->license_privacy_hostname,

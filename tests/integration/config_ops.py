@@ -18,7 +18,10 @@ usage: config_ops.py --sbcd PATH --sbcctl PATH --licd PATH [--build DIR] TEST
 """
 import argparse
 import os
+import select
+import socket
 import subprocess
+import threading
 import sys
 import tempfile
 import time
@@ -35,18 +38,84 @@ ARGS = {}
 
 CONFIG = """hostname ops1
 voice service voip
+ mode border-element license periodicity days 1
  sip
   listen udp 127.0.0.1 {sbc_port}
 {listen_extra}!
+dial-peer voice 100 voip
+ incoming called-number .T
+!
 dial-peer voice 200 voip
  destination-pattern 1T
  session target ipv4:127.0.0.1:{uas_port}
 !
+license release 17.6.1a
 license smart transport {transport}
 license smart url {url}
 license smart ca-file {ca_file}
+license smart usage interval 1
 {lic_extra}end
 """
+
+
+class ConnectProxy:
+    """A tiny HTTP CONNECT proxy on a free loopback port: records each
+    CONNECT request line, then relays bytes both ways."""
+
+    def __init__(self):
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(8)
+        self.port = self.lsock.getsockname()[1]
+        self.seen = []
+        self.stopping = False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self):
+        while not self.stopping:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.tunnel, args=(c,), daemon=True).start()
+
+    def tunnel(self, c):
+        head = b""
+        with c:
+            while b"\r\n\r\n" not in head and len(head) < 8192:
+                d = c.recv(4096)
+                if not d:
+                    return
+                head += d
+            line = head.split(b"\r\n", 1)[0].decode()
+            self.seen.append(line)
+            parts = line.split()
+            if len(parts) != 3 or parts[0] != "CONNECT":
+                c.sendall(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+                return
+            host, port = parts[1].rsplit(":", 1)
+            try:
+                up = socket.create_connection((host, int(port)), timeout=5)
+            except OSError:
+                c.sendall(b"HTTP/1.1 502 Bad Gateway\r\n\r\n")
+                return
+            with up:
+                c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                socks = [c, up]
+                while True:
+                    r, _, _ = select.select(socks, [], [], 10)
+                    if not r:
+                        return
+                    for s in r:
+                        d = s.recv(65536)
+                        if not d:
+                            return
+                        (up if s is c else c).sendall(d)
+
+    def close(self):
+        self.stopping = True
+        self.lsock.close()
 
 
 class OpsSbcd(LicSbcd):
@@ -62,7 +131,7 @@ def start_sbcd(wd, licd, **kw):
     uas = UA(free_port())
     params = dict(url=f"https://127.0.0.1:{licd.port}/licensing/v1/", ca_file=licd.ca)
     params.update(kw)
-    return OpsSbcd(BIN["sbcd"], uas.port, wd, **params), uas
+    return OpsSbcd(BIN["sbcd"], uas.port, wd, args=["--test-clock"], **params), uas
 
 
 def test_check_all_errors(wd):
@@ -131,6 +200,47 @@ def test_trust_outcome(wd):
         licd.stop()
 
 
+def test_proxy(wd):
+    licd = Licd(os.path.join(wd, "licd"))
+    proxy = ConnectProxy()
+    uac = UA(free_port())
+    sbc, uas = start_sbcd(wd, licd, lic_extra=(
+        f"license smart proxy address 127.0.0.1\nlicense smart proxy port {proxy.port}\n"))
+    try:
+        with sip_edge.running(sbc, uas, uac, allowed=licensing.ALLOWED):
+            run = sbc.ctl("show", "running-config").stdout
+            assert "license smart proxy address 127.0.0.1\n" in run, run
+            assert f"license smart proxy port {proxy.port}\n" in run, run
+            p = sbc.ctl("license", "smart", "trust", "idtoken", account(licd), "local")
+            assert "Trust established" in p.stdout, p
+            assert proxy.seen == [f"CONNECT 127.0.0.1:{licd.port} HTTP/1.1"], proxy.seen
+            licensing.use_one_license(sbc, uac, uas)
+            sbc.wait_status(lambda s: s["usage_reporting"]["last_ack_received"],
+                            what="an ACK through the proxy")
+            assert len(proxy.seen) >= 2 and all(
+                l == f"CONNECT 127.0.0.1:{licd.port} HTTP/1.1" for l in proxy.seen), proxy.seen
+    finally:
+        proxy.close()
+        licd.stop()
+
+
+def test_url_default(wd):
+    conf = os.path.join(wd, "d.conf")
+    with open(conf, "w") as f:
+        f.write("license smart url default\nlicense smart proxy address proxy.example\n")
+    p = subprocess.run([BIN["sbcd"], "-n", "-f", conf], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 0, p
+    with open(conf, "w") as f:
+        f.write("license smart proxy address bad/host\nlicense smart proxy port 0\n")
+    p = subprocess.run([BIN["sbcd"], "-n", "-f", conf], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 1, p
+    assert p.stderr.splitlines()[:2] == [
+        f"{conf}:1: invalid proxy address: 'license smart proxy address bad/host'",
+        f"{conf}:2: value out of range 1-65535: 'license smart proxy port 0'"], p.stderr
+
+
 def test_purchase_negative(wd):
     licd = Licd(os.path.join(wd, "licd"))
     try:
@@ -163,6 +273,8 @@ TESTS = {
     "check_all_errors": test_check_all_errors,
     "trust_outcome": test_trust_outcome,
     "purchase_negative": test_purchase_negative,
+    "proxy": test_proxy,
+    "url_default": test_url_default,
     "install": test_install,
 }
 
