@@ -1555,6 +1555,44 @@ bool lic_agent_trust_in_flight(const struct lic_agent *a)
 	return a->trust_inflight;
 }
 
+int lic_agent_set_endpoint(struct lic_agent *a, struct event_base *base,
+			   const char *url, const char *ca_file,
+			   const char *proxy_host, unsigned proxy_port,
+			   char *err, size_t errlen)
+{
+	void *ctx;
+
+	if (a == NULL || url == NULL) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (a->ops != &lic_transport_http_ops) {
+		err_set(err, errlen, "the agent is not on the HTTPS transport");
+		return -1;
+	}
+	if (strlen(url) > LIC_AGENT_URL_MAX) {
+		err_set(err, errlen, "license smart url too long");
+		return -1;
+	}
+	ctx = lic_transport_http_new(base, url, ca_file,
+				     a->transport == LIC_TRANSPORT_CSLU, err,
+				     errlen);
+	if (ctx == NULL)
+		return -1;
+	if (lic_transport_http_set_proxy(ctx, proxy_host, proxy_port) != 0) {
+		lic_transport_http_ops.free(ctx);
+		err_set(err, errlen, "bad license proxy");
+		return -1;
+	}
+	/* What was in flight is cancelled: its `done` runs now, and the next
+	 * tick handles it as a failed exchange (retried). */
+	lic_transport_http_ops.free(a->ops_ctx);
+	a->ops_ctx = ctx;
+	copy_text(a->url, sizeof(a->url), url);
+	a->dirty = true;
+	return 0;
+}
+
 const char *lic_agent_trust_error(const struct lic_agent *a)
 {
 	return a->trust_error;

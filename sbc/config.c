@@ -64,6 +64,7 @@ struct sbc_config {
 	size_t cap_dp;
 	char *name; /* the file (or name) it was parsed from, for messages */
 	struct cfg_where tls_where[TLS_SRC_COUNT];
+	char *pending; /* "! pending restart: ..." lines, or NULL */
 };
 
 /* One open mode: the line that opened it and how its body is indented. */
@@ -1007,8 +1008,10 @@ static void print_end(struct cfg_out *o, const struct cfg_cmd *cmd,
 		      const struct sbc_dialpeer_cfg *dp, int depth)
 {
 	(void)cmd;
-	(void)cfg;
 	(void)dp;
+	/* Comments to the parser: reading the text back gives what runs. */
+	if (cfg->pending != NULL)
+		fputs(cfg->pending, o->fp);
 	emit(o, depth, "end");
 }
 
@@ -1714,6 +1717,7 @@ void sbc_config_free(struct sbc_config **cfg)
 		return;
 	free((*cfg)->dp);
 	free((*cfg)->name);
+	free((*cfg)->pending);
 	free(*cfg);
 	*cfg = NULL;
 }
@@ -1982,6 +1986,128 @@ const struct sbc_dialpeer_cfg *sbc_config_dialpeer(const struct sbc_config *cfg,
 	if (cfg == NULL || i >= cfg->n_dp)
 		return NULL;
 	return &cfg->dp[i];
+}
+
+/* One row (or the periodicity) printed for cfg, into buf. */
+static void row_text(const struct cfg_cmd *cmd, const struct sbc_config *cfg,
+		     char *buf, size_t len)
+{
+	struct cfg_out o = {.fp = NULL};
+	FILE *f = fmemopen(buf, len, "w");
+
+	buf[0] = '\0';
+	if (f == NULL)
+		return;
+	o.fp = f;
+	cmd->print(&o, cmd, cfg, NULL, 0);
+	fclose(f);
+	buf[len - 1] = '\0';
+}
+
+/* Licensing settings that need a restart (all but the endpoint ones
+ * when the caller applied those): in_force's into d. */
+static void keep_lic(struct sbc_settings *d, const struct sbc_settings *f,
+		     bool endpoint)
+{
+	memcpy(d->license_release, f->license_release,
+	       sizeof(d->license_release));
+	d->license_transport = f->license_transport;
+	d->license_usage_interval_days = f->license_usage_interval_days;
+	d->license_privacy_hostname = f->license_privacy_hostname;
+	d->periodicity_hours = f->periodicity_hours;
+	d->periodicity_raised = f->periodicity_raised;
+	if (!endpoint)
+		return;
+	memcpy(d->license_url, f->license_url, sizeof(d->license_url));
+	d->license_url_default = f->license_url_default;
+	memcpy(d->license_ca_file, f->license_ca_file,
+	       sizeof(d->license_ca_file));
+	memcpy(d->license_proxy_host, f->license_proxy_host,
+	       sizeof(d->license_proxy_host));
+	d->license_proxy_port = f->license_proxy_port;
+}
+
+/* url, ca-file and proxy rows: the endpoint the agent can switch live. */
+static bool endpoint_row(const struct cfg_cmd *cmd)
+{
+	return cmd->kw[2] != NULL &&
+	       (strcmp(cmd->kw[2], "url") == 0 ||
+		strcmp(cmd->kw[2], "ca-file") == 0 ||
+		strcmp(cmd->kw[2], "proxy") == 0);
+}
+
+bool sbc_config_endpoint_differs(const struct sbc_config *a,
+				 const struct sbc_config *b)
+{
+	const struct sbc_settings *x = &a->s, *y = &b->s;
+
+	return strcmp(x->license_url, y->license_url) != 0 ||
+	       strcmp(x->license_ca_file, y->license_ca_file) != 0 ||
+	       strcmp(x->license_proxy_host, y->license_proxy_host) != 0 ||
+	       x->license_proxy_port != y->license_proxy_port;
+}
+
+size_t sbc_config_keep_licensing(struct sbc_config *cfg,
+				 const struct sbc_config *in_force,
+				 bool endpoint_applied)
+{
+	char a[SBC_CFG_MAX_LINE * 2], b[sizeof(a) + 32], kw[128];
+	const struct cfg_cmd *cmd;
+	size_t n = 0, used = 0, cap = 0;
+	char *pend = NULL;
+
+	if (cfg == NULL || in_force == NULL)
+		return 0;
+	for (cmd = top_cmds; cmd->kw[0] != NULL; cmd++) {
+		const char *line = a;
+		size_t need;
+		char *np;
+
+		if (strcmp(cmd->kw[0], "license") != 0 || cmd->print == NULL ||
+		    (endpoint_applied && endpoint_row(cmd)))
+			continue;
+		row_text(cmd, cfg, a, sizeof(a));
+		row_text(cmd, in_force, b, sizeof(b));
+		if (strcmp(a, b) == 0)
+			continue;
+		if (a[0] == '\0') {
+			snprintf(b, sizeof(b), "no %s\n",
+				 kw_text(cmd, kw, sizeof(kw)));
+			line = b;
+		}
+		need = strlen("! pending restart: ") + strlen(line) + 1;
+		if (used + need > cap) {
+			cap = (used + need) * 2;
+			np = realloc(pend, cap);
+			if (np == NULL)
+				break;
+			pend = np;
+		}
+		used += (size_t)snprintf(pend + used, cap - used,
+					 "! pending restart: %s", line);
+		n++;
+	}
+	if (cfg->s.periodicity_hours != in_force->s.periodicity_hours) {
+		row_text(&voip_cmds[0], cfg, a, sizeof(a));
+		snprintf(b, sizeof(b), "! pending restart: %s", a);
+		if (used + strlen(b) + 1 > cap) {
+			char *np = realloc(pend, used + strlen(b) + 1);
+
+			if (np != NULL) {
+				pend = np;
+				cap = used + strlen(b) + 1;
+			}
+		}
+		if (used + strlen(b) + 1 <= cap) {
+			memcpy(pend + used, b, strlen(b) + 1);
+			used += strlen(b);
+			n++;
+		}
+	}
+	keep_lic(&cfg->s, &in_force->s, !endpoint_applied);
+	free(cfg->pending);
+	cfg->pending = pend;
+	return n;
 }
 
 int sbc_config_write(const struct sbc_config *cfg, FILE *out)

@@ -161,6 +161,23 @@ size_t sbc_config_dialpeer_count(const struct sbc_config *cfg);
 const struct sbc_dialpeer_cfg *sbc_config_dialpeer(const struct sbc_config *cfg,
 						   size_t i);
 
+/*
+ * After a reload: the licensing settings of `in_force` (what the licensing
+ * agent runs with) replace those of `cfg` (the file just read), but for the
+ * endpoint (`license smart url`, `ca-file`, `proxy`) when the caller applied
+ * it live. Each file value that differs is remembered and printed by
+ * sbc_config_write as a "! pending restart: <command>" line (or "no
+ * <command>") before `end`, so the text shows what runs and what waits.
+ * Returns how many lines are pending.
+ */
+size_t sbc_config_keep_licensing(struct sbc_config *cfg,
+				 const struct sbc_config *in_force,
+				 bool endpoint_applied);
+
+/* The license server endpoint (url, ca-file, proxy) differs. */
+bool sbc_config_endpoint_differs(const struct sbc_config *a,
+				 const struct sbc_config *b);
+
 /* Print the parsed config back in canonical form (show running-config). */
 int sbc_config_write(const struct sbc_config *cfg, FILE *out);
 

@@ -404,6 +404,56 @@ static void dump_stats(struct sbcd *d)
 			d->state_dir);
 }
 
+/*
+ * A reload's licensing settings. The endpoint (url, ca-file, proxy) is
+ * switched in the running agent; the others (transport, release,
+ * periodicity, usage interval, privacy) are set when the agent starts, so
+ * they wait for a restart: `copy` (the running config) keeps the values
+ * in force and lists the file's as `! pending restart:` lines.
+ */
+static void reload_licensing(struct sbcd *d, struct sbc_config *copy)
+{
+	const struct sbc_settings *s = sbc_config_settings(copy);
+	bool applied = false;
+	char err[512];
+	size_t n;
+
+	if (d->running == NULL)
+		return;
+	if (sbc_config_endpoint_differs(copy, d->running)) {
+		if (d->agent != NULL &&
+		    lic_agent_set_endpoint(
+			    d->agent, d->base, s->license_url,
+			    s->license_ca_file, s->license_proxy_host,
+			    s->license_proxy_port != 0
+				    ? s->license_proxy_port
+				    : SBC_CFG_DEFAULT_PROXY_PORT,
+			    err, sizeof(err)) == 0) {
+			applied = true;
+			log_msg(LOG_LVL_NOTICE, "SMART_LIC", "CONFIG",
+				"license server endpoint now %s%s%s",
+				s->license_url,
+				s->license_proxy_host[0] ? " through proxy "
+							 : "",
+				s->license_proxy_host);
+		} else {
+			log_msg(LOG_LVL_WARNING, "SMART_LIC", "CONFIG",
+				"license smart url/ca-file/proxy not applied "
+				"(%s): they take effect when sbcd is "
+				"restarted",
+				d->agent != NULL ? err
+						 : "no licensing agent");
+		}
+	}
+	n = sbc_config_keep_licensing(copy, d->running, applied);
+	if (n > 0)
+		log_msg(LOG_LVL_WARNING, "SMART_LIC", "CONFIG",
+			"%zu licensing setting(s) changed: they take effect "
+			"when sbcd is restarted (show running-config lists "
+			"them as pending)",
+			n);
+}
+
 int sbcd_reload(struct sbcd *d)
 {
 	struct sbc_dptable *dp = NULL;
@@ -430,6 +480,8 @@ int sbcd_reload(struct sbcd *d)
 	}
 	/* All or nothing: the main thread's settings change only with the
 	 * SIP thread's. */
+	if (copy != NULL)
+		reload_licensing(d, copy);
 	d->shutdown_grace_s = grace;
 	snprintf(d->hostname, sizeof(d->hostname), "%s", host);
 	log_msg(LOG_LVL_NOTICE, "SBC", "RELOAD",

@@ -10,6 +10,12 @@
                      (IOS spelling id_token) reports trust established
   purchase_negative  `licd purchase ... -5` says the count must be 0 or more
   install            `cmake --install` puts sbcd, sbcctl and licd in sbin
+  proxy              trust and a report reach licd through a CONNECT proxy
+                     (license smart proxy address/port), which saw them
+  url_default        license smart url default and proxy lines accepted,
+                     bad ones refused
+  reload_licensing   a reload switches the proxy live; a changed release
+                     stays as it runs and shows as `! pending restart:`
 
 Each test starts its own processes on free loopback ports in a temporary
 directory and stops them by pid.
@@ -49,7 +55,7 @@ dial-peer voice 200 voip
  destination-pattern 1T
  session target ipv4:127.0.0.1:{uas_port}
 !
-license release 17.6.1a
+license release {release}
 license smart transport {transport}
 license smart url {url}
 license smart ca-file {ca_file}
@@ -121,7 +127,8 @@ class ConnectProxy:
 class OpsSbcd(LicSbcd):
     def write_config(self, **kw):
         self.params.update(kw)
-        for k, v in (("listen_extra", ""), ("lic_extra", ""), ("transport", "smart")):
+        for k, v in (("listen_extra", ""), ("lic_extra", ""), ("transport", "smart"),
+                     ("release", "17.6.1a")):
             self.params.setdefault(k, v)
         with open(self.conf, "w") as f:
             f.write(CONFIG.format(**self.params))
@@ -224,6 +231,36 @@ def test_proxy(wd):
         licd.stop()
 
 
+def test_reload_licensing(wd):
+    licd = Licd(os.path.join(wd, "licd"))
+    proxy = ConnectProxy()
+    sbc, uas = start_sbcd(wd, licd)
+    try:
+        with sip_edge.running(sbc, uas, allowed=licensing.ALLOWED):
+            sbc.write_config(release="17.9.1", lic_extra=(
+                f"license smart proxy address 127.0.0.1\n"
+                f"license smart proxy port {proxy.port}\n"))
+            sbc.ctl("reload")
+            run = sbc.ctl("show", "running-config").stdout
+            # The proxy is switched live; the release waits for a restart.
+            assert f"license smart proxy port {proxy.port}\n" in run, run
+            assert "license release 17.6.1a\n" in run, run
+            assert "! pending restart: license release 17.9.1\n" in run, run
+            sbc.wait_log("take effect when sbcd is restarted", 5)
+            sbc.wait_log("license server endpoint now", 5)
+            p = sbc.ctl("license", "smart", "trust", "idtoken", account(licd), "local")
+            assert "Trust established" in p.stdout, p
+            assert proxy.seen == [f"CONNECT 127.0.0.1:{licd.port} HTTP/1.1"], proxy.seen
+            # Back to the value in force: nothing pending; proxy removed live.
+            sbc.write_config(release="17.6.1a", lic_extra="")
+            sbc.ctl("reload")
+            run = sbc.ctl("show", "running-config").stdout
+            assert "pending" not in run and "proxy" not in run, run
+    finally:
+        proxy.close()
+        licd.stop()
+
+
 def test_url_default(wd):
     conf = os.path.join(wd, "d.conf")
     with open(conf, "w") as f:
@@ -275,6 +312,7 @@ TESTS = {
     "purchase_negative": test_purchase_negative,
     "proxy": test_proxy,
     "url_default": test_url_default,
+    "reload_licensing": test_reload_licensing,
     "install": test_install,
 }
 

@@ -764,6 +764,54 @@ START_TEST(test_error_after_long_line)
 }
 END_TEST
 
+/* A reload's licensing values: kept as in force, listed as pending. */
+START_TEST(test_keep_licensing)
+{
+	struct sbc_config *run = parse_ok(
+		"license release 17.6.1a\nlicense smart url default\n"
+		"license smart usage interval 1\n");
+	struct sbc_config *file = parse_ok(
+		"voice service voip\n mode border-element license periodicity "
+		"days 2\nlicense release 17.9.1\n"
+		"license smart url https://192.0.2.1/x\n"
+		"license smart proxy address 10.0.0.1\n");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert(sbc_config_endpoint_differs(run, file));
+	ck_assert_uint_eq(sbc_config_keep_licensing(file, run, false), 5);
+	f = open_memstream(&text, &len);
+	ck_assert_int_eq(sbc_config_write(file, f), 0);
+	fclose(f);
+	ck_assert_str_eq(text,
+			 "hostname sbc\n!\nvoice service voip\n"
+			 " mode border-element\n!\n"
+			 "license release 17.6.1a\nlicense smart url default\n"
+			 "license smart usage interval 1\n!\n"
+			 "! pending restart: license release 17.9.1\n"
+			 "! pending restart: license smart url "
+			 "https://192.0.2.1/x\n"
+			 "! pending restart: license smart proxy address "
+			 "10.0.0.1\n"
+			 "! pending restart: no license smart usage interval\n"
+			 "! pending restart: mode border-element license "
+			 "periodicity days 2\nend\n");
+	ck_assert(!sbc_config_endpoint_differs(run, file));
+	free(text);
+	sbc_config_free(&file);
+	file = parse_ok("license release 17.6.1a\n"
+			"license smart proxy address 10.0.0.1\n"
+			"license smart usage interval 1\n");
+	/* the endpoint applied by the caller: only the rest is pending */
+	ck_assert_uint_eq(sbc_config_keep_licensing(file, run, true), 0);
+	ck_assert_str_eq(sbc_config_settings(file)->license_proxy_host,
+			 "10.0.0.1");
+	sbc_config_free(&file);
+	sbc_config_free(&run);
+}
+END_TEST
+
 static void assert_same(const struct sbc_config *a, const struct sbc_config *b)
 {
 	const struct sbc_settings *x = sbc_config_settings(a);
@@ -1274,6 +1322,7 @@ static Suite *config_suite(void)
 	tc = tcase_create("write");
 	tcase_add_loop_test(tc, test_round_trip, 0, NELEM(round_trip_texts));
 	tcase_add_test(tc, test_write_canonical);
+	tcase_add_test(tc, test_keep_licensing);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("load");
