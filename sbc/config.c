@@ -853,10 +853,15 @@ static void print_listen(struct cfg_out *o, const struct cfg_cmd *cmd,
 
 	(void)cmd;
 	(void)dp;
-	for (i = 0; i < cfg->s.n_listen; i++)
+	for (i = 0; i < cfg->s.n_listen; i++) {
+		const struct sbc_listen *l = &cfg->s.listen[i];
+
 		emit(o, depth, "listen %s %s %u",
-		     sbc_transport_name(cfg->s.listen[i].transport),
-		     cfg->s.listen[i].addr, cfg->s.listen[i].port);
+		     sbc_transport_name(l->transport), l->addr, l->port);
+		/* A comment: the text read back still says port 0. */
+		if (l->port == 0 && l->bound_port != 0)
+			emit(o, depth, "! bound to port %u", l->bound_port);
+	}
 }
 
 static void print_tls_verify(struct cfg_out *o, const struct cfg_cmd *cmd,
@@ -2108,6 +2113,13 @@ size_t sbc_config_keep_licensing(struct sbc_config *cfg,
 	free(cfg->pending);
 	cfg->pending = pend;
 	return n;
+}
+
+void sbc_config_set_bound_port(struct sbc_config *cfg, size_t i,
+			       unsigned port)
+{
+	if (cfg != NULL && i < cfg->s.n_listen)
+		cfg->s.listen[i].bound_port = port;
 }
 
 int sbc_config_write(const struct sbc_config *cfg, FILE *out)

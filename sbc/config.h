@@ -45,6 +45,8 @@ struct sbc_listen {
 	enum sbc_transport transport;
 	char addr[64]; /* numeric IPv4 address */
 	unsigned port; /* 0..65535; 0 lets the kernel choose */
+	unsigned bound_port; /* port 0: the one bound (sbc_config_set_bound_port);
+				0 = not known */
 };
 
 /* One `dial-peer voice <tag> {voip|pots}` block. */
@@ -177,6 +179,14 @@ size_t sbc_config_keep_licensing(struct sbc_config *cfg,
 /* The license server endpoint (url, ca-file, proxy) differs. */
 bool sbc_config_endpoint_differs(const struct sbc_config *a,
 				 const struct sbc_config *b);
+
+/*
+ * Listen entry i of a running config was bound to `port` (its configured
+ * port 0 let the kernel choose): sbc_config_write then follows that
+ * listen line with "! bound to port N". Out of range i is ignored.
+ */
+void sbc_config_set_bound_port(struct sbc_config *cfg, size_t i,
+			       unsigned port);
 
 /* Print the parsed config back in canonical form (show running-config). */
 int sbc_config_write(const struct sbc_config *cfg, FILE *out);

@@ -454,6 +454,25 @@ static void reload_licensing(struct sbcd *d, struct sbc_config *copy)
 			n);
 }
 
+/* Listen addresses stay as bound at start: a reloaded copy's entries that
+ * are the same as running ones get their bound ports. */
+static void keep_bound_ports(struct sbcd *d, struct sbc_config *copy)
+{
+	const struct sbc_settings *n = sbc_config_settings(copy), *o;
+	size_t i, j;
+
+	if (d->running == NULL)
+		return;
+	o = sbc_config_settings(d->running);
+	for (i = 0; i < n->n_listen; i++)
+		for (j = 0; j < o->n_listen; j++)
+			if (n->listen[i].transport == o->listen[j].transport &&
+			    n->listen[i].port == o->listen[j].port &&
+			    strcmp(n->listen[i].addr, o->listen[j].addr) == 0)
+				sbc_config_set_bound_port(
+					copy, i, o->listen[j].bound_port);
+}
+
 int sbcd_reload(struct sbcd *d)
 {
 	struct sbc_dptable *dp = NULL;
@@ -480,8 +499,10 @@ int sbcd_reload(struct sbcd *d)
 	}
 	/* All or nothing: the main thread's settings change only with the
 	 * SIP thread's. */
-	if (copy != NULL)
+	if (copy != NULL) {
 		reload_licensing(d, copy);
+		keep_bound_ports(d, copy);
+	}
 	d->shutdown_grace_s = grace;
 	snprintf(d->hostname, sizeof(d->hostname), "%s", host);
 	log_msg(LOG_LVL_NOTICE, "SBC", "RELOAD",
@@ -965,6 +986,11 @@ int main(int argc, char **argv)
 		log_msg(LOG_LVL_ERR, "SBC", "START", "%s", err);
 		goto out_events;
 	}
+	for (i = 0; d.running != NULL &&
+		    i < sbc_config_settings(d.running)->n_listen;
+	     i++)
+		sbc_config_set_bound_port(d.running, i,
+					  sbc_b2bua_listen_port(d.b2bua, i));
 	d.ev_sample = evtimer_new(d.base, on_sample, &d);
 	d.ev_drain = evtimer_new(d.base, on_drain_poll, &d);
 	if (d.ev_sample == NULL || d.ev_drain == NULL)

@@ -14,6 +14,8 @@
                      (license smart proxy address/port), which saw them
   url_default        license smart url default and proxy lines accepted,
                      bad ones refused
+  listen_port0       `listen tcp ADDR 0`: the bound port is logged, accepts
+                     connections and shows in show running-config
   reload_licensing   a reload switches the proxy live; a changed release
                      stays as it runs and shows as `! pending restart:`
 
@@ -24,6 +26,7 @@ usage: config_ops.py --sbcd PATH --sbcctl PATH --licd PATH [--build DIR] TEST
 """
 import argparse
 import os
+import re
 import select
 import socket
 import subprocess
@@ -261,6 +264,26 @@ def test_reload_licensing(wd):
         licd.stop()
 
 
+def test_listen_port0(wd):
+    licd = Licd(os.path.join(wd, "licd"))
+    sbc, uas = start_sbcd(wd, licd, listen_extra="  listen tcp 127.0.0.1 0\n")
+    try:
+        with sip_edge.running(sbc, uas):
+            text = sbc.wait_log("listening on tcp 127.0.0.1:", 5)
+            m = re.search(r"listening on tcp 127\.0\.0\.1:(\d+) \(port 0: chosen by the kernel\)",
+                          text)
+            assert m, text
+            port = int(m.group(1))
+            assert port != 0
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            for _ in range(2):  # at start, and after a reload
+                run = sbc.ctl("show", "running-config").stdout
+                assert f"  listen tcp 127.0.0.1 0\n  ! bound to port {port}\n" in run, run
+                sbc.ctl("reload")
+    finally:
+        licd.stop()
+
+
 def test_url_default(wd):
     conf = os.path.join(wd, "d.conf")
     with open(conf, "w") as f:
@@ -312,6 +335,7 @@ TESTS = {
     "purchase_negative": test_purchase_negative,
     "proxy": test_proxy,
     "url_default": test_url_default,
+    "listen_port0": test_listen_port0,
     "reload_licensing": test_reload_licensing,
     "install": test_install,
 }
