@@ -1284,6 +1284,57 @@ START_TEST(test_check_files)
 }
 END_TEST
 
+/*
+ * `license smart ca-file` is checked like the TLS files, a relative path
+ * taken from the config file's directory (stored resolved); every file
+ * error of the config is reported.
+ */
+START_TEST(test_license_ca_file)
+{
+	char conf[128], want[1024], cert[128];
+	struct errlist *l = calloc(1, sizeof(*l));
+	struct sbc_config *cfg;
+	char *real;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(l);
+	fp = tls_file("lic.conf", 0644, conf, sizeof(conf));
+	fputs("license smart ca-file cert.pem\n", fp);
+	fclose(fp);
+	cfg = sbc_config_load_each(conf, collect, l);
+	ck_assert_msg(cfg != NULL, "%s", l->msg[0]);
+	file_path("cert.pem", cert, sizeof(cert));
+	real = realpath(cert, NULL);
+	ck_assert_ptr_nonnull(real);
+	ck_assert_str_eq(sbc_config_settings(cfg)->license_ca_file, real);
+	free(real);
+	sbc_config_free(&cfg);
+
+	fp = fopen(conf, "w");
+	fputs("license smart ca-file key.pem\n"
+	      "voice service voip\n sip\n  tls ca-file /nonexistent/ca.pem\n",
+	      fp);
+	fclose(fp);
+	ck_assert_ptr_null(sbc_config_load_each(conf, collect, l));
+	ck_assert_uint_eq(l->n, 2);
+	snprintf(want, sizeof(want),
+		 "%s:4: cannot open file: No such file or directory: "
+		 "'tls ca-file /nonexistent/ca.pem'",
+		 conf);
+	ck_assert_str_eq(l->msg[0], want);
+	real = realpath(conf, NULL);
+	ck_assert_ptr_nonnull(real);
+	*strrchr(real, '/') = '\0';
+	snprintf(want, sizeof(want),
+		 "%s:1: no PEM certificate in file (%s/key.pem): "
+		 "'license smart ca-file key.pem'",
+		 conf, real);
+	ck_assert_str_eq(l->msg[1], want);
+	free(real);
+	free(l);
+}
+END_TEST
+
 START_TEST(test_check_files_none)
 {
 	struct sbc_config *cfg = parse_ok(design_sample);
@@ -1335,6 +1386,7 @@ static Suite *config_suite(void)
 	tcase_add_checked_fixture(tc, tls_setup, tls_teardown);
 	tcase_add_loop_test(tc, test_check_files, 0, NELEM(file_cases));
 	tcase_add_test(tc, test_check_files_none);
+	tcase_add_test(tc, test_license_ca_file);
 	suite_add_tcase(s, tc);
 	return s;
 }
