@@ -760,7 +760,9 @@ static void proxy_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (r->completed)
 		return;
 	if (what & BEV_EVENT_CONNECTED) {
-		if (bufferevent_write(bev, r->proxy_connect,
+		/* The socket to the proxy; (later) the TLS handshake done. */
+		if (!r->tunnel &&
+		    bufferevent_write(bev, r->proxy_connect,
 				      strlen(r->proxy_connect)) != 0)
 			proxy_fail(r, "out of memory");
 		return;

@@ -77,6 +77,7 @@ class ConnectProxy:
         self.lsock.listen(8)
         self.port = self.lsock.getsockname()[1]
         self.seen = []
+        self.refuse = False
         self.stopping = False
         self.thread = threading.Thread(target=self.serve, daemon=True)
         self.thread.start()
@@ -100,6 +101,9 @@ class ConnectProxy:
             line = head.split(b"\r\n", 1)[0].decode()
             self.seen.append(line)
             parts = line.split()
+            if self.refuse:
+                c.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                return
             if len(parts) != 3 or parts[0] != "CONNECT":
                 c.sendall(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
                 return
@@ -217,7 +221,8 @@ def test_proxy(wd):
     sbc, uas = start_sbcd(wd, licd, lic_extra=(
         f"license smart proxy address 127.0.0.1\nlicense smart proxy port {proxy.port}\n"))
     try:
-        with sip_edge.running(sbc, uas, uac, allowed=licensing.ALLOWED):
+        with sip_edge.running(sbc, uas, uac,
+                              allowed=licensing.ALLOWED + ("TRUST_INSTALL_FAILED",)):
             run = sbc.ctl("show", "running-config").stdout
             assert "license smart proxy address 127.0.0.1\n" in run, run
             assert f"license smart proxy port {proxy.port}\n" in run, run
@@ -229,6 +234,13 @@ def test_proxy(wd):
                             what="an ACK through the proxy")
             assert len(proxy.seen) >= 2 and all(
                 l == f"CONNECT 127.0.0.1:{licd.port} HTTP/1.1" for l in proxy.seen), proxy.seen
+            # A proxy that refuses: the operator gets its answer.
+            proxy.refuse = True
+            p = sbc.ctl("license", "smart", "trust", "idtoken", "x", "local", "force",
+                        check=False)
+            assert p.returncode != 0, p
+            assert (f"Trust not established: proxy 127.0.0.1:{proxy.port} refused CONNECT "
+                    f"to 127.0.0.1:{licd.port}: HTTP/1.1 403 Forbidden") in p.stderr, p
     finally:
         proxy.close()
         licd.stop()
