@@ -529,6 +529,9 @@ static int cmd_purchase(struct cli *c, char **args)
 	if (tag == LIC_TAG_VGW)
 		return usage_error("CUBE_T_VGW is not purchased: its "
 				   "Purchased always equals In Use");
+	if (args[3][0] == '-')
+		return usage_error("count must be 0 or more (0..%lld)",
+				   LIC_COUNT_MAX);
 	if (!parse_num(args[3], 0, LIC_COUNT_MAX, &count))
 		return usage_error("count must be 0..%lld", LIC_COUNT_MAX);
 	rc = open_va(c, args[0], args[1], &st, &va_id);
@@ -871,7 +874,9 @@ static int parse_args(struct cli *c, int argc, char **argv, bool *help)
 						TOKEN_USES_MAX);
 				c->seen |= OPT_USES;
 			}
-		} else if (a[0] == '-' && a[1] != '\0') {
+		} else if (a[0] == '-' && a[1] != '\0' &&
+			   !(a[1] >= '0' && a[1] <= '9')) {
+			/* "-5" is a (bad) number, left to the command. */
 			return usage_error("unknown option %s", a);
 		} else {
 			if (c->nwords == MAX_WORDS)

@@ -97,6 +97,7 @@ struct lic_agent {
 	/* `license smart trust idtoken`: the request in flight, its answer. */
 	bool trust_inflight;
 	struct reply trust_reply;
+	char trust_error[256]; /* why the last trust request failed; "" */
 	/* cslu: the ACK poll in flight, its answer, when the next is due. */
 	bool poll_inflight;
 	struct reply poll_reply;
@@ -1552,6 +1553,7 @@ int lic_agent_trust(struct lic_agent *a, const char *token, bool force,
 	if (a->ops->trust(a->ops_ctx, env, len, trust_done, a, err,
 			  errlen) == 0) {
 		a->trust_inflight = true;
+		a->trust_error[0] = '\0';
 		ret = 0;
 	}
 	free(env);
@@ -1584,8 +1586,10 @@ static void handle_trust_reply(struct lic_agent *a, int64_t now)
 		goto out_fail;
 	ci = lic_trust_answer_get(ans);
 	if (lic_agent_set_trust(a, lic_trust_answer_server_pem(ans),
-				ci->trust_code, now, err, sizeof(err)) != 0)
+				ci->trust_code, now, err, sizeof(err)) != 0) {
+		snprintf(a->trust_error, sizeof(a->trust_error), "%s", err);
 		goto out_free; /* logged there */
+	}
 	if (lic_store_set_account(a->st, ci->smart_account,
 				  ci->virtual_account, err, sizeof(err)) == 0) {
 		snprintf(a->smart_account, sizeof(a->smart_account), "%s",
@@ -1603,6 +1607,7 @@ static void handle_trust_reply(struct lic_agent *a, int64_t now)
 	goto out_free;
 
 out_fail:
+	snprintf(a->trust_error, sizeof(a->trust_error), "%s", err);
 	log_msg(LOG_LVL_ERR, FAC, "TRUST_INSTALL_FAILED",
 		"trust not installed: %s", err);
 out_free:
@@ -1614,6 +1619,49 @@ out_free:
 bool lic_agent_trust_in_flight(const struct lic_agent *a)
 {
 	return a->trust_inflight;
+}
+
+int lic_agent_set_endpoint(struct lic_agent *a, struct event_base *base,
+			   const char *url, const char *ca_file,
+			   const char *proxy_host, unsigned proxy_port,
+			   char *err, size_t errlen)
+{
+	void *ctx;
+
+	if (a == NULL || url == NULL) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	if (a->ops != &lic_transport_http_ops) {
+		err_set(err, errlen, "the agent is not on the HTTPS transport");
+		return -1;
+	}
+	if (strlen(url) > LIC_AGENT_URL_MAX) {
+		err_set(err, errlen, "license smart url too long");
+		return -1;
+	}
+	ctx = lic_transport_http_new(base, url, ca_file,
+				     a->transport == LIC_TRANSPORT_CSLU, err,
+				     errlen);
+	if (ctx == NULL)
+		return -1;
+	if (lic_transport_http_set_proxy(ctx, proxy_host, proxy_port) != 0) {
+		lic_transport_http_ops.free(ctx);
+		err_set(err, errlen, "bad license proxy");
+		return -1;
+	}
+	/* What was in flight is cancelled: its `done` runs now, and the next
+	 * tick handles it as a failed exchange (retried). */
+	lic_transport_http_ops.free(a->ops_ctx);
+	a->ops_ctx = ctx;
+	copy_text(a->url, sizeof(a->url), url);
+	a->dirty = true;
+	return 0;
+}
+
+const char *lic_agent_trust_error(const struct lic_agent *a)
+{
+	return a->trust_error;
 }
 
 int lic_agent_set_role(struct lic_agent *a, enum lic_ha_role role,
@@ -1827,6 +1875,12 @@ struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
 			if (a->ops_ctx == NULL)
 				goto out_free;
 			a->ops = &lic_transport_http_ops;
+			if (lic_transport_http_set_proxy(a->ops_ctx,
+							 cfg->proxy_host,
+							 cfg->proxy_port) != 0) {
+				err_set(err, errlen, "bad license proxy");
+				goto out_free;
+			}
 		}
 	} else if (cfg->ops != NULL && cfg->ops->free != NULL) {
 		cfg->ops->free(cfg->ops_ctx);

@@ -78,6 +78,9 @@ struct lic_agent_config {
 	enum lic_transport_kind transport;
 	const char *url;	      /* `license smart url` (smart, cslu) */
 	const char *ca_file;	      /* `license smart ca-file` */
+	const char *proxy_host;	      /* `license smart proxy address`;
+					 NULL/"" = direct */
+	unsigned proxy_port;	      /* `license smart proxy port` */
 	unsigned usage_interval_days; /* days between pushes; 0 = push each
 					 record as its period closes */
 	const char *hostname;	      /* NULL/"" = not reported */
@@ -199,6 +202,22 @@ int lic_agent_set_trust(struct lic_agent *a, const char *server_pubkey_pem,
 int lic_agent_trust(struct lic_agent *a, const char *token, bool force,
 		    int64_t now, char *err, size_t errlen);
 bool lic_agent_trust_in_flight(const struct lic_agent *a);
+/*
+ * A reload changed `license smart url`, `ca-file` or the proxy: a new
+ * HTTPS transport to them replaces the old one. Whatever was in flight is
+ * cancelled and handled at the next tick like a failed exchange (retried
+ * per the backoff; a waiting trust request fails). Only for an agent on
+ * its own HTTPS transport (smart or cslu, no ops given). 0, or -1 with a
+ * reason and the old transport kept.
+ */
+int lic_agent_set_endpoint(struct lic_agent *a, struct event_base *base,
+			   const char *url, const char *ca_file,
+			   const char *proxy_host, unsigned proxy_port,
+			   char *err, size_t errlen);
+
+/* Why the last trust request failed (what TRUST_INSTALL_FAILED logged);
+ * "" while one is in flight, after a success or before any. */
+const char *lic_agent_trust_error(const struct lic_agent *a);
 
 /*
  * The HA role changed. Becoming active (from standby or standalone)

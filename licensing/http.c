@@ -19,6 +19,9 @@
 #include "err.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +63,16 @@ struct lic_http_req {
 	unsigned char *body; /* owned, len bytes */
 	size_t len;
 	char error[ERR_MAX];
+	/* Through an HTTP proxy (lic_http_set_proxy): our own exchange on
+	 * pbev (the socket, then the TLS filter over it), no evhttp. */
+	struct bufferevent *pbev; /* owned; NULL when not proxied */
+	bool tunnel;		  /* CONNECT answered 200 */
+	bool ssl_given;		  /* ssl owned by the TLS filter */
+	bool tls;		  /* the URL is https */
+	struct evbuffer *tx;	  /* the request, sent once tunnelled */
+	struct evbuffer *rx;	  /* what came back, bounded */
+	char proxy_where[HOST_MAX + 16];
+	char proxy_connect[2 * HOST_MAX + 64]; /* the CONNECT request */
 };
 
 struct lic_http {
@@ -70,6 +83,8 @@ struct lic_http {
 	bool allow_plain;
 	bool closing; /* lic_http_free() in progress */
 	char last_error[ERR_MAX];
+	char proxy_host[HOST_MAX + 1]; /* "" = connect directly */
+	int proxy_port;
 };
 
 /* The oldest queued OpenSSL error as text, or `fallback`; clears the queue. */
@@ -178,6 +193,16 @@ static void req_finish(struct lic_http_req *r)
 	if (r->conn != NULL)
 		evhttp_connection_free(r->conn);
 	r->conn = NULL;
+	if (r->pbev != NULL)
+		bufferevent_free(r->pbev); /* the socket under it too */
+	r->pbev = NULL;
+	if (r->tx != NULL && r->ssl != NULL && !r->ssl_given)
+		SSL_free(r->ssl); /* proxied, never got to TLS */
+	if (r->tx != NULL)
+		evbuffer_free(r->tx);
+	if (r->rx != NULL)
+		evbuffer_free(r->rx);
+	r->tx = r->rx = NULL;
 	event_free(r->timer);
 	r->timer = NULL;
 	if (r->status != 0)
@@ -469,6 +494,382 @@ static bool header_value_ok(const char *s)
 	return true;
 }
 
+/* ---- through an HTTP proxy (CONNECT) ---------------------------------- */
+
+#define PROXY_HEAD_MAX (16 * 1024) /* status line and headers */
+
+static void proxy_fail(struct lic_http_req *r, const char *why)
+{
+	if (r->completed)
+		return;
+	r->status = 0;
+	err_set(r->error, sizeof(r->error), "%s", why);
+	req_completed(r);
+}
+
+/* Offset just past "\r\n\r\n" in the n bytes at p, or 0. */
+static size_t head_end(const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 3 < n; i++)
+		if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' &&
+		    p[i + 3] == '\n')
+			return i + 4;
+	return 0;
+}
+
+/* "HTTP/1.x NNN ...": the status, or -1. */
+static int status_code(const unsigned char *p, size_t n)
+{
+	if (n < 12 || memcmp(p, "HTTP/1.", 7) != 0 || p[8] != ' ' ||
+	    p[9] < '1' || p[9] > '5' || p[10] < '0' || p[10] > '9' ||
+	    p[11] < '0' || p[11] > '9')
+		return -1;
+	return (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+}
+
+/* The value of header `name` (case-insensitive) in the head, in buf. */
+static bool header_get(const unsigned char *p, size_t n, const char *name,
+		       char *buf, size_t buflen)
+{
+	size_t nl = strlen(name), i = 0, j, k;
+
+	while (i < n) {
+		for (j = i; j + 1 < n && !(p[j] == '\r' && p[j + 1] == '\n');)
+			j++;
+		if (j - i > nl && p[i + nl] == ':' &&
+		    strncasecmp((const char *)p + i, name, nl) == 0) {
+			for (k = i + nl + 1; k < j && (p[k] == ' ' || p[k] == '\t');)
+				k++;
+			if (j - k >= buflen)
+				return false;
+			memcpy(buf, p + k, j - k);
+			buf[j - k] = '\0';
+			return true;
+		}
+		i = j + 2;
+	}
+	return false;
+}
+
+/* Decode a chunked body of n bytes at p into out; 1 done, 0 more, -1 bad. */
+static int unchunk(const unsigned char *p, size_t n, struct evbuffer *out)
+{
+	size_t i = 0;
+
+	for (;;) {
+		size_t size = 0, j = i;
+
+		while (j < n && isxdigit(p[j]) && j - i < 8) {
+			size = size * 16 + (size_t)(isdigit(p[j])
+							    ? p[j] - '0'
+							    : (tolower(p[j]) - 'a' + 10));
+			j++;
+		}
+		if (j == n)
+			return 0;
+		if (j == i)
+			return -1;
+		while (j + 1 < n && !(p[j] == '\r' && p[j + 1] == '\n'))
+			j++; /* chunk extensions */
+		if (j + 1 >= n)
+			return 0;
+		j += 2;
+		if (size == 0)
+			return 1; /* trailers are not needed */
+		if (evbuffer_get_length(out) + size > LIC_HTTP_MAX_RESPONSE)
+			return -1;
+		if (n - j < size + 2)
+			return 0;
+		evbuffer_add(out, p + j, size);
+		i = j + size + 2;
+	}
+}
+
+/*
+ * The answer in r->rx: 1 when complete (status and body recorded), 0 when
+ * more must come, -1 when it cannot be used (r->error says why). `eof`:
+ * the server closed, nothing more will come.
+ */
+static int proxy_parse(struct lic_http_req *r, bool eof)
+{
+	size_t n = evbuffer_get_length(r->rx), he, blen = 0;
+	unsigned char *p = evbuffer_pullup(r->rx, -1);
+	struct evbuffer *body = NULL;
+	char val[64];
+	int code, rc = 0;
+
+	he = head_end(p, n);
+	if (he == 0) {
+		if (!eof && n <= PROXY_HEAD_MAX)
+			return 0;
+		err_set(r->error, sizeof(r->error),
+			n == 0 ? "connection to %s closed without a response"
+			       : "malformed response from %s",
+			r->where);
+		return -1;
+	}
+	code = status_code(p, he);
+	if (code < 0) {
+		err_set(r->error, sizeof(r->error),
+			"malformed response from %s", r->where);
+		return -1;
+	}
+	if (header_get(p, he, "Transfer-Encoding", val, sizeof(val)) &&
+	    strstr(val, "chunked") != NULL) {
+		body = evbuffer_new();
+		if (body == NULL)
+			return -1;
+		rc = unchunk(p + he, n - he, body);
+		if (rc == 0 && eof)
+			rc = -1;
+		if (rc < 0)
+			err_set(r->error, sizeof(r->error),
+				"bad chunked response from %s", r->where);
+		if (rc == 1) {
+			blen = evbuffer_get_length(body);
+			p = evbuffer_pullup(body, -1);
+			he = 0;
+		}
+	} else if (header_get(p, he, "Content-Length", val, sizeof(val))) {
+		char *end;
+		unsigned long long cl = strtoull(val, &end, 10);
+
+		if (*end != '\0' || val[0] == '\0' ||
+		    cl > LIC_HTTP_MAX_RESPONSE) {
+			err_set(r->error, sizeof(r->error),
+				"response larger than %u bytes or bad length",
+				LIC_HTTP_MAX_RESPONSE);
+			return -1;
+		}
+		blen = (size_t)cl;
+		if (n - he >= blen)
+			rc = 1;
+		else if (eof) {
+			err_set(r->error, sizeof(r->error),
+				"response from %s cut short", r->where);
+			rc = -1;
+		}
+	} else if (eof) {
+		blen = n - he;
+		rc = 1;
+	}
+	if (rc == 1) {
+		r->body = malloc(blen + 1);
+		if (r->body == NULL) {
+			err_set(r->error, sizeof(r->error), "out of memory");
+			rc = -1;
+		} else {
+			if (blen > 0)
+				memcpy(r->body, p + he, blen);
+			r->len = blen;
+			r->status = code;
+		}
+	}
+	if (body != NULL)
+		evbuffer_free(body);
+	return rc;
+}
+
+static void proxy_read_cb(struct bufferevent *bev, void *arg);
+static void proxy_event_cb(struct bufferevent *bev, short what, void *arg);
+
+/* The proxy said 200: TLS (https) over the tunnel, then the request. */
+static int proxy_tunnel(struct lic_http_req *r)
+{
+	struct bufferevent *tls;
+
+	if (r->tls) {
+		tls = bufferevent_openssl_filter_new(
+		    r->h->base, r->pbev, r->ssl, BUFFEREVENT_SSL_CONNECTING,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		if (tls == NULL)
+			return -1;
+		r->pbev = tls; /* owns the socket and r->ssl now */
+		r->ssl_given = true;
+		bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+		bufferevent_setcb(tls, proxy_read_cb, NULL, proxy_event_cb, r);
+		bufferevent_enable(tls, EV_READ | EV_WRITE);
+	}
+	r->tunnel = true;
+	return bufferevent_write_buffer(r->pbev, r->tx);
+}
+
+static void proxy_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct lic_http_req *r = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	unsigned char *p;
+	size_t n, he;
+	int code;
+
+	if (r->completed)
+		return;
+	evbuffer_add_buffer(r->rx, in);
+	n = evbuffer_get_length(r->rx);
+	if (r->tunnel) {
+		if (n > LIC_HTTP_MAX_RESPONSE + PROXY_HEAD_MAX) {
+			proxy_fail(r, "response too large");
+			return;
+		}
+		switch (proxy_parse(r, false)) {
+		case 1:
+			req_completed(r);
+			break;
+		case -1:
+			proxy_fail(r, r->error);
+			break;
+		default:
+			break;
+		}
+		return;
+	}
+	p = evbuffer_pullup(r->rx, -1);
+	he = head_end(p, n);
+	if (he == 0) {
+		if (n > PROXY_HEAD_MAX)
+			proxy_fail(r, "malformed answer from the proxy");
+		return;
+	}
+	code = status_code(p, he);
+	if (code != 200) {
+		char why[ERR_MAX * 3];
+
+		snprintf(why, sizeof(why),
+			 "proxy %s refused CONNECT to %s: %.*s", r->proxy_where,
+			 r->where, (int)(strcspn((const char *)p, "\r") < 80
+					     ? strcspn((const char *)p, "\r")
+					     : 80),
+			 (const char *)p);
+		proxy_fail(r, why);
+		return;
+	}
+	evbuffer_drain(r->rx, he);
+	if (proxy_tunnel(r) != 0)
+		proxy_fail(r, "out of memory or TLS setup failed");
+}
+
+static void proxy_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct lic_http_req *r = arg;
+	char why[ERR_MAX * 3], sslbuf[ERR_MAX];
+	unsigned long e = 0, next;
+	long vr;
+
+	if (r->completed)
+		return;
+	if (what & BEV_EVENT_CONNECTED) {
+		/* The socket to the proxy; (later) the TLS handshake done. */
+		if (!r->tunnel &&
+		    bufferevent_write(bev, r->proxy_connect,
+				      strlen(r->proxy_connect)) != 0)
+			proxy_fail(r, "out of memory");
+		return;
+	}
+	if (!r->tunnel) {
+		snprintf(why, sizeof(why), "cannot connect to proxy %s",
+			 r->proxy_where);
+		proxy_fail(r, why);
+		return;
+	}
+	if (r->tls && evbuffer_get_length(r->rx) == 0) {
+		vr = SSL_get_verify_result(r->ssl);
+		if (vr != X509_V_OK) {
+			snprintf(why, sizeof(why),
+				 "TLS certificate verification failed: %s",
+				 X509_verify_cert_error_string(vr));
+			proxy_fail(r, why);
+			return;
+		}
+		while ((next = bufferevent_get_openssl_error(bev)) != 0)
+			if (ERR_GET_LIB(next) != 0)
+				e = next;
+		if (e != 0) {
+			ERR_error_string_n(e, sslbuf, sizeof(sslbuf));
+			snprintf(why, sizeof(why), "TLS error: %s", sslbuf);
+			proxy_fail(r, why);
+			return;
+		}
+	}
+	evbuffer_add_buffer(r->rx, bufferevent_get_input(bev));
+	if (proxy_parse(r, true) == 1)
+		req_completed(r);
+	else
+		proxy_fail(r, r->error);
+}
+
+/*
+ * Start r through the proxy: connect to it, CONNECT host:port, then (in
+ * the callbacks) TLS and the request in r->tx. 0, or -1 (last_error set).
+ */
+static int proxy_start(struct lic_http *h, struct lic_http_req *r,
+		       const struct url_parts *u, const char *content_type,
+		       const void *body, size_t len)
+{
+	r->tls = u->tls;
+	r->tx = evbuffer_new();
+	r->rx = evbuffer_new();
+	snprintf(r->proxy_where, sizeof(r->proxy_where),
+		 strchr(h->proxy_host, ':') != NULL ? "[%s]:%d" : "%s:%d",
+		 h->proxy_host, h->proxy_port);
+	snprintf(r->proxy_connect, sizeof(r->proxy_connect),
+		 "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", u->host_header,
+		 u->host_header);
+	if (r->tx == NULL || r->rx == NULL ||
+	    evbuffer_add_printf(r->tx,
+				"POST %s HTTP/1.1\r\nHost: %s\r\n"
+				"Content-Type: %s\r\nContent-Length: %zu\r\n"
+				"Connection: close\r\n\r\n",
+				u->path, u->host_header, content_type,
+				len) < 0 ||
+	    (len > 0 && evbuffer_add(r->tx, body, len) != 0))
+		goto out_nomem;
+	if (u->tls) {
+		r->ssl = new_ssl(h, u);
+		if (r->ssl == NULL)
+			goto out_nomem;
+	}
+	r->pbev = bufferevent_socket_new(h->base, -1,
+					 BEV_OPT_CLOSE_ON_FREE |
+						 BEV_OPT_DEFER_CALLBACKS);
+	if (r->pbev == NULL)
+		goto out_nomem;
+	bufferevent_setcb(r->pbev, proxy_read_cb, NULL, proxy_event_cb, r);
+	bufferevent_enable(r->pbev, EV_READ | EV_WRITE);
+	/* The proxy is resolved by the system resolver (blocking), like
+	 * the license server's name. */
+	if (bufferevent_socket_connect_hostname(r->pbev, NULL, AF_UNSPEC,
+						h->proxy_host,
+						h->proxy_port) != 0) {
+		err_set(h->last_error, sizeof(h->last_error),
+			"cannot connect to proxy %s", r->proxy_where);
+		return -1;
+	}
+	return 0;
+
+out_nomem:
+	err_set(h->last_error, sizeof(h->last_error),
+		"out of memory or TLS setup failed");
+	return -1;
+}
+
+int lic_http_set_proxy(struct lic_http *h, const char *host, unsigned port)
+{
+	if (h == NULL)
+		return -1;
+	if (host == NULL || host[0] == '\0') {
+		h->proxy_host[0] = '\0';
+		h->proxy_port = 0;
+		return 0;
+	}
+	if (strlen(host) > HOST_MAX || port == 0 || port > 65535)
+		return -1;
+	snprintf(h->proxy_host, sizeof(h->proxy_host), "%s", host);
+	h->proxy_port = (int)port;
+	return 0;
+}
+
 int lic_http_post(struct lic_http *h, const char *url, const char *content_type,
 		  const void *body, size_t len, unsigned timeout_s,
 		  lic_http_done_fn *done, void *arg)
@@ -527,6 +928,27 @@ int lic_http_post(struct lic_http *h, const char *url, const char *content_type,
 	if (r->timer == NULL)
 		goto out_nomem;
 
+	if (h->proxy_host[0] != '\0') {
+		/* Linked first: the callbacks may finish it. */
+		r->next = h->reqs;
+		if (h->reqs != NULL)
+			h->reqs->prev = r;
+		h->reqs = r;
+		h->npending++;
+		tv.tv_sec = (time_t)timeout_s;
+		tv.tv_usec = 0;
+		if (evtimer_add(r->timer, &tv) != 0 ||
+		    proxy_start(h, r, &u, content_type, body, len) != 0) {
+			if (h->last_error[0] == '\0')
+				err_set(h->last_error, sizeof(h->last_error),
+					"out of memory");
+			req_unlink(r);
+			goto out_free_req;
+		}
+		rc = 0;
+		r = NULL;
+		goto out_free_req;
+	}
 	if (u.tls) {
 		r->ssl = new_ssl(h, &u);
 		if (r->ssl == NULL)
@@ -601,6 +1023,14 @@ out_nomem:
 		"out of memory or TLS setup failed");
 out_free_req:
 	if (r != NULL) {
+		if (r->pbev != NULL)
+			bufferevent_free(r->pbev);
+		if (r->tx != NULL && r->ssl != NULL)
+			SSL_free(r->ssl); /* proxied: not given to TLS yet */
+		if (r->tx != NULL)
+			evbuffer_free(r->tx);
+		if (r->rx != NULL)
+			evbuffer_free(r->rx);
 		if (r->conn != NULL)
 			evhttp_connection_free(r->conn);
 		if (r->timer != NULL)

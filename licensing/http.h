@@ -64,6 +64,20 @@ struct lic_http *lic_http_new(struct event_base *base, const char *ca_file,
 			      char *err, size_t errlen);
 
 /*
+ * Send every later request through the HTTP proxy host:port (a name or an
+ * IP literal; resolved by the system resolver, blocking, at each request):
+ * connect to it, `CONNECT host:port HTTP/1.1` for the URL's host and port,
+ * then, once it answers 200, TLS with the license server over the tunnel
+ * (verified exactly as without a proxy) and the request. The response is
+ * read to the connection's close (Content-Length or chunked bodies). A
+ * proxy that answers anything but 200 fails the request with its status
+ * line. host NULL or "" goes back to direct connections. 0, or -1 for a
+ * host longer than 255 characters or a port outside 1-65535. Requests in
+ * flight are not affected.
+ */
+int lic_http_set_proxy(struct lic_http *h, const char *host, unsigned port);
+
+/*
  * Allow plain http:// URLs. FOR TESTS ONLY: by default lic_http_post()
  * refuses anything but https://. sbcd never calls this.
  */

@@ -142,3 +142,10 @@ void lic_transport_http_allow_plain(void *ctx, bool allow)
 	if (t != NULL)
 		lic_http_allow_plain(t->http, allow);
 }
+
+int lic_transport_http_set_proxy(void *ctx, const char *host, unsigned port)
+{
+	struct http_transport *t = ctx;
+
+	return t != NULL ? lic_http_set_proxy(t->http, host, port) : -1;
+}

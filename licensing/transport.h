@@ -77,6 +77,10 @@ void *lic_transport_http_new(struct event_base *base, const char *base_url,
 			     const char *ca_file, bool deferred_ack,
 			     char *err, size_t errlen);
 
+/* Requests through the HTTP proxy host:port with CONNECT
+ * (lic_http_set_proxy); host NULL or "": direct. 0 or -1. */
+int lic_transport_http_set_proxy(void *ctx, const char *host, unsigned port);
+
 /* FOR TESTS ONLY: allow http:// (lic_http_allow_plain). */
 void lic_transport_http_allow_plain(void *ctx, bool allow);
 

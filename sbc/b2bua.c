@@ -197,6 +197,7 @@ struct sbc_b2bua {
 	struct sbc_counters *counters;
 	pthread_t thread;
 	char contact[3][128]; /* per transport, "" when not listening */
+	unsigned bound_port[SBC_CFG_MAX_LISTEN]; /* per listen entry */
 	char host[3][64];
 	char tls_dir[1024];	/* STATE_DIR/tls when TLS is set up, else "" */
 	unsigned tls_policy;	/* enum tport_tls_verify_policy */
@@ -2249,6 +2250,44 @@ static void resolv_reload(struct sbc_b2bua *b, const struct sbc_config *cfg)
 	pthread_mutex_unlock(&b->res_lock);
 }
 
+/*
+ * The port the kernel chose for listen entry i (configured port 0): the
+ * primary transport of that protocol and address whose port no earlier
+ * entry holds. Sofia names a primary after the address it bound. 0 when
+ * not found.
+ */
+static unsigned bound_port(struct sbc_b2bua *b, const struct sbc_listen *l,
+			   size_t i)
+{
+	const char *proto = sbc_transport_name(l->transport);
+	tport_t *tp;
+	size_t j;
+
+	for (tp = tport_primaries(nta_agent_tports(b->agent)); tp != NULL;
+	     tp = tport_next(tp)) {
+		const tp_name_t *n = tport_name(tp);
+		unsigned long port;
+		bool taken = false;
+
+		if (n == NULL || n->tpn_proto == NULL || n->tpn_host == NULL ||
+		    n->tpn_port == NULL ||
+		    strcasecmp(n->tpn_proto, proto) != 0 ||
+		    strcmp(n->tpn_host, l->addr) != 0)
+			continue;
+		port = strtoul(n->tpn_port, NULL, 10);
+		if (port == 0 || port > 65535)
+			continue;
+		for (j = 0; j < i; j++)
+			if (settings(b)->listen[j].transport == l->transport &&
+			    b->bound_port[j] == port &&
+			    strcmp(settings(b)->listen[j].addr, l->addr) == 0)
+				taken = true;
+		if (!taken)
+			return (unsigned)port;
+	}
+	return 0;
+}
+
 static int bind_listeners(struct sbc_b2bua *b)
 {
 	const struct sbc_settings *s = settings(b);
@@ -2285,16 +2324,20 @@ static int bind_listeners(struct sbc_b2bua *b)
 		}
 		if (tls)
 			b->tls_up = true;
+		b->bound_port[i] = l->port != 0 ? l->port
+						 : bound_port(b, l, i);
 		if (b->contact[l->transport][0] == '\0') {
 			snprintf(b->contact[l->transport],
 				 sizeof(b->contact[0]),
-				 "<sip:%s:%u;transport=%s>", l->addr, l->port,
-				 tp);
+				 "<sip:%s:%u;transport=%s>", l->addr,
+				 b->bound_port[i], tp);
 			snprintf(b->host[l->transport], sizeof(b->host[0]),
 				 "%s", l->addr);
 		}
-		log_msg(LOG_LVL_NOTICE, "SBC", "LISTEN", "listening on %s %s:%u",
-			tp, l->addr, l->port);
+		log_msg(LOG_LVL_NOTICE, "SBC", "LISTEN",
+			"listening on %s %s:%u%s", tp, l->addr,
+			b->bound_port[i],
+			l->port == 0 ? " (port 0: chosen by the kernel)" : "");
 	}
 	/*
 	 * Sofia-SIP connects out only over a transport of the same kind: a
@@ -2533,6 +2576,11 @@ void sbc_b2bua_set_service(struct sbc_b2bua *b, bool up)
 bool sbc_b2bua_service_up(const struct sbc_b2bua *b)
 {
 	return atomic_load(&((struct sbc_b2bua *)b)->service_up);
+}
+
+unsigned sbc_b2bua_listen_port(const struct sbc_b2bua *b, size_t i)
+{
+	return b != NULL && i < SBC_CFG_MAX_LISTEN ? b->bound_port[i] : 0;
 }
 
 unsigned sbc_b2bua_calls(const struct sbc_b2bua *b)

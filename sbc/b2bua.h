@@ -70,6 +70,14 @@ bool sbc_b2bua_service_up(const struct sbc_b2bua *b);
 unsigned sbc_b2bua_calls(const struct sbc_b2bua *b);
 
 /*
+ * The port listen entry i (the order of the start config's `listen`
+ * lines) is bound to: the configured one, or the kernel's choice for port
+ * 0 (0 when unknown). Set before sbc_b2bua_start() returns, then fixed:
+ * any thread.
+ */
+unsigned sbc_b2bua_listen_port(const struct sbc_b2bua *b, size_t i);
+
+/*
  * `show call active voice`: copy the public facts of every call (at most
  * SBC_B2BUA_SNAPSHOT_MAX, oldest first) into a malloc'd array, *out, of
  * *n views (NULL and 0 when there are no calls); free it with

@@ -22,6 +22,7 @@
 #define CFG_MAX_DEPTH 4 /* top > voip > voip-sip is the deepest nesting */
 #define CFG_MAX_TOKENS (SBC_CFG_MAX_LINE / 2 + 1)
 #define CFG_SHOW_LONG 40 /* chars of an over-long line quoted in the error */
+#define CFG_SKIP_MAX (1024 * 1024) /* rest of an over-long line skipped */
 
 #define CFG_FILE_MAX (1024 * 1024) /* a certificate, key or CA file */
 
@@ -31,6 +32,7 @@
 
 enum cfg_mode {
 	MODE_NONE, /* row opens no sub-mode */
+	MODE_SKIP, /* the body of a line in error: not checked */
 	MODE_TOP,
 	MODE_VOIP,
 	MODE_VOIP_SIP,
@@ -48,6 +50,7 @@ enum tls_src {
 	TLS_SRC_CA,
 	TLS_SRC_VERIFY,
 	TLS_SRC_LISTEN, /* the first `listen tls` */
+	SRC_LICENSE_CA, /* `license smart ca-file`, checked with them */
 	TLS_SRC_COUNT
 };
 
@@ -63,6 +66,7 @@ struct sbc_config {
 	size_t cap_dp;
 	char *name; /* the file (or name) it was parsed from, for messages */
 	struct cfg_where tls_where[TLS_SRC_COUNT];
+	char *pending; /* "! pending restart: ..." lines, or NULL */
 };
 
 /* One open mode: the line that opened it and how its body is indented. */
@@ -72,8 +76,24 @@ struct cfg_frame {
 	int child_indent;  /* -1 until the first line of the body */
 };
 
+/*
+ * Where the errors go: every one to fn (in file order), the first also
+ * into first (firstlen bytes, may be NULL). After SBC_CFG_MAX_ERRORS a
+ * last "too many errors" message, and `full` stops the parse.
+ */
+struct cfg_errors {
+	sbc_config_error_fn *fn;
+	void *arg;
+	char *first;
+	size_t firstlen;
+	const char *name;
+	unsigned n;
+	bool full;
+};
+
 struct cfg_parser {
 	struct sbc_config *cfg;
+	struct cfg_errors *errs;
 	struct cfg_frame stack[CFG_MAX_DEPTH];
 	size_t depth;
 	char **dp_header; /* header text per dial-peer, for the final checks */
@@ -635,6 +655,13 @@ static int cmd_url(struct cfg_parser *p, const struct cfg_cmd *cmd,
 	const char *s = a->v[0];
 
 	(void)cmd;
+	if (strcmp(s, "default") == 0) {
+		p->cfg->s.license_url_default = true;
+		return copy_text(p, SBC_CFG_DEFAULT_LICENSE_URL,
+				 p->cfg->s.license_url,
+				 sizeof(p->cfg->s.license_url));
+	}
+	p->cfg->s.license_url_default = false;
 	if (!((strncmp(s, "http://", 7) == 0 && s[7] != '\0') ||
 	      (strncmp(s, "https://", 8) == 0 && s[8] != '\0')))
 		return fail(p, "invalid URL, expected http:// or https://");
@@ -642,12 +669,33 @@ static int cmd_url(struct cfg_parser *p, const struct cfg_cmd *cmd,
 			 sizeof(p->cfg->s.license_url));
 }
 
+/* A host name or an IPv4/IPv6 literal, as the resolver takes it. */
+static int cmd_proxy_host(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			  const struct cfg_args *a)
+{
+	const char *s = a->v[0];
+	size_t i;
+
+	(void)cmd;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		      s[i] == '.' || s[i] == ':'))
+			return fail(p, "invalid proxy address");
+	return copy_text(p, s, p->cfg->s.license_proxy_host,
+			 sizeof(p->cfg->s.license_proxy_host));
+}
+
 static int cmd_ca_file(struct cfg_parser *p, const struct cfg_cmd *cmd,
 		       const struct cfg_args *a)
 {
 	(void)cmd;
-	return copy_text(p, a->v[0], p->cfg->s.license_ca_file,
-			 sizeof(p->cfg->s.license_ca_file));
+	if (copy_text(p, a->v[0], p->cfg->s.license_ca_file,
+		      sizeof(p->cfg->s.license_ca_file)) < 0)
+		return -1;
+	note_where(p, SRC_LICENSE_CA);
+	return 0;
 }
 
 static int cmd_privacy(struct cfg_parser *p, const struct cfg_cmd *cmd,
@@ -733,6 +781,16 @@ static void print_str(struct cfg_out *o, const struct cfg_cmd *cmd,
 		emit(o, depth, "%s %s", kw_text(cmd, kw, sizeof(kw)), v);
 }
 
+static void print_url(struct cfg_out *o, const struct cfg_cmd *cmd,
+		      const struct sbc_config *cfg,
+		      const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	if (cfg->s.license_url_default)
+		emit(o, depth, "license smart url default");
+	else
+		print_str(o, cmd, cfg, dp, depth);
+}
+
 static void print_hostname(struct cfg_out *o, const struct cfg_cmd *cmd,
 			   const struct sbc_config *cfg,
 			   const struct sbc_dialpeer_cfg *dp, int depth)
@@ -805,10 +863,15 @@ static void print_listen(struct cfg_out *o, const struct cfg_cmd *cmd,
 
 	(void)cmd;
 	(void)dp;
-	for (i = 0; i < cfg->s.n_listen; i++)
+	for (i = 0; i < cfg->s.n_listen; i++) {
+		const struct sbc_listen *l = &cfg->s.listen[i];
+
 		emit(o, depth, "listen %s %s %u",
-		     sbc_transport_name(cfg->s.listen[i].transport),
-		     cfg->s.listen[i].addr, cfg->s.listen[i].port);
+		     sbc_transport_name(l->transport), l->addr, l->port);
+		/* A comment: the text read back still says port 0. */
+		if (l->port == 0 && l->bound_port != 0)
+			emit(o, depth, "! bound to port %u", l->bound_port);
+	}
 }
 
 static void print_tls_verify(struct cfg_out *o, const struct cfg_cmd *cmd,
@@ -965,8 +1028,10 @@ static void print_end(struct cfg_out *o, const struct cfg_cmd *cmd,
 		      const struct sbc_dialpeer_cfg *dp, int depth)
 {
 	(void)cmd;
-	(void)cfg;
 	(void)dp;
+	/* Comments to the parser: reading the text back gives what runs. */
+	if (cfg->pending != NULL)
+		fputs(cfg->pending, o->fp);
 	emit(o, depth, "end");
 }
 
@@ -1480,7 +1545,13 @@ static const struct cfg_cmd top_cmds[] = {
 	 .parse = cmd_lic_transport, .print = print_lic_transport,
 	 .group = 6},
 	{.kw = {"license", "smart", "url"}, 1, 1, .parse = cmd_url,
-	 .print = print_str, SET(license_url), .group = 6},
+	 .print = print_url, SET(license_url), .group = 6},
+	{.kw = {"license", "smart", "proxy", "address"}, 1, 1,
+	 .parse = cmd_proxy_host, .print = print_str,
+	 SET(license_proxy_host), .group = 6},
+	{.kw = {"license", "smart", "proxy", "port"}, 1, 1, .parse = cmd_uint,
+	 .print = print_uint, SET(license_proxy_port), .lo = 1, .hi = 65535,
+	 .def = 0, .group = 6},
 	{.kw = {"license", "smart", "usage", "interval"}, 1, 1,
 	 .parse = cmd_uint, .print = print_uint,
 	 SET(license_usage_interval_days), .lo = 1, .hi = 3650, .def = 30,
@@ -1767,15 +1838,35 @@ static void quote_line(const char *line, bool too_long, char *out,
 		strcpy(out + n, "...");
 }
 
-static void report(char *err, size_t errlen, const char *name, unsigned line,
-		   const char *reason, const char *text, bool too_long)
+static void errors_add(struct cfg_errors *e, const char *msg)
+{
+	char last[320];
+
+	if (e->full)
+		return;
+	if (e->n == SBC_CFG_MAX_ERRORS) {
+		e->full = true;
+		snprintf(last, sizeof(last), "%s: too many errors (max %d), "
+			 "stopping", e->name, SBC_CFG_MAX_ERRORS);
+		msg = last;
+	} else if (e->n++ == 0 && e->first != NULL && e->firstlen > 0) {
+		snprintf(e->first, e->firstlen, "%s", msg);
+	}
+	if (e->fn != NULL)
+		e->fn(e->arg, msg);
+}
+
+/* "<name>:<line>: <reason>: '<text>'" to the error sink. */
+static void report(struct cfg_errors *e, unsigned line, const char *reason,
+		   const char *text, bool too_long)
 {
 	char quoted[SBC_CFG_MAX_LINE + 1];
+	char msg[sizeof(quoted) + 512];
 
-	if (err == NULL || errlen == 0)
-		return;
 	quote_line(text, too_long, quoted, sizeof(quoted));
-	snprintf(err, errlen, "%s:%u: %s: '%s'", name, line, reason, quoted);
+	snprintf(msg, sizeof(msg), "%s:%u: %s: '%s'", e->name, line, reason,
+		 quoted);
+	errors_add(e, msg);
 }
 
 /*
@@ -1807,6 +1898,8 @@ static int parse_line(struct cfg_parser *p, const char *line)
 	while (p->depth > 1 && p->stack[p->depth - 1].header_indent >= indent)
 		p->depth--;
 	f = &p->stack[p->depth - 1];
+	if (f->mode == MODE_SKIP)
+		return 0;
 	if (f->child_indent < 0)
 		f->child_indent = indent;
 	else if (f->child_indent != indent)
@@ -1871,98 +1964,136 @@ static int parse_line(struct cfg_parser *p, const char *line)
  * Checks that need the whole file (a voice-gateway may come after the pots
  * dial-peers that need it). Reported at the dial-peer's header line.
  */
-static int check_dialpeers(struct cfg_parser *p, size_t *bad)
+static void check_dialpeers(struct cfg_parser *p)
 {
 	const struct sbc_config *cfg = p->cfg;
 	size_t i;
 
 	for (i = 0; i < cfg->n_dp; i++) {
 		const struct sbc_dialpeer_cfg *dp = &cfg->dp[i];
+		const char *text = p->dp_header[i] ? p->dp_header[i] : "";
 
-		*bad = i;
 		if (dp->kind == SBC_DP_VOIP && dp->destination[0] != '\0' &&
 		    !dp->has_target)
-			return fail(p, "destination-pattern without session "
-				       "target");
+			report(p->errs, dp->line,
+			       "destination-pattern without session target",
+			       text, false);
 		if (dp->kind == SBC_DP_POTS && dp->destination[0] != '\0' &&
 		    !cfg->s.has_gateway)
-			return fail(p, "pots dial-peer needs a voice-gateway");
+			report(p->errs, dp->line,
+			       "pots dial-peer needs a voice-gateway", text,
+			       false);
 	}
-	return 0;
+}
+
+static void report_where(struct cfg_parser *p, enum tls_src src)
+{
+	const struct cfg_where *w = &p->cfg->tls_where[src];
+
+	report(p->errs, w->line, p->reason, w->text, false);
 }
 
 /*
  * TLS settings that need the whole file: certificate and key come as a
  * pair, a verify policy that checks certificates needs a CA file, and TLS
  * in use (a `listen tls`, a dial-peer with `session transport tls`) needs
- * the pair. *line and *text say where to report.
+ * the pair. Each problem is reported at the line it is about.
  */
-static int check_tls(struct cfg_parser *p, unsigned *line, const char **text)
+static void check_tls(struct cfg_parser *p)
 {
 	const struct sbc_config *cfg = p->cfg;
 	const struct sbc_settings *s = &cfg->s;
-	const struct cfg_where *w = NULL;
 	bool cert = s->tls_certificate[0] != '\0';
 	bool key = s->tls_private_key[0] != '\0';
 	size_t i;
-	int rc = 0;
 
 	if (cert && !key) {
-		w = &cfg->tls_where[TLS_SRC_CERT];
-		rc = fail(p, "tls certificate without tls private-key");
+		fail(p, "tls certificate without tls private-key");
+		report_where(p, TLS_SRC_CERT);
 	} else if (key && !cert) {
-		w = &cfg->tls_where[TLS_SRC_KEY];
-		rc = fail(p, "tls private-key without tls certificate");
-	} else if ((s->tls_verify == SBC_TLS_VERIFY_PEER ||
-		    s->tls_verify == SBC_TLS_VERIFY_SERVER) &&
-		   s->tls_ca_file[0] == '\0') {
-		w = &cfg->tls_where[TLS_SRC_VERIFY];
-		rc = fail(p, "tls verify %s needs a tls ca-file",
-			  sbc_tls_verify_name(s->tls_verify));
-	} else if (!cert && cfg->tls_where[TLS_SRC_LISTEN].line != 0) {
-		w = &cfg->tls_where[TLS_SRC_LISTEN];
-		rc = fail(p, "TLS needs tls certificate and tls private-key");
+		fail(p, "tls private-key without tls certificate");
+		report_where(p, TLS_SRC_KEY);
 	}
-	if (w != NULL) {
-		*line = w->line;
-		*text = w->text;
-		return rc;
+	if ((s->tls_verify == SBC_TLS_VERIFY_PEER ||
+	     s->tls_verify == SBC_TLS_VERIFY_SERVER) &&
+	    s->tls_ca_file[0] == '\0') {
+		fail(p, "tls verify %s needs a tls ca-file",
+		     sbc_tls_verify_name(s->tls_verify));
+		report_where(p, TLS_SRC_VERIFY);
 	}
-	for (i = 0; !cert && i < cfg->n_dp; i++) {
+	if (cert || key)
+		return;
+	if (cfg->tls_where[TLS_SRC_LISTEN].line != 0) {
+		fail(p, "TLS needs tls certificate and tls private-key");
+		report_where(p, TLS_SRC_LISTEN);
+	}
+	for (i = 0; i < cfg->n_dp; i++)
 		if (cfg->dp[i].kind == SBC_DP_VOIP &&
-		    cfg->dp[i].transport == SBC_TP_TLS) {
-			*line = cfg->dp[i].line;
-			*text = p->dp_header[i] ? p->dp_header[i] : "";
-			return fail(p, "TLS needs tls certificate and "
-				       "tls private-key");
-		}
-	}
-	return 0;
+		    cfg->dp[i].transport == SBC_TP_TLS)
+			report(p->errs, cfg->dp[i].line,
+			       "TLS needs tls certificate and tls private-key",
+			       p->dp_header[i] ? p->dp_header[i] : "", false);
 }
 
-/* The parser proper, shared by load (FILE) and parse (text). */
-static struct sbc_config *parse_src(const char *name, struct cfg_src *src,
-				    char *err, size_t errlen)
+/*
+ * The lines under a line in error are its body (a dial-peer whose header
+ * was refused): they are not checked, so that one mistake gives one error.
+ */
+static void skip_body(struct cfg_parser *p, const char *line)
+{
+	struct cfg_frame *f;
+	int indent = 0;
+
+	while (is_blank(line[indent]))
+		indent++;
+	if (p->depth >= CFG_MAX_DEPTH)
+		return;
+	f = &p->stack[p->depth++];
+	f->mode = MODE_SKIP;
+	f->header_indent = indent;
+	f->child_indent = -1;
+}
+
+/* The rest of an over-long line, up to CFG_SKIP_MAX bytes; false when its
+ * end was not found (a file without newlines: stop reading). */
+static bool skip_rest(struct cfg_src *src)
+{
+	size_t n;
+	int c = 0;
+
+	for (n = 0; n < CFG_SKIP_MAX && (c = src_getc(src)) != EOF; n++)
+		if (c == '\n')
+			return true;
+	return c == EOF;
+}
+
+/*
+ * The parser proper, shared by load (FILE) and parse (text). Every error
+ * goes to `e`; the config is returned even then (NULL only when out of
+ * memory), and the caller frees it when e->n says there were errors.
+ */
+static struct sbc_config *parse_src(struct cfg_src *src, struct cfg_errors *e)
 {
 	char line[SBC_CFG_MAX_LINE + 2];
 	struct cfg_parser p;
 	struct sbc_config *cfg = NULL;
 	bool too_long = false, bad_char = false;
-	unsigned lineno = 0, at = 0;
-	const char *at_text = "";
-	size_t i, bad;
+	unsigned lineno = 0;
+	size_t i;
 	int rc = 0;
 
 	memset(&p, 0, sizeof(p));
+	p.errs = e;
 	p.cfg = config_new();
 	if (p.cfg != NULL) {
-		p.cfg->name = strdup(name);
+		p.cfg->name = strdup(e->name);
 		if (p.cfg->name == NULL)
 			sbc_config_free(&p.cfg);
 	}
 	if (p.cfg == NULL) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: out of memory", name);
+		snprintf(p.reason, sizeof(p.reason), "%s: out of memory",
+			 e->name);
+		errors_add(e, p.reason);
 		goto out;
 	}
 	p.stack[0].mode = MODE_TOP;
@@ -1970,40 +2101,38 @@ static struct sbc_config *parse_src(const char *name, struct cfg_src *src,
 	p.stack[0].child_indent = 0;
 	p.depth = 1;
 
-	while (!p.ended &&
+	while (!p.ended && !e->full &&
 	       (rc = read_line(src, line, &too_long, &bad_char)) > 0) {
 		p.lineno = ++lineno;
 		p.line = line;
-		if (lineno > SBC_CFG_MAX_LINES)
+		if (lineno > SBC_CFG_MAX_LINES) {
 			fail(&p, "too many lines (max %d)", SBC_CFG_MAX_LINES);
-		else if (too_long)
+			report(e, lineno, p.reason, line, false);
+			break;
+		}
+		if (too_long)
 			fail(&p, "line too long (max %d)", SBC_CFG_MAX_LINE);
 		else if (bad_char)
 			fail(&p, "invalid character");
 		else if (parse_line(&p, line) == 0)
 			continue;
-		report(err, errlen, name, lineno, p.reason, line, too_long);
-		goto out_free_parser;
+		report(e, lineno, p.reason, line, too_long);
+		skip_body(&p, line);
+		if (too_long && !skip_rest(src))
+			break;
 	}
 	if (!p.ended && rc < 0) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: read error: %s", name,
-				 strerror(errno));
-		goto out_free_parser;
+		snprintf(p.reason, sizeof(p.reason), "%s: read error: %.100s",
+			 e->name, strerror(errno));
+		errors_add(e, p.reason);
 	}
-	if (check_dialpeers(&p, &bad) < 0) {
-		report(err, errlen, name, p.cfg->dp[bad].line, p.reason,
-		       p.dp_header[bad] ? p.dp_header[bad] : "", false);
-		goto out_free_parser;
-	}
-	if (check_tls(&p, &at, &at_text) < 0) {
-		report(err, errlen, name, at, p.reason, at_text, false);
-		goto out_free_parser;
+	if (!e->full) {
+		check_dialpeers(&p);
+		check_tls(&p);
 	}
 	cfg = p.cfg;
 	p.cfg = NULL;
 
-out_free_parser:
 	for (i = 0; i < p.n_header; i++)
 		free(p.dp_header[i]);
 	free(p.dp_header);
@@ -2012,32 +2141,104 @@ out:
 	return cfg;
 }
 
+struct sbc_config *sbc_config_parse_each(const char *name, const char *text,
+					 sbc_config_error_fn *fn, void *arg)
+{
+	struct cfg_src src = {.fp = NULL, .text = text ? text : "", .pos = 0};
+	struct cfg_errors e = {.fn = fn, .arg = arg, .name = name ? name : "-"};
+	struct sbc_config *cfg = parse_src(&src, &e);
+
+	if (e.n > 0)
+		sbc_config_free(&cfg);
+	return cfg;
+}
+
 struct sbc_config *sbc_config_parse(const char *name, const char *text,
 				    char *err, size_t errlen)
 {
 	struct cfg_src src = {.fp = NULL, .text = text ? text : "", .pos = 0};
+	struct cfg_errors e = {.first = err, .firstlen = errlen,
+			       .name = name ? name : "-"};
+	struct sbc_config *cfg = parse_src(&src, &e);
 
-	return parse_src(name ? name : "-", &src, err, errlen);
+	if (e.n > 0)
+		sbc_config_free(&cfg);
+	return cfg;
+}
+
+static void check_files(const struct sbc_config *cfg, struct cfg_errors *e);
+
+/*
+ * A relative `license smart ca-file` is taken from the directory of the
+ * configuration file, whatever sbcd's working directory: `sbcd -n`, the
+ * start and every reload then open the same file. The path is stored
+ * resolved, so the running configuration shows the file in use. (The tls
+ * paths are absolute by rule.)
+ */
+static void resolve_relative(struct sbc_config *cfg, const char *path)
+{
+	char *ca = cfg->s.license_ca_file;
+	char buf[sizeof(cfg->s.license_ca_file)];
+	char *real, *slash;
+	int n;
+
+	if (ca[0] == '\0' || ca[0] == '/')
+		return;
+	real = realpath(path, NULL);
+	if (real == NULL)
+		return;
+	slash = strrchr(real, '/');
+	n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(slash - real), real,
+		     ca);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		memcpy(ca, buf, (size_t)n + 1);
+	free(real);
+}
+
+/*
+ * Parse the file, then check the files it names, all errors to e. The
+ * files are checked even when the text had errors, so that one run shows
+ * everything.
+ */
+static struct sbc_config *load(const char *path, struct cfg_errors *e)
+{
+	struct cfg_src src = {.fp = NULL, .text = NULL, .pos = 0};
+	struct sbc_config *cfg = NULL;
+	char msg[512];
+
+	e->name = path;
+	src.fp = fopen(path, "r");
+	if (src.fp == NULL) {
+		snprintf(msg, sizeof(msg), "%s: cannot open: %s", path,
+			 strerror(errno));
+		errors_add(e, msg);
+		goto out;
+	}
+	cfg = parse_src(&src, e);
+	fclose(src.fp);
+	if (cfg != NULL && !e->full) {
+		resolve_relative(cfg, path);
+		check_files(cfg, e);
+	}
+	if (e->n > 0)
+		sbc_config_free(&cfg);
+out:
+	return cfg;
+}
+
+struct sbc_config *sbc_config_load_each(const char *path,
+					sbc_config_error_fn *fn, void *arg)
+{
+	struct cfg_errors e = {.fn = fn, .arg = arg};
+
+	return load(path, &e);
 }
 
 struct sbc_config *sbc_config_load(const char *path, char *err, size_t errlen)
 {
-	struct cfg_src src = {.fp = NULL, .text = NULL, .pos = 0};
-	struct sbc_config *cfg = NULL;
+	struct cfg_errors e = {.first = err, .firstlen = errlen};
 
-	src.fp = fopen(path, "r");
-	if (src.fp == NULL) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: cannot open: %s", path,
-				 strerror(errno));
-		goto out;
-	}
-	cfg = parse_src(path, &src, err, errlen);
-	fclose(src.fp);
-	if (cfg != NULL && sbc_config_check_files(cfg, err, errlen) < 0)
-		sbc_config_free(&cfg);
-out:
-	return cfg;
+	return load(path, &e);
 }
 
 void sbc_config_free(struct sbc_config **cfg)
@@ -2046,6 +2247,7 @@ void sbc_config_free(struct sbc_config **cfg)
 		return;
 	free((*cfg)->dp);
 	free((*cfg)->name);
+	free((*cfg)->pending);
 	free(*cfg);
 	*cfg = NULL;
 }
@@ -2167,79 +2369,111 @@ static EVP_PKEY *pem_key(const struct pem_file *f)
 	return k;
 }
 
+/* A file of PEM certificates (tls certificate, tls ca-file, license smart
+ * ca-file); the first one in *first when asked. 0, or -1 with why. */
+static int check_cert_file(const char *path, X509 **first, char *why,
+			   size_t whylen)
+{
+	struct pem_file f = {0};
+	int rc = -1;
+
+	if (pem_file_read(path, &f, why, whylen) < 0)
+		return -1;
+	if (pem_count_certs(&f, first) == 0)
+		snprintf(why, whylen, "no PEM certificate in file");
+	else
+		rc = 0;
+	pem_file_free(&f);
+	return rc;
+}
+
+static int check_key_file(const char *path, X509 *cert, char *why,
+			  size_t whylen)
+{
+	struct pem_file f = {0};
+	EVP_PKEY *key = NULL;
+	int rc = -1;
+
+	if (pem_file_read(path, &f, why, whylen) < 0)
+		return -1;
+	if ((f.mode & 077) != 0) {
+		snprintf(why, whylen,
+			 "private key file mode %04o gives group or other "
+			 "access (chmod 600)",
+			 (unsigned)(f.mode & 07777));
+		goto out;
+	}
+	key = pem_key(&f);
+	if (key == NULL) {
+		snprintf(why, whylen, "%s",
+			 strstr(f.data, "ENCRYPTED") != NULL
+				 ? "encrypted private key (not supported)"
+				 : "no PEM private key in file");
+		goto out;
+	}
+	if (cert != NULL && X509_check_private_key(cert, key) != 1) {
+		snprintf(why, whylen,
+			 "private key does not match tls certificate");
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_PKEY_free(key);
+	pem_file_free(&f);
+	return rc;
+}
+
+/*
+ * Every file the config names, each problem reported at its line: the TLS
+ * certificate, key (matching the certificate when that one is good) and
+ * CA file, and the licensing CA file (`license smart ca-file`, which the
+ * HTTPS client reads as PEM certificates).
+ */
+static void check_files(const struct sbc_config *cfg, struct cfg_errors *e)
+{
+	const struct sbc_settings *s = &cfg->s;
+	X509 *cert = NULL;
+	char why[160];
+
+	if (s->tls_certificate[0] != '\0' &&
+	    check_cert_file(s->tls_certificate, &cert, why, sizeof(why)) < 0)
+		report(e, cfg->tls_where[TLS_SRC_CERT].line, why,
+		       cfg->tls_where[TLS_SRC_CERT].text, false);
+	if (s->tls_private_key[0] != '\0' &&
+	    check_key_file(s->tls_private_key, cert, why, sizeof(why)) < 0)
+		report(e, cfg->tls_where[TLS_SRC_KEY].line, why,
+		       cfg->tls_where[TLS_SRC_KEY].text, false);
+	if (s->tls_ca_file[0] != '\0' &&
+	    check_cert_file(s->tls_ca_file, NULL, why, sizeof(why)) < 0)
+		report(e, cfg->tls_where[TLS_SRC_CA].line, why,
+		       cfg->tls_where[TLS_SRC_CA].text, false);
+	if (s->license_ca_file[0] != '\0' &&
+	    check_cert_file(s->license_ca_file, NULL, why, sizeof(why)) < 0) {
+		const struct cfg_where *w = &cfg->tls_where[SRC_LICENSE_CA];
+		char full[sizeof(why) + sizeof(s->license_ca_file) + 8];
+
+		/* A relative path was resolved: say which file was meant. */
+		if (strstr(w->text, s->license_ca_file) == NULL)
+			snprintf(full, sizeof(full), "%s (%s)", why,
+				 s->license_ca_file);
+		else
+			snprintf(full, sizeof(full), "%s", why);
+		report(e, w->line, full, w->text, false);
+	}
+	X509_free(cert);
+	ERR_clear_error();
+}
+
 int sbc_config_check_files(const struct sbc_config *cfg, char *err,
 			   size_t errlen)
 {
-	const struct sbc_settings *s;
-	const struct cfg_where *w = NULL;
-	struct pem_file f = {0};
-	X509 *cert = NULL;
-	EVP_PKEY *key = NULL;
-	char why[160];
-	int rc = -1;
+	struct cfg_errors e = {.first = err, .firstlen = errlen};
 
 	if (cfg == NULL)
 		return -1;
-	s = &cfg->s;
-	if (s->tls_certificate[0] != '\0') {
-		w = &cfg->tls_where[TLS_SRC_CERT];
-		if (pem_file_read(s->tls_certificate, &f, why, sizeof(why)) < 0)
-			goto out_report;
-		if (pem_count_certs(&f, &cert) == 0) {
-			snprintf(why, sizeof(why), "no PEM certificate in file");
-			goto out_report;
-		}
-		pem_file_free(&f);
-	}
-	if (s->tls_private_key[0] != '\0') {
-		w = &cfg->tls_where[TLS_SRC_KEY];
-		if (pem_file_read(s->tls_private_key, &f, why, sizeof(why)) < 0)
-			goto out_report;
-		if ((f.mode & 077) != 0) {
-			snprintf(why, sizeof(why),
-				 "private key file mode %04o gives group or "
-				 "other access (chmod 600)",
-				 (unsigned)(f.mode & 07777));
-			goto out_report;
-		}
-		key = pem_key(&f);
-		if (key == NULL) {
-			snprintf(why, sizeof(why), "%s",
-				 strstr(f.data, "ENCRYPTED") != NULL
-					 ? "encrypted private key (not "
-					   "supported)"
-					 : "no PEM private key in file");
-			goto out_report;
-		}
-		if (cert != NULL && X509_check_private_key(cert, key) != 1) {
-			snprintf(why, sizeof(why),
-				 "private key does not match tls certificate");
-			goto out_report;
-		}
-		pem_file_free(&f);
-	}
-	if (s->tls_ca_file[0] != '\0') {
-		w = &cfg->tls_where[TLS_SRC_CA];
-		if (pem_file_read(s->tls_ca_file, &f, why, sizeof(why)) < 0)
-			goto out_report;
-		if (pem_count_certs(&f, NULL) == 0) {
-			snprintf(why, sizeof(why), "no PEM certificate in file");
-			goto out_report;
-		}
-		pem_file_free(&f);
-	}
-	rc = 0;
-	goto out_free;
-
-out_report:
-	report(err, errlen, cfg->name ? cfg->name : "-", w->line, why, w->text,
-	       false);
-out_free:
-	pem_file_free(&f);
-	EVP_PKEY_free(key);
-	X509_free(cert);
-	ERR_clear_error();
-	return rc;
+	e.name = cfg->name ? cfg->name : "-";
+	check_files(cfg, &e);
+	return e.n == 0 ? 0 : -1;
 }
 
 bool sbc_config_uses_tls(const struct sbc_config *cfg)
@@ -2282,6 +2516,138 @@ const struct sbc_dialpeer_cfg *sbc_config_dialpeer(const struct sbc_config *cfg,
 	if (cfg == NULL || i >= cfg->n_dp)
 		return NULL;
 	return &cfg->dp[i];
+}
+
+/* One row (or the periodicity) printed for cfg, into buf. */
+static void row_text(const struct cfg_cmd *cmd, const struct sbc_config *cfg,
+		     char *buf, size_t len)
+{
+	struct cfg_out o = {.fp = NULL};
+	FILE *f = fmemopen(buf, len, "w");
+
+	buf[0] = '\0';
+	if (f == NULL)
+		return;
+	o.fp = f;
+	cmd->print(&o, cmd, cfg, NULL, 0);
+	fclose(f);
+	buf[len - 1] = '\0';
+}
+
+/* Licensing settings that need a restart (all but the endpoint ones
+ * when the caller applied those): in_force's into d. */
+static void keep_lic(struct sbc_settings *d, const struct sbc_settings *f,
+		     bool endpoint)
+{
+	memcpy(d->license_release, f->license_release,
+	       sizeof(d->license_release));
+	d->license_transport = f->license_transport;
+	d->license_usage_interval_days = f->license_usage_interval_days;
+	d->license_privacy_hostname = f->license_privacy_hostname;
+	d->periodicity_hours = f->periodicity_hours;
+	d->periodicity_raised = f->periodicity_raised;
+	if (!endpoint)
+		return;
+	memcpy(d->license_url, f->license_url, sizeof(d->license_url));
+	d->license_url_default = f->license_url_default;
+	memcpy(d->license_ca_file, f->license_ca_file,
+	       sizeof(d->license_ca_file));
+	memcpy(d->license_proxy_host, f->license_proxy_host,
+	       sizeof(d->license_proxy_host));
+	d->license_proxy_port = f->license_proxy_port;
+}
+
+/* url, ca-file and proxy rows: the endpoint the agent can switch live. */
+static bool endpoint_row(const struct cfg_cmd *cmd)
+{
+	return cmd->kw[2] != NULL &&
+	       (strcmp(cmd->kw[2], "url") == 0 ||
+		strcmp(cmd->kw[2], "ca-file") == 0 ||
+		strcmp(cmd->kw[2], "proxy") == 0);
+}
+
+bool sbc_config_endpoint_differs(const struct sbc_config *a,
+				 const struct sbc_config *b)
+{
+	const struct sbc_settings *x = &a->s, *y = &b->s;
+
+	return strcmp(x->license_url, y->license_url) != 0 ||
+	       strcmp(x->license_ca_file, y->license_ca_file) != 0 ||
+	       strcmp(x->license_proxy_host, y->license_proxy_host) != 0 ||
+	       x->license_proxy_port != y->license_proxy_port;
+}
+
+size_t sbc_config_keep_licensing(struct sbc_config *cfg,
+				 const struct sbc_config *in_force,
+				 bool endpoint_applied)
+{
+	char a[SBC_CFG_MAX_LINE * 2], b[sizeof(a) + 32], kw[128];
+	const struct cfg_cmd *cmd;
+	size_t n = 0, used = 0, cap = 0;
+	char *pend = NULL;
+
+	if (cfg == NULL || in_force == NULL)
+		return 0;
+	for (cmd = top_cmds; cmd->kw[0] != NULL; cmd++) {
+		const char *line = a;
+		size_t need;
+		char *np;
+
+		if (strcmp(cmd->kw[0], "license") != 0 || cmd->print == NULL ||
+		    (endpoint_applied && endpoint_row(cmd)))
+			continue;
+		row_text(cmd, cfg, a, sizeof(a));
+		row_text(cmd, in_force, b, sizeof(b));
+		if (strcmp(a, b) == 0)
+			continue;
+		if (a[0] == '\0') {
+			snprintf(b, sizeof(b), "no %s\n",
+				 kw_text(cmd, kw, sizeof(kw)));
+			line = b;
+		}
+		need = strlen("! pending restart: ") + strlen(line) + 1;
+		if (used + need > cap) {
+			cap = (used + need) * 2;
+			np = realloc(pend, cap);
+			if (np == NULL)
+				break;
+			pend = np;
+		}
+		used += (size_t)snprintf(pend + used, cap - used,
+					 "! pending restart: %s", line);
+		n++;
+	}
+	if (cfg->s.periodicity_hours != in_force->s.periodicity_hours) {
+		for (cmd = voip_cmds;
+		     cmd->kw[1] != NULL && cmd->parse != cmd_border; cmd++)
+			;
+		row_text(cmd, cfg, a, sizeof(a));
+		snprintf(b, sizeof(b), "! pending restart: %s", a);
+		if (used + strlen(b) + 1 > cap) {
+			char *np = realloc(pend, used + strlen(b) + 1);
+
+			if (np != NULL) {
+				pend = np;
+				cap = used + strlen(b) + 1;
+			}
+		}
+		if (used + strlen(b) + 1 <= cap) {
+			memcpy(pend + used, b, strlen(b) + 1);
+			used += strlen(b);
+			n++;
+		}
+	}
+	keep_lic(&cfg->s, &in_force->s, !endpoint_applied);
+	free(cfg->pending);
+	cfg->pending = pend;
+	return n;
+}
+
+void sbc_config_set_bound_port(struct sbc_config *cfg, size_t i,
+			       unsigned port)
+{
+	if (cfg != NULL && i < cfg->s.n_listen)
+		cfg->s.listen[i].bound_port = port;
 }
 
 int sbc_config_write(const struct sbc_config *cfg, FILE *out)

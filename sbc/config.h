@@ -24,6 +24,12 @@
 #define SBC_CFG_MAX_KEEPALIVES 64
 #define SBC_CFG_MAX_NAME_SERVERS 6
 #define SBC_CFG_MAX_HOSTNAME 254 /* a DNS name in a session target */
+#define SBC_CFG_MAX_ERRORS 100 /* reported; then "too many errors" */
+
+/* `license smart url default`: licd on this host (docs/configuration.md). */
+#define SBC_CFG_DEFAULT_LICENSE_URL "https://127.0.0.1:8443/licensing/v1/"
+/* `license smart proxy address` without `proxy port`. */
+#define SBC_CFG_DEFAULT_PROXY_PORT 3128
 
 enum sbc_transport { SBC_TP_UDP, SBC_TP_TCP, SBC_TP_TLS };
 enum sbc_dp_kind { SBC_DP_VOIP, SBC_DP_POTS };
@@ -45,6 +51,8 @@ struct sbc_listen {
 	enum sbc_transport transport;
 	char addr[64]; /* numeric IPv4 address */
 	unsigned port; /* 0..65535; 0 lets the kernel choose */
+	unsigned bound_port; /* port 0: the one bound (sbc_config_set_bound_port);
+				0 = not known */
 };
 
 /*
@@ -118,7 +126,10 @@ struct sbc_settings {
 	enum sbc_lic_transport license_transport; /* default smart */
 	char license_url[256];
 	unsigned license_usage_interval_days; /* default 30 */
+	bool license_url_default;	/* `license smart url default` */
 	char license_ca_file[256];
+	char license_proxy_host[256];	/* `license smart proxy address`; "" */
+	unsigned license_proxy_port;	/* `license smart proxy port`; 0 */
 	bool license_privacy_hostname;
 	bool logging_syslog;		/* `logging syslog`: lines to syslog(3) */
 	bool has_metrics;		/* `metrics listen ADDR PORT` */
@@ -144,10 +155,32 @@ struct sbc_config;
 
 /*
  * Parse `path`, then check the files it names (sbc_config_check_files). On
- * error returns NULL and writes "<path>:<line>: <reason>: '<offending
- * text>'" into err (errlen bytes).
+ * error returns NULL and writes the first error, "<path>:<line>: <reason>:
+ * '<offending text>'", into err (errlen bytes). A relative `license smart
+ * ca-file` is resolved against the directory of `path` (and stored so).
  */
 struct sbc_config *sbc_config_load(const char *path, char *err, size_t errlen);
+
+/*
+ * Called once per error, in file order, with the message as above (or
+ * "<path>: cannot open: ..."); after SBC_CFG_MAX_ERRORS one last
+ * "<path>: too many errors (max 100), stopping".
+ */
+typedef void sbc_config_error_fn(void *arg, const char *msg);
+
+/*
+ * Like sbc_config_load, but the parse goes on after an error, like a
+ * compiler: every error of the file (the lines, the whole-file checks and,
+ * when the text parsed, the files it names) goes to fn. Lines indented
+ * under a line in error are its body and are not checked. Returns the
+ * config only when there was no error.
+ */
+struct sbc_config *sbc_config_load_each(const char *path,
+					sbc_config_error_fn *fn, void *arg);
+
+/* The same on an in-memory text (files not opened). */
+struct sbc_config *sbc_config_parse_each(const char *name, const char *text,
+					 sbc_config_error_fn *fn, void *arg);
 
 /*
  * Same as sbc_config_load on an in-memory text; `name` is used as the path.
@@ -159,9 +192,10 @@ struct sbc_config *sbc_config_parse(const char *name, const char *text,
 /*
  * Open and check the files a parsed config names: the TLS certificate (a
  * PEM certificate), private key (a PEM key, not encrypted, no group or
- * other access, matching the certificate) and CA file (PEM certificates).
- * Returns 0, or -1 with "<name>:<line>: <reason>: '<line>'" in err, where
- * name is the one the config was parsed under.
+ * other access, matching the certificate), CA file (PEM certificates) and
+ * `license smart ca-file` (PEM certificates). Returns 0, or -1 with the
+ * first "<name>:<line>: <reason>: '<line>'" in err, where name is the one
+ * the config was parsed under.
  */
 int sbc_config_check_files(const struct sbc_config *cfg, char *err,
 			   size_t errlen);
@@ -178,6 +212,31 @@ const struct sbc_settings *sbc_config_settings(const struct sbc_config *cfg);
 size_t sbc_config_dialpeer_count(const struct sbc_config *cfg);
 const struct sbc_dialpeer_cfg *sbc_config_dialpeer(const struct sbc_config *cfg,
 						   size_t i);
+
+/*
+ * After a reload: the licensing settings of `in_force` (what the licensing
+ * agent runs with) replace those of `cfg` (the file just read), but for the
+ * endpoint (`license smart url`, `ca-file`, `proxy`) when the caller applied
+ * it live. Each file value that differs is remembered and printed by
+ * sbc_config_write as a "! pending restart: <command>" line (or "no
+ * <command>") before `end`, so the text shows what runs and what waits.
+ * Returns how many lines are pending.
+ */
+size_t sbc_config_keep_licensing(struct sbc_config *cfg,
+				 const struct sbc_config *in_force,
+				 bool endpoint_applied);
+
+/* The license server endpoint (url, ca-file, proxy) differs. */
+bool sbc_config_endpoint_differs(const struct sbc_config *a,
+				 const struct sbc_config *b);
+
+/*
+ * Listen entry i of a running config was bound to `port` (its configured
+ * port 0 let the kernel choose): sbc_config_write then follows that
+ * listen line with "! bound to port N". Out of range i is ignored.
+ */
+void sbc_config_set_bound_port(struct sbc_config *cfg, size_t i,
+			       unsigned port);
 
 /* Print the parsed config back in canonical form (show running-config). */
 int sbc_config_write(const struct sbc_config *cfg, FILE *out);

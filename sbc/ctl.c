@@ -28,7 +28,12 @@ struct client {
 	struct bufferevent *bev;
 	struct client *next;
 	struct sbc_ctl_framer *framer; /* requests out of the input */
+	struct sbc_ctl_pending *pending; /* a deferred request; NULL none */
 	bool closing; /* EOF seen: free once the output drained */
+};
+
+struct sbc_ctl_pending {
+	struct client *cl; /* NULL once the client is gone */
 };
 
 struct sbc_ctl {
@@ -38,6 +43,7 @@ struct sbc_ctl {
 	void *arg;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct client *clients;
+	struct client *current; /* whose request the handler is running */
 	unsigned n_clients;
 	uid_t uid;
 	gid_t gid;
@@ -54,6 +60,8 @@ static void client_free(struct client *cl)
 		}
 	}
 	cl->ctl->n_clients--;
+	if (cl->pending != NULL)
+		cl->pending->cl = NULL;
 	bufferevent_free(cl->bev);
 	sbc_ctl_framer_free(&cl->framer);
 	free(cl);
@@ -121,6 +129,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct evbuffer *body;
 	int status;
 
+	if (cl->pending != NULL)
+		return; /* the next request waits for the deferred reply */
 	switch (sbc_ctl_framer_next(cl->framer, in, &req)) {
 	case SBC_CTL_FRAME_MORE:
 		return;
@@ -134,8 +144,16 @@ static void on_read(struct bufferevent *bev, void *arg)
 		sbc_ctl_framer_done(cl->framer, &req);
 		goto out_close;
 	}
+	cl->ctl->current = cl;
 	status = cl->ctl->fn(cl->ctl->arg, req.line, req.data, req.len, body);
+	cl->ctl->current = NULL;
 	sbc_ctl_framer_done(cl->framer, &req);
+	if (status == SBC_CTL_DEFERRED && cl->pending != NULL) {
+		evbuffer_free(body);
+		return;
+	}
+	if (status == SBC_CTL_DEFERRED)
+		status = SBC_CTL_FAILED; /* deferred without a handle */
 	reply(cl, status, body);
 	evbuffer_free(body);
 	if (evbuffer_get_length(bufferevent_get_output(bev)) >
@@ -168,7 +186,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	struct client *cl = arg;
 
 	if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+	    (evbuffer_get_length(bufferevent_get_output(bev)) > 0 ||
+	     cl->pending != NULL)) {
 		cl->closing = true;
 		bufferevent_disable(bev, EV_READ);
 		return;
@@ -326,6 +345,50 @@ void sbc_ctl_free(struct sbc_ctl **cp)
 	evconnlistener_free(c->lst);
 	unlink(c->path);
 	free(c);
+}
+
+struct sbc_ctl_pending *sbc_ctl_defer(struct sbc_ctl *c)
+{
+	struct sbc_ctl_pending *p;
+
+	if (c == NULL || c->current == NULL || c->current->pending != NULL)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->cl = c->current;
+	c->current->pending = p;
+	return p;
+}
+
+void sbc_ctl_answer(struct sbc_ctl_pending **pp, int status, const char *text)
+{
+	struct sbc_ctl_pending *p;
+	struct client *cl;
+	struct evbuffer *body;
+
+	if (pp == NULL || *pp == NULL)
+		return;
+	p = *pp;
+	*pp = NULL;
+	cl = p->cl;
+	free(p);
+	if (cl == NULL)
+		return;
+	cl->pending = NULL;
+	body = evbuffer_new();
+	if (body == NULL) {
+		client_free(cl);
+		return;
+	}
+	evbuffer_add(body, text, strlen(text));
+	reply(cl, status, body);
+	evbuffer_free(body);
+	/* Requests that came meanwhile. */
+	if (evbuffer_get_length(bufferevent_get_input(cl->bev)) > 0)
+		bufferevent_trigger(cl->bev, EV_READ,
+				    BEV_TRIG_IGNORE_WATERMARKS |
+					    BEV_TRIG_DEFER_CALLBACKS);
 }
 
 unsigned sbc_ctl_clients(const struct sbc_ctl *c)

@@ -48,6 +48,8 @@ struct sbc_ctl;
 #define SBC_CTL_OK 0
 #define SBC_CTL_FAILED 1
 #define SBC_CTL_USAGE 2
+/* Returned by a handler that took sbc_ctl_defer(): no reply yet. */
+#define SBC_CTL_DEFERRED 3
 
 /*
  * A request: `line` is the request without its '\n' (NUL-terminated);
@@ -68,6 +70,27 @@ struct sbc_ctl *sbc_ctl_new(struct event_base *base, const char *path,
 
 /* Close every client and the socket, unlink it; NULL-safe, NULLs *cp. */
 void sbc_ctl_free(struct sbc_ctl **cp);
+
+/*
+ * A reply that comes later (a command that waits for the network, like
+ * `license smart trust`, which waits for the server's answer). Called from
+ * a handler, sbc_ctl_defer() gives a handle on the request being handled;
+ * the handler returns SBC_CTL_DEFERRED and later sends the reply with
+ * sbc_ctl_answer(). The client's next requests wait in its input until
+ * then (one request at a time), and the main loop goes on serving the
+ * others. NULL outside a handler, or when out of memory: then answer at
+ * once.
+ */
+struct sbc_ctl_pending;
+struct sbc_ctl_pending *sbc_ctl_defer(struct sbc_ctl *c);
+
+/*
+ * The reply of a deferred request: status and text as a handler's. Frees
+ * the handle and NULLs *pp; NULL-safe. When the client has gone (or the
+ * socket was freed) it only frees the handle, so the owner of a handle
+ * must always call it, also at shutdown.
+ */
+void sbc_ctl_answer(struct sbc_ctl_pending **pp, int status, const char *text);
 
 /* Clients connected now. */
 unsigned sbc_ctl_clients(const struct sbc_ctl *c);

@@ -68,20 +68,32 @@ static void usage(FILE *out)
 		"  --version      print the version and exit\n");
 }
 
-/* Load and route-check a config file; NULL with the reason logged. */
+/* Each config error: a plain line for `sbcd -n` (compiler style), a log
+ * line otherwise. */
+static void on_config_error(void *arg, const char *msg)
+{
+	if (*(const bool *)arg)
+		fprintf(stderr, "%s\n", msg);
+	else
+		log_msg(LOG_LVL_ERR, "SBC", "CONFIG", "%s", msg);
+}
+
+/*
+ * Load and route-check a config file; NULL with every error reported
+ * (plain: to stderr as they are, else logged).
+ */
 static struct sbc_config *load_config(const char *path,
-				      struct sbc_dptable **dp)
+				      struct sbc_dptable **dp, bool plain)
 {
 	char err[512];
-	struct sbc_config *cfg = sbc_config_load(path, err, sizeof(err));
+	struct sbc_config *cfg =
+		sbc_config_load_each(path, on_config_error, &plain);
 
-	if (cfg == NULL) {
-		log_msg(LOG_LVL_ERR, "SBC", "CONFIG", "%s", err);
+	if (cfg == NULL)
 		return NULL;
-	}
 	*dp = sbc_dptable_new(cfg, err, sizeof(err));
 	if (*dp == NULL) {
-		log_msg(LOG_LVL_ERR, "SBC", "CONFIG", "%s", err);
+		on_config_error(&plain, err);
 		sbc_config_free(&cfg);
 	}
 	return cfg;
@@ -283,6 +295,7 @@ void sbcd_sample(struct sbcd *d)
 	feed_hours(d, now_ms / 1000);
 	feed_open_hour(d);
 	lic_agent_tick(d->agent, now_ms / 1000);
+	sbcd_trust_check(d, false);
 }
 
 static void on_sample(evutil_socket_t fd, short what, void *arg)
@@ -400,10 +413,79 @@ static void dump_stats(struct sbcd *d)
 			d->state_dir);
 }
 
+/*
+ * A reload's licensing settings. The endpoint (url, ca-file, proxy) is
+ * switched in the running agent; the others (transport, release,
+ * periodicity, usage interval, privacy) are set when the agent starts, so
+ * they wait for a restart: `copy` (the running config) keeps the values
+ * in force and lists the file's as `! pending restart:` lines.
+ */
+static void reload_licensing(struct sbcd *d, struct sbc_config *copy)
+{
+	const struct sbc_settings *s = sbc_config_settings(copy);
+	bool applied = false;
+	char err[512];
+	size_t n;
+
+	if (d->running == NULL)
+		return;
+	if (sbc_config_endpoint_differs(copy, d->running)) {
+		if (d->agent != NULL &&
+		    lic_agent_set_endpoint(
+			    d->agent, d->base, s->license_url,
+			    s->license_ca_file, s->license_proxy_host,
+			    s->license_proxy_port != 0
+				    ? s->license_proxy_port
+				    : SBC_CFG_DEFAULT_PROXY_PORT,
+			    err, sizeof(err)) == 0) {
+			applied = true;
+			log_msg(LOG_LVL_NOTICE, "SMART_LIC", "CONFIG",
+				"license server endpoint now %s%s%s",
+				s->license_url,
+				s->license_proxy_host[0] ? " through proxy "
+							 : "",
+				s->license_proxy_host);
+		} else {
+			log_msg(LOG_LVL_WARNING, "SMART_LIC", "CONFIG",
+				"license smart url/ca-file/proxy not applied "
+				"(%s): they take effect when sbcd is "
+				"restarted",
+				d->agent != NULL ? err
+						 : "no licensing agent");
+		}
+	}
+	n = sbc_config_keep_licensing(copy, d->running, applied);
+	if (n > 0)
+		log_msg(LOG_LVL_WARNING, "SMART_LIC", "CONFIG",
+			"%zu licensing setting(s) changed: they take effect "
+			"when sbcd is restarted (show running-config lists "
+			"them as pending)",
+			n);
+}
+
+/* Listen addresses stay as bound at start: a reloaded copy's entries that
+ * are the same as running ones get their bound ports. */
+static void keep_bound_ports(struct sbcd *d, struct sbc_config *copy)
+{
+	const struct sbc_settings *n = sbc_config_settings(copy), *o;
+	size_t i, j;
+
+	if (d->running == NULL)
+		return;
+	o = sbc_config_settings(d->running);
+	for (i = 0; i < n->n_listen; i++)
+		for (j = 0; j < o->n_listen; j++)
+			if (n->listen[i].transport == o->listen[j].transport &&
+			    n->listen[i].port == o->listen[j].port &&
+			    strcmp(n->listen[i].addr, o->listen[j].addr) == 0)
+				sbc_config_set_bound_port(
+					copy, i, o->listen[j].bound_port);
+}
+
 int sbcd_reload(struct sbcd *d)
 {
 	struct sbc_dptable *dp = NULL;
-	struct sbc_config *cfg = load_config(d->config_path, &dp), *copy;
+	struct sbc_config *cfg = load_config(d->config_path, &dp, false), *copy;
 	char host[sizeof(d->hostname)];
 	unsigned grace;
 	size_t n;
@@ -426,6 +508,10 @@ int sbcd_reload(struct sbcd *d)
 	}
 	/* All or nothing: the main thread's settings change only with the
 	 * SIP thread's. */
+	if (copy != NULL) {
+		reload_licensing(d, copy);
+		keep_bound_ports(d, copy);
+	}
 	d->shutdown_grace_s = grace;
 	snprintf(d->hostname, sizeof(d->hostname), "%s", host);
 	log_msg(LOG_LVL_NOTICE, "SBC", "RELOAD",
@@ -580,6 +666,10 @@ static void open_agent(struct sbcd *d, const struct sbc_settings *s)
 		.transport = agent_transport(s->license_transport),
 		.url = s->license_url,
 		.ca_file = s->license_ca_file,
+		.proxy_host = s->license_proxy_host,
+		.proxy_port = s->license_proxy_port != 0
+				      ? s->license_proxy_port
+				      : SBC_CFG_DEFAULT_PROXY_PORT,
 		.usage_interval_days = s->license_usage_interval_days,
 		.hostname = s->hostname,
 		.privacy_hostname = s->license_privacy_hostname,
@@ -836,9 +926,13 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &d, &check_only) < 0)
 		return 2;
-	cfg = load_config(d.config_path, &dp);
-	if (cfg == NULL)
+	cfg = load_config(d.config_path, &dp, check_only);
+	if (cfg == NULL) {
+		if (check_only)
+			fprintf(stderr, "%s: configuration not valid\n",
+				d.config_path);
 		return 1;
+	}
 	s = sbc_config_settings(cfg);
 	if (check_only) {
 		printf("%s: configuration OK (%zu dial-peers)\n", d.config_path,
@@ -901,6 +995,11 @@ int main(int argc, char **argv)
 		log_msg(LOG_LVL_ERR, "SBC", "START", "%s", err);
 		goto out_events;
 	}
+	for (i = 0; d.running != NULL &&
+		    i < sbc_config_settings(d.running)->n_listen;
+	     i++)
+		sbc_config_set_bound_port(d.running, i,
+					  sbc_b2bua_listen_port(d.b2bua, i));
 	d.ev_sample = evtimer_new(d.base, on_sample, &d);
 	d.ev_drain = evtimer_new(d.base, on_drain_poll, &d);
 	if (d.ev_sample == NULL || d.ev_drain == NULL)
@@ -916,6 +1015,7 @@ int main(int argc, char **argv)
 
 out_stop:
 	sbc_metrics_stop(&d.metrics);
+	sbcd_trust_check(&d, true);
 	sbc_ctl_free(&d.ctl);
 	sbc_b2bua_stop(&d.b2bua, STOP_LINGER_MS);
 	log_msg(LOG_LVL_NOTICE, "SBC", "STOPPED", "sbcd stopped");

@@ -70,7 +70,17 @@ struct sbcd {
 	bool clock_jumped;		       /* test clock moved since */
 	uint32_t calls_last_second;	       /* INVITEs in during it */
 	struct sbc_metrics *metrics;	       /* NULL: not configured */
+	/* `license smart trust`: the reply waiting for the outcome. */
+	struct sbc_ctl_pending *trust_wait;
+	int64_t trust_wait_until_ms;	       /* clk_mono_ms() bound */
 };
+
+/* How long `license smart trust` waits for the server's answer. */
+#define SBCD_TRUST_WAIT_MS 10000
+
+/* Answer a waiting `license smart trust` once the agent has the outcome
+ * (or the wait is over, or sbcd stops). Called after each agent tick. */
+void sbcd_trust_check(struct sbcd *d, bool stopping);
 
 /* Re-read the configuration file (SIGHUP, `reload`); 0 or -1 (logged,
  * the old configuration stays). */

@@ -2,7 +2,7 @@
  * sbcd's control-socket commands: the handlers behind the table in
  * cmdtab.c. Each runs on the main thread, reads the state it shows there
  * (the usage tables, the agent), and never blocks: a command that needs
- * the network (trust) starts the exchange and returns.
+ * the network (trust) starts the exchange and answers later (ctl.h).
  */
 #include "sbcd.h"
 
@@ -518,10 +518,52 @@ static int cmd_trust(struct sbcd *d, const struct sbc_cmd_req *r,
 		evbuffer_add_printf(out, "%% %s\n", err);
 		return SBC_CTL_FAILED;
 	}
-	/* As on IOS the outcome arrives later: a syslog line, and the
-	 * `Trust Code Installed` field of `show license status`. */
-	evbuffer_add_printf(out, "Trust request sent to the license server.\n");
-	return SBC_CTL_OK;
+	/* As on IOS the command waits for the outcome (at most
+	 * SBCD_TRUST_WAIT_MS; sbcd_trust_check answers). Only one waits at
+	 * a time: the agent has one trust request in flight. */
+	d->trust_wait = sbc_ctl_defer(d->ctl);
+	if (d->trust_wait == NULL) {
+		evbuffer_add_printf(out, "Trust request sent to the license "
+					 "server.\n");
+		return SBC_CTL_OK;
+	}
+	d->trust_wait_until_ms = clk_mono_ms() + SBCD_TRUST_WAIT_MS;
+	return SBC_CTL_DEFERRED;
+}
+
+void sbcd_trust_check(struct sbcd *d, bool stopping)
+{
+	char text[512];
+	const char *why;
+
+	if (d->trust_wait == NULL)
+		return;
+	if (stopping) {
+		sbc_ctl_answer(&d->trust_wait, SBC_CTL_FAILED,
+			       "% sbcd is stopping; trust not established\n");
+		return;
+	}
+	if (d->agent != NULL && lic_agent_trust_in_flight(d->agent)) {
+		if (clk_mono_ms() < d->trust_wait_until_ms)
+			return;
+		snprintf(text, sizeof(text),
+			 "%% No answer from the license server within %d s; "
+			 "the outcome will be logged and shown by `show "
+			 "license status`.\n",
+			 SBCD_TRUST_WAIT_MS / 1000);
+		sbc_ctl_answer(&d->trust_wait, SBC_CTL_FAILED, text);
+		return;
+	}
+	why = d->agent != NULL ? lic_agent_trust_error(d->agent) : "no agent";
+	if (why[0] != '\0' || d->agent == NULL ||
+	    !lic_agent_trusted(d->agent)) {
+		snprintf(text, sizeof(text), "%% Trust not established: %s\n",
+			 why[0] != '\0' ? why : "see the log");
+		sbc_ctl_answer(&d->trust_wait, SBC_CTL_FAILED, text);
+		return;
+	}
+	sbc_ctl_answer(&d->trust_wait, SBC_CTL_OK,
+		       "Trust established with the license server.\n");
 }
 
 static int cmd_sync(struct sbcd *d, struct evbuffer *out)

@@ -199,7 +199,7 @@ def start_sbcd(wd, licd, uas_port, release="17.6.1a", periodicity="days 1",
 
 def establish_trust(sbc, token, policy="Test Policy"):
     out = sbc.ctl("license", "smart", "trust", "idtoken", token, "local").stdout
-    assert "Trust request sent" in out, out
+    assert "Trust established with the license server" in out, out
     st = sbc.wait_status(lambda s: s["trust_code_installed"] is not None,
                          what="trust installed")
     assert st["policy"]["name"] == policy, st["policy"]

@@ -19,6 +19,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifndef NELEM
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* DESIGN.md section 8, as written there but for the ports. */
 static const char design_sample[] =
 	"hostname cube1\n"
@@ -653,6 +657,161 @@ START_TEST(test_caps)
 }
 END_TEST
 
+/* Collects every error message of one parse. */
+struct errlist {
+	char msg[SBC_CFG_MAX_ERRORS + 2][600];
+	size_t n;
+};
+
+static void collect(void *arg, const char *msg)
+{
+	struct errlist *l = arg;
+
+	ck_assert_uint_lt(l->n, NELEM(l->msg));
+	snprintf(l->msg[l->n++], sizeof(l->msg[0]), "%s", msg);
+}
+
+/*
+ * One pass reports every error, in file order with its line: line errors,
+ * the body of a refused dial-peer skipped (no cascade), the checks made at
+ * the end; the first error also lands in err.
+ */
+START_TEST(test_all_errors)
+{
+	static const char text[] =
+		"hostname bad!name\n"			  /* 1 */
+		"voice service voip\n"			  /* 2 */
+		" sip\n"				  /* 3 */
+		"  listen udp 127.0.0.300 5060\n"	  /* 4 */
+		"  listen tcp 127.0.0.1 5060\n"		  /* 5 */
+		"dial-peer voice 0 voip\n"		  /* 6 */
+		" session target ipv4:1.2.3.4:99999\n"	  /* 7: skipped */
+		" destination-pattern 1T2\n"		  /* 8: skipped */
+		"dial-peer voice 5 voip\n"		  /* 9 */
+		" destination-pattern 1T\n"		  /* 10 */
+		" preference 11\n"			  /* 11 */
+		"call max-duration 1\n"			  /* 12 */
+		"bogus command\n"			  /* 13 */
+		"  tls verify peer\n"			  /* 14: skipped */
+		"hostname x\n"				  /* 15 */
+		"  end\n";				  /* 16 */
+	static const char *const want[] = {
+		"e.conf:1: invalid hostname: 'hostname bad!name'",
+		"e.conf:4: invalid IPv4 address: 'listen udp 127.0.0.300 5060'",
+		"e.conf:6: value out of range 1-2147483647: "
+		"'dial-peer voice 0 voip'",
+		"e.conf:11: value out of range 0-10: 'preference 11'",
+		"e.conf:12: value out of range 60-604800: "
+		"'call max-duration 1'",
+		"e.conf:13: unknown command: 'bogus command'",
+		"e.conf:16: bad indentation: 'end'",
+		"e.conf:9: destination-pattern without session target: "
+		"'dial-peer voice 5 voip'",
+	};
+	struct errlist *l = calloc(1, sizeof(*l));
+	char err[600] = "";
+	size_t i;
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_ptr_null(sbc_config_parse_each("e.conf", text, collect, l));
+	for (i = 0; i < l->n && i < NELEM(want); i++)
+		ck_assert_str_eq(l->msg[i], want[i]);
+	ck_assert_uint_eq(l->n, NELEM(want));
+	/* the one-error form gives the first */
+	ck_assert_ptr_null(sbc_config_parse("e.conf", text, err, sizeof(err)));
+	ck_assert_str_eq(err, want[0]);
+	free(l);
+}
+END_TEST
+
+/* More than SBC_CFG_MAX_ERRORS: that many, then one "too many" line. */
+START_TEST(test_error_cap)
+{
+	struct errlist *l = calloc(1, sizeof(*l));
+	size_t size = 200 * 16, len = 0, i;
+	char *text = malloc(size);
+
+	ck_assert_ptr_nonnull(l);
+	ck_assert_ptr_nonnull(text);
+	for (i = 0; i < 200; i++)
+		len += (size_t)snprintf(text + len, size - len, "bogus %zu\n",
+					i);
+	ck_assert_ptr_null(sbc_config_parse_each("c.conf", text, collect, l));
+	ck_assert_uint_eq(l->n, SBC_CFG_MAX_ERRORS + 1);
+	ck_assert_str_eq(l->msg[0], "c.conf:1: unknown command: 'bogus 0'");
+	ck_assert_str_eq(l->msg[SBC_CFG_MAX_ERRORS - 1],
+			 "c.conf:100: unknown command: 'bogus 99'");
+	ck_assert_str_eq(l->msg[SBC_CFG_MAX_ERRORS],
+			 "c.conf: too many errors (max 100), stopping");
+	free(text);
+	free(l);
+}
+END_TEST
+
+/* An over-long line is one error; the lines after it are still read. */
+START_TEST(test_error_after_long_line)
+{
+	struct errlist *l = calloc(1, sizeof(*l));
+	char text[2 * SBC_CFG_MAX_LINE + 64];
+
+	ck_assert_ptr_nonnull(l);
+	memset(text, 'x', 2 * SBC_CFG_MAX_LINE);
+	strcpy(text + 2 * SBC_CFG_MAX_LINE, "\nhostname ok\nbogus\n");
+	ck_assert_ptr_null(sbc_config_parse_each("l.conf", text, collect, l));
+	ck_assert_uint_eq(l->n, 2);
+	ck_assert_str_eq(l->msg[1], "l.conf:3: unknown command: 'bogus'");
+	free(l);
+}
+END_TEST
+
+/* A reload's licensing values: kept as in force, listed as pending. */
+START_TEST(test_keep_licensing)
+{
+	struct sbc_config *run = parse_ok(
+		"license release 17.6.1a\nlicense smart url default\n"
+		"license smart usage interval 1\n");
+	struct sbc_config *file = parse_ok(
+		"voice service voip\n mode border-element license periodicity "
+		"days 2\nlicense release 17.9.1\n"
+		"license smart url https://192.0.2.1/x\n"
+		"license smart proxy address 10.0.0.1\n");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert(sbc_config_endpoint_differs(run, file));
+	ck_assert_uint_eq(sbc_config_keep_licensing(file, run, false), 5);
+	f = open_memstream(&text, &len);
+	ck_assert_int_eq(sbc_config_write(file, f), 0);
+	fclose(f);
+	ck_assert_str_eq(text,
+			 "hostname sbc\n!\nvoice service voip\n"
+			 " mode border-element\n!\n"
+			 "license release 17.6.1a\nlicense smart url default\n"
+			 "license smart usage interval 1\n!\n"
+			 "! pending restart: license release 17.9.1\n"
+			 "! pending restart: license smart url "
+			 "https://192.0.2.1/x\n"
+			 "! pending restart: license smart proxy address "
+			 "10.0.0.1\n"
+			 "! pending restart: no license smart usage interval\n"
+			 "! pending restart: mode border-element license "
+			 "periodicity days 2\nend\n");
+	ck_assert(!sbc_config_endpoint_differs(run, file));
+	free(text);
+	sbc_config_free(&file);
+	file = parse_ok("license release 17.6.1a\n"
+			"license smart proxy address 10.0.0.1\n"
+			"license smart usage interval 1\n");
+	/* the endpoint applied by the caller: only the rest is pending */
+	ck_assert_uint_eq(sbc_config_keep_licensing(file, run, true), 0);
+	ck_assert_str_eq(sbc_config_settings(file)->license_proxy_host,
+			 "10.0.0.1");
+	sbc_config_free(&file);
+	sbc_config_free(&run);
+}
+END_TEST
+
 static void assert_same(const struct sbc_config *a, const struct sbc_config *b)
 {
 	const struct sbc_settings *x = sbc_config_settings(a);
@@ -1125,6 +1284,57 @@ START_TEST(test_check_files)
 }
 END_TEST
 
+/*
+ * `license smart ca-file` is checked like the TLS files, a relative path
+ * taken from the config file's directory (stored resolved); every file
+ * error of the config is reported.
+ */
+START_TEST(test_license_ca_file)
+{
+	char conf[128], want[1024], cert[128];
+	struct errlist *l = calloc(1, sizeof(*l));
+	struct sbc_config *cfg;
+	char *real;
+	FILE *fp;
+
+	ck_assert_ptr_nonnull(l);
+	fp = tls_file("lic.conf", 0644, conf, sizeof(conf));
+	fputs("license smart ca-file cert.pem\n", fp);
+	fclose(fp);
+	cfg = sbc_config_load_each(conf, collect, l);
+	ck_assert_msg(cfg != NULL, "%s", l->msg[0]);
+	file_path("cert.pem", cert, sizeof(cert));
+	real = realpath(cert, NULL);
+	ck_assert_ptr_nonnull(real);
+	ck_assert_str_eq(sbc_config_settings(cfg)->license_ca_file, real);
+	free(real);
+	sbc_config_free(&cfg);
+
+	fp = fopen(conf, "w");
+	fputs("license smart ca-file key.pem\n"
+	      "voice service voip\n sip\n  tls ca-file /nonexistent/ca.pem\n",
+	      fp);
+	fclose(fp);
+	ck_assert_ptr_null(sbc_config_load_each(conf, collect, l));
+	ck_assert_uint_eq(l->n, 2);
+	snprintf(want, sizeof(want),
+		 "%s:4: cannot open file: No such file or directory: "
+		 "'tls ca-file /nonexistent/ca.pem'",
+		 conf);
+	ck_assert_str_eq(l->msg[0], want);
+	real = realpath(conf, NULL);
+	ck_assert_ptr_nonnull(real);
+	*strrchr(real, '/') = '\0';
+	snprintf(want, sizeof(want),
+		 "%s:1: no PEM certificate in file (%s/key.pem): "
+		 "'license smart ca-file key.pem'",
+		 conf, real);
+	ck_assert_str_eq(l->msg[1], want);
+	free(real);
+	free(l);
+}
+END_TEST
+
 START_TEST(test_check_files_none)
 {
 	struct sbc_config *cfg = parse_ok(design_sample);
@@ -1357,8 +1567,6 @@ START_TEST(test_trunk_bad)
 }
 END_TEST
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1377,11 +1585,15 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0, NELEM(bad_cases));
 	tcase_add_test(tc, test_long_line);
 	tcase_add_test(tc, test_caps);
+	tcase_add_test(tc, test_all_errors);
+	tcase_add_test(tc, test_error_cap);
+	tcase_add_test(tc, test_error_after_long_line);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("write");
 	tcase_add_loop_test(tc, test_round_trip, 0, NELEM(round_trip_texts));
 	tcase_add_test(tc, test_write_canonical);
+	tcase_add_test(tc, test_keep_licensing);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("load");
@@ -1394,6 +1606,7 @@ static Suite *config_suite(void)
 	tcase_add_checked_fixture(tc, tls_setup, tls_teardown);
 	tcase_add_loop_test(tc, test_check_files, 0, NELEM(file_cases));
 	tcase_add_test(tc, test_check_files_none);
+	tcase_add_test(tc, test_license_ca_file);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("trunk");
