@@ -2619,7 +2619,7 @@ size_t sbc_config_keep_licensing(struct sbc_config *cfg,
 	}
 	if (cfg->s.periodicity_hours != in_force->s.periodicity_hours) {
 		for (cmd = voip_cmds;
-		     cmd->kw[1] != NULL && cmd->parse != cmd_border; cmd++)
+		     cmd->kw[0] != NULL && cmd->parse != cmd_border; cmd++)
 			;
 		row_text(cmd, cfg, a, sizeof(a));
 		snprintf(b, sizeof(b), "! pending restart: %s", a);
