@@ -771,7 +771,7 @@ size_t sbc_cmd_candidates(const char *line, struct sbc_cmd_cand *out,
 	return n;
 }
 
-void sbc_cmd_help(const char *line, FILE *out)
+int sbc_cmd_help(const char *line, FILE *out)
 {
 	struct sbc_cmd_cand c[64];
 	size_t len = strlen(line), n, i, width = 0;
@@ -781,7 +781,9 @@ void sbc_cmd_help(const char *line, FILE *out)
 	partial = len > 0 && !isspace((unsigned char)line[len - 1]);
 	if (n == 0 && !complete) {
 		fputs("% Unrecognized command\n", out);
-	} else if (partial && n > 0) {
+		return -1;
+	}
+	if (partial && n > 0) {
 		/* IOS lists the words a partial word may become. */
 		for (i = 0; i < n; i++)
 			fprintf(out, "%s%s", i ? "  " : "", c[i].word);
@@ -796,6 +798,7 @@ void sbc_cmd_help(const char *line, FILE *out)
 		if (complete)
 			fputs("  <cr>\n", out);
 	}
+	return 0;
 }
 
 long long sbc_cmd_duration_s(const char *text)

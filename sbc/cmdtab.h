@@ -148,9 +148,10 @@ const char *sbc_cmd_help_of(const char *path);
  * IOS `?` for `line` as typed (without the '?'), to out: after a space,
  * each word that may come next with its help, then `<cr>` when the line
  * is already a command; right after a partial word, the words it may
- * become; "% Unrecognized command" when nothing fits.
+ * become; "% Unrecognized command" when nothing fits, and then -1
+ * (else 0).
  */
-void sbc_cmd_help(const char *line, FILE *out);
+int sbc_cmd_help(const char *line, FILE *out);
 
 /*
  * Parse a test-clock duration "<N>{s|m|h|d}" (N 1..36500 days' worth).

@@ -300,26 +300,27 @@ out:
 /*
  * IOS `?` at the end of a line that is not a command as it stands
  * (`show ?`, `sh?`; but `show run | include a?` is a filter): the help
- * for what comes before it, from the table, without asking sbcd. True
- * when it was one.
+ * for what comes before it, from the table, without asking sbcd. -1
+ * when it is not one; else 0, or SBC_CTL_USAGE when nothing fits.
  */
-static bool help_request(char *line)
+static int help_request(char *line)
 {
 	struct sbc_cmd_req *req;
 	size_t len = strlen(line);
 	bool command;
+	int rc;
 
 	if (len == 0 || line[len - 1] != '?')
-		return false;
+		return -1;
 	req = malloc(sizeof(*req));
 	command = req != NULL && sbc_cmd_parse(line, req, NULL, 0) == 0;
 	free(req);
 	if (command)
-		return false;
+		return -1;
 	line[len - 1] = '\0';
-	sbc_cmd_help(line, stdout);
+	rc = sbc_cmd_help(line, stdout) == 0 ? 0 : SBC_CTL_USAGE;
 	fflush(stdout);
-	return true;
+	return rc;
 }
 
 /* The command words as one line; -1 when over the cap. */
@@ -366,7 +367,7 @@ static int lines(int fd)
 
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		size_t n = strcspn(line, "\r\n");
-		int ch;
+		int ch, help;
 
 		if (line[n] == '\0' && !feof(stdin)) {
 			/* Over the cap: the whole line is refused, and its
@@ -382,8 +383,10 @@ static int lines(int fd)
 			continue;
 		if (sbcctl_is_exit(line))
 			break;
-		if (help_request(line))
+		if ((help = help_request(line)) >= 0) {
+			status = help;
 			continue;
+		}
 		status = sbcctl_request(fd, line, NULL);
 		if (status < 0) {
 			fprintf(stderr, "sbcctl: no complete reply from sbcd\n");
@@ -431,8 +434,8 @@ int main(int argc, char **argv)
 			       argv + optind, json) != 0)
 			return SBC_CTL_USAGE;
 		/* Help comes from the table: no sbcd needed. */
-		if (!json && help_request(line))
-			return 0;
+		if (!json && (rc = help_request(line)) >= 0)
+			return rc;
 	}
 	fd = dial(path);
 	if (fd < 0)

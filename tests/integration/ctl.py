@@ -539,13 +539,16 @@ def test_filters(binary, wd):
         p = ctl(sbc, "?")
         for w in ("show", "license", "clear", "debug", "exit", "quit", "terminal"):
             assert f"  {w} " in p.stdout, p
+        p = ctl(sbc, "bogus ?")
+        assert p.returncode == 2 and "% Unrecognized command" in p.stdout, p
         # stdin mode: filters, help, exit ends the session
         p = subprocess.run([SBCCTL, "-s", sock],
                            input="sh run | count dial-peer\nterminal length 0\n"
-                                 "exit\nshow license status\n",
+                                 "show license ?\nexit\nshow license status\n",
                            capture_output=True, text=True, timeout=30)
         assert p.returncode == 0, p
-        assert p.stdout == "Number of lines which match regexp = 2\n", p
+        assert p.stdout.startswith("Number of lines which match regexp = 2\n"), p
+        assert "  status " in p.stdout and "Usage Reporting" not in p.stdout, p
         # the shell: terminal length 0, a filter, `?` per keyword, end
         sh = Pty(sock)
         try:
