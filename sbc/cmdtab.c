@@ -84,7 +84,8 @@ const size_t sbc_n_cmds = sizeof(sbc_cmds) / sizeof(sbc_cmds[0]);
  * `show license`, not with that of the first entry through it. The last
  * word of an entry takes the entry's help. Some paths are for entries to
  * come (show version, clear call voice causecode ...), so that their
- * keywords are never without help.
+ * keywords are never without help. An argument (`<days>`) stands for any
+ * argument at its place.
  */
 static const struct {
 	const char *path;
@@ -122,12 +123,17 @@ static const struct {
 	{"license smart save usage all", "Every unacknowledged report"},
 	{"license smart save usage all file", "The file to write"},
 	{"license smart save usage unreported", "Reports not sent yet"},
+	{"license smart save usage unreported file", "The file to write"},
 	{"license smart save usage days", "Reports of the last days"},
+	{"license smart save usage days <days>", "Number of days"},
+	{"license smart save usage days <days> file", "The file to write"},
 	{"license smart import", "Install an ACK or policy file"},
 	{"clear", "Reset functions"},
 	{"clear call", "Calls"},
 	{"clear call voice", "Voice calls"},
 	{"clear call voice causecode", "Release with a Q.850 cause code"},
+	{"clear call voice causecode <cause>", "The cause code, 1 to 127"},
+	{"clear call voice causecode <cause> id", "One call by its id"},
 	{"clear call voice id", "One call by its id"},
 	{"clear sip-ua", "SIP user agent counters"},
 	{"debug", "Debugging functions (see also 'undebug')"},
@@ -625,6 +631,28 @@ out_free_rx:
 	return rc;
 }
 
+/* Two keyword paths are the same when their keywords are and their
+ * arguments stand at the same places, whatever the arguments' names. */
+static bool same_path(const char *a, const char *b)
+{
+	while (*a && *b) {
+		size_t na = strcspn(a, " "), nb = strcspn(b, " ");
+
+		if (!(a[0] == '<' && b[0] == '<') &&
+		    (na != nb || strncmp(a, b, na) != 0))
+			return false;
+		a += na;
+		b += nb;
+		if (*a != *b)
+			return false;
+		if (*a == ' ') {
+			a++;
+			b++;
+		}
+	}
+	return *a == *b;
+}
+
 const char *sbc_cmd_help_of(const char *path)
 {
 	size_t i;
@@ -634,7 +662,7 @@ const char *sbc_cmd_help_of(const char *path)
 		    strcmp(sbc_cmds[i].syntax, path) == 0)
 			return sbc_cmds[i].help;
 	for (i = 0; i < sizeof(kw_help) / sizeof(kw_help[0]); i++)
-		if (strcmp(kw_help[i].path, path) == 0)
+		if (same_path(kw_help[i].path, path))
 			return kw_help[i].help;
 	return NULL;
 }

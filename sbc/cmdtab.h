@@ -137,7 +137,8 @@ size_t sbc_cmd_candidates(const char *line, struct sbc_cmd_cand *out,
 
 /*
  * The help of a keyword path, its words as in the table joined by one
- * space ("show license", "license smart trust idtoken <token>"): the
+ * space ("show license", "license smart trust idtoken <token>"; an
+ * argument matches an argument of any name at its place): the
  * entry's help when the path is a whole (visible) entry, else the
  * keyword help table's. NULL when neither has it (a unit test checks
  * that every path of every entry has one).

@@ -357,6 +357,14 @@ static const struct help_case {
 	{"show voice", "Voice commands"},
 	{"show cube", "CUBE information"},
 	{"show license status", "Smart Licensing Using Policy status"},
+	{"license smart trust idtoken <token>",
+	 "The ID token from the license server"},
+	{"license smart trust idtoken <x>",
+	 "The ID token from the license server"}, /* any argument's name */
+	{"license smart trust idtoken x", NULL},	  /* not an argument */
+	{"license smart trust", "Trust with the license server"},
+	{"license smart trust idtoke", NULL},
+	{"license smart trust idtoken <token> loca", NULL},
 	{"show hostname", NULL}, /* hidden */
 	{"show bogus", NULL},
 };
