@@ -6,6 +6,10 @@
  * every keyword may be abbreviated to any prefix that no other keyword
  * allowed at that position shares ("sh vo si li st"), keywords are
  * case-insensitive, and a trailing `--json` or `| json` asks for JSON.
+ * A show command may end in one IOS output filter, `| include RE`,
+ * `| exclude RE`, `| begin RE`, `| section RE` or `| count RE` (keywords
+ * abbreviated as the others): the request carries it, and the client
+ * applies it to the text reply with sbc_cmd_filter_write().
  *
  * Syntax of a table entry: words separated by one space; a word in angle
  * brackets (`<path>`) takes any one token as an argument. A command with
@@ -16,9 +20,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define SBC_CMD_MAX_WORDS 16u
 #define SBC_CMD_LINE_MAX 4096u
+#define SBC_CMD_REGEX_MAX 256u /* bytes of an output filter's regex */
 
 enum sbc_cmd_id {
 	SBC_CMD_SHOW_STATS,	  /* show voice sip license stats [<class>] */
@@ -45,6 +51,8 @@ enum sbc_cmd_id {
 	SBC_CMD_UNDEBUG,	  /* undebug all */
 	SBC_CMD_TEST_CLOCK,	  /* test clock advance <duration> */
 	SBC_CMD_HOSTNAME,	  /* show hostname (hidden: sbcctl's prompt) */
+	SBC_CMD_TERMINAL_LENGTH,  /* terminal length <lines> */
+	SBC_CMD_EXIT,		  /* exit, quit, end */
 	SBC_CMD_COUNT
 };
 
@@ -63,11 +71,25 @@ struct sbc_cmd {
 extern const struct sbc_cmd sbc_cmds[];
 extern const size_t sbc_n_cmds;
 
+/* An output filter after `|`, IOS semantics (sbc_cmd_filter_write). */
+enum sbc_cmd_filter {
+	SBC_CMD_FILTER_NONE,
+	SBC_CMD_FILTER_INCLUDE, /* the lines that match */
+	SBC_CMD_FILTER_EXCLUDE, /* the lines that do not */
+	SBC_CMD_FILTER_BEGIN,	/* from the first line that matches on */
+	SBC_CMD_FILTER_SECTION, /* each line that matches, and the lines
+				 * indented under it */
+	SBC_CMD_FILTER_COUNT,	/* "Number of lines which match regexp = N" */
+};
+
 /* A parsed request: the entry it matched and its arguments (pointers
- * into buf). */
+ * into buf); an output filter with its regex (POSIX extended, checked to
+ * compile; the text after the filter keyword, outer spaces trimmed). */
 struct sbc_cmd_req {
 	const struct sbc_cmd *cmd;
 	bool json;
+	enum sbc_cmd_filter filter;
+	char regex[SBC_CMD_REGEX_MAX + 1];
 	size_t argc;
 	const char *argv[SBC_CMD_MAX_WORDS];
 	char buf[SBC_CMD_LINE_MAX + 1];
@@ -79,15 +101,28 @@ struct sbc_cmd_req {
  * with the line and the marker, or "... at column N." when those do not
  * fit in errlen, "% Ambiguous command: ...", "% Incomplete command.",
  * "% Too many words."). SBC_CMD_LINE_MAX + 64 bytes hold any of them.
+ * A filter is refused on a command that is not a show command (the
+ * marker under `|`), with JSON ("% Output filters do not apply to
+ * JSON output."), with a regex over SBC_CMD_REGEX_MAX bytes or one that
+ * does not compile ("% Invalid regular expression ...").
  */
 int sbc_cmd_parse(const char *line, struct sbc_cmd_req *req, char *err,
 		  size_t errlen);
 
+/*
+ * Write text (len bytes, lines ending in '\n') to out through req's
+ * filter; all of it when there is none. 0, or -1 when the regex does not
+ * compile, memory runs out or out fails (a `%` line on out for the
+ * first two).
+ */
+int sbc_cmd_filter_write(const struct sbc_cmd_req *req, const char *text,
+			 size_t len, FILE *out);
+
 /* A word that may come next (completion, `?` help). */
 struct sbc_cmd_cand {
-	char word[64]; /* a keyword, or "<arg>" */
+	char word[64]; /* a keyword, "<arg>", "|" or a filter keyword */
 	bool is_arg;
-	const char *help; /* of an entry through this word */
+	const char *help; /* the word's own help (sbc_cmd_help_of) */
 };
 
 /*
@@ -101,9 +136,32 @@ size_t sbc_cmd_candidates(const char *line, struct sbc_cmd_cand *out,
 			  size_t max, bool *complete);
 
 /*
+ * The help of a keyword path, its words as in the table joined by one
+ * space ("show license", "license smart trust idtoken <token>"; an
+ * argument matches an argument of any name at its place): the
+ * entry's help when the path is a whole (visible) entry, else the
+ * keyword help table's. NULL when neither has it (a unit test checks
+ * that every path of every entry has one).
+ */
+const char *sbc_cmd_help_of(const char *path);
+
+/*
+ * IOS `?` for `line` as typed (without the '?'), to out: after a space,
+ * each word that may come next with its help, then `<cr>` when the line
+ * is already a command; right after a partial word, the words it may
+ * become; "% Unrecognized command" when nothing fits, and then -1
+ * (else 0).
+ */
+int sbc_cmd_help(const char *line, FILE *out);
+
+/*
  * Parse a test-clock duration "<N>{s|m|h|d}" (N 1..36500 days' worth).
  * Returns the seconds, or -1 when it is not one.
  */
 long long sbc_cmd_duration_s(const char *text);
+
+/* Parse `terminal length`'s number, 0..512 as on IOS (0: no pausing).
+ * Returns it, or -1 when it is not one. */
+int sbc_cmd_term_length(const char *text);
 
 #endif

@@ -221,7 +221,7 @@ int sbcctl_request(int fd, const char *line, FILE *out)
 	struct sbc_cmd_req *req = malloc(sizeof(*req));
 	char head[64], *body = NULL, *upload = NULL;
 	size_t n = 0, len, ulen = 0;
-	bool save = false;
+	bool save = false, parsed;
 	int status = -1, c;
 
 	if (req == NULL)
@@ -231,8 +231,10 @@ int sbcctl_request(int fd, const char *line, FILE *out)
 		status = SBC_CTL_USAGE;
 		goto out;
 	}
-	/* sbcd judges the line; here only which file goes where. */
-	if (sbc_cmd_parse(line, req, NULL, 0) == 0) {
+	/* sbcd judges the line; here only which file goes where, and the
+	 * output filter, which sbcctl applies to the whole reply. */
+	parsed = sbc_cmd_parse(line, req, NULL, 0) == 0;
+	if (parsed) {
 		if (req->cmd->id == SBC_CMD_LIC_IMPORT) {
 			upload = read_upload(req->argv[0], &ulen,
 					     out != NULL ? out : stderr);
@@ -281,7 +283,10 @@ int sbcctl_request(int fd, const char *line, FILE *out)
 		fflush(out);
 		goto out;
 	}
-	c = fwrite(body, 1, len, out) == len;
+	if (parsed && status == 0)
+		c = sbc_cmd_filter_write(req, body, len, out) == 0;
+	else
+		c = fwrite(body, 1, len, out) == len;
 	fflush(out);
 	if (!c)
 		status = -1;
@@ -292,28 +297,61 @@ out:
 	return status;
 }
 
-static int one_shot(int fd, int argc, char **argv, bool json)
+/*
+ * IOS `?` at the end of a line that is not a command as it stands
+ * (`show ?`, `sh?`; but `show run | include a?` is a filter): the help
+ * for what comes before it, from the table, without asking sbcd. -1
+ * when it is not one; else 0, or SBC_CTL_USAGE when nothing fits.
+ */
+static int help_request(char *line)
 {
-	char line[SBC_CTL_REQUEST_MAX + 2];
+	struct sbc_cmd_req *req;
+	size_t len = strlen(line);
+	bool command;
+	int rc;
+
+	if (len == 0 || line[len - 1] != '?')
+		return -1;
+	req = malloc(sizeof(*req));
+	command = req != NULL && sbc_cmd_parse(line, req, NULL, 0) == 0;
+	free(req);
+	if (command)
+		return -1;
+	line[len - 1] = '\0';
+	rc = sbc_cmd_help(line, stdout) == 0 ? 0 : SBC_CTL_USAGE;
+	fflush(stdout);
+	return rc;
+}
+
+/* The command words as one line; -1 when over the cap. */
+static int join_words(char *line, size_t size, int argc, char **argv,
+		      bool json)
+{
 	size_t off = 0;
-	int i, n, status;
+	int i, n;
 
 	line[0] = '\0';
 	for (i = 0; i < argc; i++) {
-		n = snprintf(line + off, sizeof(line) - off, "%s%s",
-			     i ? " " : "", argv[i]);
-		if (n < 0 || (size_t)n >= sizeof(line) - off) {
+		n = snprintf(line + off, size - off, "%s%s", i ? " " : "",
+			     argv[i]);
+		if (n < 0 || (size_t)n >= size - off) {
 			fprintf(stderr, "%% Line too long.\n");
-			return SBC_CTL_USAGE;
+			return -1;
 		}
 		off += (size_t)n;
 	}
-	if (json && snprintf(line + off, sizeof(line) - off, " --json") >=
-			    (int)(sizeof(line) - off)) {
+	if (json && snprintf(line + off, size - off, " --json") >=
+			    (int)(size - off)) {
 		fprintf(stderr, "%% Line too long.\n");
-		return SBC_CTL_USAGE;
+		return -1;
 	}
-	status = sbcctl_request(fd, line, NULL);
+	return 0;
+}
+
+static int one_shot(int fd, const char *line)
+{
+	int status = sbcctl_request(fd, line, NULL);
+
 	if (status < 0) {
 		fprintf(stderr, "sbcctl: no complete reply from sbcd\n");
 		return EXIT_UNREACHABLE;
@@ -329,7 +367,7 @@ static int lines(int fd)
 
 	while (fgets(line, sizeof(line), stdin) != NULL) {
 		size_t n = strcspn(line, "\r\n");
-		int ch;
+		int ch, help;
 
 		if (line[n] == '\0' && !feof(stdin)) {
 			/* Over the cap: the whole line is refused, and its
@@ -343,8 +381,12 @@ static int lines(int fd)
 		line[n] = '\0';
 		if (n == 0)
 			continue;
-		if (strcmp(line, "exit") == 0 || strcmp(line, "quit") == 0)
+		if (sbcctl_is_exit(line))
 			break;
+		if ((help = help_request(line)) >= 0) {
+			status = help;
+			continue;
+		}
 		status = sbcctl_request(fd, line, NULL);
 		if (status < 0) {
 			fprintf(stderr, "sbcctl: no complete reply from sbcd\n");
@@ -361,6 +403,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
+	char line[SBC_CTL_REQUEST_MAX + 2];
 	const char *path = "sbcd.sock";
 	bool json = false;
 	int c, fd, rc;
@@ -386,11 +429,19 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (optind < argc) {
+		if (join_words(line, sizeof(line), argc - optind,
+			       argv + optind, json) != 0)
+			return SBC_CTL_USAGE;
+		/* Help comes from the table: no sbcd needed. */
+		if (!json && (rc = help_request(line)) >= 0)
+			return rc;
+	}
 	fd = dial(path);
 	if (fd < 0)
 		return EXIT_UNREACHABLE;
 	if (optind < argc)
-		rc = one_shot(fd, argc - optind, argv + optind, json);
+		rc = one_shot(fd, line);
 	else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
 		rc = sbcctl_shell(fd) < 0 ? EXIT_UNREACHABLE : 0;
 	else

@@ -672,6 +672,20 @@ static int cmd_test_clock(struct sbcd *d, const struct sbc_cmd_req *r,
 	return SBC_CTL_OK;
 }
 
+/* `terminal length N`: the number is checked; there is no pager to set,
+ * so nothing else happens (docs/cli.md). */
+static int cmd_terminal_length(const struct sbc_cmd_req *r,
+			       struct evbuffer *out)
+{
+	if (sbc_cmd_term_length(r->argv[0]) < 0) {
+		evbuffer_add_printf(out, "%% Bad length %s: expected 0 to "
+					 "512\n",
+				    r->argv[0]);
+		return SBC_CTL_USAGE;
+	}
+	return SBC_CTL_OK;
+}
+
 int sbcd_command(void *arg, const char *line, const void *data, size_t len,
 		 struct evbuffer *out)
 {
@@ -751,6 +765,12 @@ int sbcd_command(void *arg, const char *line, const void *data, size_t len,
 	case SBC_CMD_HOSTNAME:
 		evbuffer_add_printf(out, "%s\n", d->hostname);
 		rc = SBC_CTL_OK;
+		break;
+	case SBC_CMD_TERMINAL_LENGTH:
+		rc = cmd_terminal_length(r, out);
+		break;
+	case SBC_CMD_EXIT:
+		rc = SBC_CTL_OK; /* the shell's to act on; nothing here */
 		break;
 	case SBC_CMD_COUNT:
 		break;

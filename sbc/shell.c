@@ -5,7 +5,8 @@
  * when several do), `?` lists what may come next with its help and `<cr>`
  * when the line is already a command, Enter runs the line, Up/Down (or
  * Ctrl-P/Ctrl-N) walk the history, Backspace deletes, Ctrl-U clears the
- * line, Ctrl-C abandons it, Ctrl-D on an empty line (or `exit`) leaves.
+ * line, Ctrl-C abandons it, Ctrl-D on an empty line (or `exit`, `quit`,
+ * `end`, abbreviated as any command) leaves.
  * The cursor stays at the end of the line: editing is at the end only.
  */
 #include "shell.h"
@@ -85,26 +86,8 @@ static void history_move(struct shell *sh, int dir)
 /* `?`: what may come next, with help, then the line again. */
 static void help(struct shell *sh)
 {
-	struct sbc_cmd_cand c[CANDS_MAX];
-	bool complete;
-	size_t n = sbc_cmd_candidates(sh->line, c, CANDS_MAX, &complete), i;
-	bool partial = sh->len > 0 && sh->line[sh->len - 1] != ' ';
-
 	put("?\n");
-	if (n == 0 && !complete) {
-		put("% Unrecognized command\n");
-	} else if (partial) {
-		/* IOS lists the words a partial word may become. */
-		for (i = 0; i < n; i++)
-			printf("%s%s", i ? "  " : "", c[i].word);
-		if (n > 0)
-			put("\n");
-	} else {
-		for (i = 0; i < n; i++)
-			printf("  %-16s %s\n", c[i].word, c[i].help);
-		if (complete)
-			put("  <cr>\n");
-	}
+	sbc_cmd_help(sh->line, stdout);
 	redraw(sh);
 }
 
@@ -118,9 +101,10 @@ static void complete_word(struct shell *sh)
 
 	while (start > 0 && sh->line[start - 1] != ' ')
 		start--;
-	/* Arguments are the operator's to type. */
+	/* Arguments are the operator's to type; `|` too, so that Tab
+	 * after a whole command adds nothing. */
 	for (i = 0; i < n; i++)
-		if (!c[i].is_arg)
+		if (!c[i].is_arg && strcmp(c[i].word, "|") != 0)
 			c[k++] = c[i];
 	n = k;
 	if (n == 0)
@@ -156,13 +140,26 @@ static int run_line(struct shell *sh)
 	sh->hpos = sh->nhist;
 	if (sh->len == 0)
 		return 0;
-	if (strcmp(sh->line, "exit") == 0 || strcmp(sh->line, "quit") == 0)
+	if (sbcctl_is_exit(sh->line))
 		return 1;
 	history_add(sh, sh->line);
 	sh->hpos = sh->nhist;
 	status = sbcctl_request(sh->fd, sh->line, stdout);
 	set_line(sh, "");
 	return status < 0 ? -1 : 0;
+}
+
+bool sbcctl_is_exit(const char *line)
+{
+	struct sbc_cmd_req *req = malloc(sizeof(*req));
+	bool is_exit;
+
+	if (req == NULL)
+		return false;
+	is_exit = sbc_cmd_parse(line, req, NULL, 0) == 0 &&
+		  req->cmd->id == SBC_CMD_EXIT;
+	free(req);
+	return is_exit;
 }
 
 static void fetch_prompt(struct shell *sh)

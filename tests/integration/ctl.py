@@ -6,13 +6,15 @@ exit statuses, JSON that parses and agrees with the text view, the test
 clock (refused without --test-clock; with it, the jump reaches the tables
 and survives a restart), many clients at once, a client that sends an
 oversized line or never reads its replies is dropped while others are
-served, and calls flow meanwhile.
+served, and calls flow meanwhile; IOS output filters (`| include` ...),
+`?` help and `terminal length` in one-shot, stdin and shell modes.
 
 usage: ctl.py --sbcd PATH --sbcctl PATH
 """
 import argparse
 import json
 import os
+import re
 import socket
 import stat
 import subprocess
@@ -467,9 +469,118 @@ def test_shell(binary, wd):
                 sh.proc.wait()
     print("shell: prompt, ?, Tab, abbreviations, errors, history under a pty")
 
+def test_filters(binary, wd):
+    """`| include/exclude/begin/section/count` on real show output, in
+    one-shot, stdin and shell modes; `?` help; terminal length; exit."""
+    uas, uac = UA(free_port()), UA(free_port())
+    sbc = Sbcd(binary, uas.port, wd)
+    sock = os.path.join(sbc.state, "sbcd.sock")
+    with running(sbc, uas, uac):
+        full = ctl(sbc, "show", "running-config").stdout
+        lines = full.splitlines()
+        assert sum(l.startswith("dial-peer voice ") for l in lines) == 2, full
+        # include: the dial-peer lines, as one argument or as words
+        want = "".join(l + "\n" for l in lines if "dial-peer" in l)
+        for argv in (["show running-config | include dial-peer"],
+                     ["sh", "run", "|", "i", "dial-peer"]):
+            p = ctl(sbc, *argv)
+            assert p.returncode == 0 and p.stdout == want, (argv, p)
+        assert want.count("\n") == 2 and want.startswith("dial-peer voice 100 "), want
+        # count
+        p = ctl(sbc, "show running-config | count dial-peer")
+        assert p.stdout == "Number of lines which match regexp = 2\n", p
+        p = ctl(sbc, "sh run | cou ^ [a-z]")  # a regex with a space in it
+        n = sum(re.match(r"^ [a-z]", l) is not None for l in lines)
+        assert n > 0 and p.stdout == f"Number of lines which match regexp = {n}\n", p
+        # begin: from the first dial-peer to the end
+        first = next(i for i, l in enumerate(lines) if l.startswith("dial-peer"))
+        p = ctl(sbc, "show running-config | begin dial-peer")
+        assert p.stdout == "".join(l + "\n" for l in lines[first:]), p
+        assert "hostname edge" not in p.stdout, p.stdout
+        # section: each dial-peer with the lines indented under it
+        p = ctl(sbc, "show running-config | section ^dial-peer voice 200")
+        got = p.stdout.splitlines()
+        i = lines.index(got[0])
+        j = i + 1
+        while j < len(lines) and lines[j].startswith(" "):
+            j += 1
+        assert got[0].startswith("dial-peer voice 200 ") and got == lines[i:j] and len(got) > 1, p
+        # exclude
+        p = ctl(sbc, "show running-config | exclude ^( |!)")
+        assert p.stdout == "".join(l + "\n" for l in lines
+                                   if not l.startswith((" ", "!"))), p
+        # JSON stays; with a filter it is refused; a bad regex is refused
+        assert "config" in json.loads(ctl(sbc, "sh run | json").stdout)
+        for argv in (["show running-config | include x", "--json"],
+                     ["--json", "show running-config | include x"]):
+            p = ctl(sbc, *argv)
+            assert p.returncode == 2 and "do not apply to JSON" in p.stderr, p
+        p = ctl(sbc, "show running-config | include (")
+        assert p.returncode == 2 and "% Invalid regular expression" in p.stderr, p
+        p = ctl(sbc, "reload | include x")
+        assert p.returncode == 2 and "% Invalid input" in p.stderr, p
+        # terminal length: accepted, nothing printed; out of range refused
+        for argv in (["terminal", "length", "0"], ["term", "len", "24"]):
+            p = ctl(sbc, *argv)
+            assert p.returncode == 0 and p.stdout == "", p
+        p = ctl(sbc, "terminal", "length", "513")
+        assert p.returncode == 2, p
+        # `?` in one-shot mode: each word with its own help
+        p = ctl(sbc, "show ?")
+        assert p.returncode == 0, p
+        assert " license " in p.stdout and "Show license information" in p.stdout, p
+        assert "Voice commands" in p.stdout and "CUBE information" in p.stdout, p
+        p = ctl(sbc, "show", "license", "?")
+        for w in ("status", "summary", "usage", "all"):
+            assert f"  {w} " in p.stdout, p
+        assert "<cr>" not in p.stdout, p
+        p = ctl(sbc, "show license status ?")
+        assert "  <cr>" in p.stdout and "Output modifiers" in p.stdout, p
+        p = ctl(sbc, "?")
+        for w in ("show", "license", "clear", "debug", "exit", "quit", "terminal"):
+            assert f"  {w} " in p.stdout, p
+        p = ctl(sbc, "bogus ?")
+        assert p.returncode == 2 and "% Unrecognized command" in p.stdout, p
+        # stdin mode: filters, help, exit ends the session
+        p = subprocess.run([SBCCTL, "-s", sock],
+                           input="sh run | count dial-peer\nterminal length 0\n"
+                                 "show license ?\nexit\nshow license status\n",
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p
+        assert p.stdout.startswith("Number of lines which match regexp = 2\n"), p
+        assert "  status " in p.stdout and "Usage Reporting" not in p.stdout, p
+        # the shell: terminal length 0, a filter, `?` per keyword, end
+        sh = Pty(sock)
+        try:
+            sh.expect("edge#")
+            sh.keys("terminal length 0\r")
+            out = sh.expect("edge#")
+            assert "%" not in out, out
+            sh.keys("sh run | i dial-peer\r")
+            out = sh.expect("edge#")
+            assert out.count("dial-peer voice") == 2 and "hostname" not in out, out
+            sh.keys("show ?")
+            out = sh.expect("edge#show ")
+            assert "Show license information" in out and "Voice commands" in out, out
+            sh.keys("\x15")  # Ctrl-U: an empty line
+            sh.expect("edge#")
+            sh.keys("?")
+            out = sh.expect("Leave the shell")
+            assert "  exit " in out and "  quit " in out and "  end " in out, out
+            sh.expect("edge#")
+            sh.keys("end\r")
+            assert sh.close() == 0
+        finally:
+            if sh.proc.poll() is None:
+                sh.proc.kill()
+                sh.proc.wait()
+    print("filters: include, count, begin, section, exclude on show running-config; "
+          "JSON refused with them; ? help; terminal length; exit/end")
+
 
 TESTS = {"basics": test_ctl, "test_clock": test_test_clock, "shell": test_shell,
-         "calls_and_metrics": test_calls_and_metrics, "goldens": test_goldens}
+         "calls_and_metrics": test_calls_and_metrics, "goldens": test_goldens,
+         "filters": test_filters}
 
 
 def main():

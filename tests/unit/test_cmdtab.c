@@ -1,7 +1,8 @@
 /*
  * The operator command table's matcher (sbc/cmdtab.h): IOS abbreviations,
  * keywords before arguments, ambiguity, incomplete and invalid input with
- * the '^' marker, JSON suffixes, and test-clock durations.
+ * the '^' marker, JSON suffixes, output filters (parsed and applied),
+ * `?` help (every keyword has its own), and test-clock durations.
  */
 #include "cmdtab.h"
 
@@ -9,6 +10,7 @@
 
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -55,7 +57,154 @@ static const struct match_case {
 	{"frobnicate", -1, NULL, 0, "Invalid input"},
 	{"reload --json", -1, NULL, 0, "JSON output is not available"},
 	{"a b c d e f g h i j k l m n o p q r", -1, NULL, 0, "Too many"},
+	/* output filters: JSON by `| json` or `--json`, never with one */
+	{"sh run | json", SBC_CMD_SHOW_RUNNING, NULL, 1, NULL},
+	{"sh run | j", SBC_CMD_SHOW_RUNNING, NULL, 1, NULL},
+	{"sh run | i dial --json", -1, NULL, 0, "do not apply to JSON"},
+	{"sh run --json | i dial", -1, NULL, 0, "do not apply to JSON"},
+	{"sh run | i dial | json", -1, NULL, 0, "do not apply to JSON"},
+	{"sh run | json x", -1, NULL, 0, "          ^\n% Invalid input"},
+	{"sh run | frob x", -1, NULL, 0, "         ^\n% Invalid input"},
+	{"sh run | include", -1, NULL, 0, "Incomplete"},
+	{"sh run |", -1, NULL, 0, "Incomplete"},
+	{"sh run | include (", -1, NULL, 0, "% Invalid regular expression"},
+	{"sh licence st | i x", -1, NULL, 0, "   ^\n% Invalid input"},
+	{"reload | include x", -1, NULL, 0, "       ^\n% Invalid input"},
+	{"clear sip-ua statistics | count x", -1, NULL, 0, "Invalid input"},
+	{"reload | json", -1, NULL, 0, "JSON output is not available"},
+	/* the regex is not taken for command words or arguments */
+	{"sh vo si li st | i a b c d e f g h i j k l m n o p q r s",
+	 SBC_CMD_SHOW_STATS, NULL, 0, NULL},
+	{"terminal length 0", SBC_CMD_TERMINAL_LENGTH, "0", 0, NULL},
+	{"term len 24", SBC_CMD_TERMINAL_LENGTH, "24", 0, NULL},
+	{"exit", SBC_CMD_EXIT, NULL, 0, NULL},
+	{"quit", SBC_CMD_EXIT, NULL, 0, NULL},
+	{"end", SBC_CMD_EXIT, NULL, 0, NULL},
+	{"ex", SBC_CMD_EXIT, NULL, 0, NULL},
+	{"e", -1, NULL, 0, "Ambiguous"}, /* exit, end */
 };
+
+/* Filters as parsed: the kind and the regex, spaces inside kept. */
+static const struct filter_parse_case {
+	const char *line;
+	enum sbc_cmd_filter filter;
+	const char *regex;
+} filter_parse_cases[] = {
+	{"show running-config | include dial-peer", SBC_CMD_FILTER_INCLUDE,
+	 "dial-peer"},
+	{"sh run | i dial-peer", SBC_CMD_FILTER_INCLUDE, "dial-peer"},
+	{"sh run | inc ^dial-peer voice [0-9]+  ", SBC_CMD_FILTER_INCLUDE,
+	 "^dial-peer voice [0-9]+"},
+	{"sh run | ex !", SBC_CMD_FILTER_EXCLUDE, "!"},
+	{"sh run | EXCLUDE a|b", SBC_CMD_FILTER_EXCLUDE, "a|b"},
+	{"sh run | be dial", SBC_CMD_FILTER_BEGIN, "dial"},
+	{"sh run | sec dial-peer", SBC_CMD_FILTER_SECTION, "dial-peer"},
+	{"sh run | cou dial", SBC_CMD_FILTER_COUNT, "dial"},
+	{"sh run | c .", SBC_CMD_FILTER_COUNT, "."},
+	{"sh run | i a | b", SBC_CMD_FILTER_INCLUDE, "a | b"},
+	{"sh run", SBC_CMD_FILTER_NONE, ""},
+};
+
+START_TEST(test_filter_parse)
+{
+	const struct filter_parse_case *fc = &filter_parse_cases[_i];
+	struct sbc_cmd_req r;
+	char err[512] = "";
+
+	ck_assert_msg(sbc_cmd_parse(fc->line, &r, err, sizeof(err)) == 0,
+		      "'%s' refused: %s", fc->line, err);
+	ck_assert_int_eq(r.filter, fc->filter);
+	ck_assert_str_eq(r.regex, fc->regex);
+	ck_assert(!r.json);
+}
+END_TEST
+
+/* A regex over the cap is refused, one at the cap is not. */
+START_TEST(test_filter_regex_cap)
+{
+	char line[SBC_CMD_REGEX_MAX + 64], err[512];
+	struct sbc_cmd_req r;
+	size_t n = (size_t)snprintf(line, sizeof(line), "sh run | i ");
+
+	memset(line + n, 'a', SBC_CMD_REGEX_MAX);
+	line[n + SBC_CMD_REGEX_MAX] = '\0';
+	ck_assert_int_eq(sbc_cmd_parse(line, &r, err, sizeof(err)), 0);
+	ck_assert_uint_eq(strlen(r.regex), SBC_CMD_REGEX_MAX);
+	strcat(line, "a");
+	ck_assert_int_eq(sbc_cmd_parse(line, &r, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "too long"));
+}
+END_TEST
+
+static const char run_text[] = "Building configuration...\n"
+			       "!\n"
+			       "hostname edge\n"
+			       "!\n"
+			       "dial-peer voice 100 voip\n"
+			       " destination-pattern 1...\n"
+			       " session target ipv4:127.0.0.1:5070\n"
+			       "!\n"
+			       "dial-peer voice 200 voip\n"
+			       " incoming called-number .\n"
+			       "!\n"
+			       "end"; /* no newline at the end */
+
+static const struct filter_case {
+	const char *line;
+	const char *want;
+} filter_cases[] = {
+	{"sh run | i dial-peer",
+	 "dial-peer voice 100 voip\ndial-peer voice 200 voip\n"},
+	{"sh run | i ^ [a-z]", " destination-pattern 1...\n"
+			  " session target ipv4:127.0.0.1:5070\n"
+			  " incoming called-number .\n"},
+	{"sh run | i nomatch", ""},
+	{"sh run | i voice (1|2)00", "dial-peer voice 100 voip\n"
+				    "dial-peer voice 200 voip\n"},
+	{"sh run | i DIAL", ""}, /* case counts, as on IOS */
+	{"sh run | ex ^(!| )", "Building configuration...\nhostname edge\n"
+			     "dial-peer voice 100 voip\n"
+			     "dial-peer voice 200 voip\nend\n"},
+	{"sh run | be voice 200", "dial-peer voice 200 voip\n"
+				 " incoming called-number .\n!\nend\n"},
+	{"sh run | be nomatch", ""},
+	{"sh run | sec dial-peer", "dial-peer voice 100 voip\n"
+				  " destination-pattern 1...\n"
+				  " session target ipv4:127.0.0.1:5070\n"
+				  "dial-peer voice 200 voip\n"
+				  " incoming called-number .\n"},
+	{"sh run | sec 200", "dial-peer voice 200 voip\n"
+			    " incoming called-number .\n"},
+	/* an indented line that matches: itself (nothing under it) */
+	{"sh run | sec session", " session target ipv4:127.0.0.1:5070\n"},
+	{"sh run | cou dial-peer",
+	 "Number of lines which match regexp = 2\n"},
+	{"sh run | count nomatch",
+	 "Number of lines which match regexp = 0\n"},
+	{"sh run | count .", "Number of lines which match regexp = 12\n"},
+	{"sh run", NULL}, /* no filter: the text as it came */
+};
+
+START_TEST(test_filter_write)
+{
+	const struct filter_case *fc = &filter_cases[_i];
+	struct sbc_cmd_req r;
+	char err[512] = "", *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_msg(sbc_cmd_parse(fc->line, &r, err, sizeof(err)) == 0,
+		      "'%s' refused: %s", fc->line, err);
+	f = open_memstream(&buf, &len);
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(
+		sbc_cmd_filter_write(&r, run_text, strlen(run_text), f), 0);
+	fclose(f);
+	ck_assert_msg(strcmp(buf, fc->want != NULL ? fc->want : run_text) == 0,
+		      "'%s': got\n%s", fc->line, buf);
+	free(buf);
+}
+END_TEST
 
 START_TEST(test_match)
 {
@@ -117,7 +266,9 @@ static const struct cand_case {
 	const char *words; /* the candidates, space-separated, in order */
 	bool complete;
 } cand_cases[] = {
-	{"", "show license reload clear debug undebug test", false},
+	{"", "show license reload clear debug undebug test terminal exit quit "
+	     "end",
+	 false},
 	{"s", "show", false},
 	{"sh", "show", false},
 	{"show ", "cube running-config dial-peer logging call sip-ua voice "
@@ -126,12 +277,27 @@ static const struct cand_case {
 	{"show li", "license", false},
 	{"show license ", "status usage summary all", false},
 	{"show license status", "status", false}, /* Tab adds the space */
-	{"show license status ", "", true},
+	{"show license status ", "|", true},
 	{"license smart s", "sync save", false}, /* table order */
 	{"license smart trust idtoken ", "<token>", false},
 	{"license smart trust idtoken abc local ", "force", true},
-	{"sh vo si li st ", "<class> table", true},
-	{"sh vo si li st ta ", "<class>", true},
+	{"sh vo si li st ", "<class> table |", true},
+	{"sh vo si li st ta ", "<class> |", true},
+	/* after a show command's `|`: the filters, then the regex */
+	{"show running-config |", "|", false},
+	{"show running-config | ", "begin count exclude include section json",
+	 false},
+	{"sh run | e", "exclude", false},
+	{"sh run | inc ", "<regex>", false},
+	{"sh run | inc dial", "", true},
+	{"sh run | inc dial ", "", true},
+	{"sh run | json ", "", true},
+	{"sh run | bogus ", "", false},
+	{"show license | ", "", false},  /* not a command yet */
+	{"reload ", "", true},		  /* no filter on non-show commands */
+	{"reload | ", "", false},
+	{"terminal length ", "<lines>", false},
+	{"terminal length 0 ", "", true},
 	{"test clock advance 1d ", "", true},
 	{"show hostname ", "", false}, /* hidden: never offered */
 	{"sho", "show", false},
@@ -178,6 +344,142 @@ START_TEST(test_duration)
 }
 END_TEST
 
+/* `?` gives each word its own help, not the first entry's. */
+static const struct help_case {
+	const char *path;
+	const char *help;
+} help_cases[] = {
+	{"show", "Show running system information"},
+	{"license", "Smart licensing commands"},
+	{"clear", "Reset functions"},
+	{"exit", "Exit from the EXEC"},
+	{"show license", "Show license information"},
+	{"show voice", "Voice commands"},
+	{"show cube", "CUBE information"},
+	{"show license status", "Smart Licensing Using Policy status"},
+	{"license smart trust idtoken <token>",
+	 "The ID token from the license server"},
+	{"license smart trust idtoken <x>",
+	 "The ID token from the license server"}, /* any argument's name */
+	{"license smart trust idtoken x", NULL},	  /* not an argument */
+	{"license smart trust", "Trust with the license server"},
+	{"license smart trust idtoke", NULL},
+	{"license smart trust idtoken <token> loca", NULL},
+	{"show hostname", NULL}, /* hidden */
+	{"show bogus", NULL},
+};
+
+START_TEST(test_help_of)
+{
+	const struct help_case *hc = &help_cases[_i];
+	const char *h = sbc_cmd_help_of(hc->path);
+
+	if (hc->help == NULL)
+		ck_assert_ptr_null(h);
+	else
+		ck_assert_msg(h != NULL && strcmp(h, hc->help) == 0,
+			      "'%s': '%s'", hc->path, h ? h : "(none)");
+}
+END_TEST
+
+/* Every keyword path of every visible entry has help of its own, so a new
+ * entry cannot leave `?` without it. */
+START_TEST(test_every_keyword_has_help)
+{
+	char path[256];
+	size_t i, k;
+
+	for (i = 0; i < sbc_n_cmds; i++) {
+		const char *syn = sbc_cmds[i].syntax;
+
+		if (sbc_cmds[i].flags & SBC_CMD_F_HIDDEN)
+			continue;
+		ck_assert_msg(sbc_cmds[i].help != NULL && sbc_cmds[i].help[0],
+			      "'%s' has no help", syn);
+		for (k = 0; syn[k]; k++) {
+			if (syn[k] != ' ')
+				continue;
+			snprintf(path, sizeof(path), "%.*s", (int)k, syn);
+			ck_assert_msg(sbc_cmd_help_of(path) != NULL,
+				      "keyword path '%s' (of '%s') has no "
+				      "help in kw_help[]",
+				      path, syn);
+		}
+	}
+}
+END_TEST
+
+/* The `?` screen: words padded to one column, <cr> at the end. Exact
+ * for the first words; for the others, runs of spaces count as one (the
+ * column's width moves as entries come). */
+static const struct screen_case {
+	const char *line;
+	const char *want_part;
+	const char *not_part;
+	bool exact;
+} screen_cases[] = {
+	{"", "  show      Show running system information\n", "hostname", true},
+	{"", "  license   Smart licensing commands\n", NULL, true},
+	{"", "  exit      Exit from the EXEC\n", NULL, true},
+	{"show ", " license Show license information\n", NULL, false},
+	{"show ", " voice Voice commands\n", NULL, false},
+	{"show ", " cube CUBE information\n", NULL, false},
+	{"show license ", " status Smart Licensing Using Policy status\n",
+	 "<cr>", false},
+	{"show license status ", " | Output modifiers\n <cr>\n", NULL, false},
+	{"sh run | ", " include Include the lines that match\n", "<cr>",
+	 false},
+	{"license smart s", "sync save\n", NULL, false},
+	{"bogus ", "% Unrecognized command\n", NULL, true},
+};
+
+static void squeeze(char *s)
+{
+	char *start = s, *d = s;
+
+	for (; *s; s++)
+		if (*s != ' ' || d == start || d[-1] != ' ')
+			*d++ = *s;
+	*d = '\0';
+}
+
+START_TEST(test_help_screen)
+{
+	const struct screen_case *sc = &screen_cases[_i];
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	ck_assert_ptr_nonnull(f);
+	sbc_cmd_help(sc->line, f);
+	fclose(f);
+	if (!sc->exact)
+		squeeze(buf);
+	ck_assert_msg(strstr(buf, sc->want_part) != NULL,
+		      "'%s?' lacks '%s':\n%s", sc->line, sc->want_part, buf);
+	if (sc->not_part != NULL)
+		ck_assert_msg(strstr(buf, sc->not_part) == NULL,
+			      "'%s?' has '%s':\n%s", sc->line, sc->not_part,
+			      buf);
+	free(buf);
+}
+END_TEST
+
+static const struct len_case {
+	const char *text;
+	int n;
+} len_cases[] = {
+	{"0", 0},   {"24", 24}, {"512", 512}, {"513", -1}, {"-1", -1},
+	{"", -1},   {"1x", -1}, {"0512", -1}, {" 1", -1},
+};
+
+START_TEST(test_term_length)
+{
+	ck_assert_int_eq(sbc_cmd_term_length(len_cases[_i].text),
+			 len_cases[_i].n);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cmdtab");
@@ -187,6 +489,14 @@ int main(void)
 	tcase_add_test(tc, test_every_entry);
 	tcase_add_loop_test(tc, test_duration, 0, (int)NELEM(dur_cases));
 	tcase_add_loop_test(tc, test_candidates, 0, (int)NELEM(cand_cases));
+	tcase_add_loop_test(tc, test_filter_parse, 0,
+			    (int)NELEM(filter_parse_cases));
+	tcase_add_test(tc, test_filter_regex_cap);
+	tcase_add_loop_test(tc, test_filter_write, 0, (int)NELEM(filter_cases));
+	tcase_add_loop_test(tc, test_help_of, 0, (int)NELEM(help_cases));
+	tcase_add_test(tc, test_every_keyword_has_help);
+	tcase_add_loop_test(tc, test_help_screen, 0, (int)NELEM(screen_cases));
+	tcase_add_loop_test(tc, test_term_length, 0, (int)NELEM(len_cases));
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
