@@ -70,6 +70,7 @@ struct sbcd {
 	bool clock_jumped;		       /* test clock moved since */
 	uint32_t calls_last_second;	       /* INVITEs in during it */
 	struct sbc_metrics *metrics;	       /* NULL: not configured */
+	int64_t started_mono_ms;	       /* clk_mono_ms at start */
 };
 
 /* Re-read the configuration file (SIGHUP, `reload`); 0 or -1 (logged,
@@ -82,6 +83,13 @@ void sbcd_sample(struct sbcd *d);
 
 /* Move the test clock forward by ms (saved first); 0 or -1. */
 int sbcd_advance_test_clock(struct sbcd *d, int64_t ms);
+
+struct sbc_cmd_req;
+/* The exec commands of sbcd_exec.c (show version, show clock, show
+ * license udi/eventlog/tech support, show call-home smart-licensing,
+ * license smart save usage, clear call voice causecode): a status. */
+int sbcd_exec_command(struct sbcd *d, const struct sbc_cmd_req *r,
+		      struct evbuffer *out);
 
 /* A control-socket request (sbc_ctl_fn). */
 int sbcd_command(void *arg, const char *line, const void *data, size_t len,
