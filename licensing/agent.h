@@ -147,7 +147,8 @@ int lic_agent_hour(struct lic_agent *a, int64_t hour_start,
 void lic_agent_tick(struct lic_agent *a, int64_t now);
 
 /*
- * `license smart save usage all file <path>`: put the unreported records
+ * `license smart save usage unreported file <path>` (lic_agent_save_usage_sel
+ * has the other forms): put the unreported records
  * in reports (signed), then write every unacknowledged report (at most
  * LIC_ACK_MAX_IDS) to `path` in the usage-file format of
  * docs/licensing-protocol.md section 5 (temp file, fsync, rename) and mark
