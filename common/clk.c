@@ -1,6 +1,9 @@
 #include "clk.h"
 
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/timex.h>
 #include <time.h>
 
 static _Atomic int clk_mode_v = CLK_REAL;
@@ -87,4 +90,87 @@ int64_t clk_wall_ms(void)
 		break;
 	}
 	return clk_read(CLOCK_REALTIME);
+}
+
+int clk_authoritative(void)
+{
+	struct timex tx = {0};
+
+	switch (clk_get_mode()) {
+	case CLK_FROZEN:
+		return 1;
+	case CLK_OFFSET:
+		return 0;
+	case CLK_REAL:
+		break;
+	}
+	return adjtimex(&tx) != TIME_ERROR;
+}
+
+int clk_format_ios(int64_t wall_ms, int authoritative, char *buf, size_t len)
+{
+	static const char *const wday[] = {"Sun", "Mon", "Tue", "Wed",
+					   "Thu", "Fri", "Sat"};
+	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr",
+					  "May", "Jun", "Jul", "Aug",
+					  "Sep", "Oct", "Nov", "Dec"};
+	time_t t;
+	struct tm tm;
+	int n;
+
+	if (buf == NULL || len < CLK_STR_LEN || wall_ms < 0 ||
+	    wall_ms / 1000 > INT64_C(253402300799)) /* 9999-12-31 */
+		goto out_fail;
+	t = (time_t)(wall_ms / 1000);
+	if (gmtime_r(&t, &tm) == NULL)
+		goto out_fail;
+	n = snprintf(buf, len, "%s%02d:%02d:%02d.%03d UTC %s %s %d %d",
+		     authoritative ? "" : "*", tm.tm_hour, tm.tm_min,
+		     tm.tm_sec, (int)(wall_ms % 1000), wday[tm.tm_wday],
+		     mon[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
+	if (n < 0 || (size_t)n >= len)
+		goto out_fail;
+	return 0;
+
+out_fail:
+	if (buf != NULL && len > 0)
+		buf[0] = '\0';
+	return -1;
+}
+
+int clk_format_uptime(int64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		const char *name;
+		int64_t secs;
+	} units[] = {{"year", 365 * 86400}, {"week", 7 * 86400},
+		     {"day", 86400},	    {"hour", 3600},
+		     {"minute", 60}};
+	size_t off = 0, u;
+	int64_t left;
+	bool started = false;
+	int n;
+
+	if (buf == NULL || len < CLK_STR_LEN || ms < 0) {
+		if (buf != NULL && len > 0)
+			buf[0] = '\0';
+		return -1;
+	}
+	left = ms / 1000;
+	buf[0] = '\0';
+	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+		int64_t v = left / units[u].secs;
+
+		left %= units[u].secs;
+		if (v == 0 && !started && units[u].secs != 60)
+			continue;
+		n = snprintf(buf + off, len - off, "%s%lld %s%s",
+			     started ? ", " : "", (long long)v, units[u].name,
+			     v == 1 ? "" : "s");
+		if (n < 0 || (size_t)n >= len - off)
+			return -1;
+		off += (size_t)n;
+		started = true;
+	}
+	return 0;
 }

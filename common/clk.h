@@ -17,6 +17,7 @@
 #ifndef SBC_CLK_H
 #define SBC_CLK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum clk_mode { CLK_REAL, CLK_OFFSET, CLK_FROZEN };
@@ -46,5 +47,32 @@ int64_t clk_sched_ms(void);
 
 /* Milliseconds since 1970-01-01 00:00:00 UTC. */
 int64_t clk_wall_ms(void);
+
+/*
+ * Whether the wall clock can be trusted as IOS means it (no leading `*`
+ * in `show clock`): the system clock (CLK_REAL) that the kernel reports
+ * synchronized (adjtimex(2) not TIME_ERROR, i.e. NTP or PTP keeps it);
+ * never with --test-clock (CLK_OFFSET); always in CLK_FROZEN (tests).
+ */
+int clk_authoritative(void);
+
+/* Room for clk_format_ios and clk_format_uptime. */
+#define CLK_STR_LEN 64
+
+/*
+ * `show clock` as IOS prints it: "*15:10:01.123 UTC Mon Dec 7 2026"
+ * (the `*` when not authoritative; the day of the month unpadded).
+ * 0, or -1 when len is short or the time is out of range.
+ */
+int clk_format_ios(int64_t wall_ms, int authoritative, char *buf,
+		   size_t len);
+
+/*
+ * An uptime as IOS prints it: "1 week, 2 days, 3 hours, 4 minutes";
+ * leading units that are 0 are left out, minutes always shown, singular
+ * for 1 ("1 day, 0 hours, 1 minute"). 0, or -1 when len is short or ms
+ * is negative.
+ */
+int clk_format_uptime(int64_t ms, char *buf, size_t len);
 
 #endif

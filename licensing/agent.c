@@ -8,6 +8,7 @@
 #include "err.h"
 #include "log.h"
 #include "lstore.h"
+#include "tag.h"
 #include "trust.h"
 
 #include <errno.h>
@@ -16,6 +17,8 @@
 #include <jansson.h>
 #include <limits.h>
 #include <openssl/rand.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -111,7 +114,19 @@ struct lic_agent {
 	 */
 	int64_t hold_until;
 	unsigned hold_s;
+
+	/* The event log's clock (NULL: now * 1000) and the counters of
+	 * `show license tech support`, in memory since start. */
+	int64_t (*clock_ms)(void);
+	struct lic_agent_counters counters;
+	bool event_error_logged;
 };
+
+static void event_rec(struct lic_agent *a, int64_t now, const char *name,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void note_error(struct lic_agent *a, int64_t now, const char *fmt,
+		       ...) __attribute__((format(printf, 3, 4)));
 
 static int copy_text(char *dst, size_t size, const char *src)
 {
@@ -261,6 +276,10 @@ static int store_close(struct lic_agent *a,
 		rec[0].start, rec[0].end, change ? " on change" : "",
 		rec[LIC_TAG_STD].count, rec[LIC_TAG_ENH].count,
 		rec[LIC_TAG_RED].count, rec[LIC_TAG_VGW].count);
+	for (int t = 0; t < LIC_TAG_COUNT; t++)
+		event_rec(a, now, "SAEVT_ENDPOINT_USAGE",
+			  "count=\"%" PRIu32 "\" entitlementTag=\"%s\"",
+			  rec[t].count, lic_tag_name(rec[t].tag));
 	log_debug(LOG_DEBUG_CUBE_SL, "cube_sl_record",
 		  "records stored for %lld..%lld%s", (long long)rec[0].start,
 		  (long long)rec[0].end, change ? " (report on change)" : "");
@@ -425,6 +444,8 @@ static int build_report(struct lic_agent *a, int64_t now, char *err,
 		goto out_free;
 	log_msg(LOG_LVL_INFO, FAC, "REPORT_CREATED",
 		"usage report %s created with %zu records", rid, n);
+	event_rec(a, now, "SAEVT_REPORT_CREATED",
+		  "reportId=\"%s\" records=\"%zu\"", rid, n);
 	log_debug(LOG_DEBUG_CUBE_SL, "cube_sl_report_build",
 		  "report %s: %zu records, %zu bytes signed", rid, n, len);
 	refresh_unreported(a);
@@ -509,6 +530,10 @@ static void push_failed(struct lic_agent *a, const char *id, int64_t now,
 		why, next - now);
 	if (lic_store_mark_failed(a->st, id, next, err, sizeof(err)) < 0)
 		log_msg(LOG_LVL_ERR, FAC, "STORE", "report %s: %s", id, err);
+	a->counters.push_failures++;
+	note_error(a, now, "report %s push: %s", id, why);
+	event_rec(a, now, "SAEVT_COMM_FAIL", "reportId=\"%s\" error=\"%s\"",
+		  id, why);
 }
 
 /* The next report a sync still has to push that is not acknowledged
@@ -559,6 +584,7 @@ static void start_sync(struct lic_agent *a, int64_t now)
 		       sizeof(a->sync_ids[i]));
 	a->sync_n = n;
 	free(reps);
+	event_rec(a, now, "SAEVT_SYNC_START", "reports=\"%zu\"", n);
 }
 
 /* Push the pending report whose attempt is due, if any. */
@@ -630,6 +656,20 @@ static int install_ack(struct lic_agent *a, const struct lic_ack *ack,
 		goto out_free;
 	for (i = 0; i < np; i++)
 		pp[i] = pend[i];
+	/*
+	 * A usage file of `save usage all` or `days` also carries reports
+	 * acknowledged before, and its ACK names them again: those count as
+	 * known here, lic_store_ack leaves them as they are, and an ACK that
+	 * names nothing new is still refused as a replay below.
+	 */
+	for (i = 0; i < ai->nids && np < LIC_STORE_BATCH_MAX; i++) {
+		enum lic_store_report_state s;
+
+		if (lic_store_report_status(a->st, ai->report_ids[i], &s, NULL,
+					    NULL, 0) == 0 &&
+		    s == LIC_STORE_REPORT_ACKED)
+			pp[np++] = ai->report_ids[i];
+	}
 	if (lic_ack_accept(ack, pp, np, NULL, 0, err, errlen) !=
 	    LIC_ACK_ACCEPT) {
 		/* Tell a replay from an unknown id in the reason. */
@@ -684,6 +724,11 @@ static int install_ack(struct lic_agent *a, const struct lic_ack *ack,
 	reload_times(a);
 	log_msg(LOG_LVL_INFO, FAC, "USAGE_ACK",
 		"usage acknowledgement installed for %zu report(s)", ai->nids);
+	a->counters.acks_installed++;
+	event_rec(a, now, "SAEVT_ACK_INSTALLED", "reports=\"%d\"", r);
+	if (with_policy)
+		event_rec(a, now, "SAEVT_POLICY_INSTALLED", "name=\"%s\"",
+			  installed.name);
 	a->dirty = true;
 	reevaluate_service(a, now);
 	ret = 0;
@@ -708,6 +753,8 @@ static int process_ack_envelope(struct lic_agent *a, const char *body,
 	if (lic_ack_parse(a->server, body, len, &a->udi, &ack, err, errlen) !=
 	    0)
 		goto out;
+	event_rec(a, now, "SAEVT_ACK_RECEIVED", "reports=\"%zu\"",
+		  lic_ack_get(ack)->nids);
 	ret = install_ack(a, ack, now, err, errlen);
 	lic_ack_free(&ack);
 out:
@@ -767,13 +814,22 @@ static void handle_reply(struct lic_agent *a, int64_t now)
 		  "report %s answered HTTP %d", id, r->status);
 	log_msg(LOG_LVL_INFO, FAC, "REPORT_SENT",
 		"usage report %s pushed (HTTP %d)", id, r->status);
+	a->counters.reports_sent++;
+	if (a->inflight_attempts > 0)
+		a->counters.retries_sent++;
+	event_rec(a, now, "SAEVT_REPORT_SENT",
+		  "reportId=\"%s\" status=\"%d\"", id, r->status);
 	if (r->status == 202 && a->sync_n > 0)
 		a->next_poll = now; /* a sync in progress wants the ACK too */
 	if (r->status == 200 &&
 	    process_ack_envelope(a, r->body != NULL ? r->body : "", r->len,
 				 now, err, sizeof(err)) != 0)
+	{
 		log_msg(LOG_LVL_ERR, FAC, "ACK_REJECTED",
 			"acknowledgement for report %s rejected: %s", id, err);
+		note_error(a, now, "ACK for report %s rejected: %s", id, err);
+		event_rec(a, now, "SAEVT_ACK_REJECTED", "error=\"%s\"", err);
+	}
 out:
 	free(r->body);
 	r->body = NULL;
@@ -859,6 +915,9 @@ static void reevaluate_service(struct lic_agent *a, int64_t now)
 				"non-VGW calls are refused (release %s)",
 				when, a->release_text);
 			a->service_up = false;
+			event_rec(a, now, "SAEVT_SERVICE_DOWN",
+				  "release=\"%s\" deadline=\"%s\"",
+				  a->release_text, when);
 			if (a->set_service != NULL)
 				a->set_service(a->service_arg, false);
 		} else if (!passed && !a->service_up) {
@@ -866,6 +925,8 @@ static void reevaluate_service(struct lic_agent *a, int64_t now)
 				"SIP service is Up: a valid usage report "
 				"acknowledgement is installed");
 			a->service_up = true;
+			event_rec(a, now, "SAEVT_SERVICE_UP", "release=\"%s\"",
+				  a->release_text);
 			if (a->set_service != NULL)
 				a->set_service(a->service_arg, true);
 		}
@@ -1213,6 +1274,7 @@ static int mark_saved(struct lic_agent *a, const char **ids, size_t n,
 	reload_times(a);
 	log_msg(LOG_LVL_INFO, FAC, "USAGE_SAVED",
 		"%zu usage report(s) saved to %s", n, where);
+	event_rec(a, now, "SAEVT_USAGE_SAVED", "reports=\"%zu\"", n);
 	a->dirty = true;
 	return 0;
 }
@@ -1428,9 +1490,18 @@ int lic_agent_import_buf(struct lic_agent *a, const char *name,
 	err_set(err, errlen, "%s is neither a valid ACK (%s) nor a policy (%s)",
 	       name, ackerr, polerr);
 out_log:
-	if (ret != 0)
+	if (ret != 0) {
 		log_msg(LOG_LVL_ERR, FAC, "IMPORT_FAILED", "import %s: %s",
 			name, err != NULL ? err : "failed");
+		note_error(a, now, "import %s: %s", name,
+			   err != NULL ? err : "failed");
+		event_rec(a, now, "SAEVT_IMPORT_FAIL",
+			  "file=\"%s\" error=\"%s\"", name,
+			  err != NULL ? err : "failed");
+	} else {
+		event_rec(a, now, "SAEVT_IMPORT_SUCCESS", "file=\"%s\"",
+			  name);
+	}
 	free(payload);
 	return ret;
 }
@@ -1496,15 +1567,21 @@ int lic_agent_set_trust(struct lic_agent *a, const char *server_pubkey_pem,
 	a->trust_installed = now;
 	log_msg(LOG_LVL_INFO, FAC, "TRUST_INSTALL_SUCCESS",
 		"A new licensing trust code was successfully installed");
+	event_rec(a, now, "SAEVT_TRUST_INSTALLED", "udi=\"PID:%s,SN:%s\"",
+		  a->pid, a->sn);
 	a->dirty = true;
 	ret = 0;
 out_free_pk:
 	lic_pubkey_free(&pk);
 	free(t);
 out:
-	if (ret != 0 && a != NULL)
+	if (ret != 0 && a != NULL) {
 		log_msg(LOG_LVL_ERR, FAC, "TRUST_INSTALL_FAILED",
 			"trust not installed: %s", err != NULL ? err : "");
+		note_error(a, now, "trust: %s", err != NULL ? err : "");
+		event_rec(a, now, "SAEVT_TRUST_INSTALL_FAIL", "error=\"%s\"",
+			  err != NULL ? err : "");
+	}
 	return ret;
 }
 
@@ -1610,6 +1687,8 @@ out_fail:
 	snprintf(a->trust_error, sizeof(a->trust_error), "%s", err);
 	log_msg(LOG_LVL_ERR, FAC, "TRUST_INSTALL_FAILED",
 		"trust not installed: %s", err);
+	note_error(a, now, "trust: %s", err);
+	event_rec(a, now, "SAEVT_TRUST_INSTALL_FAIL", "error=\"%s\"", err);
 out_free:
 	lic_trust_answer_free(&ans);
 	free(r->body);
@@ -1680,6 +1759,8 @@ int lic_agent_set_role(struct lic_agent *a, enum lic_ha_role role,
 		return 0;
 	log_msg(LOG_LVL_NOTICE, FAC, "HA_ROLE", "HA role %s -> %s",
 		lic_ha_role_name(old), lic_ha_role_name(role));
+	event_rec(a, now, "SAEVT_HA_ROLE_CHANGE", "from=\"%s\" to=\"%s\"",
+		  lic_ha_role_name(old), lic_ha_role_name(role));
 	if (role != LIC_HA_ACTIVE)
 		return 0;
 	if (a->period == NULL)
@@ -1858,6 +1939,7 @@ struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
 	a->role = cfg->role;
 	a->set_service = cfg->set_service;
 	a->service_arg = cfg->service_arg;
+	a->clock_ms = cfg->clock_ms;
 	a->st = lic_store_new(db, err, errlen);
 	if (a->st == NULL)
 		goto out_free;
@@ -2087,4 +2169,232 @@ const char *lic_agent_smart_account(const struct lic_agent *a)
 const char *lic_agent_virtual_account(const struct lic_agent *a)
 {
 	return a->virtual_account;
+}
+
+/* ---- event log, counters ---------------------------------------------- */
+
+/* The event's time: the clock's milliseconds when they agree with `now`
+ * (the same second), else now itself. */
+static int64_t event_ms(const struct lic_agent *a, int64_t now)
+{
+	int64_t ms = a->clock_ms != NULL ? a->clock_ms() : -1;
+
+	return ms >= 0 && ms / 1000 == now ? ms : now * 1000;
+}
+
+/*
+ * Store one event; a store failure is logged once (until one succeeds
+ * again) and never stops what the agent was doing.
+ */
+static void event_vrec(struct lic_agent *a, int64_t now, const char *name,
+		       const char *fmt, va_list ap)
+{
+	char attrs[LIC_STORE_EVENT_ATTRS_MAX + 1], err[256];
+	size_t i;
+	int n;
+
+	n = vsnprintf(attrs, sizeof(attrs), fmt != NULL ? fmt : "", ap);
+	if (n < 0)
+		attrs[0] = '\0';
+	/* Reasons come from peers and files: keep them printable. */
+	for (i = 0; attrs[i] != '\0'; i++)
+		if ((unsigned char)attrs[i] < 0x20 ||
+		    (unsigned char)attrs[i] >= 0x7f)
+			attrs[i] = ' ';
+	if (lic_store_event_add(a->st, event_ms(a, now), name, attrs, err,
+				sizeof(err)) != 0) {
+		if (!a->event_error_logged)
+			log_msg(LOG_LVL_ERR, FAC, "STORE",
+				"event %s not recorded: %s", name, err);
+		a->event_error_logged = true;
+		return;
+	}
+	a->event_error_logged = false;
+}
+
+static void event_rec(struct lic_agent *a, int64_t now, const char *name,
+		      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	event_vrec(a, now, name, fmt, ap);
+	va_end(ap);
+}
+
+static void note_error(struct lic_agent *a, int64_t now, const char *fmt,
+		       ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->counters.last_error, sizeof(a->counters.last_error), fmt,
+		  ap);
+	va_end(ap);
+	a->counters.last_error_at = now;
+}
+
+int lic_agent_event(struct lic_agent *a, int64_t now, const char *name,
+		    const char *fmt, ...)
+{
+	va_list ap;
+	bool failed;
+
+	if (a == NULL || name == NULL || now < 0 || now > LIC_TIME_MAX)
+		return -1;
+	va_start(ap, fmt);
+	event_vrec(a, now, name, fmt, ap);
+	va_end(ap);
+	failed = a->event_error_logged;
+	return failed ? -1 : 0;
+}
+
+int lic_agent_events(const struct lic_agent *a, int64_t since_ms,
+		     struct lic_store_event *out, size_t max, size_t *n,
+		     char *err, size_t errlen)
+{
+	if (a == NULL) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	return lic_store_events(a->st, since_ms, out, max, n, err, errlen);
+}
+
+const struct lic_agent_counters *
+lic_agent_counters(const struct lic_agent *a)
+{
+	return &a->counters;
+}
+
+/* ---- save usage: unreported, all, days -------------------------------- */
+
+/*
+ * The usage file of the reports `mode` selects (reports built first from
+ * what is unreported): unreported = every unacknowledged report; all =
+ * every report still stored; days = those carrying a record whose period
+ * ended in the last `days` days. Same output as usage_file.
+ */
+static int usage_file_sel(struct lic_agent *a, enum lic_save_mode mode,
+			  unsigned days, int64_t now, char **textp,
+			  size_t *usedp, struct lic_store_report *reps,
+			  const char **ids, size_t *np, char *err,
+			  size_t errlen)
+{
+	char *text = NULL, *grown;
+	size_t n = 0, i, cap = 64, used = 0;
+	int64_t since = -1;
+	int b;
+
+	if (mode == LIC_SAVE_UNREPORTED)
+		return usage_file(a, now, textp, usedp, reps, ids, np, err,
+				  errlen);
+	if (mode == LIC_SAVE_DAYS) {
+		if (days < 1 || days > LIC_AGENT_SAVE_DAYS_MAX) {
+			err_set(err, errlen, "days must be 1..%u",
+				LIC_AGENT_SAVE_DAYS_MAX);
+			return -1;
+		}
+		since = now - (int64_t)days * 86400;
+	}
+	if (ensure_period(a, now) != 0) {
+		err_set(err, errlen, "period state not stored");
+		return -1;
+	}
+	do {
+		b = build_report(a, now, err, errlen);
+		if (b < 0)
+			return -1;
+	} while (b == 1 && a->have_unreported);
+	if (lic_store_reports_since(a->st, since, reps, MAX_IDS, &n, err,
+				    errlen) != 0)
+		return -1;
+	if (n == 0) {
+		err_set(err, errlen, "no usage to save: no stored report%s",
+			mode == LIC_SAVE_DAYS ? " in those days" : "");
+		return -1;
+	}
+	text = malloc(cap);
+	if (text == NULL) {
+		err_set(err, errlen, "out of memory");
+		return -1;
+	}
+	used = (size_t)snprintf(text, cap, "{\"format\":\"sbc-usage\",\"v\":1,"
+					   "\"reports\":[");
+	for (i = 0; i < n; i++) {
+		unsigned char *env = NULL;
+		size_t len = 0;
+
+		if (lic_store_report_envelope(a->st, reps[i].report_id, &env,
+					      &len, err, errlen) != 0)
+			goto out_fail;
+		if (used + len + 8 > LIC_AGENT_FILE_MAX) {
+			free(env);
+			err_set(err, errlen, "usage file over %u bytes",
+				LIC_AGENT_FILE_MAX);
+			goto out_fail;
+		}
+		while (used + len + 8 > cap)
+			cap *= 2;
+		grown = realloc(text, cap);
+		if (grown == NULL) {
+			free(env);
+			err_set(err, errlen, "out of memory");
+			goto out_fail;
+		}
+		text = grown;
+		if (i > 0)
+			text[used++] = ',';
+		memcpy(text + used, env, len);
+		used += len;
+		free(env);
+		ids[i] = reps[i].report_id;
+	}
+	memcpy(text + used, "]}\n", 3);
+	used += 3;
+	*textp = text;
+	*usedp = used;
+	*np = n;
+	return 0;
+
+out_fail:
+	free(text);
+	return -1;
+}
+
+int lic_agent_save_usage_sel(struct lic_agent *a, enum lic_save_mode mode,
+			     unsigned days, int64_t now, char **text,
+			     size_t *len, char *err, size_t errlen)
+{
+	struct lic_store_report *reps = NULL;
+	const char **ids = NULL;
+	size_t n = 0;
+	int ret = -1;
+
+	if (a == NULL || text == NULL || len == NULL || now <= 0 ||
+	    (mode != LIC_SAVE_UNREPORTED && mode != LIC_SAVE_ALL &&
+	     mode != LIC_SAVE_DAYS)) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	*text = NULL;
+	reps = calloc(MAX_IDS, sizeof(*reps));
+	ids = calloc(MAX_IDS, sizeof(*ids));
+	if (reps == NULL || ids == NULL) {
+		err_set(err, errlen, "out of memory");
+		goto out;
+	}
+	if (usage_file_sel(a, mode, days, now, text, len, reps, ids, &n, err,
+			   errlen) != 0)
+		goto out;
+	/* As lic_agent_save_usage_buf: marked before the caller writes. */
+	if (mark_saved(a, ids, n, now, "a file", err, errlen) != 0) {
+		free(*text);
+		*text = NULL;
+		goto out;
+	}
+	ret = (int)n;
+out:
+	free(ids);
+	free(reps);
+	return ret;
 }

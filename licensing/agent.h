@@ -104,6 +104,10 @@ struct lic_agent_config {
 	 */
 	const struct lic_transport_ops *ops;
 	void *ops_ctx;
+
+	/* The event log's clock, Unix milliseconds (sbcd: clk_wall_ms);
+	 * NULL = the `now` of each call, to the second. */
+	int64_t (*clock_ms)(void);
 };
 
 /*
@@ -149,7 +153,8 @@ int lic_agent_hour(struct lic_agent *a, int64_t hour_start,
 void lic_agent_tick(struct lic_agent *a, int64_t now);
 
 /*
- * `license smart save usage all file <path>`: put the unreported records
+ * `license smart save usage unreported file <path>` (lic_agent_save_usage_sel
+ * has the other forms): put the unreported records
  * in reports (signed), then write every unacknowledged report (at most
  * LIC_ACK_MAX_IDS) to `path` in the usage-file format of
  * docs/licensing-protocol.md section 5 (temp file, fsync, rename) and mark
@@ -287,5 +292,58 @@ int lic_agent_recent_records(const struct lic_agent *a, enum lic_tag tag,
 struct lic_periodicity lic_agent_periodicity(const struct lic_agent *a);
 /* The `Usage Reporting:` block (lic_usage_render with the agent's data). */
 int lic_agent_render_usage(const struct lic_agent *a, int64_t now, FILE *out);
+
+/* ---- event log, counters, save modes ----------------------------------- */
+
+struct lic_store_event;
+
+/*
+ * Record one licensing event for `show license eventlog`, persistently
+ * (the lic_event table, bounded as lstore.h says). name: an IOS-style
+ * event name, SAEVT_ then [A-Z0-9_] (at most 48 characters); fmt/...:
+ * its attributes as printed, printf-style, IOS habit `key="value"`
+ * separated by one space (NULL or "" for none; cut at 512 bytes,
+ * control characters become spaces). The time is cfg->clock_ms() when
+ * that falls in the second `now` (Unix seconds), else now. Main thread.
+ * Returns 0, or -1 when the event could not be stored (logged once;
+ * the agent carries on).
+ */
+int lic_agent_event(struct lic_agent *a, int64_t now, const char *name,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The newest max events at or after since_ms, oldest first (lstore.h). */
+int lic_agent_events(const struct lic_agent *a, int64_t since_ms,
+		     struct lic_store_event *out, size_t max, size_t *n,
+		     char *err, size_t errlen);
+
+/* What the agent did since it started (`show license tech support`). */
+struct lic_agent_counters {
+	uint64_t reports_sent;	 /* pushes the server answered 2xx */
+	uint64_t retries_sent;	 /* of those, pushes of a report tried before */
+	uint64_t push_failures;	 /* pushes that failed (each is retried) */
+	uint64_t acks_installed; /* ACKs installed (push, poll, import) */
+	char last_error[256];	 /* "" when none */
+	int64_t last_error_at;	 /* Unix seconds; 0 when none */
+};
+const struct lic_agent_counters *
+lic_agent_counters(const struct lic_agent *a);
+
+/* `license smart save usage {unreported | all | days <N>} file <path>`. */
+enum lic_save_mode {
+	LIC_SAVE_UNREPORTED, /* every unacknowledged report */
+	LIC_SAVE_ALL,	     /* every report still stored, acked or not */
+	LIC_SAVE_DAYS	     /* reports with a record that ended in N days */
+};
+#define LIC_AGENT_SAVE_DAYS_MAX 3650u
+
+/*
+ * lic_agent_save_usage_buf for the reports `mode` selects (days: 1..
+ * LIC_AGENT_SAVE_DAYS_MAX, else ignored). Unreported records are put in
+ * reports first; the reports written are marked saved. The number of
+ * reports, or -1 with a reason (nothing to save included).
+ */
+int lic_agent_save_usage_sel(struct lic_agent *a, enum lic_save_mode mode,
+			     unsigned days, int64_t now, char **text,
+			     size_t *len, char *err, size_t errlen);
 
 #endif

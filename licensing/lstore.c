@@ -56,7 +56,13 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS lic_account ("
 	" id INTEGER PRIMARY KEY CHECK (id = 1),"
 	" smart_account TEXT NOT NULL,"
-	" virtual_account TEXT NOT NULL);";
+	" virtual_account TEXT NOT NULL);"
+	/* The licensing event log (`show license eventlog`); additive. */
+	"CREATE TABLE IF NOT EXISTS lic_event ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" at_ms INTEGER NOT NULL,"
+	" name TEXT NOT NULL,"
+	" attrs TEXT NOT NULL);";
 
 enum stmt {
 	S_BEGIN,
@@ -90,6 +96,10 @@ enum stmt {
 	S_TRUST_PUT,
 	S_ACCOUNT_GET,
 	S_ACCOUNT_PUT,
+	S_EVENT_ADD,
+	S_EVENT_TRIM,
+	S_EVENT_LIST,
+	S_REP_SINCE,
 	S_COUNT
 };
 
@@ -183,6 +193,22 @@ static const char *const stmt_sql[S_COUNT] = {
 			" udi_pid = excluded.udi_pid,"
 			" udi_sn = excluded.udi_sn,"
 			" installed = excluded.installed",
+	[S_EVENT_ADD] = "INSERT INTO lic_event (at_ms, name, attrs)"
+			" VALUES (?1, ?2, ?3)",
+	/* Keep the newest ?1 events, none older than ?2. */
+	[S_EVENT_TRIM] = "DELETE FROM lic_event WHERE at_ms < ?2 OR id <="
+			 " (SELECT max(id) FROM lic_event) - ?1",
+	/* The newest ?2 events at or after ?1, oldest first. */
+	[S_EVENT_LIST] = "SELECT id, at_ms, name, attrs FROM (SELECT * FROM"
+			 " lic_event WHERE at_ms >= ?1 ORDER BY id DESC"
+			 " LIMIT ?2) ORDER BY id",
+	/* Every report (acknowledged or not) that carries a record whose
+	 * period ended after ?1, oldest first. */
+	[S_REP_SINCE] = "SELECT " REPORT_COLS " FROM lic_report WHERE"
+			" EXISTS (SELECT 1 FROM lic_record r WHERE"
+			" r.report_id = lic_report.report_id AND"
+			" r.period_end > ?1) ORDER BY created, report_id"
+			" LIMIT ?2",
 };
 
 /* Keys of lic_state. */
@@ -1422,4 +1448,118 @@ int lic_store_set_account(struct lic_store *st, const char *sa,
 	sqlite3_bind_text(q, 1, sa, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, va, -1, SQLITE_STATIC);
 	return run(st, S_ACCOUNT_PUT, err, errlen, "storing the account");
+}
+
+/* ---- event log --------------------------------------------------------- */
+
+/* Event names: 1..LIC_STORE_EVENT_NAME_MAX of [A-Z0-9_]. */
+static bool event_name_ok(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= LIC_STORE_EVENT_NAME_MAX ||
+		    !((s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return i > 0;
+}
+
+int lic_store_event_add(struct lic_store *st, int64_t at_ms,
+			const char *name, const char *attrs, char *err,
+			size_t errlen)
+{
+	sqlite3_stmt *q;
+	int ret = -1;
+
+	if (st == NULL || name == NULL || !event_name_ok(name) ||
+	    at_ms < 0 || at_ms / 1000 > LIC_TIME_MAX) {
+		err_set(err, errlen, "bad event");
+		return -1;
+	}
+	if (attrs == NULL)
+		attrs = "";
+	if (attrs[0] != '\0' && !text_ok(attrs, LIC_STORE_EVENT_ATTRS_MAX,
+					 false)) {
+		err_set(err, errlen, "bad event attributes");
+		return -1;
+	}
+	if (txn_begin(st, err, errlen) < 0)
+		return -1;
+	q = st->q[S_EVENT_ADD];
+	sqlite3_bind_int64(q, 1, at_ms);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, attrs, -1, SQLITE_STATIC);
+	if (run(st, S_EVENT_ADD, err, errlen, "storing an event") < 0)
+		goto out_rollback;
+	q = st->q[S_EVENT_TRIM];
+	sqlite3_bind_int64(q, 1, LIC_STORE_EVENTS_MAX);
+	sqlite3_bind_int64(q, 2, at_ms - (int64_t)LIC_STORE_EVENT_AGE_S * 1000);
+	if (run(st, S_EVENT_TRIM, err, errlen, "trimming the event log") < 0)
+		goto out_rollback;
+	if (txn_commit(st, err, errlen) < 0)
+		goto out;
+	ret = 0;
+	goto out;
+
+out_rollback:
+	txn_rollback(st);
+out:
+	return ret;
+}
+
+int lic_store_events(struct lic_store *st, int64_t since_ms,
+		     struct lic_store_event *out, size_t max, size_t *n,
+		     char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc, ret = 0;
+
+	if (st == NULL || n == NULL || (max > 0 && out == NULL)) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	*n = 0;
+	if (max == 0)
+		return 0;
+	q = st->q[S_EVENT_LIST];
+	sqlite3_bind_int64(q, 1, since_ms);
+	sqlite3_bind_int64(q, 2, max > INT32_MAX ? INT32_MAX : (int64_t)max);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct lic_store_event *e = &out[(*n)++];
+
+		e->id = sqlite3_column_int64(q, 0);
+		e->at_ms = sqlite3_column_int64(q, 1);
+		column_copy(q, 2, e->name, sizeof(e->name));
+		column_copy(q, 3, e->attrs, sizeof(e->attrs));
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, errlen, "reading the event log");
+	done(q);
+	return ret;
+}
+
+int lic_store_reports_since(struct lic_store *st, int64_t since,
+			    struct lic_store_report *out, size_t max,
+			    size_t *n, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	int rc, ret = 0;
+
+	if (st == NULL || n == NULL || (max > 0 && out == NULL)) {
+		err_set(err, errlen, "bad arguments");
+		return -1;
+	}
+	*n = 0;
+	if (max == 0)
+		return 0;
+	q = st->q[S_REP_SINCE];
+	sqlite3_bind_int64(q, 1, since);
+	sqlite3_bind_int64(q, 2, max > INT32_MAX ? INT32_MAX : (int64_t)max);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		report_from_row(q, &out[(*n)++]);
+	if (rc != SQLITE_DONE)
+		ret = db_fail(st, err, errlen, "reading reports");
+	done(q);
+	return ret;
 }

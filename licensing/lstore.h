@@ -301,4 +301,44 @@ int lic_store_get_trust(struct lic_store *st, struct lic_store_trust *out,
 int lic_store_set_trust(struct lic_store *st, const struct lic_store_trust *t,
 			char *err, size_t errlen);
 
+/*
+ * The licensing event log (`show license eventlog`): one row per event,
+ * with its time in milliseconds, an IOS-style name (SAEVT_..., 1..
+ * LIC_STORE_EVENT_NAME_MAX of [A-Z0-9_]) and its attributes as printed
+ * (`count="3" reportId="..."`, printable ASCII, at most
+ * LIC_STORE_EVENT_ATTRS_MAX bytes, may be ""). Bounded: adding an event
+ * deletes, in the same transaction, all but the newest
+ * LIC_STORE_EVENTS_MAX and those older than LIC_STORE_EVENT_AGE_S before
+ * it.
+ */
+#define LIC_STORE_EVENT_NAME_MAX 48
+#define LIC_STORE_EVENT_ATTRS_MAX 512
+#define LIC_STORE_EVENTS_MAX 1000
+#define LIC_STORE_EVENT_AGE_S (90 * 86400)
+
+struct lic_store_event {
+	int64_t id;
+	int64_t at_ms; /* Unix milliseconds, UTC */
+	char name[LIC_STORE_EVENT_NAME_MAX + 1];
+	char attrs[LIC_STORE_EVENT_ATTRS_MAX + 1];
+};
+
+int lic_store_event_add(struct lic_store *st, int64_t at_ms,
+			const char *name, const char *attrs, char *err,
+			size_t errlen);
+
+/* The newest max events at or after since_ms, oldest first, *n of them. */
+int lic_store_events(struct lic_store *st, int64_t since_ms,
+		     struct lic_store_event *out, size_t max, size_t *n,
+		     char *err, size_t errlen);
+
+/*
+ * Every report still stored, acknowledged or not, that carries a record
+ * whose period ended after `since` (Unix seconds; -1: every report),
+ * oldest first, at most max (`save usage all` / `days N`).
+ */
+int lic_store_reports_since(struct lic_store *st, int64_t since,
+			    struct lic_store_report *out, size_t max,
+			    size_t *n, char *err, size_t errlen);
+
 #endif

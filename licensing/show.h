@@ -42,4 +42,33 @@ json_t *lic_show_all_json(const struct lic_agent *a, int64_t now,
 int lic_show_sip_status(const struct lic_agent *a, int64_t now, FILE *out);
 json_t *lic_show_sip_status_json(const struct lic_agent *a, int64_t now);
 
+/* ---- exec views: udi, eventlog, tech support (show_exec.c) ------------ */
+
+/* An event time as `show license eventlog` prints it:
+ * "2026-12-07 15:10:01.123 UTC". 0, or -1 (len < LIC_EVENT_TIME_LEN,
+ * time out of range). */
+#define LIC_EVENT_TIME_LEN 32
+int lic_event_time_format(int64_t at_ms, char *buf, size_t len);
+
+/* `show license udi`: "UDI: PID:<pid>,SN:<sn>". */
+int lic_show_udi(const struct lic_agent *a, FILE *out);
+
+/*
+ * `show license eventlog [days N]`: " **** Event Log ****" and one line
+ * per event, oldest first: time, name, attributes. days 0 = every event
+ * kept; else those of the last N days before now_ms. At most
+ * LIC_SHOW_EVENTS_MAX lines (the newest). 0, or -1 (store or write).
+ */
+#define LIC_SHOW_EVENTS_MAX 1000u
+int lic_show_eventlog(const struct lic_agent *a, int64_t now_ms,
+		      unsigned days, FILE *out);
+
+/*
+ * `show license tech support`: status, usage, UDI, the agent's counters
+ * and the newest LIC_SHOW_TECH_EVENTS events, in IOS's section layout.
+ */
+#define LIC_SHOW_TECH_EVENTS 50u
+int lic_show_tech(const struct lic_agent *a, int64_t now_ms,
+		  const char *agent_version, FILE *out);
+
 #endif

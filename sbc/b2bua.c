@@ -128,6 +128,9 @@ struct sbc_call {
 	uint64_t id;
 	enum call_state state;
 	bool alerting; /* an 18x was relayed to A */
+	/* `clear call voice causecode`: "Q.850;cause=N" for the Reason
+	 * header of our BYEs, CANCEL and final answer; "" = none. */
+	char reason[32];
 	struct sbc_callacct acct;
 	struct sbc_leg leg[2];
 	struct sbc_txn inv; /* the initial INVITE: irq from A, orq to B */
@@ -175,6 +178,7 @@ struct sbc_query {
 	bool failed; /* the SIP thread never ran it, or ran out of memory */
 	enum query_kind kind;
 	uint64_t id; /* QUERY_CLEAR: the call */
+	unsigned cause; /* QUERY_CLEAR: Q.850 cause for Reason; 0 = none */
 	/* Answer. */
 	struct sbc_call_view *views; /* QUERY_SNAPSHOT, owned by the query */
 	size_t n;
@@ -344,6 +348,19 @@ static nta_outgoing_t *sent(struct sbc_b2bua *b, sip_method_t m,
 static void cancel_out(struct sbc_b2bua *b, nta_outgoing_t *orq)
 {
 	if (nta_outgoing_cancel(orq) == 0)
+		count_request(b, SBC_SIPSTATS_OUT, sip_method_cancel);
+}
+
+/* The same with a Reason header (RFC 3326); reason "" = none. */
+static void cancel_out_reason(struct sbc_b2bua *b, nta_outgoing_t *orq,
+			      const char *reason)
+{
+	if (reason[0] == '\0') {
+		cancel_out(b, orq);
+		return;
+	}
+	if (nta_outgoing_tcancel(orq, NULL, NULL, SIPTAG_REASON_STR(reason),
+				 TAG_END()) != NULL)
 		count_request(b, SBC_SIPSTATS_OUT, sip_method_cancel);
 }
 
@@ -771,11 +788,14 @@ static void send_bye(struct sbc_call *call, enum side to)
 {
 	if (call->bye[to] || call->leg[to].leg == NULL)
 		return;
-	call->bye[to] = sent(call->b2b, sip_method_bye,
-			     nta_outgoing_tcreate(call->leg[to].leg,
-						  on_bye_response, &call->inv,
-						  NULL, SIP_METHOD_BYE, NULL,
-						  TAG_END()));
+	call->bye[to] = sent(
+		call->b2b, sip_method_bye,
+		nta_outgoing_tcreate(
+			call->leg[to].leg, on_bye_response, &call->inv, NULL,
+			SIP_METHOD_BYE, NULL,
+			TAG_IF(call->reason[0],
+			       SIPTAG_REASON_STR(call->reason)),
+			TAG_END()));
 }
 
 /*
@@ -792,9 +812,12 @@ static void call_end(struct sbc_call *call, int a_status, const char *a_phrase)
 		call_set_state(call, CALL_CANCELLING);
 		if (call->inv.irq && nta_incoming_status(call->inv.irq) < 200)
 			reply(call->b2b, call->inv.irq, a_status, a_phrase,
+			      TAG_IF(call->reason[0],
+				     SIPTAG_REASON_STR(call->reason)),
 			      TAG_END());
 		if (call->inv.orq)
-			cancel_out(call->b2b, call->inv.orq);
+			cancel_out_reason(call->b2b, call->inv.orq,
+					  call->reason);
 		else
 			call_destroy(call);
 		break;
@@ -1832,7 +1855,7 @@ static bool run_snapshot(struct sbc_b2bua *b, struct sbc_query *q)
  * both sides; unanswered: CLEARED_STATUS to A and CANCEL to B). A call
  * already being torn down is left alone. 0, or 1 when no call has the id.
  */
-static int run_clear(struct sbc_b2bua *b, uint64_t id)
+static int run_clear(struct sbc_b2bua *b, uint64_t id, unsigned cause)
 {
 	struct sbc_call *call;
 
@@ -1844,8 +1867,16 @@ static int run_clear(struct sbc_b2bua *b, uint64_t id)
 		return 1;
 	if (call->state == CALL_CANCELLING || call->state == CALL_ENDING)
 		return 0;
-	log_msg(LOG_LVL_NOTICE, "SBC", "CALL_CLEARED",
-		"call %" PRIX64 " cleared by the operator", id);
+	if (cause != 0) {
+		snprintf(call->reason, sizeof(call->reason), "Q.850;cause=%u",
+			 cause);
+		log_msg(LOG_LVL_NOTICE, "SBC", "CALL_CLEARED",
+			"call %" PRIX64 " cleared by the operator, cause %u", id,
+			cause);
+	} else {
+		log_msg(LOG_LVL_NOTICE, "SBC", "CALL_CLEARED",
+			"call %" PRIX64 " cleared by the operator", id);
+	}
 	call_end(call, CLEARED_STATUS);
 	return 0;
 }
@@ -1857,7 +1888,7 @@ static void run_query(struct sbc_b2bua *b, struct sbc_query *q)
 	if (q->kind == QUERY_SNAPSHOT)
 		ok = run_snapshot(b, q);
 	else
-		q->clear_rc = run_clear(b, q->id);
+		q->clear_rc = run_clear(b, q->id, q->cause);
 	query_finish(q, !ok);
 	query_unref(q);
 }
@@ -2718,13 +2749,26 @@ void sbc_b2bua_snapshot_free(struct sbc_call_view **v)
 int sbc_b2bua_clear_call(struct sbc_b2bua *b, uint64_t id, char *err,
 			 size_t errlen)
 {
-	struct sbc_query *q = query_new(QUERY_CLEAR, id);
+	return sbc_b2bua_clear_call_cause(b, id, 0, err, errlen);
+}
+
+int sbc_b2bua_clear_call_cause(struct sbc_b2bua *b, uint64_t id,
+			       unsigned cause, char *err, size_t errlen)
+{
+	struct sbc_query *q;
 	int rc;
 
+	if (cause > SBC_Q850_CAUSE_MAX) {
+		snprintf(err, errlen, "cause %u is not a Q.850 cause (1..%u)",
+			 cause, SBC_Q850_CAUSE_MAX);
+		return -1;
+	}
+	q = query_new(QUERY_CLEAR, id);
 	if (q == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	q->cause = cause;
 	rc = query_ask(b, q, err, errlen);
 	if (rc == 0 && q->clear_rc != 0) {
 		snprintf(err, errlen, "no active call with id %" PRIX64, id);

@@ -120,6 +120,17 @@ void sbc_b2bua_peer_resolved(struct sbc_b2bua *b, unsigned tag, char *out,
 			     size_t len);
 
 /*
+ * `clear call voice causecode <n> id <id>`: the same, and every message
+ * that ends the call (the BYEs, the final answer to the caller, the
+ * CANCEL) carries `Reason: Q.850;cause=<cause>` (RFC 3326). cause
+ * 1..SBC_Q850_CAUSE_MAX; 0 = none (sbc_b2bua_clear_call). -1 with a
+ * reason for a cause out of range.
+ */
+#define SBC_Q850_CAUSE_MAX 127u
+int sbc_b2bua_clear_call_cause(struct sbc_b2bua *b, uint64_t id,
+			       unsigned cause, char *err, size_t errlen);
+
+/*
  * The SIP message counters (`show sip-ua statistics`), written by the SIP
  * thread; read or clear them from any thread. Lives as long as b.
  */

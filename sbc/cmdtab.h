@@ -36,7 +36,7 @@ enum sbc_cmd_id {
 	SBC_CMD_SHOW_SIP_LIC,	  /* show voice sip license status */
 	SBC_CMD_LIC_TRUST,	  /* license smart trust idtoken ... */
 	SBC_CMD_LIC_SYNC,	  /* license smart sync all */
-	SBC_CMD_LIC_SAVE_USAGE,	  /* license smart save usage all file */
+	SBC_CMD_LIC_SAVE_USAGE,	  /* license smart save usage {unreported|all|days <n>} file <path> */
 	SBC_CMD_LIC_IMPORT,	  /* license smart import <path> */
 	SBC_CMD_RELOAD,		  /* reload */
 	SBC_CMD_SHOW_CUBE,	  /* show cube status */
@@ -53,6 +53,13 @@ enum sbc_cmd_id {
 	SBC_CMD_HOSTNAME,	  /* show hostname (hidden: sbcctl's prompt) */
 	SBC_CMD_TERMINAL_LENGTH,  /* terminal length <lines> */
 	SBC_CMD_EXIT,		  /* exit, quit, end */
+	SBC_CMD_SHOW_VERSION,	  /* show version */
+	SBC_CMD_SHOW_CLOCK,	  /* show clock */
+	SBC_CMD_SHOW_LIC_UDI,	  /* show license udi */
+	SBC_CMD_SHOW_LIC_EVENTLOG, /* show license eventlog [days <n>] */
+	SBC_CMD_SHOW_CALLHOME,	  /* show call-home smart-licensing */
+	SBC_CMD_SHOW_LIC_TECH,	  /* show license tech support */
+	SBC_CMD_CLEAR_CALL_CAUSE, /* clear call voice causecode <n> id <id> */
 	SBC_CMD_COUNT
 };
 

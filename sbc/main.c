@@ -676,6 +676,7 @@ static void open_agent(struct sbcd *d, const struct sbc_settings *s)
 		.role = LIC_HA_STANDALONE,
 		.set_service = on_service,
 		.service_arg = d,
+		.clock_ms = clk_wall_ms,
 	};
 	uint32_t v[STATS_CLASS_COUNT][STATS_MAX_ROWS];
 	bool valid[STATS_MAX_ROWS];
@@ -715,6 +716,8 @@ static void open_agent(struct sbcd *d, const struct sbc_settings *s)
 			"release %s stops new calls when the usage ACK "
 			"deadline passes, and no trust is installed yet",
 			s->license_release);
+	lic_agent_event(d->agent, now, "SAEVT_READY", "version=\"%s\"",
+			SBCD_AGENT_VERSION);
 	first = lic_agent_period_start(d->agent);
 	for (c = 0; c < STATS_CLASS_COUNT; c++)
 		rows = stats_read(d->stats, (enum stats_class)c, STATS_HOURS,
@@ -950,6 +953,7 @@ int main(int argc, char **argv)
 		goto out_config;
 	if (load_test_clock(&d) < 0)
 		goto out_config;
+	d.started_mono_ms = clk_mono_ms(); /* `show version` uptime */
 	if (s->n_listen == 0) {
 		log_msg(LOG_LVL_ERR, "SBC", "CONFIG",
 			"%s: no `listen` address under voice service voip / sip",

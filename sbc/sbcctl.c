@@ -274,12 +274,15 @@ int sbcctl_request(int fd, const char *line, FILE *out)
 	if (out == NULL)
 		out = status == 0 ? stdout : stderr;
 	if (save && status == 0) {
-		if (write_download(req->argv[0], body, len, out) != 0)
+		/* The path is the last argument of every save form. */
+		const char *path = req->argv[req->argc - 1];
+
+		if (write_download(path, body, len, out) != 0)
 			status = SBC_CTL_FAILED;
 		else
 			fprintf(out, "Usage report file written to %s (%zu "
 				     "bytes)\n",
-				req->argv[0], len);
+				path, len);
 		fflush(out);
 		goto out;
 	}

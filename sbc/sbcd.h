@@ -73,6 +73,7 @@ struct sbcd {
 	/* `license smart trust`: the reply waiting for the outcome. */
 	struct sbc_ctl_pending *trust_wait;
 	int64_t trust_wait_until_ms;	       /* clk_mono_ms() bound */
+	int64_t started_mono_ms;	       /* clk_mono_ms at start */
 };
 
 /* How long `license smart trust` waits for the server's answer. */
@@ -92,6 +93,13 @@ void sbcd_sample(struct sbcd *d);
 
 /* Move the test clock forward by ms (saved first); 0 or -1. */
 int sbcd_advance_test_clock(struct sbcd *d, int64_t ms);
+
+struct sbc_cmd_req;
+/* The exec commands of sbcd_exec.c (show version, show clock, show
+ * license udi/eventlog/tech support, show call-home smart-licensing,
+ * license smart save usage, clear call voice causecode): a status. */
+int sbcd_exec_command(struct sbcd *d, const struct sbc_cmd_req *r,
+		      struct evbuffer *out);
 
 /* A control-socket request (sbc_ctl_fn). */
 int sbcd_command(void *arg, const char *line, const void *data, size_t len,

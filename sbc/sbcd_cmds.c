@@ -582,29 +582,6 @@ static int cmd_sync(struct sbcd *d, struct evbuffer *out)
 	return SBC_CTL_OK;
 }
 
-/*
- * save usage: the reply is the usage file itself; sbcctl writes it to the
- * path the operator gave, with the operator's rights (ctl.h).
- */
-static int cmd_save_usage(struct sbcd *d, struct evbuffer *out)
-{
-	char err[512], *text = NULL;
-	size_t len = 0;
-	int n;
-
-	if (d->agent == NULL)
-		return no_agent(out);
-	n = lic_agent_save_usage_buf(d->agent, clk_wall_ms() / 1000, &text,
-				     &len, err, sizeof(err));
-	if (n < 0) {
-		evbuffer_add_printf(out, "%% %s\n", err);
-		return SBC_CTL_FAILED;
-	}
-	evbuffer_add(out, text, len);
-	free(text);
-	return SBC_CTL_OK;
-}
-
 /* import: the file's bytes came with the request (sbcctl read them). */
 static int cmd_import(struct sbcd *d, const struct sbc_cmd_req *r,
 		      const void *data, size_t len, struct evbuffer *out)
@@ -719,7 +696,14 @@ int sbcd_command(void *arg, const char *line, const void *data, size_t len,
 		rc = cmd_sync(d, out);
 		break;
 	case SBC_CMD_LIC_SAVE_USAGE:
-		rc = cmd_save_usage(d, out);
+	case SBC_CMD_SHOW_VERSION:
+	case SBC_CMD_SHOW_CLOCK:
+	case SBC_CMD_SHOW_LIC_UDI:
+	case SBC_CMD_SHOW_LIC_EVENTLOG:
+	case SBC_CMD_SHOW_LIC_TECH:
+	case SBC_CMD_SHOW_CALLHOME:
+	case SBC_CMD_CLEAR_CALL_CAUSE:
+		rc = sbcd_exec_command(d, r, out);
 		break;
 	case SBC_CMD_LIC_IMPORT:
 		rc = cmd_import(d, r, data, len, out);

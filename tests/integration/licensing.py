@@ -18,6 +18,9 @@ licd over HTTPS, driven with sbcctl.
                       is collected by the hourly ACK poll
   offline_files       licd unreachable: usage saved to a file by sbcctl,
                       imported by licd, its ACK file imported back
+  exec_commands       show license eventlog/udi/tech support, show version,
+                      show clock, show call-home smart-licensing, save
+                      usage unreported/all/days, clear call voice causecode
   kill9               sbcd killed with SIGKILL at random moments (>= 20
                       times) while periods close and reports are in flight:
                       every period's records reach licd exactly once, the
@@ -607,6 +610,147 @@ def test_kill9(wd):
         licd.stop()
 
 
+
+EVENT_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC (SAEVT_[A-Z0-9_]+)( .*)?$")
+
+
+def eventlog(sbc, *words):
+    """show license eventlog [...]: the event names, oldest first."""
+    text = sbc.ctl("show", "license", "eventlog", *words).stdout
+    lines = text.splitlines()
+    assert lines[0] == " **** Event Log ****", text
+    names = []
+    for line in lines[1:]:
+        m = EVENT_LINE.match(line)
+        assert m or line == "No EventLog Found.", line
+        if m:
+            names.append(m.group(1))
+    return names, text
+
+
+def saved(sbc, ops, *form):
+    """license smart save usage <form> file <name>: the envelopes written."""
+    name = "-".join(form) + ".json"
+    out = sbc.ctl("license", "smart", "save", "usage", *form, "file", name, cwd=ops).stdout
+    assert f"Usage report file written to {name}" in out, out
+    doc = json.load(open(os.path.join(ops, name)))
+    assert doc["format"] == "sbc-usage", doc
+    return {json.dumps(e, sort_keys=True) for e in doc["reports"]}
+
+
+def stored(db, where):
+    return {json.dumps(json.loads(row[0]), sort_keys=True)
+            for row in query(db, "SELECT envelope FROM lic_report WHERE " + where)}
+
+
+def test_exec_commands(wd):
+    """The exec commands of the first day against a real sbcd and licd:
+    eventlog after trust and a report, udi, version, clock, call-home,
+    tech support, save usage unreported/all/days read back, and clear
+    call voice causecode seen as a Reason header by both SIP peers."""
+    licd = Licd(os.path.join(wd, "licd"))
+    uas, uac = UA(free_port()), UA(free_port())
+    sbc = start_sbcd(wd, licd, uas.port)
+    db = os.path.join(sbc.state, "sbcd.db")
+    try:
+        with sip_edge.running(sbc, uas, uac, allowed=ALLOWED):
+            st = establish_trust(sbc, account(licd))
+            use_one_license(sbc, uac, uas)
+            ack0 = sbc.wait_status(lambda s: s["usage_reporting"]["last_ack_received"],
+                                   what="the first ACK")["usage_reporting"]["last_ack_received"]
+            names, text = eventlog(sbc)
+            for a, b in (("SAEVT_READY", "SAEVT_TRUST_INSTALLED"),
+                         ("SAEVT_TRUST_INSTALLED", "SAEVT_ENDPOINT_USAGE"),
+                         ("SAEVT_REPORT_CREATED", "SAEVT_REPORT_SENT"),
+                         ("SAEVT_REPORT_SENT", "SAEVT_ACK_RECEIVED"),
+                         ("SAEVT_ACK_RECEIVED", "SAEVT_ACK_INSTALLED")):
+                assert a in names and b in names and names.index(a) < names.index(b), text
+            assert 'SAEVT_ENDPOINT_USAGE count="1" entitlementTag="CUBE_T_STD"' in text, text
+            udi = st["trust_code_installed"]
+            assert f'SAEVT_TRUST_INSTALLED udi="PID:{udi["pid"]},SN:{udi["sn"]}"' in text, text
+            # Two days on: `days 1` leaves the trust out, the whole log keeps it.
+            sbc.advance("2d")
+            sbc.ctl("license", "smart", "sync", "all")
+            sbc.wait_status(lambda s: s["usage_reporting"]["last_ack_received"] > ack0,
+                            what="a later ACK")
+            recent, text1 = eventlog(sbc, "days", "1")
+            assert "SAEVT_TRUST_INSTALLED" not in recent and "SAEVT_SYNC_START" in recent, text1
+            assert "SAEVT_TRUST_INSTALLED" in eventlog(sbc)[0]
+
+            out = sbc.ctl("show", "license", "udi").stdout
+            assert out == f"UDI: PID:{udi['pid']},SN:{udi['sn']}\n", out
+            out = sbc.ctl("show", "version").stdout
+            assert re.search(r"^lic1 uptime is (\d+ (week|day|hour)s?, )*\d+ minutes?$", out,
+                             re.M), out
+            assert "2 days" in out, out  # the test clock's jump counts
+            assert "License release: 17.6.1a\n  Behaviour: Smart Licensing Using Policy, SIP " \
+                   "service Down past the ACK deadline\n" in out, out
+            assert f"Platform: {os.uname().sysname} {os.uname().release} " in out, out
+            assert f"UDI: PID:{udi['pid']},SN:{udi['sn']}\n" in out, out
+            out = sbc.ctl("show", "clock").stdout
+            m = re.match(r"^\*(\d\d):(\d\d):(\d\d)\.\d{3} UTC (\w{3}) (\w{3}) (\d+) (\d{4})\n$", out)
+            assert m, out  # `*`: the test clock is not authoritative
+            now = time.gmtime(sbc_now(sbc))
+            assert (int(m.group(7)), int(m.group(6)), m.group(5)) == \
+                (now.tm_year, now.tm_mday, time.strftime("%b", now)), (out, now)
+            out = sbc.ctl("show", "call-home", "smart-licensing").stdout
+            assert f"  Destination URL(s): https://127.0.0.1:{licd.port}/licensing/v1/\n" in out, out
+            assert f"  CA file: {licd.ca}\n" in out and "  Transport: smart\n" in out, out
+            out = sbc.ctl("show", "license", "tech", "support").stdout
+            for part in ("Smart Licensing Tech Support info", "Smart Licensing Status\n=====",
+                         "License Usage\n=====", f"UDI: PID:{udi['pid']},SN:{udi['sn']}",
+                         "License Event Log\n=====", "SAEVT_ACK_INSTALLED"):
+                assert part in out, (part, out)
+            m = re.search(r"Attempts: Total=(\d+), Success=(\d+), Fail=(\d+)", out)
+            assert m and int(m.group(2)) >= 2 and int(m.group(1)) == int(m.group(2)) + \
+                int(m.group(3)), out
+
+            # Save usage: one report waits for its ACK (licd is down), the
+            # others are acknowledged.
+            assert licd.stop() == 0
+            sbc.advance("1d")
+            sbc.ctl("license", "smart", "sync", "all")
+            deadline = time.time() + 20
+            while "SAEVT_COMM_FAIL" not in eventlog(sbc)[0]:
+                assert time.time() < deadline, eventlog(sbc)[1]
+                time.sleep(0.1)
+            ops = os.path.join(wd, "operator")
+            os.makedirs(ops)
+            unacked, acked = stored(db, "acked_at IS NULL"), stored(db, "acked_at IS NOT NULL")
+            assert unacked and acked, (unacked, acked)
+            assert saved(sbc, ops, "unreported") == unacked
+            assert saved(sbc, ops, "all") == unacked | acked
+            day = sbc_now(sbc) - 86400
+            recent = stored(db, "EXISTS (SELECT 1 FROM lic_record r WHERE r.report_id = "
+                                f"lic_report.report_id AND r.period_end > {day})")
+            assert recent and recent != unacked | acked, recent
+            assert saved(sbc, ops, "days", "1") == recent
+            p = sbc.ctl("license", "smart", "save", "usage", "days", "0", "file", "x.json",
+                        cwd=ops, check=False)
+            assert p.returncode == 2 and "Bad days 0" in p.stderr, p
+            names, text = eventlog(sbc)
+            # Retries of the push may come in between.
+            assert names.count("SAEVT_USAGE_SAVED") == 3, text
+            assert [n for n in names if n != "SAEVT_COMM_FAIL"][-3:] == \
+                ["SAEVT_USAGE_SAVED"] * 3, text
+
+            # clear call voice causecode: the Reason header on both BYEs.
+            c, b = Caller(uac, sbc.port), Callee(uas)
+            established_call(c, b)
+            calls = json.loads(sbc.ctl("show", "call", "active", "voice", "brief",
+                                       "--json").stdout)["calls"]
+            assert len(calls) == 1, calls
+            p = sbc.ctl("clear", "call", "voice", "causecode", "128", "id",
+                        calls[0]["id_hex"], check=False)
+            assert p.returncode == 2 and "Bad cause code 128" in p.stderr, p
+            sbc.ctl("clear", "call", "voice", "causecode", "17", "id", calls[0]["id_hex"])
+            for ua in (uac, uas):
+                bye = ua.recv(request("BYE"))
+                assert bye.get("reason") == "Q.850;cause=17", bye.raw
+                sip_edge.answer(ua, bye, 200, "OK")
+    finally:
+        licd.stop()
+
 TESTS = {
     "report_ack": test_report_ack,
     "cslu_poll": test_cslu_poll,
@@ -615,6 +759,7 @@ TESTS = {
     "default_policy_17_6_1a": test_default_policy_17_6_1a,
     "warn_17_9_1": test_warn_17_9_1,
     "kill9": test_kill9,
+    "exec_commands": test_exec_commands,
 }
 
 

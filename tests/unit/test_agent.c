@@ -920,6 +920,135 @@ START_TEST(store_failure_holds_the_hour_then_records_it)
 }
 END_TEST
 
+/* The names of the stored events, oldest first, joined by spaces. */
+static void event_names(char *buf, size_t len)
+{
+	struct lic_store_event ev[64];
+	size_t n = 0, i, off = 0;
+	char err[256];
+
+	ck_assert_msg(lic_agent_events(fx.a, 0, ev, 64, &n, err,
+				       sizeof(err)) == 0,
+		      "%s", err);
+	buf[0] = '\0';
+	for (i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s",
+					i ? " " : "", ev[i].name);
+}
+
+static int64_t fixed_clock_ms(void)
+{
+	return (T0 + HOUR) * 1000 + 250;
+}
+
+START_TEST(events_counters_and_save_modes)
+{
+	char rid[LIC_REPORT_ID_LEN + 1], names[4096], err[256], *text, *ack;
+	const char *ids[2] = {rid, NULL};
+	struct lic_store_event ev[4];
+	struct lic_store_report rep;
+	size_t len, n;
+
+	fx.cfg.clock_ms = fixed_clock_ms;
+	first_push(rid);
+	ack = make_ack(fx.server, ids, 1, T0 + HOUR, NULL);
+	fake_answer(&fx.fake, 200, ack);
+	free(ack);
+	lic_agent_tick(fx.a, T0 + HOUR + 1);
+	event_names(names, sizeof(names));
+	ck_assert_str_eq(names,
+			 "SAEVT_TRUST_INSTALLED SAEVT_ENDPOINT_USAGE "
+			 "SAEVT_ENDPOINT_USAGE SAEVT_ENDPOINT_USAGE "
+			 "SAEVT_ENDPOINT_USAGE SAEVT_REPORT_CREATED "
+			 "SAEVT_REPORT_SENT SAEVT_ACK_RECEIVED "
+			 "SAEVT_ACK_INSTALLED");
+	ck_assert_int_eq(lic_agent_counters(fx.a)->reports_sent, 1);
+	ck_assert_int_eq(lic_agent_counters(fx.a)->acks_installed, 1);
+	ck_assert_str_eq(lic_agent_counters(fx.a)->last_error, "");
+
+	/* The event the lead's deadline warnings will use; the clock's
+	 * milliseconds only when they are in the same second as now. */
+	ck_assert_int_eq(lic_agent_event(fx.a, T0 + HOUR, "SAEVT_TEST",
+					 "days=\"%d\" why=\"a\tb\"", 3),
+			 0);
+	ck_assert_int_eq(lic_agent_event(fx.a, T0 + 2 * HOUR, "SAEVT_TEST2",
+					 NULL),
+			 0);
+	ck_assert_int_eq(lic_agent_event(fx.a, T0, "bad name", NULL), -1);
+	ck_assert_int_eq(lic_agent_events(fx.a, 0, ev, 2, &n, err,
+					  sizeof(err)),
+			 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(ev[0].name, "SAEVT_TEST");
+	ck_assert_str_eq(ev[0].attrs, "days=\"3\" why=\"a b\"");
+	ck_assert_int_eq(ev[0].at_ms, (T0 + HOUR) * 1000 + 250);
+	ck_assert_int_eq(ev[1].at_ms, (T0 + 2 * HOUR) * 1000);
+
+	/* A second period closes; its push fails. */
+	feed(1, 12, V);
+	ck_assert(fx.fake.pending);
+	fake_answer(&fx.fake, 503, "busy");
+	lic_agent_tick(fx.a, T0 + 12 * HOUR + 1);
+	ck_assert_int_eq(lic_agent_counters(fx.a)->push_failures, 1);
+	ck_assert_ptr_nonnull(
+		strstr(lic_agent_counters(fx.a)->last_error, "HTTP 503"));
+	event_names(names, sizeof(names));
+	ck_assert_ptr_nonnull(strstr(names, "SAEVT_COMM_FAIL"));
+	ck_assert_uint_eq(pending(&rep), 1);
+	ck_assert_str_ne(rep.report_id, rid);
+
+	/* unreported: the one waiting; all: both; days: by period end. */
+	ck_assert_int_eq(lic_agent_save_usage_sel(fx.a, LIC_SAVE_UNREPORTED, 0,
+						  T0 + 13 * HOUR, &text, &len,
+						  err, sizeof(err)),
+			 1);
+	ck_assert_ptr_nonnull(strstr(text, "\"format\":\"sbc-usage\""));
+	free(text);
+	ck_assert_int_eq(lic_agent_save_usage_sel(fx.a, LIC_SAVE_ALL, 0,
+						  T0 + 13 * HOUR, &text, &len,
+						  err, sizeof(err)),
+			 2);
+	free(text);
+	/* A day and 4 hours on: the first period (ended T0 + 1 h) is more
+	 * than a day old, the second (ended T0 + 8 h) is not. */
+	ck_assert_msg(lic_agent_save_usage_sel(fx.a, LIC_SAVE_DAYS, 1,
+					       T0 + DAY + 4 * HOUR, &text,
+					       &len, err, sizeof(err)) == 1,
+		      "%s", err);
+	free(text);
+	ck_assert_int_eq(lic_agent_save_usage_sel(fx.a, LIC_SAVE_DAYS, 2,
+						  T0 + DAY + 4 * HOUR, &text,
+						  &len, err, sizeof(err)),
+			 2);
+	free(text);
+	ck_assert_int_eq(lic_agent_save_usage_sel(fx.a, LIC_SAVE_DAYS, 0,
+						  T0 + 30 * DAY, &text, &len,
+						  err, sizeof(err)),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(err, "days must be"));
+
+	/* The ACK of an `all` file names the acknowledged report too: it
+	 * installs; the same ACK again is a replay. */
+	ids[1] = rep.report_id;
+	ack = make_ack(fx.server, ids, 2, T0 + 30 * DAY, NULL);
+	write_text(fx.file_a, ack);
+	free(ack);
+	ck_assert_msg(lic_agent_import(fx.a, fx.file_a, T0 + 30 * DAY, err,
+				       sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(pending(NULL), 0);
+	ck_assert_int_eq(lic_agent_import(fx.a, fx.file_a, T0 + 30 * DAY + 1,
+					  err, sizeof(err)),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(err, "replay"));
+	event_names(names, sizeof(names));
+	ck_assert_ptr_nonnull(strstr(names, "SAEVT_USAGE_SAVED"));
+	ck_assert_ptr_nonnull(strstr(names, "SAEVT_IMPORT_SUCCESS"));
+	ck_assert_ptr_nonnull(strstr(names, "SAEVT_IMPORT_FAIL"));
+}
+END_TEST
+
+
 static Suite *agent_suite(void)
 {
 	Suite *s = suite_create("agent");
@@ -941,6 +1070,7 @@ static Suite *agent_suite(void)
 	tcase_add_test(tc, policy_file_import);
 	tcase_add_test(tc, bad_config_refused);
 	tcase_add_test(tc, save_usage_with_nothing_fails);
+	tcase_add_test(tc, events_counters_and_save_modes);
 	tcase_add_test(tc, store_failure_holds_the_hour_then_records_it);
 	suite_add_tcase(s, tc);
 	return s;

@@ -463,6 +463,45 @@ START_TEST(test_clear_unanswered)
 }
 END_TEST
 
+/* clear call voice causecode: the 487 and the CANCEL carry the Reason. */
+START_TEST(test_clear_unanswered_cause)
+{
+	struct rig r = {0};
+	struct sbc_call_view *v;
+	char err[256] = "", invite_b[MSG_MAX], val[128];
+	uint64_t id;
+
+	rig_start(&r);
+	ringing_call(&r, "call-3@unit");
+	memcpy(invite_b, r.callee.last, sizeof(invite_b));
+	v = snap(&r, 1);
+	id = v[0].id;
+	sbc_b2bua_snapshot_free(&v);
+
+	ck_assert_int_eq(sbc_b2bua_clear_call_cause(r.b, id, 128, err,
+						    sizeof(err)),
+			 -1);
+	ck_assert_ptr_nonnull(strstr(err, "1..127"));
+	ck_assert_int_eq(sbc_b2bua_clear_call_cause(r.b, id, 34, err,
+						    sizeof(err)),
+			 0);
+	ua_expect(&r.caller, "SIP/2.0 487", "INVITE");
+	ck_assert_str_eq(header(r.caller.last, "Reason", val, sizeof(val)),
+			 "Q.850;cause=34");
+	caller_ack(&r.caller, r.sbc_port, "15551234", "call-3@unit",
+		   r.caller.last, false);
+	ua_expect(&r.callee, "CANCEL ", NULL);
+	ck_assert_str_eq(header(r.callee.last, "Reason", val, sizeof(val)),
+			 "Q.850;cause=34");
+	ua_respond(&r.callee, r.sbc_port, "200 OK", NULL);
+	memcpy(r.callee.last, invite_b, sizeof(invite_b));
+	ua_respond(&r.callee, r.sbc_port, "487 Request Terminated", "b1");
+	ua_expect(&r.callee, "ACK ", NULL);
+	wait_no_calls(&r);
+	rig_stop(&r);
+}
+END_TEST
+
 /* The caller's CANCEL: the stack's own 200 and 487 are counted too. */
 START_TEST(test_caller_cancel_counted)
 {
@@ -547,6 +586,7 @@ static Suite *b2bua_suite(void)
 	tcase_add_test(tc, test_no_calls);
 	tcase_add_test(tc, test_snapshot_and_clear_answered);
 	tcase_add_test(tc, test_clear_unanswered);
+	tcase_add_test(tc, test_clear_unanswered_cause);
 	tcase_add_test(tc, test_caller_cancel_counted);
 	tcase_add_test(tc, test_ids_unique);
 	suite_add_tcase(s, tc);

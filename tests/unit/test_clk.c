@@ -63,6 +63,71 @@ START_TEST(frozen_moves_only_on_advance)
 }
 END_TEST
 
+/* show clock and show version texts, table-driven. */
+static const struct fmt_case {
+	int64_t wall_ms;
+	int authoritative;
+	const char *want;
+} fmt_cases[] = {
+	{INT64_C(1796656201123), 0, "*15:10:01.123 UTC Mon Dec 7 2026"},
+	{INT64_C(1796656201123), 1, "15:10:01.123 UTC Mon Dec 7 2026"},
+	{INT64_C(0), 1, "00:00:00.000 UTC Thu Jan 1 1970"},
+	{INT64_C(1709251199999), 1, "23:59:59.999 UTC Thu Feb 29 2024"},
+};
+
+START_TEST(format_ios)
+{
+	const struct fmt_case *c = &fmt_cases[_i];
+	char buf[CLK_STR_LEN];
+
+	ck_assert_int_eq(clk_format_ios(c->wall_ms, c->authoritative, buf,
+					sizeof(buf)),
+			 0);
+	ck_assert_str_eq(buf, c->want);
+	ck_assert_int_eq(clk_format_ios(-1, 1, buf, sizeof(buf)), -1);
+	ck_assert_int_eq(clk_format_ios(c->wall_ms, 1, buf, 10), -1);
+}
+END_TEST
+
+static const struct up_case {
+	int64_t ms;
+	const char *want;
+} up_cases[] = {
+	{0, "0 minutes"},
+	{59999, "0 minutes"},
+	{60000, "1 minute"},
+	{3600000 + 120000, "1 hour, 2 minutes"},
+	{86400000, "1 day, 0 hours, 0 minutes"},
+	{(2 * 86400 + 3 * 3600 + 60) * INT64_C(1000),
+	 "2 days, 3 hours, 1 minute"},
+	{(8 * 86400) * INT64_C(1000), "1 week, 1 day, 0 hours, 0 minutes"},
+	{(366 * 86400) * INT64_C(1000),
+	 "1 year, 0 weeks, 1 day, 0 hours, 0 minutes"},
+};
+
+START_TEST(format_uptime)
+{
+	const struct up_case *c = &up_cases[_i];
+	char buf[CLK_STR_LEN];
+
+	ck_assert_int_eq(clk_format_uptime(c->ms, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, c->want);
+	ck_assert_int_eq(clk_format_uptime(-1, buf, sizeof(buf)), -1);
+}
+END_TEST
+
+START_TEST(authoritative_by_mode)
+{
+	clk_set_mode(CLK_OFFSET);
+	ck_assert_int_eq(clk_authoritative(), 0); /* the test clock: `*` */
+	clk_freeze(1700000000000LL, 5000);
+	ck_assert_int_eq(clk_authoritative(), 1);
+	clk_set_mode(CLK_REAL);
+	/* The kernel's answer: either, but a stable one. */
+	ck_assert_int_eq(clk_authoritative(), clk_authoritative());
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("clk");
@@ -71,6 +136,11 @@ int main(void)
 	tcase_add_test(tc, real_mode_refuses_advance);
 	tcase_add_test(tc, offset_moves_mono_and_wall_not_sched);
 	tcase_add_test(tc, frozen_moves_only_on_advance);
+	tcase_add_loop_test(tc, format_ios, 0,
+			    (int)(sizeof(fmt_cases) / sizeof(fmt_cases[0])));
+	tcase_add_loop_test(tc, format_uptime, 0,
+			    (int)(sizeof(up_cases) / sizeof(up_cases[0])));
+	tcase_add_test(tc, authoritative_by_mode);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

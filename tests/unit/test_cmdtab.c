@@ -46,6 +46,20 @@ static const struct match_case {
 	{"lic sm sa us al fi /tmp/u.json", SBC_CMD_LIC_SAVE_USAGE,
 	 "/tmp/u.json", 0, NULL},
 	{"license smart sync all", SBC_CMD_LIC_SYNC, NULL, 0, NULL},
+	{"lic sm sa us un fi /tmp/u.json", SBC_CMD_LIC_SAVE_USAGE,
+	 "/tmp/u.json", 0, NULL},
+	{"sh ver", SBC_CMD_SHOW_VERSION, NULL, 0, NULL},
+	{"sh clo", SBC_CMD_SHOW_CLOCK, NULL, 0, NULL},
+	{"sh li udi", SBC_CMD_SHOW_LIC_UDI, NULL, 0, NULL},
+	{"sh li ev", SBC_CMD_SHOW_LIC_EVENTLOG, NULL, 0, NULL},
+	{"sh li ev da 7", SBC_CMD_SHOW_LIC_EVENTLOG, "7", 0, NULL},
+	{"sh li te su", SBC_CMD_SHOW_LIC_TECH, NULL, 0, NULL},
+	{"sh call-h sm", SBC_CMD_SHOW_CALLHOME, NULL, 0, NULL},
+	{"clear call voice 1A", SBC_CMD_CLEAR_CALL, "1A", 0, NULL},
+	/* show c -> cube, clock, call or call-home */
+	{"sh c", -1, NULL, 0, "Ambiguous"},
+	{"sh li ev da", -1, NULL, 0, "Incomplete"},
+	{"show version --json", -1, NULL, 0, "JSON output is not available"},
 	{"reload", SBC_CMD_RELOAD, NULL, 0, NULL},
 	/* license smart s -> save or sync */
 	{"license smart s usage all file x", -1, NULL, 0, "Ambiguous"},
@@ -206,6 +220,36 @@ START_TEST(test_filter_write)
 }
 END_TEST
 
+/* Commands with two arguments: both, in order. */
+static const struct two_case {
+	const char *line;
+	int id;
+	const char *arg0, *arg1;
+} two_cases[] = {
+	{"license smart save usage days 7 file /tmp/u.json",
+	 SBC_CMD_LIC_SAVE_USAGE, "7", "/tmp/u.json"},
+	{"lic sm sa us da 30 fi u.json", SBC_CMD_LIC_SAVE_USAGE, "30",
+	 "u.json"},
+	{"clear call voice causecode 17 id 1A", SBC_CMD_CLEAR_CALL_CAUSE, "17",
+	 "1A"},
+	{"cl ca vo cau 34 i 2F", SBC_CMD_CLEAR_CALL_CAUSE, "34", "2F"},
+};
+
+START_TEST(test_two_args)
+{
+	const struct two_case *tc = &two_cases[_i];
+	struct sbc_cmd_req r;
+	char err[512] = "";
+
+	ck_assert_msg(sbc_cmd_parse(tc->line, &r, err, sizeof(err)) == 0,
+		      "'%s' refused: %s", tc->line, err);
+	ck_assert_int_eq(r.cmd->id, tc->id);
+	ck_assert_uint_eq(r.argc, 2);
+	ck_assert_str_eq(r.argv[0], tc->arg0);
+	ck_assert_str_eq(r.argv[1], tc->arg1);
+}
+END_TEST
+
 START_TEST(test_match)
 {
 	const struct match_case *mc = &match_cases[_i];
@@ -271,11 +315,11 @@ static const struct cand_case {
 	 false},
 	{"s", "show", false},
 	{"sh", "show", false},
-	{"show ", "cube running-config dial-peer logging call sip-ua voice "
-		 "license",
+	{"show ", "cube version clock running-config dial-peer logging call "
+		 "sip-ua voice license call-home",
 	 false},
 	{"show li", "license", false},
-	{"show license ", "status usage summary all", false},
+	{"show license ", "status usage summary all udi eventlog tech", false},
 	{"show license status", "status", false}, /* Tab adds the space */
 	{"show license status ", "|", true},
 	{"license smart s", "sync save", false}, /* table order */
@@ -487,6 +531,7 @@ int main(void)
 
 	tcase_add_loop_test(tc, test_match, 0, (int)NELEM(match_cases));
 	tcase_add_test(tc, test_every_entry);
+	tcase_add_loop_test(tc, test_two_args, 0, (int)NELEM(two_cases));
 	tcase_add_loop_test(tc, test_duration, 0, (int)NELEM(dur_cases));
 	tcase_add_loop_test(tc, test_candidates, 0, (int)NELEM(cand_cases));
 	tcase_add_loop_test(tc, test_filter_parse, 0,

@@ -266,8 +266,8 @@ START_TEST(schema_created_and_versioned)
 	ck_assert_int_eq(sql_int(&f, "SELECT count(*) FROM sqlite_master"
 				     " WHERE name LIKE 'lic_%' AND type ="
 				     " 'table'"),
-			 7); /* meta, report, record, state, policy, trust,
-				account */
+			 8); /* meta, report, record, state, policy, trust,
+				account, event */
 	/* A second open of existing tables is fine. */
 	again = lic_store_new(f.db, err, sizeof(err));
 	ck_assert_msg(again != NULL, "%s", err);
@@ -1120,6 +1120,126 @@ START_TEST(kill_9_loses_and_duplicates_nothing)
 }
 END_TEST
 
+START_TEST(event_log_bounded_and_ordered)
+{
+	struct lic_store_event *ev = calloc(LIC_STORE_EVENTS_MAX + 10,
+					    sizeof(*ev));
+	int64_t t0 = T0 * 1000;
+	char err[256];
+	size_t n, i;
+	struct fx f;
+
+	ck_assert_ptr_nonnull(ev);
+	start(&f);
+	ck_assert_int_eq(lic_store_events(f.st, 0, ev, 10, &n, err,
+					  sizeof(err)),
+			 0);
+	ck_assert_uint_eq(n, 0);
+	/* Bad names and attributes change nothing. */
+	ck_assert_int_eq(lic_store_event_add(f.st, t0, "saevt_lower", "", err,
+					     sizeof(err)),
+			 -1);
+	ck_assert_int_eq(lic_store_event_add(f.st, t0, "", "", err,
+					     sizeof(err)),
+			 -1);
+	ck_assert_int_eq(lic_store_event_add(f.st, t0, "SAEVT_X", "a\nb", err,
+					     sizeof(err)),
+			 -1);
+	ck_assert_int_eq(lic_store_event_add(f.st, -1, "SAEVT_X", "", err,
+					     sizeof(err)),
+			 -1);
+	/* More than the cap: the oldest go. */
+	for (i = 0; i < LIC_STORE_EVENTS_MAX + 5; i++) {
+		char attrs[32];
+
+		snprintf(attrs, sizeof(attrs), "n=\"%zu\"", i);
+		ck_assert_msg(lic_store_event_add(f.st, t0 + (int64_t)i,
+						  "SAEVT_TEST", attrs, err,
+						  sizeof(err)) == 0,
+			      "%s", err);
+	}
+	ck_assert_int_eq(lic_store_events(f.st, 0, ev, LIC_STORE_EVENTS_MAX + 10,
+					  &n, err, sizeof(err)),
+			 0);
+	ck_assert_uint_eq(n, LIC_STORE_EVENTS_MAX);
+	ck_assert_str_eq(ev[0].attrs, "n=\"5\"");
+	ck_assert_int_eq(ev[0].at_ms, t0 + 5);
+	for (i = 1; i < n; i++)
+		ck_assert_int_lt(ev[i - 1].id, ev[i].id);
+	/* The newest 3, still oldest first. */
+	ck_assert_int_eq(lic_store_events(f.st, 0, ev, 3, &n, err,
+					  sizeof(err)),
+			 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(ev[2].attrs, "n=\"1004\"");
+	ck_assert_str_eq(ev[0].attrs, "n=\"1002\"");
+	/* Since a time. */
+	ck_assert_int_eq(lic_store_events(f.st, t0 + 1000, ev, 10, &n, err,
+					  sizeof(err)),
+			 0);
+	ck_assert_uint_eq(n, 5);
+	/* Kept across a restart; 90 days later the old ones are gone. */
+	restart(&f);
+	ck_assert_int_eq(lic_store_event_add(
+				 f.st, t0 + LIC_STORE_EVENT_AGE_S * INT64_C(1000) + 1001,
+				 "SAEVT_LATE", "", err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(lic_store_events(f.st, 0, ev, LIC_STORE_EVENTS_MAX, &n,
+					  err, sizeof(err)),
+			 0);
+	ck_assert_uint_eq(n, 5); /* 1001..1004 and the late one */
+	ck_assert_str_eq(ev[4].name, "SAEVT_LATE");
+	ck_assert_str_eq(ev[4].attrs, "");
+	stop(&f);
+	free(ev);
+}
+END_TEST
+
+START_TEST(reports_since_all_and_days)
+{
+	const char *one[] = {"rep-1"};
+	struct lic_store_report rep[8];
+	struct lic_policy pol;
+	char err[256];
+	size_t n;
+	struct fx f;
+
+	lic_policy_default(&pol);
+	start(&f);
+	close_one(&f, T0, T0 + DAY, 1);
+	report_all(&f, "rep-1", T0 + DAY);
+	close_one(&f, T0 + 5 * DAY, T0 + 6 * DAY, 2);
+	report_all(&f, "rep-2", T0 + 6 * DAY);
+	ck_assert_int_eq(lic_store_mark_sent(f.st, "rep-1", T0 + DAY,
+					     T0 + 2 * DAY, err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(lic_store_ack(f.st, one, 1, T0 + DAY, NULL,
+				       T0 + DAY + 10, err, sizeof(err)),
+			 1);
+	/* All: acknowledged or not, oldest first. */
+	ck_assert_int_eq(lic_store_reports_since(f.st, -1, rep, NELEM(rep), &n,
+						 err, sizeof(err)),
+			 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(rep[0].report_id, "rep-1");
+	ck_assert_int_ne(rep[0].acked_at, 0);
+	ck_assert_str_eq(rep[1].report_id, "rep-2");
+	/* Records that ended after T0 + 2 days: rep-2 only. */
+	ck_assert_int_eq(lic_store_reports_since(f.st, T0 + 2 * DAY, rep,
+						 NELEM(rep), &n, err,
+						 sizeof(err)),
+			 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(rep[0].report_id, "rep-2");
+	ck_assert_int_eq(lic_store_reports_since(f.st, T0 + 7 * DAY, rep,
+						 NELEM(rep), &n, err,
+						 sizeof(err)),
+			 0);
+	ck_assert_uint_eq(n, 0);
+	stop(&f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("lstore");
@@ -1140,6 +1260,8 @@ int main(void)
 	tcase_add_test(tc, trust_round_trip);
 	tcase_add_test(tc, envelope_exact_bytes);
 	tcase_add_test(tc, kill_9_loses_and_duplicates_nothing);
+	tcase_add_test(tc, event_log_bounded_and_ordered);
+	tcase_add_test(tc, reports_since_all_and_days);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

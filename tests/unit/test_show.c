@@ -320,6 +320,103 @@ START_TEST(test_json_matches_text)
 }
 END_TEST
 
+/* The exec views: udi, eventlog (all, by days, empty), tech support. */
+static int show_udi(const struct lic_agent *a, int64_t now, FILE *out)
+{
+	(void)now;
+	return lic_show_udi(a, out);
+}
+
+static int show_events(const struct lic_agent *a, int64_t now, FILE *out)
+{
+	return lic_show_eventlog(a, now * 1000, 0, out);
+}
+
+static int show_events_day(const struct lic_agent *a, int64_t now, FILE *out)
+{
+	return lic_show_eventlog(a, now * 1000, 1, out);
+}
+
+static int show_tech(const struct lic_agent *a, int64_t now, FILE *out)
+{
+	return lic_show_tech(a, now * 1000, "sbcd 0.1.0", out);
+}
+
+START_TEST(test_exec_views)
+{
+	char when[LIC_EVENT_TIME_LEN], *text, *line, *save = NULL;
+	int64_t now;
+	size_t len;
+	int lines = 0;
+
+	ck_assert_int_eq(lic_event_time_format(INT64_C(1796656201123), when,
+					       sizeof(when)),
+			 0);
+	ck_assert_str_eq(when, "2026-12-07 15:10:01.123 UTC");
+	ck_assert_int_eq(lic_event_time_format(-1, when, sizeof(when)), -1);
+	ck_assert_int_eq(lic_event_time_format(0, when, 8), -1);
+
+	text = render(show_events, T0, &len);
+	ck_assert_str_eq(text, " **** Event Log ****\nNo EventLog Found.\n");
+	free(text);
+
+	now = known_state();
+	text = render(show_udi, now, &len);
+	ck_assert_str_eq(text, "UDI: PID:SBC-SW,SN:SBC0000TEST\n");
+	free(text);
+
+	text = render(show_events, now, &len);
+	ck_assert_ptr_nonnull(strstr(text, "2024-01-01 00:00:00.000 UTC "
+					   "SAEVT_TRUST_INSTALLED "
+					   "udi=\"PID:SBC-SW,SN:SBC0000TEST\"\n"));
+	ck_assert_ptr_nonnull(strstr(text, "2024-01-01 02:00:00.000 UTC "
+					   "SAEVT_ENDPOINT_USAGE count=\"3\" "
+					   "entitlementTag=\"CUBE_T_STD\"\n"));
+	ck_assert_ptr_nonnull(strstr(text, "2024-01-01 11:00:00.000 UTC "
+					   "SAEVT_USAGE_SAVED reports=\"1\"\n"));
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save), lines++) {
+		if (lines == 0) {
+			ck_assert_str_eq(line, " **** Event Log ****");
+			continue;
+		}
+		/* "YYYY-MM-DD hh:mm:ss.mmm UTC SAEVT_..." */
+		ck_assert_msg(strlen(line) > 34 && line[4] == '-' &&
+				      line[10] == ' ' && line[19] == '.' &&
+				      strncmp(line + 23, " UTC SAEVT_", 11) == 0,
+			      "%s", line);
+	}
+	ck_assert_int_gt(lines, 10);
+	free(text);
+	/* Three days later, the last day holds nothing. */
+	text = render(show_events_day, now + 3 * 86400, &len);
+	ck_assert_str_eq(text, " **** Event Log ****\nNo EventLog Found.\n");
+	free(text);
+	text = render(show_events_day, now, &len);
+	ck_assert_ptr_nonnull(strstr(text, "SAEVT_USAGE_SAVED"));
+	free(text);
+
+	text = render(show_tech, now, &len);
+	ck_assert_ptr_nonnull(strstr(text, "Smart Licensing Tech Support info\n"
+					   "\nSmart Licensing Status\n"
+					   "======================\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nLicense Usage\n=============\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nProduct Information\n"
+					   "===================\n"
+					   "UDI: PID:SBC-SW,SN:SBC0000TEST\n"));
+	ck_assert_ptr_nonnull(strstr(text, "Smart Agent for Licensing: "
+					   "sbcd 0.1.0\n"));
+	ck_assert_ptr_nonnull(strstr(text, "  Attempts: Total=0, Success=0, "
+					   "Fail=0\n"));
+	ck_assert_ptr_nonnull(strstr(text, "Last Failure: <none>\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nLicense Event Log\n"
+					   "=================\n"
+					   " **** Event Log ****\n"));
+	ck_assert_ptr_nonnull(strstr(text, "SAEVT_USAGE_SAVED"));
+	free(text);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("show");
@@ -331,6 +428,7 @@ int main(void)
 	tcase_add_test(tc, test_json_matches_text);
 	tcase_add_loop_test(tc, test_cube_field_order, 0,
 			    sizeof(cube_order) / sizeof(cube_order[0]));
+	tcase_add_test(tc, test_exec_views);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
