@@ -50,6 +50,8 @@ struct lic_agent {
 	struct lic_periodicity per;
 	enum lic_transport_kind transport;
 	char url[LIC_AGENT_URL_MAX + 1];
+	char proxy_host[256]; /* `license smart proxy address`; "" = direct */
+	unsigned proxy_port;
 	unsigned interval_days;
 	char hostname[LIC_TEXT_MAX + 1];
 	bool privacy;
@@ -1700,6 +1702,15 @@ bool lic_agent_trust_in_flight(const struct lic_agent *a)
 	return a->trust_inflight;
 }
 
+/* What `show license status` prints under Proxy (a longer name is cut). */
+static void set_proxy_text(struct lic_agent *a, const char *host,
+			   unsigned port)
+{
+	snprintf(a->proxy_host, sizeof(a->proxy_host), "%s",
+		 host != NULL ? host : "");
+	a->proxy_port = a->proxy_host[0] ? port : 0;
+}
+
 int lic_agent_set_endpoint(struct lic_agent *a, struct event_base *base,
 			   const char *url, const char *ca_file,
 			   const char *proxy_host, unsigned proxy_port,
@@ -1734,8 +1745,16 @@ int lic_agent_set_endpoint(struct lic_agent *a, struct event_base *base,
 	lic_transport_http_ops.free(a->ops_ctx);
 	a->ops_ctx = ctx;
 	copy_text(a->url, sizeof(a->url), url);
+	set_proxy_text(a, proxy_host, proxy_port);
 	a->dirty = true;
 	return 0;
+}
+
+const char *lic_agent_proxy(const struct lic_agent *a, unsigned *port)
+{
+	if (port != NULL)
+		*port = a->proxy_port;
+	return a->proxy_host;
 }
 
 const char *lic_agent_trust_error(const struct lic_agent *a)
@@ -1963,6 +1982,7 @@ struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
 				err_set(err, errlen, "bad license proxy");
 				goto out_free;
 			}
+			set_proxy_text(a, cfg->proxy_host, cfg->proxy_port);
 		}
 	} else if (cfg->ops != NULL && cfg->ops->free != NULL) {
 		cfg->ops->free(cfg->ops_ctx);

@@ -254,6 +254,8 @@ bool lic_agent_push_in_flight(const struct lic_agent *a);
 enum lic_transport_kind lic_agent_transport(const struct lic_agent *a);
 const char *lic_agent_url(const struct lic_agent *a); /* "" when none */
 bool lic_agent_privacy_hostname(const struct lic_agent *a);
+/* The HTTP proxy reports go through ("" = direct) and its port. */
+const char *lic_agent_proxy(const struct lic_agent *a, unsigned *port);
 /* The configured hostname ("" when none). */
 const char *lic_agent_hostname(const struct lic_agent *a);
 /* The accounts of the trust answer; "" before trust. */

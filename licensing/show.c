@@ -28,7 +28,8 @@ static const char *transport_type(enum lic_transport_kind k)
 
 static void put_transport(const struct lic_agent *a, FILE *out)
 {
-	const char *url = lic_agent_url(a);
+	const char *url = lic_agent_url(a), *proxy;
+	unsigned port;
 
 	fputs("Transport:\n", out);
 	fprintf(out, "  Type: %s\n", transport_type(lic_agent_transport(a)));
@@ -42,8 +43,14 @@ static void put_transport(const struct lic_agent *a, FILE *out)
 	case LIC_TRANSPORT_OFF:
 		return;
 	}
-	fputs("  Proxy:\n    Not Configured\n  VRF:\n    Not Configured\n",
-	      out);
+	proxy = lic_agent_proxy(a, &port);
+	if (proxy[0] != '\0')
+		fprintf(out, "  Proxy:\n    Address: %s\n    Port: %u\n"
+			     "    Username: <empty>\n    Password: <empty>\n",
+			proxy, port);
+	else
+		fputs("  Proxy:\n    Not Configured\n", out);
+	fputs("  VRF:\n    Not Configured\n", out);
 }
 
 static void put_trust(const struct lic_agent *a, FILE *out)

@@ -195,6 +195,8 @@ static int put_callhome(struct sbcd *d, const void *arg, FILE *f)
 	const char *url = lic_agent_url(d->agent);
 	int64_t last = lic_agent_times(d->agent)->last_push;
 	char when[LIC_TIME_STR_LEN];
+	const char *proxy;
+	unsigned port;
 
 	(void)arg;
 	fputs("Current smart-licensing transport settings:\n", f);
@@ -208,8 +210,11 @@ static int put_callhome(struct sbcd *d, const void *arg, FILE *f)
 			st != NULL && st->license_ca_file[0]
 				? st->license_ca_file
 				: "<none>");
-		/* sbcd has no proxy setting: it connects directly. */
-		fputs("  Proxy: Not Configured\n", f);
+		proxy = lic_agent_proxy(d->agent, &port);
+		if (proxy[0] != '\0')
+			fprintf(f, "  Proxy: %s port %u\n", proxy, port);
+		else
+			fputs("  Proxy: Not Configured\n", f);
 	}
 	lic_time_format(last, when, sizeof(when));
 	fprintf(f, "  Last report sent: %s\n", when);

@@ -226,6 +226,11 @@ def test_proxy(wd):
             run = sbc.ctl("show", "running-config").stdout
             assert "license smart proxy address 127.0.0.1\n" in run, run
             assert f"license smart proxy port {proxy.port}\n" in run, run
+            # Where reports go, as the operator reads it.
+            st = sbc.ctl("show", "license", "status").stdout
+            assert (f"  Proxy:\n    Address: 127.0.0.1\n    Port: {proxy.port}\n") in st, st
+            ch = sbc.ctl("show", "call-home", "smart-licensing").stdout
+            assert f"  Proxy: 127.0.0.1 port {proxy.port}\n" in ch, ch
             p = sbc.ctl("license", "smart", "trust", "idtoken", account(licd), "local")
             assert "Trust established" in p.stdout, p
             assert proxy.seen == [f"CONNECT 127.0.0.1:{licd.port} HTTP/1.1"], proxy.seen
@@ -271,6 +276,8 @@ def test_reload_licensing(wd):
             sbc.ctl("reload")
             run = sbc.ctl("show", "running-config").stdout
             assert "pending" not in run and "proxy" not in run, run
+            st = sbc.ctl("show", "license", "status").stdout
+            assert "  Proxy:\n    Not Configured\n" in st, st
     finally:
         proxy.close()
         licd.stop()
