@@ -26,7 +26,13 @@
 
 #define STORE_HOLD_MIN_S 60
 #define STORE_HOLD_MAX_S 3600
+/*
+ * IOS XE's own messages go under SMART_LIC with IOS XE's mnemonics; the
+ * events IOS XE has no message for are this product's, under SBC_LIC, so
+ * that no line pretends to be an IOS XE message it is not.
+ */
 #define FAC "SMART_LIC"
+#define FAC_OWN "SBC_LIC"
 #define HOUR_S INT64_C(3600)
 #define PRUNE_EVERY_S HOUR_S
 /* Reports in one usage file, ids in one ACK: the protocol's cap. */
@@ -182,7 +188,7 @@ static int reload_times(struct lic_agent *a)
 	struct lic_usage_times t = a->times;
 
 	if (lic_store_get_times(a->st, &t, err, sizeof(err)) != 0) {
-		log_msg(LOG_LVL_ERR, FAC, "STORE", "usage times: %s", err);
+		log_msg(LOG_LVL_ERR, FAC_OWN, "STORE", "usage times: %s", err);
 		return -1;
 	}
 	a->times = t;
@@ -197,7 +203,7 @@ static void refresh_unreported(struct lic_agent *a)
 	char err[256];
 
 	if (lic_store_unreported(a->st, &r, 1, &n, err, sizeof(err)) != 0) {
-		log_msg(LOG_LVL_ERR, FAC, "STORE", "unreported records: %s",
+		log_msg(LOG_LVL_ERR, FAC_OWN, "STORE", "unreported records: %s",
 			err);
 		n = 1; /* look again at the next evaluation */
 	}
@@ -222,7 +228,7 @@ static int save_period(struct lic_agent *a)
 
 	lic_period_save(a->period, &ps);
 	if (lic_store_set_period(a->st, &ps, err, sizeof(err)) != 0) {
-		log_msg(LOG_LVL_ERR, FAC, "STORE", "period state: %s", err);
+		log_msg(LOG_LVL_ERR, FAC_OWN, "STORE", "period state: %s", err);
 		return -1;
 	}
 	return 0;
@@ -263,7 +269,7 @@ static int store_close(struct lic_agent *a,
 	if (lic_store_close_period(a->st, rec, LIC_TAG_COUNT, &ps, now, err,
 				   sizeof(err)) != 0) {
 		hold_store(a, now);
-		log_msg(LOG_LVL_ERR, FAC, "STORE",
+		log_msg(LOG_LVL_ERR, FAC_OWN, "STORE",
 			"period [%" PRId64 ", %" PRId64 ") not recorded: %s; "
 			"next attempt in %u s",
 			rec[0].start, rec[0].end, err, a->hold_s);
@@ -272,7 +278,7 @@ static int store_close(struct lic_agent *a,
 	}
 	a->hold_s = 0;
 	a->hold_until = 0;
-	log_msg(LOG_LVL_INFO, FAC, "USAGE_RECORD",
+	log_msg(LOG_LVL_INFO, FAC_OWN, "USAGE_RECORD",
 		"period [%" PRId64 ", %" PRId64 ") closed%s: STD %" PRIu32
 		" ENH %" PRIu32 " RED %" PRIu32 " VGW %" PRIu32,
 		rec[0].start, rec[0].end, change ? " on change" : "",
@@ -291,7 +297,7 @@ static int store_close(struct lic_agent *a,
 		a->times.change_due = true;
 		if (lic_store_set_times(a->st, &a->times, err, sizeof(err)) !=
 		    0)
-			log_msg(LOG_LVL_ERR, FAC, "STORE", "usage times: %s",
+			log_msg(LOG_LVL_ERR, FAC_OWN, "STORE", "usage times: %s",
 				err);
 	}
 	return 0;
@@ -345,7 +351,7 @@ int lic_agent_hour(struct lic_agent *a, int64_t hour_start,
 		if (lic_store_set_times(a->st, &a->times, err, sizeof(err)) !=
 		    0) {
 			hold_store(a, now);
-			log_msg(LOG_LVL_ERR, FAC, "STORE",
+			log_msg(LOG_LVL_ERR, FAC_OWN, "STORE",
 				"first use: %s; next attempt in %u s", err,
 				a->hold_s);
 			a->times.first_use = LIC_TIME_NONE;
@@ -444,7 +450,7 @@ static int build_report(struct lic_agent *a, int64_t now, char *err,
 	if (lic_store_add_report(a->st, rid, env, len, ids, n, now, err,
 				 errlen) != 0)
 		goto out_free;
-	log_msg(LOG_LVL_INFO, FAC, "REPORT_CREATED",
+	log_msg(LOG_LVL_INFO, FAC_OWN, "REPORT_CREATED",
 		"usage report %s created with %zu records", rid, n);
 	event_rec(a, now, "SAEVT_REPORT_CREATED",
 		  "reportId=\"%s\" records=\"%zu\"", rid, n);
@@ -531,7 +537,7 @@ static void push_failed(struct lic_agent *a, const char *id, int64_t now,
 		"usage report %s push failed (%s); retry in %" PRId64 " s", id,
 		why, next - now);
 	if (lic_store_mark_failed(a->st, id, next, err, sizeof(err)) < 0)
-		log_msg(LOG_LVL_ERR, FAC, "STORE", "report %s: %s", id, err);
+		log_msg(LOG_LVL_ERR, FAC_OWN, "STORE", "report %s: %s", id, err);
 	a->counters.push_failures++;
 	note_error(a, now, "report %s push: %s", id, why);
 	event_rec(a, now, "SAEVT_COMM_FAIL", "reportId=\"%s\" error=\"%s\"",
@@ -603,14 +609,14 @@ static void maybe_push(struct lic_agent *a, int64_t now)
 		/* a sync: this one now */
 	} else if (lic_store_pending_reports(a->st, &rep, 1, &n, err,
 					     sizeof(err)) != 0) {
-		log_msg(LOG_LVL_ERR, FAC, "STORE", "pending reports: %s", err);
+		log_msg(LOG_LVL_ERR, FAC_OWN, "STORE", "pending reports: %s", err);
 		return;
 	} else if (n == 0 || rep.next_attempt > now) {
 		return;
 	}
 	if (lic_store_report_envelope(a->st, rep.report_id, &env, &len, err,
 				      sizeof(err)) != 0) {
-		log_msg(LOG_LVL_ERR, FAC, "STORE", "report %s: %s",
+		log_msg(LOG_LVL_ERR, FAC_OWN, "STORE", "report %s: %s",
 			rep.report_id, err);
 		return;
 	}
@@ -724,7 +730,7 @@ static int install_ack(struct lic_agent *a, const struct lic_ack *ack,
 			installed.name);
 	}
 	reload_times(a);
-	log_msg(LOG_LVL_INFO, FAC, "USAGE_ACK",
+	log_msg(LOG_LVL_INFO, FAC_OWN, "USAGE_ACK",
 		"usage acknowledgement installed for %zu report(s)", ai->nids);
 	a->counters.acks_installed++;
 	event_rec(a, now, "SAEVT_ACK_INSTALLED", "reports=\"%d\"", r);
@@ -801,7 +807,7 @@ static void handle_reply(struct lic_agent *a, int64_t now)
 					: retry_at(a->inflight_attempts, now),
 				err, sizeof(err));
 	if (m < 0) {
-		log_msg(LOG_LVL_ERR, FAC, "STORE", "report %s: %s", id, err);
+		log_msg(LOG_LVL_ERR, FAC_OWN, "STORE", "report %s: %s", id, err);
 		goto out;
 	}
 	reload_times(a);
@@ -809,12 +815,12 @@ static void handle_reply(struct lic_agent *a, int64_t now)
 		a->times.change_due = false;
 		if (lic_store_set_times(a->st, &a->times, err, sizeof(err)) !=
 		    0)
-			log_msg(LOG_LVL_ERR, FAC, "STORE", "usage times: %s",
+			log_msg(LOG_LVL_ERR, FAC_OWN, "STORE", "usage times: %s",
 				err);
 	}
 	log_debug(LOG_DEBUG_CUBE_SL, "cube_sl_report_push",
 		  "report %s answered HTTP %d", id, r->status);
-	log_msg(LOG_LVL_INFO, FAC, "REPORT_SENT",
+	log_msg(LOG_LVL_INFO, FAC_OWN, "REPORT_SENT",
 		"usage report %s pushed (HTTP %d)", id, r->status);
 	a->counters.reports_sent++;
 	if (a->inflight_attempts > 0)
@@ -827,7 +833,7 @@ static void handle_reply(struct lic_agent *a, int64_t now)
 	    process_ack_envelope(a, r->body != NULL ? r->body : "", r->len,
 				 now, err, sizeof(err)) != 0)
 	{
-		log_msg(LOG_LVL_ERR, FAC, "ACK_REJECTED",
+		log_msg(LOG_LVL_ERR, FAC_OWN, "ACK_REJECTED",
 			"acknowledgement for report %s rejected: %s", id, err);
 		note_error(a, now, "ACK for report %s rejected: %s", id, err);
 		event_rec(a, now, "SAEVT_ACK_REJECTED", "error=\"%s\"", err);
@@ -858,11 +864,16 @@ static int64_t next_warning(const struct lic_agent *a)
 	return a->warn_for - warn_lead_days[a->warn_next] * LIC_DAY_SECS;
 }
 
-/* The deadline has passed: IOS XE's own reminder, with 0 days left. */
-static void log_overdue(void)
+/* IOS XE's reminder of a deadline `days` away (0: passed), in the log and
+ * the event log. */
+static void log_required(struct lic_agent *a, int64_t now, int64_t days)
 {
 	log_msg(LOG_LVL_INFO, FAC, "REPORTING_REQUIRED",
-		"A Usage report acknowledgement will be required in 0 days.");
+		"A Usage report acknowledgement will be required in %" PRId64
+		" days.",
+		days);
+	event_rec(a, now, "SAEVT_REPORTING_REQUIRED", "days=\"%" PRId64 "\"",
+		  days);
 }
 
 static void warn_ahead(struct lic_agent *a, int64_t now)
@@ -889,10 +900,7 @@ static void warn_ahead(struct lic_agent *a, int64_t now)
 	       now >= d - warn_lead_days[a->warn_next + 1] * LIC_DAY_SECS)
 		a->warn_next++;
 	days = (d - now + LIC_DAY_SECS - 1) / LIC_DAY_SECS;
-	log_msg(LOG_LVL_INFO, FAC, "REPORTING_REQUIRED",
-		"A Usage report acknowledgement will be required in %" PRId64
-		" days.",
-		days);
+	log_required(a, now, days);
 	a->warn_next++;
 }
 
@@ -910,7 +918,7 @@ static void reevaluate_service(struct lic_agent *a, int64_t now)
 			d = lic_next_ack_deadline(&a->policy, LIC_GROUP_CUBE,
 						  &a->times);
 			lic_time_format(d, when, sizeof(when));
-			log_overdue();
+			log_required(a, now, 0);
 			log_msg(LOG_LVL_NOTICE, "SIP", "LICENSING",
 				"SIP service is Down: no usage report "
 				"acknowledgement by the deadline %s; new "
@@ -945,7 +953,7 @@ static void reevaluate_service(struct lic_agent *a, int64_t now)
 		d = lic_next_ack_deadline(&a->policy, LIC_GROUP_CUBE,
 					  &a->times);
 		lic_time_format(d, when, sizeof(when));
-		log_overdue();
+		log_required(a, now, 0);
 		log_msg(LOG_LVL_NOTICE, "SIP", "LICENSING",
 			"usage report acknowledgement overdue since %s; SIP "
 			"service continues (release %s)",
@@ -983,7 +991,7 @@ static void maybe_poll(struct lic_agent *a, int64_t now)
 		goto out;
 	if (lic_store_report_ids_unacked(a->st, ids, MAX_IDS, &n, err,
 					 sizeof(err)) != 0) {
-		log_msg(LOG_LVL_ERR, FAC, "STORE", "unacknowledged reports: %s",
+		log_msg(LOG_LVL_ERR, FAC_OWN, "STORE", "unacknowledged reports: %s",
 			err);
 		goto out;
 	}
@@ -1022,7 +1030,7 @@ static void handle_poll_reply(struct lic_agent *a, int64_t now)
 	if (r->status == 200) {
 		if (process_ack_envelope(a, r->body != NULL ? r->body : "",
 					 r->len, now, err, sizeof(err)) != 0)
-			log_msg(LOG_LVL_ERR, FAC, "ACK_REJECTED",
+			log_msg(LOG_LVL_ERR, FAC_OWN, "ACK_REJECTED",
 				"polled acknowledgement rejected: %s", err);
 	} else if (r->status != 204) {
 		log_msg(LOG_LVL_ERR, FAC, "COMM_FAILED",
@@ -1099,13 +1107,13 @@ void lic_agent_tick(struct lic_agent *a, int64_t now)
 		a->last_prune = now;
 		if (lic_store_prune(a->st, now, LIC_AGENT_RETENTION_S, err,
 				    sizeof(err)) < 0)
-			log_msg(LOG_LVL_ERR, FAC, "STORE", "prune: %s", err);
+			log_msg(LOG_LVL_ERR, FAC_OWN, "STORE", "prune: %s", err);
 	}
 	if (a->sync && may_push(a))
 		start_sync(a, now);
 	if (may_push(a) && report_due(a, now) &&
 	    build_report(a, now, err, sizeof(err)) < 0)
-		log_msg(LOG_LVL_ERR, FAC, "REPORT_FAILED",
+		log_msg(LOG_LVL_ERR, FAC_OWN, "REPORT_FAILED",
 			"usage report not built: %s", err);
 	maybe_push(a, now);
 	maybe_poll(a, now);
@@ -1274,7 +1282,7 @@ static int mark_saved(struct lic_agent *a, const char **ids, size_t n,
 	if (lic_store_mark_saved(a->st, ids, n, now, err, errlen) != 0)
 		return -1;
 	reload_times(a);
-	log_msg(LOG_LVL_INFO, FAC, "USAGE_SAVED",
+	log_msg(LOG_LVL_INFO, FAC_OWN, "USAGE_SAVED",
 		"%zu usage report(s) saved to %s", n, where);
 	event_rec(a, now, "SAEVT_USAGE_SAVED", "reports=\"%zu\"", n);
 	a->dirty = true;
@@ -1493,7 +1501,7 @@ int lic_agent_import_buf(struct lic_agent *a, const char *name,
 	       name, ackerr, polerr);
 out_log:
 	if (ret != 0) {
-		log_msg(LOG_LVL_ERR, FAC, "IMPORT_FAILED", "import %s: %s",
+		log_msg(LOG_LVL_ERR, FAC_OWN, "IMPORT_FAILED", "import %s: %s",
 			name, err != NULL ? err : "failed");
 		note_error(a, now, "import %s: %s", name,
 			   err != NULL ? err : "failed");
@@ -1520,7 +1528,7 @@ int lic_agent_import(struct lic_agent *a, const char *path, int64_t now,
 		return -1;
 	}
 	if (read_file(path, &buf, &len, err, errlen) != 0) {
-		log_msg(LOG_LVL_ERR, FAC, "IMPORT_FAILED", "import %s: %s",
+		log_msg(LOG_LVL_ERR, FAC_OWN, "IMPORT_FAILED", "import %s: %s",
 			path, err != NULL ? err : "failed");
 		return -1;
 	}
@@ -1567,7 +1575,7 @@ int lic_agent_set_trust(struct lic_agent *a, const char *server_pubkey_pem,
 	a->server = pk;
 	pk = NULL;
 	a->trust_installed = now;
-	log_msg(LOG_LVL_INFO, FAC, "TRUST_INSTALL_SUCCESS",
+	log_msg(LOG_LVL_INFO, FAC, "TRUST_CODE_INSTALL_SUCCESS",
 		"A new licensing trust code was successfully installed");
 	event_rec(a, now, "SAEVT_TRUST_INSTALLED", "udi=\"PID:%s,SN:%s\"",
 		  a->pid, a->sn);
@@ -1578,7 +1586,7 @@ out_free_pk:
 	free(t);
 out:
 	if (ret != 0 && a != NULL) {
-		log_msg(LOG_LVL_ERR, FAC, "TRUST_INSTALL_FAILED",
+		log_msg(LOG_LVL_ERR, FAC, "TRUST_CODE_INSTALL_FAILED",
 			"trust not installed: %s", err != NULL ? err : "");
 		note_error(a, now, "trust: %s", err != NULL ? err : "");
 		event_rec(a, now, "SAEVT_TRUST_INSTALL_FAIL", "error=\"%s\"",
@@ -1676,7 +1684,7 @@ static void handle_trust_reply(struct lic_agent *a, int64_t now)
 		snprintf(a->virtual_account, sizeof(a->virtual_account), "%s",
 			 ci->virtual_account);
 	} else {
-		log_msg(LOG_LVL_ERR, FAC, "STORE", "account names: %s", err);
+		log_msg(LOG_LVL_ERR, FAC_OWN, "STORE", "account names: %s", err);
 	}
 	if (ci->policy_json != NULL &&
 	    install_policy_json(a, ci->policy_json, now, err, sizeof(err)) !=
@@ -1687,7 +1695,7 @@ static void handle_trust_reply(struct lic_agent *a, int64_t now)
 
 out_fail:
 	snprintf(a->trust_error, sizeof(a->trust_error), "%s", err);
-	log_msg(LOG_LVL_ERR, FAC, "TRUST_INSTALL_FAILED",
+	log_msg(LOG_LVL_ERR, FAC, "TRUST_CODE_INSTALL_FAILED",
 		"trust not installed: %s", err);
 	note_error(a, now, "trust: %s", err);
 	event_rec(a, now, "SAEVT_TRUST_INSTALL_FAIL", "error=\"%s\"", err);
@@ -1776,7 +1784,7 @@ int lic_agent_set_role(struct lic_agent *a, enum lic_ha_role role,
 	a->dirty = true;
 	if (role == old)
 		return 0;
-	log_msg(LOG_LVL_NOTICE, FAC, "HA_ROLE", "HA role %s -> %s",
+	log_msg(LOG_LVL_NOTICE, FAC_OWN, "HA_ROLE", "HA role %s -> %s",
 		lic_ha_role_name(old), lic_ha_role_name(role));
 	event_rec(a, now, "SAEVT_HA_ROLE_CHANGE", "from=\"%s\" to=\"%s\"",
 		  lic_ha_role_name(old), lic_ha_role_name(role));
@@ -1842,7 +1850,7 @@ static int load_state(struct lic_agent *a, char *err, size_t errlen)
 		a->trust_installed = t->installed;
 		if (strcmp(t->udi_pid, a->pid) != 0 ||
 		    strcmp(t->udi_sn, a->sn) != 0)
-			log_msg(LOG_LVL_WARNING, FAC, "TRUST_UDI",
+			log_msg(LOG_LVL_WARNING, FAC_OWN, "TRUST_UDI",
 				"trust was installed for UDI %s:%s, this "
 				"device is %s:%s",
 				t->udi_pid, t->udi_sn, a->pid, a->sn);
@@ -2224,7 +2232,7 @@ static void event_vrec(struct lic_agent *a, int64_t now, const char *name,
 	if (lic_store_event_add(a->st, event_ms(a, now), name, attrs, err,
 				sizeof(err)) != 0) {
 		if (!a->event_error_logged)
-			log_msg(LOG_LVL_ERR, FAC, "STORE",
+			log_msg(LOG_LVL_ERR, FAC_OWN, "STORE",
 				"event %s not recorded: %s", name, err);
 		a->event_error_logged = true;
 		return;

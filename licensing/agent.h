@@ -200,7 +200,7 @@ int lic_agent_set_trust(struct lic_agent *a, const char *server_pubkey_pem,
  * request (docs/licensing-protocol.md 3.4) over the transport; the answer
  * is installed at a later tick: the server key is pinned, the trust code
  * and the policy that came with it are stored, or the failure is logged
- * (%SMART_LIC-3-TRUST_INSTALL_FAILED). Without `force` an installed trust
+ * (%SMART_LIC-3-TRUST_CODE_INSTALL_FAILED). Without `force` an installed trust
  * is not replaced. Returns 0 when the request went out, -1 with a reason
  * (no transport that carries trust, one already in flight, ...).
  */
@@ -220,7 +220,7 @@ int lic_agent_set_endpoint(struct lic_agent *a, struct event_base *base,
 			   const char *proxy_host, unsigned proxy_port,
 			   char *err, size_t errlen);
 
-/* Why the last trust request failed (what TRUST_INSTALL_FAILED logged);
+/* Why the last trust request failed (what TRUST_CODE_INSTALL_FAILED logged);
  * "" while one is in flight, after a success or before any. */
 const char *lic_agent_trust_error(const struct lic_agent *a);
 

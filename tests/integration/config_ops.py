@@ -194,7 +194,7 @@ def test_trust_outcome(wd):
     licd = Licd(os.path.join(wd, "licd"))
     sbc, uas = start_sbcd(wd, licd)
     try:
-        with sip_edge.running(sbc, uas, allowed=("TRUST_INSTALL_FAILED",)):
+        with sip_edge.running(sbc, uas, allowed=("TRUST_CODE_INSTALL_FAILED",)):
             token = account(licd)
             t0 = time.time()
             p = sbc.ctl("license", "smart", "trust", "id_token", "not-a-token", "local",
@@ -222,7 +222,7 @@ def test_proxy(wd):
         f"license smart proxy address 127.0.0.1\nlicense smart proxy port {proxy.port}\n"))
     try:
         with sip_edge.running(sbc, uas, uac,
-                              allowed=licensing.ALLOWED + ("TRUST_INSTALL_FAILED",)):
+                              allowed=licensing.ALLOWED + ("TRUST_CODE_INSTALL_FAILED",)):
             run = sbc.ctl("show", "running-config").stdout
             assert "license smart proxy address 127.0.0.1\n" in run, run
             assert f"license smart proxy port {proxy.port}\n" in run, run

@@ -95,7 +95,7 @@ end
 """
 
 # Error-level lines these tests cause on purpose.
-ALLOWED = licensing.ALLOWED + ("%SBC-3-STORE", "%SMART_LIC-3-STORE")
+ALLOWED = licensing.ALLOWED + ("%SBC-3-STORE", "%SBC_LIC-3-STORE")
 
 # Table ids of usage_bucket.tbl, and how long one bucket of each is.
 TBL_SECONDS, TBL_MINUTES, TBL_HOURS, TBL_DAYS = 0, 1, 2, 3

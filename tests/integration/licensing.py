@@ -300,7 +300,7 @@ def test_cslu_poll(wd):
             use_one_license(sbc, uac, uas)
             # The change from nothing is reported at once: accepted (202),
             # no ACK in the answer.
-            sbc.wait_log("%SMART_LIC-6-REPORT_SENT", 10)
+            sbc.wait_log("%SBC_LIC-6-REPORT_SENT", 10)
             assert "(HTTP 202)" in sbc.text(), sbc.text()[-2000:]
             st = sbc.status()
             assert st["usage_reporting"]["last_ack_received"] is None, st
@@ -558,7 +558,7 @@ def test_kill9(wd):
             kills += 1
             check_store(db)
             text = open(os.path.join(wd, "sbcd.log"), errors="replace").read()
-            assert "%SMART_LIC-3-STORE" not in text and "Sanitizer" not in text, text[-3000:]
+            assert "%SBC_LIC-3-STORE" not in text and "Sanitizer" not in text, text[-3000:]
         # Once more, cleanly: everything still pending is pushed and ACKed.
         sbc = start_sbcd(wd, licd, uas.port, periodicity="hours 8")
         sbc.advance("1h")

@@ -355,7 +355,7 @@ START_TEST(report_push_ack_and_period_end)
 	ck_assert_uint_eq(count_records(&acked), 4);
 	ck_assert_uint_eq(acked, 4);
 	ck_assert_uint_eq(pending(NULL), 0);
-	ck_assert_int_eq(log_count("%SMART_LIC-6-USAGE_ACK"), 1);
+	ck_assert_int_eq(log_count("%SBC_LIC-6-USAGE_ACK"), 1);
 
 	/* Same values: no change; the 8 h period [T0+1h, T0+9h) closes. */
 	feed(1, 8, V);
@@ -400,7 +400,10 @@ START_TEST(deadline_warnings_at_lead_times)
 {
 	const char *msg = "%SMART_LIC-6-REPORTING_REQUIRED: A Usage report "
 			  "acknowledgement will be required in ";
-	char rid[LIC_REPORT_ID_LEN + 1];
+	static struct lic_store_event ev[1000];
+	char rid[LIC_REPORT_ID_LEN + 1], days[256] = "";
+	size_t n = 0, i;
+	int p = 0;
 	const char *ids[1] = {rid};
 	int64_t d;
 	char *ack;
@@ -426,6 +429,13 @@ START_TEST(deadline_warnings_at_lead_times)
 	lic_agent_tick(fx.a, d - 60);
 	ck_assert_int_eq(log_count(msg), 3);
 	ck_assert(lic_agent_service_up(fx.a));
+	/* The event log has them too, days left in order. */
+	ck_assert_int_eq(lic_agent_events(fx.a, 0, ev, 1000, &n, NULL, 0), 0);
+	for (i = 0; i < n; i++)
+		if (strcmp(ev[i].name, "SAEVT_REPORTING_REQUIRED") == 0)
+			p += snprintf(days + p, sizeof(days) - (size_t)p, "%s;",
+				      ev[i].attrs);
+	ck_assert_str_eq(days, "days=\"30\";days=\"14\";days=\"1\";");
 }
 END_TEST
 
@@ -474,7 +484,7 @@ START_TEST(forged_unknown_and_replayed_acks_change_nothing)
 	free(ack);
 	lic_key_free(&other);
 	lic_agent_tick(fx.a, T0 + HOUR + 1);
-	ck_assert_int_eq(log_count("%SMART_LIC-3-ACK_REJECTED"), 1);
+	ck_assert_int_eq(log_count("%SBC_LIC-3-ACK_REJECTED"), 1);
 	ck_assert_int_eq(lic_agent_times(fx.a)->last_ack, 0);
 	ck_assert_int_eq(lic_agent_next_deadline(fx.a), T0 + 365 * DAY);
 	ck_assert_uint_eq(pending(&rep), 1);
@@ -505,7 +515,7 @@ START_TEST(forged_unknown_and_replayed_acks_change_nothing)
 			 -1);
 	ck_assert_ptr_nonnull(strstr(err, "replay"));
 	ck_assert_int_eq(lic_agent_times(fx.a)->last_ack, T0 + 2 * HOUR);
-	ck_assert_int_eq(log_count("%SMART_LIC-3-IMPORT_FAILED"), 2);
+	ck_assert_int_eq(log_count("%SBC_LIC-3-IMPORT_FAILED"), 2);
 }
 END_TEST
 
@@ -906,7 +916,7 @@ START_TEST(store_failure_holds_the_hour_then_records_it)
 		lic_agent_tick(fx.a, t);
 	}
 	ck_assert_int_eq(refused, 30);
-	ck_assert_int_eq(log_count("%SMART_LIC-3-STORE"), 1);
+	ck_assert_int_eq(log_count("%SBC_LIC-3-STORE"), 1);
 	ck_assert_int_eq(log_count("next attempt in 60 s"), 1);
 	ck_assert_uint_eq(count_records(NULL), 0);
 	ck_assert_int_eq(db_exec(fx.db, "PRAGMA query_only=0", err, sizeof(err)),
@@ -916,7 +926,7 @@ START_TEST(store_failure_holds_the_hour_then_records_it)
 	ck_assert_int_eq(lic_agent_hour(fx.a, T0, V, end + 60), 0);
 	ck_assert_int_eq(lic_agent_times(fx.a)->first_use, T0);
 	ck_assert_uint_eq(count_records(NULL), 4); /* the change close */
-	ck_assert_int_eq(log_count("%SMART_LIC-3-STORE"), 1);
+	ck_assert_int_eq(log_count("%SBC_LIC-3-STORE"), 1);
 }
 END_TEST
 
