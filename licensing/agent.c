@@ -263,25 +263,27 @@ static int store_close(struct lic_agent *a,
 		       bool change)
 {
 	struct lic_period_state ps;
-	char err[256];
+	char err[256], t0[LIC_TIME_STR_LEN], t1[LIC_TIME_STR_LEN];
 
+	lic_time_format(rec[0].start, t0, sizeof(t0));
+	lic_time_format(rec[0].end, t1, sizeof(t1));
 	lic_period_save(a->period, &ps);
 	if (lic_store_close_period(a->st, rec, LIC_TAG_COUNT, &ps, now, err,
 				   sizeof(err)) != 0) {
 		hold_store(a, now);
 		log_msg(LOG_LVL_ERR, FAC_OWN, "STORE",
-			"period [%" PRId64 ", %" PRId64 ") not recorded: %s; "
-			"next attempt in %u s",
-			rec[0].start, rec[0].end, err, a->hold_s);
+			"period %s - %s not recorded: %s; next attempt in "
+			"%u s",
+			t0, t1, err, a->hold_s);
 		reload_period(a);
 		return -1;
 	}
 	a->hold_s = 0;
 	a->hold_until = 0;
 	log_msg(LOG_LVL_INFO, FAC_OWN, "USAGE_RECORD",
-		"period [%" PRId64 ", %" PRId64 ") closed%s: STD %" PRIu32
-		" ENH %" PRIu32 " RED %" PRIu32 " VGW %" PRIu32,
-		rec[0].start, rec[0].end, change ? " on change" : "",
+		"period %s - %s closed%s: STD %" PRIu32 " ENH %" PRIu32
+		" RED %" PRIu32 " VGW %" PRIu32,
+		t0, t1, change ? " on change" : "",
 		rec[LIC_TAG_STD].count, rec[LIC_TAG_ENH].count,
 		rec[LIC_TAG_RED].count, rec[LIC_TAG_VGW].count);
 	for (int t = 0; t < LIC_TAG_COUNT; t++)
