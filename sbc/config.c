@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "digitpat.h"
+#include "log.h"
 #include "release.h"
 
 #include <openssl/crypto.h>
@@ -1023,6 +1024,62 @@ static void print_syslog(struct cfg_out *o, const struct cfg_cmd *cmd,
 		emit(o, depth, "logging syslog");
 }
 
+/*
+ * `service timestamps {log|debug} datetime [msec] [localtime]
+ * [show-timezone] [year]`: IOS's line stamps. Every line, debug lines
+ * included, takes the `log` form (the `debug` line is kept and printed
+ * back); times are UTC whether or not `localtime` is given (it is kept,
+ * so the line prints back as written).
+ */
+static const char *const stamp_words[] = {"msec", "localtime",
+					  "show-timezone", "year"};
+static const unsigned stamp_bits[] = {LOG_STAMP_MSEC, SBC_STAMP_LOCALTIME,
+				      LOG_STAMP_TZ, LOG_STAMP_YEAR};
+
+static int cmd_timestamps(struct cfg_parser *p, const struct cfg_cmd *cmd,
+			  const struct cfg_args *a)
+{
+	unsigned bits = LOG_STAMP_IOS;
+	size_t i;
+	int k;
+
+	(void)cmd;
+	for (i = 0; i < a->n; i++) {
+		k = parse_choice(p, a->v[i], stamp_words,
+				 sizeof(stamp_words) / sizeof(stamp_words[0]));
+		if (k < 0)
+			return -1;
+		bits |= stamp_bits[k];
+	}
+	if (cmd->arg == 0)
+		p->cfg->s.log_stamp = bits;
+	else
+		p->cfg->s.debug_stamp = bits;
+	return 0;
+}
+
+static void print_timestamps(struct cfg_out *o, const struct cfg_cmd *cmd,
+			     const struct sbc_config *cfg,
+			     const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	unsigned bits = cmd->arg == 0 ? cfg->s.log_stamp : cfg->s.debug_stamp;
+	char line[128];
+	size_t i, used;
+
+	(void)dp;
+	if (!(bits & LOG_STAMP_IOS))
+		return;
+	used = (size_t)snprintf(line, sizeof(line),
+				"service timestamps %s datetime",
+				cmd->arg == 0 ? "log" : "debug");
+	for (i = 0; i < sizeof(stamp_words) / sizeof(stamp_words[0]); i++)
+		if (bits & stamp_bits[i])
+			used += (size_t)snprintf(line + used,
+						 sizeof(line) - used, " %s",
+						 stamp_words[i]);
+	emit(o, depth, "%s", line);
+}
+
 static void print_end(struct cfg_out *o, const struct cfg_cmd *cmd,
 		      const struct sbc_config *cfg,
 		      const struct sbc_dialpeer_cfg *dp, int depth)
@@ -1562,6 +1619,11 @@ static const struct cfg_cmd top_cmds[] = {
 	 .parse = cmd_privacy, .print = print_privacy, .group = 6},
 	{.kw = {"logging", "syslog"}, 0, 0, .parse = cmd_syslog,
 	 .print = print_syslog, .group = 8},
+	{.kw = {"service", "timestamps", "log", "datetime"}, 0, 4,
+	 .parse = cmd_timestamps, .print = print_timestamps, .group = 8},
+	{.kw = {"service", "timestamps", "debug", "datetime"}, 0, 4,
+	 .parse = cmd_timestamps, .print = print_timestamps, .arg = 1,
+	 .group = 8},
 	{.kw = {"metrics", "listen"}, 2, 2, .parse = cmd_metrics,
 	 .print = print_metrics, .group = 8},
 	{.kw = {"end"}, 0, 0, .parse = cmd_end, .print = print_end,

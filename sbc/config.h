@@ -31,6 +31,9 @@
 /* `license smart proxy address` without `proxy port`. */
 #define SBC_CFG_DEFAULT_PROXY_PORT 3128
 
+/* `service timestamps ... localtime`: kept for printing back only. */
+#define SBC_STAMP_LOCALTIME 0x100u
+
 enum sbc_transport { SBC_TP_UDP, SBC_TP_TCP, SBC_TP_TLS };
 enum sbc_dp_kind { SBC_DP_VOIP, SBC_DP_POTS };
 enum sbc_lic_transport { SBC_LIC_TP_SMART, SBC_LIC_TP_CSLU, SBC_LIC_TP_OFF };
@@ -132,6 +135,11 @@ struct sbc_settings {
 	unsigned license_proxy_port;	/* `license smart proxy port`; 0 */
 	bool license_privacy_hostname;
 	bool logging_syslog;		/* `logging syslog`: lines to syslog(3) */
+	/* `service timestamps ... datetime ...`: LOG_STAMP_* bits for
+	 * log_set_stamp (SBC_STAMP_LOCALTIME is only printed back); 0 = the
+	 * default ISO 8601 stamps. */
+	unsigned log_stamp;
+	unsigned debug_stamp; /* `service timestamps debug ...`: printed back */
 	bool has_metrics;		/* `metrics listen ADDR PORT` */
 	char metrics_addr[64];		/* loopback IPv4 */
 	unsigned metrics_port;		/* 0: the kernel chooses */

@@ -511,6 +511,8 @@ int sbcd_reload(struct sbcd *d)
 	if (copy != NULL) {
 		reload_licensing(d, copy);
 		keep_bound_ports(d, copy);
+		log_set_stamp(sbc_config_settings(copy)->log_stamp &
+			      ~SBC_STAMP_LOCALTIME);
 	}
 	d->shutdown_grace_s = grace;
 	snprintf(d->hostname, sizeof(d->hostname), "%s", host);
@@ -962,6 +964,7 @@ int main(int argc, char **argv)
 	}
 	if (s->logging_syslog)
 		log_open("sbcd", 1);
+	log_set_stamp(s->log_stamp & ~SBC_STAMP_LOCALTIME);
 	log_release(s->license_release);
 	if (s->periodicity_raised)
 		log_msg(LOG_LVL_NOTICE, "SIP", "LICENSING",

@@ -18,6 +18,12 @@
                      connections and shows in show running-config
   reload_licensing   a reload switches the proxy live; a changed release
                      stays as it runs and shows as `! pending restart:`
+  cube_trunk_config  docs/examples/cube-trunk.conf (a CUBE engineer's trunk
+                     file: codec classes, dtmf-relay, no vad, session
+                     protocol, allow-connections, dns: target, OPTIONS
+                     keepalive, ip name-server, service timestamps, license
+                     smart url default and proxy) passes sbcd -n, runs,
+                     prints every command back, stamps lines as IOS does
 
 Each test starts its own processes on free loopback ports in a temporary
 directory and stops them by pid.
@@ -251,6 +257,55 @@ def test_proxy(wd):
         licd.stop()
 
 
+EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                       "docs", "examples", "cube-trunk.conf")
+
+
+class ExampleSbcd(sip_edge.Sbcd):
+    """sbcd on the example file, its listen port moved to a free one."""
+
+    def write_config(self, **kw):
+        with open(EXAMPLE) as f:
+            text = f.read()
+        text = re.sub(r"(listen udp 127\.0\.0\.1) \d+", rf"\1 {self.port}", text)
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+
+def test_cube_trunk_config(wd):
+    p = subprocess.run([BIN["sbcd"], "-n", "-f", EXAMPLE], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 0, p
+    with open(EXAMPLE) as f:
+        commands = [l.rstrip() for l in f
+                    if l.strip() and not l.lstrip().startswith("!")]
+    sbc = ExampleSbcd(BIN["sbcd"], 0, wd)
+    try:
+        run = subprocess.run([BIN["sbcctl"], "-s", os.path.join(sbc.state, "sbcd.sock"),
+                              "show", "running-config"], capture_output=True, text=True,
+                             timeout=30).stdout
+        lines = run.splitlines()
+        # Defaults are not printed back (as on IOS): the transports.
+        defaults = ("session transport udp", "license smart transport smart")
+        for c in commands:
+            if c.strip().startswith("listen ") or c.strip() in defaults:
+                continue
+            assert c in lines, f"{c!r} not printed back:\n{run}"
+        # `service timestamps log datetime msec localtime show-timezone
+        # year`: "Dec  7 2026 08:45:01.123 UTC: %SBC-5-READY: ...".
+        ready = [l for l in sbc.text().splitlines() if "%SBC-5-READY" in l]
+        assert ready and re.match(
+            r"[A-Z][a-z]{2} [ 123]\d \d{4} \d\d:\d\d:\d\d\.\d{3} UTC: %SBC-5-READY: ",
+            ready[0]), ready
+        summ = subprocess.run([BIN["sbcctl"], "-s", os.path.join(sbc.state, "sbcd.sock"),
+                               "show", "dial-peer", "voice", "summary"],
+                              capture_output=True, text=True, timeout=30).stdout
+        assert "dns:sip.carrier.example" in summ, summ
+    finally:
+        rc = sbc.stop()
+    assert rc == 0, sbc.text()[-3000:]
+
+
 def test_reload_licensing(wd):
     licd = Licd(os.path.join(wd, "licd"))
     proxy = ConnectProxy()
@@ -349,6 +404,7 @@ def test_install(wd):
 
 
 TESTS = {
+    "cube_trunk_config": test_cube_trunk_config,
     "check_all_errors": test_check_all_errors,
     "trust_outcome": test_trust_outcome,
     "purchase_negative": test_purchase_negative,

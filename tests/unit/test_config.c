@@ -5,6 +5,7 @@
  * files a config names (made here with OpenSSL in a temporary directory).
  */
 #include "config.h"
+#include "log.h"
 
 #include "unit.h"
 
@@ -1567,6 +1568,42 @@ START_TEST(test_trunk_bad)
 }
 END_TEST
 
+/* `service timestamps`: the stamp bits, printed back as written. */
+START_TEST(test_timestamps)
+{
+	static const char full[] =
+		"service timestamps log datetime msec localtime show-timezone "
+		"year\n";
+	struct sbc_config *cfg = parse_ok(full);
+	const struct sbc_settings *s = sbc_config_settings(cfg);
+	char *buf = NULL, err[256] = "";
+	size_t len = 0;
+	FILE *f;
+
+	ck_assert_uint_eq(s->log_stamp,
+			  LOG_STAMP_IOS | LOG_STAMP_MSEC | LOG_STAMP_TZ |
+				  LOG_STAMP_YEAR | SBC_STAMP_LOCALTIME);
+	f = open_memstream(&buf, &len);
+	ck_assert_int_eq(sbc_config_write(cfg, f), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, full));
+	free(buf);
+	sbc_config_free(&cfg);
+	cfg = parse_ok("service timestamps debug datetime msec\n");
+	ck_assert_uint_eq(sbc_config_settings(cfg)->log_stamp, 0);
+	ck_assert_uint_eq(sbc_config_settings(cfg)->debug_stamp,
+			  LOG_STAMP_IOS | LOG_STAMP_MSEC);
+	sbc_config_free(&cfg);
+	cfg = parse_ok("hostname x\n");
+	ck_assert_uint_eq(sbc_config_settings(cfg)->log_stamp, 0);
+	sbc_config_free(&cfg);
+	cfg = sbc_config_parse("t.conf", "service timestamps log datetime ms\n",
+			       err, sizeof(err));
+	ck_assert_ptr_null(cfg);
+	ck_assert_ptr_nonnull(strstr(err, "expected msec|localtime|"));
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -1608,6 +1645,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_check_files_none);
 	tcase_add_test(tc, test_license_ca_file);
 	suite_add_tcase(s, tc);
+
+	tcase_add_test(tc, test_timestamps);
 
 	tc = tcase_create("trunk");
 	tcase_add_test(tc, test_trunk);
