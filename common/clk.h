@@ -2,7 +2,7 @@
  * clk: the one clock of the product.
  *
  * Every time read goes through here so that tests can freeze time and so that
- * `sbcd --test-clock` can move it forward by days (DESIGN.md section 9).
+ * `sbcd --test-clock` can move it forward by days (docs/cli.md, `test clock advance`).
  * Two readings: monotonic milliseconds for intervals and timers, wall-clock
  * (UTC, Unix epoch) milliseconds for bucket boundaries and dates.
  *

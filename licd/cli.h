@@ -1,5 +1,5 @@
 /*
- * lsrv cli: licd's command line (DESIGN.md section 9a, docs/licd.md
+ * lsrv cli: licd's command line (the man pages in docs/man, docs/licd.md
  * "Commands"): one table of commands that serves parsing, dispatch and
  * --help.
  *

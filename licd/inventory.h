@@ -1,6 +1,6 @@
 /*
  * lsrv inventory: the license arithmetic of one virtual account
- * (DESIGN.md section 6, docs/licd.md "Inventory"), and its rendering.
+ * (docs/licd.md "Inventory"), and its rendering.
  *
  * lsrv_inventory() is pure: inputs in, lines out, no store, no clock.
  *

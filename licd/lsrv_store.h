@@ -1,5 +1,5 @@
 /*
- * lsrv store: licd's SQLite model (DESIGN.md section 6, docs/licd.md
+ * lsrv store: licd's SQLite model (docs/licd.md
  * "Store").
  *
  *   account -> va (virtual account; customer policy + version)

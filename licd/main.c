@@ -1,4 +1,4 @@
-/* licd: the license server (DESIGN.md section 6); see docs/licd.md. */
+/* licd: the license server; see docs/licd.md. */
 #include "cli.h"
 
 int main(int argc, char **argv)

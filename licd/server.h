@@ -1,5 +1,5 @@
 /*
- * lsrv server: licd's HTTPS front (DESIGN.md section 6): libevent evhttp
+ * lsrv server: licd's HTTPS front (docs/licd.md): libevent evhttp
  * over bufferevent_openssl, every request handed to lsrv_handle().
  *
  * Bounds: bodies over LIC_ENVELOPE_MAX are refused (413; libevent itself

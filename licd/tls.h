@@ -1,5 +1,5 @@
 /*
- * lsrv tls: licd's TLS identity (DESIGN.md section 9a, docs/licd.md
+ * lsrv tls: licd's TLS identity (the man pages in docs/man, docs/licd.md
  * "TLS certificate").
  *
  * STATE_DIR/tls.key   the TLS private key: EC P-256, PKCS#8 PEM, 0600,

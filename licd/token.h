@@ -1,6 +1,6 @@
 /*
- * lsrv token: the id tokens licd hands out for trust (DESIGN.md section
- * 6, docs/licd.md "Tokens").
+ * lsrv token: the id tokens licd hands out for trust (docs/licd.md
+ * "Tokens").
  *
  * A token is LSRV_TOKEN_BYTES from the OpenSSL CSPRNG written as
  * unpadded base64url (RFC 4648 section 5), so it pastes into a CLI line

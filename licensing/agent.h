@@ -1,6 +1,6 @@
 /*
- * lic agent: the Smart Licensing Using Policy agent inside sbcd (DESIGN.md
- * section 5, docs/internals/licensing-agent.md). It turns the hourly values
+ * lic agent: the Smart Licensing Using Policy agent inside sbcd
+ * (docs/internals/licensing-agent.md). It turns the hourly values
  * of the usage tables into usage records, reports them signed, installs
  * acknowledgements and policies, watches the ACK deadline and drives the
  * SIP-service flag for the releases whose policy shuts service down.

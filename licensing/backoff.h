@@ -1,6 +1,6 @@
 /*
  * lic_backoff: how long to wait before retrying a failed report push, trust
- * request or ACK fetch (DESIGN.md section 5.3, "Failures retry with
+ * request or ACK fetch (docs/licensing-protocol.md, "Failures retry with
  * exponential backoff and jitter").
  *
  * A pure function: no clock reads, no allocation, no global state. The

@@ -1,5 +1,5 @@
 /*
- * lic deadline: the Usage Reporting arithmetic of DESIGN.md section 5.2 and
+ * lic deadline: the Usage Reporting arithmetic of docs/internals/licensing-policy.md and
  * the `Usage Reporting:` block of `show license status`
  * (docs/internals/licensing-policy.md, "Deadlines").
  *

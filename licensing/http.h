@@ -1,6 +1,6 @@
 /*
- * lic_http: the licensing agent's asynchronous HTTPS client (DESIGN.md
- * sections 2 and 5.3): report pushes, trust requests and ACK fetches from
+ * lic_http: the licensing agent's asynchronous HTTPS client
+ * (docs/architecture.md, docs/licensing-protocol.md): report pushes, trust requests and ACK fetches from
  * sbcd's main thread to licd.
  *
  * Runs on the caller's libevent event_base and must only be used from the

@@ -1,6 +1,6 @@
 /*
  * lic keys: the ECDSA P-256 key pairs of the licensing protocol
- * (DESIGN.md section 5.3, docs/licensing-protocol.md).
+ * (docs/licensing-protocol.md).
  *
  *   struct lic_key     a private key: the device key of sbcd, or the signing
  *                      key of licd. Created on first use, kept in a PEM file

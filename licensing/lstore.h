@@ -1,6 +1,6 @@
 /*
  * lic store: the licensing agent's persistent state in the daemon's SQLite
- * state store (DESIGN.md section 5, docs/internals/licensing-store.md).
+ * state store (docs/internals/licensing-agent.md, docs/internals/licensing-store.md).
  *
  * Usage records, signed reports, the period tracker state, the usage
  * reporting times, the policy in use and the trust data live in their own

@@ -1,6 +1,6 @@
 /*
  * lic_period: measurement periods, usage records and the report-on-change
- * rule (DESIGN.md section 5.1, docs/internals/licensing-periods.md).
+ * rule (docs/internals/licensing-periods.md).
  *
  * The tracker keeps only the open period's running maxima per class and
  * the counts of the last records; the records themselves go to the caller.
@@ -165,7 +165,7 @@ int lic_period_add_hour(struct lic_period *p, int64_t hour_start,
 
 /*
  * The counts of the open period per tag. Standard is the aggregate's peak
- * minus Enhanced's peak (DESIGN.md 5.1), floored at 0: the two peaks may
+ * minus Enhanced's peak (docs/internals/licensing-periods.md), floored at 0: the two peaks may
  * come from different hours, so the difference can be negative.
  */
 static void counts(const struct lic_period *p, uint32_t out[LIC_TAG_COUNT])

@@ -1,6 +1,6 @@
 /*
- * lic_period: measurement periods and usage records (DESIGN.md section
- * 5.1). The rules as implemented, with worked examples, are in
+ * lic_period: measurement periods and usage records. The rules as
+ * implemented, with worked examples, are in
  * docs/internals/licensing-periods.md.
  *
  * The tracker is fed the hourly values of the usage tables and says when

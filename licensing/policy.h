@@ -1,6 +1,6 @@
 /*
- * lic policy: the Smart Licensing Using Policy policy in use (DESIGN.md
- * section 5.2, docs/internals/licensing-policy.md).
+ * lic policy: the Smart Licensing Using Policy policy in use
+ * (docs/internals/licensing-policy.md).
  *
  * A policy is a plain value (fixed size, no heap, safe to copy with `=`):
  * `Reporting ACK required` and four attribute groups, each with first report

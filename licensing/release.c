@@ -1,6 +1,6 @@
 /*
  * lic_release: IOS XE release versions and the enforcement table
- * (DESIGN.md section 5.4, docs/internals/licensing-periods.md).
+ * (docs/internals/licensing-periods.md, "Releases").
  *
  * The table is a list of half-open ranges [from, to) of releases, searched
  * in order; one release named exactly is the range [17.3.4a, 17.3.4b),

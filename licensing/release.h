@@ -1,6 +1,6 @@
 /*
  * lic_release: IOS XE release versions and the enforcement table of
- * DESIGN.md section 5.4 (`license release <version>`). The rules as
+ * docs/internals/licensing-periods.md, "Releases" (`license release <version>`). The rules as
  * implemented are in docs/internals/licensing-periods.md.
  *
  * A release is MAJOR.MINOR.REBUILD with an optional lowercase letter:
@@ -30,7 +30,7 @@ struct lic_release {
 	char letter;	  /* 'a'..'z', or 0 for none */
 };
 
-/* The licensing model a release follows (DESIGN.md 5.4). */
+/* The licensing model a release follows (docs/internals/licensing-periods.md, "Releases"). */
 enum lic_model {
 	LIC_MODEL_UNSUPPORTED,	 /* before 16.10.1 */
 	LIC_MODEL_SLR_LEGACY,	 /* 16.10.1 .. 17.3.1a: Smart Licensing */
@@ -66,7 +66,7 @@ int lic_release_cmp(const struct lic_release *a, const struct lic_release *b);
 int lic_release_format(const struct lic_release *r, char *buf, size_t buflen);
 
 /*
- * The model of a release (DESIGN.md 5.4), first matching row:
+ * The model of a release (docs/internals/licensing-periods.md, "Releases"), first matching row:
  *   unset (or NULL)                               LIC_MODEL_SLP_WARN
  *   exactly 17.3.2, 17.3.3, 17.3.4a, 17.6.1a;
  *   any 17.4.x and 17.5.x (any rebuild, letter)   LIC_MODEL_SLP_SHUTDOWN

@@ -1,6 +1,6 @@
 /*
  * lic report: the signed messages of the licensing protocol, byte for byte
- * as docs/licensing-protocol.md describes them (DESIGN.md section 5.3).
+ * as docs/licensing-protocol.md describes them.
  *
  *   envelope   {"v":1,"alg":"ES256","key_id":"<hex>","payload":"<base64>",
  *               "signature":"<base64>"}; the signature is over the exact

@@ -1,5 +1,5 @@
 /*
- * callacct: the counting part of one call's life (DESIGN.md section 3).
+ * callacct: the counting part of one call's life (docs/architecture.md, "Counting").
  *
  * Each B2BUA call embeds one struct sbc_callacct. Whatever order the SIP
  * events arrive in (BYE from both sides, CANCEL crossing a 200, errors,

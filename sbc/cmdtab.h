@@ -1,5 +1,5 @@
 /*
- * sbc_cmd: the one table of operator commands (DESIGN.md section 7).
+ * sbc_cmd: the one table of operator commands (docs/cli.md).
  *
  * sbcd dispatches on it, sbcctl completes and helps from it, the docs
  * list it: a command exists once, here. Matching follows IOS habits:

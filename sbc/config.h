@@ -1,5 +1,5 @@
 /*
- * config: the IOS-style configuration file (DESIGN.md section 8,
+ * config: the IOS-style configuration file (docs/configuration.md,
  * docs/configuration.md).
  *
  * The parser is driven by one table of commands per mode; each row names the

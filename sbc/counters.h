@@ -1,5 +1,5 @@
 /*
- * counters: per-class concurrent trunk-session counts (DESIGN.md section 3).
+ * counters: per-class concurrent trunk-session counts (docs/architecture.md, "Counting").
  *
  * One writer (the SIP thread) changes counts; any thread may read them, and
  * one reader (the 1 Hz sampler) takes the peak-since-last-sample. STANDARD,

@@ -1,5 +1,5 @@
 /*
- * sbc_ctl: sbcd's control socket (DESIGN.md section 7), the only way in for
+ * sbc_ctl: sbcd's control socket (docs/cli.md), the only way in for
  * sbcctl.
  *
  * A UNIX stream socket (mode 0660) served on sbcd's main event loop. Each

@@ -608,7 +608,7 @@ out_err:
 	return -1;
 }
 
-/* Which licensing behaviour the configured release gives (DESIGN.md 5.4). */
+/* Which licensing behaviour the configured release gives (docs/internals/licensing-periods.md, "Releases"). */
 static void log_release(const char *text)
 {
 	struct lic_release r = {0};
@@ -830,7 +830,7 @@ int sbcd_advance_test_clock(struct sbcd *d, int64_t ms)
 	return 0;
 }
 
-/* The control socket, STATE_DIR/sbcd.sock (DESIGN.md section 7). */
+/* The control socket, STATE_DIR/sbcd.sock (docs/cli.md). */
 static int open_ctl(struct sbcd *d)
 {
 	char path[4096], err[512];

@@ -1,5 +1,5 @@
 /*
- * stats: the usage tables (DESIGN.md section 4). The rules, with worked
+ * stats: the usage tables (docs/internals/stats.md). The rules, with worked
  * examples, are in docs/internals/stats.md.
  *
  * Each table is a ring of closed buckets indexed by (start / length) modulo

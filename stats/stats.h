@@ -1,5 +1,5 @@
 /*
- * stats: the usage tables of DESIGN.md section 4.
+ * stats: the usage tables of docs/internals/stats.md.
  *
  * Per class (STANDARD, ENHANCED, REDUNDANT, VGW, AGGREGATE) four tables of
  * closed buckets aligned to UTC wall-clock boundaries:

@@ -1,5 +1,5 @@
 /*
- * The configuration file: the DESIGN.md sample and a file using every
+ * The configuration file: the product's reference sample and a file using every
  * command, defaults, the periodicity raise, every error with its exact
  * message, printing back and re-parsing, loading from disk, and the TLS
  * files a config names (made here with OpenSSL in a temporary directory).
@@ -24,7 +24,7 @@
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
-/* DESIGN.md section 8, as written there but for the ports. */
+/* docs/configuration.md, as written there but for the ports. */
 static const char design_sample[] =
 	"hostname cube1\n"
 	"!\n"

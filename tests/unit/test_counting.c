@@ -1,5 +1,5 @@
 /*
- * Counting trunk sessions (DESIGN.md section 3): counters and the per-call
+ * Counting trunk sessions (docs/architecture.md, "Counting"): counters and the per-call
  * counting record under every order of events, duplicates included.
  */
 #include "callacct.h"

@@ -1,5 +1,5 @@
 /*
- * Measurement periods and usage records (DESIGN.md section 5.1,
+ * Measurement periods and usage records (docs/internals/licensing-periods.md,
  * docs/internals/licensing-periods.md) with frozen time: every call is
  * given its `now`. Expected values are worked out by hand in the tables
  * and comments.

@@ -1,5 +1,5 @@
 /*
- * Licensing policy and Usage Reporting deadlines (DESIGN.md section 5.2,
+ * Licensing policy and Usage Reporting deadlines (docs/internals/licensing-policy.md,
  * docs/internals/licensing-policy.md): defaults, JSON in and out,
  * replacement, the deadline arithmetic, and the text of the `Policy:` and
  * `Usage Reporting:` blocks of `show license status`.

@@ -1,5 +1,5 @@
 /*
- * IOS XE releases and the enforcement table (DESIGN.md section 5.4,
+ * IOS XE releases and the enforcement table (docs/internals/licensing-periods.md, "Releases",
  * docs/internals/licensing-periods.md): parsing, comparison, and the
  * model of every release the table names plus its neighbours. Expected
  * values are worked out by hand from the table.
@@ -167,7 +167,7 @@ END_TEST
 #define LEGACY LIC_MODEL_SLR_LEGACY
 #define UNSUP LIC_MODEL_UNSUPPORTED
 
-/* Every release DESIGN.md 5.4 names, with its neighbours either side. */
+/* Every release docs/internals/licensing-periods.md, "Releases" names, with its neighbours either side. */
 static const struct {
 	const char *text;
 	enum lic_model model;

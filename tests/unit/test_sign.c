@@ -1,5 +1,5 @@
 /*
- * Licensing signatures (DESIGN.md section 5.3, docs/licensing-protocol.md):
+ * Licensing signatures (docs/licensing-protocol.md):
  * device key files, ECDSA signatures, report and ACK envelopes, and the ACK
  * acceptance rule. No clock: every time is a constant.
  */

@@ -1,5 +1,5 @@
 /*
- * Usage tables (DESIGN.md section 4, docs/internals/stats.md) with frozen
+ * Usage tables (docs/internals/stats.md) with frozen
  * time: every test passes now_ms itself. Expected values are worked out by
  * hand in the comments.
  */
