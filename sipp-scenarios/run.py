@@ -287,7 +287,7 @@ class Teardown:
     """Calls in teardown at the UAC over time, from its -trace_counts file:
     BYEs sent whose 200 had not arrived (nor timed out) when the row was
     written. The UAC counts such a call as current until that 200, sbcd
-    stops counting it when the BYE reaches it (DESIGN 3: torn down); a
+    stops counting it when the BYE reaches it (a call counts until it is torn down); a
     stalled UAS piles them up (310 in 110 ms at 2,800 calls/s). None known
     (0) when the scenario has no BYE followed by a 200."""
 
