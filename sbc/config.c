@@ -1932,6 +1932,93 @@ static void report(struct cfg_errors *e, unsigned line, const char *reason,
 }
 
 /*
+ * IOS commands a CUBE configuration often holds that sbcd does not take:
+ * the reason names what is not supported, so that an engineer bringing a
+ * CUBE file knows what to change (docs/configuration.md, "Refused CUBE
+ * commands"). Matched on the first words, in any mode; the first row that
+ * fits wins. Anything else is an unknown command.
+ */
+static const struct {
+	const char *kw[4];
+	const char *why;
+} refused_rows[] = {
+    {{"interface"},
+     "not supported: sbcd has no interfaces; it binds the `listen` "
+     "addresses under voice service voip / sip"},
+    {{"bind"}, "not supported: sbcd binds the `listen` addresses"},
+    {{"voice-class", "sip", "bind"},
+     "not supported: sbcd binds the `listen` addresses"},
+    {{"ip", "address", "trusted"},
+     "not supported: no trusted-address list (toll-fraud check); limit "
+     "who reaches the listen addresses with a firewall"},
+    {{"ip", "http"},
+     "not supported: the licensing client uses the host's routing; see "
+     "license smart url / proxy"},
+    {{"ip", "route"}, "not supported: routing is the host's"},
+    {{"media"},
+     "not supported yet: media is not anchored, SDP is relayed as "
+     "received"},
+    {{"fax"},
+     "not supported: fax relay (T.38 offers are relayed like any SDP)"},
+    {{"modem"}, "not supported: modem passthrough"},
+    {{"srtp"}, "not supported: SRTP"},
+    {{"voice", "class", "srtp-crypto"}, "not supported: SRTP"},
+    {{"credentials"}, "not supported yet: trunk registration"},
+    {{"registrar"}, "not supported yet: trunk registration"},
+    {{"authentication"}, "not supported yet: digest authentication"},
+    {{"voice", "translation-rule"}, "not supported yet: number translation"},
+    {{"voice", "translation-profile"},
+     "not supported yet: number translation"},
+    {{"translation-profile"}, "not supported yet: number translation"},
+    {{"voice", "class", "e164-pattern-map"},
+     "not supported: give the numbers as destination-pattern on the "
+     "dial-peer"},
+    {{"destination", "e164-pattern-map"},
+     "not supported: give the numbers as destination-pattern"},
+    {{"voice", "class", "uri"},
+     "not supported: route by destination-pattern and incoming "
+     "called-number"},
+    {{"incoming", "uri"},
+     "not supported: match by incoming called-number"},
+    {{"voice", "class", "tenant"}, "not supported: tenants"},
+    {{"voice-class", "sip", "tenant"}, "not supported: tenants"},
+    {{"voice", "class", "sip-profiles"},
+     "not supported: SIP profiles (header rewriting)"},
+    {{"voice-class", "sip", "profiles"},
+     "not supported: SIP profiles (header rewriting)"},
+    {{"voice", "class", "server-group"},
+     "not supported: server groups; use dial-peers with preference"},
+    {{"session", "server-group"},
+     "not supported: server groups; use dial-peers with preference"},
+    {{"voice-class", "sip", "early-offer"},
+     "not supported: the caller's offer is relayed as it comes (no "
+     "delayed-offer to early-offer conversion)"},
+    {{"early-offer"},
+     "not supported: the caller's offer is relayed as it comes"},
+    {{"midcall-signaling"},
+     "not supported: mid-call signalling is always passed through"},
+    {{"header-passing"},
+     "not supported: headers are not passed between the legs"},
+    {{"line"}, "not supported: sbcctl is the only management interface"},
+};
+
+/* The reason an unknown line gets: a refused_rows row's, or "unknown
+ * command". */
+static const char *refusal(char *const *tok, size_t ntok)
+{
+	size_t r, k;
+
+	for (r = 0; r < sizeof(refused_rows) / sizeof(refused_rows[0]); r++) {
+		for (k = 0; k < 4 && refused_rows[r].kw[k] != NULL; k++)
+			if (k >= ntok || strcmp(tok[k], refused_rows[r].kw[k]))
+				break;
+		if (k == 4 || refused_rows[r].kw[k] == NULL)
+			return refused_rows[r].why;
+	}
+	return "unknown command";
+}
+
+/*
  * Handle one line (already length- and character-checked): find its mode
  * from the indentation, its row from the words, run the handler and open
  * the row's sub-mode.
@@ -2000,7 +2087,7 @@ static int parse_line(struct cfg_parser *p, const char *line)
 				break;
 		if (m < MODE_COUNT)
 			return fail(p, "command not valid in this mode");
-		return fail(p, "unknown command");
+		return fail(p, "%s", refusal(tok, ntok));
 	case MATCH_OK:
 		break;
 	}

@@ -353,6 +353,27 @@ static const struct bad_case bad_cases[] = {
 	{"hostname a\ndial-peer voyce 100 voip\n",
 	 "bad.conf:2: unknown command: 'dial-peer voyce 100 voip'"},
 	{"hostnam x\n", "bad.conf:1: unknown command: 'hostnam x'"},
+	/* CUBE commands sbcd does not take: the reason says what. */
+	{"interface GigabitEthernet0/0/0\n",
+	 "bad.conf:1: not supported: sbcd has no interfaces; it binds the "
+	 "`listen` addresses under voice service voip / sip: "
+	 "'interface GigabitEthernet0/0/0'"},
+	{"voice service voip\n ip address trusted list\n",
+	 "bad.conf:2: not supported: no trusted-address list (toll-fraud "
+	 "check); limit who reaches the listen addresses with a firewall: "
+	 "'ip address trusted list'"},
+	{"dial-peer voice 1 voip\n voice-class sip bind control "
+	 "source-interface Gi0\n",
+	 "bad.conf:2: not supported: sbcd binds the `listen` addresses: "
+	 "'voice-class sip bind control source-interface Gi0'"},
+	{"voice translation-rule 1\n",
+	 "bad.conf:1: not supported yet: number translation: "
+	 "'voice translation-rule 1'"},
+	{"voice class tenant 1\n",
+	 "bad.conf:1: not supported: tenants: 'voice class tenant 1'"},
+	/* A first word alone is not enough where two words are needed. */
+	{"voice classy uri 1\n",
+	 "bad.conf:1: unknown command: 'voice classy uri 1'"},
 	{"Hostname x\n", "bad.conf:1: unknown command: 'Hostname x'"},
 	{"voice service\n", "bad.conf:1: incomplete command: 'voice service'"},
 	{"call\n", "bad.conf:1: incomplete command: 'call'"},
