@@ -704,8 +704,8 @@ START_TEST(test_all_errors)
 		"hostname bad!name\n"			  /* 1 */
 		"voice service voip\n"			  /* 2 */
 		" sip\n"				  /* 3 */
-		"  listen udp 127.0.0.300 5060\n"	  /* 4 */
-		"  listen tcp 127.0.0.1 5060\n"		  /* 5 */
+		"  listen udp 127.0.0.300 15060\n"	  /* 4 */
+		"  listen tcp 127.0.0.1 15060\n"	  /* 5 */
 		"dial-peer voice 0 voip\n"		  /* 6 */
 		" session target ipv4:1.2.3.4:99999\n"	  /* 7: skipped */
 		" destination-pattern 1T2\n"		  /* 8: skipped */
@@ -719,7 +719,7 @@ START_TEST(test_all_errors)
 		"  end\n";				  /* 16 */
 	static const char *const want[] = {
 		"e.conf:1: invalid hostname: 'hostname bad!name'",
-		"e.conf:4: invalid IPv4 address: 'listen udp 127.0.0.300 5060'",
+		"e.conf:4: invalid IPv4 address: 'listen udp 127.0.0.300 15060'",
 		"e.conf:6: value out of range 1-2147483647: "
 		"'dial-peer voice 0 voip'",
 		"e.conf:11: value out of range 0-10: 'preference 11'",
