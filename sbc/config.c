@@ -1840,17 +1840,22 @@ static int src_getc(struct cfg_src *src)
  * Returns 1 for a line, 0 at the end of input, -1 on a read error.
  */
 static int read_line(struct cfg_src *src, char *buf, bool *too_long,
-		     bool *bad_char)
+		     bool *bad_char, bool *at_end)
 {
 	const size_t keep = SBC_CFG_MAX_LINE + 1; /* room for a CR */
 	size_t len = 0, i;
 	bool any = false;
 	int c;
 
+	/* at_end: the newline (or the end of the input) was read, so the
+	 * next call starts on the next line. */
+	*at_end = true;
 	while (len <= keep && (c = src_getc(src)) != EOF) {
 		any = true;
 		if (c == '\n')
 			break;
+		if (len == keep)
+			*at_end = false; /* stopped inside an over-long line */
 		if (len < keep)
 			buf[len] = (char)c;
 		len++;
@@ -2226,7 +2231,7 @@ static struct sbc_config *parse_src(struct cfg_src *src, struct cfg_errors *e)
 	char line[SBC_CFG_MAX_LINE + 2];
 	struct cfg_parser p;
 	struct sbc_config *cfg = NULL;
-	bool too_long = false, bad_char = false;
+	bool too_long = false, bad_char = false, at_end = true;
 	unsigned lineno = 0;
 	size_t i;
 	int rc = 0;
@@ -2251,7 +2256,7 @@ static struct sbc_config *parse_src(struct cfg_src *src, struct cfg_errors *e)
 	p.depth = 1;
 
 	while (!p.ended && !e->full &&
-	       (rc = read_line(src, line, &too_long, &bad_char)) > 0) {
+	       (rc = read_line(src, line, &too_long, &bad_char, &at_end)) > 0) {
 		p.lineno = ++lineno;
 		p.line = line;
 		if (lineno > SBC_CFG_MAX_LINES) {
@@ -2267,7 +2272,7 @@ static struct sbc_config *parse_src(struct cfg_src *src, struct cfg_errors *e)
 			continue;
 		report(e, lineno, p.reason, line, too_long);
 		skip_body(&p, line);
-		if (too_long && !skip_rest(src))
+		if (!at_end && !skip_rest(src))
 			break;
 	}
 	if (!p.ended && rc < 0) {

@@ -771,14 +771,20 @@ START_TEST(test_error_cap)
 END_TEST
 
 /* An over-long line is one error; the lines after it are still read. */
+/* Over-long lines of every length near the cap: the next line is read
+ * (one that ends exactly at the read limit once hid it). */
+static const size_t long_lens[] = {SBC_CFG_MAX_LINE + 1, SBC_CFG_MAX_LINE + 2,
+				   SBC_CFG_MAX_LINE + 3, 2 * SBC_CFG_MAX_LINE};
+
 START_TEST(test_error_after_long_line)
 {
 	struct errlist *l = calloc(1, sizeof(*l));
 	char text[2 * SBC_CFG_MAX_LINE + 64];
+	size_t n = long_lens[_i];
 
 	ck_assert_ptr_nonnull(l);
-	memset(text, 'x', 2 * SBC_CFG_MAX_LINE);
-	strcpy(text + 2 * SBC_CFG_MAX_LINE, "\nhostname ok\nbogus\n");
+	memset(text, 'x', n);
+	strcpy(text + n, "\nhostname ok\nbogus\n");
 	ck_assert_ptr_null(sbc_config_parse_each("l.conf", text, collect, l));
 	ck_assert_uint_eq(l->n, 2);
 	ck_assert_str_eq(l->msg[1], "l.conf:3: unknown command: 'bogus'");
@@ -1645,7 +1651,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_caps);
 	tcase_add_test(tc, test_all_errors);
 	tcase_add_test(tc, test_error_cap);
-	tcase_add_test(tc, test_error_after_long_line);
+	tcase_add_loop_test(tc, test_error_after_long_line, 0,
+			    NELEM(long_lens));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("write");
