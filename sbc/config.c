@@ -2776,7 +2776,11 @@ size_t sbc_config_keep_licensing(struct sbc_config *cfg,
 		     cmd->kw[0] != NULL && cmd->parse != cmd_border; cmd++)
 			;
 		row_text(cmd, cfg, a, sizeof(a));
-		snprintf(b, sizeof(b), "! pending restart: %s", a);
+		/* The file dropped `mode border-element`: say so, as the
+		 * license rows say `no ...`. */
+		snprintf(b, sizeof(b), "! pending restart: %s",
+			 a[0] ? a : "no mode border-element license "
+				    "periodicity\n");
 		if (used + strlen(b) + 1 > cap) {
 			char *np = realloc(pend, used + strlen(b) + 1);
 

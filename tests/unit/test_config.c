@@ -837,6 +837,20 @@ START_TEST(test_keep_licensing)
 			 "10.0.0.1");
 	sbc_config_free(&file);
 	sbc_config_free(&run);
+	/* The file drops a periodicity in force: a `no` line, then `end`. */
+	run = parse_ok("voice service voip\n mode border-element license "
+		       "periodicity days 2\n");
+	file = parse_ok("hostname sbc\n");
+	ck_assert_uint_eq(sbc_config_keep_licensing(file, run, true), 1);
+	f = open_memstream(&text, &len);
+	ck_assert_int_eq(sbc_config_write(file, f), 0);
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(text, "! pending restart: no mode "
+					   "border-element license "
+					   "periodicity\nend\n"));
+	free(text);
+	sbc_config_free(&file);
+	sbc_config_free(&run);
 }
 END_TEST
 
