@@ -1196,40 +1196,20 @@ out:
 }
 
 /*
- * The usage file of every unacknowledged report (reports built first from
- * what is unreported): *text (malloc'd) and *used; their ids in ids[]
- * (pointing into reps[]), *n of them. -1 with a reason.
+ * The usage file text of reports reps[0..n) (their stored envelopes):
+ * *text (malloc'd) and *used; their ids in ids[] (pointing into reps[]),
+ * *np = n. -1 with a reason (file over LIC_AGENT_FILE_MAX, memory).
  */
-static int usage_file(struct lic_agent *a, int64_t now, char **textp,
-		      size_t *usedp, struct lic_store_report *reps,
-		      const char **ids, size_t *np, char *err, size_t errlen)
+static int usage_file_text(struct lic_agent *a, struct lic_store_report *reps,
+			   size_t n, const char **ids, char **textp,
+			   size_t *usedp, size_t *np, char *err, size_t errlen)
 {
-	char *text = NULL;
-	size_t n = 0, i, cap = 64, used = 0;
-	int b;
+	size_t i, cap = 64, used;
+	char *text = malloc(cap);
 
-	if (ensure_period(a, now) != 0) {
-		err_set(err, errlen, "period state not stored");
-		return -1;
-	}
-	/* Everything unreported goes into reports first. */
-	do {
-		b = build_report(a, now, err, errlen);
-		if (b < 0)
-			return -1;
-	} while (b == 1 && a->have_unreported);
-	text = malloc(cap);
 	if (text == NULL) {
 		err_set(err, errlen, "out of memory");
 		return -1;
-	}
-	if (lic_store_pending_reports(a->st, reps, MAX_IDS, &n, err, errlen) !=
-	    0)
-		goto out_fail;
-	if (n == 0) {
-		err_set(err, errlen, "no usage to save: every report is "
-				    "acknowledged");
-		goto out_fail;
 	}
 	used = (size_t)snprintf(text, cap,
 				"{\"format\":\"sbc-usage\",\"v\":1,"
@@ -1274,6 +1254,39 @@ static int usage_file(struct lic_agent *a, int64_t now, char **textp,
 out_fail:
 	free(text);
 	return -1;
+}
+
+/*
+ * The usage file of every unacknowledged report (reports built first from
+ * what is unreported): *text (malloc'd) and *used; their ids in ids[]
+ * (pointing into reps[]), *n of them. -1 with a reason.
+ */
+static int usage_file(struct lic_agent *a, int64_t now, char **textp,
+		      size_t *usedp, struct lic_store_report *reps,
+		      const char **ids, size_t *np, char *err, size_t errlen)
+{
+	size_t n = 0;
+	int b;
+
+	if (ensure_period(a, now) != 0) {
+		err_set(err, errlen, "period state not stored");
+		return -1;
+	}
+	/* Everything unreported goes into reports first. */
+	do {
+		b = build_report(a, now, err, errlen);
+		if (b < 0)
+			return -1;
+	} while (b == 1 && a->have_unreported);
+	if (lic_store_pending_reports(a->st, reps, MAX_IDS, &n, err, errlen) !=
+	    0)
+		return -1;
+	if (n == 0) {
+		err_set(err, errlen, "no usage to save: every report is "
+				    "acknowledged");
+		return -1;
+	}
+	return usage_file_text(a, reps, n, ids, textp, usedp, np, err, errlen);
 }
 
 /* The reports went into a file: `Last report file write` moves. */
@@ -2310,8 +2323,7 @@ static int usage_file_sel(struct lic_agent *a, enum lic_save_mode mode,
 			  const char **ids, size_t *np, char *err,
 			  size_t errlen)
 {
-	char *text = NULL, *grown;
-	size_t n = 0, i, cap = 64, used = 0;
+	size_t n = 0;
 	int64_t since = -1;
 	int b;
 
@@ -2343,52 +2355,7 @@ static int usage_file_sel(struct lic_agent *a, enum lic_save_mode mode,
 			mode == LIC_SAVE_DAYS ? " in those days" : "");
 		return -1;
 	}
-	text = malloc(cap);
-	if (text == NULL) {
-		err_set(err, errlen, "out of memory");
-		return -1;
-	}
-	used = (size_t)snprintf(text, cap, "{\"format\":\"sbc-usage\",\"v\":1,"
-					   "\"reports\":[");
-	for (i = 0; i < n; i++) {
-		unsigned char *env = NULL;
-		size_t len = 0;
-
-		if (lic_store_report_envelope(a->st, reps[i].report_id, &env,
-					      &len, err, errlen) != 0)
-			goto out_fail;
-		if (used + len + 8 > LIC_AGENT_FILE_MAX) {
-			free(env);
-			err_set(err, errlen, "usage file over %u bytes",
-				LIC_AGENT_FILE_MAX);
-			goto out_fail;
-		}
-		while (used + len + 8 > cap)
-			cap *= 2;
-		grown = realloc(text, cap);
-		if (grown == NULL) {
-			free(env);
-			err_set(err, errlen, "out of memory");
-			goto out_fail;
-		}
-		text = grown;
-		if (i > 0)
-			text[used++] = ',';
-		memcpy(text + used, env, len);
-		used += len;
-		free(env);
-		ids[i] = reps[i].report_id;
-	}
-	memcpy(text + used, "]}\n", 3);
-	used += 3;
-	*textp = text;
-	*usedp = used;
-	*np = n;
-	return 0;
-
-out_fail:
-	free(text);
-	return -1;
+	return usage_file_text(a, reps, n, ids, textp, usedp, np, err, errlen);
 }
 
 int lic_agent_save_usage_sel(struct lic_agent *a, enum lic_save_mode mode,
