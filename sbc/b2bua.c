@@ -1319,10 +1319,10 @@ static void host_port(char *out, size_t len, const char *host,
 	append(out, len, &used, port, strlen(port));
 }
 
-/* Where a request came from: "addr:port" or "[v6addr]:port"; "" if unknown. */
-static void source_addr(nta_incoming_t *irq, char *out, size_t len)
+/* Where message msg came from: "addr:port" or "[v6addr]:port"; "" if
+ * unknown. Takes the reference msg holds (NULL: none) and drops it. */
+static void msg_source(msg_t *msg, char *out, size_t len)
 {
-	msg_t *msg = nta_incoming_getrequest(irq); /* a new reference */
 	su_sockaddr_t su;
 	socklen_t sulen = sizeof(su);
 	char host[NI_MAXHOST], port[NI_MAXSERV];
@@ -1336,6 +1336,12 @@ static void source_addr(nta_incoming_t *irq, char *out, size_t len)
 			sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
 		host_port(out, len, host, port);
 	msg_destroy(msg);
+}
+
+/* Where a request came from (msg_source). */
+static void source_addr(nta_incoming_t *irq, char *out, size_t len)
+{
+	msg_source(nta_incoming_getrequest(irq), out, len); /* a new ref */
 }
 
 /* Remember where dns: dial-peer `tag` answered from ("addr:port"). */
@@ -1369,20 +1375,7 @@ static void peer_resolved_set(void *arg, unsigned tag, const char *addr)
 /* The answer's source as "addr:port" into out ("" if unknown). */
 static void response_addr(nta_outgoing_t *orq, char *out, size_t len)
 {
-	msg_t *msg = nta_outgoing_getresponse(orq); /* a new reference */
-	su_sockaddr_t su;
-	socklen_t sulen = sizeof(su);
-	char host[NI_MAXHOST], port[NI_MAXSERV];
-
-	out[0] = '\0';
-	if (msg == NULL)
-		return;
-	memset(&su, 0, sizeof(su));
-	if (msg_get_address(msg, &su, &sulen) == 0 &&
-	    getnameinfo(&su.su_sa, sulen, host, sizeof(host), port,
-			sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-		host_port(out, len, host, port);
-	msg_destroy(msg);
+	msg_source(nta_outgoing_getresponse(orq), out, len); /* a new ref */
 }
 
 /* "host" or "host:port" (port 0: none, for a dns: target's SRV lookup). */
