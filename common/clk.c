@@ -1,4 +1,4 @@
-#include "clk.h"
+#include "common/clk.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>

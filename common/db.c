@@ -1,4 +1,4 @@
-#include "db.h"
+#include "common/db.h"
 
 #include <stdio.h>
 

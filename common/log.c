@@ -1,6 +1,6 @@
-#include "log.h"
+#include "common/log.h"
 
-#include "clk.h"
+#include "common/clk.h"
 
 #include <pthread.h>
 #include <stdatomic.h>

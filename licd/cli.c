@@ -3,20 +3,20 @@
  * the command words (`licd -S DIR account create A`, `licd serve -S DIR
  * --listen ADDR:PORT`); each command says which options it takes.
  */
-#include "cli.h"
+#include "licd/cli.h"
 
-#include "clk.h"
-#include "err.h"
-#include "inventory.h"
-#include "keys.h"
-#include "log.h"
-#include "lsrv_store.h"
-#include "policy.h"
-#include "server.h"
-#include "service.h"
-#include "tls.h"
-#include "token.h"
-#include "trust.h"
+#include "common/clk.h"
+#include "common/err.h"
+#include "licd/inventory.h"
+#include "licensing/keys.h"
+#include "common/log.h"
+#include "licd/store.h"
+#include "licensing/policy.h"
+#include "licd/server.h"
+#include "licd/service.h"
+#include "licd/tls.h"
+#include "licd/token.h"
+#include "licensing/trust.h"
 
 #include <errno.h>
 #include <stdarg.h>

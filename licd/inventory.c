@@ -1,7 +1,7 @@
 /* lsrv inventory: per-tag arithmetic and rendering (see inventory.h). */
-#include "inventory.h"
+#include "licd/inventory.h"
 
-#include "report.h"
+#include "licensing/report.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "tag.h"
+#include "licensing/tag.h"
 
 #define LSRV_ALERT_INSUFFICIENT "Insufficient Licenses"
 

@@ -1,5 +1,5 @@
 /* licd: the license server; see docs/licd.md. */
-#include "cli.h"
+#include "licd/cli.h"
 
 int main(int argc, char **argv)
 {

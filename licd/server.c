@@ -1,9 +1,9 @@
 /* lsrv server: evhttp + bufferevent_openssl in front of lsrv_handle. */
-#include "server.h"
+#include "licd/server.h"
 
-#include "clk.h"
-#include "err.h"
-#include "log.h"
+#include "common/clk.h"
+#include "common/err.h"
+#include "common/log.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

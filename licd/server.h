@@ -21,7 +21,7 @@
 
 #include <openssl/ssl.h>
 
-#include "service.h"
+#include "licd/service.h"
 
 struct event_base;
 struct lsrv_server;

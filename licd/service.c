@@ -6,11 +6,11 @@
  * verified with the key bound to that UDI, and only then parsed and
  * stored.
  */
-#include "service.h"
+#include "licd/service.h"
 
-#include "err.h"
-#include "log.h"
-#include "trust.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "licensing/trust.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keys.h"
-#include "lsrv_store.h"
+#include "licensing/keys.h"
+#include "licd/store.h"
 
 /* The API lives under this path (the base URL's path). */
 #define LSRV_API_PREFIX "/licensing/v1/"

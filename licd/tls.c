@@ -1,8 +1,8 @@
 /* lsrv tls: TLS key, self-signed certificate, server context (tls.h). */
-#include "tls.h"
+#include "licd/tls.h"
 
-#include "err.h"
-#include "keys.h"
+#include "common/err.h"
+#include "licensing/keys.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

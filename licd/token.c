@@ -1,7 +1,7 @@
 /* lsrv token: random id tokens and their stored hash (see token.h). */
-#include "token.h"
+#include "licd/token.h"
 
-#include "err.h"
+#include "common/err.h"
 
 #include <string.h>
 

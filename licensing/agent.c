@@ -2,14 +2,14 @@
  * lic agent: usage records, signed reports, ACKs, policy, deadline and
  * enforcement (licensing/agent.h, docs/internals/licensing-agent.md).
  */
-#include "agent.h"
+#include "licensing/agent.h"
 
-#include "backoff.h"
-#include "err.h"
-#include "log.h"
-#include "lstore.h"
-#include "tag.h"
-#include "trust.h"
+#include "licensing/backoff.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "licensing/store.h"
+#include "licensing/tag.h"
+#include "licensing/trust.h"
 
 #include <errno.h>
 #include <fcntl.h>

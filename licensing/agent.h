@@ -29,13 +29,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "deadline.h"
-#include "keys.h"
-#include "period.h"
-#include "policy.h"
-#include "release.h"
-#include "report.h"
-#include "transport.h"
+#include "licensing/deadline.h"
+#include "licensing/keys.h"
+#include "licensing/period.h"
+#include "licensing/policy.h"
+#include "licensing/release.h"
+#include "licensing/report.h"
+#include "licensing/transport.h"
 
 struct event_base;
 struct lic_agent;
@@ -282,11 +282,11 @@ void lic_agent_usage(const struct lic_agent *a, int64_t now,
  */
 void lic_agent_open_hour(struct lic_agent *a, int64_t hour_start,
 			 const uint32_t value[LIC_CLASS_COUNT]);
-/* The stored records, counted (lstore.h). 0 or -1 with a reason. */
+/* The stored records, counted (licensing/store.h). 0 or -1 with a reason. */
 int lic_agent_record_summary(const struct lic_agent *a,
 			     struct lic_store_summary *out, char *err,
 			     size_t errlen);
-/* The newest stored records of a tag, newest first (lstore.h). */
+/* The newest stored records of a tag, newest first (licensing/store.h). */
 int lic_agent_recent_records(const struct lic_agent *a, enum lic_tag tag,
 			     struct lic_store_record *out, size_t max,
 			     size_t *n, char *err, size_t errlen);
@@ -301,7 +301,7 @@ struct lic_store_event;
 
 /*
  * Record one licensing event for `show license eventlog`, persistently
- * (the lic_event table, bounded as lstore.h says). name: an IOS-style
+ * (the lic_event table, bounded as licensing/store.h says). name: an IOS-style
  * event name, SAEVT_ then [A-Z0-9_] (at most 48 characters); fmt/...:
  * its attributes as printed, printf-style, IOS habit `key="value"`
  * separated by one space (NULL or "" for none; cut at 512 bytes,
@@ -313,7 +313,7 @@ struct lic_store_event;
 int lic_agent_event(struct lic_agent *a, int64_t now, const char *name,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* The newest max events at or after since_ms, oldest first (lstore.h). */
+/* The newest max events at or after since_ms, oldest first (licensing/store.h). */
 int lic_agent_events(const struct lic_agent *a, int64_t since_ms,
 		     struct lic_store_event *out, size_t max, size_t *n,
 		     char *err, size_t errlen);

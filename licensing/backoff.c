@@ -1,7 +1,7 @@
 /*
  * lic_backoff: exponential backoff with equal jitter (see backoff.h).
  */
-#include "backoff.h"
+#include "licensing/backoff.h"
 
 unsigned lic_backoff_delay(unsigned attempt, unsigned base_s, unsigned cap_s,
 			   uint32_t random)

@@ -2,7 +2,7 @@
  * lic deadline: Usage Reporting arithmetic and its `show license status`
  * block (docs/internals/licensing-policy.md, "Deadlines").
  */
-#include "deadline.h"
+#include "licensing/deadline.h"
 
 #include <inttypes.h>
 

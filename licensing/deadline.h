@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "policy.h"
+#include "licensing/policy.h"
 
 #define LIC_TIME_NONE INT64_C(0)
 #define LIC_DAY_SECS  INT64_C(86400)

@@ -14,9 +14,9 @@
  * libevent finished, the connection (and with it the pending request,
  * without callbacks) is freed and the request fails with "timed out".
  */
-#include "http.h"
+#include "licensing/http.h"
 
-#include "err.h"
+#include "common/err.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

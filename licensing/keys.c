@@ -2,9 +2,9 @@
  * lic keys: ECDSA P-256 key pairs, signatures and base64 (see keys.h).
  * OpenSSL 3 EVP interfaces only.
  */
-#include "keys.h"
+#include "licensing/keys.h"
 
-#include "err.h"
+#include "common/err.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,7 @@
  * The tracker keeps only the open period's running maxima per class and
  * the counts of the last records; the records themselves go to the caller.
  */
-#include "period.h"
+#include "licensing/period.h"
 
 #include <stdlib.h>
 

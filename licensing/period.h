@@ -25,7 +25,7 @@
 #ifndef SBC_LIC_PERIOD_H
 #define SBC_LIC_PERIOD_H
 
-#include "tag.h"
+#include "licensing/tag.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -2,9 +2,9 @@
  * lic policy: defaults, JSON, validation, installation and the `Policy:`
  * block (docs/internals/licensing-policy.md).
  */
-#include "policy.h"
+#include "licensing/policy.h"
 
-#include "err.h"
+#include "common/err.h"
 
 #include <jansson.h>
 #include <string.h>

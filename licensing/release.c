@@ -6,7 +6,7 @@
  * in order; one release named exactly is the range [17.3.4a, 17.3.4b),
  * a whole train is [17.4.0, 17.5.0).
  */
-#include "release.h"
+#include "licensing/release.h"
 
 #include <stdio.h>
 

@@ -2,10 +2,10 @@
  * lic report: signed envelopes, usage reports and ACKs (see report.h and
  * docs/licensing-protocol.md). JSON through jansson only.
  */
-#include "report.h"
-#include "wire.h"
+#include "licensing/report.h"
+#include "licensing/wire.h"
 
-#include "err.h"
+#include "common/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -18,11 +18,11 @@
 #ifndef SBC_LICENSING_REPORT_H
 #define SBC_LICENSING_REPORT_H
 
-#include "tag.h"
+#include "licensing/tag.h"
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keys.h"
+#include "licensing/keys.h"
 
 /* Caps (documented in docs/licensing-protocol.md, section "Limits"). */
 #define LIC_ENVELOPE_MAX (384 * 1024) /* any envelope, HTTP body */

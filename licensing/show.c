@@ -1,12 +1,12 @@
 /*
  * lic show: `show license status` (licensing/show.h).
  */
-#include "show.h"
+#include "licensing/show.h"
 
-#include "deadline.h"
-#include "lstore.h"
-#include "policy.h"
-#include "tag.h"
+#include "licensing/deadline.h"
+#include "licensing/store.h"
+#include "licensing/policy.h"
+#include "licensing/tag.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

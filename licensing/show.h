@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "agent.h"
+#include "licensing/agent.h"
 
 /* The whole `show license status` text. 0, or -1 on a write error. */
 int lic_show_status(const struct lic_agent *a, int64_t now, FILE *out);

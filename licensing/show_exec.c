@@ -2,9 +2,9 @@
  * lic show: the exec views `show license udi`, `show license eventlog`
  * and `show license tech support` (licensing/show.h).
  */
-#include "show.h"
+#include "licensing/show.h"
 
-#include "lstore.h"
+#include "licensing/store.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "tag.h"
+#include "licensing/tag.h"
 
 #include <stddef.h>
 #include <string.h>

@@ -2,10 +2,10 @@
  * lic transport: the HTTPS push of usage reports over lic_http
  * (docs/licensing-protocol.md section 4).
  */
-#include "transport.h"
+#include "licensing/transport.h"
 
-#include "err.h"
-#include "http.h"
+#include "common/err.h"
+#include "licensing/http.h"
 
 #include <stdio.h>
 #include <stdlib.h>

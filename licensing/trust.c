@@ -3,11 +3,11 @@
  * trust.h and docs/licensing-protocol.md sections 3.3 to 3.5). JSON
  * through jansson only; envelopes through report.c.
  */
-#include "trust.h"
-#include "wire.h"
+#include "licensing/trust.h"
+#include "licensing/wire.h"
 
-#include "err.h"
-#include "policy.h"
+#include "common/err.h"
+#include "licensing/policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -27,8 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "keys.h"
-#include "report.h"
+#include "licensing/keys.h"
+#include "licensing/report.h"
 
 #define LIC_TYPE_TRUST_REQUEST "trust_request"
 #define LIC_TYPE_TRUST_CODE "trust_code"

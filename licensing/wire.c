@@ -1,9 +1,9 @@
 /*
  * lic wire: shared field checks and JSON helpers (licensing/wire.h).
  */
-#include "wire.h"
+#include "licensing/wire.h"
 
-#include "err.h"
+#include "common/err.h"
 
 bool lic_wire_text_ok(const char *s, size_t max)
 {

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "report.h"
+#include "licensing/report.h"
 
 /* Printable ASCII, 1..max bytes. */
 bool lic_wire_text_ok(const char *s, size_t max);

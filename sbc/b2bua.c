@@ -22,14 +22,14 @@
 #define SU_ROOT_MAGIC_T struct sbc_b2bua
 #define SU_MSG_ARG_T struct sbc_cmd
 
-#include "b2bua.h"
+#include "sbc/b2bua.h"
 
-#include "callacct.h"
-#include "clk.h"
-#include "keepalive.h"
-#include "log.h"
-#include "sdpfilter.h"
-#include "sipstats.h"
+#include "sbc/callacct.h"
+#include "common/clk.h"
+#include "sbc/keepalive.h"
+#include "common/log.h"
+#include "sbc/sdpfilter.h"
+#include "sbc/sipstats.h"
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>

@@ -10,11 +10,11 @@
 #ifndef SBC_B2BUA_H
 #define SBC_B2BUA_H
 
-#include "callview.h"
-#include "config.h"
-#include "counters.h"
-#include "dialpeer.h"
-#include "sipstats.h"
+#include "sbc/callview.h"
+#include "sbc/config.h"
+#include "sbc/counters.h"
+#include "sbc/dialpeer.h"
+#include "sbc/sipstats.h"
 
 #include <stdbool.h>
 #include <stddef.h>

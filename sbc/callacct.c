@@ -1,4 +1,4 @@
-#include "callacct.h"
+#include "sbc/callacct.h"
 
 void sbc_callacct_init(struct sbc_callacct *a, enum sbc_class cls)
 {

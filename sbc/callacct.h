@@ -11,7 +11,7 @@
 #ifndef SBC_CALLACCT_H
 #define SBC_CALLACCT_H
 
-#include "counters.h"
+#include "sbc/counters.h"
 
 #include <stdbool.h>
 

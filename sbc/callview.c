@@ -7,7 +7,7 @@
  * "Originate"), and both carry the call's id, as the two legs of an IOS
  * call share its <ID>.
  */
-#include "callview.h"
+#include "sbc/callview.h"
 
 #include <inttypes.h>
 #include <string.h>

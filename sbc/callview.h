@@ -9,8 +9,8 @@
 #ifndef SBC_CALLVIEW_H
 #define SBC_CALLVIEW_H
 
-#include "config.h"
-#include "counters.h"
+#include "sbc/config.h"
+#include "sbc/counters.h"
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -1,9 +1,9 @@
 /*
  * sbc_cmd: the operator command table and its matcher (sbc/cmdtab.h).
  */
-#include "cmdtab.h"
+#include "sbc/cmdtab.h"
 
-#include "err.h"
+#include "common/err.h"
 
 #include <ctype.h>
 #include <errno.h>

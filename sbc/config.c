@@ -1,8 +1,8 @@
-#include "config.h"
+#include "sbc/config.h"
 
-#include "digitpat.h"
-#include "log.h"
-#include "release.h"
+#include "sbc/digitpat.h"
+#include "common/log.h"
+#include "licensing/release.h"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>

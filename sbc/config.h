@@ -10,7 +10,7 @@
 #ifndef SBC_CONFIG_H
 #define SBC_CONFIG_H
 
-#include "sdpfilter.h"
+#include "sbc/sdpfilter.h"
 
 #include <stdbool.h>
 #include <stddef.h>

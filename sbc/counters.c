@@ -1,4 +1,4 @@
-#include "counters.h"
+#include "sbc/counters.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

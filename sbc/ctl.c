@@ -1,11 +1,11 @@
 /*
  * sbc_ctl: the control socket (sbc/ctl.h).
  */
-#include "ctl.h"
-#include "ctlproto.h"
+#include "sbc/ctl.h"
+#include "sbc/ctlproto.h"
 
-#include "err.h"
-#include "log.h"
+#include "common/err.h"
+#include "common/log.h"
 
 #include <errno.h>
 #include <grp.h>

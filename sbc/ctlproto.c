@@ -1,9 +1,9 @@
 /*
  * sbc_ctl_framer: the control socket's request framing (sbc/ctlproto.h).
  */
-#include "ctlproto.h"
+#include "sbc/ctlproto.h"
 
-#include "ctl.h"
+#include "sbc/ctl.h"
 
 #include <event2/buffer.h>
 #include <stdbool.h>

@@ -1,6 +1,6 @@
-#include "dialpeer.h"
+#include "sbc/dialpeer.h"
 
-#include "digitpat.h"
+#include "sbc/digitpat.h"
 
 #include <stdio.h>
 #include <stdlib.h>

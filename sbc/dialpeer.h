@@ -10,7 +10,7 @@
 #ifndef SBC_DIALPEER_H
 #define SBC_DIALPEER_H
 
-#include "config.h"
+#include "sbc/config.h"
 
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-#include "digitpat.h"
+#include "sbc/digitpat.h"
 
 #include <stdarg.h>
 #include <stdbool.h>

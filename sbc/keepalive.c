@@ -10,9 +10,9 @@
 #define NTA_LEG_MAGIC_T struct ka_peer
 #define NTA_OUTGOING_MAGIC_T struct ka_peer
 
-#include "keepalive.h"
+#include "sbc/keepalive.h"
 
-#include "log.h"
+#include "common/log.h"
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>

@@ -11,8 +11,8 @@
 #ifndef SBC_KEEPALIVE_H
 #define SBC_KEEPALIVE_H
 
-#include "config.h"
-#include "sipstats.h"
+#include "sbc/config.h"
+#include "sbc/sipstats.h"
 
 #include <stdbool.h>
 #include <stdint.h>

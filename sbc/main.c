@@ -2,22 +2,22 @@
  * sbcd: wires the modules together. The main thread runs libevent: signals,
  * the 1 Hz sampler and shutdown; the SIP thread lives in b2bua.c.
  */
-#include "b2bua.h"
-#include "clk.h"
-#include "config.h"
-#include "counters.h"
-#include "db.h"
-#include "dialpeer.h"
-#include "agent.h"
-#include "keys.h"
-#include "log.h"
-#include "release.h"
-#include "render.h"
-#include "stats.h"
-#include "store.h"
-#include "ctl.h"
-#include "metrics.h"
-#include "sbcd.h"
+#include "sbc/b2bua.h"
+#include "common/clk.h"
+#include "sbc/config.h"
+#include "sbc/counters.h"
+#include "common/db.h"
+#include "sbc/dialpeer.h"
+#include "licensing/agent.h"
+#include "licensing/keys.h"
+#include "common/log.h"
+#include "licensing/release.h"
+#include "stats/render.h"
+#include "stats/stats.h"
+#include "stats/store.h"
+#include "sbc/ctl.h"
+#include "sbc/metrics.h"
+#include "sbc/sbcd.h"
 
 #include <event2/event.h>
 

@@ -1,13 +1,13 @@
 /*
  * sbcd's Prometheus endpoint (sbc/metrics.h).
  */
-#include "metrics.h"
+#include "sbc/metrics.h"
 
-#include "clk.h"
-#include "err.h"
-#include "lstore.h"
-#include "sbcd.h"
-#include "sipstats.h"
+#include "common/clk.h"
+#include "common/err.h"
+#include "licensing/store.h"
+#include "sbc/sbcd.h"
+#include "sbc/sipstats.h"
 
 #include <event2/buffer.h>
 #include <event2/http.h>

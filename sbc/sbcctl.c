@@ -9,9 +9,9 @@
  * Exit status: the last reply's status (0 done, 1 failed, 2 not a
  * command), 3 when sbcd cannot be reached or the reply is cut short.
  */
-#include "cmdtab.h"
-#include "ctl.h"
-#include "shell.h"
+#include "sbc/cmdtab.h"
+#include "sbc/ctl.h"
+#include "sbc/shell.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,12 +6,12 @@
 #ifndef SBC_SBCD_H
 #define SBC_SBCD_H
 
-#include "agent.h"
-#include "config.h"
-#include "b2bua.h"
-#include "counters.h"
-#include "stats.h"
-#include "store.h"
+#include "licensing/agent.h"
+#include "sbc/config.h"
+#include "sbc/b2bua.h"
+#include "sbc/counters.h"
+#include "stats/stats.h"
+#include "stats/store.h"
 
 #include <sqlite3.h>
 #include <stdbool.h>

@@ -4,15 +4,15 @@
  * (the usage tables, the agent), and never blocks: a command that needs
  * the network (trust) starts the exchange and answers later (ctl.h).
  */
-#include "sbcd.h"
+#include "sbc/sbcd.h"
 
-#include "clk.h"
-#include "cmdtab.h"
-#include "ctl.h"
-#include "log.h"
-#include "policy.h"
-#include "render.h"
-#include "show.h"
+#include "common/clk.h"
+#include "sbc/cmdtab.h"
+#include "sbc/ctl.h"
+#include "common/log.h"
+#include "licensing/policy.h"
+#include "stats/render.h"
+#include "licensing/show.h"
 
 #include <errno.h>
 #include <event2/buffer.h>

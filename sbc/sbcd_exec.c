@@ -5,13 +5,13 @@
  * clear call voice causecode (sbcd.h: sbcd_exec_command). Main thread,
  * never blocking, like the handlers in sbcd_cmds.c.
  */
-#include "sbcd.h"
+#include "sbc/sbcd.h"
 
-#include "clk.h"
-#include "cmdtab.h"
-#include "ctl.h"
-#include "lstore.h"
-#include "show.h"
+#include "common/clk.h"
+#include "sbc/cmdtab.h"
+#include "sbc/ctl.h"
+#include "licensing/store.h"
+#include "licensing/show.h"
 
 #include <errno.h>
 #include <event2/buffer.h>

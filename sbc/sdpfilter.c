@@ -1,4 +1,4 @@
-#include "sdpfilter.h"
+#include "sbc/sdpfilter.h"
 
 #include <stdarg.h>
 #include <stdint.h>

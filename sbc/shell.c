@@ -9,10 +9,10 @@
  * `end`, abbreviated as any command) leaves.
  * The cursor stays at the end of the line: editing is at the end only.
  */
-#include "shell.h"
+#include "sbc/shell.h"
 
-#include "cmdtab.h"
-#include "ctl.h"
+#include "sbc/cmdtab.h"
+#include "sbc/ctl.h"
 
 #include <errno.h>
 #include <stdbool.h>

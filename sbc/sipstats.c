@@ -4,9 +4,9 @@
  * The rows[] table below is the only list of counters: the writer's
  * lookups are built from it, and the text and JSON views walk it in order.
  */
-#include "sipstats.h"
+#include "sbc/sipstats.h"
 
-#include "callview.h"
+#include "sbc/callview.h"
 
 #include <inttypes.h>
 #include <stdatomic.h>

@@ -8,7 +8,7 @@
  * output is a pure function of the tables and the arguments. Lines are
  * built in fixed buffers; trailing blanks are never written.
  */
-#include "render.h"
+#include "stats/render.h"
 
 #include <inttypes.h>
 #include <string.h>

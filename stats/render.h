@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "stats.h"
+#include "stats/stats.h"
 
 /* `cls` value selecting every class, in CUBE order (see below). */
 #define STATS_RENDER_ALL (-1)

@@ -7,7 +7,7 @@
  * left over from an older bucket reads as empty. Only closed buckets are
  * stored, and a bucket with no value is never stored at all.
  */
-#include "stats.h"
+#include "stats/stats.h"
 
 #include <stdlib.h>
 

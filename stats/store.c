@@ -1,7 +1,7 @@
-#include "store.h"
+#include "stats/store.h"
 
-#include "db.h"
-#include "log.h"
+#include "common/db.h"
+#include "common/log.h"
 
 #include <stdbool.h>
 #include <stdio.h>

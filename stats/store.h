@@ -12,7 +12,7 @@
 #ifndef SBC_STATS_STORE_H
 #define SBC_STATS_STORE_H
 
-#include "stats.h"
+#include "stats/stats.h"
 
 #include <sqlite3.h>
 #include <stddef.h>

@@ -6,11 +6,11 @@
  *
  * usage: bench_stats TICKS DB_PATH
  */
-#include "callacct.h"
-#include "counters.h"
-#include "db.h"
-#include "stats.h"
-#include "store.h"
+#include "sbc/callacct.h"
+#include "sbc/counters.h"
+#include "common/db.h"
+#include "stats/stats.h"
+#include "stats/store.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  */
 #include "fuzz.h"
 
-#include "keys.h"
+#include "licensing/keys.h"
 
 #include <fcntl.h>
 #include <limits.h>

@@ -8,8 +8,8 @@
  * the same, and its dial-peers build a routing table (sbc/dialpeer.h)
  * that answers lookups.
  */
-#include "config.h"
-#include "dialpeer.h"
+#include "sbc/config.h"
+#include "sbc/dialpeer.h"
 
 #include "fuzz.h"
 

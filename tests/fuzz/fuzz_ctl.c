@@ -17,9 +17,9 @@
  * arguments matches the same entry again. A refused line gets its whole
  * IOS message in a buffer of the size sbcd gives it.
  */
-#include "cmdtab.h"
-#include "ctl.h"
-#include "ctlproto.h"
+#include "sbc/cmdtab.h"
+#include "sbc/ctl.h"
+#include "sbc/ctlproto.h"
 
 #include "fuzz.h"
 

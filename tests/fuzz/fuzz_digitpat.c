@@ -9,7 +9,7 @@
  * a bottom-up table. The reference also re-checks the grammar, so a
  * pattern the library accepts and the rules refuse is a failure too.
  */
-#include "digitpat.h"
+#include "sbc/digitpat.h"
 
 #include "fuzz.h"
 

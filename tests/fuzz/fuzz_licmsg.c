@@ -29,11 +29,11 @@
  * base64 decoder takes only the canonical text; an envelope sealed by a
  * key verifies with it and opens to the very payload bytes.
  */
-#include "keys.h"
-#include "policy.h"
-#include "release.h"
-#include "report.h"
-#include "trust.h"
+#include "licensing/keys.h"
+#include "licensing/policy.h"
+#include "licensing/release.h"
+#include "licensing/report.h"
+#include "licensing/trust.h"
 
 #include "fuzz.h"
 

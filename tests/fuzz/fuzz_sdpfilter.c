@@ -10,7 +10,7 @@
  * and filtering it again gives the same body (the filter is idempotent:
  * what it lets through already meets the policy).
  */
-#include "sdpfilter.h"
+#include "sbc/sdpfilter.h"
 
 #include "fuzz.h"
 

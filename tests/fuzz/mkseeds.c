@@ -6,10 +6,10 @@
  * payload the target signs itself (upper case). Run again when the
  * protocol or the keys change; tests/fuzz/corpus/licmsg holds the output.
  */
-#include "keys.h"
-#include "policy.h"
-#include "report.h"
-#include "trust.h"
+#include "licensing/keys.h"
+#include "licensing/policy.h"
+#include "licensing/report.h"
+#include "licensing/trust.h"
 
 #include "fuzz.h"
 

@@ -29,15 +29,19 @@ class FakeUac:
         self.max_current = max(currents)
 
 
-def teardown_file(tmp, times, byes_sent, oks_received):
-    """A -trace_counts file of the basic scenario (index 6 = BYE, 7 = 200)."""
+def teardown_file(tmp, times, byes_sent, oks_received, invites=None, answers=None):
+    """A -trace_counts file of the basic scenario (index 0 = INVITE, 3 = its
+    200, 6 = BYE, 7 = the BYE's 200). No INVITE given: every call answered."""
     path = os.path.join(tmp, "basic_uac_1_counts.csv")
-    cols = ["CurrentTime", "ElapsedTime", "6_BYE_Sent", "6_BYE_Timeout", "7_200_Recv",
+    cols = ["CurrentTime", "ElapsedTime", "0_INVITE_Sent", "0_INVITE_Timeout",
+            "3_200_Recv", "3_200_Timeout", "6_BYE_Sent", "6_BYE_Timeout", "7_200_Recv",
             "7_200_Timeout"]
+    invites = invites or [0] * len(times)
+    answers = answers or invites
     with open(path, "w") as f:
         f.write(";".join(cols) + ";\n")
-        for t, s, r in zip(times, byes_sent, oks_received):
-            f.write("x\tx\t%.6f;00:00:00;%d;0;%d;0;\n" % (t, s, r))
+        for t, i, a, s, r in zip(times, invites, answers, byes_sent, oks_received):
+            f.write("x\tx\t%.6f;00:00:00;%d;0;%d;0;%d;0;%d;0;\n" % (t, i, a, s, r))
     return sipp_run.Teardown(path, STEP)
 
 
@@ -79,6 +83,17 @@ def main():
                counts([(mid, 13500)], FakeUac(flat, td)), True)
         expect("310 in teardown, count 300 higher",
                counts([(mid, 14300)], FakeUac(flat, td)), True)
+        # 120 INVITEs unanswered around row 20 (sbcd behind: a stolen CPU),
+        # nothing in teardown: they may be in sbcd's receive buffer.
+        inv = [5000 + 140 * i for i in range(40)]
+        ans = [v - (120 if 18 <= i <= 22 else 3) for i, v in enumerate(inv)]
+        su = teardown_file(tmp, times, sent, sent, inv, ans)
+        expect("120 in setup, count 110 lower",
+               counts([(mid, 13890)], FakeUac(flat, su)), False)
+        expect("120 in setup, count 300 lower",
+               counts([(mid, 13700)], FakeUac(flat, su)), True)
+        expect("120 in setup, count 300 higher",
+               counts([(mid, 14300)], FakeUac(flat, su)), True)
         late = T0 + 5 * STEP + 0.01
         expect("5 in teardown elsewhere, count 300 lower",
                counts([(late, 13700)], FakeUac(flat, td)), True)

@@ -70,12 +70,12 @@
  * Exit status: 0 success; 1 failure (trust refused, an ACK that does not
  * verify, a 4xx answer to a load report, a write error); 2 usage error.
  */
-#include "clk.h"
-#include "http.h"
-#include "keys.h"
-#include "report.h"
-#include "tag.h"
-#include "trust.h"
+#include "common/clk.h"
+#include "licensing/http.h"
+#include "licensing/keys.h"
+#include "licensing/report.h"
+#include "licensing/tag.h"
+#include "licensing/trust.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,9 +5,9 @@
  * Every call gets its `now`; stderr goes to a file so log lines can be
  * checked.
  */
-#include "agent.h"
-#include "db.h"
-#include "lstore.h"
+#include "licensing/agent.h"
+#include "common/db.h"
+#include "licensing/store.h"
 
 #include "unit.h"
 

@@ -8,9 +8,9 @@
  * plays their SIP messages by hand, so every message the B2BUA sends is
  * seen and each counter can be predicted exactly.
  */
-#include "b2bua.h"
+#include "sbc/b2bua.h"
 
-#include "clk.h"
+#include "common/clk.h"
 #include "unit.h"
 
 #include <arpa/inet.h>

@@ -9,7 +9,7 @@
  * connect delay, hex id) are also checked line by line against values
  * worked out in the comments.
  */
-#include "callview.h"
+#include "sbc/callview.h"
 
 #include "golden.h"
 #include "unit.h"

@@ -4,7 +4,7 @@
  * offset must not move (a test-clock jump is not a stalled thread).
  * Each test runs in its own forked process (CK_FORK), so modes do not leak.
  */
-#include "clk.h"
+#include "common/clk.h"
 
 #include "unit.h"
 

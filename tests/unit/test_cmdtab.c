@@ -4,7 +4,7 @@
  * the '^' marker, JSON suffixes, output filters (parsed and applied),
  * `?` help (every keyword has its own), and test-clock durations.
  */
-#include "cmdtab.h"
+#include "sbc/cmdtab.h"
 
 #include "unit.h"
 

@@ -4,8 +4,8 @@
  * message, printing back and re-parsing, loading from disk, and the TLS
  * files a config names (made here with OpenSSL in a temporary directory).
  */
-#include "config.h"
-#include "log.h"
+#include "sbc/config.h"
+#include "common/log.h"
 
 #include "unit.h"
 

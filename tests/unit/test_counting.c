@@ -2,8 +2,8 @@
  * Counting trunk sessions (docs/architecture.md, "Counting"): counters and the per-call
  * counting record under every order of events, duplicates included.
  */
-#include "callacct.h"
-#include "counters.h"
+#include "sbc/callacct.h"
+#include "sbc/counters.h"
 
 #include "unit.h"
 

@@ -3,9 +3,9 @@
  * patterns with their reasons) and dial-peer selection (most specific match,
  * then preference, then tag; inbound and outbound tables apart).
  */
-#include "config.h"
-#include "dialpeer.h"
-#include "digitpat.h"
+#include "sbc/config.h"
+#include "sbc/dialpeer.h"
+#include "sbc/digitpat.h"
 
 #include "unit.h"
 

@@ -4,8 +4,8 @@
  * chosen by the kernel), with certificates made here by OpenSSL, and the
  * retry delay table.
  */
-#include "backoff.h"
-#include "http.h"
+#include "licensing/backoff.h"
+#include "licensing/http.h"
 
 #include "unit.h"
 

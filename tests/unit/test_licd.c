@@ -6,19 +6,19 @@
  * process and talks to it with sbcd's own client (lic_http), so the
  * certificate licd makes is the one sbcd verifies.
  */
-#include "clk.h"
-#include "http.h"
-#include "inventory.h"
-#include "keys.h"
-#include "log.h"
-#include "lsrv_store.h"
-#include "policy.h"
-#include "report.h"
-#include "server.h"
-#include "service.h"
-#include "tls.h"
-#include "token.h"
-#include "trust.h"
+#include "common/clk.h"
+#include "licensing/http.h"
+#include "licd/inventory.h"
+#include "licensing/keys.h"
+#include "common/log.h"
+#include "licd/store.h"
+#include "licensing/policy.h"
+#include "licensing/report.h"
+#include "licd/server.h"
+#include "licd/service.h"
+#include "licd/tls.h"
+#include "licd/token.h"
+#include "licensing/trust.h"
 
 #include "unit.h"
 

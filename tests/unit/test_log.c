@@ -3,8 +3,8 @@
  * datetime ...` against a frozen clock, read back from the ring that
  * `show logging` shows.
  */
-#include "clk.h"
-#include "log.h"
+#include "common/clk.h"
+#include "common/log.h"
 
 #include "unit.h"
 

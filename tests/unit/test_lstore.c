@@ -1,13 +1,13 @@
 /*
- * The licensing agent's state in the SQLite store (licensing/lstore.h,
+ * The licensing agent's state in the SQLite store (licensing/store.h,
  * docs/internals/licensing-store.md) with frozen time: every call is given
  * its `now`. A "restart" closes the connection and opens the file again;
  * the kill test SIGKILLs a writer child at random moments.
  */
-#include "db.h"
-#include "lstore.h"
-#include "period.h"
-#include "policy.h"
+#include "common/db.h"
+#include "licensing/store.h"
+#include "licensing/period.h"
+#include "licensing/policy.h"
 
 #include "unit.h"
 

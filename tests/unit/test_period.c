@@ -4,7 +4,7 @@
  * given its `now`. Expected values are worked out by hand in the tables
  * and comments.
  */
-#include "period.h"
+#include "licensing/period.h"
 
 #include "unit.h"
 

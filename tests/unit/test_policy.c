@@ -9,8 +9,8 @@
  * of /work/shared/reference/show-license-status.txt, whose Policy and
  * Usage Reporting blocks the REF_* cases reproduce line for line.
  */
-#include "deadline.h"
-#include "policy.h"
+#include "licensing/deadline.h"
+#include "licensing/policy.h"
 
 #include "unit.h"
 

@@ -4,7 +4,7 @@
  * model of every release the table names plus its neighbours. Expected
  * values are worked out by hand from the table.
  */
-#include "release.h"
+#include "licensing/release.h"
 
 #include "unit.h"
 

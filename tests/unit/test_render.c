@@ -13,7 +13,7 @@
  * with SBC_UPDATE_GOLDEN=1 to rewrite them from the current output, then
  * inspect the diff by eye before keeping it.
  */
-#include "render.h"
+#include "stats/render.h"
 
 #include "golden.h"
 #include "unit.h"

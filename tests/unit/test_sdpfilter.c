@@ -2,7 +2,7 @@
  * The SDP codec filter (sbc/sdpfilter.h): one table of offers, policies
  * and the exact body (or result) expected; names of the config; caps.
  */
-#include "sdpfilter.h"
+#include "sbc/sdpfilter.h"
 
 #include "unit.h"
 

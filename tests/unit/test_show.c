@@ -6,11 +6,11 @@
  * also checked against numbers worked out here, and the JSON of each
  * command against its text.
  */
-#include "agent.h"
-#include "db.h"
-#include "keys.h"
-#include "lstore.h"
-#include "show.h"
+#include "licensing/agent.h"
+#include "common/db.h"
+#include "licensing/keys.h"
+#include "licensing/store.h"
+#include "licensing/show.h"
 
 #include "golden.h"
 #include "unit.h"

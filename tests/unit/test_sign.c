@@ -3,8 +3,8 @@
  * device key files, ECDSA signatures, report and ACK envelopes, and the ACK
  * acceptance rule. No clock: every time is a constant.
  */
-#include "keys.h"
-#include "report.h"
+#include "licensing/keys.h"
+#include "licensing/report.h"
 
 #include "unit.h"
 

@@ -7,7 +7,7 @@
  * rewrite them from the current output, then read the diff before keeping
  * it.
  */
-#include "sipstats.h"
+#include "sbc/sipstats.h"
 
 #include "golden.h"
 #include "unit.h"

@@ -3,7 +3,7 @@
  * time: every test passes now_ms itself. Expected values are worked out by
  * hand in the comments.
  */
-#include "stats.h"
+#include "stats/stats.h"
 
 #include "unit.h"
 

@@ -2,9 +2,9 @@
  * The usage tables in the SQLite state store: what a restart brings back,
  * with frozen time (each test passes now_ms itself).
  */
-#include "db.h"
-#include "stats.h"
-#include "store.h"
+#include "common/db.h"
+#include "stats/stats.h"
+#include "stats/store.h"
 
 #include "unit.h"
 

@@ -4,10 +4,10 @@
  * kind of refusal the receiving side must make. No clock: every time is a
  * constant.
  */
-#include "keys.h"
-#include "policy.h"
-#include "report.h"
-#include "trust.h"
+#include "licensing/keys.h"
+#include "licensing/policy.h"
+#include "licensing/report.h"
+#include "licensing/trust.h"
 
 #include "unit.h"
 

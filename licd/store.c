@@ -1,9 +1,9 @@
-/* lsrv store: licd's SQLite model (see lsrv_store.h, docs/licd.md). */
-#include "lsrv_store.h"
+/* lsrv store: licd's SQLite model (see licd/store.h, docs/licd.md). */
+#include "licd/store.h"
 
-#include "db.h"
-#include "err.h"
-#include "policy.h"
+#include "common/db.h"
+#include "common/err.h"
+#include "licensing/policy.h"
 
 #include <stdio.h>
 #include <stdlib.h>

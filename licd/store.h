@@ -24,12 +24,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "inventory.h"
-#include "keys.h"
-#include "report.h"
-#include "tag.h"
-#include "token.h"
-#include "trust.h"
+#include "licd/inventory.h"
+#include "licensing/keys.h"
+#include "licensing/report.h"
+#include "licensing/tag.h"
+#include "licd/token.h"
+#include "licensing/trust.h"
 
 #define LSRV_STORE_SCHEMA_VERSION 1
 #define LSRV_STORE_FILE "licd.db"

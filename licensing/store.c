@@ -1,6 +1,6 @@
-#include "lstore.h"
+#include "licensing/store.h"
 
-#include "err.h"
+#include "common/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -26,9 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "deadline.h"
-#include "period.h"
-#include "policy.h"
+#include "licensing/deadline.h"
+#include "licensing/period.h"
+#include "licensing/policy.h"
 
 /* Version of the lic_ tables, kept in lic_meta ("schema_version"). */
 #define LIC_STORE_SCHEMA_VERSION 1
