@@ -81,7 +81,7 @@ try:
             break
 except OSError:
     pass
-section = ("## licd report intake (issue 5)\n\n"
+section = ("## licd report intake\n\n"
            "`tests/bench/licd_intake.sh` on %s, %d cores, %s (UTC).\n"
            "licload (tests/tools/licload.c) sends %s usage reports of 90 records\n"
            "per concurrency level from %s trusted devices to one licd on loopback,\n"
@@ -103,7 +103,7 @@ section = ("## licd report intake (issue 5)\n\n"
            % (cpu, os.cpu_count(), datetime.datetime.utcnow().strftime("%Y-%m-%d"),
               reports, devices, db_mb, table))
 text = open(path).read()
-pat = re.compile(r"## licd report intake \(issue 5\)\n.*?(?=\n## |\Z)", re.S)
+pat = re.compile(r"## licd report intake\n.*?(?=\n## |\Z)", re.S)
 text = pat.sub(lambda m: section.rstrip("\n"), text) if pat.search(text) else text.rstrip("\n") + "\n\n" + section
 open(path, "w").write(text.rstrip("\n") + "\n")
 PY

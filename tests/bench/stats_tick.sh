@@ -22,7 +22,7 @@ try:
             break
 except OSError:
     pass
-section = ("## Sampler tick cost (issue 3)\n\n"
+section = ("## Sampler tick cost\n\n"
            "`tests/bench/stats_tick.sh` on %s, %d cores, %s (UTC).\n"
            "One tick = reading the per-class peaks from the counters, the table\n"
            "roll-ups, and (last column) the SQLite transaction that saves the\n"
@@ -30,7 +30,7 @@ section = ("## Sampler tick cost (issue 3)\n\n"
            "the sampler reads five atomics whatever the load.\n\n%s\n"
            % (cpu, os.cpu_count(), datetime.datetime.utcnow().strftime("%Y-%m-%d"), table))
 text = open(path).read()
-pat = re.compile(r"## Sampler tick cost \(issue 3\)\n.*?(?=\n## |\Z)", re.S)
+pat = re.compile(r"## Sampler tick cost\n.*?(?=\n## |\Z)", re.S)
 text = pat.sub(section.rstrip("\n"), text) if pat.search(text) else text.rstrip("\n") + "\n\n" + section
 open(path, "w").write(text)
 PY
