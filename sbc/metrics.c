@@ -145,11 +145,6 @@ static const struct metric_row rows[] = {
 	 "Usage records not in a report yet", "gauge", false, get_unreported},
 };
 
-static const char *const class_label[SBC_CLASS_COUNT] = {
-	[SBC_CLASS_STANDARD] = "STANDARD", [SBC_CLASS_ENHANCED] = "ENHANCED",
-	[SBC_CLASS_REDUNDANT] = "REDUNDANT", [SBC_CLASS_VGW] = "VGW",
-	[SBC_CLASS_AGGREGATE] = "AGGREGATE"};
-
 /* The SIP counters: one family over the rows of the sipstats table. */
 static void render_sip(struct sbcd *d, struct evbuffer *out)
 {
@@ -201,7 +196,8 @@ void sbc_metrics_render(struct sbcd *d, struct evbuffer *out)
 		}
 		for (c = 0; c < SBC_CLASS_COUNT; c++)
 			evbuffer_add_printf(out, "%s{class=\"%s\"} %.0f\n",
-					    r->name, class_label[c],
+					    r->name,
+					    sbc_class_name((enum sbc_class)c),
 					    r->get(d, c));
 	}
 	render_sip(d, out);
