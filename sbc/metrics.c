@@ -89,27 +89,28 @@ static double get_last_ack(struct sbcd *d, int cls)
 				: 0;
 }
 
-/* The report queue: records waiting for an ACK or for a report. */
-static double get_waiting(struct sbcd *d, int cls)
+/* The report queue, all zero without an agent or a readable store. */
+static struct lic_store_summary record_summary(struct sbcd *d)
 {
 	struct lic_store_summary sum;
 
-	(void)cls;
 	if (d->agent == NULL ||
 	    lic_agent_record_summary(d->agent, &sum, NULL, 0) != 0)
-		return 0;
-	return (double)sum.waiting;
+		memset(&sum, 0, sizeof(sum));
+	return sum;
+}
+
+/* Records waiting for an ACK, and records waiting for a report. */
+static double get_waiting(struct sbcd *d, int cls)
+{
+	(void)cls;
+	return (double)record_summary(d).waiting;
 }
 
 static double get_unreported(struct sbcd *d, int cls)
 {
-	struct lic_store_summary sum;
-
 	(void)cls;
-	if (d->agent == NULL ||
-	    lic_agent_record_summary(d->agent, &sum, NULL, 0) != 0)
-		return 0;
-	return (double)sum.unreported;
+	return (double)record_summary(d).unreported;
 }
 
 static const struct metric_row rows[] = {
