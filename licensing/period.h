@@ -25,6 +25,7 @@
 #ifndef SBC_LIC_PERIOD_H
 #define SBC_LIC_PERIOD_H
 
+#include "common/classes.h"
 #include "licensing/tag.h"
 
 #include <stdbool.h>
@@ -40,15 +41,13 @@
 #define LIC_PERIOD_MAX_DAYS 30
 #define LIC_PERIOD_DEFAULT_DAYS 7
 
-/* The hourly values fed in: same order as enum stats_class. */
-enum lic_class {
-	LIC_CLASS_STANDARD,
-	LIC_CLASS_ENHANCED,
-	LIC_CLASS_REDUNDANT,
-	LIC_CLASS_VGW,
-	LIC_CLASS_AGGREGATE,
-	LIC_CLASS_COUNT
-};
+/*
+ * The hourly values fed in: LIC_CLASS_STANDARD, ... LIC_CLASS_AGGREGATE
+ * (common/classes.h).
+ */
+#define LIC_CLASS_ENUM(id, ...) LIC_CLASS_##id,
+enum lic_class { CLASSES_ALL(LIC_CLASS_ENUM) LIC_CLASS_COUNT };
+#undef LIC_CLASS_ENUM
 
 
 /* Bits of lic_period_hour_check's result. */

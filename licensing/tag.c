@@ -5,27 +5,15 @@
 
 /*
  * One row per entitlement: the tag on the wire and in every table, the
- * license name and description `show license usage` prints, as a CUBE
- * names them. (CUBE's own documentation once printed the Redundant tag
- * under the Standard license name; the Redundant name is used here.)
+ * license name and description `show license usage` prints.
  */
+#define TAG_ROW(id, abbr, name, tag, license, desc, title)                   \
+	{tag, license, desc},
 static const struct {
 	const char *tag;
 	const char *license;
 	const char *desc;
-} tag_rows[LIC_TAG_COUNT] = {
-    [LIC_TAG_STD] = {"CUBE_T_STD", "CUBE_Trunk_Standard_Session",
-		     "Cisco Unified Border Element (CUBE) Trunk Standard "
-		     "Session License"},
-    [LIC_TAG_ENH] = {"CUBE_T_ENH", "CUBE_Trunk_Enhanced_Session",
-		     "Cisco Unified Border Element (CUBE) Trunk Enhanced "
-		     "Session License"},
-    [LIC_TAG_RED] = {"CUBE_T_RED", "CUBE_Trunk_Redundant_Session",
-		     "Cisco Unified Border Element (CUBE) Trunk Redundant "
-		     "Session License"},
-    [LIC_TAG_VGW] = {"CUBE_T_VGW", "CUBE_v14_Voice_Gateway_Session",
-		     "CUBE v14 Voice Gateway Session"},
-};
+} tag_rows[LIC_TAG_COUNT] = {CLASSES_LICENSED(TAG_ROW)};
 
 const char *lic_tag_name(enum lic_tag t)
 {

@@ -5,14 +5,16 @@
 #ifndef SBC_LIC_TAG_H
 #define SBC_LIC_TAG_H
 
-/* The tags of usage records, in report order. */
-enum lic_tag {
-	LIC_TAG_STD, /* CUBE_T_STD */
-	LIC_TAG_ENH, /* CUBE_T_ENH */
-	LIC_TAG_RED, /* CUBE_T_RED */
-	LIC_TAG_VGW, /* CUBE_T_VGW */
-	LIC_TAG_COUNT
-};
+#include "common/classes.h"
+
+/*
+ * The tags of usage records, in report order: LIC_TAG_STD (CUBE_T_STD),
+ * LIC_TAG_ENH, LIC_TAG_RED, LIC_TAG_VGW, one per licensed class of
+ * common/classes.h and numbered as their enum lic_class.
+ */
+#define LIC_TAG_ENUM(id, abbr, ...) LIC_TAG_##abbr,
+enum lic_tag { CLASSES_LICENSED(LIC_TAG_ENUM) LIC_TAG_COUNT };
+#undef LIC_TAG_ENUM
 
 /* Wire names: "CUBE_T_STD" ...; NULL for an unknown value. */
 const char *lic_tag_name(enum lic_tag t);

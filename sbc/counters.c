@@ -16,9 +16,9 @@ struct sbc_counters {
 };
 
 static const char *const class_names[SBC_CLASS_COUNT] = {
-	"STANDARD", "ENHANCED", "REDUNDANT", "VGW", "AGGREGATE"};
+	CLASSES_ALL(CLASSES_NAME)};
 static const char *const class_tags[SBC_CLASS_COUNT] = {
-	"CUBE_T_STD", "CUBE_T_ENH", "CUBE_T_RED", "CUBE_T_VGW", "AGGREGATE"};
+	CLASSES_ALL(CLASSES_TAG)};
 
 struct sbc_counters *sbc_counters_new(void)
 {

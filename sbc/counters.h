@@ -11,16 +11,14 @@
 #ifndef SBC_COUNTERS_H
 #define SBC_COUNTERS_H
 
+#include "common/classes.h"
+
 #include <stdint.h>
 
-enum sbc_class {
-	SBC_CLASS_STANDARD,
-	SBC_CLASS_ENHANCED,
-	SBC_CLASS_REDUNDANT,
-	SBC_CLASS_VGW,
-	SBC_CLASS_AGGREGATE, /* STANDARD + ENHANCED + REDUNDANT */
-	SBC_CLASS_COUNT
-};
+/* SBC_CLASS_STANDARD, ... SBC_CLASS_AGGREGATE (common/classes.h). */
+#define SBC_CLASS_ENUM(id, ...) SBC_CLASS_##id,
+enum sbc_class { CLASSES_ALL(SBC_CLASS_ENUM) SBC_CLASS_COUNT };
+#undef SBC_CLASS_ENUM
 
 /* Largest count one class can hold (21 bits per packed field). */
 #define SBC_COUNTERS_CLASS_MAX ((1u << 21) - 1)

@@ -47,14 +47,6 @@
 const char *malloc_conf = "narenas:1";
 #endif
 
-_Static_assert((int)SBC_CLASS_COUNT == (int)STATS_CLASS_COUNT &&
-		       (int)SBC_CLASS_AGGREGATE == (int)STATS_AGGREGATE &&
-		       (int)SBC_CLASS_VGW == (int)STATS_VGW,
-	       "counter classes and table classes share one order");
-_Static_assert((int)STATS_CLASS_COUNT == (int)LIC_CLASS_COUNT &&
-		       (int)STATS_AGGREGATE == (int)LIC_CLASS_AGGREGATE,
-	       "table classes and licensing classes share one order");
-
 
 static void usage(FILE *out)
 {

@@ -89,27 +89,28 @@ static double get_last_ack(struct sbcd *d, int cls)
 				: 0;
 }
 
-/* The report queue: records waiting for an ACK or for a report. */
-static double get_waiting(struct sbcd *d, int cls)
+/* The report queue, all zero without an agent or a readable store. */
+static struct lic_store_summary record_summary(struct sbcd *d)
 {
 	struct lic_store_summary sum;
 
-	(void)cls;
 	if (d->agent == NULL ||
 	    lic_agent_record_summary(d->agent, &sum, NULL, 0) != 0)
-		return 0;
-	return (double)sum.waiting;
+		memset(&sum, 0, sizeof(sum));
+	return sum;
+}
+
+/* Records waiting for an ACK, and records waiting for a report. */
+static double get_waiting(struct sbcd *d, int cls)
+{
+	(void)cls;
+	return (double)record_summary(d).waiting;
 }
 
 static double get_unreported(struct sbcd *d, int cls)
 {
-	struct lic_store_summary sum;
-
 	(void)cls;
-	if (d->agent == NULL ||
-	    lic_agent_record_summary(d->agent, &sum, NULL, 0) != 0)
-		return 0;
-	return (double)sum.unreported;
+	return (double)record_summary(d).unreported;
 }
 
 static const struct metric_row rows[] = {
@@ -144,11 +145,6 @@ static const struct metric_row rows[] = {
 	{"sbc_license_records_unreported",
 	 "Usage records not in a report yet", "gauge", false, get_unreported},
 };
-
-static const char *const class_label[SBC_CLASS_COUNT] = {
-	[SBC_CLASS_STANDARD] = "STANDARD", [SBC_CLASS_ENHANCED] = "ENHANCED",
-	[SBC_CLASS_REDUNDANT] = "REDUNDANT", [SBC_CLASS_VGW] = "VGW",
-	[SBC_CLASS_AGGREGATE] = "AGGREGATE"};
 
 /* The SIP counters: one family over the rows of the sipstats table. */
 static void render_sip(struct sbcd *d, struct evbuffer *out)
@@ -201,7 +197,8 @@ void sbc_metrics_render(struct sbcd *d, struct evbuffer *out)
 		}
 		for (c = 0; c < SBC_CLASS_COUNT; c++)
 			evbuffer_add_printf(out, "%s{class=\"%s\"} %.0f\n",
-					    r->name, class_label[c],
+					    r->name,
+					    sbc_class_name((enum sbc_class)c),
 					    r->get(d, c));
 	}
 	render_sip(d, out);

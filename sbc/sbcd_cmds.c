@@ -201,11 +201,6 @@ static int cmd_license_show(struct sbcd *d, const struct sbc_cmd_req *r,
 	return rc == 0 ? SBC_CTL_OK : SBC_CTL_FAILED;
 }
 
-static const char *const class_names[SBC_CLASS_COUNT] = {
-	[SBC_CLASS_STANDARD] = "STANDARD", [SBC_CLASS_ENHANCED] = "ENHANCED",
-	[SBC_CLASS_REDUNDANT] = "REDUNDANT", [SBC_CLASS_VGW] = "VGW",
-	[SBC_CLASS_AGGREGATE] = "AGGREGATE"};
-
 static int cmd_cube_status(struct sbcd *d, const struct sbc_cmd_req *r,
 			   struct evbuffer *out)
 {
@@ -223,7 +218,7 @@ static int cmd_cube_status(struct sbcd *d, const struct sbc_cmd_req *r,
 		json_t *calls = json_object();
 
 		for (c = 0; c < SBC_CLASS_COUNT; c++)
-			json_object_set_new(calls, class_names[c],
+			json_object_set_new(calls, sbc_class_name(c),
 					    json_integer(cur[c]));
 		return reply_json(
 			json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:o}",
@@ -243,7 +238,7 @@ static int cmd_cube_status(struct sbcd *d, const struct sbc_cmd_req *r,
 			    LIC_AGENT_DEFAULT_PID, rel, up ? "Up" : "Down",
 			    sbc_b2bua_calls(d->b2bua));
 	for (c = 0; c < SBC_CLASS_COUNT; c++)
-		evbuffer_add_printf(out, "  %-10s: %u\n", class_names[c],
+		evbuffer_add_printf(out, "  %-10s: %u\n", sbc_class_name(c),
 				    cur[c]);
 	return SBC_CTL_OK;
 }

@@ -81,28 +81,18 @@ struct row_def {
 #define KEY_REQUESTS "requests"
 #define KEY_RETRY "retries"
 
+#define ROW(sec, key, name, kind, code, method, single)                       \
+	{sec, {key, name, kind, code, method, single}}
 #define RESP(sec, key, name, code)                                            \
-	{                                                                     \
-		sec, { key, name, SBC_SIPSTATS_RESPONSE, code, -1, 0 }        \
-	}
+	ROW(sec, key, name, SBC_SIPSTATS_RESPONSE, code, -1, 0)
 #define OK(name, m)                                                           \
-	{                                                                     \
-		SEC_SUCCESS, { KEY_SUCCESS, name, SBC_SIPSTATS_RESPONSE, 200, \
-			       m, 0 }                                          \
-	}
+	ROW(SEC_SUCCESS, KEY_SUCCESS, name, SBC_SIPSTATS_RESPONSE, 200, m, 0)
 #define CLASS(name, c)                                                        \
-	{                                                                     \
-		SEC_CLASSES, { KEY_CLASSES, name, SBC_SIPSTATS_CLASS, c, -1, 0 } \
-	}
+	ROW(SEC_CLASSES, KEY_CLASSES, name, SBC_SIPSTATS_CLASS, c, -1, 0)
 #define REQ(name, m)                                                          \
-	{                                                                     \
-		SEC_REQUESTS, { KEY_REQUESTS, name, SBC_SIPSTATS_REQUEST, 0, \
-				m, 0 }                                         \
-	}
+	ROW(SEC_REQUESTS, KEY_REQUESTS, name, SBC_SIPSTATS_REQUEST, 0, m, 0)
 #define RETRY(name, r)                                                        \
-	{                                                                     \
-		SEC_RETRY, { KEY_RETRY, name, SBC_SIPSTATS_RETRY, r, -1, 1 } \
-	}
+	ROW(SEC_RETRY, KEY_RETRY, name, SBC_SIPSTATS_RETRY, r, -1, 1)
 
 /*
  * Field names and order follow IOS `show sip-ua statistics`; the 200 rows

@@ -43,40 +43,21 @@ static const struct period periods[STATS_TABLE_COUNT] = {
 	{STATS_DAYS, "(last 72 days)", 6, true},
 };
 
-/*
- * Titles. In the table view CUBE puts two blanks before `(last` except
- * for TDM-SIP, which has one; graphs always have one.
- */
-struct class_title {
-	const char *title;
-	const char *table_gap;
-};
+#define CLASS_TITLE(id, abbr, name, tag, license, desc, title) title,
+static const char *const titles[STATS_CLASS_COUNT] = {CLASSES_ALL(CLASS_TITLE)};
 
-static const struct class_title titles[STATS_CLASS_COUNT] = {
-	[STATS_STANDARD] = {"CUBE Standard Trunk License Usage", "  "},
-	[STATS_ENHANCED] = {"CUBE Enhanced Trunk License Usage", "  "},
-	[STATS_REDUNDANT] = {"CUBE Redundant Trunk License Usage", "  "},
-	[STATS_VGW] = {"TDM-SIP Trunk Sessions", " "},
-	[STATS_AGGREGATE] = {"CUBE Aggregate Trunk License Usage", "  "},
-};
+/* The words that select a class: its name and its abbreviation. */
+static const char *const class_words[STATS_CLASS_COUNT] = {
+	CLASSES_ALL(CLASSES_NAME)};
+static const char *const class_abbrs[STATS_CLASS_COUNT] = {
+	CLASSES_ALL(CLASSES_ABBR)};
 
 /* CUBE's order, with Redundant (not shown by CUBE) after Enhanced. */
-static const enum stats_class all_order[STATS_CLASS_COUNT] = {
-	STATS_STANDARD, STATS_ENHANCED, STATS_REDUNDANT, STATS_AGGREGATE,
-	STATS_VGW};
-
-struct selector {
-	const char *word;
-	enum stats_class cls;
-};
-
-static const struct selector selectors[] = {
-	{"standard", STATS_STANDARD},	{"std", STATS_STANDARD},
-	{"enhanced", STATS_ENHANCED},	{"enh", STATS_ENHANCED},
-	{"redundant", STATS_REDUNDANT}, {"red", STATS_REDUNDANT},
-	{"aggregate", STATS_AGGREGATE}, {"agg", STATS_AGGREGATE},
-	{"vgw", STATS_VGW},
-};
+static const enum stats_class all_order[] = {STATS_STANDARD, STATS_ENHANCED,
+					     STATS_REDUNDANT, STATS_AGGREGATE,
+					     STATS_VGW};
+_Static_assert(sizeof(all_order) / sizeof(all_order[0]) == STATS_CLASS_COUNT,
+	       "every class has its place in the order of all");
 
 static const char *const weekdays[7] = {
 	"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
@@ -87,7 +68,16 @@ static const char *const months[12] = {"Jan", "Feb", "Mar", "Apr",
 
 const char *stats_render_title(int cls)
 {
-	return cls >= 0 && cls < STATS_CLASS_COUNT ? titles[cls].title : NULL;
+	return cls >= 0 && cls < STATS_CLASS_COUNT ? titles[cls] : NULL;
+}
+
+/*
+ * In the table view CUBE puts two blanks before `(last` except for
+ * TDM-SIP, which has one; graphs always have one.
+ */
+static const char *table_gap(enum stats_class cls)
+{
+	return cls == STATS_VGW ? " " : "  ";
 }
 
 static int ascii_lower(int c)
@@ -101,7 +91,8 @@ static bool word_is(const char *word, const char *known)
 	size_t i;
 
 	for (i = 0; known[i] != '\0'; i++) {
-		if (ascii_lower((unsigned char)word[i]) != known[i])
+		if (ascii_lower((unsigned char)word[i]) !=
+		    ascii_lower((unsigned char)known[i]))
 			return false;
 	}
 	return word[i] == '\0';
@@ -109,13 +100,14 @@ static bool word_is(const char *word, const char *known)
 
 int stats_class_parse(const char *word)
 {
-	size_t i;
+	int c;
 
 	if (word == NULL)
 		return -1;
-	for (i = 0; i < sizeof(selectors) / sizeof(selectors[0]); i++) {
-		if (word_is(word, selectors[i].word))
-			return (int)selectors[i].cls;
+	for (c = 0; c < STATS_CLASS_COUNT; c++) {
+		if (word_is(word, class_words[c]) ||
+		    word_is(word, class_abbrs[c]))
+			return c;
 	}
 	return -1;
 }
@@ -206,8 +198,7 @@ static void put_table(const struct stats *s, enum stats_class cls,
 	size_t g, i;
 
 	read_period(s, cls, p, now_ms, v);
-	fprintf(out, "%s%s%s\n", titles[cls].title, titles[cls].table_gap,
-		p->span);
+	fprintf(out, "%s%s%s\n", titles[cls], table_gap(cls), p->span);
 	fputs("Period     Average       Max\n"
 	      "----------------------------\n",
 	      out);
@@ -365,8 +356,7 @@ static void put_graph(const struct stats *s, enum stats_class cls,
 		line[width + i] = (char)('0' + i % 10);
 	put_line(line, width + 1 + cols, out);
 
-	fprintf(out, "%*s%s %s\n", TITLE_INDENT, "", titles[cls].title,
-		p->span);
+	fprintf(out, "%*s%s %s\n", TITLE_INDENT, "", titles[cls], p->span);
 	if (p->detail)
 		fprintf(out, "%*s* = maximum   # = average\n", TITLE_INDENT,
 			"");

@@ -40,7 +40,7 @@ static const size_t table_rows[STATS_TABLE_COUNT] = {60, 60, 72, 72};
 static const int64_t table_seconds[STATS_TABLE_COUNT] = {1, 60, 3600, 86400};
 
 static const char *const class_names[STATS_CLASS_COUNT] = {
-	"STANDARD", "ENHANCED", "REDUNDANT", "VGW", "AGGREGATE"};
+	CLASSES_ALL(CLASSES_NAME)};
 
 /* The top 3 values seen so far, largest first, and how many were seen. */
 struct top3 {

@@ -25,19 +25,16 @@
 #ifndef SBC_STATS_H
 #define SBC_STATS_H
 
+#include "common/classes.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Same order as enum sbc_class. */
-enum stats_class {
-	STATS_STANDARD,
-	STATS_ENHANCED,
-	STATS_REDUNDANT,
-	STATS_VGW,
-	STATS_AGGREGATE,
-	STATS_CLASS_COUNT
-};
+/* STATS_STANDARD, ... STATS_AGGREGATE (common/classes.h). */
+#define STATS_CLASS_ENUM(id, ...) STATS_##id,
+enum stats_class { CLASSES_ALL(STATS_CLASS_ENUM) STATS_CLASS_COUNT };
+#undef STATS_CLASS_ENUM
 
 enum stats_table {
 	STATS_SECONDS,
