@@ -97,16 +97,26 @@ void db_done(sqlite3_stmt *q)
 	sqlite3_clear_bindings(q);
 }
 
-int db_run(sqlite3_stmt *q, const char *what, char *err, size_t errlen)
+int db_step(sqlite3_stmt *q, const char *what, char *err, size_t errlen)
 {
 	int rc = sqlite3_step(q);
 
-	if (rc != SQLITE_DONE) {
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		return rc;
+	err_set(err, errlen, "%s: %s", what,
+		sqlite3_errmsg(sqlite3_db_handle(q)));
+	return rc;
+}
+
+int db_run(sqlite3_stmt *q, const char *what, char *err, size_t errlen)
+{
+	int rc = db_step(q, what, err, errlen);
+
+	if (rc == SQLITE_ROW) {
 		err_set(err, errlen, "%s: %s", what,
 			sqlite3_errmsg(sqlite3_db_handle(q)));
-		if (rc == SQLITE_ROW)
-			rc = SQLITE_ERROR;
-	} else {
+		rc = SQLITE_ERROR;
+	} else if (rc == SQLITE_DONE) {
 		rc = 0;
 	}
 	db_done(q);

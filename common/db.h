@@ -41,6 +41,11 @@ void db_finalize_all(sqlite3_stmt **q, size_t n);
  * by the stores, so no binding may outlive the call that made it. */
 void db_done(sqlite3_stmt *q);
 
+/* Step q for its next row: SQLITE_ROW or SQLITE_DONE, else the failure's
+ * code with "<what>: <reason>" in err. q is left for the caller to read
+ * and db_done(). */
+int db_step(sqlite3_stmt *q, const char *what, char *err, size_t errlen);
+
 /* Step q, a statement that returns no row, then db_done() it. */
 int db_run(sqlite3_stmt *q, const char *what, char *err, size_t errlen);
 

@@ -232,6 +232,18 @@ static enum lsrv_st run(struct lsrv_store *st, enum stmt s, char *err,
 	return st_of(db_run(st->q[s], what, err, errlen));
 }
 
+/* Step the one-row query q: OK on its row (read it, then db_done() q),
+ * NOT_FOUND when there is none (no reason given), else the failure. */
+static enum lsrv_st one_row(sqlite3_stmt *q, const char *what, char *err,
+			    size_t errlen)
+{
+	int rc = db_step(q, what, err, errlen);
+
+	if (rc == SQLITE_ROW)
+		return LSRV_ST_OK;
+	return rc == SQLITE_DONE ? LSRV_ST_NOT_FOUND : st_of(rc);
+}
+
 static enum lsrv_st txn_begin(struct lsrv_store *st, bool write, char *err,
 			      size_t errlen)
 {
@@ -323,19 +335,14 @@ static enum lsrv_st account_find(struct lsrv_store *st, const char *account,
 				 int64_t *id, char *err, size_t errlen)
 {
 	sqlite3_stmt *q = st->q[S_ACCOUNT_GET];
-	enum lsrv_st r = LSRV_ST_OK;
-	int rc;
+	enum lsrv_st r;
 
 	sqlite3_bind_text(q, 1, account, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	r = one_row(q, "reading accounts", err, errlen);
+	if (r == LSRV_ST_OK)
 		*id = sqlite3_column_int64(q, 0);
-	} else if (rc == SQLITE_DONE) {
+	else if (r == LSRV_ST_NOT_FOUND)
 		err_set(err, errlen, "no account %.64s", account);
-		r = LSRV_ST_NOT_FOUND;
-	} else {
-		r = db_failed(st, err, errlen, "reading accounts");
-	}
 	db_done(q);
 	return r;
 }
@@ -385,24 +392,19 @@ enum lsrv_st lsrv_store_va_find(struct lsrv_store *st, const char *account,
 	sqlite3_stmt *q = st->q[S_VA_GET];
 	int64_t aid = 0;
 	enum lsrv_st r;
-	int rc;
 
 	r = account_find(st, account, &aid, err, errlen);
 	if (r != LSRV_ST_OK)
 		return r;
 	sqlite3_bind_int64(q, 1, aid);
 	sqlite3_bind_text(q, 2, va, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	r = one_row(q, "reading virtual accounts", err, errlen);
+	if (r == LSRV_ST_OK)
 		*va_id = sqlite3_column_int64(q, 0);
-	} else if (rc == SQLITE_DONE) {
+	else if (r == LSRV_ST_NOT_FOUND)
 		err_set(err, errlen,
 			"no virtual account %.64s in account %.64s", va,
 			account);
-		r = LSRV_ST_NOT_FOUND;
-	} else {
-		r = db_failed(st, err, errlen, "reading virtual accounts");
-	}
 	db_done(q);
 	return r;
 }
@@ -497,21 +499,15 @@ static enum lsrv_st va_info(struct lsrv_store *st, int64_t va_id,
 	enum lsrv_st r = LSRV_ST_OK;
 	const unsigned char *pj;
 	struct lic_policy def;
-	int rc;
 
 	if (json != NULL)
 		*json = NULL;
 	sqlite3_bind_int64(q, 1, va_id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE) {
+	r = one_row(q, "reading virtual account", err, errlen);
+	if (r == LSRV_ST_NOT_FOUND)
 		err_set(err, errlen, "no such virtual account");
-		r = LSRV_ST_NOT_FOUND;
+	if (r != LSRV_ST_OK)
 		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		r = db_failed(st, err, errlen, "reading virtual account");
-		goto out;
-	}
 	if (account != NULL)
 		db_column_text(q, 0, account, LSRV_NAME_MAX + 1);
 	if (va != NULL)
@@ -556,19 +552,16 @@ static enum lsrv_st token_use(struct lsrv_store *st, const char *hash,
 	sqlite3_stmt *q = st->q[S_TOKEN_GET];
 	enum lsrv_st r = LSRV_ST_OK;
 	int64_t expires = 0, uses = 0;
-	int rc;
 
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	r = one_row(q, "reading tokens", err, errlen);
+	if (r == LSRV_ST_OK) {
 		*va_id = sqlite3_column_int64(q, 0);
 		expires = sqlite3_column_int64(q, 1);
 		uses = sqlite3_column_int64(q, 2);
-	} else if (rc == SQLITE_DONE) {
+	} else if (r == LSRV_ST_NOT_FOUND) {
 		err_set(err, errlen, "unknown token");
 		r = LSRV_ST_BAD_TOKEN;
-	} else {
-		r = db_failed(st, err, errlen, "reading tokens");
 	}
 	db_done(q);
 	if (r != LSRV_ST_OK)
@@ -591,25 +584,21 @@ static enum lsrv_st device_get(struct lsrv_store *st,
 {
 	sqlite3_stmt *q = st->q[S_DEVICE_GET];
 	enum lsrv_st r = LSRV_ST_OK;
-	int rc;
 
 	memset(d, 0, sizeof(*d));
 	sqlite3_bind_text(q, 1, udi->pid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, udi->sn, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	r = one_row(q, "reading devices", err, errlen);
+	if (r == LSRV_ST_OK) {
 		d->id = sqlite3_column_int64(q, 0);
 		d->va_id = sqlite3_column_int64(q, 1);
 		snprintf(d->pid, sizeof(d->pid), "%s", udi->pid);
 		snprintf(d->sn, sizeof(d->sn), "%s", udi->sn);
 		db_column_text(q, 2, d->public_key, sizeof(d->public_key));
 		db_column_text(q, 3, d->key_id, sizeof(d->key_id));
-	} else if (rc == SQLITE_DONE) {
+	} else if (r == LSRV_ST_NOT_FOUND) {
 		err_set(err, errlen, "no trust for PID:%.64s,SN:%.64s",
 			udi->pid, udi->sn);
-		r = LSRV_ST_NOT_FOUND;
-	} else {
-		r = db_failed(st, err, errlen, "reading devices");
 	}
 	db_done(q);
 	return r;
@@ -718,20 +707,15 @@ static enum lsrv_st report_get(struct lsrv_store *st, int64_t device_id,
 {
 	sqlite3_stmt *q = st->q[S_REPORT_GET];
 	enum lsrv_st r = LSRV_ST_OK;
-	int rc;
 
 	sqlite3_bind_int64(q, 1, device_id);
 	sqlite3_bind_text(q, 2, report_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	r = one_row(q, "reading reports", err, errlen);
+	if (r == LSRV_ST_OK) {
 		*row = sqlite3_column_int64(q, 0);
 		*ack_policy = sqlite3_column_type(q, 1) == SQLITE_NULL
 				      ? -1
 				      : sqlite3_column_int64(q, 1);
-	} else if (rc == SQLITE_DONE) {
-		r = LSRV_ST_NOT_FOUND;
-	} else {
-		r = db_failed(st, err, errlen, "reading reports");
 	}
 	db_done(q);
 	return r;
@@ -848,19 +832,15 @@ static enum lsrv_st ack_mark(struct lsrv_store *st,
 	bool include;
 	enum lsrv_st r = LSRV_ST_OK;
 	size_t i;
-	int rc;
 
 	*policy_json = NULL;
 	sqlite3_bind_int64(q, 1, dev->id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	r = one_row(q, "reading device", err, errlen);
+	if (r == LSRV_ST_OK) {
 		sent = sqlite3_column_int64(q, 0);
 		version = sqlite3_column_int64(q, 1);
-	} else {
-		r = rc == SQLITE_DONE
-			    ? (err_set(err, errlen, "device vanished"),
-			       LSRV_ST_NOT_FOUND)
-			    : db_failed(st, err, errlen, "reading device");
+	} else if (r == LSRV_ST_NOT_FOUND) {
+		err_set(err, errlen, "device vanished");
 	}
 	db_done(q);
 	if (r != LSRV_ST_OK)

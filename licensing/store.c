@@ -238,6 +238,16 @@ static int run(struct lic_store *st, enum stmt s, char *err, size_t errlen,
 	return db_run(st->q[s], what, err, errlen) != 0 ? -1 : 0;
 }
 
+/* Step the one-row query q: 0 on its row (read it, then db_done() q), 1
+ * when there is none, -1 on a failure (reason in err). */
+static int one_row(sqlite3_stmt *q, const char *what, char *err,
+		   size_t errlen)
+{
+	int rc = db_step(q, what, err, errlen);
+
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+}
+
 static int txn_begin(struct lic_store *st, char *err, size_t errlen)
 {
 	return db_begin(st->db, true, err, errlen) != 0 ? -1 : 0;
@@ -278,17 +288,14 @@ static int kv_get(struct lic_store *st, const char *key, int64_t *v,
 {
 	sqlite3_stmt *q = st->q[S_KV_GET];
 	int rc;
-	int ret = 0;
 
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	*found = rc == SQLITE_ROW;
-	if (rc == SQLITE_ROW)
+	rc = one_row(q, "reading licensing state", err, errlen);
+	*found = rc == 0;
+	if (rc == 0)
 		*v = sqlite3_column_int64(q, 0);
-	else if (rc != SQLITE_DONE)
-		ret = db_failed(st, err, errlen, "reading licensing state");
 	db_done(q);
-	return ret;
+	return rc < 0 ? -1 : 0;
 }
 
 /* Put key = v; with keep_max, never lower a stored value. */
@@ -588,17 +595,12 @@ static int report_get(struct lic_store *st, const char *report_id,
 		      struct lic_store_report *out, char *err, size_t errlen)
 {
 	sqlite3_stmt *q = st->q[S_REP_GET];
-	int rc;
-	int ret = 1;
+	int ret;
 
 	sqlite3_bind_text(q, 1, report_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	ret = one_row(q, "reading report", err, errlen);
+	if (ret == 0)
 		report_row(q, out, 0);
-		ret = 0;
-	} else if (rc != SQLITE_DONE) {
-		ret = db_failed(st, err, errlen, "reading report");
-	}
 	db_done(q);
 	return ret;
 }
@@ -639,8 +641,7 @@ int lic_store_report_envelope(struct lic_store *st, const char *report_id,
 			      size_t errlen)
 {
 	sqlite3_stmt *q;
-	int rc;
-	int ret = 1;
+	int ret;
 
 	if (st == NULL || buf == NULL || len == NULL || report_id == NULL) {
 		err_set(err, errlen, "bad arguments");
@@ -648,8 +649,8 @@ int lic_store_report_envelope(struct lic_store *st, const char *report_id,
 	}
 	q = st->q[S_REP_ENVELOPE];
 	sqlite3_bind_text(q, 1, report_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	ret = one_row(q, "reading report", err, errlen);
+	if (ret == 0) {
 		const void *b = sqlite3_column_blob(q, 0);
 		size_t l = (size_t)sqlite3_column_bytes(q, 0);
 		unsigned char *copy = malloc(l + 1);
@@ -663,10 +664,7 @@ int lic_store_report_envelope(struct lic_store *st, const char *report_id,
 			copy[l] = '\0';
 			*buf = copy;
 			*len = l;
-			ret = 0;
 		}
-	} else if (rc != SQLITE_DONE) {
-		ret = db_failed(st, err, errlen, "reading report");
 	}
 	db_done(q);
 	return ret;
@@ -1052,16 +1050,15 @@ int lic_store_get_policy(struct lic_store *st, struct lic_policy *out,
 			 char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
-	int rc;
-	int ret = 1;
+	int ret;
 
 	if (st == NULL || out == NULL) {
 		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	q = st->q[S_POLICY_GET];
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	ret = one_row(q, "reading policy", err, errlen);
+	if (ret == 0) {
 		const char *json = (const char *)sqlite3_column_text(q, 0);
 		size_t len = (size_t)sqlite3_column_bytes(q, 0);
 		char why[160];
@@ -1071,11 +1068,7 @@ int lic_store_get_policy(struct lic_store *st, struct lic_policy *out,
 			err_set(err, errlen, "stored policy: %s",
 				json == NULL ? "empty" : why);
 			ret = -1;
-		} else {
-			ret = 0;
 		}
-	} else if (rc != SQLITE_DONE) {
-		ret = db_failed(st, err, errlen, "reading policy");
 	}
 	db_done(q);
 	return ret;
@@ -1125,25 +1118,21 @@ int lic_store_get_trust(struct lic_store *st, struct lic_store_trust *out,
 			char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
-	int rc;
-	int ret = 1;
+	int ret;
 
 	if (st == NULL || out == NULL) {
 		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	q = st->q[S_TRUST_GET];
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	ret = one_row(q, "reading trust", err, errlen);
+	if (ret == 0) {
 		db_column_text(q, 0, out->server_key_pem,
-			    sizeof(out->server_key_pem));
+			       sizeof(out->server_key_pem));
 		db_column_text(q, 1, out->trust_code, sizeof(out->trust_code));
 		db_column_text(q, 2, out->udi_pid, sizeof(out->udi_pid));
 		db_column_text(q, 3, out->udi_sn, sizeof(out->udi_sn));
 		out->installed = sqlite3_column_int64(q, 4);
-		ret = 0;
-	} else if (rc != SQLITE_DONE) {
-		ret = db_failed(st, err, errlen, "reading trust");
 	}
 	db_done(q);
 	return ret;
@@ -1273,7 +1262,7 @@ int lic_store_get_account(struct lic_store *st, char *sa, size_t salen,
 			  char *va, size_t valen, char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
-	int rc, ret = 1;
+	int ret;
 
 	if (st == NULL || sa == NULL || va == NULL || salen == 0 ||
 	    valen == 0) {
@@ -1282,13 +1271,10 @@ int lic_store_get_account(struct lic_store *st, char *sa, size_t salen,
 	}
 	sa[0] = va[0] = '\0';
 	q = st->q[S_ACCOUNT_GET];
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	ret = one_row(q, "reading the account", err, errlen);
+	if (ret == 0) {
 		db_column_text(q, 0, sa, salen);
 		db_column_text(q, 1, va, valen);
-		ret = 0;
-	} else if (rc != SQLITE_DONE) {
-		ret = db_failed(st, err, errlen, "reading the account");
 	}
 	db_done(q);
 	return ret;
