@@ -116,7 +116,8 @@ int fio_read_file(const char *path, size_t max, char **buf, size_t *len,
 	size_t off = 0;
 	int fd, rc = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO is refused below, not waited on. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		err_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
