@@ -201,8 +201,9 @@ int db_schema(sqlite3 *db, const char *schema, const char *meta, int version,
 		rc = db_fail(db, why, err, errlen);
 		goto out_rollback;
 	} else if (have != version) {
-		err_set(err, errlen, "%s schema version %lld, this build knows %d",
-			what, have, version);
+		err_set(err, errlen,
+			"%s schema version %lld, this build knows %d", what,
+			have, version);
 		rc = SQLITE_MISMATCH;
 		goto out_rollback;
 	}

@@ -258,7 +258,8 @@ static X509 *cert_load(const char *path, bool *missing, char *err,
 	x = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
 	if (x == NULL)
-		err_set(err, errlen, "%s: %s", path, sslerr_text(buf, sizeof(buf), NULL));
+		err_set(err, errlen, "%s: %s", path,
+			sslerr_text(buf, sizeof(buf), NULL));
 	return x;
 }
 
@@ -294,7 +295,8 @@ SSL_CTX *lsrv_tls_context(const char *state_dir, const char *listen_host,
 	if (ctx == NULL ||
 	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, keypath, SSL_FILETYPE_PEM) != 1) {
-		err_set(err, errlen, "TLS context: %s", sslerr_text(buf, sizeof(buf), NULL));
+		err_set(err, errlen, "TLS context: %s",
+			sslerr_text(buf, sizeof(buf), NULL));
 		goto out_fail;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |

@@ -505,6 +505,25 @@ int lic_key_public_der_b64(const struct lic_key *k, char **b64, size_t *len,
 	return 0;
 }
 
+/* pkey, a P-256 public key, as a new *out; pkey is freed on a failure. */
+static int pubkey_wrap(EVP_PKEY *pkey, struct lic_pubkey **out, char *err,
+		       size_t errlen)
+{
+	if (!is_p256(pkey)) {
+		EVP_PKEY_free(pkey);
+		err_set(err, errlen, "public key is not EC P-256");
+		return -1;
+	}
+	*out = calloc(1, sizeof(**out));
+	if (*out == NULL) {
+		EVP_PKEY_free(pkey);
+		err_set(err, errlen, "out of memory");
+		return -1;
+	}
+	(*out)->pkey = pkey;
+	return 0;
+}
+
 /* A lic_pubkey holding only the public half of pkey (DER round trip). */
 static int pubkey_from_der(const unsigned char *der, size_t len,
 			   struct lic_pubkey **out, char *err, size_t errlen)
@@ -524,19 +543,7 @@ static int pubkey_from_der(const unsigned char *der, size_t len,
 		err_set(err, errlen, "not a DER SubjectPublicKeyInfo");
 		return -1;
 	}
-	if (!is_p256(pkey)) {
-		EVP_PKEY_free(pkey);
-		err_set(err, errlen, "public key is not EC P-256");
-		return -1;
-	}
-	*out = calloc(1, sizeof(**out));
-	if (*out == NULL) {
-		EVP_PKEY_free(pkey);
-		err_set(err, errlen, "out of memory");
-		return -1;
-	}
-	(*out)->pkey = pkey;
-	return 0;
+	return pubkey_wrap(pkey, out, err, errlen);
 }
 
 int lic_key_public(const struct lic_key *k, struct lic_pubkey **out,
@@ -601,19 +608,7 @@ int lic_pubkey_from_pem(const char *pem, size_t len, struct lic_pubkey **out,
 		       sslerr_text(eb, sizeof(eb), NULL));
 		return -1;
 	}
-	if (!is_p256(pkey)) {
-		EVP_PKEY_free(pkey);
-		err_set(err, errlen, "public key is not EC P-256");
-		return -1;
-	}
-	*out = calloc(1, sizeof(**out));
-	if (*out == NULL) {
-		EVP_PKEY_free(pkey);
-		err_set(err, errlen, "out of memory");
-		return -1;
-	}
-	(*out)->pkey = pkey;
-	return 0;
+	return pubkey_wrap(pkey, out, err, errlen);
 }
 
 int lic_pubkey_from_der_b64(const char *b64, size_t len,

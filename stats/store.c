@@ -322,18 +322,30 @@ out_failed:
 static void insert_row(struct stats_store *st, enum stats_table table,
 		       int64_t start, const struct stats_bucket *bucket)
 {
+	sqlite3_stmt *q = st->q[S_INSERT];
 	int c;
 
-	sqlite3_bind_int(st->q[S_INSERT], 1, (int)table);
-	sqlite3_bind_int64(st->q[S_INSERT], 2, start);
+	sqlite3_bind_int(q, 1, (int)table);
+	sqlite3_bind_int64(q, 2, start);
 	for (c = 0; c < STATS_CLASS_COUNT; c++) {
-		sqlite3_bind_int64(st->q[S_INSERT], c + 3, bucket->value[c]);
-		sqlite3_bind_int64(st->q[S_INSERT], c + 3 + STATS_CLASS_COUNT,
-				   bucket->max[c]);
-		sqlite3_bind_int64(st->q[S_INSERT], c + 3 + 2 * STATS_CLASS_COUNT,
+		sqlite3_bind_int64(q, c + 3, bucket->value[c]);
+		sqlite3_bind_int64(q, c + 3 + STATS_CLASS_COUNT, bucket->max[c]);
+		sqlite3_bind_int64(q, c + 3 + 2 * STATS_CLASS_COUNT,
 				   bucket->avg[c]);
 	}
-	step_once(st, st->q[S_INSERT]);
+	step_once(st, q);
+}
+
+/* Drop the rows of table older than KEEP_FACTOR windows before start. */
+static void prune(struct stats_store *st, enum stats_table table,
+		  int64_t start)
+{
+	sqlite3_bind_int(st->q[S_PRUNE], 1, (int)table);
+	sqlite3_bind_int64(st->q[S_PRUNE], 2,
+			   start - KEEP_FACTOR *
+					   (int64_t)stats_table_rows(table) *
+					   stats_table_seconds(table));
+	step_once(st, st->q[S_PRUNE]);
 }
 
 void stats_store_sink(void *arg, enum stats_table table, int64_t start,
@@ -350,18 +362,7 @@ void stats_store_sink(void *arg, enum stats_table table, int64_t start,
 	 * out of every window can go (keep twice the window, for safety
 	 * against clock steps).
 	 */
-	sqlite3_bind_int(st->q[S_PRUNE], 1, (int)table - 1);
-	sqlite3_bind_int64(st->q[S_PRUNE], 2,
-			   start - KEEP_FACTOR *
-					   (int64_t)stats_table_rows(table - 1) *
-					   stats_table_seconds(table - 1));
-	step_once(st, st->q[S_PRUNE]);
-	if (table == STATS_DAYS) {
-		sqlite3_bind_int(st->q[S_PRUNE], 1, (int)table);
-		sqlite3_bind_int64(st->q[S_PRUNE], 2,
-				   start - KEEP_FACTOR *
-						   (int64_t)stats_table_rows(table) *
-						   stats_table_seconds(table));
-		step_once(st, st->q[S_PRUNE]);
-	}
+	prune(st, table - 1, start);
+	if (table == STATS_DAYS)
+		prune(st, table, start);
 }
