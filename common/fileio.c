@@ -32,16 +32,16 @@ int fio_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* fsync the directory holding path: makes a rename() into it durable. A
- * failure here is not reported: the data itself is already on disk. */
-static void sync_dir_of(const char *path)
+int fio_sync_dir(const char *path)
 {
 	char dir[PATH_MAX];
 	char *slash;
-	int dfd;
+	int dfd, rc;
 
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return;
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	slash = strrchr(dir, '/');
 	if (slash == NULL)
 		snprintf(dir, sizeof(dir), ".");
@@ -50,51 +50,61 @@ static void sync_dir_of(const char *path)
 	else
 		*slash = '\0';
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	if (dfd < 0)
+		return -1;
+	rc = fsync(dfd);
+	close(dfd);
+	return rc;
 }
 
 int fio_write_atomic(const char *path, const void *data, size_t len,
 		     mode_t mode, char *err, size_t errlen)
 {
 	char tmp[PATH_MAX];
-	int fd;
+	int fd, saved;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
 	    (int)sizeof(tmp)) {
 		err_set(err, errlen, "%s: path too long", path);
+		errno = ENAMETOOLONG;
 		return -1;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0) {
-		err_set(err, errlen, "%s: %s", tmp, strerror(errno));
+		saved = errno;
+		err_set(err, errlen, "%s: %s", tmp, strerror(saved));
+		errno = saved;
 		return -1;
 	}
 	if (fio_write_all(fd, data, len) != 0) {
-		err_set(err, errlen, "%s: %s", tmp, strerror(errno));
+		saved = errno;
+		err_set(err, errlen, "%s: %s", tmp, strerror(saved));
 		goto fail_close;
 	}
 	if (fsync(fd) != 0) {
-		err_set(err, errlen, "%s: fsync: %s", tmp, strerror(errno));
+		saved = errno;
+		err_set(err, errlen, "%s: fsync: %s", tmp, strerror(saved));
 		goto fail_close;
 	}
 	if (close(fd) != 0) {
-		err_set(err, errlen, "%s: close: %s", tmp, strerror(errno));
+		saved = errno;
+		err_set(err, errlen, "%s: close: %s", tmp, strerror(saved));
 		goto fail_unlink;
 	}
 	if (rename(tmp, path) != 0) {
-		err_set(err, errlen, "%s: %s", path, strerror(errno));
+		saved = errno;
+		err_set(err, errlen, "%s: %s", path, strerror(saved));
 		goto fail_unlink;
 	}
-	sync_dir_of(path);
+	/* Not reported: the data itself is already on disk. */
+	(void)fio_sync_dir(path);
 	return 0;
 
 fail_close:
 	close(fd);
 fail_unlink:
 	unlink(tmp);
+	errno = saved;
 	return -1;
 }
 
@@ -106,7 +116,8 @@ int fio_read_file(const char *path, size_t max, char **buf, size_t *len,
 	size_t off = 0;
 	int fd, rc = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO is refused below, not waited on. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0) {
 		err_set(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;

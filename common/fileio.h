@@ -16,11 +16,15 @@
  * errno set. */
 int fio_write_all(int fd, const void *buf, size_t len);
 
+/* fsync the directory holding path, so that a name just made in it (a
+ * rename(), a link()) survives a crash. 0, or -1 with errno set. */
+int fio_sync_dir(const char *path);
+
 /*
  * Replace path with data: a temporary file beside it (created with mode,
  * O_EXCL), fsync, rename() over path, fsync of the directory so the rename
  * itself survives a crash. The temporary file never outlives a failure.
- * 0, or -1 with a reason naming the file.
+ * 0, or -1 with a reason naming the file and errno that of the failure.
  */
 int fio_write_atomic(const char *path, const void *data, size_t len,
 		     mode_t mode, char *err, size_t errlen);

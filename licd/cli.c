@@ -7,6 +7,7 @@
 
 #include "common/clk.h"
 #include "common/err.h"
+#include "common/fileio.h"
 #include "licd/inventory.h"
 #include "licensing/keys.h"
 #include "common/log.h"
@@ -174,98 +175,6 @@ static bool parse_num(const char *s, long long lo, long long hi,
 		return false;
 	*out = v;
 	return true;
-}
-
-/* ---- files ------------------------------------------------------------- */
-
-/* Read a regular file of at most max bytes; *buf NUL-terminated. */
-static int read_file(const char *path, size_t max, char **buf, size_t *len,
-		     char *err, size_t errlen)
-{
-	struct stat sb;
-	char *b = NULL;
-	size_t off = 0;
-	ssize_t r;
-	int fd, rc = -1;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err_set(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		err_set(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if (sb.st_size <= 0 || (unsigned long long)sb.st_size > max) {
-		err_set(err, errlen, "%s: size %lld is not 1..%zu bytes", path,
-			(long long)sb.st_size, max);
-		goto out;
-	}
-	b = malloc((size_t)sb.st_size + 1);
-	if (b == NULL) {
-		err_set(err, errlen, "out of memory");
-		goto out;
-	}
-	while (off < (size_t)sb.st_size) {
-		r = read(fd, b + off, (size_t)sb.st_size - off);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			err_set(err, errlen, "%s: read failed", path);
-			free(b);
-			goto out;
-		}
-		off += (size_t)r;
-	}
-	b[off] = '\0';
-	*buf = b;
-	*len = off;
-	rc = 0;
-out:
-	close(fd);
-	return rc;
-}
-
-/* Write a file whole: temp file in the same directory, fsync, rename. */
-static int write_file(const char *path, const char *data, size_t len,
-		      char *err, size_t errlen)
-{
-	char tmp[PATH_MAX_LEN];
-	size_t off = 0;
-	ssize_t w;
-	int fd;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp)) {
-		err_set(err, errlen, "%s: path too long", path);
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err_set(err, errlen, "%s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	while (off < len) {
-		w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off != len || fsync(fd) != 0) {
-		err_set(err, errlen, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		err_set(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
 }
 
 /* ---- shared steps ------------------------------------------------------ */
@@ -711,8 +620,8 @@ static int cmd_policy_set(struct cli *c, char **args)
 	enum lsrv_st r;
 	int rc;
 
-	if (read_file(args[2], LIC_POLICY_JSON_MAX, &buf, &len, c->err,
-		      sizeof(c->err)) != 0)
+	if (fio_read_file(args[2], LIC_POLICY_JSON_MAX, &buf, &len, c->err,
+			  sizeof(c->err)) != 0)
 		return fail("%s", c->err);
 	rc = open_va(c, args[0], args[1], &st, &va_id);
 	if (rc == LSRV_EXIT_OK) {
@@ -765,7 +674,8 @@ static int cmd_policy_export(struct cli *c, char **args)
 				  sizeof(c->err)) != LSRV_ST_OK ||
 	    lic_policy_file_build(key, NULL, now_s(), json, &env, &len, c->err,
 				  sizeof(c->err)) != 0 ||
-	    write_file(args[2], env, len, c->err, sizeof(c->err)) != 0)
+	    fio_write_atomic(args[2], env, len, 0644, c->err,
+			     sizeof(c->err)) != 0)
 		fail("%s", c->err);
 	else
 		rc = LSRV_EXIT_OK;
@@ -785,8 +695,8 @@ static int cmd_import_usage(struct cli *c, char **args)
 	size_t len = 0, acklen = 0, n = 0;
 	int rc = LSRV_EXIT_FAIL;
 
-	if (read_file(args[0], LSRV_USAGE_FILE_MAX, &buf, &len, c->err,
-		      sizeof(c->err)) != 0)
+	if (fio_read_file(args[0], LSRV_USAGE_FILE_MAX, &buf, &len, c->err,
+			  sizeof(c->err)) != 0)
 		return fail("%s", c->err);
 	st = store_open(c);
 	if (st == NULL)
@@ -798,7 +708,8 @@ static int cmd_import_usage(struct cli *c, char **args)
 	if (svc == NULL ||
 	    lsrv_import_usage(svc, buf, len, now_s(), &ack, &acklen, &n,
 			      c->err, sizeof(c->err)) != 0 ||
-	    write_file(c->ack_out, ack, acklen, c->err, sizeof(c->err)) != 0)
+	    fio_write_atomic(c->ack_out, ack, acklen, 0644, c->err,
+			     sizeof(c->err)) != 0)
 		goto out_err;
 	printf("%zu report(s) acknowledged in %s\n", n, c->ack_out);
 	rc = fflush(stdout) == 0 ? LSRV_EXIT_OK : fail("cannot write stdout");

@@ -87,12 +87,6 @@ static const char schema[] =
 	" ON record (device_id, tag, period_end);";
 
 enum stmt {
-	S_BEGIN,
-	S_BEGIN_READ,
-	S_COMMIT,
-	S_ROLLBACK,
-	S_META_GET,
-	S_META_PUT,
 	S_ACCOUNT_INSERT,
 	S_ACCOUNT_GET,
 	S_VA_INSERT,
@@ -121,12 +115,6 @@ enum stmt {
 };
 
 static const char *const stmt_sql[S_COUNT] = {
-	[S_BEGIN] = "BEGIN IMMEDIATE",
-	[S_BEGIN_READ] = "BEGIN",
-	[S_COMMIT] = "COMMIT",
-	[S_ROLLBACK] = "ROLLBACK",
-	[S_META_GET] = "SELECT value FROM lsrv_meta WHERE key = ?1",
-	[S_META_PUT] = "INSERT INTO lsrv_meta (key, value) VALUES (?1, ?2)",
 	[S_ACCOUNT_INSERT] = "INSERT INTO account (name, created)"
 			     " VALUES (?1, ?2)",
 	[S_ACCOUNT_GET] = "SELECT id FROM account WHERE name = ?1",
@@ -220,57 +208,46 @@ bool lsrv_name_ok(const char *s)
 	return n > 0;
 }
 
-/* The reason of the last SQLite failure; BUSY when it was a lock. */
-static enum lsrv_st db_fail(struct lsrv_store *st, char *err, size_t errlen,
-			    const char *what)
+/* The outcome of a db_ helper: BUSY when the failure was a lock. */
+static enum lsrv_st st_of(int rc)
 {
-	int code = sqlite3_errcode(st->db) & 0xff;
-
-	err_set(err, errlen, "%s: %s", what, sqlite3_errmsg(st->db));
-	return code == SQLITE_BUSY || code == SQLITE_LOCKED ? LSRV_ST_BUSY
-							    : LSRV_ST_ERROR;
+	if (rc == 0)
+		return LSRV_ST_OK;
+	rc &= 0xff;
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? LSRV_ST_BUSY
+						       : LSRV_ST_ERROR;
 }
 
-static void done(sqlite3_stmt *q)
+/* The reason of the last SQLite failure, prefixed with what was done. */
+static enum lsrv_st db_failed(struct lsrv_store *st, char *err,
+			      size_t errlen, const char *what)
 {
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
+	return st_of(db_fail(st->db, what, err, errlen));
 }
 
 /* Step a statement that returns no row. */
 static enum lsrv_st run(struct lsrv_store *st, enum stmt s, char *err,
 			size_t errlen, const char *what)
 {
-	enum lsrv_st ret = LSRV_ST_OK;
+	return st_of(db_run(st->q[s], what, err, errlen));
+}
 
-	if (sqlite3_step(st->q[s]) != SQLITE_DONE)
-		ret = db_fail(st, err, errlen, what);
-	done(st->q[s]);
-	return ret;
+/* Step the one-row query q: OK on its row (read it, then db_done() q),
+ * NOT_FOUND when there is none (no reason given), else the failure. */
+static enum lsrv_st one_row(sqlite3_stmt *q, const char *what, char *err,
+			    size_t errlen)
+{
+	int rc = db_step(q, what, err, errlen);
+
+	if (rc == SQLITE_ROW)
+		return LSRV_ST_OK;
+	return rc == SQLITE_DONE ? LSRV_ST_NOT_FOUND : st_of(rc);
 }
 
 static enum lsrv_st txn_begin(struct lsrv_store *st, bool write, char *err,
 			      size_t errlen)
 {
-	return run(st, write ? S_BEGIN : S_BEGIN_READ, err, errlen, "begin");
-}
-
-static void txn_rollback(struct lsrv_store *st)
-{
-	if (!sqlite3_get_autocommit(st->db)) {
-		sqlite3_step(st->q[S_ROLLBACK]);
-		done(st->q[S_ROLLBACK]);
-	}
-}
-
-static enum lsrv_st txn_commit(struct lsrv_store *st, char *err,
-			       size_t errlen)
-{
-	enum lsrv_st r = run(st, S_COMMIT, err, errlen, "commit");
-
-	if (r != LSRV_ST_OK)
-		txn_rollback(st);
-	return r;
+	return st_of(db_begin(st->db, write, err, errlen));
 }
 
 /* Commit on OK, else roll back; returns the outcome. */
@@ -278,57 +255,8 @@ static enum lsrv_st txn_end(struct lsrv_store *st, enum lsrv_st r, char *err,
 			    size_t errlen)
 {
 	if (r == LSRV_ST_OK)
-		return txn_commit(st, err, errlen);
-	txn_rollback(st);
-	return r;
-}
-
-static enum lsrv_st open_schema(struct lsrv_store *st, char *err,
-				size_t errlen)
-{
-	sqlite3_stmt *q = NULL;
-	int64_t version = 0;
-	enum lsrv_st r = LSRV_ST_ERROR;
-	int rc;
-
-	if (db_exec(st->db, "BEGIN IMMEDIATE", err, errlen) != 0)
-		return LSRV_ST_ERROR;
-	if (db_exec(st->db, schema, err, errlen) != 0)
-		goto out;
-	if (sqlite3_prepare_v2(st->db, stmt_sql[S_META_GET], -1, &q, NULL) !=
-	    SQLITE_OK) {
-		r = db_fail(st, err, errlen, "licd store schema");
-		goto out;
-	}
-	sqlite3_bind_text(q, 1, "schema_version", -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW)
-		version = sqlite3_column_int64(q, 0);
-	sqlite3_finalize(q);
-	q = NULL;
-	if (rc == SQLITE_DONE) {
-		char sql[128];
-
-		snprintf(sql, sizeof(sql),
-			 "INSERT INTO lsrv_meta (key, value)"
-			 " VALUES ('schema_version', %d)",
-			 LSRV_STORE_SCHEMA_VERSION);
-		if (db_exec(st->db, sql, err, errlen) != 0)
-			goto out;
-	} else if (rc != SQLITE_ROW) {
-		r = db_fail(st, err, errlen, "licd store schema version");
-		goto out;
-	} else if (version != LSRV_STORE_SCHEMA_VERSION) {
-		err_set(err, errlen,
-			"licd store schema version %lld, this build knows %d",
-			(long long)version, LSRV_STORE_SCHEMA_VERSION);
-		goto out;
-	}
-	if (db_exec(st->db, "COMMIT", err, errlen) != 0)
-		goto out;
-	return LSRV_ST_OK;
-out:
-	db_exec(st->db, "ROLLBACK", NULL, 0);
+		return st_of(db_commit(st->db, err, errlen));
+	db_rollback(st->db);
 	return r;
 }
 
@@ -336,7 +264,6 @@ struct lsrv_store *lsrv_store_open(const char *path, char *err,
 				   size_t errlen)
 {
 	struct lsrv_store *st;
-	int i;
 
 	st = calloc(1, sizeof(*st));
 	if (st == NULL) {
@@ -353,14 +280,11 @@ struct lsrv_store *lsrv_store_open(const char *path, char *err,
 	 */
 	sqlite3_busy_timeout(st->db, 5000);
 	if (db_exec(st->db, "PRAGMA synchronous=FULL;", err, errlen) != 0 ||
-	    open_schema(st, err, errlen) != LSRV_ST_OK)
+	    db_schema(st->db, schema, "lsrv_meta", LSRV_STORE_SCHEMA_VERSION,
+		      "licd store", err, errlen) != 0 ||
+	    db_prepare_all(st->db, stmt_sql, st->q, S_COUNT,
+			   "preparing licd store", err, errlen) != 0)
 		goto out_free;
-	for (i = 0; i < S_COUNT; i++)
-		if (sqlite3_prepare_v2(st->db, stmt_sql[i], -1, &st->q[i],
-				       NULL) != SQLITE_OK) {
-			db_fail(st, err, errlen, "preparing licd store");
-			goto out_free;
-		}
 	return st;
 out_free:
 	lsrv_store_free(&st);
@@ -369,25 +293,12 @@ out_free:
 
 void lsrv_store_free(struct lsrv_store **pst)
 {
-	struct lsrv_store *st;
-	int i;
-
 	if (pst == NULL || *pst == NULL)
 		return;
-	st = *pst;
-	for (i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(st->q[i]);
-	db_close(&st->db);
-	free(st);
+	db_finalize_all((*pst)->q, S_COUNT);
+	db_close(&(*pst)->db);
+	free(*pst);
 	*pst = NULL;
-}
-
-/* Copy column `c` of `q` (text, may be NULL) into out[len]. */
-static void col_text(sqlite3_stmt *q, int c, char *out, size_t len)
-{
-	const unsigned char *t = sqlite3_column_text(q, c);
-
-	snprintf(out, len, "%s", t != NULL ? (const char *)t : "");
 }
 
 /* ---- administration ---------------------------------------------------- */
@@ -413,9 +324,9 @@ enum lsrv_st lsrv_store_account_create(struct lsrv_store *st,
 		err_set(err, errlen, "account %s already exists", account);
 		r = LSRV_ST_EXISTS;
 	} else if (rc != SQLITE_DONE) {
-		r = db_fail(st, err, errlen, "creating account");
+		r = db_failed(st, err, errlen, "creating account");
 	}
-	done(q);
+	db_done(q);
 	return r;
 }
 
@@ -424,20 +335,15 @@ static enum lsrv_st account_find(struct lsrv_store *st, const char *account,
 				 int64_t *id, char *err, size_t errlen)
 {
 	sqlite3_stmt *q = st->q[S_ACCOUNT_GET];
-	enum lsrv_st r = LSRV_ST_OK;
-	int rc;
+	enum lsrv_st r;
 
 	sqlite3_bind_text(q, 1, account, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	r = one_row(q, "reading accounts", err, errlen);
+	if (r == LSRV_ST_OK)
 		*id = sqlite3_column_int64(q, 0);
-	} else if (rc == SQLITE_DONE) {
+	else if (r == LSRV_ST_NOT_FOUND)
 		err_set(err, errlen, "no account %.64s", account);
-		r = LSRV_ST_NOT_FOUND;
-	} else {
-		r = db_fail(st, err, errlen, "reading accounts");
-	}
-	done(q);
+	db_done(q);
 	return r;
 }
 
@@ -472,9 +378,9 @@ enum lsrv_st lsrv_store_va_create(struct lsrv_store *st, const char *account,
 			account, va);
 		r = LSRV_ST_EXISTS;
 	} else if (rc != SQLITE_DONE) {
-		r = db_fail(st, err, errlen, "creating virtual account");
+		r = db_failed(st, err, errlen, "creating virtual account");
 	}
-	done(q);
+	db_done(q);
 out:
 	return txn_end(st, r, err, errlen);
 }
@@ -486,25 +392,20 @@ enum lsrv_st lsrv_store_va_find(struct lsrv_store *st, const char *account,
 	sqlite3_stmt *q = st->q[S_VA_GET];
 	int64_t aid = 0;
 	enum lsrv_st r;
-	int rc;
 
 	r = account_find(st, account, &aid, err, errlen);
 	if (r != LSRV_ST_OK)
 		return r;
 	sqlite3_bind_int64(q, 1, aid);
 	sqlite3_bind_text(q, 2, va, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	r = one_row(q, "reading virtual accounts", err, errlen);
+	if (r == LSRV_ST_OK)
 		*va_id = sqlite3_column_int64(q, 0);
-	} else if (rc == SQLITE_DONE) {
+	else if (r == LSRV_ST_NOT_FOUND)
 		err_set(err, errlen,
 			"no virtual account %.64s in account %.64s", va,
 			account);
-		r = LSRV_ST_NOT_FOUND;
-	} else {
-		r = db_fail(st, err, errlen, "reading virtual accounts");
-	}
-	done(q);
+	db_done(q);
 	return r;
 }
 
@@ -575,12 +476,12 @@ enum lsrv_st lsrv_store_policy_set(struct lsrv_store *st, int64_t va_id,
 	sqlite3_bind_text(q, 2, text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, now);
 	if (sqlite3_step(q) != SQLITE_DONE)
-		r = db_fail(st, err, errlen, "storing policy");
+		r = db_failed(st, err, errlen, "storing policy");
 	else if (sqlite3_changes(st->db) != 1) {
 		err_set(err, errlen, "no such virtual account");
 		r = LSRV_ST_NOT_FOUND;
 	}
-	done(q);
+	db_done(q);
 	free(text);
 	return r;
 }
@@ -598,25 +499,19 @@ static enum lsrv_st va_info(struct lsrv_store *st, int64_t va_id,
 	enum lsrv_st r = LSRV_ST_OK;
 	const unsigned char *pj;
 	struct lic_policy def;
-	int rc;
 
 	if (json != NULL)
 		*json = NULL;
 	sqlite3_bind_int64(q, 1, va_id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_DONE) {
+	r = one_row(q, "reading virtual account", err, errlen);
+	if (r == LSRV_ST_NOT_FOUND)
 		err_set(err, errlen, "no such virtual account");
-		r = LSRV_ST_NOT_FOUND;
+	if (r != LSRV_ST_OK)
 		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		r = db_fail(st, err, errlen, "reading virtual account");
-		goto out;
-	}
 	if (account != NULL)
-		col_text(q, 0, account, LSRV_NAME_MAX + 1);
+		db_column_text(q, 0, account, LSRV_NAME_MAX + 1);
 	if (va != NULL)
-		col_text(q, 1, va, LSRV_NAME_MAX + 1);
+		db_column_text(q, 1, va, LSRV_NAME_MAX + 1);
 	if (version != NULL)
 		*version = sqlite3_column_int64(q, 3);
 	if (json == NULL)
@@ -633,7 +528,7 @@ static enum lsrv_st va_info(struct lsrv_store *st, int64_t va_id,
 		r = LSRV_ST_ERROR;
 	}
 out:
-	done(q);
+	db_done(q);
 	return r;
 }
 
@@ -657,21 +552,18 @@ static enum lsrv_st token_use(struct lsrv_store *st, const char *hash,
 	sqlite3_stmt *q = st->q[S_TOKEN_GET];
 	enum lsrv_st r = LSRV_ST_OK;
 	int64_t expires = 0, uses = 0;
-	int rc;
 
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	r = one_row(q, "reading tokens", err, errlen);
+	if (r == LSRV_ST_OK) {
 		*va_id = sqlite3_column_int64(q, 0);
 		expires = sqlite3_column_int64(q, 1);
 		uses = sqlite3_column_int64(q, 2);
-	} else if (rc == SQLITE_DONE) {
+	} else if (r == LSRV_ST_NOT_FOUND) {
 		err_set(err, errlen, "unknown token");
 		r = LSRV_ST_BAD_TOKEN;
-	} else {
-		r = db_fail(st, err, errlen, "reading tokens");
 	}
-	done(q);
+	db_done(q);
 	if (r != LSRV_ST_OK)
 		return r;
 	if (now >= expires) {
@@ -692,27 +584,23 @@ static enum lsrv_st device_get(struct lsrv_store *st,
 {
 	sqlite3_stmt *q = st->q[S_DEVICE_GET];
 	enum lsrv_st r = LSRV_ST_OK;
-	int rc;
 
 	memset(d, 0, sizeof(*d));
 	sqlite3_bind_text(q, 1, udi->pid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, udi->sn, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	r = one_row(q, "reading devices", err, errlen);
+	if (r == LSRV_ST_OK) {
 		d->id = sqlite3_column_int64(q, 0);
 		d->va_id = sqlite3_column_int64(q, 1);
 		snprintf(d->pid, sizeof(d->pid), "%s", udi->pid);
 		snprintf(d->sn, sizeof(d->sn), "%s", udi->sn);
-		col_text(q, 2, d->public_key, sizeof(d->public_key));
-		col_text(q, 3, d->key_id, sizeof(d->key_id));
-	} else if (rc == SQLITE_DONE) {
+		db_column_text(q, 2, d->public_key, sizeof(d->public_key));
+		db_column_text(q, 3, d->key_id, sizeof(d->key_id));
+	} else if (r == LSRV_ST_NOT_FOUND) {
 		err_set(err, errlen, "no trust for PID:%.64s,SN:%.64s",
 			udi->pid, udi->sn);
-		r = LSRV_ST_NOT_FOUND;
-	} else {
-		r = db_fail(st, err, errlen, "reading devices");
 	}
-	done(q);
+	db_done(q);
 	return r;
 }
 
@@ -819,22 +707,17 @@ static enum lsrv_st report_get(struct lsrv_store *st, int64_t device_id,
 {
 	sqlite3_stmt *q = st->q[S_REPORT_GET];
 	enum lsrv_st r = LSRV_ST_OK;
-	int rc;
 
 	sqlite3_bind_int64(q, 1, device_id);
 	sqlite3_bind_text(q, 2, report_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	r = one_row(q, "reading reports", err, errlen);
+	if (r == LSRV_ST_OK) {
 		*row = sqlite3_column_int64(q, 0);
 		*ack_policy = sqlite3_column_type(q, 1) == SQLITE_NULL
 				      ? -1
 				      : sqlite3_column_int64(q, 1);
-	} else if (rc == SQLITE_DONE) {
-		r = LSRV_ST_NOT_FOUND;
-	} else {
-		r = db_fail(st, err, errlen, "reading reports");
 	}
-	done(q);
+	db_done(q);
 	return r;
 }
 
@@ -862,9 +745,9 @@ static enum lsrv_st record_put(struct lsrv_store *st, int64_t device_id,
 
 		*outcome = same ? 1 : 2;
 	} else if (rc != SQLITE_DONE) {
-		r = db_fail(st, err, errlen, "reading records");
+		r = db_failed(st, err, errlen, "reading records");
 	}
-	done(q);
+	db_done(q);
 	if (r != LSRV_ST_OK || rc == SQLITE_ROW)
 		return r;
 	*outcome = 0;
@@ -949,21 +832,17 @@ static enum lsrv_st ack_mark(struct lsrv_store *st,
 	bool include;
 	enum lsrv_st r = LSRV_ST_OK;
 	size_t i;
-	int rc;
 
 	*policy_json = NULL;
 	sqlite3_bind_int64(q, 1, dev->id);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	r = one_row(q, "reading device", err, errlen);
+	if (r == LSRV_ST_OK) {
 		sent = sqlite3_column_int64(q, 0);
 		version = sqlite3_column_int64(q, 1);
-	} else {
-		r = rc == SQLITE_DONE
-			    ? (err_set(err, errlen, "device vanished"),
-			       LSRV_ST_NOT_FOUND)
-			    : db_fail(st, err, errlen, "reading device");
+	} else if (r == LSRV_ST_NOT_FOUND) {
+		err_set(err, errlen, "device vanished");
 	}
-	done(q);
+	db_done(q);
 	if (r != LSRV_ST_OK)
 		return r;
 	include = sent != version;
@@ -995,6 +874,29 @@ static enum lsrv_st ack_mark(struct lsrv_store *st,
 	return r;
 }
 
+/*
+ * The write transaction of an intake or an ACK poll of n reports, with
+ * *rows for their row ids (rows[0..n)) and held ack_policy (rows[n..2n)),
+ * the caller's to free when OK.
+ */
+static enum lsrv_st batch_begin(struct lsrv_store *st, size_t n,
+				int64_t **rows, char *err, size_t errlen)
+{
+	enum lsrv_st r;
+
+	*rows = calloc(2 * n, sizeof(**rows));
+	if (*rows == NULL) {
+		err_set(err, errlen, "out of memory");
+		return LSRV_ST_ERROR;
+	}
+	r = txn_begin(st, true, err, errlen);
+	if (r != LSRV_ST_OK) {
+		free(*rows);
+		*rows = NULL;
+	}
+	return r;
+}
+
 enum lsrv_st lsrv_store_intake(struct lsrv_store *st,
 			       const struct lsrv_device *dev,
 			       const struct lsrv_report_in *in, size_t n,
@@ -1002,7 +904,7 @@ enum lsrv_st lsrv_store_intake(struct lsrv_store *st,
 			       struct lsrv_intake_result *res, char *err,
 			       size_t errlen)
 {
-	int64_t *rows = NULL, *ackpol = NULL;
+	int64_t *rows, *ackpol;
 	enum lsrv_st r;
 	size_t i;
 
@@ -1013,16 +915,10 @@ enum lsrv_st lsrv_store_intake(struct lsrv_store *st,
 		err_set(err, errlen, "intake: bad arguments");
 		return LSRV_ST_INVALID;
 	}
-	rows = calloc(n, sizeof(*rows));
-	ackpol = calloc(n, sizeof(*ackpol));
-	if (rows == NULL || ackpol == NULL) {
-		err_set(err, errlen, "out of memory");
-		r = LSRV_ST_ERROR;
-		goto out_free;
-	}
-	r = txn_begin(st, true, err, errlen);
+	r = batch_begin(st, n, &rows, err, errlen);
 	if (r != LSRV_ST_OK)
-		goto out_free;
+		return r;
+	ackpol = rows + n;
 	for (i = 0; i < n && r == LSRV_ST_OK; i++) {
 		/* ack_policy as held before this intake (-1: none). */
 		ackpol[i] = -1;
@@ -1042,9 +938,7 @@ enum lsrv_st lsrv_store_intake(struct lsrv_store *st,
 		free(res->policy_json);
 		memset(res, 0, sizeof(*res));
 	}
-out_free:
 	free(rows);
-	free(ackpol);
 	return r;
 }
 
@@ -1054,7 +948,7 @@ enum lsrv_st lsrv_store_ack_poll(struct lsrv_store *st,
 				 const char **held, size_t *nheld,
 				 char **policy_json, char *err, size_t errlen)
 {
-	int64_t *rows = NULL, *ackpol = NULL;
+	int64_t *rows, *ackpol;
 	enum lsrv_st r;
 	size_t i, k = 0;
 
@@ -1065,16 +959,10 @@ enum lsrv_st lsrv_store_ack_poll(struct lsrv_store *st,
 		err_set(err, errlen, "ack poll: bad arguments");
 		return LSRV_ST_INVALID;
 	}
-	rows = calloc(n, sizeof(*rows));
-	ackpol = calloc(n, sizeof(*ackpol));
-	if (rows == NULL || ackpol == NULL) {
-		err_set(err, errlen, "out of memory");
-		r = LSRV_ST_ERROR;
-		goto out_free;
-	}
-	r = txn_begin(st, true, err, errlen);
+	r = batch_begin(st, n, &rows, err, errlen);
 	if (r != LSRV_ST_OK)
-		goto out_free;
+		return r;
+	ackpol = rows + n;
 	for (i = 0; i < n && r == LSRV_ST_OK; i++) {
 		r = report_get(st, dev->id, ids[i], &rows[k], &ackpol[k], err,
 			       errlen);
@@ -1093,9 +981,7 @@ enum lsrv_st lsrv_store_ack_poll(struct lsrv_store *st,
 		free(*policy_json);
 		*policy_json = NULL;
 	}
-out_free:
 	free(rows);
-	free(ackpol);
 	return r;
 }
 
@@ -1113,14 +999,14 @@ static enum lsrv_st device_latest(struct lsrv_store *st, int64_t device_id,
 	sqlite3_bind_int64(q, 1, device_id);
 	rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
-		col_text(q, 0, row->release, sizeof(row->release));
-		col_text(q, 1, row->hostname, sizeof(row->hostname));
-		col_text(q, 2, row->ha_group, sizeof(row->ha_group));
-		col_text(q, 3, row->ha_role, sizeof(row->ha_role));
+		db_column_text(q, 0, row->release, sizeof(row->release));
+		db_column_text(q, 1, row->hostname, sizeof(row->hostname));
+		db_column_text(q, 2, row->ha_group, sizeof(row->ha_group));
+		db_column_text(q, 3, row->ha_role, sizeof(row->ha_role));
 	} else if (rc != SQLITE_DONE) {
-		r = db_fail(st, err, errlen, "reading reports");
+		r = db_failed(st, err, errlen, "reading reports");
 	}
-	done(q);
+	db_done(q);
 	q = st->q[S_LATEST_RECORD];
 	for (t = 0; t < LIC_TAG_COUNT && r == LSRV_ST_OK; t++) {
 		sqlite3_bind_int64(q, 1, device_id);
@@ -1130,9 +1016,9 @@ static enum lsrv_st device_latest(struct lsrv_store *st, int64_t device_id,
 			row->has[t] = true;
 			row->latest[t] = sqlite3_column_int64(q, 0);
 		} else if (rc != SQLITE_DONE) {
-			r = db_fail(st, err, errlen, "reading records");
+			r = db_failed(st, err, errlen, "reading records");
 		}
-		done(q);
+		db_done(q);
 	}
 	return r;
 }
@@ -1166,8 +1052,8 @@ enum lsrv_st lsrv_store_devices(struct lsrv_store *st, int64_t va_id,
 			purchased[tag] = sqlite3_column_int64(q, 1);
 	}
 	if (rc != SQLITE_DONE)
-		r = db_fail(st, err, errlen, "reading purchases");
-	done(q);
+		r = db_failed(st, err, errlen, "reading purchases");
+	db_done(q);
 	q = st->q[S_DEVICE_LIST];
 	sqlite3_bind_int64(q, 1, va_id);
 	while (r == LSRV_ST_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -1190,20 +1076,20 @@ enum lsrv_st lsrv_store_devices(struct lsrv_store *st, int64_t va_id,
 		}
 		memset(&v[cnt], 0, sizeof(v[cnt]));
 		ids[cnt] = sqlite3_column_int64(q, 0);
-		col_text(q, 1, v[cnt].pid, sizeof(v[cnt].pid));
-		col_text(q, 2, v[cnt].sn, sizeof(v[cnt].sn));
-		col_text(q, 3, v[cnt].key_id, sizeof(v[cnt].key_id));
+		db_column_text(q, 1, v[cnt].pid, sizeof(v[cnt].pid));
+		db_column_text(q, 2, v[cnt].sn, sizeof(v[cnt].sn));
+		db_column_text(q, 3, v[cnt].key_id, sizeof(v[cnt].key_id));
 		v[cnt].trusted = sqlite3_column_int64(q, 4);
 		v[cnt].reports = sqlite3_column_int64(q, 5);
 		v[cnt].last_report = sqlite3_column_int64(q, 6);
 		cnt++;
 	}
 	if (r == LSRV_ST_OK && rc != SQLITE_DONE)
-		r = db_fail(st, err, errlen, "reading devices");
-	done(q);
+		r = db_failed(st, err, errlen, "reading devices");
+	db_done(q);
 	for (i = 0; i < cnt && r == LSRV_ST_OK; i++)
 		r = device_latest(st, ids[i], &v[i], err, errlen);
-	txn_rollback(st); /* read only: nothing to commit */
+	db_rollback(st->db); /* read only: nothing to commit */
 	free(ids);
 	if (r != LSRV_ST_OK) {
 		free(v);

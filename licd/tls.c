@@ -2,6 +2,8 @@
 #include "licd/tls.h"
 
 #include "common/err.h"
+#include "common/fileio.h"
+#include "common/sslerr.h"
 #include "licensing/keys.h"
 
 #include <arpa/inet.h>
@@ -22,19 +24,6 @@
 
 #define PATH_MAX_LEN 4096
 #define CERT_FILE_MAX (64 * 1024)
-
-/* The oldest OpenSSL error as text, queue cleared. */
-static const char *ossl(char *buf, size_t len)
-{
-	unsigned long e = ERR_get_error();
-
-	if (e == 0)
-		snprintf(buf, len, "unknown OpenSSL error");
-	else
-		ERR_error_string_n(e, buf, len);
-	ERR_clear_error();
-	return buf;
-}
 
 static bool is_ip(const char *host)
 {
@@ -212,71 +201,27 @@ static X509 *cert_new(EVP_PKEY *pkey, const char *host, int64_t now,
 	return x;
 out_fail:
 	err_set(err, errlen, "cannot make the TLS certificate: %s",
-		ossl(buf, sizeof(buf)));
+		sslerr_text(buf, sizeof(buf), NULL));
 	GENERAL_NAMES_free(gens);
 	BN_free(bn);
 	X509_free(x);
 	return NULL;
 }
 
-/* PEM of `x` to path: temp file, fsync, rename, directory fsync. */
-static int cert_write(X509 *x, const char *dir, const char *path, char *err,
-		      size_t errlen)
+/* PEM of `x` to path, replacing it whole (fio_write_atomic). */
+static int cert_write(X509 *x, const char *path, char *err, size_t errlen)
 {
-	char tmp[PATH_MAX_LEN];
 	BIO *mem = BIO_new(BIO_s_mem());
-	char *pem;
+	char *pem = NULL;
 	long n;
-	ssize_t w;
-	size_t off = 0;
-	int fd = -1, dfd, rc = -1;
+	int rc = -1;
 
-	if (mem == NULL || PEM_write_bio_X509(mem, x) != 1) {
+	if (mem == NULL || PEM_write_bio_X509(mem, x) != 1 ||
+	    (n = BIO_get_mem_data(mem, &pem)) <= 0) {
 		err_set(err, errlen, "cannot encode the TLS certificate");
 		goto out;
 	}
-	n = BIO_get_mem_data(mem, &pem);
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp)) {
-		err_set(err, errlen, "%s: path too long", path);
-		goto out;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err_set(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	while (off < (size_t)n) {
-		w = write(fd, pem + off, (size_t)n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			err_set(err, errlen, "%s: %s", tmp, strerror(errno));
-			goto out_unlink;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		err_set(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto out_unlink;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		err_set(err, errlen, "%s: %s", path, strerror(errno));
-		goto out_unlink;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	rc = 0;
-	goto out;
-out_unlink:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
+	rc = fio_write_atomic(path, pem, (size_t)n, 0644, err, errlen);
 out:
 	BIO_free(mem);
 	return rc;
@@ -313,7 +258,8 @@ static X509 *cert_load(const char *path, bool *missing, char *err,
 	x = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
 	if (x == NULL)
-		err_set(err, errlen, "%s: %s", path, ossl(buf, sizeof(buf)));
+		err_set(err, errlen, "%s: %s", path,
+			sslerr_text(buf, sizeof(buf), NULL));
 	return x;
 }
 
@@ -349,7 +295,8 @@ SSL_CTX *lsrv_tls_context(const char *state_dir, const char *listen_host,
 	if (ctx == NULL ||
 	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
 	    SSL_CTX_use_PrivateKey_file(ctx, keypath, SSL_FILETYPE_PEM) != 1) {
-		err_set(err, errlen, "TLS context: %s", ossl(buf, sizeof(buf)));
+		err_set(err, errlen, "TLS context: %s",
+			sslerr_text(buf, sizeof(buf), NULL));
 		goto out_fail;
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
@@ -368,7 +315,7 @@ SSL_CTX *lsrv_tls_context(const char *state_dir, const char *listen_host,
 	if (x == NULL) {
 		x = cert_new(pkey, listen_host, now, err, errlen);
 		if (x == NULL ||
-		    cert_write(x, state_dir, certpath, err, errlen) != 0)
+		    cert_write(x, certpath, err, errlen) != 0)
 			goto out_fail;
 	} else if (!is_wildcard(listen_host) &&
 		   (is_ip(listen_host)
@@ -383,7 +330,7 @@ SSL_CTX *lsrv_tls_context(const char *state_dir, const char *listen_host,
 	if (SSL_CTX_use_certificate(ctx, x) != 1 ||
 	    SSL_CTX_check_private_key(ctx) != 1) {
 		err_set(err, errlen, "TLS certificate: %s",
-			ossl(buf, sizeof(buf)));
+			sslerr_text(buf, sizeof(buf), NULL));
 		goto out_fail;
 	}
 	X509_free(x);

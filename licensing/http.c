@@ -17,6 +17,7 @@
 #include "licensing/http.h"
 
 #include "common/err.h"
+#include "common/sslerr.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -88,13 +89,22 @@ struct lic_http {
 };
 
 /* The oldest queued OpenSSL error as text, or `fallback`; clears the queue. */
-static const char *ssl_err_text(char *buf, size_t len, const char *fallback)
+/*
+ * The TLS error bev recorded, as text in buf, or NULL when none. The first
+ * one recorded is the interesting one (bev hands them back newest first);
+ * values without a library are SSL_get_error() codes. The errors are
+ * bev's own, not the thread's queue that sslerr_text() reads.
+ */
+static const char *bev_tls_error(struct bufferevent *bev, char *buf,
+				 size_t len)
 {
-	unsigned long e = ERR_get_error();
+	unsigned long e = 0, next;
 
-	ERR_clear_error();
+	while ((next = bufferevent_get_openssl_error(bev)) != 0)
+		if (ERR_GET_LIB(next) != 0)
+			e = next;
 	if (e == 0)
-		return fallback;
+		return NULL;
 	ERR_error_string_n(e, buf, len);
 	return buf;
 }
@@ -119,7 +129,7 @@ struct lic_http *lic_http_new(struct event_base *base, const char *ca_file,
 	h->ctx = SSL_CTX_new(TLS_client_method());
 	if (h->ctx == NULL) {
 		err_set(err, errlen, "SSL_CTX_new: %s",
-			ssl_err_text(sslbuf, sizeof(sslbuf), "failed"));
+			sslerr_text(sslbuf, sizeof(sslbuf), "failed"));
 		goto out_free_h;
 	}
 	if (SSL_CTX_set_min_proto_version(h->ctx, TLS1_2_VERSION) != 1) {
@@ -131,7 +141,7 @@ struct lic_http *lic_http_new(struct event_base *base, const char *ca_file,
 	/* Only ca_file is trusted: no default paths are loaded. */
 	if (SSL_CTX_load_verify_locations(h->ctx, ca_file, NULL) != 1) {
 		err_set(err, errlen, "CA file %s: %s", ca_file,
-			ssl_err_text(sslbuf, sizeof(sslbuf), "no certificate"));
+			sslerr_text(sslbuf, sizeof(sslbuf), "no certificate"));
 		goto out_free_ctx;
 	}
 	/*
@@ -246,7 +256,6 @@ static void describe_failure(struct lic_http_req *r)
 	struct bufferevent *bev =
 	    r->conn != NULL ? evhttp_connection_get_bufferevent(r->conn) : NULL;
 	char sslbuf[ERR_MAX];
-	unsigned long e = 0;
 	int dns_err;
 	long vr;
 
@@ -268,20 +277,9 @@ static void describe_failure(struct lic_http_req *r)
 				X509_verify_cert_error_string(vr));
 			return;
 		}
-		if (bev != NULL) {
-			unsigned long next;
-
-			/*
-			 * The first error recorded is the interesting one.
-			 * Values without a library are SSL_get_error() codes
-			 * (SSL_ERROR_SYSCALL: a socket error, see below).
-			 */
-			while ((next = bufferevent_get_openssl_error(bev)) != 0)
-				if (ERR_GET_LIB(next) != 0)
-					e = next;
-		}
-		if (e != 0) {
-			ERR_error_string_n(e, sslbuf, sizeof(sslbuf));
+		/* SSL_ERROR_SYSCALL: a socket error, see below. */
+		if (bev != NULL &&
+		    bev_tls_error(bev, sslbuf, sizeof(sslbuf)) != NULL) {
 			err_set(r->error, sizeof(r->error), "TLS error: %s",
 				sslbuf);
 			return;
@@ -754,7 +752,6 @@ static void proxy_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct lic_http_req *r = arg;
 	char why[ERR_MAX * 3], sslbuf[ERR_MAX];
-	unsigned long e = 0, next;
 	long vr;
 
 	if (r->completed)
@@ -782,11 +779,7 @@ static void proxy_event_cb(struct bufferevent *bev, short what, void *arg)
 			proxy_fail(r, why);
 			return;
 		}
-		while ((next = bufferevent_get_openssl_error(bev)) != 0)
-			if (ERR_GET_LIB(next) != 0)
-				e = next;
-		if (e != 0) {
-			ERR_error_string_n(e, sslbuf, sizeof(sslbuf));
+		if (bev_tls_error(bev, sslbuf, sizeof(sslbuf)) != NULL) {
 			snprintf(why, sizeof(why), "TLS error: %s", sslbuf);
 			proxy_fail(r, why);
 			return;

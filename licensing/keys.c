@@ -5,6 +5,8 @@
 #include "licensing/keys.h"
 
 #include "common/err.h"
+#include "common/fileio.h"
+#include "common/sslerr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,19 +35,6 @@ struct lic_pubkey {
 	EVP_PKEY *pkey;
 };
 
-/* The first OpenSSL error as text (or "unknown"), and the queue cleared. */
-static const char *ossl_reason(char *buf, size_t len)
-{
-	unsigned long e = ERR_get_error();
-
-	if (e == 0)
-		snprintf(buf, len, "unknown OpenSSL error");
-	else
-		ERR_error_string_n(e, buf, len);
-	ERR_clear_error();
-	return buf;
-}
-
 /* 1 when pkey is an EC key on P-256, else 0. */
 static int is_p256(EVP_PKEY *pkey)
 {
@@ -69,7 +58,7 @@ static EVP_PKEY *p256_generate(char *err, size_t errlen)
 
 	if (pkey == NULL)
 		err_set(err, errlen, "cannot generate a P-256 key: %s",
-		       ossl_reason(eb, sizeof(eb)));
+		       sslerr_text(eb, sizeof(eb), NULL));
 	return pkey;
 }
 
@@ -130,7 +119,7 @@ static BIO *private_pem(EVP_PKEY *pkey, const char **pem, size_t *len,
 	if (b == NULL || !PEM_write_bio_PrivateKey(b, pkey, NULL, NULL, 0, NULL,
 						   NULL)) {
 		err_set(err, errlen, "cannot encode the private key: %s",
-		       ossl_reason(eb, sizeof(eb)));
+		       sslerr_text(eb, sizeof(eb), NULL));
 		BIO_free(b);
 		return NULL;
 	}
@@ -143,47 +132,6 @@ static BIO *private_pem(EVP_PKEY *pkey, const char **pem, size_t *len,
 	*pem = p;
 	*len = (size_t)n;
 	return b;
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* fsync the directory holding `path` so that a new name in it is durable. */
-static int fsync_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd, rc;
-
-	if (slash == NULL) {
-		snprintf(dir, sizeof(dir), ".");
-	} else if (slash == path) {
-		snprintf(dir, sizeof(dir), "/");
-	} else {
-		if ((size_t)(slash - path) >= sizeof(dir))
-			return -1;
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
 }
 
 /*
@@ -222,7 +170,7 @@ static int key_create(const char *path, EVP_PKEY *pkey, char *err,
 		       strerror(errno));
 		goto out_free_bio;
 	}
-	if (fchmod(fd, 0600) != 0 || write_all(fd, pem, pemlen) != 0 ||
+	if (fchmod(fd, 0600) != 0 || fio_write_all(fd, pem, pemlen) != 0 ||
 	    fsync(fd) != 0) {
 		err_set(err, errlen, "cannot write %s: %s", tmp,
 		       strerror(errno));
@@ -253,7 +201,7 @@ static int key_create(const char *path, EVP_PKEY *pkey, char *err,
 		       strerror(errno));
 		goto out_unlink_tmp;
 	}
-	if (fsync_dir(path) != 0) {
+	if (fio_sync_dir(path) != 0) {
 		err_set(err, errlen, "cannot sync the directory of %s: %s",
 		       path, strerror(errno));
 		goto out_free_bio; /* the key file is in place; keep it */
@@ -362,7 +310,7 @@ static int key_load(const char *path, EVP_PKEY **pkey, char *err,
 	if (*pkey == NULL) {
 		err_set(err, errlen,
 		       "key file %s does not hold a PEM private key: %s", path,
-		       ossl_reason(eb, sizeof(eb)));
+		       sslerr_text(eb, sizeof(eb), NULL));
 		goto out_free_bio;
 	}
 	if (!is_p256(*pkey)) {
@@ -467,7 +415,7 @@ static int pub_pem(EVP_PKEY *pkey, char **pem, size_t *len, char *err,
 	*pem = NULL;
 	if (b == NULL || !PEM_write_bio_PUBKEY(b, pkey)) {
 		err_set(err, errlen, "cannot encode the public key: %s",
-		       ossl_reason(eb, sizeof(eb)));
+		       sslerr_text(eb, sizeof(eb), NULL));
 		goto out_free_bio;
 	}
 	n = BIO_get_mem_data(b, &p);
@@ -557,6 +505,25 @@ int lic_key_public_der_b64(const struct lic_key *k, char **b64, size_t *len,
 	return 0;
 }
 
+/* pkey, a P-256 public key, as a new *out; pkey is freed on a failure. */
+static int pubkey_wrap(EVP_PKEY *pkey, struct lic_pubkey **out, char *err,
+		       size_t errlen)
+{
+	if (!is_p256(pkey)) {
+		EVP_PKEY_free(pkey);
+		err_set(err, errlen, "public key is not EC P-256");
+		return -1;
+	}
+	*out = calloc(1, sizeof(**out));
+	if (*out == NULL) {
+		EVP_PKEY_free(pkey);
+		err_set(err, errlen, "out of memory");
+		return -1;
+	}
+	(*out)->pkey = pkey;
+	return 0;
+}
+
 /* A lic_pubkey holding only the public half of pkey (DER round trip). */
 static int pubkey_from_der(const unsigned char *der, size_t len,
 			   struct lic_pubkey **out, char *err, size_t errlen)
@@ -576,19 +543,7 @@ static int pubkey_from_der(const unsigned char *der, size_t len,
 		err_set(err, errlen, "not a DER SubjectPublicKeyInfo");
 		return -1;
 	}
-	if (!is_p256(pkey)) {
-		EVP_PKEY_free(pkey);
-		err_set(err, errlen, "public key is not EC P-256");
-		return -1;
-	}
-	*out = calloc(1, sizeof(**out));
-	if (*out == NULL) {
-		EVP_PKEY_free(pkey);
-		err_set(err, errlen, "out of memory");
-		return -1;
-	}
-	(*out)->pkey = pkey;
-	return 0;
+	return pubkey_wrap(pkey, out, err, errlen);
 }
 
 int lic_key_public(const struct lic_key *k, struct lic_pubkey **out,
@@ -650,22 +605,10 @@ int lic_pubkey_from_pem(const char *pem, size_t len, struct lic_pubkey **out,
 	BIO_free(b);
 	if (pkey == NULL) {
 		err_set(err, errlen, "not a PEM public key: %s",
-		       ossl_reason(eb, sizeof(eb)));
+		       sslerr_text(eb, sizeof(eb), NULL));
 		return -1;
 	}
-	if (!is_p256(pkey)) {
-		EVP_PKEY_free(pkey);
-		err_set(err, errlen, "public key is not EC P-256");
-		return -1;
-	}
-	*out = calloc(1, sizeof(**out));
-	if (*out == NULL) {
-		EVP_PKEY_free(pkey);
-		err_set(err, errlen, "out of memory");
-		return -1;
-	}
-	(*out)->pkey = pkey;
-	return 0;
+	return pubkey_wrap(pkey, out, err, errlen);
 }
 
 int lic_pubkey_from_der_b64(const char *b64, size_t len,
@@ -715,7 +658,7 @@ int lic_sign(const struct lic_key *k, const unsigned char *data, size_t len,
 				  NULL) != 1 ||
 	    EVP_DigestSign(ctx, NULL, &n, data, len) != 1 || n == 0) {
 		err_set(err, errlen, "cannot sign: %s",
-		       ossl_reason(eb, sizeof(eb)));
+		       sslerr_text(eb, sizeof(eb), NULL));
 		goto out_free_ctx;
 	}
 	buf = malloc(n);
@@ -725,7 +668,7 @@ int lic_sign(const struct lic_key *k, const unsigned char *data, size_t len,
 	}
 	if (EVP_DigestSign(ctx, buf, &n, data, len) != 1 || n > LIC_SIG_MAX) {
 		err_set(err, errlen, "cannot sign: %s",
-		       ossl_reason(eb, sizeof(eb)));
+		       sslerr_text(eb, sizeof(eb), NULL));
 		free(buf);
 		goto out_free_ctx;
 	}

@@ -1,5 +1,6 @@
 #include "licensing/store.h"
 
+#include "common/db.h"
 #include "common/err.h"
 
 #include <stdio.h>
@@ -65,11 +66,6 @@ static const char schema[] =
 	" attrs TEXT NOT NULL);";
 
 enum stmt {
-	S_BEGIN,
-	S_COMMIT,
-	S_ROLLBACK,
-	S_META_GET,
-	S_META_PUT,
 	S_REC_INSERT,
 	S_REC_LIST,
 	S_REC_MARK,
@@ -108,11 +104,6 @@ enum stmt {
 	" acked_at, length(envelope)"
 
 static const char *const stmt_sql[S_COUNT] = {
-	[S_BEGIN] = "BEGIN IMMEDIATE",
-	[S_COMMIT] = "COMMIT",
-	[S_ROLLBACK] = "ROLLBACK",
-	[S_META_GET] = "SELECT value FROM lic_meta WHERE key = ?1",
-	[S_META_PUT] = "INSERT INTO lic_meta (key, value) VALUES (?1, ?2)",
 	[S_REC_INSERT] = "INSERT INTO lic_record"
 			 " (tag, period_start, period_end, count, created)"
 			 " VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -233,54 +224,38 @@ struct lic_store {
 };
 
 /* The SQLite reason of the last failure, prefixed with what was done. */
-static int db_fail(struct lic_store *st, char *err, size_t errlen,
-		   const char *what)
+static int db_failed(struct lic_store *st, char *err, size_t errlen,
+		     const char *what)
 {
-	err_set(err, errlen, "%s: %s", what, sqlite3_errmsg(st->db));
+	db_fail(st->db, what, err, errlen);
 	return -1;
-}
-
-/* Reset a statement after use; bound blobs and texts are SQLITE_STATIC. */
-static void done(sqlite3_stmt *q)
-{
-	sqlite3_reset(q);
-	sqlite3_clear_bindings(q);
 }
 
 /* Step a statement that returns no row. 0 or -1 (reason in err). */
 static int run(struct lic_store *st, enum stmt s, char *err, size_t errlen,
 	       const char *what)
 {
-	int rc = sqlite3_step(st->q[s]);
-	int ret = 0;
+	return db_run(st->q[s], what, err, errlen) != 0 ? -1 : 0;
+}
 
-	if (rc != SQLITE_DONE)
-		ret = db_fail(st, err, errlen, what);
-	done(st->q[s]);
-	return ret;
+/* Step the one-row query q: 0 on its row (read it, then db_done() q), 1
+ * when there is none, -1 on a failure (reason in err). */
+static int one_row(sqlite3_stmt *q, const char *what, char *err,
+		   size_t errlen)
+{
+	int rc = db_step(q, what, err, errlen);
+
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 }
 
 static int txn_begin(struct lic_store *st, char *err, size_t errlen)
 {
-	return run(st, S_BEGIN, err, errlen, "begin");
-}
-
-/* Roll back whatever is open; the reason of the failure stays in err. */
-static void txn_rollback(struct lic_store *st)
-{
-	if (!sqlite3_get_autocommit(st->db)) {
-		sqlite3_step(st->q[S_ROLLBACK]);
-		done(st->q[S_ROLLBACK]);
-	}
+	return db_begin(st->db, true, err, errlen) != 0 ? -1 : 0;
 }
 
 static int txn_commit(struct lic_store *st, char *err, size_t errlen)
 {
-	if (run(st, S_COMMIT, err, errlen, "commit") < 0) {
-		txn_rollback(st);
-		return -1;
-	}
-	return 0;
+	return db_commit(st->db, err, errlen) != 0 ? -1 : 0;
 }
 
 static bool time_ok(int64_t t)
@@ -313,17 +288,14 @@ static int kv_get(struct lic_store *st, const char *key, int64_t *v,
 {
 	sqlite3_stmt *q = st->q[S_KV_GET];
 	int rc;
-	int ret = 0;
 
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	*found = rc == SQLITE_ROW;
-	if (rc == SQLITE_ROW)
+	rc = one_row(q, "reading licensing state", err, errlen);
+	*found = rc == 0;
+	if (rc == 0)
 		*v = sqlite3_column_int64(q, 0);
-	else if (rc != SQLITE_DONE)
-		ret = db_fail(st, err, errlen, "reading licensing state");
-	done(q);
-	return ret;
+	db_done(q);
+	return rc < 0 ? -1 : 0;
 }
 
 /* Put key = v; with keep_max, never lower a stored value. */
@@ -337,69 +309,9 @@ static int kv_put(struct lic_store *st, const char *key, int64_t v,
 	return run(st, s, err, errlen, "writing licensing state");
 }
 
-/* Create the tables or check the version of existing ones. */
-static int open_schema(struct lic_store *st, char *err, size_t errlen)
-{
-	char *msg = NULL;
-	int64_t version = 0;
-	int rc;
-
-	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) !=
-		    SQLITE_OK ||
-	    sqlite3_exec(st->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
-		err_set(err, errlen, "licensing store schema: %s",
-			msg ? msg : sqlite3_errmsg(st->db));
-		goto out_rollback;
-	}
-	if (sqlite3_prepare_v2(st->db, stmt_sql[S_META_GET], -1,
-			       &st->q[S_META_GET], NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(st->db, stmt_sql[S_META_PUT], -1,
-			       &st->q[S_META_PUT], NULL) != SQLITE_OK) {
-		db_fail(st, err, errlen, "licensing store schema");
-		goto out_rollback;
-	}
-	sqlite3_bind_text(st->q[S_META_GET], 1, "schema_version", -1,
-			  SQLITE_STATIC);
-	rc = sqlite3_step(st->q[S_META_GET]);
-	if (rc == SQLITE_ROW)
-		version = sqlite3_column_int64(st->q[S_META_GET], 0);
-	done(st->q[S_META_GET]);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		db_fail(st, err, errlen, "licensing store schema version");
-		goto out_rollback;
-	}
-	if (rc == SQLITE_DONE) {
-		sqlite3_bind_text(st->q[S_META_PUT], 1, "schema_version", -1,
-				  SQLITE_STATIC);
-		sqlite3_bind_int64(st->q[S_META_PUT], 2,
-				   LIC_STORE_SCHEMA_VERSION);
-		if (run(st, S_META_PUT, err, errlen,
-			"licensing store schema version") < 0)
-			goto out_rollback;
-	} else if (version != LIC_STORE_SCHEMA_VERSION) {
-		err_set(err, errlen,
-			"licensing store schema version %lld, this build "
-			"knows %d",
-			(long long)version, LIC_STORE_SCHEMA_VERSION);
-		goto out_rollback;
-	}
-	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-		err_set(err, errlen, "licensing store schema: %s",
-			msg ? msg : sqlite3_errmsg(st->db));
-		goto out_rollback;
-	}
-	return 0;
-
-out_rollback:
-	sqlite3_free(msg);
-	txn_rollback(st);
-	return -1;
-}
-
 struct lic_store *lic_store_new(sqlite3 *db, char *err, size_t errlen)
 {
 	struct lic_store *st;
-	int i;
 
 	if (db == NULL) {
 		err_set(err, errlen, "no database");
@@ -411,41 +323,22 @@ struct lic_store *lic_store_new(sqlite3 *db, char *err, size_t errlen)
 		return NULL;
 	}
 	st->db = db;
-	/* ROLLBACK is prepared first: open_schema may need it. */
-	if (sqlite3_prepare_v2(db, stmt_sql[S_ROLLBACK], -1,
-			       &st->q[S_ROLLBACK], NULL) != SQLITE_OK) {
-		db_fail(st, err, errlen, "preparing licensing store");
-		goto out_free;
-	}
-	if (open_schema(st, err, errlen) < 0)
-		goto out_free;
-	for (i = 0; i < S_COUNT; i++) {
-		if (st->q[i] != NULL)
-			continue;
-		if (sqlite3_prepare_v2(db, stmt_sql[i], -1, &st->q[i], NULL) !=
-		    SQLITE_OK) {
-			db_fail(st, err, errlen, "preparing licensing store");
-			goto out_free;
-		}
+	if (db_schema(db, schema, "lic_meta", LIC_STORE_SCHEMA_VERSION,
+		      "licensing store", err, errlen) != 0 ||
+	    db_prepare_all(db, stmt_sql, st->q, S_COUNT,
+			   "preparing licensing store", err, errlen) != 0) {
+		lic_store_free(&st);
+		return NULL;
 	}
 	return st;
-
-out_free:
-	lic_store_free(&st);
-	return NULL;
 }
 
 void lic_store_free(struct lic_store **pst)
 {
-	struct lic_store *st;
-	int i;
-
 	if (pst == NULL || *pst == NULL)
 		return;
-	st = *pst;
-	for (i = 0; i < S_COUNT; i++)
-		sqlite3_finalize(st->q[i]);
-	free(st);
+	db_finalize_all((*pst)->q, S_COUNT);
+	free(*pst);
 	*pst = NULL;
 }
 
@@ -522,7 +415,7 @@ int lic_store_close_period(struct lic_store *st,
 	return txn_commit(st, err, errlen);
 
 out_rollback:
-	txn_rollback(st);
+	db_rollback(st->db);
 	return -1;
 }
 
@@ -532,34 +425,19 @@ int lic_store_add_records(struct lic_store *st, const struct lic_record *recs,
 	return lic_store_close_period(st, recs, n, NULL, now, err, errlen);
 }
 
-/* Copy a text column into a fixed buffer; "" for NULL. */
-static void column_copy(sqlite3_stmt *q, int col, char *buf, size_t len)
-{
-	const unsigned char *s = sqlite3_column_text(q, col);
+/* A row of a listing into slot i of the caller's array. */
+typedef void row_fn(sqlite3_stmt *q, void *out, size_t i);
 
-	snprintf(buf, len, "%s", s != NULL ? (const char *)s : "");
-}
-
-/* One row of S_REC_LIST / S_REC_RECENT. */
-static void read_record(sqlite3_stmt *q, struct lic_store_record *r)
-{
-	r->id = sqlite3_column_int64(q, 0);
-	r->rec.tag = (enum lic_tag)sqlite3_column_int(q, 1);
-	r->rec.start = sqlite3_column_int64(q, 2);
-	r->rec.end = sqlite3_column_int64(q, 3);
-	r->rec.count = (uint32_t)sqlite3_column_int64(q, 4);
-	r->created = sqlite3_column_int64(q, 5);
-	column_copy(q, 6, r->report_id, sizeof(r->report_id));
-	r->acked_at = sqlite3_column_int64(q, 7);
-}
-
-static int list_records(struct lic_store *st, int64_t after_id,
-			bool unreported, struct lic_store_record *out,
-			size_t max, size_t *n, char *err, size_t errlen)
+/*
+ * The rows of listing s, at most max: args bound at ?1.., max at the next
+ * parameter (its LIMIT), each row handed to row().
+ */
+static int list_rows(struct lic_store *st, enum stmt s, const int64_t *args,
+		     int nargs, size_t max, row_fn *row, void *out, size_t *n,
+		     const char *what, char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
-	int rc;
-	int ret = 0;
+	int i, rc, ret = 0;
 
 	if (st == NULL || n == NULL || (max > 0 && out == NULL)) {
 		err_set(err, errlen, "bad arguments");
@@ -568,16 +446,42 @@ static int list_records(struct lic_store *st, int64_t after_id,
 	*n = 0;
 	if (max == 0)
 		return 0;
-	q = st->q[S_REC_LIST];
-	sqlite3_bind_int64(q, 1, after_id);
-	sqlite3_bind_int(q, 2, unreported ? 1 : 0);
-	sqlite3_bind_int64(q, 3, max > INT32_MAX ? INT32_MAX : (int64_t)max);
+	q = st->q[s];
+	for (i = 0; i < nargs; i++)
+		sqlite3_bind_int64(q, i + 1, args[i]);
+	sqlite3_bind_int64(q, nargs + 1,
+			   max > INT32_MAX ? INT32_MAX : (int64_t)max);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		read_record(q, &out[(*n)++]);
+		row(q, out, (*n)++);
 	if (rc != SQLITE_DONE)
-		ret = db_fail(st, err, errlen, "reading usage records");
-	done(q);
+		ret = db_failed(st, err, errlen, what);
+	db_done(q);
 	return ret;
+}
+
+/* One row of S_REC_LIST / S_REC_RECENT. */
+static void record_row(sqlite3_stmt *q, void *out, size_t i)
+{
+	struct lic_store_record *r = (struct lic_store_record *)out + i;
+
+	r->id = sqlite3_column_int64(q, 0);
+	r->rec.tag = (enum lic_tag)sqlite3_column_int(q, 1);
+	r->rec.start = sqlite3_column_int64(q, 2);
+	r->rec.end = sqlite3_column_int64(q, 3);
+	r->rec.count = (uint32_t)sqlite3_column_int64(q, 4);
+	r->created = sqlite3_column_int64(q, 5);
+	db_column_text(q, 6, r->report_id, sizeof(r->report_id));
+	r->acked_at = sqlite3_column_int64(q, 7);
+}
+
+static int list_records(struct lic_store *st, int64_t after_id,
+			bool unreported, struct lic_store_record *out,
+			size_t max, size_t *n, char *err, size_t errlen)
+{
+	int64_t args[] = {after_id, unreported ? 1 : 0};
+
+	return list_rows(st, S_REC_LIST, args, 2, max, record_row, out, n,
+			 "reading usage records", err, errlen);
 }
 
 int lic_store_unreported(struct lic_store *st, struct lic_store_record *out,
@@ -644,13 +548,16 @@ int lic_store_add_report(struct lic_store *st, const char *report_id,
 	return txn_commit(st, err, errlen);
 
 out_rollback:
-	txn_rollback(st);
+	db_rollback(st->db);
 	return -1;
 }
 
-static void report_from_row(sqlite3_stmt *q, struct lic_store_report *r)
+/* One row of REPORT_COLS. */
+static void report_row(sqlite3_stmt *q, void *out, size_t i)
 {
-	column_copy(q, 0, r->report_id, sizeof(r->report_id));
+	struct lic_store_report *r = (struct lic_store_report *)out + i;
+
+	db_column_text(q, 0, r->report_id, sizeof(r->report_id));
 	r->created = sqlite3_column_int64(q, 1);
 	r->sent_at = sqlite3_column_int64(q, 2);
 	r->saved_at = sqlite3_column_int64(q, 3);
@@ -664,52 +571,23 @@ int lic_store_pending_reports(struct lic_store *st,
 			      struct lic_store_report *out, size_t max,
 			      size_t *n, char *err, size_t errlen)
 {
-	sqlite3_stmt *q;
-	int rc;
-	int ret = 0;
+	return list_rows(st, S_REP_PENDING, NULL, 0, max, report_row, out, n,
+			 "reading reports", err, errlen);
+}
 
-	if (st == NULL || n == NULL || (max > 0 && out == NULL)) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
-	*n = 0;
-	if (max == 0)
-		return 0;
-	q = st->q[S_REP_PENDING];
-	sqlite3_bind_int64(q, 1, max > INT32_MAX ? INT32_MAX : (int64_t)max);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		report_from_row(q, &out[(*n)++]);
-	if (rc != SQLITE_DONE)
-		ret = db_fail(st, err, errlen, "reading reports");
-	done(q);
-	return ret;
+static void report_id_row(sqlite3_stmt *q, void *out, size_t i)
+{
+	char (*ids)[LIC_STORE_REPORT_ID_MAX + 1] = out;
+
+	db_column_text(q, 0, ids[i], sizeof(ids[i]));
 }
 
 int lic_store_report_ids_unacked(
 	struct lic_store *st, char (*ids)[LIC_STORE_REPORT_ID_MAX + 1],
 	size_t max, size_t *n, char *err, size_t errlen)
 {
-	sqlite3_stmt *q;
-	int rc;
-	int ret = 0;
-
-	if (st == NULL || n == NULL || (max > 0 && ids == NULL)) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
-	*n = 0;
-	if (max == 0)
-		return 0;
-	q = st->q[S_REP_UNACKED];
-	sqlite3_bind_int64(q, 1, max > INT32_MAX ? INT32_MAX : (int64_t)max);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		column_copy(q, 0, ids[*n], sizeof(ids[*n]));
-		(*n)++;
-	}
-	if (rc != SQLITE_DONE)
-		ret = db_fail(st, err, errlen, "reading reports");
-	done(q);
-	return ret;
+	return list_rows(st, S_REP_UNACKED, NULL, 0, max, report_id_row, ids,
+			 n, "reading reports", err, errlen);
 }
 
 /* The stored row of a report; 1 when unknown. */
@@ -717,18 +595,13 @@ static int report_get(struct lic_store *st, const char *report_id,
 		      struct lic_store_report *out, char *err, size_t errlen)
 {
 	sqlite3_stmt *q = st->q[S_REP_GET];
-	int rc;
-	int ret = 1;
+	int ret;
 
 	sqlite3_bind_text(q, 1, report_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		report_from_row(q, out);
-		ret = 0;
-	} else if (rc != SQLITE_DONE) {
-		ret = db_fail(st, err, errlen, "reading report");
-	}
-	done(q);
+	ret = one_row(q, "reading report", err, errlen);
+	if (ret == 0)
+		report_row(q, out, 0);
+	db_done(q);
 	return ret;
 }
 
@@ -768,8 +641,7 @@ int lic_store_report_envelope(struct lic_store *st, const char *report_id,
 			      size_t errlen)
 {
 	sqlite3_stmt *q;
-	int rc;
-	int ret = 1;
+	int ret;
 
 	if (st == NULL || buf == NULL || len == NULL || report_id == NULL) {
 		err_set(err, errlen, "bad arguments");
@@ -777,8 +649,8 @@ int lic_store_report_envelope(struct lic_store *st, const char *report_id,
 	}
 	q = st->q[S_REP_ENVELOPE];
 	sqlite3_bind_text(q, 1, report_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	ret = one_row(q, "reading report", err, errlen);
+	if (ret == 0) {
 		const void *b = sqlite3_column_blob(q, 0);
 		size_t l = (size_t)sqlite3_column_bytes(q, 0);
 		unsigned char *copy = malloc(l + 1);
@@ -792,12 +664,9 @@ int lic_store_report_envelope(struct lic_store *st, const char *report_id,
 			copy[l] = '\0';
 			*buf = copy;
 			*len = l;
-			ret = 0;
 		}
-	} else if (rc != SQLITE_DONE) {
-		ret = db_fail(st, err, errlen, "reading report");
 	}
-	done(q);
+	db_done(q);
 	return ret;
 }
 
@@ -840,7 +709,7 @@ int lic_store_mark_sent(struct lic_store *st, const char *report_id,
 		goto out_rollback;
 	if (sqlite3_changes(st->db) == 0) {
 		rc = unchanged_report(st, report_id, err, errlen);
-		txn_rollback(st);
+		db_rollback(st->db);
 		return rc;
 	}
 	if (kv_put(st, K_LAST_PUSH, now, true, err, errlen) < 0)
@@ -848,7 +717,7 @@ int lic_store_mark_sent(struct lic_store *st, const char *report_id,
 	return txn_commit(st, err, errlen);
 
 out_rollback:
-	txn_rollback(st);
+	db_rollback(st->db);
 	return -1;
 }
 
@@ -908,7 +777,7 @@ int lic_store_mark_saved(struct lic_store *st, const char *const *report_ids,
 	return txn_commit(st, err, errlen);
 
 out_rollback:
-	txn_rollback(st);
+	db_rollback(st->db);
 	return -1;
 }
 
@@ -965,7 +834,7 @@ int lic_store_ack(struct lic_store *st, const char *const *report_ids,
 	}
 	if (newly == 0) {
 		/* A replay: nothing new, so nothing at all changes. */
-		txn_rollback(st);
+		db_rollback(st->db);
 		goto out_free;
 	}
 	if (kv_put(st, K_LAST_ACK, now, true, err, errlen) < 0)
@@ -983,7 +852,7 @@ int lic_store_ack(struct lic_store *st, const char *const *report_ids,
 	goto out_free;
 
 out_rollback:
-	txn_rollback(st);
+	db_rollback(st->db);
 	newly = -1;
 out_free:
 	free(json);
@@ -1024,7 +893,7 @@ int lic_store_prune(struct lic_store *st, int64_t now, int64_t retention_s,
 	return deleted;
 
 out_rollback:
-	txn_rollback(st);
+	db_rollback(st->db);
 	return -1;
 }
 
@@ -1100,7 +969,7 @@ int lic_store_set_period(struct lic_store *st,
 	if (txn_begin(st, err, errlen) < 0)
 		return -1;
 	if (put_period(st, ps, err, errlen) < 0) {
-		txn_rollback(st);
+		db_rollback(st->db);
 		return -1;
 	}
 	return txn_commit(st, err, errlen);
@@ -1173,7 +1042,7 @@ int lic_store_set_times(struct lic_store *st, const struct lic_usage_times *t,
 	return txn_commit(st, err, errlen);
 
 out_rollback:
-	txn_rollback(st);
+	db_rollback(st->db);
 	return -1;
 }
 
@@ -1181,16 +1050,15 @@ int lic_store_get_policy(struct lic_store *st, struct lic_policy *out,
 			 char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
-	int rc;
-	int ret = 1;
+	int ret;
 
 	if (st == NULL || out == NULL) {
 		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	q = st->q[S_POLICY_GET];
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
+	ret = one_row(q, "reading policy", err, errlen);
+	if (ret == 0) {
 		const char *json = (const char *)sqlite3_column_text(q, 0);
 		size_t len = (size_t)sqlite3_column_bytes(q, 0);
 		char why[160];
@@ -1200,13 +1068,9 @@ int lic_store_get_policy(struct lic_store *st, struct lic_policy *out,
 			err_set(err, errlen, "stored policy: %s",
 				json == NULL ? "empty" : why);
 			ret = -1;
-		} else {
-			ret = 0;
 		}
-	} else if (rc != SQLITE_DONE) {
-		ret = db_fail(st, err, errlen, "reading policy");
 	}
-	done(q);
+	db_done(q);
 	return ret;
 }
 
@@ -1254,27 +1118,23 @@ int lic_store_get_trust(struct lic_store *st, struct lic_store_trust *out,
 			char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
-	int rc;
-	int ret = 1;
+	int ret;
 
 	if (st == NULL || out == NULL) {
 		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
 	q = st->q[S_TRUST_GET];
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		column_copy(q, 0, out->server_key_pem,
-			    sizeof(out->server_key_pem));
-		column_copy(q, 1, out->trust_code, sizeof(out->trust_code));
-		column_copy(q, 2, out->udi_pid, sizeof(out->udi_pid));
-		column_copy(q, 3, out->udi_sn, sizeof(out->udi_sn));
+	ret = one_row(q, "reading trust", err, errlen);
+	if (ret == 0) {
+		db_column_text(q, 0, out->server_key_pem,
+			       sizeof(out->server_key_pem));
+		db_column_text(q, 1, out->trust_code, sizeof(out->trust_code));
+		db_column_text(q, 2, out->udi_pid, sizeof(out->udi_pid));
+		db_column_text(q, 3, out->udi_sn, sizeof(out->udi_sn));
 		out->installed = sqlite3_column_int64(q, 4);
-		ret = 0;
-	} else if (rc != SQLITE_DONE) {
-		ret = db_fail(st, err, errlen, "reading trust");
 	}
-	done(q);
+	db_done(q);
 	return ret;
 }
 
@@ -1319,15 +1179,15 @@ int lic_store_record_summary(struct lic_store *st,
 	memset(out, 0, sizeof(*out));
 	q = st->q[S_REC_SUMMARY];
 	if (sqlite3_step(q) != SQLITE_ROW) {
-		ret = db_fail(st, err, errlen, "counting records");
-		done(q);
+		ret = db_failed(st, err, errlen, "counting records");
+		db_done(q);
 		return ret;
 	}
 	out->stored = sqlite3_column_int64(q, 0);
 	out->acked = sqlite3_column_int64(q, 1);
 	out->waiting = sqlite3_column_int64(q, 2);
 	out->unreported = sqlite3_column_int64(q, 3);
-	done(q);
+	db_done(q);
 	if (kv_get(st, K_RECORDS_PURGED, &out->purged, &found, err, errlen) <
 	    0)
 		return -1;
@@ -1340,26 +1200,14 @@ int lic_store_recent_records(struct lic_store *st, enum lic_tag tag,
 			     struct lic_store_record *out, size_t max,
 			     size_t *n, char *err, size_t errlen)
 {
-	sqlite3_stmt *q;
-	int rc, ret = 0;
+	int64_t args[] = {(int64_t)tag};
 
-	if (st == NULL || n == NULL || (max > 0 && out == NULL) ||
-	    (int)tag < 0 || tag >= LIC_TAG_COUNT) {
+	if ((int)tag < 0 || tag >= LIC_TAG_COUNT) {
 		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
-	*n = 0;
-	if (max == 0)
-		return 0;
-	q = st->q[S_REC_RECENT];
-	sqlite3_bind_int(q, 1, (int)tag);
-	sqlite3_bind_int64(q, 2, max > INT32_MAX ? INT32_MAX : (int64_t)max);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		read_record(q, &out[(*n)++]);
-	if (rc != SQLITE_DONE)
-		ret = db_fail(st, err, errlen, "reading usage records");
-	done(q);
-	return ret;
+	return list_rows(st, S_REC_RECENT, args, 1, max, record_row, out, n,
+			 "reading usage records", err, errlen);
 }
 
 int lic_store_epoch(struct lic_store *st, uint32_t fresh, uint32_t *out,
@@ -1414,7 +1262,7 @@ int lic_store_get_account(struct lic_store *st, char *sa, size_t salen,
 			  char *va, size_t valen, char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
-	int rc, ret = 1;
+	int ret;
 
 	if (st == NULL || sa == NULL || va == NULL || salen == 0 ||
 	    valen == 0) {
@@ -1423,15 +1271,12 @@ int lic_store_get_account(struct lic_store *st, char *sa, size_t salen,
 	}
 	sa[0] = va[0] = '\0';
 	q = st->q[S_ACCOUNT_GET];
-	rc = sqlite3_step(q);
-	if (rc == SQLITE_ROW) {
-		column_copy(q, 0, sa, salen);
-		column_copy(q, 1, va, valen);
-		ret = 0;
-	} else if (rc != SQLITE_DONE) {
-		ret = db_fail(st, err, errlen, "reading the account");
+	ret = one_row(q, "reading the account", err, errlen);
+	if (ret == 0) {
+		db_column_text(q, 0, sa, salen);
+		db_column_text(q, 1, va, valen);
 	}
-	done(q);
+	db_done(q);
 	return ret;
 }
 
@@ -1503,63 +1348,33 @@ int lic_store_event_add(struct lic_store *st, int64_t at_ms,
 	goto out;
 
 out_rollback:
-	txn_rollback(st);
+	db_rollback(st->db);
 out:
 	return ret;
+}
+
+static void event_row(sqlite3_stmt *q, void *out, size_t i)
+{
+	struct lic_store_event *e = (struct lic_store_event *)out + i;
+
+	e->id = sqlite3_column_int64(q, 0);
+	e->at_ms = sqlite3_column_int64(q, 1);
+	db_column_text(q, 2, e->name, sizeof(e->name));
+	db_column_text(q, 3, e->attrs, sizeof(e->attrs));
 }
 
 int lic_store_events(struct lic_store *st, int64_t since_ms,
 		     struct lic_store_event *out, size_t max, size_t *n,
 		     char *err, size_t errlen)
 {
-	sqlite3_stmt *q;
-	int rc, ret = 0;
-
-	if (st == NULL || n == NULL || (max > 0 && out == NULL)) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
-	*n = 0;
-	if (max == 0)
-		return 0;
-	q = st->q[S_EVENT_LIST];
-	sqlite3_bind_int64(q, 1, since_ms);
-	sqlite3_bind_int64(q, 2, max > INT32_MAX ? INT32_MAX : (int64_t)max);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct lic_store_event *e = &out[(*n)++];
-
-		e->id = sqlite3_column_int64(q, 0);
-		e->at_ms = sqlite3_column_int64(q, 1);
-		column_copy(q, 2, e->name, sizeof(e->name));
-		column_copy(q, 3, e->attrs, sizeof(e->attrs));
-	}
-	if (rc != SQLITE_DONE)
-		ret = db_fail(st, err, errlen, "reading the event log");
-	done(q);
-	return ret;
+	return list_rows(st, S_EVENT_LIST, &since_ms, 1, max, event_row, out,
+			 n, "reading the event log", err, errlen);
 }
 
 int lic_store_reports_since(struct lic_store *st, int64_t since,
 			    struct lic_store_report *out, size_t max,
 			    size_t *n, char *err, size_t errlen)
 {
-	sqlite3_stmt *q;
-	int rc, ret = 0;
-
-	if (st == NULL || n == NULL || (max > 0 && out == NULL)) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
-	*n = 0;
-	if (max == 0)
-		return 0;
-	q = st->q[S_REP_SINCE];
-	sqlite3_bind_int64(q, 1, since);
-	sqlite3_bind_int64(q, 2, max > INT32_MAX ? INT32_MAX : (int64_t)max);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
-		report_from_row(q, &out[(*n)++]);
-	if (rc != SQLITE_DONE)
-		ret = db_fail(st, err, errlen, "reading reports");
-	done(q);
-	return ret;
+	return list_rows(st, S_REP_SINCE, &since, 1, max, report_row, out, n,
+			 "reading reports", err, errlen);
 }

@@ -1,6 +1,7 @@
 #include "stats/store.h"
 
 #include "common/db.h"
+#include "common/err.h"
 #include "common/log.h"
 
 #include <stdbool.h>
@@ -30,10 +31,21 @@ struct pending {
 	size_t first, n; /* a ring: the oldest at first */
 };
 
+enum stmt { S_INSERT, S_PRUNE, S_COUNT };
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_INSERT] = "INSERT OR IGNORE INTO usage_bucket"
+		     " (tbl, start, std, enh, red, vgw, agg,"
+		     " max_std, max_enh, max_red, max_vgw, max_agg,"
+		     " avg_std, avg_enh, avg_red, avg_vgw, avg_agg)"
+		     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+		     " ?, ?, ?, ?, ?)",
+	[S_PRUNE] = "DELETE FROM usage_bucket WHERE tbl = ? AND start < ?",
+};
+
 struct stats_store {
 	sqlite3 *db;
-	sqlite3_stmt *insert;
-	sqlite3_stmt *prune;
+	sqlite3_stmt *q[S_COUNT];
 	bool in_txn;
 	int failed; /* an sqlite error code seen inside the open transaction */
 	bool failing; /* the last commit failed */
@@ -74,7 +86,7 @@ static int add_detail_columns(sqlite3 *db, char *err, size_t errlen)
 
 	if (sqlite3_prepare_v2(db, "PRAGMA table_info(usage_bucket)", -1, &q,
 			       NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		db_fail(db, NULL, err, errlen);
 		return -1;
 	}
 	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
@@ -87,7 +99,7 @@ static int add_detail_columns(sqlite3 *db, char *err, size_t errlen)
 	}
 	sqlite3_finalize(q);
 	if (step != SQLITE_DONE) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+		db_fail(db, NULL, err, errlen);
 		return -1;
 	}
 	for (i = 0; i < 2 * STATS_CLASS_COUNT; i++) {
@@ -107,27 +119,16 @@ struct stats_store *stats_store_new(sqlite3 *db, char *err, size_t errlen)
 	struct stats_store *st = calloc(1, sizeof(*st));
 
 	if (st == NULL) {
-		snprintf(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return NULL;
 	}
 	st->db = db;
 	if (db_exec(db, schema, err, errlen) < 0 ||
 	    add_detail_columns(db, err, errlen) < 0)
 		goto out_free;
-	if (sqlite3_prepare_v2(db,
-			       "INSERT OR IGNORE INTO usage_bucket"
-			       " (tbl, start, std, enh, red, vgw, agg,"
-			       " max_std, max_enh, max_red, max_vgw, max_agg,"
-			       " avg_std, avg_enh, avg_red, avg_vgw, avg_agg)"
-			       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-			       " ?, ?, ?, ?, ?)",
-			       -1, &st->insert, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db,
-			       "DELETE FROM usage_bucket WHERE tbl = ? AND start < ?",
-			       -1, &st->prune, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+	if (db_prepare_all(db, stmt_sql, st->q, S_COUNT, NULL, err, errlen) !=
+	    0)
 		goto out_free;
-	}
 	return st;
 
 out_free:
@@ -143,9 +144,8 @@ void stats_store_free(struct stats_store **pst)
 		return;
 	st = *pst;
 	if (st->in_txn)
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_finalize(st->insert);
-	sqlite3_finalize(st->prune);
+		db_rollback(st->db);
+	db_finalize_all(st->q, S_COUNT);
 	free(st);
 	*pst = NULL;
 }
@@ -213,8 +213,7 @@ int stats_store_load(struct stats_store *st, struct stats *s, char *err,
 	goto out_finalize;
 
 out_err:
-	snprintf(err, errlen, "loading usage tables: %s",
-		 sqlite3_errmsg(st->db));
+	db_fail(st->db, "loading usage tables", err, errlen);
 out_finalize:
 	sqlite3_finalize(q);
 	return rc;
@@ -295,13 +294,13 @@ int stats_store_commit(struct stats_store *st, char *err, size_t errlen)
 		goto out_failed;
 	st->in_txn = false;
 	if (st->failed) {
-		snprintf(err, errlen, "writing usage tables: %s",
-			 sqlite3_errstr(st->failed));
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		err_set(err, errlen, "writing usage tables: %s",
+			sqlite3_errstr(st->failed));
+		db_rollback(st->db);
 		goto out_failed;
 	}
 	if (db_exec(st->db, "COMMIT", err, errlen) < 0) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		db_rollback(st->db);
 		goto out_failed;
 	}
 	kept = pending_count(st);
@@ -323,18 +322,30 @@ out_failed:
 static void insert_row(struct stats_store *st, enum stats_table table,
 		       int64_t start, const struct stats_bucket *bucket)
 {
+	sqlite3_stmt *q = st->q[S_INSERT];
 	int c;
 
-	sqlite3_bind_int(st->insert, 1, (int)table);
-	sqlite3_bind_int64(st->insert, 2, start);
+	sqlite3_bind_int(q, 1, (int)table);
+	sqlite3_bind_int64(q, 2, start);
 	for (c = 0; c < STATS_CLASS_COUNT; c++) {
-		sqlite3_bind_int64(st->insert, c + 3, bucket->value[c]);
-		sqlite3_bind_int64(st->insert, c + 3 + STATS_CLASS_COUNT,
-				   bucket->max[c]);
-		sqlite3_bind_int64(st->insert, c + 3 + 2 * STATS_CLASS_COUNT,
+		sqlite3_bind_int64(q, c + 3, bucket->value[c]);
+		sqlite3_bind_int64(q, c + 3 + STATS_CLASS_COUNT, bucket->max[c]);
+		sqlite3_bind_int64(q, c + 3 + 2 * STATS_CLASS_COUNT,
 				   bucket->avg[c]);
 	}
-	step_once(st, st->insert);
+	step_once(st, q);
+}
+
+/* Drop the rows of table older than KEEP_FACTOR windows before start. */
+static void prune(struct stats_store *st, enum stats_table table,
+		  int64_t start)
+{
+	sqlite3_bind_int(st->q[S_PRUNE], 1, (int)table);
+	sqlite3_bind_int64(st->q[S_PRUNE], 2,
+			   start - KEEP_FACTOR *
+					   (int64_t)stats_table_rows(table) *
+					   stats_table_seconds(table));
+	step_once(st, st->q[S_PRUNE]);
 }
 
 void stats_store_sink(void *arg, enum stats_table table, int64_t start,
@@ -351,18 +362,7 @@ void stats_store_sink(void *arg, enum stats_table table, int64_t start,
 	 * out of every window can go (keep twice the window, for safety
 	 * against clock steps).
 	 */
-	sqlite3_bind_int(st->prune, 1, (int)table - 1);
-	sqlite3_bind_int64(st->prune, 2,
-			   start - KEEP_FACTOR *
-					   (int64_t)stats_table_rows(table - 1) *
-					   stats_table_seconds(table - 1));
-	step_once(st, st->prune);
-	if (table == STATS_DAYS) {
-		sqlite3_bind_int(st->prune, 1, (int)table);
-		sqlite3_bind_int64(st->prune, 2,
-				   start - KEEP_FACTOR *
-						   (int64_t)stats_table_rows(table) *
-						   stats_table_seconds(table));
-		step_once(st, st->prune);
-	}
+	prune(st, table - 1, start);
+	if (table == STATS_DAYS)
+		prune(st, table, start);
 }

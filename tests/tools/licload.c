@@ -71,6 +71,7 @@
  * verify, a 4xx answer to a load report, a write error); 2 usage error.
  */
 #include "common/clk.h"
+#include "common/fileio.h"
 #include "licensing/http.h"
 #include "licensing/keys.h"
 #include "licensing/report.h"
@@ -287,77 +288,30 @@ static void path_join(char *out, size_t len, const char *dir, const char *name)
 	snprintf(out, len, "%s/%s", dir, name);
 }
 
-/* Whole file into a NUL-terminated buffer (at most max bytes). */
+/* Whole file into a NUL-terminated buffer (1..max bytes). */
 static char *read_file(const char *path, size_t max, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
+	char err[ERR_MAX], *buf = NULL;
 	size_t n = 0;
 
-	if (f == NULL) {
-		fail("%s: %s", path, strerror(errno));
+	if (fio_read_file(path, max, &buf, &n, err, sizeof(err)) != 0) {
+		fail("%s", err);
 		return NULL;
 	}
-	buf = malloc(max + 1);
-	if (buf != NULL) {
-		n = fread(buf, 1, max + 1, f);
-		if (ferror(f) || n > max) {
-			fail("%s: unreadable or over %zu bytes", path, max);
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-		}
-	}
-	fclose(f);
-	if (buf != NULL && len != NULL)
+	if (len != NULL)
 		*len = n;
 	return buf;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Write a file: temp file, fsync, rename. */
 static int write_file(const char *path, const void *buf, size_t len)
 {
-	char tmp[PATH_LEN + 8];
-	int fd, rc = -1;
+	char err[ERR_MAX];
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0) {
-		fail("%s: %s", tmp, strerror(errno));
+	if (fio_write_atomic(path, buf, len, 0600, err, sizeof(err)) != 0) {
+		fail("%s", err);
 		return -1;
 	}
-	if (write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
-		fail("%s: %s", tmp, strerror(errno));
-		goto out_close;
-	}
-	if (rename(tmp, path) != 0) {
-		fail("%s: %s", path, strerror(errno));
-		goto out_close;
-	}
-	rc = 0;
-out_close:
-	close(fd);
-	if (rc != 0)
-		unlink(tmp);
-	return rc;
+	return 0;
 }
 
 /* ---- devices ------------------------------------------------------------ */
@@ -712,7 +666,7 @@ static int log_acked(struct load *ld, const char *id)
 	if (ld->acked_fd < 0)
 		return 0;
 	n = snprintf(line, sizeof(line), "%s\n", id);
-	if (write_all(ld->acked_fd, line, (size_t)n) != 0 ||
+	if (fio_write_all(ld->acked_fd, line, (size_t)n) != 0 ||
 	    fsync(ld->acked_fd) != 0) {
 		fail("acked log: %s", strerror(errno));
 		return -1;
