@@ -145,7 +145,9 @@ static void golden(const char *name, show_fn *fn, int64_t now)
 	free(text);
 }
 
-START_TEST(test_fresh)
+UNIT_TCASE("core", .setup = setup, .teardown = teardown);
+
+UNIT_TEST(test_fresh)
 {
 	/* A first start: nothing measured, no trust, defaults. */
 	lic_agent_tick(fx.a, T0);
@@ -154,7 +156,7 @@ START_TEST(test_fresh)
 }
 END_TEST
 
-START_TEST(test_known_state)
+UNIT_TEST(test_known_state)
 {
 	int64_t now = known_state();
 	size_t len;
@@ -244,7 +246,7 @@ static const struct {
      {"License Usage:", "License ", "-------", "CUBE_T_STD ", NULL}},
 };
 
-START_TEST(test_cube_field_order)
+UNIT_LOOP_TEST(test_cube_field_order, 0, NELEM(cube_order))
 {
 	int64_t now = known_state();
 	size_t len, i;
@@ -273,7 +275,7 @@ START_TEST(test_cube_field_order)
 END_TEST
 
 /* JSON says what the text says. */
-START_TEST(test_json_matches_text)
+UNIT_TEST(test_json_matches_text)
 {
 	int64_t now = known_state();
 	json_t *u = lic_show_usage_json(fx.a, now);
@@ -342,7 +344,7 @@ static int show_tech(const struct lic_agent *a, int64_t now, FILE *out)
 	return lic_show_tech(a, now * 1000, "sbcd 0.1.0", out);
 }
 
-START_TEST(test_exec_views)
+UNIT_TEST(test_exec_views)
 {
 	char when[LIC_EVENT_TIME_LEN], *text, *line, *save = NULL;
 	int64_t now;
@@ -417,18 +419,4 @@ START_TEST(test_exec_views)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("show");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_fresh);
-	tcase_add_test(tc, test_known_state);
-	tcase_add_test(tc, test_json_matches_text);
-	tcase_add_loop_test(tc, test_cube_field_order, 0,
-			    sizeof(cube_order) / sizeof(cube_order[0]));
-	tcase_add_test(tc, test_exec_views);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("show")

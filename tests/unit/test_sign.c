@@ -71,7 +71,9 @@ static struct lic_pubkey *pub_of(const struct lic_key *k)
 
 /* ---- key files ------------------------------------------------------- */
 
-START_TEST(key_created_0600_and_reloaded)
+UNIT_TCASE("keyfile", .setup = dir_setup, .teardown = dir_teardown);
+
+UNIT_TEST(key_created_0600_and_reloaded)
 {
 	char path[512], err[256], id1[LIC_KEY_ID_LEN + 1],
 		id2[LIC_KEY_ID_LEN + 1];
@@ -105,7 +107,7 @@ END_TEST
 /* Modes looser than 0600 are refused and the file is left as it was. */
 static const mode_t loose_modes[] = { 0644, 0640, 0604, 0660, 0666, 0610 };
 
-START_TEST(key_loose_mode_refused)
+UNIT_LOOP_TEST(key_loose_mode_refused, 0, NELEM(loose_modes))
 {
 	char path[512], err[256];
 	struct lic_key *k = NULL;
@@ -145,7 +147,7 @@ static void write_file(const char *path, const char *text, mode_t mode)
 	close(fd);
 }
 
-START_TEST(key_bad_files_refused)
+UNIT_TEST(key_bad_files_refused)
 {
 	char path[512], target[512], err[256];
 	struct lic_key *k = NULL;
@@ -201,7 +203,9 @@ START_TEST(key_bad_files_refused)
 }
 END_TEST
 
-START_TEST(pubkey_exports_round_trip)
+UNIT_TCASE("signature");
+
+UNIT_TEST(pubkey_exports_round_trip)
 {
 	struct lic_key *k = new_key();
 	struct lic_pubkey *a = NULL, *b = NULL;
@@ -248,7 +252,7 @@ END_TEST
 
 /* ---- raw signatures -------------------------------------------------- */
 
-START_TEST(sign_verify_every_byte)
+UNIT_TEST(sign_verify_every_byte)
 {
 	static const unsigned char msg[] = "{\"type\":\"usage_report\",\"v\":1}";
 	const size_t len = sizeof(msg) - 1;
@@ -311,7 +315,7 @@ static const struct {
 	{ "=Zm9", 0, NULL },	{ "Zg==Zg==", 0, NULL },
 };
 
-START_TEST(b64_strict)
+UNIT_LOOP_TEST(b64_strict, 0, NELEM(b64_cases))
 {
 	unsigned char *out = NULL;
 	size_t outlen = 0;
@@ -360,7 +364,9 @@ static struct lic_report_info sample_report(const char *id)
 	return r;
 }
 
-START_TEST(report_round_trip)
+UNIT_TCASE("report", .timeout = 60);
+
+UNIT_TEST(report_round_trip)
 {
 	struct lic_key *dev = new_key();
 	struct lic_pubkey *pk = pub_of(dev);
@@ -409,7 +415,7 @@ START_TEST(report_round_trip)
 }
 END_TEST
 
-START_TEST(report_privacy_omits_hostname)
+UNIT_TEST(report_privacy_omits_hostname)
 {
 	struct lic_key *dev = new_key();
 	struct lic_pubkey *pk = pub_of(dev);
@@ -490,7 +496,7 @@ static void split(const char *env, char kid[LIC_KEY_ID_LEN + 1],
 	json_decref(o);
 }
 
-START_TEST(report_any_byte_change_fails)
+UNIT_TEST(report_any_byte_change_fails)
 {
 	struct lic_key *dev = new_key();
 	struct lic_pubkey *pk = pub_of(dev);
@@ -586,7 +592,7 @@ static const struct {
 	  LIC_REPORT_MAX_RECORDS + 1, "at most" },
 };
 
-START_TEST(report_bad_fields_refused)
+UNIT_LOOP_TEST(report_bad_fields_refused, 0, NELEM(bad_reports))
 {
 	struct lic_key *dev = new_key();
 	struct lic_usage_record *recs;
@@ -626,7 +632,7 @@ START_TEST(report_bad_fields_refused)
 END_TEST
 
 /* A full report (LIC_REPORT_MAX_RECORDS, longest ids) fits the caps. */
-START_TEST(report_max_size_fits)
+UNIT_TEST(report_max_size_fits)
 {
 	struct lic_key *dev = new_key();
 	struct lic_pubkey *pk = pub_of(dev);
@@ -685,7 +691,9 @@ static char *make_ack(const struct lic_key *server, const char *const *ids,
 	return env;
 }
 
-START_TEST(ack_round_trip_with_policy)
+UNIT_TCASE("ack");
+
+UNIT_TEST(ack_round_trip_with_policy)
 {
 	static const char policy[] =
 		"{\"name\":\"Custom Policy\",\"source\":\"Customer Policy\","
@@ -733,7 +741,7 @@ START_TEST(ack_round_trip_with_policy)
 }
 END_TEST
 
-START_TEST(ack_other_key_rejected)
+UNIT_TEST(ack_other_key_rejected)
 {
 	struct lic_key *srv = new_key(), *rogue = new_key();
 	struct lic_pubkey *pin = pub_of(srv);
@@ -769,7 +777,7 @@ START_TEST(ack_other_key_rejected)
 }
 END_TEST
 
-START_TEST(ack_unknown_ids_rejected)
+UNIT_TEST(ack_unknown_ids_rejected)
 {
 	struct lic_key *srv = new_key();
 	struct lic_pubkey *pin = pub_of(srv);
@@ -835,7 +843,7 @@ static void install(struct ack_state *s, const struct lic_ack_info *a)
 			}
 }
 
-START_TEST(ack_replay_rejected)
+UNIT_TEST(ack_replay_rejected)
 {
 	struct lic_key *srv = new_key();
 	struct lic_pubkey *pin = pub_of(srv);
@@ -966,7 +974,7 @@ static char *subst_kid(const char *t, const char *kid)
 	return out;
 }
 
-START_TEST(ack_malformed_rejected)
+UNIT_LOOP_TEST(ack_malformed_rejected, 0, NELEM(bad_acks))
 {
 	struct lic_key *srv = new_key();
 	struct lic_pubkey *pin = pub_of(srv);
@@ -993,7 +1001,7 @@ START_TEST(ack_malformed_rejected)
 }
 END_TEST
 
-START_TEST(ack_oversized_rejected)
+UNIT_TEST(ack_oversized_rejected)
 {
 	struct lic_key *srv = new_key();
 	struct lic_pubkey *pin = pub_of(srv);
@@ -1022,7 +1030,7 @@ START_TEST(ack_oversized_rejected)
 END_TEST
 
 /* A report envelope is not an ACK, even when signed by the server key. */
-START_TEST(report_is_not_an_ack)
+UNIT_TEST(report_is_not_an_ack)
 {
 	struct lic_key *srv = new_key();
 	struct lic_pubkey *pin = pub_of(srv);
@@ -1045,50 +1053,4 @@ START_TEST(report_is_not_an_ack)
 }
 END_TEST
 
-static Suite *sign_suite(void)
-{
-	Suite *s = suite_create("sign");
-	TCase *tc;
-
-	tc = tcase_create("keyfile");
-	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
-	tcase_add_test(tc, key_created_0600_and_reloaded);
-	tcase_add_loop_test(tc, key_loose_mode_refused, 0,
-			    sizeof(loose_modes) / sizeof(loose_modes[0]));
-	tcase_add_test(tc, key_bad_files_refused);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("signature");
-	tcase_add_test(tc, pubkey_exports_round_trip);
-	tcase_add_test(tc, sign_verify_every_byte);
-	tcase_add_loop_test(tc, b64_strict, 0,
-			    sizeof(b64_cases) / sizeof(b64_cases[0]));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("report");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, report_round_trip);
-	tcase_add_test(tc, report_privacy_omits_hostname);
-	tcase_add_test(tc, report_any_byte_change_fails);
-	tcase_add_loop_test(tc, report_bad_fields_refused, 0,
-			    sizeof(bad_reports) / sizeof(bad_reports[0]));
-	tcase_add_test(tc, report_max_size_fits);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("ack");
-	tcase_add_test(tc, ack_round_trip_with_policy);
-	tcase_add_test(tc, ack_other_key_rejected);
-	tcase_add_test(tc, ack_unknown_ids_rejected);
-	tcase_add_test(tc, ack_replay_rejected);
-	tcase_add_loop_test(tc, ack_malformed_rejected, 0,
-			    sizeof(bad_acks) / sizeof(bad_acks[0]));
-	tcase_add_test(tc, ack_oversized_rejected);
-	tcase_add_test(tc, report_is_not_an_ack);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(sign_suite());
-}
+UNIT_MAIN("sign")

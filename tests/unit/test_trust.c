@@ -159,7 +159,9 @@ static char *build_request(const struct lic_key *dev, bool force)
 
 /* ---- trust request ----------------------------------------------------- */
 
-START_TEST(request_round_trip)
+UNIT_TCASE("request");
+
+UNIT_TEST(request_round_trip)
 {
 	struct lic_key *dev = new_key();
 	struct lic_trust_request *r = NULL;
@@ -190,7 +192,7 @@ START_TEST(request_round_trip)
 }
 END_TEST
 
-START_TEST(request_tampered_refused)
+UNIT_TEST(request_tampered_refused)
 {
 	struct lic_key *dev = new_key();
 	struct lic_trust_request *r = NULL;
@@ -216,7 +218,7 @@ END_TEST
  * 0: payload carries B's key, signed by A, key_id A. Case 1: the same
  * with key_id B (a lie). Case 2: carries A's key, signed by A, key_id B.
  */
-START_TEST(request_wrong_key_refused)
+UNIT_LOOP_TEST(request_wrong_key_refused, 0, 3)
 {
 	struct lic_key *a = new_key(), *b = new_key();
 	struct lic_trust_request *r = NULL;
@@ -284,7 +286,7 @@ static const char *const bad_requests[] = {
 	"[\"%s\"]",
 };
 
-START_TEST(request_bad_fields_refused)
+UNIT_LOOP_TEST(request_bad_fields_refused, 0, NELEM(bad_requests))
 {
 	struct lic_key *dev = new_key();
 	struct lic_trust_request *r = NULL;
@@ -321,7 +323,7 @@ static const char *const bad_envelopes[] = {
 	"\"signature\":\"AA==\"}",
 };
 
-START_TEST(request_bad_envelope_refused)
+UNIT_LOOP_TEST(request_bad_envelope_refused, 0, NELEM(bad_envelopes))
 {
 	struct lic_trust_request *r = NULL;
 	char err[256];
@@ -334,7 +336,7 @@ START_TEST(request_bad_envelope_refused)
 }
 END_TEST
 
-START_TEST(request_build_refuses_bad_input)
+UNIT_TEST(request_build_refuses_bad_input)
 {
 	struct lic_key *dev = new_key();
 	struct lic_trust_request_info ri;
@@ -401,7 +403,9 @@ static char *build_answer(const struct lic_key *srv,
 	return body;
 }
 
-START_TEST(answer_round_trip)
+UNIT_TCASE("answer");
+
+UNIT_LOOP_TEST(answer_round_trip, 0, 2)
 {
 	struct lic_key *srv = new_key(), *dev = new_key();
 	struct lic_trust_answer *a = NULL;
@@ -455,7 +459,7 @@ END_TEST
  * body that is not an object, 5 an ACK envelope in place of the trust
  * code, 6 a trust code whose policy is invalid.
  */
-START_TEST(answer_refused)
+UNIT_LOOP_TEST(answer_refused, 0, 7)
 {
 	struct lic_key *srv = new_key(), *dev = new_key(), *other = new_key();
 	struct lic_trust_answer *a = NULL;
@@ -563,7 +567,7 @@ START_TEST(answer_refused)
 }
 END_TEST
 
-START_TEST(answer_build_refuses_bad_policy)
+UNIT_TEST(answer_build_refuses_bad_policy)
 {
 	struct lic_key *srv = new_key(), *dev = new_key();
 	struct lic_trust_code_info c;
@@ -615,7 +619,9 @@ static char *build_poll(const struct lic_key *dev, const char *const *ids,
 	return env;
 }
 
-START_TEST(poll_round_trip)
+UNIT_TCASE("poll");
+
+UNIT_TEST(poll_round_trip)
 {
 	struct lic_key *dev = new_key();
 	struct lic_pubkey *pk = pub_of(dev);
@@ -646,7 +652,7 @@ END_TEST
  * not the expected one, 3 an ACK-typed payload, 4 repeated ids,
  * 5 an id not 32 hex, 6 no ids.
  */
-START_TEST(poll_refused)
+UNIT_LOOP_TEST(poll_refused, 0, 7)
 {
 	struct lic_key *dev = new_key(), *other = new_key();
 	struct lic_pubkey *pk = pub_of(dev);
@@ -699,7 +705,7 @@ START_TEST(poll_refused)
 }
 END_TEST
 
-START_TEST(poll_build_refuses_bad_ids)
+UNIT_TEST(poll_build_refuses_bad_ids)
 {
 	struct lic_key *dev = new_key();
 	struct lic_ack_poll_info pi;
@@ -740,7 +746,9 @@ END_TEST
 
 /* ---- policy file ------------------------------------------------------- */
 
-START_TEST(policy_file_round_trip)
+UNIT_TCASE("policy_file");
+
+UNIT_LOOP_TEST(policy_file_round_trip, 0, 2)
 {
 	struct lic_key *srv = new_key();
 	struct lic_pubkey *pk = pub_of(srv);
@@ -777,7 +785,7 @@ START_TEST(policy_file_round_trip)
 }
 END_TEST
 
-START_TEST(policy_file_refused)
+UNIT_TEST(policy_file_refused)
 {
 	struct lic_key *srv = new_key(), *other = new_key();
 	struct lic_pubkey *pk = pub_of(srv);
@@ -819,7 +827,9 @@ END_TEST
 
 /* ---- peek and verify --------------------------------------------------- */
 
-START_TEST(peek_and_verify)
+UNIT_TCASE("envelope");
+
+UNIT_TEST(peek_and_verify)
 {
 	struct lic_key *dev = new_key(), *other = new_key();
 	struct lic_pubkey *pk = pub_of(dev), *opk = pub_of(other);
@@ -864,46 +874,4 @@ START_TEST(peek_and_verify)
 }
 END_TEST
 
-static Suite *trust_suite(void)
-{
-	Suite *s = suite_create("trust");
-	TCase *tc;
-
-	tc = tcase_create("request");
-	tcase_add_test(tc, request_round_trip);
-	tcase_add_test(tc, request_tampered_refused);
-	tcase_add_loop_test(tc, request_wrong_key_refused, 0, 3);
-	tcase_add_loop_test(tc, request_bad_fields_refused, 0,
-			    sizeof(bad_requests) / sizeof(bad_requests[0]));
-	tcase_add_loop_test(tc, request_bad_envelope_refused, 0,
-			    sizeof(bad_envelopes) / sizeof(bad_envelopes[0]));
-	tcase_add_test(tc, request_build_refuses_bad_input);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("answer");
-	tcase_add_loop_test(tc, answer_round_trip, 0, 2);
-	tcase_add_loop_test(tc, answer_refused, 0, 7);
-	tcase_add_test(tc, answer_build_refuses_bad_policy);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("poll");
-	tcase_add_test(tc, poll_round_trip);
-	tcase_add_loop_test(tc, poll_refused, 0, 7);
-	tcase_add_test(tc, poll_build_refuses_bad_ids);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("policy_file");
-	tcase_add_loop_test(tc, policy_file_round_trip, 0, 2);
-	tcase_add_test(tc, policy_file_refused);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("envelope");
-	tcase_add_test(tc, peek_and_verify);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(trust_suite());
-}
+UNIT_MAIN("trust")
