@@ -9,6 +9,7 @@
 #include "common/db.h"
 #include "licensing/store.h"
 
+#include "tmpfile.h"
 #include "unit.h"
 
 #include <check.h>
@@ -127,21 +128,14 @@ static void close_db(void)
 static void setup(void)
 {
 	char err[256];
-	long pid = (long)getpid();
-	int fd;
 
 	memset(&fx, 0, sizeof(fx));
-	snprintf(fx.db_path, sizeof(fx.db_path), "/tmp/test_agent_%ld.db", pid);
-	snprintf(fx.log_path, sizeof(fx.log_path), "/tmp/test_agent_%ld.log",
-		 pid);
-	snprintf(fx.file_a, sizeof(fx.file_a), "/tmp/test_agent_%ld.a", pid);
-	snprintf(fx.file_b, sizeof(fx.file_b), "/tmp/test_agent_%ld.b", pid);
+	tmp_path(fx.db_path, sizeof(fx.db_path), "test_agent", ".db");
+	tmp_path(fx.log_path, sizeof(fx.log_path), "test_agent", ".log");
+	tmp_path(fx.file_a, sizeof(fx.file_a), "test_agent", ".a");
+	tmp_path(fx.file_b, sizeof(fx.file_b), "test_agent", ".b");
 	unlink(fx.db_path);
-	fflush(stderr);
-	fd = open(fx.log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
+	tmp_stderr_to(fx.log_path);
 	open_db();
 	ck_assert_msg(lic_key_generate(&fx.dev, err, sizeof(err)) == 0, "%s",
 		      err);
@@ -160,7 +154,6 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char p[80];
 	int i;
 
 	lic_agent_free(&fx.a);
@@ -170,11 +163,7 @@ static void teardown(void)
 	free(fx.server_pem);
 	for (i = 0; i < fx.fake.npush; i++)
 		free(fx.fake.env[i]);
-	unlink(fx.db_path);
-	snprintf(p, sizeof(p), "%s-wal", fx.db_path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", fx.db_path);
-	unlink(p);
+	tmp_db_remove(fx.db_path);
 	unlink(fx.log_path);
 	unlink(fx.file_a);
 	unlink(fx.file_b);

@@ -23,63 +23,50 @@
 #ifndef NELEM
 #endif
 
-/* docs/configuration.md, as written there but for the ports. */
-static const char design_sample[] =
-	"hostname cube1\n"
-	"!\n"
-	"voice service voip\n"
-	" mode border-element license periodicity hours 8\n"
-	" sip\n"
-	"  listen udp 127.0.0.1 15060\n"
-	"  listen tcp 127.0.0.1 15060\n"
-	"!\n"
-	"call threshold global max-calls 5000\n"
-	"!\n"
-	"dial-peer voice 100 voip\n"
-	" description calls from the PBX\n"
-	" incoming called-number .T\n"
-	"!\n"
-	"dial-peer voice 200 voip\n"
-	" description carrier A\n"
-	" destination-pattern 1T\n"
+/* docs/configuration.md, as written there but for the ports: the parts
+ * it shares with what sbc_config_write prints for it. */
+#define DESIGN_SAMPLE_PEERS                                                \
+	"hostname cube1\n"                                                 \
+	"!\n"                                                              \
+	"voice service voip\n"                                             \
+	" mode border-element license periodicity hours 8\n"               \
+	" sip\n"                                                           \
+	"  listen udp 127.0.0.1 15060\n"                                   \
+	"  listen tcp 127.0.0.1 15060\n"                                   \
+	"!\n"                                                              \
+	"call threshold global max-calls 5000\n"                           \
+	"!\n"                                                              \
+	"dial-peer voice 100 voip\n"                                       \
+	" description calls from the PBX\n"                                \
+	" incoming called-number .T\n"                                     \
+	"!\n"                                                              \
+	"dial-peer voice 200 voip\n"                                       \
+	" description carrier A\n"                                         \
+	" destination-pattern 1T\n"                                        \
 	" session target ipv4:127.0.0.1:5090\n"
+#define DESIGN_SAMPLE_URL                                                  \
+	"license smart url https://127.0.0.1:8443/licensing/v1\n"          \
+	"license smart usage interval 1\n"                                 \
+	"!\n"                                                              \
+	"end\n"
+
+static const char design_sample[] =
+	DESIGN_SAMPLE_PEERS
 	" session transport udp\n"
 	" preference 1\n"
 	"!\n"
 	"license release 17.6.1a\n"
 	"license smart transport smart\n"
-	"license smart url https://127.0.0.1:8443/licensing/v1\n"
-	"license smart usage interval 1\n"
-	"!\n"
-	"end\n";
+	DESIGN_SAMPLE_URL;
 
-/* What sbc_config_write prints for it: defaults left out. */
+/* What sbc_config_write prints for it: the defaults (session transport
+ * udp, license smart transport smart) left out. */
 static const char design_sample_canonical[] =
-	"hostname cube1\n"
-	"!\n"
-	"voice service voip\n"
-	" mode border-element license periodicity hours 8\n"
-	" sip\n"
-	"  listen udp 127.0.0.1 15060\n"
-	"  listen tcp 127.0.0.1 15060\n"
-	"!\n"
-	"call threshold global max-calls 5000\n"
-	"!\n"
-	"dial-peer voice 100 voip\n"
-	" description calls from the PBX\n"
-	" incoming called-number .T\n"
-	"!\n"
-	"dial-peer voice 200 voip\n"
-	" description carrier A\n"
-	" destination-pattern 1T\n"
-	" session target ipv4:127.0.0.1:5090\n"
+	DESIGN_SAMPLE_PEERS
 	" preference 1\n"
 	"!\n"
 	"license release 17.6.1a\n"
-	"license smart url https://127.0.0.1:8443/licensing/v1\n"
-	"license smart usage interval 1\n"
-	"!\n"
-	"end\n";
+	DESIGN_SAMPLE_URL;
 
 /* Every command, with non-default values and odd but legal spacing. */
 static const char full_conf[] =

@@ -9,6 +9,7 @@
 #include "licensing/period.h"
 #include "licensing/policy.h"
 
+#include "tmpfile.h"
 #include "unit.h"
 
 #include <check.h>
@@ -33,20 +34,13 @@ struct fx {
 
 static void setup(void)
 {
-	snprintf(db_path, sizeof(db_path), "/tmp/test_lstore_%ld.db",
-		 (long)getpid());
+	tmp_path(db_path, sizeof(db_path), "test_lstore", ".db");
 	unlink(db_path);
 }
 
 static void teardown(void)
 {
-	char p[80];
-
-	unlink(db_path);
-	snprintf(p, sizeof(p), "%s-wal", db_path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", db_path);
-	unlink(p);
+	tmp_db_remove(db_path);
 }
 
 static void start(struct fx *f)

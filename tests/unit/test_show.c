@@ -13,6 +13,7 @@
 #include "licensing/show.h"
 
 #include "golden.h"
+#include "tmpfile.h"
 #include "unit.h"
 
 #include <check.h>
@@ -45,21 +46,14 @@ static void setup(void)
 		.role = LIC_HA_STANDALONE,
 	};
 	char err[256];
-	long pid = (long)getpid();
-	int fd;
 
 	memset(&fx, 0, sizeof(fx));
-	snprintf(fx.db_path, sizeof(fx.db_path), "/tmp/test_show_%ld.db", pid);
-	snprintf(fx.file, sizeof(fx.file), "/tmp/test_show_%ld.usage", pid);
-	snprintf(fx.log_path, sizeof(fx.log_path), "/tmp/test_show_%ld.log",
-		 pid);
+	tmp_path(fx.db_path, sizeof(fx.db_path), "test_show", ".db");
+	tmp_path(fx.file, sizeof(fx.file), "test_show", ".usage");
+	tmp_path(fx.log_path, sizeof(fx.log_path), "test_show", ".log");
 	unlink(fx.db_path);
-	/* The agent logs; keep the test output readable. */
-	fflush(stderr);
-	fd = open(fx.log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
+	/* The agent logs. */
+	tmp_stderr_to(fx.log_path);
 	fx.db = db_open(fx.db_path, err, sizeof(err));
 	ck_assert_msg(fx.db != NULL, "%s", err);
 	ck_assert(lic_key_generate(&fx.dev, err, sizeof(err)) == 0);
@@ -72,18 +66,12 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char p[80];
-
 	lic_agent_free(&fx.a);
 	db_close(&fx.db);
 	lic_key_free(&fx.dev);
 	lic_key_free(&fx.server);
 	free(fx.server_pem);
-	unlink(fx.db_path);
-	snprintf(p, sizeof(p), "%s-wal", fx.db_path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", fx.db_path);
-	unlink(p);
+	tmp_db_remove(fx.db_path);
 	unlink(fx.file);
 	unlink(fx.log_path);
 }

@@ -6,6 +6,7 @@
 #include "licensing/keys.h"
 #include "licensing/report.h"
 
+#include "testkey.h"
 #include "unit.h"
 
 #include <check.h>
@@ -48,25 +49,6 @@ static void dir_teardown(void)
 static void path_in_dir(char *out, size_t len, const char *name)
 {
 	snprintf(out, len, "%s/%s", tmpdir, name);
-}
-
-static struct lic_key *new_key(void)
-{
-	struct lic_key *k = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_generate(&k, err, sizeof(err)) == 0, "%s", err);
-	return k;
-}
-
-static struct lic_pubkey *pub_of(const struct lic_key *k)
-{
-	struct lic_pubkey *pk = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_public(k, &pk, err, sizeof(err)) == 0, "%s",
-		      err);
-	return pk;
 }
 
 /* ---- key files ------------------------------------------------------- */
@@ -207,7 +189,7 @@ UNIT_TCASE("signature");
 
 UNIT_TEST(pubkey_exports_round_trip)
 {
-	struct lic_key *k = new_key();
+	struct lic_key *k = testkey_new();
 	struct lic_pubkey *a = NULL, *b = NULL;
 	char *pem = NULL, *b64 = NULL, *pem2 = NULL;
 	size_t pemlen = 0, b64len = 0;
@@ -257,8 +239,8 @@ UNIT_TEST(sign_verify_every_byte)
 	static const unsigned char msg[] = "{\"type\":\"usage_report\",\"v\":1}";
 	const size_t len = sizeof(msg) - 1;
 	static const unsigned char masks[] = { 0x01, 0x80, 0xff };
-	struct lic_key *k = new_key(), *other = new_key();
-	struct lic_pubkey *pk = pub_of(k), *opk = pub_of(other);
+	struct lic_key *k = testkey_new(), *other = testkey_new();
+	struct lic_pubkey *pk = testkey_public(k), *opk = testkey_public(other);
 	unsigned char buf[sizeof(msg)], *sig = NULL, *s2;
 	size_t siglen = 0, i, m;
 	char err[256];
@@ -368,8 +350,8 @@ UNIT_TCASE("report", .timeout = 60);
 
 UNIT_TEST(report_round_trip)
 {
-	struct lic_key *dev = new_key();
-	struct lic_pubkey *pk = pub_of(dev);
+	struct lic_key *dev = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev);
 	char rid[LIC_REPORT_ID_LEN + 1], rid2[LIC_REPORT_ID_LEN + 1];
 	struct lic_report_info in;
 	const struct lic_report_info *out;
@@ -417,8 +399,8 @@ END_TEST
 
 UNIT_TEST(report_privacy_omits_hostname)
 {
-	struct lic_key *dev = new_key();
-	struct lic_pubkey *pk = pub_of(dev);
+	struct lic_key *dev = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev);
 	struct lic_report_info in = sample_report(
 		"0123456789abcdef0123456789abcdef");
 	struct lic_report *rep = NULL;
@@ -498,8 +480,8 @@ static void split(const char *env, char kid[LIC_KEY_ID_LEN + 1],
 
 UNIT_TEST(report_any_byte_change_fails)
 {
-	struct lic_key *dev = new_key();
-	struct lic_pubkey *pk = pub_of(dev);
+	struct lic_key *dev = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev);
 	struct lic_report_info in = sample_report(
 		"00112233445566778899aabbccddeeff");
 	struct lic_report *rep = NULL;
@@ -594,7 +576,7 @@ static const struct {
 
 UNIT_LOOP_TEST(report_bad_fields_refused, 0, NELEM(bad_reports))
 {
-	struct lic_key *dev = new_key();
+	struct lic_key *dev = testkey_new();
 	struct lic_usage_record *recs;
 	struct lic_report_info in = { 0 };
 	char *env = NULL, err[256] = "";
@@ -634,8 +616,8 @@ END_TEST
 /* A full report (LIC_REPORT_MAX_RECORDS, longest ids) fits the caps. */
 UNIT_TEST(report_max_size_fits)
 {
-	struct lic_key *dev = new_key();
-	struct lic_pubkey *pk = pub_of(dev);
+	struct lic_key *dev = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev);
 	struct lic_usage_record *recs = calloc(LIC_REPORT_MAX_RECORDS,
 					       sizeof(*recs));
 	char (*ids)[LIC_ID_MAX + 1] = calloc(LIC_REPORT_MAX_RECORDS,
@@ -679,6 +661,20 @@ static const char *const ids_ab[] = { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 static const char *const ids_c[] = { "cccccccccccccccccccccccccccccccc" };
 static const struct lic_udi dev_udi = { "CSR1000V", "9ABCDEFGHIJ" };
 
+/* An ACK for dev_udi that must parse. */
+static struct lic_ack *ack_parse_ok(const struct lic_pubkey *pin,
+				    const char *env, size_t len)
+{
+	struct lic_ack *ack = NULL;
+	char err[256];
+
+	ck_assert_msg(lic_ack_parse(pin, env, len, &dev_udi, &ack, err,
+				    sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_ptr_nonnull(ack);
+	return ack;
+}
+
 static char *make_ack(const struct lic_key *server, const char *const *ids,
 		      size_t n, const char *policy)
 {
@@ -700,16 +696,14 @@ UNIT_TEST(ack_round_trip_with_policy)
 		"\"reporting_ack_required\":true,\"groups\":{\"perpetual\":"
 		"{\"first_report_days\":365,\"reporting_frequency_days\":0,"
 		"\"report_on_change_days\":90}}}";
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct lic_ack *ack = NULL;
 	const struct lic_ack_info *ai;
 	char *env = make_ack(srv, ids_ab, 2, policy), err[256];
 	json_t *want, *got;
 
-	ck_assert_msg(lic_ack_parse(pin, env, strlen(env), &dev_udi, &ack, err,
-				    sizeof(err)) == 0,
-		      "%s", err);
+	ack = ack_parse_ok(pin, env, strlen(env));
 	ai = lic_ack_get(ack);
 	ck_assert_uint_eq(ai->nids, 2);
 	ck_assert_str_eq(ai->report_ids[0], ids_ab[0]);
@@ -743,8 +737,8 @@ END_TEST
 
 UNIT_TEST(ack_other_key_rejected)
 {
-	struct lic_key *srv = new_key(), *rogue = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new(), *rogue = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct lic_ack *ack = NULL;
 	char *env = make_ack(rogue, ids_ab, 2, NULL), *forged, err[256];
 	char kid[LIC_KEY_ID_LEN + 1], pinned[LIC_KEY_ID_LEN + 1];
@@ -779,17 +773,15 @@ END_TEST
 
 UNIT_TEST(ack_unknown_ids_rejected)
 {
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct lic_ack *ack = NULL;
 	const char *pending[] = { ids_ab[0], ids_ab[1] };
 	/* One known id and one the device never sent. */
 	const char *const mixed[] = { ids_ab[0], ids_c[0] };
 	char *env = make_ack(srv, ids_c, 1, NULL), err[256];
 
-	ck_assert_int_eq(lic_ack_parse(pin, env, strlen(env), &dev_udi, &ack,
-				       err, sizeof(err)),
-			 0);
+	ack = ack_parse_ok(pin, env, strlen(env));
 	ck_assert_int_eq(lic_ack_accept(ack, pending, 2, NULL, 0, err,
 					sizeof(err)),
 			 LIC_ACK_REJECT_UNKNOWN);
@@ -798,9 +790,7 @@ UNIT_TEST(ack_unknown_ids_rejected)
 	free(env);
 
 	env = make_ack(srv, mixed, 2, NULL);
-	ck_assert_int_eq(lic_ack_parse(pin, env, strlen(env), &dev_udi, &ack,
-				       err, sizeof(err)),
-			 0);
+	ack = ack_parse_ok(pin, env, strlen(env));
 	ck_assert_int_eq(lic_ack_accept(ack, pending, 2, NULL, 0, err,
 					sizeof(err)),
 			 LIC_ACK_REJECT_UNKNOWN);
@@ -845,17 +835,15 @@ static void install(struct ack_state *s, const struct lic_ack_info *a)
 
 UNIT_TEST(ack_replay_rejected)
 {
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct ack_state st = { { ids_ab[0], ids_ab[1], ids_c[0] }, 3, { 0 },
 				0 };
 	struct ack_state before;
 	struct lic_ack *ack = NULL;
 	char *env = make_ack(srv, ids_ab, 2, NULL), err[256];
 
-	ck_assert_int_eq(lic_ack_parse(pin, env, strlen(env), &dev_udi, &ack,
-				       err, sizeof(err)),
-			 0);
+	ack = ack_parse_ok(pin, env, strlen(env));
 	ck_assert_int_eq(lic_ack_accept(ack, st.pending, st.npending, st.acked,
 					st.nacked, err, sizeof(err)),
 			 LIC_ACK_ACCEPT);
@@ -866,9 +854,7 @@ UNIT_TEST(ack_replay_rejected)
 
 	/* The same bytes again. */
 	memcpy(&before, &st, sizeof(st));
-	ck_assert_int_eq(lic_ack_parse(pin, env, strlen(env), &dev_udi, &ack,
-				       err, sizeof(err)),
-			 0);
+	ack = ack_parse_ok(pin, env, strlen(env));
 	ck_assert_int_eq(lic_ack_accept(ack, st.pending, st.npending, st.acked,
 					st.nacked, err, sizeof(err)),
 			 LIC_ACK_REJECT_REPLAY);
@@ -976,8 +962,8 @@ static char *subst_kid(const char *t, const char *kid)
 
 UNIT_LOOP_TEST(ack_malformed_rejected, 0, NELEM(bad_acks))
 {
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct lic_ack *ack = NULL;
 	char kid[LIC_KEY_ID_LEN + 1], err[256] = "", *env = NULL;
 	const char *t = bad_acks[_i].text;
@@ -1003,8 +989,8 @@ END_TEST
 
 UNIT_TEST(ack_oversized_rejected)
 {
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct lic_ack *ack = NULL;
 	char *env = make_ack(srv, ids_ab, 2, NULL), *big, err[256];
 	size_t n = LIC_ENVELOPE_MAX + 1, envlen = strlen(env);
@@ -1013,9 +999,7 @@ UNIT_TEST(ack_oversized_rejected)
 	big = malloc(n);
 	memcpy(big, env, envlen);
 	memset(big + envlen, ' ', n - envlen);
-	ck_assert_int_eq(lic_ack_parse(pin, big, LIC_ENVELOPE_MAX, &dev_udi,
-				       &ack, err, sizeof(err)),
-			 0);
+	ack = ack_parse_ok(pin, big, LIC_ENVELOPE_MAX);
 	lic_ack_free(&ack);
 	ck_assert_int_eq(lic_ack_parse(pin, big, n, &dev_udi, &ack, err,
 				       sizeof(err)),
@@ -1032,8 +1016,8 @@ END_TEST
 /* A report envelope is not an ACK, even when signed by the server key. */
 UNIT_TEST(report_is_not_an_ack)
 {
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct lic_report_info in = sample_report(ids_ab[0]);
 	struct lic_ack *ack = NULL;
 	char *env = NULL, err[256];

@@ -6,6 +6,7 @@
 #include "stats/stats.h"
 #include "stats/store.h"
 
+#include "tmpfile.h"
 #include "unit.h"
 
 #include <check.h>
@@ -26,20 +27,13 @@ static char db_path[64];
 
 static void setup(void)
 {
-	snprintf(db_path, sizeof(db_path), "/tmp/test_store_%ld.db",
-		 (long)getpid());
+	tmp_path(db_path, sizeof(db_path), "test_store", ".db");
 	unlink(db_path);
 }
 
 static void teardown(void)
 {
-	char p[80];
-
-	unlink(db_path);
-	snprintf(p, sizeof(p), "%s-wal", db_path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", db_path);
-	unlink(p);
+	tmp_db_remove(db_path);
 }
 
 /* What sbcd does at start-up: open, load, sink into the store. */

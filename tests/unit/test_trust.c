@@ -9,6 +9,7 @@
 #include "licensing/report.h"
 #include "licensing/trust.h"
 
+#include "testkey.h"
 #include "unit.h"
 
 #include <check.h>
@@ -27,25 +28,6 @@ static const struct lic_udi OTHER_UDI = {"CSR1000V", "OTHER"};
 
 static const char *const ID1 = HEX1;
 static const char *const ID2 = "00112233445566778899aabbccddeeff";
-
-static struct lic_key *new_key(void)
-{
-	struct lic_key *k = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_generate(&k, err, sizeof(err)) == 0, "%s", err);
-	return k;
-}
-
-static struct lic_pubkey *pub_of(const struct lic_key *k)
-{
-	struct lic_pubkey *pk = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_public(k, &pk, err, sizeof(err)) == 0, "%s",
-		      err);
-	return pk;
-}
 
 static char *pub_b64(const struct lic_key *k)
 {
@@ -163,7 +145,7 @@ UNIT_TCASE("request");
 
 UNIT_TEST(request_round_trip)
 {
-	struct lic_key *dev = new_key();
+	struct lic_key *dev = testkey_new();
 	struct lic_trust_request *r = NULL;
 	const struct lic_trust_request_info *ri;
 	char kid[LIC_KEY_ID_LEN + 1], pkid[LIC_KEY_ID_LEN + 1], err[256];
@@ -194,7 +176,7 @@ END_TEST
 
 UNIT_TEST(request_tampered_refused)
 {
-	struct lic_key *dev = new_key();
+	struct lic_key *dev = testkey_new();
 	struct lic_trust_request *r = NULL;
 	char err[256];
 	char *env = build_request(dev, false), *pl = payload_of(env);
@@ -220,7 +202,7 @@ END_TEST
  */
 UNIT_LOOP_TEST(request_wrong_key_refused, 0, 3)
 {
-	struct lic_key *a = new_key(), *b = new_key();
+	struct lic_key *a = testkey_new(), *b = testkey_new();
 	struct lic_trust_request *r = NULL;
 	char err[256], payload[1024];
 	char *ab64 = pub_b64(a), *bb64 = pub_b64(b), *env;
@@ -288,7 +270,7 @@ static const char *const bad_requests[] = {
 
 UNIT_LOOP_TEST(request_bad_fields_refused, 0, NELEM(bad_requests))
 {
-	struct lic_key *dev = new_key();
+	struct lic_key *dev = testkey_new();
 	struct lic_trust_request *r = NULL;
 	char err[256], payload[2048];
 	char *b64 = pub_b64(dev), *env;
@@ -338,7 +320,7 @@ END_TEST
 
 UNIT_TEST(request_build_refuses_bad_input)
 {
-	struct lic_key *dev = new_key();
+	struct lic_key *dev = testkey_new();
 	struct lic_trust_request_info ri;
 	char *env = NULL, err[256], longtok[LIC_TOKEN_MAX + 2];
 
@@ -407,7 +389,7 @@ UNIT_TCASE("answer");
 
 UNIT_LOOP_TEST(answer_round_trip, 0, 2)
 {
-	struct lic_key *srv = new_key(), *dev = new_key();
+	struct lic_key *srv = testkey_new(), *dev = testkey_new();
 	struct lic_trust_answer *a = NULL;
 	const struct lic_trust_code_info *ci;
 	struct lic_policy p;
@@ -461,7 +443,7 @@ END_TEST
  */
 UNIT_LOOP_TEST(answer_refused, 0, 7)
 {
-	struct lic_key *srv = new_key(), *dev = new_key(), *other = new_key();
+	struct lic_key *srv = testkey_new(), *dev = testkey_new(), *other = testkey_new();
 	struct lic_trust_answer *a = NULL;
 	char *body = NULL, *pem = NULL, err[256];
 	json_t *o;
@@ -569,7 +551,7 @@ END_TEST
 
 UNIT_TEST(answer_build_refuses_bad_policy)
 {
-	struct lic_key *srv = new_key(), *dev = new_key();
+	struct lic_key *srv = testkey_new(), *dev = testkey_new();
 	struct lic_trust_code_info c;
 	char kid[LIC_KEY_ID_LEN + 1], err[256], *body = NULL;
 
@@ -623,8 +605,8 @@ UNIT_TCASE("poll");
 
 UNIT_TEST(poll_round_trip)
 {
-	struct lic_key *dev = new_key();
-	struct lic_pubkey *pk = pub_of(dev);
+	struct lic_key *dev = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev);
 	struct lic_ack_poll *p = NULL;
 	const struct lic_ack_poll_info *pi;
 	const char *ids[] = {ID1, ID2};
@@ -654,8 +636,8 @@ END_TEST
  */
 UNIT_LOOP_TEST(poll_refused, 0, 7)
 {
-	struct lic_key *dev = new_key(), *other = new_key();
-	struct lic_pubkey *pk = pub_of(dev);
+	struct lic_key *dev = testkey_new(), *other = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev);
 	struct lic_ack_poll *p = NULL;
 	const char *ids[] = {ID1};
 	const struct lic_udi *expect = &UDI;
@@ -707,7 +689,7 @@ END_TEST
 
 UNIT_TEST(poll_build_refuses_bad_ids)
 {
-	struct lic_key *dev = new_key();
+	struct lic_key *dev = testkey_new();
 	struct lic_ack_poll_info pi;
 	const char **many = calloc(LIC_ACK_MAX_IDS + 1, sizeof(*many));
 	const char *dup[] = {ID1, ID1};
@@ -750,8 +732,8 @@ UNIT_TCASE("policy_file");
 
 UNIT_LOOP_TEST(policy_file_round_trip, 0, 2)
 {
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pk = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pk = testkey_public(srv);
 	struct lic_policy p;
 	char *pol = default_policy("Custom Policy"), *env = NULL, *out = NULL;
 	char err[256];
@@ -787,8 +769,8 @@ END_TEST
 
 UNIT_TEST(policy_file_refused)
 {
-	struct lic_key *srv = new_key(), *other = new_key();
-	struct lic_pubkey *pk = pub_of(srv);
+	struct lic_key *srv = testkey_new(), *other = testkey_new();
+	struct lic_pubkey *pk = testkey_public(srv);
 	char *pol = default_policy("P"), *env = NULL, *out = NULL, err[256];
 	const char *ids[] = {ID1};
 	struct lic_ack_info ai;
@@ -831,8 +813,8 @@ UNIT_TCASE("envelope");
 
 UNIT_TEST(peek_and_verify)
 {
-	struct lic_key *dev = new_key(), *other = new_key();
-	struct lic_pubkey *pk = pub_of(dev), *opk = pub_of(other);
+	struct lic_key *dev = testkey_new(), *other = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev), *opk = testkey_public(other);
 	struct lic_envelope_peek pe;
 	const char *ids[] = {ID1};
 	char *env = build_poll(dev, ids, 1), kid[LIC_KEY_ID_LEN + 1], err[256];
