@@ -243,6 +243,14 @@ static int reply(int fd, char *body, size_t cap, size_t *body_len)
 	return status;
 }
 
+static void expect_reply(int fd, int status, const char *text)
+{
+	char body[256];
+
+	ck_assert_int_eq(reply(fd, body, sizeof(body), NULL), status);
+	ck_assert_str_eq(body, text);
+}
+
 /* The server closes the connection: EOF with nothing (more) sent. */
 static void expect_closed(int fd)
 {
@@ -271,12 +279,10 @@ UNIT_TCASE("ctl", .setup = setup, .teardown = teardown);
 
 UNIT_TEST(request_gets_its_reply)
 {
-	char body[256];
 	int fd = client();
 
 	send_text(fd, "show license status --json\n");
-	ck_assert_int_eq(reply(fd, body, sizeof(body), NULL), SBC_CTL_OK);
-	ck_assert_str_eq(body, "ran: show license status --json\n");
+	expect_reply(fd, SBC_CTL_OK, "ran: show license status --json\n");
 	ck_assert_int_eq(fx.seen.calls, 1);
 	/* The handler sees the line without its end, and no DATA. */
 	ck_assert_str_eq(fx.seen.line, "show license status --json");
@@ -307,17 +313,13 @@ END_TEST
 
 UNIT_TEST(requests_answered_in_order)
 {
-	char body[256];
 	int fd = client();
 
 	/* Three at once: one reply each, one at a time, in order. */
 	send_text(fd, "show one\nshow two\nshow three\n");
-	ck_assert_int_eq(reply(fd, body, sizeof(body), NULL), SBC_CTL_OK);
-	ck_assert_str_eq(body, "ran: show one\n");
-	ck_assert_int_eq(reply(fd, body, sizeof(body), NULL), SBC_CTL_OK);
-	ck_assert_str_eq(body, "ran: show two\n");
-	ck_assert_int_eq(reply(fd, body, sizeof(body), NULL), SBC_CTL_OK);
-	ck_assert_str_eq(body, "ran: show three\n");
+	expect_reply(fd, SBC_CTL_OK, "ran: show one\n");
+	expect_reply(fd, SBC_CTL_OK, "ran: show two\n");
+	expect_reply(fd, SBC_CTL_OK, "ran: show three\n");
 	ck_assert_int_eq(fx.seen.calls, 3);
 	close(fd);
 }
@@ -433,8 +435,7 @@ UNIT_TEST(reply_over_the_cap_replaced)
 	/* The connection stays usable. */
 	fx.seen.reply_bytes = 0;
 	send_text(fd, "show small\n");
-	ck_assert_int_eq(reply(fd, body, sizeof(body), NULL), SBC_CTL_OK);
-	ck_assert_str_eq(body, "ran: show small\n");
+	expect_reply(fd, SBC_CTL_OK, "ran: show small\n");
 	close(fd);
 }
 END_TEST
@@ -457,7 +458,6 @@ END_TEST
 
 UNIT_TEST(deferred_reply_holds_the_next_request)
 {
-	char body[256];
 	int fd = client();
 
 	fx.seen.defer = 1;
@@ -471,11 +471,9 @@ UNIT_TEST(deferred_reply_holds_the_next_request)
 	fx.seen.defer = 0;
 	sbc_ctl_answer(&fx.seen.pending, SBC_CTL_FAILED, "% no answer\n");
 	ck_assert_ptr_null(fx.seen.pending);
-	ck_assert_int_eq(reply(fd, body, sizeof(body), NULL), SBC_CTL_FAILED);
-	ck_assert_str_eq(body, "% no answer\n");
+	expect_reply(fd, SBC_CTL_FAILED, "% no answer\n");
 	/* Then the one that waited. */
-	ck_assert_int_eq(reply(fd, body, sizeof(body), NULL), SBC_CTL_OK);
-	ck_assert_str_eq(body, "ran: show after\n");
+	expect_reply(fd, SBC_CTL_OK, "ran: show after\n");
 	ck_assert_int_eq(fx.seen.calls, 2);
 	close(fd);
 }
@@ -529,13 +527,11 @@ END_TEST
 /* A client that sends its request and then EOF still gets the reply. */
 UNIT_TEST(reply_after_half_close)
 {
-	char body[256];
 	int fd = client();
 
 	send_text(fd, "show clock\n");
 	ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
-	ck_assert_int_eq(reply(fd, body, sizeof(body), NULL), SBC_CTL_OK);
-	ck_assert_str_eq(body, "ran: show clock\n");
+	expect_reply(fd, SBC_CTL_OK, "ran: show clock\n");
 	expect_closed(fd);
 	wait_clients(0);
 	close(fd);
@@ -599,7 +595,7 @@ END_TEST
 UNIT_TEST(old_socket_replaced)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	char err[256] = "", body[256];
+	char err[256] = "";
 	int fd;
 
 	/* The socket file a killed sbcd leaves behind is taken over. */
@@ -614,8 +610,7 @@ UNIT_TEST(old_socket_replaced)
 	ck_assert_msg(fx.ctl != NULL, "%s", err);
 	fd = client();
 	send_text(fd, "show y\n");
-	ck_assert_int_eq(reply(fd, body, sizeof(body), NULL), SBC_CTL_OK);
-	ck_assert_str_eq(body, "ran: show y\n");
+	expect_reply(fd, SBC_CTL_OK, "ran: show y\n");
 	close(fd);
 }
 END_TEST

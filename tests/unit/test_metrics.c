@@ -398,29 +398,29 @@ UNIT_TEST(get_metrics)
 }
 END_TEST
 
-/* Other methods are refused by the server (evhttp's allowed methods)
- * before any exposition is made. */
-UNIT_TEST(only_get)
+/* Refused with no exposition: other methods (by the server, evhttp's
+ * allowed methods, before any handler) and other paths. */
+static const struct {
+	const char *request;
+	const char *status_line;
+} refused[] = {
+	{ "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+	  "Connection: close\r\n\r\n",
+	  "HTTP/1.1 501 " },
+	{ "GET /other HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	  "HTTP/1.1 404 " },
+	{ "GET /metricsx HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	  "HTTP/1.1 404 " },
+};
+
+UNIT_LOOP_TEST(refused_requests, 0, NELEM(refused))
 {
+	const char *want = refused[_i].status_line;
 	char *resp;
 
 	start();
-	resp = http("POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0"
-		    "\r\nConnection: close\r\n\r\n");
-	ck_assert_msg(strncmp(resp, "HTTP/1.1 501 ", 13) == 0, "%s", resp);
-	ck_assert_ptr_null(strstr(resp, "sbc_sessions"));
-	free(resp);
-}
-END_TEST
-
-UNIT_TEST(other_paths_not_found)
-{
-	char *resp;
-
-	start();
-	resp = http("GET /other HTTP/1.1\r\nHost: x\r\n"
-		    "Connection: close\r\n\r\n");
-	ck_assert_msg(strncmp(resp, "HTTP/1.1 404 ", 13) == 0, "%s", resp);
+	resp = http(refused[_i].request);
+	ck_assert_msg(strncmp(resp, want, strlen(want)) == 0, "%s", resp);
 	ck_assert_ptr_null(strstr(resp, "sbc_sessions"));
 	free(resp);
 }

@@ -167,18 +167,103 @@ static char *onlcr(const char *text)
 	return out;
 }
 
+/*
+ * A session: keys typed, then what must show before the next keys (NULL:
+ * nothing to wait for); the shell's exit status at the end; a text that
+ * must never show.
+ */
+struct step {
+	const char *keys;
+	const char *shows;
+};
+
+#define STEPS_MAX 12
+
+struct script {
+	const char *what;
+	struct step steps[STEPS_MAX];
+	int status;
+	const char *never;
+};
+
+/* Run the steps after the first prompt; the terminal stays readable. */
+static void session(struct term *t, const struct step *steps, int status,
+		    const char *never)
+{
+	size_t i;
+
+	term_open(t);
+	expect(t, "edge-1#");
+	for (i = 0; i < STEPS_MAX && steps[i].keys != NULL; i++) {
+		keys(t, steps[i].keys);
+		if (steps[i].shows != NULL)
+			expect(t, steps[i].shows);
+	}
+	ck_assert_int_eq(term_close(t), status);
+	if (never != NULL)
+		ck_assert_msg(strstr(t->out, never) == NULL, "[%s] in [%s]",
+			      never, t->out);
+}
+
+static const struct script scripts[] = {
+	/* `show hostname` is the shell's own: not dispatched as typed. */
+	{ "Ctrl-D on an empty line leaves", { { "\x04", NULL } }, 0, "[ran" },
+	{ "exit leaves, not dispatched",
+	  { { "exit\r", NULL } }, 0, "[ran" },
+	{ "a failed command keeps the shell",
+	  { { "fail\r", "[ran fail]" },
+	    { "show clock\r", "[ran show clock]" },
+	    { "quit\r", NULL } },
+	  0, NULL },
+	{ "sbcd gone ends the shell", { { "reload\r", NULL } }, 3, NULL },
+	{ "an empty line runs nothing",
+	  { { "\r\r", "edge-1#" }, { "end\r", NULL } }, 0, "[ran" },
+	{ "Tab completes a unique word",
+	  { { "sh\t", "edge-1#show " },
+	    { "vers\t\r", "[ran show version ]" },
+	    { "\x04", NULL } },
+	  0, NULL },
+	{ "history up and down",
+	  { { "show clock\r", "[ran show clock]" },
+	    { "show version\r", "[ran show version]" },
+	    /* Ctrl-P twice: the older one; Enter runs it again. */
+	    { "\x10\x10\r", "[ran show clock]" },
+	    /* ESC [ A: the newest (show clock, just run); up again, then
+	     * ESC [ B back down: show clock once more. */
+	    { "\x1b[A\x1b[A\x1b[B\r", "[ran show clock]" },
+	    /* Down past the newest: the line being typed comes back. */
+	    { "show ver\x10\x0e", "edge-1#show ver" },
+	    { "sion\r", "[ran show version]" },
+	    { "\x04", NULL } },
+	  0, NULL },
+	{ "Backspace (DEL and ^H) deletes at the end",
+	  { { "show clockkk\x7f\x08\r", "[ran show clock]" },
+	    { "\x04", NULL } },
+	  0, "[ran show clockk" },
+	{ "Ctrl-C abandons the line",
+	  { { "show version\x03", "^C\r\n" },
+	    { "\r", NULL },
+	    { "show clock\r", "[ran show clock]" },
+	    { "\x04", NULL } },
+	  0, "[ran show version" },
+	{ "Ctrl-U clears the line",
+	  { { "clear call voice 1\x15show clock\r", "[ran show clock]" },
+	    { "\x04", NULL } },
+	  0, "[ran clear" },
+	{ "Ctrl-D is ignored on a line that is not empty",
+	  { { "show\x04 clock\r", "[ran show clock]" }, { "\x04", NULL } },
+	  0, NULL },
+};
+
 UNIT_TCASE("shell");
 
-UNIT_TEST(prompt_is_the_hostname)
+UNIT_LOOP_TEST(keys_and_screen, 0, NELEM(scripts))
 {
 	struct term t;
 
-	term_open(&t);
-	expect(&t, "edge-1#");
-	keys(&t, "\x04"); /* Ctrl-D on an empty line leaves */
-	ck_assert_int_eq(term_close(&t), 0);
-	/* `show hostname` is the shell's own: not dispatched as typed. */
-	ck_assert_ptr_null(strstr(t.out, "[ran"));
+	ck_assert_msg(scripts[_i].what != NULL, "script %d", _i);
+	session(&t, scripts[_i].steps, scripts[_i].status,
+		scripts[_i].never);
 }
 END_TEST
 
@@ -206,60 +291,18 @@ static const char *const typed[] = {
 
 UNIT_LOOP_TEST(line_dispatched, 0, NELEM(typed))
 {
-	struct term t;
 	char want[256];
-
-	term_open(&t);
-	expect(&t, "edge-1#");
-	keys(&t, typed[_i]);
-	keys(&t, "\r");
-	snprintf(want, sizeof(want), "[ran %s]", typed[_i]);
-	expect(&t, want);
-	/* And the prompt again. */
-	expect(&t, "edge-1#");
-	keys(&t, "exit\r");
-	ck_assert_int_eq(term_close(&t), 0);
-	ck_assert_ptr_null(strstr(t.out, "[ran exit]"));
-}
-END_TEST
-
-UNIT_TEST(failed_command_stays)
-{
+	struct step steps[] = {
+		{ typed[_i], NULL },
+		{ "\r", want },
+		{ "", "edge-1#" }, /* and the prompt again */
+		{ "exit\r", NULL },
+		{ NULL, NULL },
+	};
 	struct term t;
 
-	term_open(&t);
-	expect(&t, "edge-1#");
-	keys(&t, "fail\r");
-	expect(&t, "[ran fail]");
-	keys(&t, "show clock\r");
-	expect(&t, "[ran show clock]");
-	keys(&t, "quit\r");
-	ck_assert_int_eq(term_close(&t), 0);
-}
-END_TEST
-
-UNIT_TEST(sbcd_gone_ends_the_shell)
-{
-	struct term t;
-
-	term_open(&t);
-	expect(&t, "edge-1#");
-	keys(&t, "reload\r");
-	ck_assert_int_eq(term_close(&t), 3);
-}
-END_TEST
-
-UNIT_TEST(empty_line_runs_nothing)
-{
-	struct term t;
-
-	term_open(&t);
-	expect(&t, "edge-1#");
-	keys(&t, "\r\r");
-	expect(&t, "edge-1#");
-	keys(&t, "end\r");
-	ck_assert_int_eq(term_close(&t), 0);
-	ck_assert_ptr_null(strstr(t.out, "[ran"));
+	snprintf(want, sizeof(want), "[ran %s]\r\n", typed[_i]);
+	session(&t, steps, 0, "[ran exit]");
 }
 END_TEST
 
@@ -270,47 +313,33 @@ static const char *const helped[] = { "", "show ", "show l", "sh license ",
 
 UNIT_LOOP_TEST(question_mark_help, 0, NELEM(helped))
 {
-	struct term t;
 	char *help = NULL, *want, line[128];
 	size_t len = 0;
 	FILE *f = open_memstream(&help, &len);
+	struct term t;
 
 	ck_assert_ptr_nonnull(f);
 	sbc_cmd_help(helped[_i], f);
 	fclose(f);
 	ck_assert_uint_gt(len, 0);
 	want = onlcr(help);
-	term_open(&t);
-	expect(&t, "edge-1#");
-	keys(&t, helped[_i]);
-	keys(&t, "?");
-	expect(&t, "?\r\n");
-	expect(&t, want);
 	snprintf(line, sizeof(line), "edge-1#%s", helped[_i]);
-	expect(&t, line);
-	/* The '?' is not part of the line. */
-	keys(&t, "\x15show clock\r"); /* Ctrl-U first */
-	expect(&t, "[ran show clock]");
-	keys(&t, "\x04");
-	ck_assert_int_eq(term_close(&t), 0);
-	ck_assert_ptr_null(strstr(t.out, "?]"));
+	{
+		struct step steps[] = {
+			{ helped[_i], NULL },
+			{ "?", "?\r\n" },
+			{ "", want },
+			{ "", line },
+			/* The '?' is not part of the line. */
+			{ "\x15show clock\r", "[ran show clock]" },
+			{ "\x04", NULL },
+			{ NULL, NULL },
+		};
+
+		session(&t, steps, 0, "?]");
+	}
 	free(want);
 	free(help);
-}
-END_TEST
-
-UNIT_TEST(tab_completes_a_unique_word)
-{
-	struct term t;
-
-	term_open(&t);
-	expect(&t, "edge-1#");
-	keys(&t, "sh\t");
-	expect(&t, "edge-1#show ");
-	keys(&t, "vers\t\r");
-	expect(&t, "[ran show version ]");
-	keys(&t, "\x04");
-	ck_assert_int_eq(term_close(&t), 0);
 }
 END_TEST
 
@@ -322,6 +351,14 @@ UNIT_TEST(tab_lists_the_candidates)
 	bool complete;
 	size_t n = sbc_cmd_candidates("show l", c, 64, &complete), i;
 	char want[512] = "\r\n";
+	struct step steps[] = {
+		{ "show l\t", want },
+		{ "", "edge-1#show l" },
+		{ "ogg\t", "edge-1#show logging " },
+		{ "\r", "[ran show logging ]" },
+		{ "\x04", NULL },
+		{ NULL, NULL },
+	};
 	struct term t;
 
 	ck_assert_uint_ge(n, 2);
@@ -332,70 +369,7 @@ UNIT_TEST(tab_lists_the_candidates)
 		strcat(want, c[i].word);
 	}
 	strcat(want, "\r\n");
-	term_open(&t);
-	expect(&t, "edge-1#");
-	keys(&t, "show l\t");
-	expect(&t, want);
-	expect(&t, "edge-1#show l");
-	keys(&t, "ogg\t");
-	expect(&t, "edge-1#show logging ");
-	keys(&t, "\r");
-	expect(&t, "[ran show logging ]");
-	keys(&t, "\x04");
-	ck_assert_int_eq(term_close(&t), 0);
-}
-END_TEST
-
-UNIT_TEST(history_up_and_down)
-{
-	struct term t;
-
-	term_open(&t);
-	expect(&t, "edge-1#");
-	keys(&t, "show clock\r");
-	expect(&t, "[ran show clock]");
-	keys(&t, "show version\r");
-	expect(&t, "[ran show version]");
-	/* Ctrl-P twice: the older one; Enter runs it again. */
-	keys(&t, "\x10\x10\r");
-	expect(&t, "[ran show clock]");
-	/* ESC [ A: the newest (show clock, just run). Up again, then
-	 * ESC [ B back down: show clock once more. */
-	keys(&t, "\x1b[A\x1b[A\x1b[B\r");
-	expect(&t, "[ran show clock]");
-	/* Down past the newest: the line being typed comes back. */
-	keys(&t, "show ver\x10\x0e");
-	expect(&t, "edge-1#show ver");
-	keys(&t, "sion\r");
-	expect(&t, "[ran show version]");
-	keys(&t, "\x04");
-	ck_assert_int_eq(term_close(&t), 0);
-}
-END_TEST
-
-UNIT_TEST(editing_keys)
-{
-	struct term t;
-
-	term_open(&t);
-	expect(&t, "edge-1#");
-	/* Backspace (DEL and ^H) deletes at the end. */
-	keys(&t, "show clockkk\x7f\x08\r");
-	expect(&t, "[ran show clock]");
-	/* Ctrl-C abandons the line. */
-	keys(&t, "show version\x03");
-	expect(&t, "^C\r\n");
-	keys(&t, "\r");
-	/* Ctrl-U clears it. */
-	keys(&t, "clear call voice 1\x15show clock\r");
-	expect(&t, "[ran show clock]");
-	/* Ctrl-D is ignored on a line that is not empty. */
-	keys(&t, "show\x04 clock\r");
-	expect(&t, "[ran show clock]");
-	keys(&t, "\x04");
-	ck_assert_int_eq(term_close(&t), 0);
-	ck_assert_ptr_null(strstr(t.out, "[ran show version"));
-	ck_assert_ptr_null(strstr(t.out, "[ran clear"));
+	session(&t, steps, 0, NULL);
 }
 END_TEST
 
