@@ -456,17 +456,27 @@ UNIT_TEST(reply_at_the_cap_whole)
 }
 END_TEST
 
-UNIT_TEST(deferred_reply_holds_the_next_request)
+/* A client whose request (then `more`) the handler defers; the handler
+ * has run once and holds the handle. */
+static int deferred_client(const char *more)
 {
 	int fd = client();
 
 	fx.seen.defer = 1;
-	send_text(fd, "license smart trust idtoken t\nshow after\n");
+	send_text(fd, "license smart trust idtoken t\n");
+	send_text(fd, more);
+	wait_calls(1);
+	ck_assert_ptr_nonnull(fx.seen.pending);
+	return fd;
+}
+
+UNIT_TEST(deferred_reply_holds_the_next_request)
+{
+	int fd = deferred_client("show after\n");
+
 	/* Nothing comes while the reply is deferred, and the next request
 	 * waits in the input. */
-	wait_calls(1);
 	expect_silence(fd);
-	ck_assert_ptr_nonnull(fx.seen.pending);
 	ck_assert_int_eq(fx.seen.calls, 1);
 	fx.seen.defer = 0;
 	sbc_ctl_answer(&fx.seen.pending, SBC_CTL_FAILED, "% no answer\n");
@@ -481,12 +491,7 @@ END_TEST
 
 UNIT_TEST(deferred_client_gone)
 {
-	int fd = client();
-
-	fx.seen.defer = 1;
-	send_text(fd, "license smart trust idtoken t\n");
-	wait_calls(1);
-	ck_assert_ptr_nonnull(fx.seen.pending);
+	int fd = deferred_client("");
 	close(fd);
 	/* Kept for its reply, then let go when the reply cannot go out. */
 	expect_clients(1);
@@ -498,12 +503,7 @@ END_TEST
 
 UNIT_TEST(deferred_socket_freed)
 {
-	int fd = client();
-
-	fx.seen.defer = 1;
-	send_text(fd, "license smart trust idtoken t\n");
-	wait_calls(1);
-	ck_assert_ptr_nonnull(fx.seen.pending);
+	int fd = deferred_client("");
 	sbc_ctl_free(&fx.ctl);
 	expect_closed(fd);
 	/* The handle outlives the socket: answering only frees it. */
