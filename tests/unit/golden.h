@@ -17,29 +17,6 @@
 
 #ifndef SBC_GOLDEN_DIR
 #error "define SBC_GOLDEN_DIR as the path of tests/unit/golden"
-/* A JSON value as the golden files hold it: indented, keys in order, a
- * final newline. Takes the reference; the text is the caller's. */
-static inline char *golden_json_text(json_t *j)
-{
-	char *text, *nl;
-
-	ck_assert_ptr_nonnull(j);
-	text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	ck_assert_ptr_nonnull(text);
-	nl = malloc(strlen(text) + 2);
-	ck_assert_ptr_nonnull(nl);
-	sprintf(nl, "%s\n", text);
-	free(text);
-	return nl;
-}
-
-/* check_golden for NUL-terminated text. */
-static inline void check_golden_text(const char *name, const char *text)
-{
-	check_golden(name, text, strlen(text));
-}
-
 #endif
 
 #define GOLDEN_CAP (1 << 20)

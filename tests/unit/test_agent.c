@@ -9,6 +9,7 @@
 #include "common/db.h"
 #include "licensing/store.h"
 
+#include "tmpfile.h"
 #include "unit.h"
 
 #include <check.h>
@@ -127,21 +128,14 @@ static void close_db(void)
 static void setup(void)
 {
 	char err[256];
-	long pid = (long)getpid();
-	int fd;
 
 	memset(&fx, 0, sizeof(fx));
-	snprintf(fx.db_path, sizeof(fx.db_path), "/tmp/test_agent_%ld.db", pid);
-	snprintf(fx.log_path, sizeof(fx.log_path), "/tmp/test_agent_%ld.log",
-		 pid);
-	snprintf(fx.file_a, sizeof(fx.file_a), "/tmp/test_agent_%ld.a", pid);
-	snprintf(fx.file_b, sizeof(fx.file_b), "/tmp/test_agent_%ld.b", pid);
+	tmp_path(fx.db_path, sizeof(fx.db_path), "test_agent", ".db");
+	tmp_path(fx.log_path, sizeof(fx.log_path), "test_agent", ".log");
+	tmp_path(fx.file_a, sizeof(fx.file_a), "test_agent", ".a");
+	tmp_path(fx.file_b, sizeof(fx.file_b), "test_agent", ".b");
 	unlink(fx.db_path);
-	fflush(stderr);
-	fd = open(fx.log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
+	tmp_stderr_to(fx.log_path);
 	open_db();
 	ck_assert_msg(lic_key_generate(&fx.dev, err, sizeof(err)) == 0, "%s",
 		      err);
@@ -160,7 +154,6 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char p[80];
 	int i;
 
 	lic_agent_free(&fx.a);
@@ -170,11 +163,7 @@ static void teardown(void)
 	free(fx.server_pem);
 	for (i = 0; i < fx.fake.npush; i++)
 		free(fx.fake.env[i]);
-	unlink(fx.db_path);
-	snprintf(p, sizeof(p), "%s-wal", fx.db_path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", fx.db_path);
-	unlink(p);
+	tmp_db_remove(fx.db_path);
 	unlink(fx.log_path);
 	unlink(fx.file_a);
 	unlink(fx.file_b);
@@ -331,7 +320,9 @@ static void first_push(char rid[LIC_REPORT_ID_LEN + 1])
 
 /* ---- tests ----------------------------------------------------------- */
 
-START_TEST(report_push_ack_and_period_end)
+UNIT_TCASE("agent", .setup = setup, .teardown = teardown, .timeout = 60);
+
+UNIT_TEST(report_push_ack_and_period_end)
 {
 	char rid[LIC_REPORT_ID_LEN + 1], rid2[LIC_REPORT_ID_LEN + 1];
 	const char *ids[1] = {rid};
@@ -396,7 +387,7 @@ END_TEST
  * one at 30 days, one at 14; a jump past the 7- and 1-day leads logs one
  * line, with the days left rounded up; a new ACK starts over.
  */
-START_TEST(deadline_warnings_at_lead_times)
+UNIT_TEST(deadline_warnings_at_lead_times)
 {
 	const char *msg = "%SMART_LIC-6-REPORTING_REQUIRED: A Usage report "
 			  "acknowledgement will be required in ";
@@ -440,7 +431,7 @@ START_TEST(deadline_warnings_at_lead_times)
 END_TEST
 
 /* `show license usage` counts the hour still open; nothing is stored. */
-START_TEST(usage_counts_the_open_hour)
+UNIT_TEST(usage_counts_the_open_hour)
 {
 	static const uint32_t open[LIC_CLASS_COUNT] = {5, 2, 0, 1, 7};
 	uint32_t count[LIC_TAG_COUNT];
@@ -467,7 +458,7 @@ START_TEST(usage_counts_the_open_hour)
 }
 END_TEST
 
-START_TEST(forged_unknown_and_replayed_acks_change_nothing)
+UNIT_TEST(forged_unknown_and_replayed_acks_change_nothing)
 {
 	char rid[LIC_REPORT_ID_LEN + 1];
 	const char *ids[1] = {rid};
@@ -536,7 +527,7 @@ static void to_deadline(const char *release)
 	lic_agent_tick(fx.a, T0 + 365 * DAY);
 }
 
-START_TEST(shutdown_release_goes_down_then_up_on_ack)
+UNIT_TEST(shutdown_release_goes_down_then_up_on_ack)
 {
 	char err[256], *buf, *ack;
 	const char *ids[LIC_ACK_MAX_IDS];
@@ -608,7 +599,7 @@ START_TEST(shutdown_release_goes_down_then_up_on_ack)
 }
 END_TEST
 
-START_TEST(warning_release_never_goes_down)
+UNIT_TEST(warning_release_never_goes_down)
 {
 	to_deadline("17.9.1");
 	ck_assert_int_eq(fx.down_calls, 0);
@@ -624,7 +615,7 @@ START_TEST(warning_release_never_goes_down)
 }
 END_TEST
 
-START_TEST(newest_release_never_goes_down)
+UNIT_TEST(newest_release_never_goes_down)
 {
 	to_deadline(NULL);
 	ck_assert_int_eq(fx.down_calls, 0);
@@ -632,7 +623,7 @@ START_TEST(newest_release_never_goes_down)
 }
 END_TEST
 
-START_TEST(standby_never_pushes)
+UNIT_TEST(standby_never_pushes)
 {
 	fx.cfg.role = LIC_HA_STANDBY;
 	start_agent();
@@ -652,7 +643,7 @@ START_TEST(standby_never_pushes)
 }
 END_TEST
 
-START_TEST(failed_push_retries_with_backoff)
+UNIT_TEST(failed_push_retries_with_backoff)
 {
 	char rid[LIC_REPORT_ID_LEN + 1];
 	const char *ids[1] = {rid};
@@ -701,7 +692,7 @@ END_TEST
 
 /* license smart sync all: every pending report is pushed once at once,
  * whatever its backoff, then the schedule resumes. */
-START_TEST(sync_pushes_every_pending_report_once)
+UNIT_TEST(sync_pushes_every_pending_report_once)
 {
 	char rid[LIC_REPORT_ID_LEN + 1], err[128];
 	struct lic_store_report rep[4];
@@ -743,7 +734,7 @@ START_TEST(sync_pushes_every_pending_report_once)
 }
 END_TEST
 
-START_TEST(restart_keeps_state)
+UNIT_TEST(restart_keeps_state)
 {
 	char rid[LIC_REPORT_ID_LEN + 1], rid2[LIC_REPORT_ID_LEN + 1];
 	const char *ids[1] = {rid};
@@ -786,7 +777,7 @@ START_TEST(restart_keeps_state)
 }
 END_TEST
 
-START_TEST(policy_file_import)
+UNIT_TEST(policy_file_import)
 {
 	struct lic_policy pol;
 	char payload[70000], *pj, *env = NULL, err[256];
@@ -860,7 +851,7 @@ START_TEST(policy_file_import)
 }
 END_TEST
 
-START_TEST(bad_config_refused)
+UNIT_TEST(bad_config_refused)
 {
 	char err[256];
 	struct lic_agent *a;
@@ -881,7 +872,7 @@ START_TEST(bad_config_refused)
 }
 END_TEST
 
-START_TEST(save_usage_with_nothing_fails)
+UNIT_TEST(save_usage_with_nothing_fails)
 {
 	char err[256];
 
@@ -901,7 +892,7 @@ END_TEST
  * hold (60 s, doubling), so one error line, not one per second, and the
  * hour goes in once the store works and the hold is over.
  */
-START_TEST(store_failure_holds_the_hour_then_records_it)
+UNIT_TEST(store_failure_holds_the_hour_then_records_it)
 {
 	char err[256];
 	int64_t t, end = T0 + HOUR;
@@ -951,7 +942,7 @@ static int64_t fixed_clock_ms(void)
 	return (T0 + HOUR) * 1000 + 250;
 }
 
-START_TEST(events_counters_and_save_modes)
+UNIT_TEST(events_counters_and_save_modes)
 {
 	char rid[LIC_REPORT_ID_LEN + 1], names[4096], err[256], *text, *ack;
 	const char *ids[2] = {rid, NULL};
@@ -1058,35 +1049,4 @@ START_TEST(events_counters_and_save_modes)
 }
 END_TEST
 
-
-static Suite *agent_suite(void)
-{
-	Suite *s = suite_create("agent");
-	TCase *tc = tcase_create("agent");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, report_push_ack_and_period_end);
-	tcase_add_test(tc, deadline_warnings_at_lead_times);
-	tcase_add_test(tc, usage_counts_the_open_hour);
-	tcase_add_test(tc, forged_unknown_and_replayed_acks_change_nothing);
-	tcase_add_test(tc, shutdown_release_goes_down_then_up_on_ack);
-	tcase_add_test(tc, warning_release_never_goes_down);
-	tcase_add_test(tc, newest_release_never_goes_down);
-	tcase_add_test(tc, standby_never_pushes);
-	tcase_add_test(tc, failed_push_retries_with_backoff);
-	tcase_add_test(tc, restart_keeps_state);
-	tcase_add_test(tc, sync_pushes_every_pending_report_once);
-	tcase_add_test(tc, policy_file_import);
-	tcase_add_test(tc, bad_config_refused);
-	tcase_add_test(tc, save_usage_with_nothing_fails);
-	tcase_add_test(tc, events_counters_and_save_modes);
-	tcase_add_test(tc, store_failure_holds_the_hour_then_records_it);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(agent_suite());
-}
+UNIT_MAIN("agent")

@@ -26,7 +26,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MSG_MAX 8192
 #define WAIT_MS 5000
 
@@ -323,7 +322,9 @@ static void ringing_call(struct rig *r, const char *call_id)
 /* ---------------------------------------------------------------------- */
 /* Tests */
 
-START_TEST(test_no_calls)
+UNIT_TCASE("queries", .timeout = 30);
+
+UNIT_TEST(test_no_calls)
 {
 	struct rig r = {0};
 	char err[256] = "";
@@ -339,7 +340,7 @@ START_TEST(test_no_calls)
 END_TEST
 
 /* Ringing, then answered, then cleared by the operator: BYE both ways. */
-START_TEST(test_snapshot_and_clear_answered)
+UNIT_TEST(test_snapshot_and_clear_answered)
 {
 	struct rig r = {0};
 	struct sbc_call_view *v;
@@ -415,7 +416,7 @@ START_TEST(test_snapshot_and_clear_answered)
 END_TEST
 
 /* Cleared while ringing: 487 to the caller, CANCEL to the callee. */
-START_TEST(test_clear_unanswered)
+UNIT_TEST(test_clear_unanswered)
 {
 	struct rig r = {0};
 	struct sbc_call_view *v;
@@ -464,7 +465,7 @@ START_TEST(test_clear_unanswered)
 END_TEST
 
 /* clear call voice causecode: the 487 and the CANCEL carry the Reason. */
-START_TEST(test_clear_unanswered_cause)
+UNIT_TEST(test_clear_unanswered_cause)
 {
 	struct rig r = {0};
 	struct sbc_call_view *v;
@@ -503,7 +504,7 @@ START_TEST(test_clear_unanswered_cause)
 END_TEST
 
 /* The caller's CANCEL: the stack's own 200 and 487 are counted too. */
-START_TEST(test_caller_cancel_counted)
+UNIT_TEST(test_caller_cancel_counted)
 {
 	struct rig r = {0};
 	char invite_b[MSG_MAX];
@@ -540,7 +541,7 @@ START_TEST(test_caller_cancel_counted)
 END_TEST
 
 /* Ids are unique across calls (and across b2bua instances). */
-START_TEST(test_ids_unique)
+UNIT_TEST(test_ids_unique)
 {
 	struct rig r = {0};
 	struct sbc_call_view *v;
@@ -577,23 +578,4 @@ START_TEST(test_ids_unique)
 }
 END_TEST
 
-static Suite *b2bua_suite(void)
-{
-	Suite *s = suite_create("b2bua");
-	TCase *tc = tcase_create("queries");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_no_calls);
-	tcase_add_test(tc, test_snapshot_and_clear_answered);
-	tcase_add_test(tc, test_clear_unanswered);
-	tcase_add_test(tc, test_clear_unanswered_cause);
-	tcase_add_test(tc, test_caller_cancel_counted);
-	tcase_add_test(tc, test_ids_unique);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(b2bua_suite());
-}
+UNIT_MAIN("b2bua")

@@ -21,7 +21,6 @@
 #include <string.h>
 
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 /* 2024-01-01T00:00:00Z, a Monday */
 #define T0 INT64_C(1704067200000)
 #define NOW (T0 + INT64_C(3723500)) /* 01:02:03.500 */
@@ -118,7 +117,7 @@ static void three_calls(struct sbc_call_view v[3])
 	SET(v[2].leg[1].call_id, "00000000deadbeef-0000000000010000@sbc");
 }
 
-START_TEST(test_time_format)
+UNIT_TEST(test_time_format)
 {
 	static const struct {
 		int64_t ms;
@@ -141,7 +140,7 @@ START_TEST(test_time_format)
 }
 END_TEST
 
-START_TEST(test_state_names)
+UNIT_TEST(test_state_names)
 {
 	ck_assert_str_eq(sbc_callview_state_name(SBC_CALLVIEW_CONNECTING),
 			 "connecting");
@@ -156,7 +155,7 @@ START_TEST(test_state_names)
 }
 END_TEST
 
-START_TEST(test_empty)
+UNIT_TEST(test_empty)
 {
 	char *text = render(NULL, 0, NOW), *json = render_json(NULL, 0, NOW);
 
@@ -169,7 +168,7 @@ START_TEST(test_empty)
 }
 END_TEST
 
-START_TEST(test_brief)
+UNIT_TEST(test_brief)
 {
 	struct sbc_call_view v[3];
 	char *text, *json;
@@ -209,7 +208,7 @@ START_TEST(test_brief)
 END_TEST
 
 /* JSON: numbers as numbers, null where IOS shows nothing. */
-START_TEST(test_json_fields)
+UNIT_TEST(test_json_fields)
 {
 	struct sbc_call_view v[3];
 	json_t *j, *calls, *c, *legs;
@@ -249,7 +248,7 @@ START_TEST(test_json_fields)
 END_TEST
 
 /* A wall clock stepped back below the start never gives a negative dur. */
-START_TEST(test_clock_back)
+UNIT_TEST(test_clock_back)
 {
 	struct sbc_call_view v[3];
 	char *text;
@@ -269,7 +268,7 @@ START_TEST(test_clock_back)
 END_TEST
 
 /* Strings filled to their capacity are printed whole, never overrun. */
-START_TEST(test_full_strings)
+UNIT_TEST(test_full_strings)
 {
 	struct sbc_call_view v;
 	char want[SBC_CALLVIEW_CALLID_MAX + 16];
@@ -292,23 +291,4 @@ START_TEST(test_full_strings)
 }
 END_TEST
 
-static Suite *callview_suite(void)
-{
-	Suite *s = suite_create("callview");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, test_time_format);
-	tcase_add_test(tc, test_state_names);
-	tcase_add_test(tc, test_empty);
-	tcase_add_test(tc, test_brief);
-	tcase_add_test(tc, test_json_fields);
-	tcase_add_test(tc, test_clock_back);
-	tcase_add_test(tc, test_full_strings);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(callview_suite());
-}
+UNIT_MAIN("callview")

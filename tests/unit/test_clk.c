@@ -13,7 +13,7 @@
 
 #define DAY_MS (86400LL * 1000)
 
-START_TEST(real_mode_refuses_advance)
+UNIT_TEST(real_mode_refuses_advance)
 {
 	int64_t a, b;
 
@@ -28,7 +28,7 @@ START_TEST(real_mode_refuses_advance)
 }
 END_TEST
 
-START_TEST(offset_moves_mono_and_wall_not_sched)
+UNIT_TEST(offset_moves_mono_and_wall_not_sched)
 {
 	int64_t mono0, wall0, sched0;
 
@@ -46,7 +46,7 @@ START_TEST(offset_moves_mono_and_wall_not_sched)
 }
 END_TEST
 
-START_TEST(frozen_moves_only_on_advance)
+UNIT_TEST(frozen_moves_only_on_advance)
 {
 	clk_freeze(1700000000000LL, 5000);
 	ck_assert_int_eq(clk_get_mode(), CLK_FROZEN);
@@ -75,7 +75,7 @@ static const struct fmt_case {
 	{INT64_C(1709251199999), 1, "23:59:59.999 UTC Thu Feb 29 2024"},
 };
 
-START_TEST(format_ios)
+UNIT_LOOP_TEST(format_ios, 0, (int)NELEM(fmt_cases))
 {
 	const struct fmt_case *c = &fmt_cases[_i];
 	char buf[CLK_STR_LEN];
@@ -105,7 +105,7 @@ static const struct up_case {
 	 "1 year, 0 weeks, 1 day, 0 hours, 0 minutes"},
 };
 
-START_TEST(format_uptime)
+UNIT_LOOP_TEST(format_uptime, 0, (int)NELEM(up_cases))
 {
 	const struct up_case *c = &up_cases[_i];
 	char buf[CLK_STR_LEN];
@@ -116,7 +116,7 @@ START_TEST(format_uptime)
 }
 END_TEST
 
-START_TEST(authoritative_by_mode)
+UNIT_TEST(authoritative_by_mode)
 {
 	clk_set_mode(CLK_OFFSET);
 	ck_assert_int_eq(clk_authoritative(), 0); /* the test clock: `*` */
@@ -128,19 +128,4 @@ START_TEST(authoritative_by_mode)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("clk");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, real_mode_refuses_advance);
-	tcase_add_test(tc, offset_moves_mono_and_wall_not_sched);
-	tcase_add_test(tc, frozen_moves_only_on_advance);
-	tcase_add_loop_test(tc, format_ios, 0,
-			    (int)(sizeof(fmt_cases) / sizeof(fmt_cases[0])));
-	tcase_add_loop_test(tc, format_uptime, 0,
-			    (int)(sizeof(up_cases) / sizeof(up_cases[0])));
-	tcase_add_test(tc, authoritative_by_mode);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("clk")

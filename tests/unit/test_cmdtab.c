@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct match_case {
 	const char *line;
@@ -119,7 +118,7 @@ static const struct filter_parse_case {
 	{"sh run", SBC_CMD_FILTER_NONE, ""},
 };
 
-START_TEST(test_filter_parse)
+UNIT_LOOP_TEST(test_filter_parse, 0, (int)NELEM(filter_parse_cases))
 {
 	const struct filter_parse_case *fc = &filter_parse_cases[_i];
 	struct sbc_cmd_req r;
@@ -134,7 +133,7 @@ START_TEST(test_filter_parse)
 END_TEST
 
 /* A regex over the cap is refused, one at the cap is not. */
-START_TEST(test_filter_regex_cap)
+UNIT_TEST(test_filter_regex_cap)
 {
 	char line[SBC_CMD_REGEX_MAX + 64], err[512];
 	struct sbc_cmd_req r;
@@ -199,7 +198,7 @@ static const struct filter_case {
 	{"sh run", NULL}, /* no filter: the text as it came */
 };
 
-START_TEST(test_filter_write)
+UNIT_LOOP_TEST(test_filter_write, 0, (int)NELEM(filter_cases))
 {
 	const struct filter_case *fc = &filter_cases[_i];
 	struct sbc_cmd_req r;
@@ -235,7 +234,7 @@ static const struct two_case {
 	{"cl ca vo cau 34 i 2F", SBC_CMD_CLEAR_CALL_CAUSE, "34", "2F"},
 };
 
-START_TEST(test_two_args)
+UNIT_LOOP_TEST(test_two_args, 0, (int)NELEM(two_cases))
 {
 	const struct two_case *tc = &two_cases[_i];
 	struct sbc_cmd_req r;
@@ -250,7 +249,7 @@ START_TEST(test_two_args)
 }
 END_TEST
 
-START_TEST(test_match)
+UNIT_LOOP_TEST(test_match, 0, (int)NELEM(match_cases))
 {
 	const struct match_case *mc = &match_cases[_i];
 	struct sbc_cmd_req r;
@@ -277,7 +276,7 @@ START_TEST(test_match)
 END_TEST
 
 /* Every table entry matches itself, and only entries of its id. */
-START_TEST(test_every_entry)
+UNIT_TEST(test_every_entry)
 {
 	size_t i, w;
 
@@ -349,7 +348,7 @@ static const struct cand_case {
 	{"license smart s usage ", "", false}, /* ambiguous word before */
 };
 
-START_TEST(test_candidates)
+UNIT_LOOP_TEST(test_candidates, 0, (int)NELEM(cand_cases))
 {
 	const struct cand_case *cc = &cand_cases[_i];
 	struct sbc_cmd_cand c[16];
@@ -381,7 +380,7 @@ static const struct dur_case {
 	{" 1d", -1},	   {"99999999999999999999d", -1},
 };
 
-START_TEST(test_duration)
+UNIT_LOOP_TEST(test_duration, 0, (int)NELEM(dur_cases))
 {
 	ck_assert_int_eq(sbc_cmd_duration_s(dur_cases[_i].text),
 			 dur_cases[_i].secs);
@@ -413,7 +412,7 @@ static const struct help_case {
 	{"show bogus", NULL},
 };
 
-START_TEST(test_help_of)
+UNIT_LOOP_TEST(test_help_of, 0, (int)NELEM(help_cases))
 {
 	const struct help_case *hc = &help_cases[_i];
 	const char *h = sbc_cmd_help_of(hc->path);
@@ -428,7 +427,7 @@ END_TEST
 
 /* Every keyword path of every visible entry has help of its own, so a new
  * entry cannot leave `?` without it. */
-START_TEST(test_every_keyword_has_help)
+UNIT_TEST(test_every_keyword_has_help)
 {
 	char path[256];
 	size_t i, k;
@@ -487,7 +486,7 @@ static void squeeze(char *s)
 	*d = '\0';
 }
 
-START_TEST(test_help_screen)
+UNIT_LOOP_TEST(test_help_screen, 0, (int)NELEM(screen_cases))
 {
 	const struct screen_case *sc = &screen_cases[_i];
 	char *buf = NULL;
@@ -517,31 +516,11 @@ static const struct len_case {
 	{"", -1},   {"1x", -1}, {"0512", -1}, {" 1", -1},
 };
 
-START_TEST(test_term_length)
+UNIT_LOOP_TEST(test_term_length, 0, (int)NELEM(len_cases))
 {
 	ck_assert_int_eq(sbc_cmd_term_length(len_cases[_i].text),
 			 len_cases[_i].n);
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("cmdtab");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_loop_test(tc, test_match, 0, (int)NELEM(match_cases));
-	tcase_add_test(tc, test_every_entry);
-	tcase_add_loop_test(tc, test_two_args, 0, (int)NELEM(two_cases));
-	tcase_add_loop_test(tc, test_duration, 0, (int)NELEM(dur_cases));
-	tcase_add_loop_test(tc, test_candidates, 0, (int)NELEM(cand_cases));
-	tcase_add_loop_test(tc, test_filter_parse, 0,
-			    (int)NELEM(filter_parse_cases));
-	tcase_add_test(tc, test_filter_regex_cap);
-	tcase_add_loop_test(tc, test_filter_write, 0, (int)NELEM(filter_cases));
-	tcase_add_loop_test(tc, test_help_of, 0, (int)NELEM(help_cases));
-	tcase_add_test(tc, test_every_keyword_has_help);
-	tcase_add_loop_test(tc, test_help_screen, 0, (int)NELEM(screen_cases));
-	tcase_add_loop_test(tc, test_term_length, 0, (int)NELEM(len_cases));
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("cmdtab")

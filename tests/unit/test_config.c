@@ -21,66 +21,52 @@
 #include <unistd.h>
 
 #ifndef NELEM
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
-/* docs/configuration.md, as written there but for the ports. */
-static const char design_sample[] =
-	"hostname cube1\n"
-	"!\n"
-	"voice service voip\n"
-	" mode border-element license periodicity hours 8\n"
-	" sip\n"
-	"  listen udp 127.0.0.1 15060\n"
-	"  listen tcp 127.0.0.1 15060\n"
-	"!\n"
-	"call threshold global max-calls 5000\n"
-	"!\n"
-	"dial-peer voice 100 voip\n"
-	" description calls from the PBX\n"
-	" incoming called-number .T\n"
-	"!\n"
-	"dial-peer voice 200 voip\n"
-	" description carrier A\n"
-	" destination-pattern 1T\n"
+/* docs/configuration.md, as written there but for the ports: the parts
+ * it shares with what sbc_config_write prints for it. */
+#define DESIGN_SAMPLE_PEERS                                                \
+	"hostname cube1\n"                                                 \
+	"!\n"                                                              \
+	"voice service voip\n"                                             \
+	" mode border-element license periodicity hours 8\n"               \
+	" sip\n"                                                           \
+	"  listen udp 127.0.0.1 15060\n"                                   \
+	"  listen tcp 127.0.0.1 15060\n"                                   \
+	"!\n"                                                              \
+	"call threshold global max-calls 5000\n"                           \
+	"!\n"                                                              \
+	"dial-peer voice 100 voip\n"                                       \
+	" description calls from the PBX\n"                                \
+	" incoming called-number .T\n"                                     \
+	"!\n"                                                              \
+	"dial-peer voice 200 voip\n"                                       \
+	" description carrier A\n"                                         \
+	" destination-pattern 1T\n"                                        \
 	" session target ipv4:127.0.0.1:5090\n"
+#define DESIGN_SAMPLE_URL                                                  \
+	"license smart url https://127.0.0.1:8443/licensing/v1\n"          \
+	"license smart usage interval 1\n"                                 \
+	"!\n"                                                              \
+	"end\n"
+
+static const char design_sample[] =
+	DESIGN_SAMPLE_PEERS
 	" session transport udp\n"
 	" preference 1\n"
 	"!\n"
 	"license release 17.6.1a\n"
 	"license smart transport smart\n"
-	"license smart url https://127.0.0.1:8443/licensing/v1\n"
-	"license smart usage interval 1\n"
-	"!\n"
-	"end\n";
+	DESIGN_SAMPLE_URL;
 
-/* What sbc_config_write prints for it: defaults left out. */
+/* What sbc_config_write prints for it: the defaults (session transport
+ * udp, license smart transport smart) left out. */
 static const char design_sample_canonical[] =
-	"hostname cube1\n"
-	"!\n"
-	"voice service voip\n"
-	" mode border-element license periodicity hours 8\n"
-	" sip\n"
-	"  listen udp 127.0.0.1 15060\n"
-	"  listen tcp 127.0.0.1 15060\n"
-	"!\n"
-	"call threshold global max-calls 5000\n"
-	"!\n"
-	"dial-peer voice 100 voip\n"
-	" description calls from the PBX\n"
-	" incoming called-number .T\n"
-	"!\n"
-	"dial-peer voice 200 voip\n"
-	" description carrier A\n"
-	" destination-pattern 1T\n"
-	" session target ipv4:127.0.0.1:5090\n"
+	DESIGN_SAMPLE_PEERS
 	" preference 1\n"
 	"!\n"
 	"license release 17.6.1a\n"
-	"license smart url https://127.0.0.1:8443/licensing/v1\n"
-	"license smart usage interval 1\n"
-	"!\n"
-	"end\n";
+	DESIGN_SAMPLE_URL;
 
 /* Every command, with non-default values and odd but legal spacing. */
 static const char full_conf[] =
@@ -137,7 +123,9 @@ static struct sbc_config *parse_ok(const char *text)
 	return cfg;
 }
 
-START_TEST(test_design_sample)
+UNIT_TCASE("good");
+
+UNIT_TEST(test_design_sample)
 {
 	struct sbc_config *cfg = parse_ok(design_sample);
 	const struct sbc_settings *s = sbc_config_settings(cfg);
@@ -185,7 +173,7 @@ START_TEST(test_design_sample)
 }
 END_TEST
 
-START_TEST(test_full)
+UNIT_TEST(test_full)
 {
 	struct sbc_config *cfg = parse_ok(full_conf);
 	const struct sbc_settings *s = sbc_config_settings(cfg);
@@ -281,7 +269,7 @@ static const char *const default_texts[] = {
 	"voice service voip\nsip-ua\n",
 };
 
-START_TEST(test_defaults)
+UNIT_LOOP_TEST(test_defaults, 0, NELEM(default_texts))
 {
 	struct sbc_config *cfg = parse_ok(default_texts[_i]);
 
@@ -290,7 +278,7 @@ START_TEST(test_defaults)
 }
 END_TEST
 
-START_TEST(test_dialpeer_defaults)
+UNIT_TEST(test_dialpeer_defaults)
 {
 	struct sbc_config *cfg = parse_ok("dial-peer voice 7 voip\n");
 	const struct sbc_dialpeer_cfg *dp = sbc_config_dialpeer(cfg, 0);
@@ -324,7 +312,7 @@ static const struct period_case period_cases[] = {
 	{" mode border-element license periodicity days 30", 720, false},
 };
 
-START_TEST(test_periodicity)
+UNIT_LOOP_TEST(test_periodicity, 0, NELEM(period_cases))
 {
 	const struct period_case *c = &period_cases[_i];
 	struct sbc_config *cfg;
@@ -608,7 +596,9 @@ static const struct bad_case bad_cases[] = {
 	{"hostname a\rb\n", "bad.conf:1: invalid character: 'hostname a?b'"},
 };
 
-START_TEST(test_bad)
+UNIT_TCASE("bad");
+
+UNIT_LOOP_TEST(test_bad, 0, NELEM(bad_cases))
 {
 	const struct bad_case *c = &bad_cases[_i];
 	struct sbc_config *cfg;
@@ -621,7 +611,7 @@ START_TEST(test_bad)
 END_TEST
 
 /* The quote of an over-long line is shortened and marked. */
-START_TEST(test_long_line)
+UNIT_TEST(test_long_line)
 {
 	char text[SBC_CFG_MAX_LINE + 8];
 	struct sbc_config *cfg;
@@ -644,7 +634,7 @@ START_TEST(test_long_line)
 END_TEST
 
 /* Generated files: the dial-peer cap and the line cap. */
-START_TEST(test_caps)
+UNIT_TEST(test_caps)
 {
 	size_t n = SBC_CFG_MAX_DIALPEERS + 1, len = 0, i;
 	size_t size = n * 40 + SBC_CFG_MAX_LINES * 2 + 64;
@@ -698,7 +688,7 @@ static void collect(void *arg, const char *msg)
  * the body of a refused dial-peer skipped (no cascade), the checks made at
  * the end; the first error also lands in err.
  */
-START_TEST(test_all_errors)
+UNIT_TEST(test_all_errors)
 {
 	static const char text[] =
 		"hostname bad!name\n"			  /* 1 */
@@ -747,7 +737,7 @@ START_TEST(test_all_errors)
 END_TEST
 
 /* More than SBC_CFG_MAX_ERRORS: that many, then one "too many" line. */
-START_TEST(test_error_cap)
+UNIT_TEST(test_error_cap)
 {
 	struct errlist *l = calloc(1, sizeof(*l));
 	size_t size = 200 * 16, len = 0, i;
@@ -776,7 +766,7 @@ END_TEST
 static const size_t long_lens[] = {SBC_CFG_MAX_LINE + 1, SBC_CFG_MAX_LINE + 2,
 				   SBC_CFG_MAX_LINE + 3, 2 * SBC_CFG_MAX_LINE};
 
-START_TEST(test_error_after_long_line)
+UNIT_LOOP_TEST(test_error_after_long_line, 0, NELEM(long_lens))
 {
 	struct errlist *l = calloc(1, sizeof(*l));
 	char text[2 * SBC_CFG_MAX_LINE + 64];
@@ -792,8 +782,10 @@ START_TEST(test_error_after_long_line)
 }
 END_TEST
 
+UNIT_TCASE("write");
+
 /* A reload's licensing values: kept as in force, listed as pending. */
-START_TEST(test_keep_licensing)
+UNIT_TEST(test_keep_licensing)
 {
 	struct sbc_config *run = parse_ok(
 		"license release 17.6.1a\nlicense smart url default\n"
@@ -942,7 +934,7 @@ static const char *const round_trip_texts[] = {
 };
 
 /* parse -> write -> parse gives the same config; writing is a fixpoint. */
-START_TEST(test_round_trip)
+UNIT_LOOP_TEST(test_round_trip, 0, NELEM(round_trip_texts))
 {
 	struct sbc_config *a = parse_ok(round_trip_texts[_i]);
 	struct sbc_config *b;
@@ -960,7 +952,7 @@ START_TEST(test_round_trip)
 }
 END_TEST
 
-START_TEST(test_write_canonical)
+UNIT_TEST(test_write_canonical)
 {
 	struct sbc_config *cfg = parse_ok(design_sample);
 	char *text = write_text(cfg);
@@ -987,7 +979,9 @@ START_TEST(test_write_canonical)
 }
 END_TEST
 
-START_TEST(test_load)
+UNIT_TCASE("load");
+
+UNIT_TEST(test_load)
 {
 	char path[] = "/tmp/test_config_XXXXXX";
 	struct sbc_config *cfg;
@@ -1030,7 +1024,7 @@ START_TEST(test_load)
 END_TEST
 
 /* docs/examples/sbcd.conf, found from this file's path, must stay valid. */
-START_TEST(test_example_file)
+UNIT_TEST(test_example_file)
 {
 	const struct sbc_settings *s;
 	struct sbc_config *cfg;
@@ -1054,7 +1048,7 @@ START_TEST(test_example_file)
 }
 END_TEST
 
-START_TEST(test_null_safe)
+UNIT_TEST(test_null_safe)
 {
 	struct sbc_config *cfg = NULL;
 
@@ -1095,7 +1089,9 @@ static const struct verify_case verify_cases[] = {
 	 SBC_TLS_VERIFY_PEER, SBC_TLS_VERIFY_PEER, false},
 };
 
-START_TEST(test_tls_verify)
+UNIT_TCASE("good");
+
+UNIT_LOOP_TEST(test_tls_verify, 0, NELEM(verify_cases))
 {
 	const struct verify_case *c = &verify_cases[_i];
 	const struct sbc_settings *s;
@@ -1119,7 +1115,7 @@ START_TEST(test_tls_verify)
 }
 END_TEST
 
-START_TEST(test_uses_tls)
+UNIT_TEST(test_uses_tls)
 {
 	struct sbc_config *cfg;
 
@@ -1278,11 +1274,13 @@ static void file_path(const char *name, char *out, size_t len)
 		snprintf(out, len, "%s/%s", tls_dir, name);
 }
 
+UNIT_TCASE("tls files", .setup = tls_setup, .teardown = tls_teardown);
+
 /*
  * sbc_config_load opens the files (errors name the config file and the
  * line); sbc_config_parse of the same text does not.
  */
-START_TEST(test_check_files)
+UNIT_LOOP_TEST(test_check_files, 0, NELEM(file_cases))
 {
 	const struct file_case *c = &file_cases[_i];
 	char cert[128], key[128], ca[128], conf[128], text[1024];
@@ -1331,7 +1329,7 @@ END_TEST
  * taken from the config file's directory (stored resolved); every file
  * error of the config is reported.
  */
-START_TEST(test_license_ca_file)
+UNIT_TEST(test_license_ca_file)
 {
 	char conf[128], want[1024], cert[128];
 	struct errlist *l = calloc(1, sizeof(*l));
@@ -1377,7 +1375,7 @@ START_TEST(test_license_ca_file)
 }
 END_TEST
 
-START_TEST(test_check_files_none)
+UNIT_TEST(test_check_files_none)
 {
 	struct sbc_config *cfg = parse_ok(design_sample);
 	char err[64] = "";
@@ -1476,7 +1474,9 @@ static const char trunk_canonical[] =
 	"!\n"
 	"end\n";
 
-START_TEST(test_trunk)
+UNIT_TCASE("trunk");
+
+UNIT_TEST(test_trunk)
 {
 	struct sbc_config *cfg = parse_ok(trunk_text), *again;
 	const struct sbc_settings *s = sbc_config_settings(cfg);
@@ -1596,7 +1596,7 @@ static const struct bad_case trunk_bad[] = {
 	 "invalid host name"},
 };
 
-START_TEST(test_trunk_bad)
+UNIT_LOOP_TEST(test_trunk_bad, 0, NELEM(trunk_bad))
 {
 	const struct bad_case *c = &trunk_bad[_i];
 	struct sbc_config *cfg;
@@ -1609,8 +1609,10 @@ START_TEST(test_trunk_bad)
 }
 END_TEST
 
+UNIT_TCASE("tls files", .setup = tls_setup, .teardown = tls_teardown);
+
 /* `service timestamps`: the stamp bits, printed back as written. */
-START_TEST(test_timestamps)
+UNIT_TEST(test_timestamps)
 {
 	static const char full[] =
 		"service timestamps log datetime msec localtime show-timezone "
@@ -1645,59 +1647,4 @@ START_TEST(test_timestamps)
 }
 END_TEST
 
-static Suite *config_suite(void)
-{
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("good");
-
-	tcase_add_test(tc, test_design_sample);
-	tcase_add_test(tc, test_full);
-	tcase_add_loop_test(tc, test_defaults, 0, NELEM(default_texts));
-	tcase_add_test(tc, test_dialpeer_defaults);
-	tcase_add_loop_test(tc, test_periodicity, 0, NELEM(period_cases));
-	tcase_add_loop_test(tc, test_tls_verify, 0, NELEM(verify_cases));
-	tcase_add_test(tc, test_uses_tls);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("bad");
-	tcase_add_loop_test(tc, test_bad, 0, NELEM(bad_cases));
-	tcase_add_test(tc, test_long_line);
-	tcase_add_test(tc, test_caps);
-	tcase_add_test(tc, test_all_errors);
-	tcase_add_test(tc, test_error_cap);
-	tcase_add_loop_test(tc, test_error_after_long_line, 0,
-			    NELEM(long_lens));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("write");
-	tcase_add_loop_test(tc, test_round_trip, 0, NELEM(round_trip_texts));
-	tcase_add_test(tc, test_write_canonical);
-	tcase_add_test(tc, test_keep_licensing);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("load");
-	tcase_add_test(tc, test_load);
-	tcase_add_test(tc, test_example_file);
-	tcase_add_test(tc, test_null_safe);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("tls files");
-	tcase_add_checked_fixture(tc, tls_setup, tls_teardown);
-	tcase_add_loop_test(tc, test_check_files, 0, NELEM(file_cases));
-	tcase_add_test(tc, test_check_files_none);
-	tcase_add_test(tc, test_license_ca_file);
-	suite_add_tcase(s, tc);
-
-	tcase_add_test(tc, test_timestamps);
-
-	tc = tcase_create("trunk");
-	tcase_add_test(tc, test_trunk);
-	tcase_add_loop_test(tc, test_trunk_bad, 0, NELEM(trunk_bad));
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(config_suite());
-}
+UNIT_MAIN("config")

@@ -121,19 +121,21 @@ static void run_all_orders(enum sbc_class base)
 	}
 }
 
-START_TEST(every_order_standard)
+UNIT_TCASE("core", .timeout = 60);
+
+UNIT_TEST(every_order_standard)
 {
 	run_all_orders(SBC_CLASS_STANDARD);
 }
 END_TEST
 
-START_TEST(every_order_vgw)
+UNIT_TEST(every_order_vgw)
 {
 	run_all_orders(SBC_CLASS_VGW);
 }
 END_TEST
 
-START_TEST(end_returns_true_once)
+UNIT_TEST(end_returns_true_once)
 {
 	struct sbc_counters *c = sbc_counters_new();
 	struct sbc_callacct a;
@@ -149,7 +151,7 @@ START_TEST(end_returns_true_once)
 }
 END_TEST
 
-START_TEST(upgrade_keeps_aggregate)
+UNIT_TEST(upgrade_keeps_aggregate)
 {
 	struct sbc_counters *c = sbc_counters_new();
 	struct sbc_callacct a[3];
@@ -183,7 +185,7 @@ START_TEST(upgrade_keeps_aggregate)
 END_TEST
 
 /* Peak within the second, not a snapshot at the tick. */
-START_TEST(sample_is_peak_not_snapshot)
+UNIT_TEST(sample_is_peak_not_snapshot)
 {
 	static const struct {
 		int deltas[8]; /* +1 start, -1 end, 0 stop */
@@ -219,7 +221,7 @@ START_TEST(sample_is_peak_not_snapshot)
 }
 END_TEST
 
-START_TEST(vgw_not_in_aggregate)
+UNIT_TEST(vgw_not_in_aggregate)
 {
 	struct sbc_counters *c = sbc_counters_new();
 	uint32_t out[SBC_CLASS_COUNT];
@@ -267,7 +269,7 @@ static void *churn_writer(void *arg)
 	return NULL;
 }
 
-START_TEST(concurrent_sampling)
+UNIT_TEST(concurrent_sampling)
 {
 	struct churn ch = {.c = sbc_counters_new()};
 	uint32_t out[SBC_CLASS_COUNT], cur[SBC_CLASS_COUNT];
@@ -293,19 +295,4 @@ START_TEST(concurrent_sampling)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("counting");
-	TCase *tc = tcase_create("core");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, every_order_standard);
-	tcase_add_test(tc, every_order_vgw);
-	tcase_add_test(tc, end_returns_true_once);
-	tcase_add_test(tc, upgrade_keeps_aggregate);
-	tcase_add_test(tc, sample_is_peak_not_snapshot);
-	tcase_add_test(tc, vgw_not_in_aggregate);
-	tcase_add_test(tc, concurrent_sampling);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("counting")

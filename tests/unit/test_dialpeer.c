@@ -106,7 +106,9 @@ static const struct match_case match_cases[] = {
 	{".?.?.?.?2", "222", 3},
 };
 
-START_TEST(test_match)
+UNIT_TCASE("digitpat");
+
+UNIT_LOOP_TEST(test_match, 0, NELEM(match_cases))
 {
 	const struct match_case *c = &match_cases[_i];
 	struct sbc_digitpat *pat;
@@ -153,7 +155,7 @@ static const struct bad_pattern bad_patterns[] = {
 	{D65, "pattern too long (max 64)"},
 };
 
-START_TEST(test_bad_pattern)
+UNIT_LOOP_TEST(test_bad_pattern, 0, NELEM(bad_patterns))
 {
 	const struct bad_pattern *c = &bad_patterns[_i];
 	struct sbc_digitpat *pat;
@@ -165,7 +167,7 @@ START_TEST(test_bad_pattern)
 }
 END_TEST
 
-START_TEST(test_pattern_null_safe)
+UNIT_TEST(test_pattern_null_safe)
 {
 	struct sbc_digitpat *pat = NULL;
 
@@ -183,7 +185,7 @@ START_TEST(test_pattern_null_safe)
 END_TEST
 
 /* A backtracking matcher would need 2^64 steps here; ours must not. */
-START_TEST(test_match_bounded_time)
+UNIT_TEST(test_match_bounded_time)
 {
 	struct sbc_digitpat *pat;
 	char pattern[SBC_DIGITPAT_MAXLEN + 1];
@@ -262,7 +264,9 @@ static const struct route_case route_cases[] = {
 	{true, "abc", 0},
 };
 
-START_TEST(test_route)
+UNIT_TCASE("dptable");
+
+UNIT_LOOP_TEST(test_route, 0, NELEM(route_cases))
 {
 	const struct route_case *c = &route_cases[_i];
 	const struct sbc_dialpeer_cfg *dp;
@@ -294,7 +298,7 @@ START_TEST(test_route)
 END_TEST
 
 /* The table copies what it needs: the config may go away first. */
-START_TEST(test_route_copies)
+UNIT_TEST(test_route_copies)
 {
 	const struct sbc_dialpeer_cfg *dp;
 	struct sbc_config *cfg;
@@ -317,7 +321,7 @@ START_TEST(test_route_copies)
 }
 END_TEST
 
-START_TEST(test_route_empty)
+UNIT_TEST(test_route_empty)
 {
 	struct sbc_config *cfg;
 	struct sbc_dptable *t = NULL;
@@ -352,7 +356,7 @@ static bool busy_set(unsigned tag, void *arg)
 	return false;
 }
 
-START_TEST(test_route_busyout)
+UNIT_TEST(test_route_busyout)
 {
 	static const char conf[] =
 		"dial-peer voice 10 voip\n destination-pattern 1T\n"
@@ -393,30 +397,4 @@ START_TEST(test_route_busyout)
 }
 END_TEST
 
-static Suite *dialpeer_suite(void)
-{
-	Suite *s = suite_create("dialpeer");
-	TCase *tc = tcase_create("digitpat");
-
-	tcase_add_loop_test(tc, test_match, 0,
-			    sizeof(match_cases) / sizeof(match_cases[0]));
-	tcase_add_loop_test(tc, test_bad_pattern, 0,
-			    sizeof(bad_patterns) / sizeof(bad_patterns[0]));
-	tcase_add_test(tc, test_pattern_null_safe);
-	tcase_add_test(tc, test_match_bounded_time);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("dptable");
-	tcase_add_loop_test(tc, test_route, 0,
-			    sizeof(route_cases) / sizeof(route_cases[0]));
-	tcase_add_test(tc, test_route_copies);
-	tcase_add_test(tc, test_route_empty);
-	tcase_add_test(tc, test_route_busyout);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(dialpeer_suite());
-}
+UNIT_MAIN("dialpeer")

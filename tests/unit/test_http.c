@@ -357,7 +357,9 @@ static void post(struct env *e, const char *host, const char *path,
 
 /* ---- tests ---- */
 
-START_TEST(test_post_roundtrip)
+UNIT_TCASE("https", .timeout = 30);
+
+UNIT_TEST(test_post_roundtrip)
 {
 	static const unsigned char body[] = "{\"report\":\"a\0b\xff\"}";
 	struct env e;
@@ -389,7 +391,7 @@ START_TEST(test_post_roundtrip)
 END_TEST
 
 /* By host name: SNI is sent and the DNS subjectAltName matches. */
-START_TEST(test_post_by_name)
+UNIT_TEST(test_post_by_name)
 {
 	struct env e;
 
@@ -402,7 +404,7 @@ START_TEST(test_post_by_name)
 }
 END_TEST
 
-START_TEST(test_untrusted_certificate)
+UNIT_TEST(test_untrusted_certificate)
 {
 	struct env e;
 
@@ -420,7 +422,7 @@ START_TEST(test_untrusted_certificate)
 END_TEST
 
 /* Trusted certificate, but not for the IP in the URL. */
-START_TEST(test_wrong_ip)
+UNIT_TEST(test_wrong_ip)
 {
 	struct env e;
 
@@ -435,7 +437,7 @@ START_TEST(test_wrong_ip)
 END_TEST
 
 /* Trusted certificate, but not for the host name in the URL. */
-START_TEST(test_wrong_name)
+UNIT_TEST(test_wrong_name)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
 	struct env e;
@@ -458,7 +460,7 @@ START_TEST(test_wrong_name)
 }
 END_TEST
 
-START_TEST(test_oversized_response)
+UNIT_TEST(test_oversized_response)
 {
 	static const char *const paths[] = {"/big", "/bigchunked"};
 	struct env e;
@@ -481,7 +483,7 @@ START_TEST(test_oversized_response)
 }
 END_TEST
 
-START_TEST(test_timeout)
+UNIT_TEST(test_timeout)
 {
 	struct env e;
 	double t0, dt;
@@ -499,7 +501,7 @@ START_TEST(test_timeout)
 }
 END_TEST
 
-START_TEST(test_connection_refused)
+UNIT_TEST(test_connection_refused)
 {
 	struct env e;
 	int port;
@@ -524,7 +526,7 @@ START_TEST(test_connection_refused)
 END_TEST
 
 /* An unresolvable name: status 0 and a reason, no hang. */
-START_TEST(test_unknown_host)
+UNIT_TEST(test_unknown_host)
 {
 	struct env e;
 
@@ -540,7 +542,7 @@ START_TEST(test_unknown_host)
 }
 END_TEST
 
-START_TEST(test_plain_http)
+UNIT_TEST(test_plain_http)
 {
 	struct env e;
 
@@ -563,7 +565,7 @@ START_TEST(test_plain_http)
 END_TEST
 
 /* Refused at once: -1, no callback, a reason. */
-START_TEST(test_bad_arguments)
+UNIT_TEST(test_bad_arguments)
 {
 	static const struct {
 		const char *url;
@@ -631,7 +633,7 @@ static void cancel_cb(void *arg, int status, const void *body, size_t len,
 }
 
 /* lic_http_free() cancels: each outstanding done runs once, "cancelled". */
-START_TEST(test_free_cancels)
+UNIT_TEST(test_free_cancels)
 {
 	struct env e;
 	struct result r1 = {0}, r2 = {0};
@@ -668,7 +670,9 @@ END_TEST
 
 /* ---- backoff ---- */
 
-START_TEST(test_backoff_table)
+UNIT_TCASE("backoff");
+
+UNIT_TEST(test_backoff_table)
 {
 	/* base 30 s, cap 3600 s: ceilings 30, 60, ..., 1920, then 3600. */
 	static const unsigned ceil_tab[11] = {30,   60,	  120,	240,  480, 960,
@@ -703,7 +707,7 @@ START_TEST(test_backoff_table)
 }
 END_TEST
 
-START_TEST(test_backoff_edges)
+UNIT_TEST(test_backoff_edges)
 {
 	static const struct {
 		unsigned attempt, base, cap;
@@ -735,33 +739,4 @@ START_TEST(test_backoff_edges)
 }
 END_TEST
 
-static Suite *http_suite(void)
-{
-	Suite *s = suite_create("lic_http");
-	TCase *tc = tcase_create("https");
-	TCase *tb = tcase_create("backoff");
-
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_post_roundtrip);
-	tcase_add_test(tc, test_post_by_name);
-	tcase_add_test(tc, test_untrusted_certificate);
-	tcase_add_test(tc, test_wrong_ip);
-	tcase_add_test(tc, test_wrong_name);
-	tcase_add_test(tc, test_oversized_response);
-	tcase_add_test(tc, test_timeout);
-	tcase_add_test(tc, test_connection_refused);
-	tcase_add_test(tc, test_unknown_host);
-	tcase_add_test(tc, test_plain_http);
-	tcase_add_test(tc, test_bad_arguments);
-	tcase_add_test(tc, test_free_cancels);
-	suite_add_tcase(s, tc);
-	tcase_add_test(tb, test_backoff_table);
-	tcase_add_test(tb, test_backoff_edges);
-	suite_add_tcase(s, tb);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(http_suite());
-}
+UNIT_MAIN("lic_http")

@@ -34,7 +34,6 @@
 
 #define T0 INT64_C(1704067200) /* 2024-01-01T00:00:00Z */
 #define DAY INT64_C(86400)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static char dir[128];
 
@@ -273,7 +272,9 @@ static const char RID3[] = "ffeeddccbbaa99887766554433221100";
 
 /* ---- tokens ------------------------------------------------------------ */
 
-START_TEST(token_format)
+UNIT_TCASE("trust", .setup = setup, .teardown = teardown);
+
+UNIT_TEST(token_format)
 {
 	char a[LSRV_TOKEN_LEN + 1], b[LSRV_TOKEN_LEN + 1];
 	char ha[LSRV_TOKEN_HASH_LEN + 1], hb[LSRV_TOKEN_HASH_LEN + 1];
@@ -294,7 +295,7 @@ START_TEST(token_format)
 }
 END_TEST
 
-START_TEST(token_use_limit)
+UNIT_TEST(token_use_limit)
 {
 	struct lic_key *a = new_key(), *b = new_key(), *c = new_key();
 	char *tok = token_for(30, 2);
@@ -310,7 +311,7 @@ START_TEST(token_use_limit)
 }
 END_TEST
 
-START_TEST(token_expiry)
+UNIT_TEST(token_expiry)
 {
 	struct lic_key *a = new_key();
 	char *tok = token_for(1, 10);
@@ -329,7 +330,7 @@ START_TEST(token_expiry)
 END_TEST
 
 /* A refused rebind (409) consumes no token use and changes nothing. */
-START_TEST(trust_binding)
+UNIT_TEST(trust_binding)
 {
 	struct lic_key *a = new_key(), *a2 = new_key();
 	char *tok = token_for(30, 1), *tok2 = token_for(30, 1);
@@ -461,7 +462,7 @@ static const struct seal_case {
 	{"forced rebind, unreadable stored policy", true, true},
 };
 
-START_TEST(trust_all_or_nothing)
+UNIT_LOOP_TEST(trust_all_or_nothing, 0, NELEM(seal_cases))
 {
 	const struct seal_case *c = &seal_cases[_i];
 	struct lic_key *a = new_key(), *a2 = new_key();
@@ -503,7 +504,7 @@ START_TEST(trust_all_or_nothing)
 END_TEST
 
 /* A public key too long for the store is the client's fault. */
-START_TEST(trust_oversized_key)
+UNIT_TEST(trust_oversized_key)
 {
 	char *tok = token_for(30, 1), hash[LSRV_TOKEN_HASH_LEN + 1],
 	     big[LSRV_PUBKEY_B64_MAX + 2], err[256];
@@ -532,11 +533,13 @@ END_TEST
 
 /* ---- intake ------------------------------------------------------------ */
 
+UNIT_TCASE("intake", .setup = setup, .teardown = teardown);
+
 /*
  * 0 good; 1 signed by another key; 2 one payload byte altered; 3 UDI
  * never trusted. Only the good one is stored.
  */
-START_TEST(intake_signature)
+UNIT_LOOP_TEST(intake_signature, 0, 4)
 {
 	struct lic_key *a = new_key(), *other = new_key();
 	char *tok = token_for(30, 5), *env = NULL;
@@ -609,7 +612,7 @@ START_TEST(intake_signature)
 }
 END_TEST
 
-START_TEST(intake_idempotent)
+UNIT_TEST(intake_idempotent)
 {
 	struct lic_key *a = new_key();
 	char *tok = token_for(30, 5);
@@ -663,7 +666,7 @@ START_TEST(intake_idempotent)
 END_TEST
 
 /* cslu: 202 now, the ACK on a poll; unknown ids get 204. */
-START_TEST(deferred_and_poll)
+UNIT_TEST(deferred_and_poll)
 {
 	struct lic_key *a = new_key(), *other = new_key();
 	char *tok = token_for(30, 5), *env, *poll = NULL;
@@ -731,7 +734,7 @@ END_TEST
  * A policy set after trust rides on the next ACK, not on the one after;
  * the same report sent again (its ACK may have been lost) gets it again.
  */
-START_TEST(policy_delivery)
+UNIT_TEST(policy_delivery)
 {
 	struct lic_key *a = new_key();
 	char *tok = token_for(30, 5), *e1, *e2, *e3;
@@ -801,7 +804,7 @@ START_TEST(policy_delivery)
 END_TEST
 
 /* Offline: a usage file of 2 reports (one repeated) -> one ACK. */
-START_TEST(import_usage)
+UNIT_TEST(import_usage)
 {
 	struct lic_key *a = new_key(), *b = new_key();
 	char *tok = token_for(30, 5), *e1, *e2, *eb, *file, *ack_env = NULL;
@@ -916,7 +919,9 @@ static const struct bad_request {
 	{"GET", "/", NULL, false, NULL, 404, "not_found"},
 };
 
-START_TEST(http_errors)
+UNIT_TCASE("http", .setup = setup, .teardown = teardown);
+
+UNIT_LOOP_TEST(http_errors, 0, NELEM(bad_requests))
 {
 	const struct bad_request *b = &bad_requests[_i];
 	struct lsrv_request rq;
@@ -937,7 +942,7 @@ START_TEST(http_errors)
 }
 END_TEST
 
-START_TEST(http_too_large)
+UNIT_TEST(http_too_large)
 {
 	size_t n = LIC_ENVELOPE_MAX + 1;
 	char *big = malloc(n + 1);
@@ -1072,7 +1077,9 @@ static const struct inv_case {
 	 {{"b", 3}, {"a", 3}}},
 };
 
-START_TEST(inventory_table)
+UNIT_TCASE("inventory", .setup = setup, .teardown = teardown);
+
+UNIT_LOOP_TEST(inventory_table, 0, NELEM(inv_cases))
 {
 	const struct inv_case *c = &inv_cases[_i];
 	struct lsrv_inv_line out[LIC_TAG_COUNT];
@@ -1108,7 +1115,7 @@ START_TEST(inventory_table)
 END_TEST
 
 /* Notes appear as lines after the table and as JSON "warnings". */
-START_TEST(inventory_render_notes)
+UNIT_TEST(inventory_render_notes)
 {
 	static const struct lsrv_inv_note notes[] = {{"grp1", 4}, {"x", 3}};
 	struct lsrv_inv_line lines[LIC_TAG_COUNT];
@@ -1160,7 +1167,7 @@ START_TEST(inventory_render_notes)
 END_TEST
 
 /* The store feeds the arithmetic: latest record by end, HA from reports. */
-START_TEST(inventory_from_store)
+UNIT_TEST(inventory_from_store)
 {
 	struct lic_key *a = new_key(), *b = new_key();
 	char *tok = token_for(30, 5), *env;
@@ -1215,7 +1222,9 @@ START_TEST(inventory_from_store)
 }
 END_TEST
 
-START_TEST(admin_names)
+UNIT_TCASE("trust", .setup = setup, .teardown = teardown);
+
+UNIT_TEST(admin_names)
 {
 	char err[256];
 
@@ -1273,7 +1282,9 @@ static void https_post(struct lic_http *h, struct event_base *base,
 	event_base_dispatch(base);
 }
 
-START_TEST(https_end_to_end)
+UNIT_TCASE("http", .setup = setup, .teardown = teardown);
+
+UNIT_TEST(https_end_to_end)
 {
 	struct lic_key *a = new_key();
 	char *tok = token_for(30, 5), *env = NULL, url[256], ca[256],
@@ -1341,7 +1352,7 @@ START_TEST(https_end_to_end)
 END_TEST
 
 /* A second start reuses the key and certificate. */
-START_TEST(tls_identity_kept)
+UNIT_TEST(tls_identity_kept)
 {
 	char err[256], crt[256];
 	struct stat s1, s2;
@@ -1365,49 +1376,4 @@ START_TEST(tls_identity_kept)
 }
 END_TEST
 
-static Suite *licd_suite(void)
-{
-	Suite *s = suite_create("licd");
-	TCase *tc;
-
-	tc = tcase_create("trust");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, token_format);
-	tcase_add_test(tc, token_use_limit);
-	tcase_add_test(tc, token_expiry);
-	tcase_add_test(tc, trust_binding);
-	tcase_add_loop_test(tc, trust_all_or_nothing, 0, NELEM(seal_cases));
-	tcase_add_test(tc, trust_oversized_key);
-	tcase_add_test(tc, admin_names);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("intake");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, intake_signature, 0, 4);
-	tcase_add_test(tc, intake_idempotent);
-	tcase_add_test(tc, deferred_and_poll);
-	tcase_add_test(tc, policy_delivery);
-	tcase_add_test(tc, import_usage);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("http");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, http_errors, 0, NELEM(bad_requests));
-	tcase_add_test(tc, http_too_large);
-	tcase_add_test(tc, https_end_to_end);
-	tcase_add_test(tc, tls_identity_kept);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("inventory");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, inventory_table, 0, NELEM(inv_cases));
-	tcase_add_test(tc, inventory_render_notes);
-	tcase_add_test(tc, inventory_from_store);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(licd_suite());
-}
+UNIT_MAIN("licd")

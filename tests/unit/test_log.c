@@ -27,7 +27,7 @@ static const struct {
      "Dec  7 2026 05:10:01.042 UTC: %SBC-5-TEST: hello\n"},
 };
 
-START_TEST(stamp_forms)
+UNIT_LOOP_TEST(stamp_forms, 0, NELEM(stamp_rows))
 {
 	char buf[4096];
 	size_t n;
@@ -41,18 +41,4 @@ START_TEST(stamp_forms)
 }
 END_TEST
 
-static Suite *log_suite(void)
-{
-	Suite *s = suite_create("log");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_loop_test(tc, stamp_forms, 0,
-			    sizeof(stamp_rows) / sizeof(stamp_rows[0]));
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(log_suite());
-}
+UNIT_MAIN("log")

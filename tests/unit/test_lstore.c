@@ -9,6 +9,7 @@
 #include "licensing/period.h"
 #include "licensing/policy.h"
 
+#include "tmpfile.h"
 #include "unit.h"
 
 #include <check.h>
@@ -23,7 +24,6 @@
 #define T0 INT64_C(1704067200) /* 2024-01-01T00:00:00Z */
 #define HOUR INT64_C(3600)
 #define DAY INT64_C(86400)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static char db_path[64];
 
@@ -34,20 +34,13 @@ struct fx {
 
 static void setup(void)
 {
-	snprintf(db_path, sizeof(db_path), "/tmp/test_lstore_%ld.db",
-		 (long)getpid());
+	tmp_path(db_path, sizeof(db_path), "test_lstore", ".db");
 	unlink(db_path);
 }
 
 static void teardown(void)
 {
-	char p[80];
-
-	unlink(db_path);
-	snprintf(p, sizeof(p), "%s-wal", db_path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", db_path);
-	unlink(p);
+	tmp_db_remove(db_path);
 }
 
 static void start(struct fx *f)
@@ -253,7 +246,9 @@ static void sql(struct fx *f, const char *text)
 	ck_assert_msg(db_exec(f->db, text, err, sizeof(err)) == 0, "%s", err);
 }
 
-START_TEST(schema_created_and_versioned)
+UNIT_TCASE("core", .setup = setup, .teardown = teardown, .timeout = 120);
+
+UNIT_TEST(schema_created_and_versioned)
 {
 	struct fx f;
 	struct lic_store *again;
@@ -283,7 +278,7 @@ START_TEST(schema_created_and_versioned)
 }
 END_TEST
 
-START_TEST(close_period_stores_records_with_state)
+UNIT_TEST(close_period_stores_records_with_state)
 {
 	struct lic_periodicity per;
 	struct lic_period *p;
@@ -353,7 +348,7 @@ START_TEST(close_period_stores_records_with_state)
 END_TEST
 
 /* Invalid input is refused before anything is written. */
-START_TEST(bad_input_changes_nothing)
+UNIT_TEST(bad_input_changes_nothing)
 {
 	static const struct {
 		enum lic_tag tag;
@@ -413,7 +408,7 @@ START_TEST(bad_input_changes_nothing)
 }
 END_TEST
 
-START_TEST(restart_keeps_everything)
+UNIT_TEST(restart_keeps_everything)
 {
 	struct lic_policy pol, got_pol;
 	struct lic_store_trust tr, got_tr;
@@ -497,7 +492,7 @@ START_TEST(restart_keeps_everything)
 }
 END_TEST
 
-START_TEST(report_marks_its_records)
+UNIT_TEST(report_marks_its_records)
 {
 	struct lic_store_record r[16];
 	int64_t ids[2];
@@ -551,7 +546,7 @@ START_TEST(report_marks_its_records)
 }
 END_TEST
 
-START_TEST(ack_marks_and_is_idempotent)
+UNIT_TEST(ack_marks_and_is_idempotent)
 {
 	const char *one[] = {"rep-1"};
 	const char *both[] = {"rep-1", "rep-2"};
@@ -644,7 +639,7 @@ START_TEST(ack_marks_and_is_idempotent)
 }
 END_TEST
 
-START_TEST(unacked_ids_and_pending_order)
+UNIT_TEST(unacked_ids_and_pending_order)
 {
 	char ids[8][LIC_STORE_REPORT_ID_MAX + 1];
 	struct lic_store_report rep[8];
@@ -736,7 +731,7 @@ START_TEST(unacked_ids_and_pending_order)
 }
 END_TEST
 
-START_TEST(prune_only_old_acked)
+UNIT_TEST(prune_only_old_acked)
 {
 	const char *one[] = {"rep-1"};
 	const char *two[] = {"rep-2"};
@@ -791,7 +786,7 @@ END_TEST
  * in, the policy write refused after the reports were acked, and a
  * read-only connection. Each leaves the store as it was.
  */
-START_TEST(failed_transaction_changes_nothing)
+UNIT_TEST(failed_transaction_changes_nothing)
 {
 	const char *one[] = {"rep-1"};
 	struct lic_record r[LIC_TAG_COUNT + 1];
@@ -883,7 +878,7 @@ START_TEST(failed_transaction_changes_nothing)
 }
 END_TEST
 
-START_TEST(policy_round_trip)
+UNIT_TEST(policy_round_trip)
 {
 	struct lic_policy pol, got;
 	char err[256];
@@ -917,7 +912,7 @@ START_TEST(policy_round_trip)
 }
 END_TEST
 
-START_TEST(trust_round_trip)
+UNIT_TEST(trust_round_trip)
 {
 	struct lic_store_trust tr, got;
 	char err[256];
@@ -961,7 +956,7 @@ START_TEST(trust_round_trip)
 END_TEST
 
 /* The envelope comes back byte for byte, NUL bytes included. */
-START_TEST(envelope_exact_bytes)
+UNIT_TEST(envelope_exact_bytes)
 {
 	unsigned char env[300], *got;
 	char err[256];
@@ -1095,7 +1090,7 @@ static void check_after_kill(int64_t *periods)
 	stop(&f);
 }
 
-START_TEST(kill_9_loses_and_duplicates_nothing)
+UNIT_TEST(kill_9_loses_and_duplicates_nothing)
 {
 	int64_t periods = 0;
 	int round, status;
@@ -1120,7 +1115,7 @@ START_TEST(kill_9_loses_and_duplicates_nothing)
 }
 END_TEST
 
-START_TEST(event_log_bounded_and_ordered)
+UNIT_TEST(event_log_bounded_and_ordered)
 {
 	struct lic_store_event *ev = calloc(LIC_STORE_EVENTS_MAX + 10,
 					    sizeof(*ev));
@@ -1195,7 +1190,7 @@ START_TEST(event_log_bounded_and_ordered)
 }
 END_TEST
 
-START_TEST(reports_since_all_and_days)
+UNIT_TEST(reports_since_all_and_days)
 {
 	const char *one[] = {"rep-1"};
 	struct lic_store_report rep[8];
@@ -1240,28 +1235,4 @@ START_TEST(reports_since_all_and_days)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("lstore");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, schema_created_and_versioned);
-	tcase_add_test(tc, close_period_stores_records_with_state);
-	tcase_add_test(tc, bad_input_changes_nothing);
-	tcase_add_test(tc, restart_keeps_everything);
-	tcase_add_test(tc, report_marks_its_records);
-	tcase_add_test(tc, ack_marks_and_is_idempotent);
-	tcase_add_test(tc, unacked_ids_and_pending_order);
-	tcase_add_test(tc, prune_only_old_acked);
-	tcase_add_test(tc, failed_transaction_changes_nothing);
-	tcase_add_test(tc, policy_round_trip);
-	tcase_add_test(tc, trust_round_trip);
-	tcase_add_test(tc, envelope_exact_bytes);
-	tcase_add_test(tc, kill_9_loses_and_duplicates_nothing);
-	tcase_add_test(tc, event_log_bounded_and_ordered);
-	tcase_add_test(tc, reports_since_all_and_days);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("lstore")

@@ -15,7 +15,6 @@
 #define T0 INT64_C(1704067200)
 #define HOUR INT64_C(3600)
 #define DAY INT64_C(86400)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static struct lic_periodicity per_of(enum lic_period_unit u, long v)
 {
@@ -63,7 +62,7 @@ static void check_recs(const struct lic_record rec[LIC_TAG_COUNT],
  * Hours 8..23 (_i): the period [T0, T0 + h hours) is due at its last
  * second + 1 and not before; the next one follows on without a gap.
  */
-START_TEST(boundary_hours)
+UNIT_LOOP_TEST(boundary_hours, 8, 24)
 {
 	long h = _i;
 	int64_t len = h * HOUR;
@@ -100,7 +99,7 @@ START_TEST(boundary_hours)
 END_TEST
 
 /* Days 1..30 (_i), likewise; a late timer does not shift the schedule. */
-START_TEST(boundary_days)
+UNIT_LOOP_TEST(boundary_days, 1, 31)
 {
 	long d = _i;
 	int64_t len = d * DAY;
@@ -122,7 +121,7 @@ START_TEST(boundary_days)
 END_TEST
 
 /* Hours 1..7 (_i) are raised to 8 hours, and the caller is told. */
-START_TEST(raised_to_8_hours)
+UNIT_LOOP_TEST(raised_to_8_hours, 1, 8)
 {
 	struct lic_periodicity per;
 	struct lic_period *p;
@@ -157,7 +156,7 @@ static const struct {
 	{7, 7},			{-1, 8},
 };
 
-START_TEST(periodicity_bad)
+UNIT_LOOP_TEST(periodicity_bad, 0, (int)NELEM(bad_periodicities))
 {
 	struct lic_periodicity per = {LIC_PERIOD_DAYS, 3};
 	bool raised = false;
@@ -173,7 +172,7 @@ START_TEST(periodicity_bad)
 }
 END_TEST
 
-START_TEST(periodicity_default_and_invalid)
+UNIT_TEST(periodicity_default_and_invalid)
 {
 	struct lic_periodicity per = lic_periodicity_default();
 	struct lic_periodicity bad = {LIC_PERIOD_HOURS, 7};
@@ -229,7 +228,7 @@ static const struct {
 	 {UINT32_MAX, 0, 0, UINT32_MAX}},
 };
 
-START_TEST(records_std_is_agg_minus_enh)
+UNIT_LOOP_TEST(records_std_is_agg_minus_enh, 0, (int)NELEM(record_cases))
 {
 	struct lic_period *p = tracker(LIC_PERIOD_HOURS, 8, T0);
 	struct lic_record rec[LIC_TAG_COUNT];
@@ -313,7 +312,7 @@ static struct lic_period *reported(uint32_t std, uint32_t enh)
 }
 
 /* Standard judged on its own: Enhanced stays 0 -> 0. */
-START_TEST(change_rule_standard)
+UNIT_LOOP_TEST(change_rule_standard, 0, (int)NELEM(change_cases))
 {
 	uint32_t last = change_cases[_i].last, cur = change_cases[_i].cur;
 	struct lic_period *p = reported(last, 0);
@@ -332,7 +331,7 @@ START_TEST(change_rule_standard)
 END_TEST
 
 /* Enhanced judged on its own: Standard stays 0 -> 0. */
-START_TEST(change_rule_enhanced)
+UNIT_LOOP_TEST(change_rule_enhanced, 0, (int)NELEM(change_cases))
 {
 	uint32_t last = change_cases[_i].last, cur = change_cases[_i].cur;
 	struct lic_period *p = reported(0, last);
@@ -345,7 +344,7 @@ START_TEST(change_rule_enhanced)
 }
 END_TEST
 
-START_TEST(change_rule_separate_tags)
+UNIT_TEST(change_rule_separate_tags)
 {
 	struct lic_period *p = reported(100, 40);
 	struct lic_record rec[LIC_TAG_COUNT];
@@ -366,7 +365,7 @@ START_TEST(change_rule_separate_tags)
 END_TEST
 
 /* The peak so far grows: 100 reported, hours 110, 120, 130 -> at 130. */
-START_TEST(change_rule_peak_so_far)
+UNIT_TEST(change_rule_peak_so_far)
 {
 	struct lic_period *p = reported(100, 0);
 
@@ -389,7 +388,7 @@ END_TEST
  * hour has more than 25% more; the next change close is allowed at
  * T0+1h+24h = T0+25h and not an hour before.
  */
-START_TEST(change_limit_24_hours)
+UNIT_TEST(change_limit_24_hours)
 {
 	struct lic_period *p = tracker(LIC_PERIOD_DAYS, 7, T0);
 	struct lic_record rec[LIC_TAG_COUNT];
@@ -437,7 +436,7 @@ END_TEST
  * at T0+1h (period [T0+1h, T0+9h) then), scheduled close at T0+9h
  * within the 24 hours, and the change limit still counts from T0+1h.
  */
-START_TEST(change_limit_not_on_schedule)
+UNIT_TEST(change_limit_not_on_schedule)
 {
 	struct lic_period *p = tracker(LIC_PERIOD_HOURS, 8, T0);
 	struct lic_record rec[LIC_TAG_COUNT];
@@ -467,7 +466,7 @@ START_TEST(change_limit_not_on_schedule)
 END_TEST
 
 /* A fall is judged too: 100 reported, the new period's first hour 50. */
-START_TEST(change_rule_down)
+UNIT_TEST(change_rule_down)
 {
 	struct lic_period *p = reported(100, 100);
 
@@ -478,7 +477,7 @@ START_TEST(change_rule_down)
 }
 END_TEST
 
-START_TEST(close_change_refused)
+UNIT_TEST(close_change_refused)
 {
 	struct lic_period *p = tracker(LIC_PERIOD_HOURS, 8, T0);
 	struct lic_record rec[LIC_TAG_COUNT];
@@ -496,7 +495,7 @@ START_TEST(close_change_refused)
 }
 END_TEST
 
-START_TEST(add_hour_placement)
+UNIT_TEST(add_hour_placement)
 {
 	/* Unaligned start: period [T0 + 30 min, T0 + 8h30). */
 	struct lic_period *p = tracker(LIC_PERIOD_HOURS, 8, T0 + 1800);
@@ -529,7 +528,7 @@ END_TEST
  * A clock jump of 3 days over 8-hour periods: the loop closes 9 periods
  * back to back, the first with the hour it had, the rest empty.
  */
-START_TEST(catch_up_after_jump)
+UNIT_TEST(catch_up_after_jump)
 {
 	struct lic_period *p = tracker(LIC_PERIOD_HOURS, 8, T0);
 	struct lic_record rec[LIC_TAG_COUNT];
@@ -552,7 +551,7 @@ START_TEST(catch_up_after_jump)
 END_TEST
 
 /* HA failover: a new period from now; last reported counts are kept. */
-START_TEST(restart_on_failover)
+UNIT_TEST(restart_on_failover)
 {
 	struct lic_period *p = reported(100, 0);
 	struct lic_record rec[LIC_TAG_COUNT];
@@ -573,7 +572,7 @@ START_TEST(restart_on_failover)
 }
 END_TEST
 
-START_TEST(set_periodicity)
+UNIT_TEST(set_periodicity)
 {
 	struct lic_period *p = tracker(LIC_PERIOD_DAYS, 7, T0);
 	struct lic_periodicity h8 = per_of(LIC_PERIOD_HOURS, 8);
@@ -605,7 +604,7 @@ static void state_eq(const struct lic_period_state *a,
 }
 
 /* Save, restore into a fresh tracker, and carry on identically. */
-START_TEST(save_restore)
+UNIT_TEST(save_restore)
 {
 	struct lic_period *p = reported(100, 20);
 	struct lic_period *q = tracker(LIC_PERIOD_HOURS, 8, T0 + 5 * DAY);
@@ -638,7 +637,7 @@ START_TEST(save_restore)
 }
 END_TEST
 
-START_TEST(restore_refuses_bad_state)
+UNIT_TEST(restore_refuses_bad_state)
 {
 	struct lic_period *p = tracker(LIC_PERIOD_HOURS, 8, T0);
 	struct lic_period_state good, st, after;
@@ -679,7 +678,7 @@ START_TEST(restore_refuses_bad_state)
 }
 END_TEST
 
-START_TEST(tag_names)
+UNIT_TEST(tag_names)
 {
 	ck_assert_str_eq(lic_tag_name(LIC_TAG_STD), "CUBE_T_STD");
 	ck_assert_str_eq(lic_tag_name(LIC_TAG_ENH), "CUBE_T_ENH");
@@ -690,36 +689,4 @@ START_TEST(tag_names)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("period");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_loop_test(tc, boundary_hours, 8, 24);
-	tcase_add_loop_test(tc, boundary_days, 1, 31);
-	tcase_add_loop_test(tc, raised_to_8_hours, 1, 8);
-	tcase_add_loop_test(tc, periodicity_bad, 0,
-			    (int)NELEM(bad_periodicities));
-	tcase_add_test(tc, periodicity_default_and_invalid);
-	tcase_add_loop_test(tc, records_std_is_agg_minus_enh, 0,
-			    (int)NELEM(record_cases));
-	tcase_add_loop_test(tc, change_rule_standard, 0,
-			    (int)NELEM(change_cases));
-	tcase_add_loop_test(tc, change_rule_enhanced, 0,
-			    (int)NELEM(change_cases));
-	tcase_add_test(tc, change_rule_separate_tags);
-	tcase_add_test(tc, change_rule_peak_so_far);
-	tcase_add_test(tc, change_rule_down);
-	tcase_add_test(tc, change_limit_24_hours);
-	tcase_add_test(tc, change_limit_not_on_schedule);
-	tcase_add_test(tc, close_change_refused);
-	tcase_add_test(tc, add_hour_placement);
-	tcase_add_test(tc, catch_up_after_jump);
-	tcase_add_test(tc, restart_on_failover);
-	tcase_add_test(tc, set_periodicity);
-	tcase_add_test(tc, save_restore);
-	tcase_add_test(tc, restore_refuses_bad_state);
-	tcase_add_test(tc, tag_names);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("period")

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define DAY	 INT64_C(86400)
 #define HOUR	 INT64_C(3600)
 #define NONE	 LIC_TIME_NONE
@@ -97,7 +96,9 @@ static void reference_policy(struct lic_policy *p)
 
 /* ---- defaults ---------------------------------------------------------- */
 
-START_TEST(test_defaults)
+UNIT_TCASE("policy");
+
+UNIT_TEST(test_defaults)
 {
 	/* The policy a CUBE shows before one is installed. */
 	static const int want[LIC_GROUP_COUNT][LIC_ATTR_COUNT] = {
@@ -157,7 +158,7 @@ static const struct {
     {LIC_TIME_MAX + 1, -1, ""},
 };
 
-START_TEST(test_time_format)
+UNIT_LOOP_TEST(test_time_format, 0, NELEM(time_rows))
 {
 	char buf[LIC_TIME_STR_LEN];
 
@@ -330,7 +331,7 @@ static const struct {
      "installed_on"},
 };
 
-START_TEST(test_parse)
+UNIT_LOOP_TEST(test_parse, 0, NELEM(parse_rows))
 {
 	struct lic_policy p, sentinel;
 	const char *json = parse_rows[_i].json;
@@ -355,7 +356,7 @@ START_TEST(test_parse)
 }
 END_TEST
 
-START_TEST(test_parse_limits)
+UNIT_TEST(test_parse_limits)
 {
 	struct lic_policy p;
 	char err[128];
@@ -384,7 +385,7 @@ END_TEST
 
 /* ---- JSON out and back -------------------------------------------------- */
 
-START_TEST(test_json_round_trip)
+UNIT_TEST(test_json_round_trip)
 {
 	struct lic_policy in, out;
 	char err[128] = "";
@@ -459,7 +460,7 @@ static const struct {
      "printable"},
 };
 
-START_TEST(test_validate)
+UNIT_LOOP_TEST(test_validate, 0, NELEM(invalid_rows))
 {
 	struct lic_policy p;
 	char err[128] = "";
@@ -476,7 +477,7 @@ START_TEST(test_validate)
 }
 END_TEST
 
-START_TEST(test_validate_bounds)
+UNIT_TEST(test_validate_bounds)
 {
 	struct lic_policy p;
 
@@ -493,7 +494,7 @@ START_TEST(test_validate_bounds)
 }
 END_TEST
 
-START_TEST(test_install)
+UNIT_TEST(test_install)
 {
 	struct lic_policy in_use, arrived, before, parsed;
 	const char *json = "{\"name\": \"Custom Policy\", "
@@ -881,7 +882,9 @@ static const struct {
      false},
 };
 
-START_TEST(test_deadlines)
+UNIT_TCASE("deadline");
+
+UNIT_LOOP_TEST(test_deadlines, 0, NELEM(dl_rows))
 {
 	struct lic_policy p;
 	const struct lic_usage_times *t = &dl_rows[_i].t;
@@ -906,7 +909,7 @@ START_TEST(test_deadlines)
 }
 END_TEST
 
-START_TEST(test_deadline_null)
+UNIT_TEST(test_deadline_null)
 {
 	struct lic_usage_times t = {.first_use = T_USE};
 	struct lic_policy p;
@@ -1024,7 +1027,9 @@ static const char golden_usage_empty[] =
     "  Last report file write: <none>\n"
     "  Time to ACK deadline: <none>\n";
 
-START_TEST(test_render_policy)
+UNIT_TCASE("render");
+
+UNIT_TEST(test_render_policy)
 {
 	struct capture c;
 	struct lic_policy p;
@@ -1101,7 +1106,7 @@ static const struct {
      golden_usage_empty},
 };
 
-START_TEST(test_render_usage)
+UNIT_LOOP_TEST(test_render_usage, 0, NELEM(usage_rows))
 {
 	struct lic_policy p;
 	struct capture c;
@@ -1121,7 +1126,7 @@ START_TEST(test_render_usage)
 }
 END_TEST
 
-START_TEST(test_render_usage_bad)
+UNIT_TEST(test_render_usage_bad)
 {
 	struct lic_usage_times t = {.push_interval_days = -1};
 	struct lic_policy p;
@@ -1146,36 +1151,4 @@ START_TEST(test_render_usage_bad)
 }
 END_TEST
 
-static Suite *policy_suite(void)
-{
-	Suite *s = suite_create("policy");
-	TCase *tc;
-
-	tc = tcase_create("policy");
-	tcase_add_test(tc, test_defaults);
-	tcase_add_loop_test(tc, test_time_format, 0, NELEM(time_rows));
-	tcase_add_loop_test(tc, test_parse, 0, NELEM(parse_rows));
-	tcase_add_test(tc, test_parse_limits);
-	tcase_add_test(tc, test_json_round_trip);
-	tcase_add_loop_test(tc, test_validate, 0, NELEM(invalid_rows));
-	tcase_add_test(tc, test_validate_bounds);
-	tcase_add_test(tc, test_install);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("deadline");
-	tcase_add_loop_test(tc, test_deadlines, 0, NELEM(dl_rows));
-	tcase_add_test(tc, test_deadline_null);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("render");
-	tcase_add_test(tc, test_render_policy);
-	tcase_add_loop_test(tc, test_render_usage, 0, NELEM(usage_rows));
-	tcase_add_test(tc, test_render_usage_bad);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(policy_suite());
-}
+UNIT_MAIN("policy")

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static struct lic_release rel(const char *text)
 {
@@ -42,7 +41,7 @@ static const struct good_case {
 	{"17.12.1z", 17, 12, 1, 'z', "17.12.1z"},
 };
 
-START_TEST(parse_good)
+UNIT_LOOP_TEST(parse_good, 0, (int)NELEM(good_cases))
 {
 	const struct good_case *c = &good_cases[_i];
 	struct lic_release r;
@@ -86,7 +85,7 @@ static const char *const bad_cases[] = {
 	"17.3.4a\x01", /* control byte */
 };
 
-START_TEST(parse_bad)
+UNIT_LOOP_TEST(parse_bad, 0, (int)NELEM(bad_cases))
 {
 	struct lic_release r = {.set = true, .major = 42, .letter = 'q'};
 
@@ -100,7 +99,7 @@ START_TEST(parse_bad)
 }
 END_TEST
 
-START_TEST(parse_null)
+UNIT_TEST(parse_null)
 {
 	struct lic_release r;
 
@@ -131,7 +130,7 @@ static const struct {
 	{"17.03.04", "17.3.4a"},   /* leading zeros are only zeros */
 };
 
-START_TEST(compare_order)
+UNIT_LOOP_TEST(compare_order, 0, (int)NELEM(order_cases))
 {
 	struct lic_release a = rel(order_cases[_i].older);
 	struct lic_release b = rel(order_cases[_i].newer);
@@ -145,7 +144,7 @@ START_TEST(compare_order)
 }
 END_TEST
 
-START_TEST(compare_equal_and_unset)
+UNIT_TEST(compare_equal_and_unset)
 {
 	struct lic_release a = rel("17.03.04a");
 	struct lic_release b = rel("17.3.4a");
@@ -226,7 +225,7 @@ static const struct {
 	{"999.999.999z", WARN},
 };
 
-START_TEST(model_table)
+UNIT_LOOP_TEST(model_table, 0, (int)NELEM(model_cases))
 {
 	struct lic_release r = rel(model_cases[_i].text);
 	enum lic_model m = lic_release_model(&r);
@@ -238,7 +237,7 @@ START_TEST(model_table)
 }
 END_TEST
 
-START_TEST(model_unset)
+UNIT_TEST(model_unset)
 {
 	struct lic_release unset = {0};
 
@@ -249,7 +248,7 @@ START_TEST(model_unset)
 }
 END_TEST
 
-START_TEST(format_edges)
+UNIT_TEST(format_edges)
 {
 	struct lic_release unset = {0};
 	struct lic_release r = rel("17.10.1");
@@ -266,7 +265,7 @@ START_TEST(format_edges)
 }
 END_TEST
 
-START_TEST(model_names)
+UNIT_TEST(model_names)
 {
 	ck_assert_str_eq(lic_model_name(LIC_MODEL_UNSUPPORTED), "unsupported");
 	ck_assert_str_eq(lic_model_name(LIC_MODEL_SLR_LEGACY),
@@ -279,20 +278,4 @@ START_TEST(model_names)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("release");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_loop_test(tc, parse_good, 0, (int)NELEM(good_cases));
-	tcase_add_loop_test(tc, parse_bad, 0, (int)NELEM(bad_cases));
-	tcase_add_test(tc, parse_null);
-	tcase_add_loop_test(tc, compare_order, 0, (int)NELEM(order_cases));
-	tcase_add_test(tc, compare_equal_and_unset);
-	tcase_add_loop_test(tc, model_table, 0, (int)NELEM(model_cases));
-	tcase_add_test(tc, model_unset);
-	tcase_add_test(tc, format_edges);
-	tcase_add_test(tc, model_names);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("release")

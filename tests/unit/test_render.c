@@ -29,7 +29,6 @@
 #define MIN INT64_C(60)
 #define HOUR INT64_C(3600)
 #define DAY INT64_C(86400)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef int render_fn(const struct stats *s, int cls, int64_t now_ms,
 		      const char *hostname, FILE *out);
@@ -278,7 +277,9 @@ static struct stats *digit_tables(void)
 	return s;
 }
 
-START_TEST(class_parse)
+UNIT_TCASE("core", .timeout = 60);
+
+UNIT_TEST(class_parse)
 {
 	static const struct {
 		const char *word;
@@ -310,7 +311,7 @@ START_TEST(class_parse)
 }
 END_TEST
 
-START_TEST(titles)
+UNIT_TEST(titles)
 {
 	ck_assert_str_eq(stats_render_title(STATS_STANDARD),
 			 "CUBE Standard Trunk License Usage");
@@ -328,7 +329,7 @@ START_TEST(titles)
 END_TEST
 
 /* The header line for a set of times and host names. */
-START_TEST(header_line)
+UNIT_TEST(header_line)
 {
 	static const char long_host[] =
 		"h123456789012345678901234567890123456789012345678901234567890"
@@ -391,7 +392,7 @@ START_TEST(header_line)
 END_TEST
 
 /* Bad arguments write nothing; a failing stream is reported. */
-START_TEST(bad_arguments)
+UNIT_TEST(bad_arguments)
 {
 	static const int bad_cls[] = {-2, STATS_CLASS_COUNT, 100};
 	render_fn *fns[2] = {stats_render_table, stats_render_graph};
@@ -434,7 +435,7 @@ START_TEST(bad_arguments)
 END_TEST
 
 /* Empty tables: every row 0; graphs on the 10..1 scale with no marks. */
-START_TEST(zero_tables)
+UNIT_TEST(zero_tables)
 {
 	struct stats *s = stats_new();
 	int64_t now = (T0 + 13 * HOUR + 5 * MIN + 9) * 1000;
@@ -448,7 +449,7 @@ START_TEST(zero_tables)
 END_TEST
 
 /* Class order of the all-classes views: CUBE's, Redundant after Enhanced. */
-START_TEST(class_order)
+UNIT_TEST(class_order)
 {
 	static const char *const order[] = {
 		"CUBE Standard Trunk License Usage  (last 60 seconds)",
@@ -477,7 +478,7 @@ START_TEST(class_order)
 }
 END_TEST
 
-START_TEST(spike_table)
+UNIT_TEST(spike_table)
 {
 	struct stats *s = spike_tables();
 	char line[LINE_LEN];
@@ -505,7 +506,7 @@ START_TEST(spike_table)
 }
 END_TEST
 
-START_TEST(spike_graph)
+UNIT_TEST(spike_graph)
 {
 	struct stats *s = spike_tables();
 	char line[LINE_LEN];
@@ -547,7 +548,7 @@ START_TEST(spike_graph)
 }
 END_TEST
 
-START_TEST(full_table)
+UNIT_TEST(full_table)
 {
 	struct stats *s = full_tables();
 	char line[LINE_LEN];
@@ -606,7 +607,7 @@ START_TEST(full_table)
 }
 END_TEST
 
-START_TEST(full_graph)
+UNIT_TEST(full_graph)
 {
 	struct stats *s = full_tables();
 	char line[LINE_LEN], want[LINE_LEN], bar[LINE_LEN];
@@ -669,7 +670,7 @@ START_TEST(full_graph)
 }
 END_TEST
 
-START_TEST(digits_views)
+UNIT_TEST(digits_views)
 {
 	struct stats *s = digit_tables();
 	char line[LINE_LEN], want[LINE_LEN];
@@ -719,7 +720,7 @@ END_TEST
  * between table columns; the graph's labels widen to 10 and every
  * column, digit line and the ruler shift right with them.
  */
-START_TEST(wide_values)
+UNIT_TEST(wide_values)
 {
 	struct stats *s = stats_new();
 	uint32_t v[STATS_CLASS_COUNT] = {0};
@@ -760,7 +761,7 @@ END_TEST
  * tables, each row equals the group's mean (half up) and max computed
  * here from stats_read.
  */
-START_TEST(table_reads_back)
+UNIT_TEST(table_reads_back)
 {
 	static const size_t group[STATS_TABLE_COUNT] = {5, 5, 6, 6};
 	static const int order[STATS_CLASS_COUNT] = {
@@ -811,7 +812,7 @@ END_TEST
  * step 10); for every column, the vertical digits spell the value and
  * the marked rows are its value in steps of 10 rounded half up.
  */
-START_TEST(graph_reads_back)
+UNIT_TEST(graph_reads_back)
 {
 	struct stats *s = stats_new();
 	uint32_t v[STATS_CLASS_COUNT] = {0}, got[60];
@@ -861,26 +862,4 @@ START_TEST(graph_reads_back)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("render");
-	TCase *tc = tcase_create("core");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, class_parse);
-	tcase_add_test(tc, titles);
-	tcase_add_test(tc, header_line);
-	tcase_add_test(tc, bad_arguments);
-	tcase_add_test(tc, zero_tables);
-	tcase_add_test(tc, class_order);
-	tcase_add_test(tc, spike_table);
-	tcase_add_test(tc, spike_graph);
-	tcase_add_test(tc, full_table);
-	tcase_add_test(tc, full_graph);
-	tcase_add_test(tc, digits_views);
-	tcase_add_test(tc, wide_values);
-	tcase_add_test(tc, table_reads_back);
-	tcase_add_test(tc, graph_reads_back);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("render")

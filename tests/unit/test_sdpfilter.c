@@ -119,7 +119,7 @@ static void policy_of(const struct sdp_case *c, struct sbc_sdp_policy *p)
 	p->add_nte = c->add_nte;
 }
 
-START_TEST(test_table)
+UNIT_LOOP_TEST(test_table, 0, (int)NELEM(cases))
 {
 	const struct sdp_case *c = &cases[_i];
 	struct sbc_sdp_policy pol;
@@ -142,7 +142,7 @@ START_TEST(test_table)
 }
 END_TEST
 
-START_TEST(test_names)
+UNIT_TEST(test_names)
 {
 	ck_assert_int_eq(sbc_codec_from_name("g711ulaw"), SBC_CODEC_G711ULAW);
 	ck_assert_int_eq(sbc_codec_from_name("g722-64"), SBC_CODEC_G722_64);
@@ -156,7 +156,7 @@ START_TEST(test_names)
 END_TEST
 
 /* The names in error messages are exactly the table's, in its order. */
-START_TEST(test_names_list)
+UNIT_TEST(test_names_list)
 {
 	char want[256] = "";
 	size_t used = 0;
@@ -174,7 +174,7 @@ START_TEST(test_names_list)
 END_TEST
 
 /* Caps: output too small, input over SBC_SDP_MAX, too many formats. */
-START_TEST(test_caps)
+UNIT_TEST(test_caps)
 {
 	static char big[SBC_SDP_MAX + 2];
 	struct sbc_sdp_policy pol = {.codecs = {SBC_CODEC_G711ULAW},
@@ -201,16 +201,4 @@ START_TEST(test_caps)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("sdpfilter");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_loop_test(tc, test_table, 0,
-			    (int)(sizeof(cases) / sizeof(cases[0])));
-	tcase_add_test(tc, test_names);
-	tcase_add_test(tc, test_names_list);
-	tcase_add_test(tc, test_caps);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("sdpfilter")

@@ -13,6 +13,7 @@
 #include "licensing/show.h"
 
 #include "golden.h"
+#include "tmpfile.h"
 #include "unit.h"
 
 #include <check.h>
@@ -45,21 +46,14 @@ static void setup(void)
 		.role = LIC_HA_STANDALONE,
 	};
 	char err[256];
-	long pid = (long)getpid();
-	int fd;
 
 	memset(&fx, 0, sizeof(fx));
-	snprintf(fx.db_path, sizeof(fx.db_path), "/tmp/test_show_%ld.db", pid);
-	snprintf(fx.file, sizeof(fx.file), "/tmp/test_show_%ld.usage", pid);
-	snprintf(fx.log_path, sizeof(fx.log_path), "/tmp/test_show_%ld.log",
-		 pid);
+	tmp_path(fx.db_path, sizeof(fx.db_path), "test_show", ".db");
+	tmp_path(fx.file, sizeof(fx.file), "test_show", ".usage");
+	tmp_path(fx.log_path, sizeof(fx.log_path), "test_show", ".log");
 	unlink(fx.db_path);
-	/* The agent logs; keep the test output readable. */
-	fflush(stderr);
-	fd = open(fx.log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	dup2(fd, STDERR_FILENO);
-	close(fd);
+	/* The agent logs. */
+	tmp_stderr_to(fx.log_path);
 	fx.db = db_open(fx.db_path, err, sizeof(err));
 	ck_assert_msg(fx.db != NULL, "%s", err);
 	ck_assert(lic_key_generate(&fx.dev, err, sizeof(err)) == 0);
@@ -72,18 +66,12 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char p[80];
-
 	lic_agent_free(&fx.a);
 	db_close(&fx.db);
 	lic_key_free(&fx.dev);
 	lic_key_free(&fx.server);
 	free(fx.server_pem);
-	unlink(fx.db_path);
-	snprintf(p, sizeof(p), "%s-wal", fx.db_path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", fx.db_path);
-	unlink(p);
+	tmp_db_remove(fx.db_path);
 	unlink(fx.file);
 	unlink(fx.log_path);
 }
@@ -145,7 +133,9 @@ static void golden(const char *name, show_fn *fn, int64_t now)
 	free(text);
 }
 
-START_TEST(test_fresh)
+UNIT_TCASE("core", .setup = setup, .teardown = teardown);
+
+UNIT_TEST(test_fresh)
 {
 	/* A first start: nothing measured, no trust, defaults. */
 	lic_agent_tick(fx.a, T0);
@@ -154,7 +144,7 @@ START_TEST(test_fresh)
 }
 END_TEST
 
-START_TEST(test_known_state)
+UNIT_TEST(test_known_state)
 {
 	int64_t now = known_state();
 	size_t len;
@@ -244,7 +234,7 @@ static const struct {
      {"License Usage:", "License ", "-------", "CUBE_T_STD ", NULL}},
 };
 
-START_TEST(test_cube_field_order)
+UNIT_LOOP_TEST(test_cube_field_order, 0, NELEM(cube_order))
 {
 	int64_t now = known_state();
 	size_t len, i;
@@ -273,7 +263,7 @@ START_TEST(test_cube_field_order)
 END_TEST
 
 /* JSON says what the text says. */
-START_TEST(test_json_matches_text)
+UNIT_TEST(test_json_matches_text)
 {
 	int64_t now = known_state();
 	json_t *u = lic_show_usage_json(fx.a, now);
@@ -342,7 +332,7 @@ static int show_tech(const struct lic_agent *a, int64_t now, FILE *out)
 	return lic_show_tech(a, now * 1000, "sbcd 0.1.0", out);
 }
 
-START_TEST(test_exec_views)
+UNIT_TEST(test_exec_views)
 {
 	char when[LIC_EVENT_TIME_LEN], *text, *line, *save = NULL;
 	int64_t now;
@@ -417,18 +407,4 @@ START_TEST(test_exec_views)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("show");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_fresh);
-	tcase_add_test(tc, test_known_state);
-	tcase_add_test(tc, test_json_matches_text);
-	tcase_add_loop_test(tc, test_cube_field_order, 0,
-			    sizeof(cube_order) / sizeof(cube_order[0]));
-	tcase_add_test(tc, test_exec_views);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("show")

@@ -6,6 +6,7 @@
 #include "licensing/keys.h"
 #include "licensing/report.h"
 
+#include "testkey.h"
 #include "unit.h"
 
 #include <check.h>
@@ -50,28 +51,11 @@ static void path_in_dir(char *out, size_t len, const char *name)
 	snprintf(out, len, "%s/%s", tmpdir, name);
 }
 
-static struct lic_key *new_key(void)
-{
-	struct lic_key *k = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_generate(&k, err, sizeof(err)) == 0, "%s", err);
-	return k;
-}
-
-static struct lic_pubkey *pub_of(const struct lic_key *k)
-{
-	struct lic_pubkey *pk = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_public(k, &pk, err, sizeof(err)) == 0, "%s",
-		      err);
-	return pk;
-}
-
 /* ---- key files ------------------------------------------------------- */
 
-START_TEST(key_created_0600_and_reloaded)
+UNIT_TCASE("keyfile", .setup = dir_setup, .teardown = dir_teardown);
+
+UNIT_TEST(key_created_0600_and_reloaded)
 {
 	char path[512], err[256], id1[LIC_KEY_ID_LEN + 1],
 		id2[LIC_KEY_ID_LEN + 1];
@@ -105,7 +89,7 @@ END_TEST
 /* Modes looser than 0600 are refused and the file is left as it was. */
 static const mode_t loose_modes[] = { 0644, 0640, 0604, 0660, 0666, 0610 };
 
-START_TEST(key_loose_mode_refused)
+UNIT_LOOP_TEST(key_loose_mode_refused, 0, NELEM(loose_modes))
 {
 	char path[512], err[256];
 	struct lic_key *k = NULL;
@@ -145,7 +129,7 @@ static void write_file(const char *path, const char *text, mode_t mode)
 	close(fd);
 }
 
-START_TEST(key_bad_files_refused)
+UNIT_TEST(key_bad_files_refused)
 {
 	char path[512], target[512], err[256];
 	struct lic_key *k = NULL;
@@ -201,9 +185,11 @@ START_TEST(key_bad_files_refused)
 }
 END_TEST
 
-START_TEST(pubkey_exports_round_trip)
+UNIT_TCASE("signature");
+
+UNIT_TEST(pubkey_exports_round_trip)
 {
-	struct lic_key *k = new_key();
+	struct lic_key *k = testkey_new();
 	struct lic_pubkey *a = NULL, *b = NULL;
 	char *pem = NULL, *b64 = NULL, *pem2 = NULL;
 	size_t pemlen = 0, b64len = 0;
@@ -248,13 +234,13 @@ END_TEST
 
 /* ---- raw signatures -------------------------------------------------- */
 
-START_TEST(sign_verify_every_byte)
+UNIT_TEST(sign_verify_every_byte)
 {
 	static const unsigned char msg[] = "{\"type\":\"usage_report\",\"v\":1}";
 	const size_t len = sizeof(msg) - 1;
 	static const unsigned char masks[] = { 0x01, 0x80, 0xff };
-	struct lic_key *k = new_key(), *other = new_key();
-	struct lic_pubkey *pk = pub_of(k), *opk = pub_of(other);
+	struct lic_key *k = testkey_new(), *other = testkey_new();
+	struct lic_pubkey *pk = testkey_public(k), *opk = testkey_public(other);
 	unsigned char buf[sizeof(msg)], *sig = NULL, *s2;
 	size_t siglen = 0, i, m;
 	char err[256];
@@ -311,7 +297,7 @@ static const struct {
 	{ "=Zm9", 0, NULL },	{ "Zg==Zg==", 0, NULL },
 };
 
-START_TEST(b64_strict)
+UNIT_LOOP_TEST(b64_strict, 0, NELEM(b64_cases))
 {
 	unsigned char *out = NULL;
 	size_t outlen = 0;
@@ -360,10 +346,12 @@ static struct lic_report_info sample_report(const char *id)
 	return r;
 }
 
-START_TEST(report_round_trip)
+UNIT_TCASE("report", .timeout = 60);
+
+UNIT_TEST(report_round_trip)
 {
-	struct lic_key *dev = new_key();
-	struct lic_pubkey *pk = pub_of(dev);
+	struct lic_key *dev = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev);
 	char rid[LIC_REPORT_ID_LEN + 1], rid2[LIC_REPORT_ID_LEN + 1];
 	struct lic_report_info in;
 	const struct lic_report_info *out;
@@ -409,10 +397,10 @@ START_TEST(report_round_trip)
 }
 END_TEST
 
-START_TEST(report_privacy_omits_hostname)
+UNIT_TEST(report_privacy_omits_hostname)
 {
-	struct lic_key *dev = new_key();
-	struct lic_pubkey *pk = pub_of(dev);
+	struct lic_key *dev = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev);
 	struct lic_report_info in = sample_report(
 		"0123456789abcdef0123456789abcdef");
 	struct lic_report *rep = NULL;
@@ -490,10 +478,10 @@ static void split(const char *env, char kid[LIC_KEY_ID_LEN + 1],
 	json_decref(o);
 }
 
-START_TEST(report_any_byte_change_fails)
+UNIT_TEST(report_any_byte_change_fails)
 {
-	struct lic_key *dev = new_key();
-	struct lic_pubkey *pk = pub_of(dev);
+	struct lic_key *dev = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev);
 	struct lic_report_info in = sample_report(
 		"00112233445566778899aabbccddeeff");
 	struct lic_report *rep = NULL;
@@ -586,9 +574,9 @@ static const struct {
 	  LIC_REPORT_MAX_RECORDS + 1, "at most" },
 };
 
-START_TEST(report_bad_fields_refused)
+UNIT_LOOP_TEST(report_bad_fields_refused, 0, NELEM(bad_reports))
 {
-	struct lic_key *dev = new_key();
+	struct lic_key *dev = testkey_new();
 	struct lic_usage_record *recs;
 	struct lic_report_info in = { 0 };
 	char *env = NULL, err[256] = "";
@@ -626,10 +614,10 @@ START_TEST(report_bad_fields_refused)
 END_TEST
 
 /* A full report (LIC_REPORT_MAX_RECORDS, longest ids) fits the caps. */
-START_TEST(report_max_size_fits)
+UNIT_TEST(report_max_size_fits)
 {
-	struct lic_key *dev = new_key();
-	struct lic_pubkey *pk = pub_of(dev);
+	struct lic_key *dev = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev);
 	struct lic_usage_record *recs = calloc(LIC_REPORT_MAX_RECORDS,
 					       sizeof(*recs));
 	char (*ids)[LIC_ID_MAX + 1] = calloc(LIC_REPORT_MAX_RECORDS,
@@ -673,6 +661,20 @@ static const char *const ids_ab[] = { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 static const char *const ids_c[] = { "cccccccccccccccccccccccccccccccc" };
 static const struct lic_udi dev_udi = { "CSR1000V", "9ABCDEFGHIJ" };
 
+/* An ACK for dev_udi that must parse. */
+static struct lic_ack *ack_parse_ok(const struct lic_pubkey *pin,
+				    const char *env, size_t len)
+{
+	struct lic_ack *ack = NULL;
+	char err[256];
+
+	ck_assert_msg(lic_ack_parse(pin, env, len, &dev_udi, &ack, err,
+				    sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_ptr_nonnull(ack);
+	return ack;
+}
+
 static char *make_ack(const struct lic_key *server, const char *const *ids,
 		      size_t n, const char *policy)
 {
@@ -685,23 +687,23 @@ static char *make_ack(const struct lic_key *server, const char *const *ids,
 	return env;
 }
 
-START_TEST(ack_round_trip_with_policy)
+UNIT_TCASE("ack");
+
+UNIT_TEST(ack_round_trip_with_policy)
 {
 	static const char policy[] =
 		"{\"name\":\"Custom Policy\",\"source\":\"Customer Policy\","
 		"\"reporting_ack_required\":true,\"groups\":{\"perpetual\":"
 		"{\"first_report_days\":365,\"reporting_frequency_days\":0,"
 		"\"report_on_change_days\":90}}}";
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct lic_ack *ack = NULL;
 	const struct lic_ack_info *ai;
 	char *env = make_ack(srv, ids_ab, 2, policy), err[256];
 	json_t *want, *got;
 
-	ck_assert_msg(lic_ack_parse(pin, env, strlen(env), &dev_udi, &ack, err,
-				    sizeof(err)) == 0,
-		      "%s", err);
+	ack = ack_parse_ok(pin, env, strlen(env));
 	ai = lic_ack_get(ack);
 	ck_assert_uint_eq(ai->nids, 2);
 	ck_assert_str_eq(ai->report_ids[0], ids_ab[0]);
@@ -733,10 +735,10 @@ START_TEST(ack_round_trip_with_policy)
 }
 END_TEST
 
-START_TEST(ack_other_key_rejected)
+UNIT_TEST(ack_other_key_rejected)
 {
-	struct lic_key *srv = new_key(), *rogue = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new(), *rogue = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct lic_ack *ack = NULL;
 	char *env = make_ack(rogue, ids_ab, 2, NULL), *forged, err[256];
 	char kid[LIC_KEY_ID_LEN + 1], pinned[LIC_KEY_ID_LEN + 1];
@@ -769,19 +771,17 @@ START_TEST(ack_other_key_rejected)
 }
 END_TEST
 
-START_TEST(ack_unknown_ids_rejected)
+UNIT_TEST(ack_unknown_ids_rejected)
 {
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct lic_ack *ack = NULL;
 	const char *pending[] = { ids_ab[0], ids_ab[1] };
 	/* One known id and one the device never sent. */
 	const char *const mixed[] = { ids_ab[0], ids_c[0] };
 	char *env = make_ack(srv, ids_c, 1, NULL), err[256];
 
-	ck_assert_int_eq(lic_ack_parse(pin, env, strlen(env), &dev_udi, &ack,
-				       err, sizeof(err)),
-			 0);
+	ack = ack_parse_ok(pin, env, strlen(env));
 	ck_assert_int_eq(lic_ack_accept(ack, pending, 2, NULL, 0, err,
 					sizeof(err)),
 			 LIC_ACK_REJECT_UNKNOWN);
@@ -790,9 +790,7 @@ START_TEST(ack_unknown_ids_rejected)
 	free(env);
 
 	env = make_ack(srv, mixed, 2, NULL);
-	ck_assert_int_eq(lic_ack_parse(pin, env, strlen(env), &dev_udi, &ack,
-				       err, sizeof(err)),
-			 0);
+	ack = ack_parse_ok(pin, env, strlen(env));
 	ck_assert_int_eq(lic_ack_accept(ack, pending, 2, NULL, 0, err,
 					sizeof(err)),
 			 LIC_ACK_REJECT_UNKNOWN);
@@ -835,19 +833,17 @@ static void install(struct ack_state *s, const struct lic_ack_info *a)
 			}
 }
 
-START_TEST(ack_replay_rejected)
+UNIT_TEST(ack_replay_rejected)
 {
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct ack_state st = { { ids_ab[0], ids_ab[1], ids_c[0] }, 3, { 0 },
 				0 };
 	struct ack_state before;
 	struct lic_ack *ack = NULL;
 	char *env = make_ack(srv, ids_ab, 2, NULL), err[256];
 
-	ck_assert_int_eq(lic_ack_parse(pin, env, strlen(env), &dev_udi, &ack,
-				       err, sizeof(err)),
-			 0);
+	ack = ack_parse_ok(pin, env, strlen(env));
 	ck_assert_int_eq(lic_ack_accept(ack, st.pending, st.npending, st.acked,
 					st.nacked, err, sizeof(err)),
 			 LIC_ACK_ACCEPT);
@@ -858,9 +854,7 @@ START_TEST(ack_replay_rejected)
 
 	/* The same bytes again. */
 	memcpy(&before, &st, sizeof(st));
-	ck_assert_int_eq(lic_ack_parse(pin, env, strlen(env), &dev_udi, &ack,
-				       err, sizeof(err)),
-			 0);
+	ack = ack_parse_ok(pin, env, strlen(env));
 	ck_assert_int_eq(lic_ack_accept(ack, st.pending, st.npending, st.acked,
 					st.nacked, err, sizeof(err)),
 			 LIC_ACK_REJECT_REPLAY);
@@ -966,10 +960,10 @@ static char *subst_kid(const char *t, const char *kid)
 	return out;
 }
 
-START_TEST(ack_malformed_rejected)
+UNIT_LOOP_TEST(ack_malformed_rejected, 0, NELEM(bad_acks))
 {
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct lic_ack *ack = NULL;
 	char kid[LIC_KEY_ID_LEN + 1], err[256] = "", *env = NULL;
 	const char *t = bad_acks[_i].text;
@@ -993,10 +987,10 @@ START_TEST(ack_malformed_rejected)
 }
 END_TEST
 
-START_TEST(ack_oversized_rejected)
+UNIT_TEST(ack_oversized_rejected)
 {
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct lic_ack *ack = NULL;
 	char *env = make_ack(srv, ids_ab, 2, NULL), *big, err[256];
 	size_t n = LIC_ENVELOPE_MAX + 1, envlen = strlen(env);
@@ -1005,9 +999,7 @@ START_TEST(ack_oversized_rejected)
 	big = malloc(n);
 	memcpy(big, env, envlen);
 	memset(big + envlen, ' ', n - envlen);
-	ck_assert_int_eq(lic_ack_parse(pin, big, LIC_ENVELOPE_MAX, &dev_udi,
-				       &ack, err, sizeof(err)),
-			 0);
+	ack = ack_parse_ok(pin, big, LIC_ENVELOPE_MAX);
 	lic_ack_free(&ack);
 	ck_assert_int_eq(lic_ack_parse(pin, big, n, &dev_udi, &ack, err,
 				       sizeof(err)),
@@ -1022,10 +1014,10 @@ START_TEST(ack_oversized_rejected)
 END_TEST
 
 /* A report envelope is not an ACK, even when signed by the server key. */
-START_TEST(report_is_not_an_ack)
+UNIT_TEST(report_is_not_an_ack)
 {
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pin = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pin = testkey_public(srv);
 	struct lic_report_info in = sample_report(ids_ab[0]);
 	struct lic_ack *ack = NULL;
 	char *env = NULL, err[256];
@@ -1045,50 +1037,4 @@ START_TEST(report_is_not_an_ack)
 }
 END_TEST
 
-static Suite *sign_suite(void)
-{
-	Suite *s = suite_create("sign");
-	TCase *tc;
-
-	tc = tcase_create("keyfile");
-	tcase_add_checked_fixture(tc, dir_setup, dir_teardown);
-	tcase_add_test(tc, key_created_0600_and_reloaded);
-	tcase_add_loop_test(tc, key_loose_mode_refused, 0,
-			    sizeof(loose_modes) / sizeof(loose_modes[0]));
-	tcase_add_test(tc, key_bad_files_refused);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("signature");
-	tcase_add_test(tc, pubkey_exports_round_trip);
-	tcase_add_test(tc, sign_verify_every_byte);
-	tcase_add_loop_test(tc, b64_strict, 0,
-			    sizeof(b64_cases) / sizeof(b64_cases[0]));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("report");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, report_round_trip);
-	tcase_add_test(tc, report_privacy_omits_hostname);
-	tcase_add_test(tc, report_any_byte_change_fails);
-	tcase_add_loop_test(tc, report_bad_fields_refused, 0,
-			    sizeof(bad_reports) / sizeof(bad_reports[0]));
-	tcase_add_test(tc, report_max_size_fits);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("ack");
-	tcase_add_test(tc, ack_round_trip_with_policy);
-	tcase_add_test(tc, ack_other_key_rejected);
-	tcase_add_test(tc, ack_unknown_ids_rejected);
-	tcase_add_test(tc, ack_replay_rejected);
-	tcase_add_loop_test(tc, ack_malformed_rejected, 0,
-			    sizeof(bad_acks) / sizeof(bad_acks[0]));
-	tcase_add_test(tc, ack_oversized_rejected);
-	tcase_add_test(tc, report_is_not_an_ack);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(sign_suite());
-}
+UNIT_MAIN("sign")

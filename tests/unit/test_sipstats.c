@@ -20,7 +20,6 @@
 #include <string.h>
 
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 /* 2024-01-01T12:00:00.250Z */
 #define T_CLEAR INT64_C(1704110400250)
 
@@ -173,7 +172,7 @@ static struct sbc_sipstats *mixed_stats(void)
 /* Tests */
 
 /* Every (section, name) is unique and every method and class has a row. */
-START_TEST(test_table)
+UNIT_TEST(test_table)
 {
 	size_t i, j, n = sbc_sipstats_nrows();
 	int m, c;
@@ -216,7 +215,7 @@ START_TEST(test_table)
 }
 END_TEST
 
-START_TEST(test_method_names)
+UNIT_TEST(test_method_names)
 {
 	static const struct {
 		const char *name;
@@ -243,7 +242,7 @@ START_TEST(test_method_names)
 END_TEST
 
 /* The counting rules, row by row, for the `mixed` events. */
-START_TEST(test_counting)
+UNIT_TEST(test_counting)
 {
 	struct sbc_sipstats *s = mixed_stats();
 
@@ -294,7 +293,7 @@ START_TEST(test_counting)
 END_TEST
 
 /* Clearing zeroes counters; the stack totals restart from their value. */
-START_TEST(test_clear)
+UNIT_TEST(test_clear)
 {
 	struct sbc_sipstats *s = mixed_stats();
 	const uint64_t later[SBC_SIPSTATS_RETRY_COUNT] = {6, 7, 20};
@@ -320,7 +319,7 @@ START_TEST(test_clear)
 }
 END_TEST
 
-START_TEST(test_render_zero)
+UNIT_TEST(test_render_zero)
 {
 	struct sbc_sipstats *s = sbc_sipstats_new();
 	char *text = render_text(s), *json = render_json(s);
@@ -347,7 +346,7 @@ START_TEST(test_render_zero)
 }
 END_TEST
 
-START_TEST(test_render_mixed)
+UNIT_TEST(test_render_mixed)
 {
 	struct sbc_sipstats *s = mixed_stats();
 	char *text = render_text(s), *json = render_json(s);
@@ -363,7 +362,7 @@ START_TEST(test_render_mixed)
 END_TEST
 
 /* JSON carries the same values as the rows, under section keys. */
-START_TEST(test_json_values)
+UNIT_TEST(test_json_values)
 {
 	struct sbc_sipstats *s = mixed_stats();
 	json_t *j = sbc_sipstats_json(s), *v;
@@ -408,7 +407,7 @@ static void *writer(void *arg)
 }
 
 /* One writer, one reader: no count is lost, reads never go backwards. */
-START_TEST(test_concurrent)
+UNIT_TEST(test_concurrent)
 {
 	struct sbc_sipstats *s = sbc_sipstats_new();
 	size_t row = row_index("requests", "Invite");
@@ -429,24 +428,4 @@ START_TEST(test_concurrent)
 }
 END_TEST
 
-static Suite *sipstats_suite(void)
-{
-	Suite *s = suite_create("sipstats");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_test(tc, test_table);
-	tcase_add_test(tc, test_method_names);
-	tcase_add_test(tc, test_counting);
-	tcase_add_test(tc, test_clear);
-	tcase_add_test(tc, test_render_zero);
-	tcase_add_test(tc, test_render_mixed);
-	tcase_add_test(tc, test_json_values);
-	tcase_add_test(tc, test_concurrent);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(sipstats_suite());
-}
+UNIT_MAIN("sipstats")

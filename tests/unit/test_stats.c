@@ -15,7 +15,6 @@
 #define MIN INT64_C(60)
 #define HOUR INT64_C(3600)
 #define DAY INT64_C(86400)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static void fill(uint32_t v[STATS_CLASS_COUNT], uint32_t x)
 {
@@ -228,7 +227,9 @@ static const struct {
 	{{UINT32_MAX, UINT32_MAX - 1}, 2, UINT32_MAX}, /* x.5 -> up */
 };
 
-START_TEST(top3_average_rounding)
+UNIT_TCASE("core", .timeout = 60);
+
+UNIT_TEST(top3_average_rounding)
 {
 	size_t i;
 
@@ -246,7 +247,7 @@ END_TEST
  * M+n-1); a tick in the next minute closes M. With no second the minute
  * stays empty.
  */
-START_TEST(top3_through_a_minute)
+UNIT_TEST(top3_through_a_minute)
 {
 	const int64_t m = T0 + 10 * MIN;
 	size_t i, j;
@@ -285,7 +286,7 @@ static uint32_t partial_of(int64_t i)
 	}
 }
 
-START_TEST(partial_minute)
+UNIT_TEST(partial_minute)
 {
 	const int64_t m = T0 + 2 * HOUR + 7 * MIN;
 	struct rec r;
@@ -321,7 +322,7 @@ START_TEST(partial_minute)
 END_TEST
 
 /* A fresh instance: every row of every table is 0 and invalid. */
-START_TEST(empty_tables)
+UNIT_TEST(empty_tables)
 {
 	struct stats *s = stats_new();
 	uint32_t v[100];
@@ -369,7 +370,7 @@ static uint32_t std_of(int64_t i)
 	return i == 17 ? 40 : i == 33 ? 41 : i == 52 ? 43 : (uint32_t)(i % 10);
 }
 
-START_TEST(full_minute_per_class)
+UNIT_TEST(full_minute_per_class)
 {
 	const int64_t m = T0 + 5 * HOUR + 33 * MIN;
 	const uint32_t want[STATS_CLASS_COUNT] = {41, 83, 0, 58, 7};
@@ -421,7 +422,7 @@ static uint32_t w_of(int64_t j)
 	return j == 5 ? 50 : j == 6 ? 61 : j == 7 ? 40 : (uint32_t)(j % 7);
 }
 
-START_TEST(hour_from_minutes)
+UNIT_TEST(hour_from_minutes)
 {
 	const int64_t h = T0 + 9 * HOUR;
 	const int64_t now = (h + HOUR) * 1000 + 100;
@@ -460,7 +461,7 @@ END_TEST
  * (40 + 7) / 2 = 23.5 -> 24. Open hour: top 3 of {20, 5, 24} =
  * (24 + 20 + 5) / 3 = 16.33 -> 16. When the hour closes: none open.
  */
-START_TEST(open_hour_so_far)
+UNIT_TEST(open_hour_so_far)
 {
 	const int64_t h = T0 + 5 * HOUR;
 	uint32_t v[STATS_CLASS_COUNT];
@@ -496,7 +497,7 @@ END_TEST
  * (99 + 13 + 13) / 3 = 125/3 = 41.67 -> 42; hour 23 = (42 + 13 + 13) / 3 =
  * 68/3 = 22.67 -> 23. Day D = max(16, 23) = 23.
  */
-START_TEST(day_is_max_hour)
+UNIT_TEST(day_is_max_hour)
 {
 	const int64_t d = T0 + 3 * DAY;
 	const int64_t spike = d + 23 * HOUR + 2 * MIN;
@@ -561,13 +562,13 @@ static void check_wrap(enum stats_table t)
 	stats_free(&s);
 }
 
-START_TEST(wrap_72_hours)
+UNIT_TEST(wrap_72_hours)
 {
 	check_wrap(STATS_HOURS);
 }
 END_TEST
 
-START_TEST(wrap_72_days)
+UNIT_TEST(wrap_72_days)
 {
 	check_wrap(STATS_DAYS);
 }
@@ -578,7 +579,7 @@ END_TEST
  * closes S+1 (not S+2); at S + 3.0 exactly, S+2; at S + 4.999, S+3. No
  * second is skipped.
  */
-START_TEST(late_ticks)
+UNIT_TEST(late_ticks)
 {
 	const int64_t sec = T0 + 100;
 	static const struct {
@@ -611,7 +612,7 @@ END_TEST
  * Missed ticks: S closed (3) at S + 1.1; the loop stalls 5 s; the tick at
  * S + 7.1 closes S+6 with the peak of the stall (9). S+1 .. S+5 are empty.
  */
-START_TEST(missed_ticks)
+UNIT_TEST(missed_ticks)
 {
 	const int64_t sec = T0 + 200;
 	const int64_t now = (sec + 7) * 1000 + 100;
@@ -637,7 +638,7 @@ END_TEST
  * the seconds ring. Minute M is still (100 + 1 + 1) / 3 = 34: it is rolled
  * up before M+65 is stored.
  */
-START_TEST(stall_across_minute)
+UNIT_TEST(stall_across_minute)
 {
 	const int64_t m = T0 + 11 * MIN;
 	const int64_t now = (m + 66) * 1000 + 100;
@@ -660,7 +661,7 @@ END_TEST
  * closes and 8 is carried; at S + 2.1 (peak 2) S+1 closes with max(8, 2) =
  * 8. S keeps 3.
  */
-START_TEST(duplicate_tick_carried)
+UNIT_TEST(duplicate_tick_carried)
 {
 	const int64_t sec = T0 + 300;
 	const int64_t now = (sec + 2) * 1000 + 100;
@@ -689,7 +690,7 @@ END_TEST
  * then second J: 4 events, nothing for the skipped buckets. Seconds J+1 ..
  * M + 3d + 59 are 2: minute M + 3d = (4 + 2 + 2) / 3 = 2.67 -> 3.
  */
-START_TEST(forward_step_3_days)
+UNIT_TEST(forward_step_3_days)
 {
 	const int64_t m = T0 + 5 * HOUR + 10 * MIN;
 	const int64_t j = m + 3 * DAY + 10;
@@ -736,7 +737,7 @@ END_TEST
  * closes M+65 = 30; later seconds (1) up to M+119 close minute M+60 =
  * (30 + 5 + 5) / 3 = 13.33 -> 13.
  */
-START_TEST(backward_step_1_hour)
+UNIT_TEST(backward_step_1_hour)
 {
 	const int64_t m = T0 + 7 * HOUR;
 	const int64_t before = (m + 65) * 1000 + 100;
@@ -777,7 +778,7 @@ END_TEST
  * checked against a model: every second closed, every minute, hour and
  * day holding one, except the one still open at the end.
  */
-START_TEST(sink_once_in_order)
+UNIT_TEST(sink_once_in_order)
 {
 	static const int64_t steps_ms[] = {
 		1000,  1000,	1000,	  1000,		 1000, 1000, 1000, 1000,
@@ -836,7 +837,7 @@ END_TEST
  * top 3 of the union = (20 + 15 + 11) / 3 = 15.33 -> 15. Loads do not go
  * to the sink; M+30 .. M+38 are empty.
  */
-START_TEST(restart_in_open_minute)
+UNIT_TEST(restart_in_open_minute)
 {
 	const int64_t m = T0 + 2 * HOUR;
 	const int64_t now = (m + 60) * 1000 + 100;
@@ -876,7 +877,7 @@ END_TEST
  * stores max = 12. Minute M stays 7 and is never re-emitted; seconds M+50
  * .. M+59 keep 2.
  */
-START_TEST(restart_clock_back_into_closed_minute)
+UNIT_TEST(restart_clock_back_into_closed_minute)
 {
 	const int64_t m = T0 + 4 * HOUR + 20 * MIN;
 	const int64_t now = (m + 61) * 1000 + 100;
@@ -925,7 +926,7 @@ END_TEST
  * 50: minute 50 = (100 + 1 + 1) / 3 = 34, the others 1. Hour H = (34 + 29
  * + 28) / 3 = 91/3 = 30.33 -> 30. Minutes 30..44 are empty.
  */
-START_TEST(restart_minutes_feed_hour)
+UNIT_TEST(restart_minutes_feed_hour)
 {
 	const int64_t h = T0 + 3 * HOUR;
 	const int64_t now = (h + HOUR) * 1000 + 100;
@@ -963,7 +964,7 @@ END_TEST
  * day already present is kept: hour 22 is not rewritten from its loaded
  * minute.
  */
-START_TEST(restart_hours_feed_day)
+UNIT_TEST(restart_hours_feed_day)
 {
 	const int64_t d = T0 + 10 * DAY;
 	const int64_t now = (d + DAY) * 1000 + 100;
@@ -999,7 +1000,7 @@ END_TEST
  * tick closes, in order, minute M = (9 + 6 + 6) / 3 = 7, its hour (7) and
  * day (7), then its own second.
  */
-START_TEST(restart_days_later_closes_open_minute)
+UNIT_TEST(restart_days_later_closes_open_minute)
 {
 	const int64_t m = T0 + 8 * HOUR + 30 * MIN;
 	const int64_t k = m + 2 * DAY + 100;
@@ -1060,7 +1061,7 @@ static void assert_detail(const struct stats *s, enum stats_table t,
  *             avg = (5 + 4) / 2 = 4.5 -> 5
  * A second's max and avg are its value.
  */
-START_TEST(max_avg_minute_hour_day)
+UNIT_TEST(max_avg_minute_hour_day)
 {
 	struct rec r;
 	struct stats *s = new_recorded(&r);
@@ -1125,7 +1126,7 @@ END_TEST
  *   day D = value max(4, 6) = 6, max = max(9, 8) = 9, avg (2 + 7) / 2 = 4.5
  *           -> 5
  */
-START_TEST(load_keeps_max_avg)
+UNIT_TEST(load_keeps_max_avg)
 {
 	struct stats *s = stats_new();
 	struct stats_bucket b;
@@ -1154,7 +1155,7 @@ START_TEST(load_keeps_max_avg)
 END_TEST
 
 /* What stats_load refuses, and which of two buckets sharing a slot wins. */
-START_TEST(load_rules)
+UNIT_TEST(load_rules)
 {
 	struct stats *s = stats_new();
 	uint32_t v[STATS_CLASS_COUNT];
@@ -1196,7 +1197,7 @@ END_TEST
  * middle, its last ms), row i is bucket rows-1-i = (rows - i) * (class +
  * 1). One bucket later everything moves down a row and row 0 is empty.
  */
-START_TEST(read_alignment)
+UNIT_TEST(read_alignment)
 {
 	int t, c;
 
@@ -1252,7 +1253,7 @@ END_TEST
  * Times that are not times are not believed; their peaks are carried.
  * Bad arguments read nothing. Limits and names.
  */
-START_TEST(bounded_inputs)
+UNIT_TEST(bounded_inputs)
 {
 	struct stats *s = stats_new();
 	uint32_t v[STATS_MAX_ROWS];
@@ -1317,39 +1318,4 @@ START_TEST(bounded_inputs)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("stats");
-	TCase *tc = tcase_create("core");
-
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, top3_average_rounding);
-	tcase_add_test(tc, top3_through_a_minute);
-	tcase_add_test(tc, partial_minute);
-	tcase_add_test(tc, empty_tables);
-	tcase_add_test(tc, full_minute_per_class);
-	tcase_add_test(tc, hour_from_minutes);
-	tcase_add_test(tc, open_hour_so_far);
-	tcase_add_test(tc, day_is_max_hour);
-	tcase_add_test(tc, wrap_72_hours);
-	tcase_add_test(tc, wrap_72_days);
-	tcase_add_test(tc, late_ticks);
-	tcase_add_test(tc, missed_ticks);
-	tcase_add_test(tc, stall_across_minute);
-	tcase_add_test(tc, duplicate_tick_carried);
-	tcase_add_test(tc, forward_step_3_days);
-	tcase_add_test(tc, backward_step_1_hour);
-	tcase_add_test(tc, sink_once_in_order);
-	tcase_add_test(tc, restart_in_open_minute);
-	tcase_add_test(tc, restart_clock_back_into_closed_minute);
-	tcase_add_test(tc, restart_minutes_feed_hour);
-	tcase_add_test(tc, restart_hours_feed_day);
-	tcase_add_test(tc, restart_days_later_closes_open_minute);
-	tcase_add_test(tc, max_avg_minute_hour_day);
-	tcase_add_test(tc, load_keeps_max_avg);
-	tcase_add_test(tc, load_rules);
-	tcase_add_test(tc, read_alignment);
-	tcase_add_test(tc, bounded_inputs);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("stats")

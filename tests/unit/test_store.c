@@ -6,6 +6,7 @@
 #include "stats/stats.h"
 #include "stats/store.h"
 
+#include "tmpfile.h"
 #include "unit.h"
 
 #include <check.h>
@@ -26,20 +27,13 @@ static char db_path[64];
 
 static void setup(void)
 {
-	snprintf(db_path, sizeof(db_path), "/tmp/test_store_%ld.db",
-		 (long)getpid());
+	tmp_path(db_path, sizeof(db_path), "test_store", ".db");
 	unlink(db_path);
 }
 
 static void teardown(void)
 {
-	char p[80];
-
-	unlink(db_path);
-	snprintf(p, sizeof(p), "%s-wal", db_path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", db_path);
-	unlink(p);
+	tmp_db_remove(db_path);
 }
 
 /* What sbcd does at start-up: open, load, sink into the store. */
@@ -92,6 +86,8 @@ static uint32_t row(struct daemon *d, enum stats_table t, int64_t now_s,
 	return v[i];
 }
 
+UNIT_TCASE("core", .setup = setup, .teardown = teardown, .timeout = 120);
+
 /*
  * Minutes 0 and 1 full (seconds of value 10 and 20, so top-3 averages 10
  * and 20), then a stop at 2:30 after 30 seconds of value 30. Down until
@@ -99,7 +95,7 @@ static uint32_t row(struct daemon *d, enum stats_table t, int64_t now_s,
  * 2 closed from the 30 seconds saved before the stop (30), minutes 1 and 0
  * as before (20, 10).
  */
-START_TEST(restart_keeps_minutes_and_shows_gap)
+UNIT_TEST(restart_keeps_minutes_and_shows_gap)
 {
 	struct daemon d = {0};
 	int64_t s;
@@ -138,7 +134,7 @@ END_TEST
  * 20-59 at 1 except second 40 at 9. The minute's top 3 are 9, 5, 5:
  * (19 / 3 = 6.33) -> 6, which needs the seconds from before the restart.
  */
-START_TEST(restart_within_a_minute_keeps_its_seconds)
+UNIT_TEST(restart_within_a_minute_keeps_its_seconds)
 {
 	struct daemon d = {0};
 	int64_t s;
@@ -160,7 +156,7 @@ END_TEST
  * restart, and the hours table as of hour 3 shows 7, 7, 7; the day (still
  * open) closes later from those hours.
  */
-START_TEST(restart_keeps_hours)
+UNIT_TEST(restart_keeps_hours)
 {
 	struct daemon d = {0};
 	int64_t s;
@@ -215,7 +211,7 @@ static void assert_detail(struct daemon *d, enum stats_table t,
  * 4 / 4), then day 0 from the loaded hour 0 and hour 1: value max(4, 4) =
  * 4, max 9, avg (2 + 4) / 2 = 3.
  */
-START_TEST(restart_keeps_max_and_avg)
+UNIT_TEST(restart_keeps_max_and_avg)
 {
 	struct daemon d = {0};
 	int64_t s;
@@ -250,7 +246,7 @@ END_TEST
  * A store made before the max and avg columns: they are added, and its
  * rows load as max = avg = value; new rows carry their own.
  */
-START_TEST(old_store_gets_max_avg_columns)
+UNIT_TEST(old_store_gets_max_avg_columns)
 {
 	struct daemon d = {0};
 	char err[256];
@@ -283,7 +279,7 @@ START_TEST(old_store_gets_max_avg_columns)
 END_TEST
 
 /* Old seconds are pruned as minutes close: the table stays small. */
-START_TEST(prunes_old_rows)
+UNIT_TEST(prunes_old_rows)
 {
 	struct daemon d = {0};
 	sqlite3_stmt *q;
@@ -309,7 +305,7 @@ START_TEST(prunes_old_rows)
 END_TEST
 
 /* A store that cannot write (read-only file) fails the commit only. */
-START_TEST(write_failure_is_reported_tables_intact)
+UNIT_TEST(write_failure_is_reported_tables_intact)
 {
 	struct daemon d = {0};
 	uint32_t v[STATS_CLASS_COUNT] = {3, 3, 3, 3, 3};
@@ -367,7 +363,7 @@ static int page_count(struct daemon *d)
  * grow, PRAGMA max_page_count) lose nothing: once writes work again the
  * next commit also writes the seconds and the minute closed meanwhile.
  */
-START_TEST(failed_ticks_written_once_store_recovers)
+UNIT_TEST(failed_ticks_written_once_store_recovers)
 {
 	struct daemon d = {0};
 	uint32_t v[STATS_CLASS_COUNT] = {7, 7, 7, 7, 7};
@@ -423,21 +419,4 @@ START_TEST(failed_ticks_written_once_store_recovers)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("store");
-	TCase *tc = tcase_create("core");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, restart_keeps_minutes_and_shows_gap);
-	tcase_add_test(tc, restart_within_a_minute_keeps_its_seconds);
-	tcase_add_test(tc, restart_keeps_hours);
-	tcase_add_test(tc, restart_keeps_max_and_avg);
-	tcase_add_test(tc, old_store_gets_max_avg_columns);
-	tcase_add_test(tc, prunes_old_rows);
-	tcase_add_test(tc, write_failure_is_reported_tables_intact);
-	tcase_add_test(tc, failed_ticks_written_once_store_recovers);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("store")

@@ -9,6 +9,7 @@
 #include "licensing/report.h"
 #include "licensing/trust.h"
 
+#include "testkey.h"
 #include "unit.h"
 
 #include <check.h>
@@ -27,25 +28,6 @@ static const struct lic_udi OTHER_UDI = {"CSR1000V", "OTHER"};
 
 static const char *const ID1 = HEX1;
 static const char *const ID2 = "00112233445566778899aabbccddeeff";
-
-static struct lic_key *new_key(void)
-{
-	struct lic_key *k = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_generate(&k, err, sizeof(err)) == 0, "%s", err);
-	return k;
-}
-
-static struct lic_pubkey *pub_of(const struct lic_key *k)
-{
-	struct lic_pubkey *pk = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_public(k, &pk, err, sizeof(err)) == 0, "%s",
-		      err);
-	return pk;
-}
 
 static char *pub_b64(const struct lic_key *k)
 {
@@ -159,9 +141,11 @@ static char *build_request(const struct lic_key *dev, bool force)
 
 /* ---- trust request ----------------------------------------------------- */
 
-START_TEST(request_round_trip)
+UNIT_TCASE("request");
+
+UNIT_TEST(request_round_trip)
 {
-	struct lic_key *dev = new_key();
+	struct lic_key *dev = testkey_new();
 	struct lic_trust_request *r = NULL;
 	const struct lic_trust_request_info *ri;
 	char kid[LIC_KEY_ID_LEN + 1], pkid[LIC_KEY_ID_LEN + 1], err[256];
@@ -190,9 +174,9 @@ START_TEST(request_round_trip)
 }
 END_TEST
 
-START_TEST(request_tampered_refused)
+UNIT_TEST(request_tampered_refused)
 {
-	struct lic_key *dev = new_key();
+	struct lic_key *dev = testkey_new();
 	struct lic_trust_request *r = NULL;
 	char err[256];
 	char *env = build_request(dev, false), *pl = payload_of(env);
@@ -216,9 +200,9 @@ END_TEST
  * 0: payload carries B's key, signed by A, key_id A. Case 1: the same
  * with key_id B (a lie). Case 2: carries A's key, signed by A, key_id B.
  */
-START_TEST(request_wrong_key_refused)
+UNIT_LOOP_TEST(request_wrong_key_refused, 0, 3)
 {
-	struct lic_key *a = new_key(), *b = new_key();
+	struct lic_key *a = testkey_new(), *b = testkey_new();
 	struct lic_trust_request *r = NULL;
 	char err[256], payload[1024];
 	char *ab64 = pub_b64(a), *bb64 = pub_b64(b), *env;
@@ -284,9 +268,9 @@ static const char *const bad_requests[] = {
 	"[\"%s\"]",
 };
 
-START_TEST(request_bad_fields_refused)
+UNIT_LOOP_TEST(request_bad_fields_refused, 0, NELEM(bad_requests))
 {
-	struct lic_key *dev = new_key();
+	struct lic_key *dev = testkey_new();
 	struct lic_trust_request *r = NULL;
 	char err[256], payload[2048];
 	char *b64 = pub_b64(dev), *env;
@@ -321,7 +305,7 @@ static const char *const bad_envelopes[] = {
 	"\"signature\":\"AA==\"}",
 };
 
-START_TEST(request_bad_envelope_refused)
+UNIT_LOOP_TEST(request_bad_envelope_refused, 0, NELEM(bad_envelopes))
 {
 	struct lic_trust_request *r = NULL;
 	char err[256];
@@ -334,9 +318,9 @@ START_TEST(request_bad_envelope_refused)
 }
 END_TEST
 
-START_TEST(request_build_refuses_bad_input)
+UNIT_TEST(request_build_refuses_bad_input)
 {
-	struct lic_key *dev = new_key();
+	struct lic_key *dev = testkey_new();
 	struct lic_trust_request_info ri;
 	char *env = NULL, err[256], longtok[LIC_TOKEN_MAX + 2];
 
@@ -401,9 +385,11 @@ static char *build_answer(const struct lic_key *srv,
 	return body;
 }
 
-START_TEST(answer_round_trip)
+UNIT_TCASE("answer");
+
+UNIT_LOOP_TEST(answer_round_trip, 0, 2)
 {
-	struct lic_key *srv = new_key(), *dev = new_key();
+	struct lic_key *srv = testkey_new(), *dev = testkey_new();
 	struct lic_trust_answer *a = NULL;
 	const struct lic_trust_code_info *ci;
 	struct lic_policy p;
@@ -455,9 +441,9 @@ END_TEST
  * body that is not an object, 5 an ACK envelope in place of the trust
  * code, 6 a trust code whose policy is invalid.
  */
-START_TEST(answer_refused)
+UNIT_LOOP_TEST(answer_refused, 0, 7)
 {
-	struct lic_key *srv = new_key(), *dev = new_key(), *other = new_key();
+	struct lic_key *srv = testkey_new(), *dev = testkey_new(), *other = testkey_new();
 	struct lic_trust_answer *a = NULL;
 	char *body = NULL, *pem = NULL, err[256];
 	json_t *o;
@@ -563,9 +549,9 @@ START_TEST(answer_refused)
 }
 END_TEST
 
-START_TEST(answer_build_refuses_bad_policy)
+UNIT_TEST(answer_build_refuses_bad_policy)
 {
-	struct lic_key *srv = new_key(), *dev = new_key();
+	struct lic_key *srv = testkey_new(), *dev = testkey_new();
 	struct lic_trust_code_info c;
 	char kid[LIC_KEY_ID_LEN + 1], err[256], *body = NULL;
 
@@ -615,10 +601,12 @@ static char *build_poll(const struct lic_key *dev, const char *const *ids,
 	return env;
 }
 
-START_TEST(poll_round_trip)
+UNIT_TCASE("poll");
+
+UNIT_TEST(poll_round_trip)
 {
-	struct lic_key *dev = new_key();
-	struct lic_pubkey *pk = pub_of(dev);
+	struct lic_key *dev = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev);
 	struct lic_ack_poll *p = NULL;
 	const struct lic_ack_poll_info *pi;
 	const char *ids[] = {ID1, ID2};
@@ -646,10 +634,10 @@ END_TEST
  * not the expected one, 3 an ACK-typed payload, 4 repeated ids,
  * 5 an id not 32 hex, 6 no ids.
  */
-START_TEST(poll_refused)
+UNIT_LOOP_TEST(poll_refused, 0, 7)
 {
-	struct lic_key *dev = new_key(), *other = new_key();
-	struct lic_pubkey *pk = pub_of(dev);
+	struct lic_key *dev = testkey_new(), *other = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev);
 	struct lic_ack_poll *p = NULL;
 	const char *ids[] = {ID1};
 	const struct lic_udi *expect = &UDI;
@@ -699,9 +687,9 @@ START_TEST(poll_refused)
 }
 END_TEST
 
-START_TEST(poll_build_refuses_bad_ids)
+UNIT_TEST(poll_build_refuses_bad_ids)
 {
-	struct lic_key *dev = new_key();
+	struct lic_key *dev = testkey_new();
 	struct lic_ack_poll_info pi;
 	const char **many = calloc(LIC_ACK_MAX_IDS + 1, sizeof(*many));
 	const char *dup[] = {ID1, ID1};
@@ -740,10 +728,12 @@ END_TEST
 
 /* ---- policy file ------------------------------------------------------- */
 
-START_TEST(policy_file_round_trip)
+UNIT_TCASE("policy_file");
+
+UNIT_LOOP_TEST(policy_file_round_trip, 0, 2)
 {
-	struct lic_key *srv = new_key();
-	struct lic_pubkey *pk = pub_of(srv);
+	struct lic_key *srv = testkey_new();
+	struct lic_pubkey *pk = testkey_public(srv);
 	struct lic_policy p;
 	char *pol = default_policy("Custom Policy"), *env = NULL, *out = NULL;
 	char err[256];
@@ -777,10 +767,10 @@ START_TEST(policy_file_round_trip)
 }
 END_TEST
 
-START_TEST(policy_file_refused)
+UNIT_TEST(policy_file_refused)
 {
-	struct lic_key *srv = new_key(), *other = new_key();
-	struct lic_pubkey *pk = pub_of(srv);
+	struct lic_key *srv = testkey_new(), *other = testkey_new();
+	struct lic_pubkey *pk = testkey_public(srv);
 	char *pol = default_policy("P"), *env = NULL, *out = NULL, err[256];
 	const char *ids[] = {ID1};
 	struct lic_ack_info ai;
@@ -819,10 +809,12 @@ END_TEST
 
 /* ---- peek and verify --------------------------------------------------- */
 
-START_TEST(peek_and_verify)
+UNIT_TCASE("envelope");
+
+UNIT_TEST(peek_and_verify)
 {
-	struct lic_key *dev = new_key(), *other = new_key();
-	struct lic_pubkey *pk = pub_of(dev), *opk = pub_of(other);
+	struct lic_key *dev = testkey_new(), *other = testkey_new();
+	struct lic_pubkey *pk = testkey_public(dev), *opk = testkey_public(other);
 	struct lic_envelope_peek pe;
 	const char *ids[] = {ID1};
 	char *env = build_poll(dev, ids, 1), kid[LIC_KEY_ID_LEN + 1], err[256];
@@ -864,46 +856,4 @@ START_TEST(peek_and_verify)
 }
 END_TEST
 
-static Suite *trust_suite(void)
-{
-	Suite *s = suite_create("trust");
-	TCase *tc;
-
-	tc = tcase_create("request");
-	tcase_add_test(tc, request_round_trip);
-	tcase_add_test(tc, request_tampered_refused);
-	tcase_add_loop_test(tc, request_wrong_key_refused, 0, 3);
-	tcase_add_loop_test(tc, request_bad_fields_refused, 0,
-			    sizeof(bad_requests) / sizeof(bad_requests[0]));
-	tcase_add_loop_test(tc, request_bad_envelope_refused, 0,
-			    sizeof(bad_envelopes) / sizeof(bad_envelopes[0]));
-	tcase_add_test(tc, request_build_refuses_bad_input);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("answer");
-	tcase_add_loop_test(tc, answer_round_trip, 0, 2);
-	tcase_add_loop_test(tc, answer_refused, 0, 7);
-	tcase_add_test(tc, answer_build_refuses_bad_policy);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("poll");
-	tcase_add_test(tc, poll_round_trip);
-	tcase_add_loop_test(tc, poll_refused, 0, 7);
-	tcase_add_test(tc, poll_build_refuses_bad_ids);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("policy_file");
-	tcase_add_loop_test(tc, policy_file_round_trip, 0, 2);
-	tcase_add_test(tc, policy_file_refused);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("envelope");
-	tcase_add_test(tc, peek_and_verify);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(trust_suite());
-}
+UNIT_MAIN("trust")
