@@ -6,6 +6,7 @@
 #include "common/clk.h"
 #include "common/err.h"
 #include "licensing/store.h"
+#include "sbc/sampler.h"
 #include "sbc/sbcd.h"
 #include "sbc/sipstats.h"
 
@@ -43,12 +44,12 @@ static double get_sessions(struct sbcd *d, int cls)
 
 static double get_last_second(struct sbcd *d, int cls)
 {
-	return d->last_second[cls];
+	return sbc_sampler_last_second(d->sampler, (enum sbc_class)cls);
 }
 
 static double get_max_second(struct sbcd *d, int cls)
 {
-	return d->max_second[cls];
+	return sbc_sampler_max_second(d->sampler, (enum sbc_class)cls);
 }
 
 static double get_calls(struct sbcd *d, int cls)
@@ -60,7 +61,7 @@ static double get_calls(struct sbcd *d, int cls)
 static double get_cps(struct sbcd *d, int cls)
 {
 	(void)cls;
-	return d->calls_last_second;
+	return sbc_sampler_calls_per_second(d->sampler);
 }
 
 static double get_service(struct sbcd *d, int cls)
