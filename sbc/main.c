@@ -8,6 +8,8 @@
 #include "sbc/config.h"
 #include "sbc/counters.h"
 #include "common/db.h"
+#include "common/err.h"
+#include "common/fileio.h"
 #include "sbc/dialpeer.h"
 #include "licensing/agent.h"
 #include "licensing/keys.h"
@@ -214,34 +216,33 @@ static void on_drain_poll(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Write `fill`'s output to STATE_DIR/name through a temporary file and
- * rename(), so that a reader never sees half a file.
+ * Write `fill`'s output to STATE_DIR/name so that a reader never sees half
+ * a file (fio_write_atomic). 0, or -1 (logged).
  */
 static int write_state_file(struct sbcd *d, const char *name,
 			    void (*fill)(struct sbcd *, FILE *))
 {
-	char path[4096], tmp[4200];
-	FILE *f;
+	char path[4096], err[4200];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 	int rc = -1;
 
 	snprintf(path, sizeof(path), "%s/%s", d->state_dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		goto out_log;
-	fill(d, f);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		fclose(f);
-		goto out_log;
+	if (f == NULL) {
+		err_set(err, sizeof(err), "%s: out of memory", path);
+	} else {
+		fill(d, f);
+		if (fclose(f) != 0)
+			err_set(err, sizeof(err), "%s: out of memory", path);
+		else
+			/* 0666 as fopen(3) creates: the umask decides. */
+			rc = fio_write_atomic(path, text, len, 0666, err,
+					      sizeof(err));
 	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0)
-		goto out_log;
-	rc = 0;
-	return rc;
-
-out_log:
-	log_msg(LOG_LVL_ERR, "SBC", "STATE", "cannot write %s: %s", path,
-		strerror(errno));
+	free(text);
+	if (rc != 0)
+		log_msg(LOG_LVL_ERR, "SBC", "STATE", "cannot write %s", err);
 	return rc;
 }
 
@@ -288,8 +289,9 @@ static void fill_views(struct sbcd *d, FILE *f)
 }
 
 /*
- * SIGUSR2 (until sbcctl exists): the usage tables into the state dir, as
- * the operator views (stats-views.txt) and as raw rows (stats-tables.csv).
+ * SIGUSR2: the usage tables into the state dir, as the operator views
+ * (stats-views.txt) and as raw rows (stats-tables.csv), for tests and
+ * tools that read files rather than the control socket.
  */
 static void dump_stats(struct sbcd *d)
 {
@@ -479,7 +481,7 @@ static int open_state(struct sbcd *d)
 		goto out_err;
 	d->stats = stats_new();
 	if (d->stats == NULL) {
-		snprintf(err, sizeof(err), "out of memory");
+		err_set(err, sizeof(err), "out of memory");
 		goto out_err;
 	}
 	d->store = stats_store_new(d->db, err, sizeof(err));
@@ -577,7 +579,7 @@ static void open_agent(struct sbcd *d, const struct sbc_settings *s)
 	if (d->agent == NULL && ac.transport != LIC_TRANSPORT_OFF) {
 		char why[512];
 
-		snprintf(why, sizeof(why), "%s", err);
+		err_set(why, sizeof(why), "%s", err);
 		ac.transport = LIC_TRANSPORT_OFF;
 		d->agent = lic_agent_new(&ac, d->db, d->device_key, d->base,
 					 err, sizeof(err));
