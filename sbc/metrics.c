@@ -90,27 +90,28 @@ static double get_last_ack(struct sbcd *d, int cls)
 				: 0;
 }
 
-/* The report queue: records waiting for an ACK or for a report. */
-static double get_waiting(struct sbcd *d, int cls)
+/* The report queue: records waiting for an ACK or for a report (all 0
+ * without an agent or when its store cannot say). */
+static struct lic_store_summary records(struct sbcd *d)
 {
-	struct lic_store_summary sum;
+	struct lic_store_summary sum = {0};
 
-	(void)cls;
 	if (d->agent == NULL ||
 	    lic_agent_record_summary(d->agent, &sum, NULL, 0) != 0)
-		return 0;
-	return (double)sum.waiting;
+		memset(&sum, 0, sizeof(sum));
+	return sum;
+}
+
+static double get_waiting(struct sbcd *d, int cls)
+{
+	(void)cls;
+	return (double)records(d).waiting;
 }
 
 static double get_unreported(struct sbcd *d, int cls)
 {
-	struct lic_store_summary sum;
-
 	(void)cls;
-	if (d->agent == NULL ||
-	    lic_agent_record_summary(d->agent, &sum, NULL, 0) != 0)
-		return 0;
-	return (double)sum.unreported;
+	return (double)records(d).unreported;
 }
 
 static const struct metric_row rows[] = {

@@ -82,7 +82,7 @@ int sbcd_advance_test_clock(struct sbcd *d, int64_t ms);
 struct sbc_cmd_req;
 /* The exec commands of sbcd_exec.c (show version, show clock, show
  * license udi/eventlog/tech support, show call-home smart-licensing,
- * license smart save usage, clear call voice causecode): a status. */
+ * license smart save usage, clear call voice [causecode]): a status. */
 int sbcd_exec_command(struct sbcd *d, const struct sbc_cmd_req *r,
 		      struct evbuffer *out);
 
