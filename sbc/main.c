@@ -1,12 +1,15 @@
 /*
  * sbcd: wires the modules together. The main thread runs libevent: signals,
- * the 1 Hz sampler and shutdown; the SIP thread lives in b2bua.c.
+ * the 1 Hz timer of the sampler (sampler.h), the control socket, metrics
+ * and shutdown; the SIP thread lives in b2bua.c.
  */
 #include "sbc/b2bua.h"
 #include "common/clk.h"
 #include "sbc/config.h"
 #include "sbc/counters.h"
 #include "common/db.h"
+#include "common/err.h"
+#include "common/fileio.h"
 #include "sbc/dialpeer.h"
 #include "licensing/agent.h"
 #include "licensing/keys.h"
@@ -17,6 +20,7 @@
 #include "stats/store.h"
 #include "sbc/ctl.h"
 #include "sbc/metrics.h"
+#include "sbc/sampler.h"
 #include "sbc/sbcd.h"
 
 #include <event2/event.h>
@@ -35,7 +39,6 @@
 
 #define STOP_LINGER_MS 2000 /* time our shutdown BYEs get to complete */
 #define DRAIN_POLL_MS 100
-#define STORE_ERROR_LOG_S 60 /* at most one store error line per minute */
 #define SAMPLE_MARGIN_MS 15  /* sampler ticks this long after each second */
 
 #ifdef SBC_JEMALLOC
@@ -132,7 +135,8 @@ static void log_counts(struct sbcd *d)
 		cur[SBC_CLASS_REDUNDANT], cur[SBC_CLASS_VGW],
 		cur[SBC_CLASS_AGGREGATE], sbc_counters_early(d->counters),
 		sbc_counters_confirmed(d->counters),
-		d->last_second[SBC_CLASS_AGGREGATE], d->max_second_aggregate);
+		sbc_sampler_last_second(d->sampler, SBC_CLASS_AGGREGATE),
+		sbc_sampler_max_second(d->sampler, SBC_CLASS_AGGREGATE));
 }
 
 /*
@@ -153,139 +157,25 @@ static struct timeval until_next_second(void)
 	return tv;
 }
 
-/*
- * The sink of the usage tables: every closed bucket goes to the store; a
- * closed hour is also queued for the licensing agent, which gets it after
- * the tick's transaction (its own store transactions do not nest in it).
- */
-/* An hour for the agent, behind those still waiting. */
-static void queue_hour(struct sbcd *d, int64_t start,
-		       const uint32_t value[STATS_CLASS_COUNT])
+/* The licensing agent takes the closed hours (sampler.h). */
+static bool take_hour(void *arg, int64_t start,
+		      const uint32_t value[STATS_CLASS_COUNT], int64_t now_s)
 {
-	if (d->n_hours == SBCD_HOURS_QUEUED) {
-		/* The agent has refused hours for three days: the oldest
-		 * goes (a restart feeds the table's hours again). */
-		if (!d->hours_dropped_logged)
-			log_msg(LOG_LVL_ERR, "SMART_LIC", "STORE",
-				"licensing store failing for %d hours; oldest "
-				"hours not recorded until a restart",
-				SBCD_HOURS_QUEUED);
-		d->hours_dropped_logged = true;
-		memmove(&d->hour_start[0], &d->hour_start[1],
-			(d->n_hours - 1) * sizeof(d->hour_start[0]));
-		memmove(&d->hour_value[0], &d->hour_value[1],
-			(d->n_hours - 1) * sizeof(d->hour_value[0]));
-		d->n_hours--;
-	}
-	d->hour_start[d->n_hours] = start;
-	memcpy(d->hour_value[d->n_hours], value, sizeof(d->hour_value[0]));
-	d->n_hours++;
-}
-
-static void on_bucket(void *arg, enum stats_table table, int64_t start,
-		      const struct stats_bucket *bucket)
-{
-	struct sbcd *d = arg;
-
-	stats_store_sink(d->store, table, start, bucket);
-	if (table == STATS_HOURS && d->agent != NULL)
-		queue_hour(d, start, bucket->value);
+	return lic_agent_hour(arg, start, value, now_s) != LIC_AGENT_RETRY;
 }
 
 /* The hour still open, so that `show license usage` counts calls up now. */
-static void feed_open_hour(struct sbcd *d)
+static void open_hour(void *arg, int64_t start,
+		      const uint32_t value[STATS_CLASS_COUNT])
 {
-	uint32_t open[STATS_CLASS_COUNT];
-
-	lic_agent_open_hour(d->agent, stats_open_hour(d->stats, open), open);
-}
-
-/* Closed hours to the agent, in order; one the store refused (and every
- * later one) waits for the next tick. */
-static void feed_hours(struct sbcd *d, int64_t now)
-{
-	size_t i = 0;
-
-	while (i < d->n_hours &&
-	       lic_agent_hour(d->agent, d->hour_start[i], d->hour_value[i],
-			      now) != LIC_AGENT_RETRY)
-		i++;
-	if (i == 0)
-		return;
-	memmove(&d->hour_start[0], &d->hour_start[i],
-		(d->n_hours - i) * sizeof(d->hour_start[0]));
-	memmove(&d->hour_value[0], &d->hour_value[i],
-		(d->n_hours - i) * sizeof(d->hour_value[0]));
-	d->n_hours -= i;
-	if (d->n_hours == 0)
-		d->hours_dropped_logged = false;
-}
-
-/* Calls per second: the INVITEs received since the last tick, from the
- * SIP counters (their table row, found once). */
-static void count_invites(struct sbcd *d)
-{
-	static size_t row = (size_t)-1;
-	uint64_t in = 0, out = 0;
-	size_t i, n = sbc_sipstats_nrows();
-
-	if (row == (size_t)-1) {
-		for (i = 0; i < n; i++) {
-			const struct sbc_sipstats_row *r = sbc_sipstats_row(i);
-
-			if (r->kind == SBC_SIPSTATS_REQUEST &&
-			    r->method == SBC_SIP_INVITE)
-				row = i;
-		}
-		if (row == (size_t)-1)
-			return;
-	}
-	sbc_sipstats_value(sbc_b2bua_sipstats(d->b2bua), row, &in, &out);
-	/* A `clear sip-ua statistics` restarts the counter. */
-	d->calls_last_second =
-		in >= d->invites_seen ? (uint32_t)(in - d->invites_seen) : 0;
-	d->invites_seen = in;
+	lic_agent_open_hour(arg, start, value);
 }
 
 void sbcd_sample(struct sbcd *d)
 {
-	char err[256];
-	int64_t now_ms;
-	size_t i;
-	int rc;
+	int64_t now_ms = clk_wall_ms();
 
-	sbc_counters_sample(d->counters, d->last_second);
-	if (d->last_second[SBC_CLASS_AGGREGATE] > d->max_second_aggregate)
-		d->max_second_aggregate = d->last_second[SBC_CLASS_AGGREGATE];
-	for (i = 0; i < SBC_CLASS_COUNT; i++)
-		if (d->last_second[i] > d->max_second[i])
-			d->max_second[i] = d->last_second[i];
-	count_invites(d);
-	now_ms = clk_wall_ms();
-	/* A second with no tick stays empty (a stalled loop): say so, so an
-	 * operator knows why the seconds table shows a gap. */
-	if (d->last_tick_ms > 0 && now_ms / 1000 - d->last_tick_ms / 1000 > 1 &&
-	    !d->clock_jumped)
-		log_msg(LOG_LVL_WARNING, "SBC", "SAMPLER_GAP",
-			"no sampler tick for %" PRId64 " ms: %" PRId64
-			" second(s) stay empty",
-			now_ms - d->last_tick_ms,
-			now_ms / 1000 - d->last_tick_ms / 1000 - 1);
-	d->clock_jumped = false;
-	d->last_tick_ms = now_ms;
-	rc = stats_store_begin(d->store, err, sizeof(err));
-	stats_tick(d->stats, now_ms, d->last_second);
-	if (rc == 0)
-		rc = stats_store_commit(d->store, err, sizeof(err));
-	if (rc < 0 && now_ms / 1000 - d->store_error_logged_s >=
-			      STORE_ERROR_LOG_S) {
-		/* Calls go on; the tables in memory stay right. */
-		d->store_error_logged_s = now_ms / 1000;
-		log_msg(LOG_LVL_ERR, "SBC", "STORE",
-			"usage tables not saved: %s", err);
-	}
-	feed_hours(d, now_ms / 1000);
-	feed_open_hour(d);
+	sbc_sampler_tick(d->sampler, now_ms);
 	lic_agent_tick(d->agent, now_ms / 1000);
 	sbcd_trust_check(d, false);
 }
@@ -318,34 +208,33 @@ static void on_drain_poll(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Write `fill`'s output to STATE_DIR/name through a temporary file and
- * rename(), so that a reader never sees half a file.
+ * Write `fill`'s output to STATE_DIR/name so that a reader never sees half
+ * a file (fio_write_atomic). 0, or -1 (logged).
  */
 static int write_state_file(struct sbcd *d, const char *name,
 			    void (*fill)(struct sbcd *, FILE *))
 {
-	char path[4096], tmp[4200];
-	FILE *f;
+	char path[4096], err[4200];
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
 	int rc = -1;
 
 	snprintf(path, sizeof(path), "%s/%s", d->state_dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		goto out_log;
-	fill(d, f);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		fclose(f);
-		goto out_log;
+	if (f == NULL) {
+		err_set(err, sizeof(err), "%s: out of memory", path);
+	} else {
+		fill(d, f);
+		if (fclose(f) != 0)
+			err_set(err, sizeof(err), "%s: out of memory", path);
+		else
+			/* 0666 as fopen(3) creates: the umask decides. */
+			rc = fio_write_atomic(path, text, len, 0666, err,
+					      sizeof(err));
 	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0)
-		goto out_log;
-	rc = 0;
-	return rc;
-
-out_log:
-	log_msg(LOG_LVL_ERR, "SBC", "STATE", "cannot write %s: %s", path,
-		strerror(errno));
+	free(text);
+	if (rc != 0)
+		log_msg(LOG_LVL_ERR, "SBC", "STATE", "cannot write %s", err);
 	return rc;
 }
 
@@ -392,8 +281,9 @@ static void fill_views(struct sbcd *d, FILE *f)
 }
 
 /*
- * SIGUSR2 (until sbcctl exists): the usage tables into the state dir, as
- * the operator views (stats-views.txt) and as raw rows (stats-tables.csv).
+ * SIGUSR2: the usage tables into the state dir, as the operator views
+ * (stats-views.txt) and as raw rows (stats-tables.csv), for tests and
+ * tools that read files rather than the control socket.
  */
 static void dump_stats(struct sbcd *d)
 {
@@ -583,14 +473,13 @@ static int open_state(struct sbcd *d)
 		goto out_err;
 	d->stats = stats_new();
 	if (d->stats == NULL) {
-		snprintf(err, sizeof(err), "out of memory");
+		err_set(err, sizeof(err), "out of memory");
 		goto out_err;
 	}
 	d->store = stats_store_new(d->db, err, sizeof(err));
 	if (d->store == NULL ||
 	    stats_store_load(d->store, d->stats, err, sizeof(err)) < 0)
 		goto out_err;
-	stats_set_sink(d->stats, on_bucket, d);
 	if (open_device_key(d, err, sizeof(err)) < 0)
 		goto out_err;
 	return 0;
@@ -672,19 +561,17 @@ static void open_agent(struct sbcd *d, const struct sbc_settings *s)
 		.service_arg = d,
 		.clock_ms = clk_wall_ms,
 	};
-	uint32_t v[STATS_CLASS_COUNT][STATS_MAX_ROWS];
-	bool valid[STATS_MAX_ROWS];
-	int64_t now = clk_wall_ms() / 1000, start, first;
+	struct sbc_sampler_hours hours = {.take = take_hour,
+					  .open = open_hour};
+	int64_t now_ms = clk_wall_ms();
 	char err[512];
-	size_t rows, i;
-	int c;
 
 	d->agent = lic_agent_new(&ac, d->db, d->device_key, d->base, err,
 				 sizeof(err));
 	if (d->agent == NULL && ac.transport != LIC_TRANSPORT_OFF) {
 		char why[512];
 
-		snprintf(why, sizeof(why), "%s", err);
+		err_set(why, sizeof(why), "%s", err);
 		ac.transport = LIC_TRANSPORT_OFF;
 		d->agent = lic_agent_new(&ac, d->db, d->device_key, d->base,
 					 err, sizeof(err));
@@ -710,23 +597,11 @@ static void open_agent(struct sbcd *d, const struct sbc_settings *s)
 			"release %s stops new calls when the usage ACK "
 			"deadline passes, and no trust is installed yet",
 			s->license_release);
-	lic_agent_event(d->agent, now, "SAEVT_READY", "version=\"%s\"",
-			SBCD_AGENT_VERSION);
-	first = lic_agent_period_start(d->agent);
-	for (c = 0; c < STATS_CLASS_COUNT; c++)
-		rows = stats_read(d->stats, (enum stats_class)c, STATS_HOURS,
-				  now * 1000, v[c], valid, STATS_MAX_ROWS);
-	for (i = rows; i-- > 0;) {
-		uint32_t hour[STATS_CLASS_COUNT];
-
-		start = (now / 3600) * 3600 - (int64_t)(i + 1) * 3600;
-		if (!valid[i] || first <= 0 || start < first)
-			continue;
-		for (c = 0; c < STATS_CLASS_COUNT; c++)
-			hour[c] = v[c][i];
-		queue_hour(d, start, hour);
-	}
-	feed_hours(d, now);
+	lic_agent_event(d->agent, now_ms / 1000, "SAEVT_READY",
+			"version=\"%s\"", SBCD_AGENT_VERSION);
+	hours.arg = d->agent;
+	sbc_sampler_set_hours(d->sampler, &hours,
+			      lic_agent_period_start(d->agent), now_ms);
 }
 
 /*
@@ -818,7 +693,7 @@ int sbcd_advance_test_clock(struct sbcd *d, int64_t ms)
 	}
 	if (clk_advance_ms(ms) != 0)
 		return -1;
-	d->clock_jumped = true; /* the jump is no sampler gap */
+	sbc_sampler_clock_jumped(d->sampler);
 	return 0;
 }
 
@@ -970,7 +845,9 @@ int main(int argc, char **argv)
 	event_set_log_callback(on_libevent_log);
 	d.counters = sbc_counters_new();
 	d.base = event_base_new();
-	if (d.counters == NULL || d.base == NULL) {
+	if (d.counters != NULL)
+		d.sampler = sbc_sampler_new(d.stats, d.store, d.counters);
+	if (d.sampler == NULL || d.base == NULL) {
 		log_msg(LOG_LVL_ERR, "SBC", "START", "out of memory");
 		goto out_config;
 	}
@@ -994,6 +871,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_LVL_ERR, "SBC", "START", "%s", err);
 		goto out_events;
 	}
+	sbc_sampler_set_sipstats(d.sampler, sbc_b2bua_sipstats(d.b2bua));
 	for (i = 0; d.running != NULL &&
 		    i < sbc_config_settings(d.running)->n_listen;
 	     i++)
@@ -1034,6 +912,7 @@ out_events:
 out_config:
 	lic_key_free(&d.device_key);
 	sbc_config_free(&d.running);
+	sbc_sampler_free(&d.sampler);
 	stats_store_free(&d.store);
 	stats_free(&d.stats);
 	db_close(&d.db);

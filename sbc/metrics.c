@@ -6,6 +6,7 @@
 #include "common/clk.h"
 #include "common/err.h"
 #include "licensing/store.h"
+#include "sbc/sampler.h"
 #include "sbc/sbcd.h"
 #include "sbc/sipstats.h"
 
@@ -43,12 +44,12 @@ static double get_sessions(struct sbcd *d, int cls)
 
 static double get_last_second(struct sbcd *d, int cls)
 {
-	return d->last_second[cls];
+	return sbc_sampler_last_second(d->sampler, (enum sbc_class)cls);
 }
 
 static double get_max_second(struct sbcd *d, int cls)
 {
-	return d->max_second[cls];
+	return sbc_sampler_max_second(d->sampler, (enum sbc_class)cls);
 }
 
 static double get_calls(struct sbcd *d, int cls)
@@ -60,7 +61,7 @@ static double get_calls(struct sbcd *d, int cls)
 static double get_cps(struct sbcd *d, int cls)
 {
 	(void)cls;
-	return d->calls_last_second;
+	return sbc_sampler_calls_per_second(d->sampler);
 }
 
 static double get_service(struct sbcd *d, int cls)
@@ -89,10 +90,11 @@ static double get_last_ack(struct sbcd *d, int cls)
 				: 0;
 }
 
-/* The report queue, all zero without an agent or a readable store. */
-static struct lic_store_summary record_summary(struct sbcd *d)
+/* The report queue: records waiting for an ACK or for a report (all 0
+ * without an agent or when its store cannot say). */
+static struct lic_store_summary records(struct sbcd *d)
 {
-	struct lic_store_summary sum;
+	struct lic_store_summary sum = {0};
 
 	if (d->agent == NULL ||
 	    lic_agent_record_summary(d->agent, &sum, NULL, 0) != 0)
@@ -100,17 +102,16 @@ static struct lic_store_summary record_summary(struct sbcd *d)
 	return sum;
 }
 
-/* Records waiting for an ACK, and records waiting for a report. */
 static double get_waiting(struct sbcd *d, int cls)
 {
 	(void)cls;
-	return (double)record_summary(d).waiting;
+	return (double)records(d).waiting;
 }
 
 static double get_unreported(struct sbcd *d, int cls)
 {
 	(void)cls;
-	return (double)record_summary(d).unreported;
+	return (double)records(d).unreported;
 }
 
 static const struct metric_row rows[] = {
@@ -145,6 +146,11 @@ static const struct metric_row rows[] = {
 	{"sbc_license_records_unreported",
 	 "Usage records not in a report yet", "gauge", false, get_unreported},
 };
+
+static const char *const class_label[SBC_CLASS_COUNT] = {
+	[SBC_CLASS_STANDARD] = "STANDARD", [SBC_CLASS_ENHANCED] = "ENHANCED",
+	[SBC_CLASS_REDUNDANT] = "REDUNDANT", [SBC_CLASS_VGW] = "VGW",
+	[SBC_CLASS_AGGREGATE] = "AGGREGATE"};
 
 /* The SIP counters: one family over the rows of the sipstats table. */
 static void render_sip(struct sbcd *d, struct evbuffer *out)
@@ -197,8 +203,7 @@ void sbc_metrics_render(struct sbcd *d, struct evbuffer *out)
 		}
 		for (c = 0; c < SBC_CLASS_COUNT; c++)
 			evbuffer_add_printf(out, "%s{class=\"%s\"} %.0f\n",
-					    r->name,
-					    sbc_class_name((enum sbc_class)c),
+					    r->name, class_label[c],
 					    r->get(d, c));
 	}
 	render_sip(d, out);

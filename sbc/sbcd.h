@@ -1,7 +1,12 @@
 /*
- * sbcd's process state, shared by main.c (wiring, signals, sampler) and
- * sbcd_cmds.c (the control-socket commands). Internal to the sbcd
- * executable; every field is owned by the main thread.
+ * sbcd's process state, shared by main.c (wiring, signals, the sampler's
+ * timer), sbcd_cmds.c and sbcd_exec.c (the control-socket commands) and
+ * metrics.c. Internal to the sbcd executable. Every field is read and
+ * written on the main thread only (libevent runs the signals, the timers,
+ * the control socket and the metrics endpoint there), so none needs a
+ * lock. The SIP thread never sees this struct: it shares only the objects
+ * behind `counters` (atomics) and `b2bua` (whose functions message it),
+ * each safe to call from the main thread as its header says.
  */
 #ifndef SBC_SBCD_H
 #define SBC_SBCD_H
@@ -18,14 +23,11 @@
 #include <stdint.h>
 
 struct evbuffer;
+struct sbc_sampler;
 
 #define SBCD_VERSION "0.1.0"
 /* `Smart Agent for Licensing:` in show license all. */
 #define SBCD_AGENT_VERSION "sbcd " SBCD_VERSION
-
-/* Hours waiting for the agent: as many as the hours table holds, which is
- * also what a restart feeds again. */
-#define SBCD_HOURS_QUEUED 72
 
 struct sbcd {
 	const char *config_path;
@@ -42,17 +44,7 @@ struct sbcd {
 	struct stats_store *store;
 	struct lic_key *device_key;
 	struct lic_agent *agent;
-	/* Hours the tables closed in this tick, for the licensing agent. */
-	/*
-	 * Closed hours not yet taken by the licensing agent, oldest first:
-	 * normally one per hour, fed at once; when the agent's store fails
-	 * they wait here (in order) and are fed again at the next tick.
-	 */
-	int64_t hour_start[SBCD_HOURS_QUEUED];
-	uint32_t hour_value[SBCD_HOURS_QUEUED][STATS_CLASS_COUNT];
-	size_t n_hours;
-	bool hours_dropped_logged;
-	int64_t store_error_logged_s;
+	struct sbc_sampler *sampler; /* ticked by ev_sample */
 	struct event *ev_sample;
 	struct event *ev_drain;
 	struct sbc_ctl *ctl;
@@ -62,13 +54,6 @@ struct sbcd {
 	unsigned shutdown_grace_s;
 	int64_t drain_deadline_ms;
 	bool draining;
-	uint32_t last_second[SBC_CLASS_COUNT];
-	uint32_t max_second_aggregate;
-	uint32_t max_second[SBC_CLASS_COUNT]; /* highest last_second so far */
-	uint64_t invites_seen;		       /* INVITEs in, at the last tick */
-	int64_t last_tick_ms;		       /* wall clock of the last tick */
-	bool clock_jumped;		       /* test clock moved since */
-	uint32_t calls_last_second;	       /* INVITEs in during it */
 	struct sbc_metrics *metrics;	       /* NULL: not configured */
 	/* `license smart trust`: the reply waiting for the outcome. */
 	struct sbc_ctl_pending *trust_wait;
@@ -97,7 +82,7 @@ int sbcd_advance_test_clock(struct sbcd *d, int64_t ms);
 struct sbc_cmd_req;
 /* The exec commands of sbcd_exec.c (show version, show clock, show
  * license udi/eventlog/tech support, show call-home smart-licensing,
- * license smart save usage, clear call voice causecode): a status. */
+ * license smart save usage, clear call voice [causecode]): a status. */
 int sbcd_exec_command(struct sbcd *d, const struct sbc_cmd_req *r,
 		      struct evbuffer *out);
 

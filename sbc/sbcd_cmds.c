@@ -14,7 +14,6 @@
 #include "stats/render.h"
 #include "licensing/show.h"
 
-#include <errno.h>
 #include <event2/buffer.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -467,30 +466,12 @@ static int cmd_sipua(struct sbcd *d, const struct sbc_cmd_req *r,
 	return rc == 0 ? SBC_CTL_OK : SBC_CTL_FAILED;
 }
 
-static int cmd_clear_call(struct sbcd *d, const struct sbc_cmd_req *r,
-			  struct evbuffer *out)
+static int cmd_debug(struct sbcd *d, const struct sbc_cmd_req *r,
+		     struct evbuffer *out)
 {
-	char err[256], *end;
-	unsigned long long id;
-	int rc;
+	bool on = r->cmd->id == SBC_CMD_DEBUG_CUBE;
 
-	errno = 0;
-	id = strtoull(r->argv[0], &end, 16); /* hex, as shown */
-	if (errno != 0 || *end != '\0' || end == r->argv[0] || id == 0) {
-		evbuffer_add_printf(out, "%% Bad call id %s\n", r->argv[0]);
-		return SBC_CTL_USAGE;
-	}
-	/* The B2BUA logs %SBC-5-CALL_CLEARED itself. */
-	rc = sbc_b2bua_clear_call(d->b2bua, (uint64_t)id, err, sizeof(err));
-	if (rc != 0) {
-		evbuffer_add_printf(out, "%% %s\n", err);
-		return SBC_CTL_FAILED;
-	}
-	return SBC_CTL_OK;
-}
-
-static int cmd_debug(bool on, struct evbuffer *out)
-{
+	(void)d;
 	log_debug_set(LOG_DEBUG_CUBE_SL, on);
 	evbuffer_add_printf(out, on ? "License feature CUBE debugging is on\n"
 				    : "All possible debugging has been turned "
@@ -561,10 +542,12 @@ void sbcd_trust_check(struct sbcd *d, bool stopping)
 		       "Trust established with the license server.\n");
 }
 
-static int cmd_sync(struct sbcd *d, struct evbuffer *out)
+static int cmd_sync(struct sbcd *d, const struct sbc_cmd_req *r,
+		    struct evbuffer *out)
 {
 	char err[256];
 
+	(void)r;
 	if (d->agent == NULL)
 		return no_agent(out);
 	if (lic_agent_sync(d->agent, err, sizeof(err)) != 0) {
@@ -602,8 +585,10 @@ static int cmd_import(struct sbcd *d, const struct sbc_cmd_req *r,
 	return SBC_CTL_OK;
 }
 
-static int cmd_reload(struct sbcd *d, struct evbuffer *out)
+static int cmd_reload(struct sbcd *d, const struct sbc_cmd_req *r,
+		      struct evbuffer *out)
 {
+	(void)r;
 	if (sbcd_reload(d) != 0) {
 		evbuffer_add_printf(out, "%% Configuration not reloaded; the "
 					 "old one stays (see the log).\n");
@@ -646,9 +631,10 @@ static int cmd_test_clock(struct sbcd *d, const struct sbc_cmd_req *r,
 
 /* `terminal length N`: the number is checked; there is no pager to set,
  * so nothing else happens (docs/cli.md). */
-static int cmd_terminal_length(const struct sbc_cmd_req *r,
+static int cmd_terminal_length(struct sbcd *d, const struct sbc_cmd_req *r,
 			       struct evbuffer *out)
 {
+	(void)d;
 	if (sbc_cmd_term_length(r->argv[0]) < 0) {
 		evbuffer_add_printf(out, "%% Bad length %s: expected 0 to "
 					 "512\n",
@@ -658,13 +644,86 @@ static int cmd_terminal_length(const struct sbc_cmd_req *r,
 	return SBC_CTL_OK;
 }
 
+static int cmd_clear_sipua(struct sbcd *d, const struct sbc_cmd_req *r,
+			   struct evbuffer *out)
+{
+	(void)r;
+	(void)out;
+	sbc_sipstats_clear(sbc_b2bua_sipstats(d->b2bua), clk_wall_ms());
+	return SBC_CTL_OK;
+}
+
+static int cmd_hostname(struct sbcd *d, const struct sbc_cmd_req *r,
+			struct evbuffer *out)
+{
+	(void)r;
+	evbuffer_add_printf(out, "%s\n", d->hostname);
+	return SBC_CTL_OK;
+}
+
+/* exit: the shell's to act on; nothing here. */
+static int cmd_exit(struct sbcd *d, const struct sbc_cmd_req *r,
+		    struct evbuffer *out)
+{
+	(void)d;
+	(void)r;
+	(void)out;
+	return SBC_CTL_OK;
+}
+
+static int no_handler(struct evbuffer *out)
+{
+	evbuffer_add_printf(out, "%% sbcd has no handler for this command.\n");
+	return SBC_CTL_FAILED;
+}
+
+typedef int cmd_fn(struct sbcd *d, const struct sbc_cmd_req *r,
+		   struct evbuffer *out);
+
+/* The handler of each command but import (which takes the file too); a
+ * command missing here fails with no_handler. */
+static cmd_fn *const handlers[SBC_CMD_COUNT] = {
+	[SBC_CMD_SHOW_STATS] = cmd_stats,
+	[SBC_CMD_SHOW_STATS_TABLE] = cmd_stats,
+	[SBC_CMD_SHOW_LIC_STATUS] = cmd_license_show,
+	[SBC_CMD_SHOW_LIC_USAGE] = cmd_license_show,
+	[SBC_CMD_SHOW_LIC_SUMMARY] = cmd_license_show,
+	[SBC_CMD_SHOW_LIC_ALL] = cmd_license_show,
+	[SBC_CMD_SHOW_SIP_LIC] = cmd_license_show,
+	[SBC_CMD_LIC_TRUST] = cmd_trust,
+	[SBC_CMD_LIC_SYNC] = cmd_sync,
+	[SBC_CMD_LIC_SAVE_USAGE] = sbcd_exec_command,
+	[SBC_CMD_RELOAD] = cmd_reload,
+	[SBC_CMD_SHOW_CUBE] = cmd_cube_status,
+	[SBC_CMD_SHOW_RUNNING] = cmd_running,
+	[SBC_CMD_SHOW_DIALPEERS] = cmd_dialpeers,
+	[SBC_CMD_SHOW_LOGGING] = cmd_logging,
+	[SBC_CMD_SHOW_CALLS] = cmd_calls,
+	[SBC_CMD_SHOW_SIPUA] = cmd_sipua,
+	[SBC_CMD_CLEAR_CALL] = sbcd_exec_command,
+	[SBC_CMD_CLEAR_SIPUA] = cmd_clear_sipua,
+	[SBC_CMD_DEBUG_CUBE] = cmd_debug,
+	[SBC_CMD_UNDEBUG] = cmd_debug,
+	[SBC_CMD_TEST_CLOCK] = cmd_test_clock,
+	[SBC_CMD_HOSTNAME] = cmd_hostname,
+	[SBC_CMD_TERMINAL_LENGTH] = cmd_terminal_length,
+	[SBC_CMD_EXIT] = cmd_exit,
+	[SBC_CMD_SHOW_VERSION] = sbcd_exec_command,
+	[SBC_CMD_SHOW_CLOCK] = sbcd_exec_command,
+	[SBC_CMD_SHOW_LIC_UDI] = sbcd_exec_command,
+	[SBC_CMD_SHOW_LIC_EVENTLOG] = sbcd_exec_command,
+	[SBC_CMD_SHOW_CALLHOME] = sbcd_exec_command,
+	[SBC_CMD_SHOW_LIC_TECH] = sbcd_exec_command,
+	[SBC_CMD_CLEAR_CALL_CAUSE] = sbcd_exec_command,
+};
+
 int sbcd_command(void *arg, const char *line, const void *data, size_t len,
 		 struct evbuffer *out)
 {
 	struct sbcd *d = arg;
 	struct sbc_cmd_req *r = malloc(sizeof(*r));
 	char err[SBC_CMD_LINE_MAX + 256];
-	int rc = SBC_CTL_FAILED;
+	int rc;
 
 	if (r == NULL) {
 		evbuffer_add_printf(out, "%% out of memory\n");
@@ -675,85 +734,13 @@ int sbcd_command(void *arg, const char *line, const void *data, size_t len,
 		free(r);
 		return SBC_CTL_USAGE;
 	}
-	switch (r->cmd->id) {
-	case SBC_CMD_SHOW_STATS:
-	case SBC_CMD_SHOW_STATS_TABLE:
-		rc = cmd_stats(d, r, out);
-		break;
-	case SBC_CMD_SHOW_LIC_STATUS:
-	case SBC_CMD_SHOW_LIC_USAGE:
-	case SBC_CMD_SHOW_LIC_SUMMARY:
-	case SBC_CMD_SHOW_LIC_ALL:
-	case SBC_CMD_SHOW_SIP_LIC:
-		rc = cmd_license_show(d, r, out);
-		break;
-	case SBC_CMD_LIC_SYNC:
-		rc = cmd_sync(d, out);
-		break;
-	case SBC_CMD_LIC_SAVE_USAGE:
-	case SBC_CMD_SHOW_VERSION:
-	case SBC_CMD_SHOW_CLOCK:
-	case SBC_CMD_SHOW_LIC_UDI:
-	case SBC_CMD_SHOW_LIC_EVENTLOG:
-	case SBC_CMD_SHOW_LIC_TECH:
-	case SBC_CMD_SHOW_CALLHOME:
-	case SBC_CMD_CLEAR_CALL_CAUSE:
-		rc = sbcd_exec_command(d, r, out);
-		break;
-	case SBC_CMD_LIC_IMPORT:
+	if (r->cmd->id == SBC_CMD_LIC_IMPORT)
 		rc = cmd_import(d, r, data, len, out);
-		break;
-	case SBC_CMD_RELOAD:
-		rc = cmd_reload(d, out);
-		break;
-	case SBC_CMD_SHOW_CUBE:
-		rc = cmd_cube_status(d, r, out);
-		break;
-	case SBC_CMD_SHOW_RUNNING:
-		rc = cmd_running(d, r, out);
-		break;
-	case SBC_CMD_SHOW_DIALPEERS:
-		rc = cmd_dialpeers(d, r, out);
-		break;
-	case SBC_CMD_SHOW_LOGGING:
-		rc = cmd_logging(d, r, out);
-		break;
-	case SBC_CMD_SHOW_CALLS:
-		rc = cmd_calls(d, r, out);
-		break;
-	case SBC_CMD_SHOW_SIPUA:
-		rc = cmd_sipua(d, r, out);
-		break;
-	case SBC_CMD_CLEAR_CALL:
-		rc = cmd_clear_call(d, r, out);
-		break;
-	case SBC_CMD_CLEAR_SIPUA:
-		sbc_sipstats_clear(sbc_b2bua_sipstats(d->b2bua), clk_wall_ms());
-		rc = SBC_CTL_OK;
-		break;
-	case SBC_CMD_DEBUG_CUBE:
-	case SBC_CMD_UNDEBUG:
-		rc = cmd_debug(r->cmd->id == SBC_CMD_DEBUG_CUBE, out);
-		break;
-	case SBC_CMD_TEST_CLOCK:
-		rc = cmd_test_clock(d, r, out);
-		break;
-	case SBC_CMD_LIC_TRUST:
-		rc = cmd_trust(d, r, out);
-		break;
-	case SBC_CMD_HOSTNAME:
-		evbuffer_add_printf(out, "%s\n", d->hostname);
-		rc = SBC_CTL_OK;
-		break;
-	case SBC_CMD_TERMINAL_LENGTH:
-		rc = cmd_terminal_length(r, out);
-		break;
-	case SBC_CMD_EXIT:
-		rc = SBC_CTL_OK; /* the shell's to act on; nothing here */
-		break;
-	case SBC_CMD_COUNT:
-		break;
-	}
+	else if ((unsigned)r->cmd->id < SBC_CMD_COUNT &&
+		 handlers[r->cmd->id] != NULL)
+		rc = handlers[r->cmd->id](d, r, out);
+	else
+		rc = no_handler(out);
 	free(r);
 	return rc;
 }

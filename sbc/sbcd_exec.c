@@ -2,7 +2,7 @@
  * sbcd's exec commands of the first day: show version, show clock,
  * show license udi / eventlog / tech support, show call-home
  * smart-licensing, license smart save usage {unreported | all | days},
- * clear call voice causecode (sbcd.h: sbcd_exec_command). Main thread,
+ * clear call voice [causecode] (sbcd.h: sbcd_exec_command). Main thread,
  * never blocking, like the handlers in sbcd_cmds.c.
  */
 #include "sbc/sbcd.h"
@@ -23,6 +23,13 @@
 #include <strings.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+
+static int no_agent(struct evbuffer *out)
+{
+	evbuffer_add_printf(out, "%% The licensing agent is not running "
+				 "(see the log).\n");
+	return SBC_CTL_FAILED;
+}
 
 /* The text a FILE renderer wrote, into the reply. */
 static int reply_from(struct evbuffer *out, int (*fn)(struct sbcd *d,
@@ -169,11 +176,8 @@ static int cmd_lic_view(struct sbcd *d, const struct sbc_cmd_req *r,
 {
 	struct lic_view v = {r, 0};
 
-	if (d->agent == NULL) {
-		evbuffer_add_printf(out, "%% The licensing agent is not "
-					 "running (see the log).\n");
-		return SBC_CTL_FAILED;
-	}
+	if (d->agent == NULL)
+		return no_agent(out);
 	if (r->cmd->id == SBC_CMD_SHOW_LIC_EVENTLOG && r->argc == 1) {
 		v.days = count_arg(r->argv[0], LIC_STORE_EVENT_AGE_S / 86400);
 		if (v.days == 0) {
@@ -232,11 +236,8 @@ static int cmd_save(struct sbcd *d, const struct sbc_cmd_req *r,
 	size_t len = 0;
 	int n;
 
-	if (d->agent == NULL) {
-		evbuffer_add_printf(out, "%% The licensing agent is not "
-					 "running (see the log).\n");
-		return SBC_CTL_FAILED;
-	}
+	if (d->agent == NULL)
+		return no_agent(out);
 	if (strncmp(form, "all ", 4) == 0) {
 		mode = LIC_SAVE_ALL;
 	} else if (strncmp(form, "days ", 5) == 0) {
@@ -263,12 +264,44 @@ static int cmd_save(struct sbcd *d, const struct sbc_cmd_req *r,
 	return SBC_CTL_OK;
 }
 
+/* A call id as `show call active voice brief` shows it (hex); 0 when the
+ * argument is not one, with the reply said. */
+static uint64_t call_id_arg(const char *arg, struct evbuffer *out)
+{
+	unsigned long long id;
+	char *end;
+
+	errno = 0;
+	id = strtoull(arg, &end, 16);
+	if (errno != 0 || *end != '\0' || end == arg || id == 0) {
+		evbuffer_add_printf(out, "%% Bad call id %s\n", arg);
+		return 0;
+	}
+	return (uint64_t)id;
+}
+
+static int cmd_clear_call(struct sbcd *d, const struct sbc_cmd_req *r,
+			  struct evbuffer *out)
+{
+	uint64_t id = call_id_arg(r->argv[0], out);
+	char err[256];
+
+	if (id == 0)
+		return SBC_CTL_USAGE;
+	/* The B2BUA logs %SBC-5-CALL_CLEARED itself. */
+	if (sbc_b2bua_clear_call(d->b2bua, id, err, sizeof(err)) != 0) {
+		evbuffer_add_printf(out, "%% %s\n", err);
+		return SBC_CTL_FAILED;
+	}
+	return SBC_CTL_OK;
+}
+
 static int cmd_clear_cause(struct sbcd *d, const struct sbc_cmd_req *r,
 			   struct evbuffer *out)
 {
 	unsigned cause = count_arg(r->argv[0], SBC_Q850_CAUSE_MAX);
-	unsigned long long id;
-	char err[256], *end;
+	char err[256];
+	uint64_t id;
 
 	if (cause == 0) {
 		evbuffer_add_printf(out, "%% Bad cause code %s: expected "
@@ -276,13 +309,10 @@ static int cmd_clear_cause(struct sbcd *d, const struct sbc_cmd_req *r,
 				    r->argv[0], SBC_Q850_CAUSE_MAX);
 		return SBC_CTL_USAGE;
 	}
-	errno = 0;
-	id = strtoull(r->argv[1], &end, 16); /* hex, as shown */
-	if (errno != 0 || *end != '\0' || end == r->argv[1] || id == 0) {
-		evbuffer_add_printf(out, "%% Bad call id %s\n", r->argv[1]);
+	id = call_id_arg(r->argv[1], out);
+	if (id == 0)
 		return SBC_CTL_USAGE;
-	}
-	if (sbc_b2bua_clear_call_cause(d->b2bua, (uint64_t)id, cause, err,
+	if (sbc_b2bua_clear_call_cause(d->b2bua, id, cause, err,
 				       sizeof(err)) != 0) {
 		evbuffer_add_printf(out, "%% %s\n", err);
 		return SBC_CTL_FAILED;
@@ -303,15 +333,13 @@ int sbcd_exec_command(struct sbcd *d, const struct sbc_cmd_req *r,
 	case SBC_CMD_SHOW_LIC_TECH:
 		return cmd_lic_view(d, r, out);
 	case SBC_CMD_SHOW_CALLHOME:
-		if (d->agent == NULL) {
-			evbuffer_add_printf(out, "%% The licensing agent is "
-						 "not running (see the "
-						 "log).\n");
-			return SBC_CTL_FAILED;
-		}
+		if (d->agent == NULL)
+			return no_agent(out);
 		return reply_from(out, put_callhome, d, NULL);
 	case SBC_CMD_LIC_SAVE_USAGE:
 		return cmd_save(d, r, out);
+	case SBC_CMD_CLEAR_CALL:
+		return cmd_clear_call(d, r, out);
 	case SBC_CMD_CLEAR_CALL_CAUSE:
 		return cmd_clear_cause(d, r, out);
 	default:
