@@ -26,10 +26,13 @@
 
 #include "sbc/callacct.h"
 #include "common/clk.h"
+#include "common/err.h"
+#include "common/fileio.h"
 #include "sbc/keepalive.h"
 #include "common/log.h"
 #include "sbc/sdpfilter.h"
 #include "sbc/sipstats.h"
+#include "sbc/tlsfiles.h"
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
@@ -44,10 +47,7 @@
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
-#include <openssl/crypto.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -56,8 +56,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,15 +77,6 @@
 #define QUERY_WAIT_MS 2000
 /* `clear call voice` on an unanswered call: the caller's final answer. */
 #define CLEARED_STATUS SIP_487_REQUEST_TERMINATED
-/*
- * Sofia-SIP reads TLS credentials from a directory: agent.pem (key and
- * certificate) and cafile.pem. sbcd builds it in STATE_DIR/tls from the
- * configured files and empties it once the transports are up.
- */
-#define TLS_DIR_NAME "tls"
-#define TLS_AGENT_PEM "agent.pem"
-#define TLS_CA_PEM "cafile.pem"
-#define TLS_FILE_MAX (1024 * 1024)
 /* The resolver's configuration, made from `ip name-server`: STATE_DIR/... */
 #define RESOLV_CONF_NAME "resolv.conf"
 
@@ -1982,160 +1973,6 @@ static int send_cmd(struct sbc_b2bua *b, const struct sbc_cmd *cmd)
 /* ---------------------------------------------------------------------- */
 /* TLS credentials: STATE_DIR/tls (docs/architecture.md) */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/*
- * Append the file at `path` (a regular file of 1 byte to 1 MiB) to fd,
- * ending it with a newline when it has none. The bytes pass through a
- * buffer that is wiped before it is freed: the private key goes this way.
- */
-static int tls_append(int fd, const char *path, char *why, size_t whylen)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t r;
-	int in, rc = -1;
-
-	in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (in < 0) {
-		snprintf(why, whylen, "cannot open %s: %s", path,
-			 strerror(errno));
-		return -1;
-	}
-	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-	    st.st_size > TLS_FILE_MAX) {
-		snprintf(why, whylen, "%s: not a regular file of 1-%d bytes",
-			 path, TLS_FILE_MAX);
-		goto out_close;
-	}
-	cap = (size_t)st.st_size + 1;
-	buf = malloc(cap);
-	if (buf == NULL) {
-		snprintf(why, whylen, "out of memory");
-		goto out_close;
-	}
-	while (len < cap) {
-		r = read(in, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	if (len == 0 || len == cap) {
-		snprintf(why, whylen, "%s: read error or file changed", path);
-		goto out_wipe;
-	}
-	if (write_all(fd, buf, len) < 0 ||
-	    (buf[len - 1] != '\n' && write_all(fd, "\n", 1) < 0)) {
-		snprintf(why, whylen, "write error: %s", strerror(errno));
-		goto out_wipe;
-	}
-	rc = 0;
-
-out_wipe:
-	OPENSSL_cleanse(buf, cap);
-	free(buf);
-out_close:
-	close(in);
-	return rc;
-}
-
-/*
- * Write dir/name, mode 0600, as the concatenation of the files `paths`
- * (NULL-terminated): through a temporary file, fsync and rename(), so that
- * Sofia-SIP never reads half a file.
- */
-static int tls_write_file(const char *dir, const char *name,
-			  const char *const *paths, char *why, size_t whylen)
-{
-	char path[1100], tmp[1200];
-	int fd, dfd, rc = -1;
-	size_t i;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (unlink(tmp) != 0 && errno != ENOENT) {
-		snprintf(why, whylen, "cannot remove %.200s: %s", tmp,
-			 strerror(errno));
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0) {
-		snprintf(why, whylen, "cannot create %.200s: %s", tmp,
-			 strerror(errno));
-		return -1;
-	}
-	for (i = 0; paths[i] != NULL; i++)
-		if (tls_append(fd, paths[i], why, whylen) < 0)
-			goto out_close;
-	if (fsync(fd) != 0) {
-		snprintf(why, whylen, "cannot write %.200s: %s", tmp,
-			 strerror(errno));
-		goto out_close;
-	}
-	rc = 0;
-out_close:
-	if (close(fd) != 0 && rc == 0) {
-		snprintf(why, whylen, "cannot write %.200s: %s", tmp,
-			 strerror(errno));
-		rc = -1;
-	}
-	if (rc == 0 && rename(tmp, path) != 0) {
-		snprintf(why, whylen, "cannot rename %.200s: %s", tmp,
-			 strerror(errno));
-		rc = -1;
-	}
-	if (rc < 0) {
-		unlink(tmp);
-		return rc;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return rc;
-}
-
-/*
- * Remove what sbcd puts into the TLS directory, and tls.pem, which
- * Sofia-SIP would take for a missing agent.pem or cafile.pem.
- */
-static void tls_scrub(const char *dir)
-{
-	static const char *const names[] = {
-		TLS_AGENT_PEM, TLS_CA_PEM, TLS_AGENT_PEM ".tmp",
-		TLS_CA_PEM ".tmp", "tls.pem",
-	};
-	char path[1100];
-	size_t i;
-
-	if (dir[0] == '\0')
-		return;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (unlink(path) != 0 && errno != ENOENT)
-			log_msg(LOG_LVL_WARNING, "SBC", "TLS",
-				"cannot remove %.200s: %s", path, strerror(errno));
-	}
-}
-
 static unsigned tls_policy(enum sbc_tls_verify v)
 {
 	switch (v) {
@@ -2149,61 +1986,21 @@ static unsigned tls_policy(enum sbc_tls_verify v)
 }
 
 /*
- * Build STATE_DIR/tls for Sofia-SIP from the configured files: a
- * directory of ours, mode 0700 and not a symlink, holding agent.pem
- * (private key, then certificate) and, with a `tls ca-file`, cafile.pem;
- * both 0600. Called before the SIP thread starts; the files are removed
- * again once the transports have read them (sbc_b2bua_start_in).
+ * Build STATE_DIR/tls for Sofia-SIP from the configured files
+ * (sbc_tlsfiles_build). Called before the SIP thread starts; the files are
+ * removed again once the transports have read them (sbc_b2bua_start_in).
  */
 static int tls_prepare(struct sbc_b2bua *b, const char *state_dir, char *why,
 		       size_t whylen)
 {
 	const struct sbc_settings *s = settings(b);
-	const char *const agent[] = {s->tls_private_key, s->tls_certificate,
-				     NULL};
-	const char *const ca[] = {s->tls_ca_file, NULL};
-	struct stat st;
-	int n;
 
-	if (state_dir == NULL) {
-		snprintf(why, whylen, "no state directory for the TLS files");
+	if (sbc_tlsfiles_build(state_dir, s->tls_private_key,
+			       s->tls_certificate, s->tls_ca_file, b->tls_dir,
+			       sizeof(b->tls_dir), why, whylen) < 0)
 		return -1;
-	}
-	n = snprintf(b->tls_dir, sizeof(b->tls_dir), "%s/%s", state_dir,
-		     TLS_DIR_NAME);
-	if (n < 0 || (size_t)n >= sizeof(b->tls_dir)) {
-		snprintf(why, whylen, "state directory name too long");
-		goto out_fail;
-	}
-	if (mkdir(b->tls_dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(why, whylen, "cannot create %.200s: %s", b->tls_dir,
-			 strerror(errno));
-		goto out_fail;
-	}
-	if (lstat(b->tls_dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != geteuid()) {
-		snprintf(why, whylen, "%.200s is not a directory owned by uid %u",
-			 b->tls_dir, (unsigned)geteuid());
-		goto out_fail;
-	}
-	if ((st.st_mode & 07777) != 0700 && chmod(b->tls_dir, 0700) != 0) {
-		snprintf(why, whylen, "cannot chmod 700 %.200s: %s", b->tls_dir,
-			 strerror(errno));
-		goto out_fail;
-	}
-	tls_scrub(b->tls_dir);
-	if (tls_write_file(b->tls_dir, TLS_AGENT_PEM, agent, why, whylen) < 0 ||
-	    (s->tls_ca_file[0] != '\0' &&
-	     tls_write_file(b->tls_dir, TLS_CA_PEM, ca, why, whylen) < 0)) {
-		tls_scrub(b->tls_dir);
-		goto out_fail;
-	}
 	b->tls_policy = tls_policy(sbc_config_tls_verify(s));
 	return 0;
-
-out_fail:
-	b->tls_dir[0] = '\0';
-	return -1;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -2218,9 +2015,8 @@ out_fail:
 static int resolv_write(const char *path, const struct sbc_settings *s,
 			char *why, size_t whylen)
 {
-	char tmp[1200], text[SBC_CFG_MAX_NAME_SERVERS * 80 + 64];
+	char text[SBC_CFG_MAX_NAME_SERVERS * 80 + 64];
 	size_t i, used = 0;
-	int fd, rc = -1;
 
 	for (i = 0; i < s->n_name_server; i++)
 		used += (size_t)snprintf(text + used, sizeof(text) - used,
@@ -2228,27 +2024,7 @@ static int resolv_write(const char *path, const struct sbc_settings *s,
 	snprintf(text + used, sizeof(text) - used,
 		 "port %u\noptions timeout:2 attempts:2\n",
 		 s->name_server_port);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		snprintf(why, whylen, "%.300s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	if (write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0)
-		snprintf(why, whylen, "%.300s: %s", tmp, strerror(errno));
-	else
-		rc = 0;
-	if (close(fd) < 0 && rc == 0) {
-		snprintf(why, whylen, "%.300s: %s", tmp, strerror(errno));
-		rc = -1;
-	}
-	if (rc == 0 && rename(tmp, path) < 0) {
-		snprintf(why, whylen, "%.300s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
+	return fio_write_atomic(path, text, strlen(text), 0644, why, whylen);
 }
 
 /*
@@ -2555,16 +2331,16 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 		pthread_cond_wait(&b->cond, &b->lock);
 	pthread_mutex_unlock(&b->lock);
 	/* The TLS transports hold the credentials in memory from here on. */
-	tls_scrub(b->tls_dir);
+	sbc_tlsfiles_scrub(b->tls_dir);
 	if (b->started < 0) {
 		pthread_join(b->thread, NULL);
-		snprintf(err, errlen, "%s", b->start_err);
+		err_set(err, errlen, "%s", b->start_err);
 		goto out_free;
 	}
 	return b;
 
 out_scrub:
-	tls_scrub(b->tls_dir);
+	sbc_tlsfiles_scrub(b->tls_dir);
 out_free:
 	sbc_config_free(&b->cfg);
 	sbc_dptable_free(&b->dp);

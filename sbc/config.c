@@ -1,12 +1,12 @@
 #include "sbc/config.h"
 
+#include "common/err.h"
 #include "sbc/digitpat.h"
+#include "sbc/tlsfiles.h"
 #include "common/log.h"
 #include "licensing/release.h"
 
-#include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <arpa/inet.h>
@@ -24,8 +24,6 @@
 #define CFG_MAX_TOKENS (SBC_CFG_MAX_LINE / 2 + 1)
 #define CFG_SHOW_LONG 40 /* chars of an over-long line quoted in the error */
 #define CFG_SKIP_MAX (1024 * 1024) /* rest of an over-long line skipped */
-
-#define CFG_FILE_MAX (1024 * 1024) /* a certificate, key or CA file */
 
 #define DEF_HOSTNAME "sbc"
 #define DEF_PERIODICITY_H 168
@@ -2408,175 +2406,6 @@ void sbc_config_free(struct sbc_config **cfg)
 
 /* ---- the files a config names ---- */
 
-/* A PEM file read whole; data is wiped before it is freed. */
-struct pem_file {
-	char *data;
-	size_t len;
-	mode_t mode;
-};
-
-static void pem_file_free(struct pem_file *f)
-{
-	if (f->data != NULL) {
-		OPENSSL_cleanse(f->data, f->len);
-		free(f->data);
-	}
-	f->data = NULL;
-	f->len = 0;
-}
-
-/* Read a regular file of at most CFG_FILE_MAX bytes; reason on failure. */
-static int pem_file_read(const char *path, struct pem_file *f, char *why,
-			 size_t whylen)
-{
-	struct stat st;
-	ssize_t r;
-	int fd, rc = -1;
-
-	memset(f, 0, sizeof(*f));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		snprintf(why, whylen, "cannot open file: %s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "not a regular file");
-		goto out_close;
-	}
-	if (st.st_size <= 0 || st.st_size > CFG_FILE_MAX) {
-		snprintf(why, whylen, "file size outside 1-%d bytes",
-			 CFG_FILE_MAX);
-		goto out_close;
-	}
-	f->mode = st.st_mode;
-	f->data = malloc((size_t)st.st_size + 1);
-	if (f->data == NULL) {
-		snprintf(why, whylen, "out of memory");
-		goto out_close;
-	}
-	while (f->len <= (size_t)st.st_size) {
-		r = read(fd, f->data + f->len, (size_t)st.st_size + 1 - f->len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(why, whylen, "read error: %s",
-				 strerror(errno));
-			goto out_free;
-		}
-		if (r == 0)
-			break;
-		f->len += (size_t)r;
-	}
-	if (f->len == 0 || f->len > (size_t)st.st_size) {
-		snprintf(why, whylen, "file changed while read");
-		goto out_free;
-	}
-	f->data[f->len] = '\0';
-	rc = 0;
-	goto out_close;
-
-out_free:
-	pem_file_free(f);
-out_close:
-	close(fd);
-	return rc;
-}
-
-/* Never ask for a passphrase: an encrypted key is refused, not prompted. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return -1;
-}
-
-/* Every certificate in f; 0 when there is none or one does not decode. */
-static size_t pem_count_certs(const struct pem_file *f, X509 **first)
-{
-	BIO *b = BIO_new_mem_buf(f->data, (int)f->len);
-	size_t n = 0;
-	X509 *x;
-
-	if (b == NULL)
-		return 0;
-	while ((x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) != NULL) {
-		if (n++ == 0 && first != NULL)
-			*first = x;
-		else
-			X509_free(x);
-	}
-	BIO_free(b);
-	return n;
-}
-
-static EVP_PKEY *pem_key(const struct pem_file *f)
-{
-	BIO *b = BIO_new_mem_buf(f->data, (int)f->len);
-	EVP_PKEY *k;
-
-	if (b == NULL)
-		return NULL;
-	k = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
-	BIO_free(b);
-	return k;
-}
-
-/* A file of PEM certificates (tls certificate, tls ca-file, license smart
- * ca-file); the first one in *first when asked. 0, or -1 with why. */
-static int check_cert_file(const char *path, X509 **first, char *why,
-			   size_t whylen)
-{
-	struct pem_file f = {0};
-	int rc = -1;
-
-	if (pem_file_read(path, &f, why, whylen) < 0)
-		return -1;
-	if (pem_count_certs(&f, first) == 0)
-		snprintf(why, whylen, "no PEM certificate in file");
-	else
-		rc = 0;
-	pem_file_free(&f);
-	return rc;
-}
-
-static int check_key_file(const char *path, X509 *cert, char *why,
-			  size_t whylen)
-{
-	struct pem_file f = {0};
-	EVP_PKEY *key = NULL;
-	int rc = -1;
-
-	if (pem_file_read(path, &f, why, whylen) < 0)
-		return -1;
-	if ((f.mode & 077) != 0) {
-		snprintf(why, whylen,
-			 "private key file mode %04o gives group or other "
-			 "access (chmod 600)",
-			 (unsigned)(f.mode & 07777));
-		goto out;
-	}
-	key = pem_key(&f);
-	if (key == NULL) {
-		snprintf(why, whylen, "%s",
-			 strstr(f.data, "ENCRYPTED") != NULL
-				 ? "encrypted private key (not supported)"
-				 : "no PEM private key in file");
-		goto out;
-	}
-	if (cert != NULL && X509_check_private_key(cert, key) != 1) {
-		snprintf(why, whylen,
-			 "private key does not match tls certificate");
-		goto out;
-	}
-	rc = 0;
-out:
-	EVP_PKEY_free(key);
-	pem_file_free(&f);
-	return rc;
-}
-
 /*
  * Every file the config names, each problem reported at its line: the TLS
  * certificate, key (matching the certificate when that one is good) and
@@ -2590,19 +2419,23 @@ static void check_files(const struct sbc_config *cfg, struct cfg_errors *e)
 	char why[160];
 
 	if (s->tls_certificate[0] != '\0' &&
-	    check_cert_file(s->tls_certificate, &cert, why, sizeof(why)) < 0)
+	    sbc_tlsfiles_check_certs(s->tls_certificate, &cert, why,
+				     sizeof(why)) < 0)
 		report(e, cfg->tls_where[TLS_SRC_CERT].line, why,
 		       cfg->tls_where[TLS_SRC_CERT].text, false);
 	if (s->tls_private_key[0] != '\0' &&
-	    check_key_file(s->tls_private_key, cert, why, sizeof(why)) < 0)
+	    sbc_tlsfiles_check_key(s->tls_private_key, cert, why,
+				   sizeof(why)) < 0)
 		report(e, cfg->tls_where[TLS_SRC_KEY].line, why,
 		       cfg->tls_where[TLS_SRC_KEY].text, false);
 	if (s->tls_ca_file[0] != '\0' &&
-	    check_cert_file(s->tls_ca_file, NULL, why, sizeof(why)) < 0)
+	    sbc_tlsfiles_check_certs(s->tls_ca_file, NULL, why,
+				     sizeof(why)) < 0)
 		report(e, cfg->tls_where[TLS_SRC_CA].line, why,
 		       cfg->tls_where[TLS_SRC_CA].text, false);
 	if (s->license_ca_file[0] != '\0' &&
-	    check_cert_file(s->license_ca_file, NULL, why, sizeof(why)) < 0) {
+	    sbc_tlsfiles_check_certs(s->license_ca_file, NULL, why,
+				     sizeof(why)) < 0) {
 		const struct cfg_where *w = &cfg->tls_where[SRC_LICENSE_CA];
 		char full[sizeof(why) + sizeof(s->license_ca_file) + 8];
 
