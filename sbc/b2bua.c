@@ -20,7 +20,7 @@
 #define NTA_INCOMING_MAGIC_T struct sbc_txn
 #define NTA_OUTGOING_MAGIC_T struct sbc_txn
 #define SU_ROOT_MAGIC_T struct sbc_b2bua
-#define SU_MSG_ARG_T struct sbc_cmd
+#define SU_MSG_ARG_T struct b2bua_msg
 
 #include "sbc/b2bua.h"
 
@@ -176,7 +176,8 @@ struct sbc_query {
 	int clear_rc; /* QUERY_CLEAR: 0 cleared, 1 no such call */
 };
 
-struct sbc_cmd {
+/* A command posted to the SIP thread (send_cmd): su_msg's payload. */
+struct b2bua_msg {
 	enum cmd_kind kind;
 	struct sbc_config *cfg;
 	struct sbc_dptable *dp;
@@ -1658,8 +1659,9 @@ static bool tls_connect_failed(const struct sbc_call *call)
  * Every SWEEP_MS: cancel calls unanswered for longer than `timers expires`,
  * end calls older than `call max-duration` (the reaper), drop the outbound
  * INVITE transaction once retransmitted 2xx can no longer come, and finish
- * stopping. The list is walked in full: O(calls) pointer steps, a few
- * microseconds per thousand calls.
+ * stopping. Only calls that may need it are visited: those on the sweep's
+ * lists and, for the reaper, the oldest ones; calls held in between cost
+ * nothing.
  */
 static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 {
@@ -1904,7 +1906,7 @@ static void tls_reload_check(struct sbc_b2bua *b, const struct sbc_config *cfg)
 			"is restarted");
 }
 
-static void on_cmd(struct sbc_b2bua *b, su_msg_r msg, struct sbc_cmd *cmd)
+static void on_cmd(struct sbc_b2bua *b, su_msg_r msg, struct b2bua_msg *cmd)
 {
 	struct sbc_call *call, *next;
 
@@ -1939,7 +1941,7 @@ static void on_cmd(struct sbc_b2bua *b, su_msg_r msg, struct sbc_cmd *cmd)
 	}
 }
 
-static void cmd_deinit(struct sbc_cmd *cmd)
+static void cmd_deinit(struct b2bua_msg *cmd)
 {
 	sbc_config_free(&cmd->cfg);
 	sbc_dptable_free(&cmd->dp);
@@ -1955,10 +1957,10 @@ static void cmd_deinit(struct sbc_cmd *cmd)
  * Post a command to the SIP thread. The message owns what cmd points to from
  * here on: on any failure it is freed here (or by the deinitializer).
  */
-static int send_cmd(struct sbc_b2bua *b, const struct sbc_cmd *cmd)
+static int send_cmd(struct sbc_b2bua *b, const struct b2bua_msg *cmd)
 {
 	su_msg_r msg = SU_MSG_R_INIT;
-	struct sbc_cmd copy = *cmd;
+	struct b2bua_msg copy = *cmd;
 
 	if (su_msg_create(msg, su_root_task(b->root), su_task_null, on_cmd,
 			  sizeof(*cmd)) != 0) {
@@ -2358,7 +2360,7 @@ out_free:
 int sbc_b2bua_reload(struct sbc_b2bua *b, struct sbc_config *cfg,
 		     struct sbc_dptable *dp)
 {
-	struct sbc_cmd cmd = {.kind = CMD_RELOAD, .cfg = cfg, .dp = dp};
+	struct b2bua_msg cmd = {.kind = CMD_RELOAD, .cfg = cfg, .dp = dp};
 
 	return send_cmd(b, &cmd) == 0 ? 0 : -1;
 }
@@ -2391,7 +2393,7 @@ unsigned sbc_b2bua_calls(const struct sbc_b2bua *b)
 void sbc_b2bua_stop(struct sbc_b2bua **pb, unsigned linger_ms)
 {
 	struct sbc_b2bua *b;
-	struct sbc_cmd cmd = {.kind = CMD_STOP, .linger_ms = linger_ms};
+	struct b2bua_msg cmd = {.kind = CMD_STOP, .linger_ms = linger_ms};
 
 	if (pb == NULL || *pb == NULL)
 		return;
@@ -2450,7 +2452,7 @@ struct sbc_sipstats *sbc_b2bua_sipstats(struct sbc_b2bua *b)
 static int query_ask(struct sbc_b2bua *b, struct sbc_query *q, char *err,
 		     size_t errlen)
 {
-	struct sbc_cmd cmd = {.kind = CMD_QUERY, .query = q};
+	struct b2bua_msg cmd = {.kind = CMD_QUERY, .query = q};
 	struct timespec until;
 	int rc = 0;
 
