@@ -85,9 +85,7 @@ enum side { SIDE_A = 0, SIDE_B = 1 };
 enum sweep_list { SWEEP_NONE, SWEEP_EARLY, SWEEP_FRESH, SWEEP_KEPT,
 		  SWEEP_LISTS };
 
-struct call_list {
-	struct sbc_call *head, *tail;
-};
+TAILQ_HEAD(call_list, sbc_call);
 
 enum call_state {
 	CALL_EARLY,	  /* outbound INVITE sent, no final answer */
@@ -111,7 +109,7 @@ struct sbc_txn {
 	enum side from;	     /* side the request came from */
 	uint32_t out_cseq;   /* CSeq of the relayed request (ACK needs it) */
 	bool awaiting_ack;   /* INVITE answered 2xx, ACK not yet relayed */
-	struct sbc_txn *next;
+	LIST_ENTRY(sbc_txn) link; /* call->txns (not the call's inv) */
 };
 
 struct sbc_call {
@@ -125,7 +123,7 @@ struct sbc_call {
 	struct sbc_callacct acct;
 	struct sbc_leg leg[2];
 	struct sbc_txn inv; /* the initial INVITE: irq from A, orq to B */
-	struct sbc_txn *txns; /* relayed in-dialog transactions */
+	LIST_HEAD(, sbc_txn) txns; /* relayed in-dialog ones, newest first */
 	nta_outgoing_t *bye[2]; /* our BYEs towards each side */
 	int64_t start_ms;
 	int64_t answer_ms;
@@ -138,7 +136,7 @@ struct sbc_call {
 	/* The outbound dial-peer's codec policy, for A's offers (a copy). */
 	struct sbc_sdp_policy sdp;
 	bool dns_target; /* B is a dns: session target */
-	struct sbc_call *prev, *next; /* b2b->calls, oldest first */
+	TAILQ_ENTRY(sbc_call) link; /* b2b->calls, oldest first */
 	/*
 	 * At most one of the sweep's lists (enum sweep_list): early calls,
 	 * calls just established (their INVITE irq still to let go), and
@@ -146,7 +144,7 @@ struct sbc_call {
 	 * these, so its cost follows calls being set up, not calls held.
 	 */
 	enum sweep_list sweep;
-	struct sbc_call *sprev, *snext;
+	TAILQ_ENTRY(sbc_call) sweep_link;
 };
 
 enum cmd_kind { CMD_RELOAD, CMD_STOP, CMD_QUERY };
@@ -233,7 +231,7 @@ struct sbc_b2bua {
 	int64_t sweep_last_ms;	  /* when the sweep last ran: stall check */
 	struct sbc_config *cfg;
 	struct sbc_dptable *dp;
-	struct sbc_call *calls, *calls_tail;
+	struct call_list calls;
 	struct call_list lists[SWEEP_LISTS]; /* the sweep's; [SWEEP_NONE] unused */
 	uint64_t callid_salt;
 	bool tls_up; /* a TLS transport exists: TLS dial-peers can be reached */
@@ -567,34 +565,16 @@ static void relay_response(struct sbc_b2bua *b, nta_incoming_t *irq,
 		TAG_END());
 }
 
-static void send_ack(struct sbc_call *call, uint32_t cseq, sip_t const *ack)
+/*
+ * ACK a 2xx towards side `to` with the CSeq of the INVITE it answers:
+ * the end-to-end ACK carries the body of ack (NULL: none).
+ */
+static void send_ack(struct sbc_call *call, enum side to, uint32_t cseq,
+		     sip_t const *ack)
 {
 	char cseq_str[32];
 	nta_outgoing_t *orq;
 
-	snprintf(cseq_str, sizeof(cseq_str), "%" PRIu32 " ACK", cseq);
-	orq = sent(call->b2b, sip_method_ack, nta_outgoing_tcreate(
-		call->leg[SIDE_B].leg, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
-		SIPTAG_CSEQ_STR(cseq_str),
-		TAG_IF(ack, SIPTAG_CONTENT_TYPE(ack ? ack->sip_content_type
-						    : NULL)),
-		TAG_IF(ack, SIPTAG_PAYLOAD(ack ? ack->sip_payload : NULL)),
-		TAG_END()));
-	if (orq)
-		nta_outgoing_destroy(orq);
-}
-
-/* Same, but towards either side (in-dialog re-INVITE ACKs). */
-static void send_ack_to(struct sbc_call *call, enum side to, uint32_t cseq,
-			sip_t const *ack)
-{
-	char cseq_str[32];
-	nta_outgoing_t *orq;
-
-	if (to == SIDE_B) {
-		send_ack(call, cseq, ack);
-		return;
-	}
 	snprintf(cseq_str, sizeof(cseq_str), "%" PRIu32 " ACK", cseq);
 	orq = sent(call->b2b, sip_method_ack, nta_outgoing_tcreate(
 		call->leg[to].leg, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
@@ -612,57 +592,26 @@ static void send_ack_to(struct sbc_call *call, enum side to, uint32_t cseq,
 
 static void call_link(struct sbc_b2bua *b, struct sbc_call *call)
 {
-	call->prev = b->calls_tail;
-	call->next = NULL;
-	if (b->calls_tail)
-		b->calls_tail->next = call;
-	else
-		b->calls = call;
-	b->calls_tail = call;
+	TAILQ_INSERT_TAIL(&b->calls, call, link);
 	atomic_fetch_add(&b->ncalls, 1);
 }
 
 static void call_unlink(struct sbc_b2bua *b, struct sbc_call *call)
 {
-	if (call->prev)
-		call->prev->next = call->next;
-	else
-		b->calls = call->next;
-	if (call->next)
-		call->next->prev = call->prev;
-	else
-		b->calls_tail = call->prev;
-	call->prev = call->next = NULL;
+	TAILQ_REMOVE(&b->calls, call, link);
 	atomic_fetch_sub(&b->ncalls, 1);
 }
 
 /* Move a call to the tail of sweep list `to` (SWEEP_NONE: off all lists). */
 static void sweep_move(struct sbc_call *call, enum sweep_list to)
 {
-	struct call_list *l;
+	struct call_list *lists = call->b2b->lists;
 
-	if (call->sweep != SWEEP_NONE) {
-		l = &call->b2b->lists[call->sweep];
-		if (call->sprev)
-			call->sprev->snext = call->snext;
-		else
-			l->head = call->snext;
-		if (call->snext)
-			call->snext->sprev = call->sprev;
-		else
-			l->tail = call->sprev;
-		call->sprev = call->snext = NULL;
-	}
+	if (call->sweep != SWEEP_NONE)
+		TAILQ_REMOVE(&lists[call->sweep], call, sweep_link);
 	call->sweep = to;
-	if (to == SWEEP_NONE)
-		return;
-	l = &call->b2b->lists[to];
-	call->sprev = l->tail;
-	if (l->tail)
-		l->tail->snext = call;
-	else
-		l->head = call;
-	l->tail = call;
+	if (to != SWEEP_NONE)
+		TAILQ_INSERT_TAIL(&lists[to], call, sweep_link);
 }
 
 /*
@@ -697,16 +646,9 @@ static void txn_free(struct sbc_txn *t)
 	free(t);
 }
 
-static void txn_unlink_free(struct sbc_call *call, struct sbc_txn *t)
+static void txn_unlink_free(struct sbc_txn *t)
 {
-	struct sbc_txn **pp;
-
-	for (pp = &call->txns; *pp; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			break;
-		}
-	}
+	LIST_REMOVE(t, link);
 	txn_free(t);
 }
 
@@ -721,12 +663,8 @@ static void call_destroy(struct sbc_call *call)
 	int i;
 
 	sbc_callacct_end(&call->acct, b->counters);
-	while (call->txns) {
-		struct sbc_txn *t = call->txns;
-
-		call->txns = t->next;
-		txn_free(t);
-	}
+	while (!LIST_EMPTY(&call->txns))
+		txn_unlink_free(LIST_FIRST(&call->txns));
 	for (i = 0; i < 2; i++) {
 		if (call->bye[i])
 			nta_outgoing_destroy(call->bye[i]);
@@ -818,7 +756,7 @@ static void call_end(struct sbc_call *call, int a_status, const char *a_phrase)
 		break;
 	case CALL_ANSWERED:
 		/* A never ACKed (or we are stopping): confirm B, then BYE. */
-		send_ack(call, call->inv.out_cseq, NULL);
+		send_ack(call, SIDE_B, call->inv.out_cseq, NULL);
 		/* fall through */
 	case CALL_ESTABLISHED:
 		call_set_state(call, CALL_ENDING);
@@ -852,9 +790,9 @@ static int on_txn_response(struct sbc_txn *t, nta_outgoing_t *orq,
 		 * answered 487: nobody will ACK this 2xx end to end, so ACK it
 		 * here (the session keeps the previous offer/answer).
 		 */
-		send_ack_to(call, (enum side)!t->from, nta_outgoing_cseq(orq),
+		send_ack(call, (enum side)!t->from, nta_outgoing_cseq(orq),
 			    NULL);
-		txn_unlink_free(call, t);
+		txn_unlink_free(t);
 		return 0;
 	}
 	if (t->irq && nta_incoming_status(t->irq) < 200)
@@ -873,7 +811,7 @@ static int on_txn_response(struct sbc_txn *t, nta_outgoing_t *orq,
 		t->awaiting_ack = true;
 		return 0;
 	}
-	txn_unlink_free(call, t);
+	txn_unlink_free(t);
 	return 0;
 }
 
@@ -881,7 +819,7 @@ static struct sbc_txn *find_awaiting_ack(struct sbc_call *call, enum side from)
 {
 	struct sbc_txn *t;
 
-	for (t = call->txns; t; t = t->next) {
+	LIST_FOREACH(t, &call->txns, link) {
 		if (t->awaiting_ack && t->from == from)
 			return t;
 	}
@@ -892,7 +830,7 @@ static bool invite_pending(struct sbc_call *call)
 {
 	struct sbc_txn *t;
 
-	for (t = call->txns; t; t = t->next) {
+	LIST_FOREACH(t, &call->txns, link) {
 		if (t->irq && nta_incoming_method(t->irq) == sip_method_invite)
 			return true;
 	}
@@ -902,8 +840,8 @@ static bool invite_pending(struct sbc_call *call)
 static void relay_ack(struct sbc_call *call, struct sbc_txn *t,
 		      sip_t const *ack)
 {
-	send_ack_to(call, (enum side)!t->from, t->out_cseq, ack);
-	txn_unlink_free(call, t);
+	send_ack(call, (enum side)!t->from, t->out_cseq, ack);
+	txn_unlink_free(t);
 }
 
 static int on_txn_ack_cancel(struct sbc_txn *t, nta_incoming_t *irq,
@@ -1036,8 +974,7 @@ static int relay_request(struct sbc_call *call, enum side from,
 	}
 	t->out_cseq = nta_outgoing_cseq(t->orq);
 	t->irq = irq;
-	t->next = call->txns;
-	call->txns = t;
+	LIST_INSERT_HEAD(&call->txns, t, link);
 	if (m == sip_method_invite)
 		nta_incoming_bind(irq, on_txn_ack_cancel, t);
 	return 0;
@@ -1059,7 +996,7 @@ static int leg_request(struct sbc_leg *leg, nta_incoming_t *irq,
 		/* A 2xx ACK that nta did not tie to its INVITE transaction. */
 		if (leg->side == SIDE_A && call->state == CALL_ANSWERED &&
 		    sip->sip_cseq->cs_seq == nta_incoming_cseq(call->inv.irq)) {
-			send_ack(call, call->inv.out_cseq, sip);
+			send_ack(call, SIDE_B, call->inv.out_cseq, sip);
 			call_set_state(call, CALL_ESTABLISHED);
 		} else if ((t = find_awaiting_ack(call, leg->side)) != NULL) {
 			relay_ack(call, t, sip);
@@ -1076,7 +1013,7 @@ static int leg_request(struct sbc_leg *leg, nta_incoming_t *irq,
 		}
 		sbc_callacct_end(&call->acct, call->b2b->counters);
 		if (call->state == CALL_ANSWERED)
-			send_ack(call, call->inv.out_cseq, NULL);
+			send_ack(call, SIDE_B, call->inv.out_cseq, NULL);
 		call_set_state(call, CALL_ENDING);
 		send_bye(call, (enum side)!leg->side);
 		if (call->bye[!leg->side] == NULL) {
@@ -1171,7 +1108,7 @@ static int on_invite_response(struct sbc_txn *inv, nta_outgoing_t *orq,
 	if (status < 300) {
 		if (call->state == CALL_CANCELLING) {
 			/* The 200 crossed the CANCEL: take the call down. */
-			send_ack(call, call->inv.out_cseq, NULL);
+			send_ack(call, SIDE_B, call->inv.out_cseq, NULL);
 			call_set_state(call, CALL_ENDING);
 			send_bye(call, SIDE_B);
 			if (call->bye[SIDE_B] == NULL)
@@ -1230,7 +1167,7 @@ static int on_invite_ack_cancel(struct sbc_txn *inv, nta_incoming_t *irq,
 	}
 	if (sip->sip_request->rq_method == sip_method_ack &&
 	    call->state == CALL_ANSWERED) {
-		send_ack(call, call->inv.out_cseq, sip);
+		send_ack(call, SIDE_B, call->inv.out_cseq, sip);
 		call_set_state(call, CALL_ESTABLISHED);
 	}
 	return 0;
@@ -1684,8 +1621,8 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 			"not scheduled)", ran - b->sweep_last_ms - SWEEP_MS);
 	b->sweep_last_ms = ran;
 	/* Unanswered calls: the no-answer timer, failed TLS connections. */
-	for (call = b->lists[SWEEP_EARLY].head; call; call = next) {
-		next = call->snext;
+	for (call = TAILQ_FIRST(&b->lists[SWEEP_EARLY]); call; call = next) {
+		next = TAILQ_NEXT(call, sweep_link);
 		if (now - call->start_ms >= (int64_t)s->expires_ms) {
 			call_end(call, SIP_408_REQUEST_TIMEOUT);
 			continue;
@@ -1706,8 +1643,8 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 	 * The reaper: b->calls is in start order, so only the calls past
 	 * `call max-duration` at its head are visited (and the few ending).
 	 */
-	for (call = b->calls; max_ms && call; call = next) {
-		next = call->next;
+	for (call = TAILQ_FIRST(&b->calls); max_ms && call; call = next) {
+		next = TAILQ_NEXT(call, link);
 		if (now - call->start_ms < max_ms)
 			break;
 		if (call->state == CALL_ENDING ||
@@ -1722,7 +1659,7 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 	 * Just established: the INVITE irq can go now (not from inside its
 	 * own ACK callback); the orq stays to absorb retransmitted 2xx.
 	 */
-	while ((call = b->lists[SWEEP_FRESH].head) != NULL) {
+	while ((call = TAILQ_FIRST(&b->lists[SWEEP_FRESH])) != NULL) {
 		if (call->inv.irq) {
 			nta_incoming_destroy(call->inv.irq);
 			call->inv.irq = NULL;
@@ -1730,7 +1667,7 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 		sweep_move(call, call->inv.orq ? SWEEP_KEPT : SWEEP_NONE);
 	}
 	/* In establishment order: stop at the first orq still kept. */
-	while ((call = b->lists[SWEEP_KEPT].head) != NULL &&
+	while ((call = TAILQ_FIRST(&b->lists[SWEEP_KEPT])) != NULL &&
 	       now - call->answer_ms >= INVITE_ORQ_KEEP_MS) {
 		nta_outgoing_destroy(call->inv.orq);
 		call->inv.orq = NULL;
@@ -1740,7 +1677,7 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 	if (!b->stopping)
 		sbc_keepalive_tick(b->ka, now);
 	if (b->stopping &&
-	    (b->calls == NULL || now >= b->stop_deadline_ms))
+	    (TAILQ_EMPTY(&b->calls) || now >= b->stop_deadline_ms))
 		su_root_break(b->root);
 }
 
@@ -1823,7 +1760,8 @@ static bool run_snapshot(struct sbc_b2bua *b, struct sbc_query *q)
 	q->views = malloc(cap * sizeof(*q->views));
 	if (q->views == NULL)
 		return false;
-	for (call = b->calls; call && i < cap; call = call->next, i++) {
+	for (call = TAILQ_FIRST(&b->calls); call && i < cap;
+	     call = TAILQ_NEXT(call, link), i++) {
 		struct sbc_call_view *v = &q->views[i];
 
 		*v = call->view;
@@ -1845,7 +1783,7 @@ static int run_clear(struct sbc_b2bua *b, uint64_t id, unsigned cause)
 {
 	struct sbc_call *call;
 
-	for (call = b->calls; call; call = call->next) {
+	TAILQ_FOREACH(call, &b->calls, link) {
 		if (call->id == id)
 			break;
 	}
@@ -1929,8 +1867,8 @@ static void on_cmd(struct sbc_b2bua *b, su_msg_r msg, struct b2bua_msg *cmd)
 	case CMD_STOP:
 		b->stopping = true;
 		b->stop_deadline_ms = clk_mono_ms() + cmd->linger_ms;
-		for (call = b->calls; call; call = next) {
-			next = call->next;
+		for (call = TAILQ_FIRST(&b->calls); call; call = next) {
+			next = TAILQ_NEXT(call, link);
 			call_end(call, SIP_503_SERVICE_UNAVAILABLE);
 		}
 		break;
@@ -2219,8 +2157,8 @@ static int sip_setup(struct sbc_b2bua *b)
 
 static void sip_teardown(struct sbc_b2bua *b)
 {
-	while (b->calls)
-		call_destroy(b->calls);
+	while (!TAILQ_EMPTY(&b->calls))
+		call_destroy(TAILQ_FIRST(&b->calls));
 	sbc_keepalive_detach(b->ka);
 	if (b->sweep)
 		su_timer_destroy(b->sweep);
@@ -2270,9 +2208,10 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 {
 	struct sbc_b2bua *b = calloc(1, sizeof(*b));
 	char why[512];
+	size_t i;
 
 	if (b == NULL) {
-		snprintf(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		sbc_config_free(&cfg);
 		sbc_dptable_free(&dp);
 		return NULL;
@@ -2280,6 +2219,9 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 	b->cfg = cfg;
 	b->dp = dp;
 	b->counters = counters;
+	TAILQ_INIT(&b->calls);
+	for (i = 0; i < SWEEP_LISTS; i++)
+		TAILQ_INIT(&b->lists[i]);
 	atomic_store(&b->service_up, true);
 	b->sipstats = sbc_sipstats_new();
 	b->ka = sbc_keepalive_new(b->sipstats, peer_resolved_set, b);
