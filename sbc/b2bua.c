@@ -2051,9 +2051,9 @@ static int bind_listeners(struct sbc_b2bua *b)
 					TAG_END()) < 0) {
 			int e = errno;
 
-			snprintf(b->start_err, sizeof(b->start_err),
-				 "cannot listen on %s %s:%u: %s", tp, l->addr,
-				 l->port, strerror(e));
+			err_set(b->start_err, sizeof(b->start_err),
+				"cannot listen on %s %s:%u: %s", tp, l->addr,
+				l->port, strerror(e));
 			if (tls)
 				log_msg(LOG_LVL_ERR, "SBC", "TLS",
 					"cannot start TLS on %s:%u: %s (the "
@@ -2093,8 +2093,8 @@ static int bind_listeners(struct sbc_b2bua *b)
 					TAG_END()) < 0) {
 			int e = errno;
 
-			snprintf(b->start_err, sizeof(b->start_err),
-				 "cannot start outbound TLS: %s", strerror(e));
+			err_set(b->start_err, sizeof(b->start_err),
+				"cannot start outbound TLS: %s", strerror(e));
 			log_msg(LOG_LVL_ERR, "SBC", "TLS",
 				"cannot start outbound TLS: %s (a certificate, "
 				"key or CA file the TLS library refused)",
@@ -2116,8 +2116,8 @@ static int sip_setup(struct sbc_b2bua *b)
 {
 	b->root = su_root_create(b);
 	if (b->root == NULL) {
-		snprintf(b->start_err, sizeof(b->start_err),
-			 "cannot create su_root");
+		err_set(b->start_err, sizeof(b->start_err),
+			"cannot create su_root");
 		return -1;
 	}
 	b->agent = nta_agent_create(b->root, NTA_NO_TRANSPORT, NULL, NULL, NTATAG_UA(1),
@@ -2130,16 +2130,16 @@ static int sip_setup(struct sbc_b2bua *b)
 					   SRESTAG_RESOLV_CONF(b->resolv_conf)),
 				    TAG_END());
 	if (b->agent == NULL) {
-		snprintf(b->start_err, sizeof(b->start_err),
-			 "cannot create the SIP agent");
+		err_set(b->start_err, sizeof(b->start_err),
+			"cannot create the SIP agent");
 		return -1;
 	}
 	if (bind_listeners(b) < 0)
 		return -1;
 	sbc_keepalive_attach(b->ka, b->agent, b->host);
 	if (sbc_keepalive_set(b->ka, b->cfg, clk_mono_ms()) < 0) {
-		snprintf(b->start_err, sizeof(b->start_err),
-			 "out of memory (keepalive)");
+		err_set(b->start_err, sizeof(b->start_err),
+			"out of memory (keepalive)");
 		return -1;
 	}
 	b->default_leg = nta_leg_tcreate(b->agent, on_default_request,
@@ -2148,8 +2148,8 @@ static int sip_setup(struct sbc_b2bua *b)
 	b->sweep = su_timer_create(su_root_task(b->root), SWEEP_MS);
 	if (b->default_leg == NULL || b->sweep == NULL ||
 	    su_timer_set_for_ever(b->sweep, on_sweep, NULL) < 0) {
-		snprintf(b->start_err, sizeof(b->start_err),
-			 "cannot create the default leg or timer");
+		err_set(b->start_err, sizeof(b->start_err),
+			"cannot create the default leg or timer");
 		return -1;
 	}
 	return 0;
@@ -2226,7 +2226,7 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 	b->sipstats = sbc_sipstats_new();
 	b->ka = sbc_keepalive_new(b->sipstats, peer_resolved_set, b);
 	if (b->sipstats == NULL || b->ka == NULL) {
-		snprintf(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		sbc_keepalive_free(&b->ka);
 		sbc_sipstats_free(&b->sipstats);
 		sbc_config_free(&b->cfg);
@@ -2243,8 +2243,8 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 	su_init();
 	if (settings(b)->n_name_server > 0) {
 		if (state_dir == NULL) {
-			snprintf(err, errlen, "ip name-server needs a state "
-					      "directory");
+			err_set(err, errlen, "ip name-server needs a state "
+					     "directory");
 			goto out_free;
 		}
 		snprintf(b->resolv_conf, sizeof(b->resolv_conf), "%s/%s",
@@ -2254,20 +2254,20 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 			log_msg(LOG_LVL_ERR, "SBC", "DNS",
 				"cannot write the resolver configuration: %s",
 				why);
-			snprintf(err, errlen, "cannot write the resolver "
-					      "configuration: %s",
-				 why);
+			err_set(err, errlen, "cannot write the resolver "
+					     "configuration: %s",
+				why);
 			goto out_free;
 		}
 	}
 	if (settings(b)->tls_certificate[0] != '\0' &&
 	    tls_prepare(b, state_dir, why, sizeof(why)) < 0) {
 		log_msg(LOG_LVL_ERR, "SBC", "TLS", "cannot set up TLS: %s", why);
-		snprintf(err, errlen, "cannot set up TLS: %s", why);
+		err_set(err, errlen, "cannot set up TLS: %s", why);
 		goto out_free;
 	}
 	if (pthread_create(&b->thread, NULL, sip_thread, b) != 0) {
-		snprintf(err, errlen, "cannot start the SIP thread");
+		err_set(err, errlen, "cannot start the SIP thread");
 		goto out_scrub;
 	}
 	pthread_mutex_lock(&b->lock);
@@ -2414,14 +2414,14 @@ static int query_ask(struct sbc_b2bua *b, struct sbc_query *q, char *err,
 			break;
 	}
 	if (!q->done) {
-		snprintf(err, errlen,
-			 "the SIP thread did not answer within %d ms",
-			 QUERY_WAIT_MS);
+		err_set(err, errlen,
+			"the SIP thread did not answer within %d ms",
+			QUERY_WAIT_MS);
 		rc = -1;
 	} else if (q->failed) {
-		snprintf(err, errlen,
-			 "the SIP thread could not answer (stopping, or out "
-			 "of memory)");
+		err_set(err, errlen,
+			"the SIP thread could not answer (stopping, or out "
+			"of memory)");
 		rc = -1;
 	}
 	pthread_mutex_unlock(&q->lock);
@@ -2437,7 +2437,7 @@ int sbc_b2bua_snapshot(struct sbc_b2bua *b, struct sbc_call_view **out,
 	*out = NULL;
 	*n = 0;
 	if (q == NULL) {
-		snprintf(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	rc = query_ask(b, q, err, errlen);
@@ -2472,19 +2472,19 @@ int sbc_b2bua_clear_call_cause(struct sbc_b2bua *b, uint64_t id,
 	int rc;
 
 	if (cause > SBC_Q850_CAUSE_MAX) {
-		snprintf(err, errlen, "cause %u is not a Q.850 cause (1..%u)",
-			 cause, SBC_Q850_CAUSE_MAX);
+		err_set(err, errlen, "cause %u is not a Q.850 cause (1..%u)",
+			cause, SBC_Q850_CAUSE_MAX);
 		return -1;
 	}
 	q = query_new(QUERY_CLEAR, id);
 	if (q == NULL) {
-		snprintf(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	q->cause = cause;
 	rc = query_ask(b, q, err, errlen);
 	if (rc == 0 && q->clear_rc != 0) {
-		snprintf(err, errlen, "no active call with id %" PRIX64, id);
+		err_set(err, errlen, "no active call with id %" PRIX64, id);
 		rc = 1;
 	}
 	query_unref(q);

@@ -1911,11 +1911,12 @@ static void errors_add(struct cfg_errors *e, const char *msg)
 		return;
 	if (e->n == SBC_CFG_MAX_ERRORS) {
 		e->full = true;
-		snprintf(last, sizeof(last), "%s: too many errors (max %d), "
-			 "stopping", e->name, SBC_CFG_MAX_ERRORS);
+		err_set(last, sizeof(last),
+			"%s: too many errors (max %d), stopping", e->name,
+			SBC_CFG_MAX_ERRORS);
 		msg = last;
-	} else if (e->n++ == 0 && e->first != NULL && e->firstlen > 0) {
-		snprintf(e->first, e->firstlen, "%s", msg);
+	} else if (e->n++ == 0) {
+		err_set(e->first, e->firstlen, "%s", msg);
 	}
 	if (e->fn != NULL)
 		e->fn(e->arg, msg);
@@ -1929,8 +1930,8 @@ static void report(struct cfg_errors *e, unsigned line, const char *reason,
 	char msg[sizeof(quoted) + 512];
 
 	quote_line(text, too_long, quoted, sizeof(quoted));
-	snprintf(msg, sizeof(msg), "%s:%u: %s: '%s'", e->name, line, reason,
-		 quoted);
+	err_set(msg, sizeof(msg), "%s:%u: %s: '%s'", e->name, line, reason,
+		quoted);
 	errors_add(e, msg);
 }
 
@@ -2243,8 +2244,8 @@ static struct sbc_config *parse_src(struct cfg_src *src, struct cfg_errors *e)
 			sbc_config_free(&p.cfg);
 	}
 	if (p.cfg == NULL) {
-		snprintf(p.reason, sizeof(p.reason), "%s: out of memory",
-			 e->name);
+		err_set(p.reason, sizeof(p.reason), "%s: out of memory",
+			e->name);
 		errors_add(e, p.reason);
 		goto out;
 	}
@@ -2274,8 +2275,8 @@ static struct sbc_config *parse_src(struct cfg_src *src, struct cfg_errors *e)
 			break;
 	}
 	if (!p.ended && rc < 0) {
-		snprintf(p.reason, sizeof(p.reason), "%s: read error: %.100s",
-			 e->name, strerror(errno));
+		err_set(p.reason, sizeof(p.reason), "%s: read error: %.100s",
+			e->name, strerror(errno));
 		errors_add(e, p.reason);
 	}
 	if (!e->full) {
@@ -2361,8 +2362,8 @@ static struct sbc_config *load(const char *path, struct cfg_errors *e)
 	e->name = path;
 	src.fp = fopen(path, "r");
 	if (src.fp == NULL) {
-		snprintf(msg, sizeof(msg), "%s: cannot open: %s", path,
-			 strerror(errno));
+		err_set(msg, sizeof(msg), "%s: cannot open: %s", path,
+			strerror(errno));
 		errors_add(e, msg);
 		goto out;
 	}
@@ -2441,10 +2442,10 @@ static void check_files(const struct sbc_config *cfg, struct cfg_errors *e)
 
 		/* A relative path was resolved: say which file was meant. */
 		if (strstr(w->text, s->license_ca_file) == NULL)
-			snprintf(full, sizeof(full), "%s (%s)", why,
-				 s->license_ca_file);
+			err_set(full, sizeof(full), "%s (%s)", why,
+				s->license_ca_file);
 		else
-			snprintf(full, sizeof(full), "%s", why);
+			err_set(full, sizeof(full), "%s", why);
 		report(e, w->line, full, w->text, false);
 	}
 	X509_free(cert);
