@@ -9,6 +9,7 @@
  * Exit status: the last reply's status (0 done, 1 failed, 2 not a
  * command), 3 when sbcd cannot be reached or the reply is cut short.
  */
+#include "common/fileio.h"
 #include "sbc/cmdtab.h"
 #include "sbc/ctl.h"
 #include "sbc/shell.h"
@@ -66,21 +67,6 @@ static int dial(const char *path)
 		return -1;
 	}
 	return fd;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* One byte, waiting at most REPLY_TIMEOUT_MS: 1, 0 at EOF, -1. */
@@ -163,51 +149,15 @@ out:
 }
 
 /* The usage file a save returns, written where the operator said, with
- * the operator's rights: a temporary file, fsync, rename. */
+ * the operator's rights, whole or not at all (fio_write_atomic). */
 static int write_download(const char *path, const char *body, size_t len,
 			  FILE *out)
 {
-	char tmp[PATH_MAX];
-	size_t off = 0;
-	int fd, saved;
+	char why[PATH_MAX + 128];
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp)) {
-		fprintf(out, "%% Path too long: %s\n", path);
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	if (fd < 0)
-		goto out_err;
-	while (off < len) {
-		ssize_t w = write(fd, body + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			close(fd);
-			unlink(tmp);
-			goto out_err;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) != 0) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		goto out_err;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		goto out_err;
-	}
-	return 0;
-
-out_err:
-	fprintf(out, "%% Cannot write %s: %s\n", path, strerror(errno));
+	if (fio_write_atomic(path, body, len, 0640, why, sizeof(why)) == 0)
+		return 0;
+	fprintf(out, "%% Cannot write %s\n", why);
 	return -1;
 }
 
@@ -247,12 +197,12 @@ int sbcctl_request(int fd, const char *line, FILE *out)
 	}
 	if (upload != NULL) {
 		snprintf(head, sizeof(head), "DATA %zu\n", ulen);
-		if (write_all(fd, head, strlen(head)) != 0 ||
-		    write_all(fd, upload, ulen) != 0)
+		if (fio_write_all(fd, head, strlen(head)) != 0 ||
+		    fio_write_all(fd, upload, ulen) != 0)
 			goto out;
 	}
-	if (write_all(fd, line, strlen(line)) != 0 ||
-	    write_all(fd, "\n", 1) != 0)
+	if (fio_write_all(fd, line, strlen(line)) != 0 ||
+	    fio_write_all(fd, "\n", 1) != 0)
 		goto out;
 	for (;;) {
 		if (n + 1 >= sizeof(head) || read_byte(fd, &head[n]) != 1)
