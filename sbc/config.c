@@ -120,9 +120,11 @@ struct cfg_out {
  * One command of one mode. `kw` are the fixed words; the rest of the line
  * are arguments, min_args..max_args of them. Numeric rows (cmd_uint) store
  * into the field at `off` of the settings, or of the current dial-peer when
- * `in_dp`; `def` is both the default and "not printed back". `print` writes
- * the command back for sbc_config_write; rows of TOP print in table order,
- * and a change of `group` there prints a "!" separator.
+ * `in_dp`; `def` is both the default and "not printed back". Rows of a
+ * bool setting at `off` (cmd_flag, print_flag) print `line` when it is
+ * set. `print` writes the command back for sbc_config_write; rows of TOP
+ * print in table order, and a change of `group` there prints a "!"
+ * separator.
  */
 struct cfg_cmd {
 	const char *kw[CFG_MAX_KW];
@@ -137,6 +139,7 @@ struct cfg_cmd {
 	size_t off;
 	bool in_dp;
 	unsigned long lo, hi, def;
+	const char *line;
 	int arg;
 	int group;
 };
@@ -697,12 +700,12 @@ static int cmd_ca_file(struct cfg_parser *p, const struct cfg_cmd *cmd,
 	return 0;
 }
 
-static int cmd_privacy(struct cfg_parser *p, const struct cfg_cmd *cmd,
-		       const struct cfg_args *a)
+/* A row without arguments that sets the bool at `off`. */
+static int cmd_flag(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		    const struct cfg_args *a)
 {
-	(void)cmd;
 	(void)a;
-	p->cfg->s.license_privacy_hostname = true;
+	*(bool *)field(cmd, p) = true;
 	return 0;
 }
 
@@ -778,6 +781,14 @@ static void print_str(struct cfg_out *o, const struct cfg_cmd *cmd,
 
 	if (v[0] != '\0')
 		emit(o, depth, "%s %s", kw_text(cmd, kw, sizeof(kw)), v);
+}
+
+static void print_flag(struct cfg_out *o, const struct cfg_cmd *cmd,
+		       const struct sbc_config *cfg,
+		       const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	if (*(const bool *)cfield(cmd, cfg, dp))
+		emit(o, depth, "%s", cmd->line);
 }
 
 static void print_url(struct cfg_out *o, const struct cfg_cmd *cmd,
@@ -965,16 +976,6 @@ static void print_lic_transport(struct cfg_out *o, const struct cfg_cmd *cmd,
 		     lic_tp_names[cfg->s.license_transport]);
 }
 
-static void print_privacy(struct cfg_out *o, const struct cfg_cmd *cmd,
-			  const struct sbc_config *cfg,
-			  const struct sbc_dialpeer_cfg *dp, int depth)
-{
-	(void)cmd;
-	(void)dp;
-	if (cfg->s.license_privacy_hostname)
-		emit(o, depth, "license smart privacy hostname");
-}
-
 /* Metrics are for the local Prometheus agent only: loopback. */
 static int cmd_metrics(struct cfg_parser *p, const struct cfg_cmd *cmd,
 		       const struct cfg_args *a)
@@ -1001,25 +1002,6 @@ static void print_metrics(struct cfg_out *o, const struct cfg_cmd *cmd,
 	if (cfg->s.has_metrics)
 		emit(o, depth, "metrics listen %s %u", cfg->s.metrics_addr,
 		     cfg->s.metrics_port);
-}
-
-static int cmd_syslog(struct cfg_parser *p, const struct cfg_cmd *cmd,
-		      const struct cfg_args *a)
-{
-	(void)cmd;
-	(void)a;
-	p->cfg->s.logging_syslog = true;
-	return 0;
-}
-
-static void print_syslog(struct cfg_out *o, const struct cfg_cmd *cmd,
-			 const struct sbc_config *cfg,
-			 const struct sbc_dialpeer_cfg *dp, int depth)
-{
-	(void)cmd;
-	(void)dp;
-	if (cfg->s.logging_syslog)
-		emit(o, depth, "logging syslog");
 }
 
 /*
@@ -1247,15 +1229,6 @@ static int cmd_session_protocol(struct cfg_parser *p,
 			       "sipv2)",
 			    a->v[0]);
 	cur_dp(p)->proto_sipv2 = true;
-	return 0;
-}
-
-static int cmd_no_vad(struct cfg_parser *p, const struct cfg_cmd *cmd,
-		      const struct cfg_args *a)
-{
-	(void)cmd;
-	(void)a;
-	cur_dp(p)->no_vad = true;
 	return 0;
 }
 
@@ -1493,29 +1466,6 @@ static void print_name_servers(struct cfg_out *o, const struct cfg_cmd *cmd,
 	emit(o, depth, "%s", line);
 }
 
-static void print_allow_connections(struct cfg_out *o,
-				    const struct cfg_cmd *cmd,
-				    const struct sbc_config *cfg,
-				    const struct sbc_dialpeer_cfg *dp,
-				    int depth)
-{
-	(void)cmd;
-	(void)dp;
-	if (cfg->s.allow_sip_to_sip)
-		emit(o, depth, "allow-connections sip to sip");
-}
-
-static void print_session_protocol(struct cfg_out *o,
-				   const struct cfg_cmd *cmd,
-				   const struct sbc_config *cfg,
-				   const struct sbc_dialpeer_cfg *dp, int depth)
-{
-	(void)cmd;
-	(void)cfg;
-	if (dp->proto_sipv2)
-		emit(o, depth, "session protocol sipv2");
-}
-
 static void print_dp_codec(struct cfg_out *o, const struct cfg_cmd *cmd,
 			   const struct sbc_config *cfg,
 			   const struct sbc_dialpeer_cfg *dp, int depth)
@@ -1526,26 +1476,6 @@ static void print_dp_codec(struct cfg_out *o, const struct cfg_cmd *cmd,
 		emit(o, depth, "voice-class codec %u", dp->codec_class);
 	else if (dp->codec != SBC_CODEC_NONE)
 		emit(o, depth, "codec %s", sbc_codec_name(dp->codec));
-}
-
-static void print_dtmf_relay(struct cfg_out *o, const struct cfg_cmd *cmd,
-			     const struct sbc_config *cfg,
-			     const struct sbc_dialpeer_cfg *dp, int depth)
-{
-	(void)cmd;
-	(void)cfg;
-	if (dp->dtmf_nte)
-		emit(o, depth, "dtmf-relay rtp-nte");
-}
-
-static void print_no_vad(struct cfg_out *o, const struct cfg_cmd *cmd,
-			 const struct sbc_config *cfg,
-			 const struct sbc_dialpeer_cfg *dp, int depth)
-{
-	(void)cmd;
-	(void)cfg;
-	if (dp->no_vad)
-		emit(o, depth, "no vad");
 }
 
 static void print_dp_keepalive(struct cfg_out *o, const struct cfg_cmd *cmd,
@@ -1614,9 +1544,12 @@ static const struct cfg_cmd top_cmds[] = {
 	{.kw = {"license", "smart", "ca-file"}, 1, 1, .parse = cmd_ca_file,
 	 .print = print_str, SET(license_ca_file), .group = 6},
 	{.kw = {"license", "smart", "privacy", "hostname"}, 0, 0,
-	 .parse = cmd_privacy, .print = print_privacy, .group = 6},
-	{.kw = {"logging", "syslog"}, 0, 0, .parse = cmd_syslog,
-	 .print = print_syslog, .group = 8},
+	 .parse = cmd_flag, .print = print_flag,
+	 SET(license_privacy_hostname),
+	 .line = "license smart privacy hostname", .group = 6},
+	{.kw = {"logging", "syslog"}, 0, 0, .parse = cmd_flag,
+	 .print = print_flag, SET(logging_syslog), .line = "logging syslog",
+	 .group = 8},
 	{.kw = {"service", "timestamps", "log", "datetime"}, 0, 4,
 	 .parse = cmd_timestamps, .print = print_timestamps, .group = 8},
 	{.kw = {"service", "timestamps", "debug", "datetime"}, 0, 4,
@@ -1631,7 +1564,8 @@ static const struct cfg_cmd top_cmds[] = {
 
 static const struct cfg_cmd voip_cmds[] = {
 	{.kw = {"allow-connections"}, 3, 3, .parse = cmd_allow_connections,
-	 .print = print_allow_connections},
+	 .print = print_flag, SET(allow_sip_to_sip),
+	 .line = "allow-connections sip to sip"},
 	{.kw = {"mode", "border-element"}, 0, 0, .parse = cmd_border,
 	 .print = print_border, .arg = 0},
 	{.kw = {"mode", "border-element", "license", "periodicity", "hours"},
@@ -1678,13 +1612,15 @@ static const struct cfg_cmd dialpeer_cmds[] = {
 	{.kw = {"port"}, 1, 1, .parse = cmd_port, .print = print_str,
 	 DPF(port)},
 	{.kw = {"session", "protocol"}, 1, 1, .parse = cmd_session_protocol,
-	 .print = print_session_protocol},
+	 .print = print_flag, DPF(proto_sipv2),
+	 .line = "session protocol sipv2"},
 	{.kw = {"voice-class", "codec"}, 1, 1, .parse = cmd_dp_codec_class,
 	 .print = print_dp_codec},
 	{.kw = {"codec"}, 1, 1, .parse = cmd_dp_codec},
 	{.kw = {"dtmf-relay"}, 1, 1, .parse = cmd_dtmf_relay,
-	 .print = print_dtmf_relay},
-	{.kw = {"no", "vad"}, 0, 0, .parse = cmd_no_vad, .print = print_no_vad},
+	 .print = print_flag, DPF(dtmf_nte), .line = "dtmf-relay rtp-nte"},
+	{.kw = {"no", "vad"}, 0, 0, .parse = cmd_flag, .print = print_flag,
+	 DPF(no_vad), .line = "no vad"},
 	{.kw = {"voice-class", "sip", "options-keepalive", "profile"}, 1, 1,
 	 .parse = cmd_dp_keepalive, .print = print_dp_keepalive},
 	{.kw = {NULL}},
