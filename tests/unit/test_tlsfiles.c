@@ -7,11 +7,8 @@
  */
 #include "sbc/tlsfiles.h"
 
+#include "testpki.h"
 #include "unit.h"
-
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include <check.h>
 #include <stdbool.h>
@@ -27,50 +24,11 @@
 
 static char dir[64];
 
-static EVP_PKEY *make_key(void)
-{
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-
-	ck_assert_ptr_nonnull(k);
-	return k;
-}
-
-static X509 *make_cert(EVP_PKEY *k)
-{
-	X509 *x = X509_new();
-	X509_NAME *n;
-
-	ck_assert_ptr_nonnull(x);
-	ck_assert_int_eq(X509_set_version(x, 2), 1);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	ck_assert_int_eq(X509_set_pubkey(x, k), 1);
-	n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-				   (const unsigned char *)"127.0.0.1", -1, -1,
-				   0);
-	X509_set_issuer_name(x, n);
-	ck_assert_int_gt(X509_sign(x, k, EVP_sha256()), 0);
-	return x;
-}
-
 /* dir/name into path. */
 static const char *at(const char *name, char *path, size_t len)
 {
 	snprintf(path, len, "%s/%s", dir, name);
 	return path;
-}
-
-/* dir/name, opened for writing with `mode`; the caller closes it. */
-static FILE *create(const char *name, mode_t mode)
-{
-	char path[128];
-	FILE *fp = fopen(at(name, path, sizeof(path)), "w");
-
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_int_eq(chmod(path, mode), 0);
-	return fp;
 }
 
 /* The whole of a file, NUL-terminated (free() it); NULL when missing. */
@@ -119,43 +77,28 @@ static bool exists(const char *path)
  */
 static void setup(void)
 {
-	EVP_PKEY *k = make_key(), *other = make_key();
-	X509 *x = make_cert(k);
+	EVP_PKEY *k = testpki_key(), *other = testpki_key();
+	X509 *x = testpki_cert(k);
 	char path[128], *text;
 	size_t len;
 	FILE *fp;
 
 	snprintf(dir, sizeof(dir), "/tmp/test_tlsfiles_XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	fp = create("cert.pem", 0644);
-	PEM_write_X509(fp, x);
-	fclose(fp);
-	fp = create("key.pem", 0600);
-	PEM_write_PrivateKey(fp, k, NULL, NULL, 0, NULL, NULL);
-	fclose(fp);
-	fp = create("both.pem", 0600);
-	PEM_write_PrivateKey(fp, k, NULL, NULL, 0, NULL, NULL);
-	PEM_write_X509(fp, x);
-	fclose(fp);
-	fp = create("open.key", 0644);
-	PEM_write_PrivateKey(fp, k, NULL, NULL, 0, NULL, NULL);
-	fclose(fp);
-	fp = create("other.key", 0600);
-	PEM_write_PrivateKey(fp, other, NULL, NULL, 0, NULL, NULL);
-	fclose(fp);
-	fp = create("enc.key", 0600);
-	PEM_write_PrivateKey(fp, k, EVP_aes_128_cbc(), NULL, 0, NULL,
-			     (void *)"secret");
-	fclose(fp);
-	fp = create("empty.pem", 0644);
-	fclose(fp);
-	fp = create("cert600.pem", 0600);
-	PEM_write_X509(fp, x);
-	fclose(fp);
+	testpki_write(dir, "cert.pem", 0644, NULL, false, x);
+	testpki_write(dir, "key.pem", 0600, k, false, NULL);
+	testpki_write(dir, "both.pem", 0600, k, false, x);
+	testpki_write(dir, "open.key", 0644, k, false, NULL);
+	testpki_write(dir, "other.key", 0600, other, false, NULL);
+	testpki_write(dir, "enc.key", 0600, k, true, NULL);
+	testpki_write(dir, "empty.pem", 0644, NULL, false, NULL);
+	testpki_write(dir, "cert600.pem", 0600, NULL, false, x);
 	text = slurp(at("key.pem", path, sizeof(path)), &len);
 	ck_assert_ptr_nonnull(text);
 	ck_assert_int_eq(text[len - 1], '\n');
-	fp = create("bare.key", 0600);
+	fp = fopen(at("bare.key", path, sizeof(path)), "w");
+	ck_assert_ptr_nonnull(fp);
+	ck_assert_int_eq(chmod(path, 0600), 0);
 	ck_assert_uint_eq(fwrite(text, 1, len - 1, fp), len - 1);
 	fclose(fp);
 	free(text);
@@ -407,15 +350,11 @@ START_TEST(test_scrub)
 	static const char *const theirs[] = {"cert.pem", "key.pem",
 					     "agent.pem.bak"};
 	char path[128];
-	FILE *fp;
 	size_t i;
 
-	for (i = 0; i < NELEM(ours); i++) {
-		fp = create(ours[i], 0600);
-		fclose(fp);
-	}
-	fp = create("agent.pem.bak", 0600);
-	fclose(fp);
+	for (i = 0; i < NELEM(ours); i++)
+		testpki_write(dir, ours[i], 0600, NULL, false, NULL);
+	testpki_write(dir, "agent.pem.bak", 0600, NULL, false, NULL);
 	sbc_tlsfiles_scrub(dir);
 	for (i = 0; i < NELEM(ours); i++)
 		ck_assert_msg(!exists(at(ours[i], path, sizeof(path))), "%s",
