@@ -2192,6 +2192,22 @@ static void *sip_thread(void *arg)
 /* ---------------------------------------------------------------------- */
 /* Public API (any thread) */
 
+/* What sbc_b2bua_start_in() made, once the SIP thread is gone (or never
+ * ran). */
+static void b2bua_free(struct sbc_b2bua *b)
+{
+	sbc_config_free(&b->cfg);
+	sbc_dptable_free(&b->dp);
+	sbc_keepalive_free(&b->ka);
+	sbc_sipstats_free(&b->sipstats);
+	pthread_mutex_destroy(&b->res_lock);
+	free(b->res);
+	pthread_cond_destroy(&b->cond);
+	pthread_mutex_destroy(&b->lock);
+	su_deinit();
+	free(b);
+}
+
 struct sbc_b2bua *sbc_b2bua_start(struct sbc_config *cfg,
 				  struct sbc_dptable *dp,
 				  struct sbc_counters *counters, char *err,
@@ -2223,24 +2239,19 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 	for (i = 0; i < SWEEP_LISTS; i++)
 		TAILQ_INIT(&b->lists[i]);
 	atomic_store(&b->service_up, true);
-	b->sipstats = sbc_sipstats_new();
-	b->ka = sbc_keepalive_new(b->sipstats, peer_resolved_set, b);
-	if (b->sipstats == NULL || b->ka == NULL) {
-		err_set(err, errlen, "out of memory");
-		sbc_keepalive_free(&b->ka);
-		sbc_sipstats_free(&b->sipstats);
-		sbc_config_free(&b->cfg);
-		sbc_dptable_free(&b->dp);
-		free(b);
-		return NULL;
-	}
-	if (getrandom(&b->callid_salt, sizeof(b->callid_salt), 0) !=
-	    sizeof(b->callid_salt))
-		b->callid_salt = (uint64_t)clk_wall_ms();
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->cond, NULL);
 	pthread_mutex_init(&b->res_lock, NULL);
 	su_init();
+	b->sipstats = sbc_sipstats_new();
+	b->ka = sbc_keepalive_new(b->sipstats, peer_resolved_set, b);
+	if (b->sipstats == NULL || b->ka == NULL) {
+		err_set(err, errlen, "out of memory");
+		goto out_free;
+	}
+	if (getrandom(&b->callid_salt, sizeof(b->callid_salt), 0) !=
+	    sizeof(b->callid_salt))
+		b->callid_salt = (uint64_t)clk_wall_ms();
 	if (settings(b)->n_name_server > 0) {
 		if (state_dir == NULL) {
 			err_set(err, errlen, "ip name-server needs a state "
@@ -2286,16 +2297,7 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 out_scrub:
 	sbc_tlsfiles_scrub(b->tls_dir);
 out_free:
-	sbc_config_free(&b->cfg);
-	sbc_dptable_free(&b->dp);
-	sbc_keepalive_free(&b->ka);
-	sbc_sipstats_free(&b->sipstats);
-	pthread_mutex_destroy(&b->res_lock);
-	free(b->res);
-	pthread_cond_destroy(&b->cond);
-	pthread_mutex_destroy(&b->lock);
-	su_deinit();
-	free(b);
+	b2bua_free(b);
 	return NULL;
 }
 
@@ -2344,16 +2346,7 @@ void sbc_b2bua_stop(struct sbc_b2bua **pb, unsigned linger_ms)
 		log_msg(LOG_LVL_ERR, "SBC", "STOP",
 			"cannot signal the SIP thread");
 	pthread_join(b->thread, NULL);
-	sbc_config_free(&b->cfg);
-	sbc_dptable_free(&b->dp);
-	sbc_keepalive_free(&b->ka);
-	sbc_sipstats_free(&b->sipstats);
-	pthread_mutex_destroy(&b->res_lock);
-	free(b->res);
-	pthread_cond_destroy(&b->cond);
-	pthread_mutex_destroy(&b->lock);
-	su_deinit();
-	free(b);
+	b2bua_free(b);
 	*pb = NULL;
 }
 
