@@ -355,46 +355,58 @@ static void cancel_out_reason(struct sbc_b2bua *b, nta_outgoing_t *orq,
 }
 
 /*
+ * The source address of the response being delivered on orq, as far as
+ * the stack recorded one: its family and length (AF_UNSPEC and 0 when
+ * there is no response or no address).
+ */
+static void response_source(nta_outgoing_t *orq, int *family, size_t *len)
+{
+	msg_t *msg = nta_outgoing_getresponse(orq); /* a new reference */
+	su_addrinfo_t *ai;
+
+	*family = AF_UNSPEC;
+	*len = 0;
+	if (msg == NULL)
+		return;
+	ai = msg_addrinfo(msg);
+	if (ai != NULL) {
+		*family = ai->ai_family;
+		*len = (size_t)ai->ai_addrlen;
+	}
+	msg_destroy(msg);
+}
+
+/*
  * Whether the response being delivered on orq came from the network: the
  * stack also delivers responses it makes up itself (408 on timeout, 503 on
  * a transport error), and those have no source address.
  */
 static bool from_network(nta_outgoing_t *orq)
 {
-	msg_t *msg = nta_outgoing_getresponse(orq); /* a new reference */
-	su_addrinfo_t *ai;
-	bool net;
+	int family;
+	size_t len;
 
-	if (msg == NULL)
-		return false;
-	ai = msg_addrinfo(msg);
-	net = ai != NULL && ai->ai_addrlen > 0;
-	msg_destroy(msg);
-	return net;
+	response_source(orq, &family, &len);
+	return len > 0;
 }
 
-/*
- * A response to one of our requests. For a final non-2xx answer to an
- * INVITE the stack sends the ACK itself: count that too.
- */
 /*
  * The response was made up by nta (a transport error): nta gives it an
  * address of family AF_UNSPEC, which from_network() does not tell apart.
  */
 static bool made_by_stack(nta_outgoing_t *orq)
 {
-	msg_t *msg = nta_outgoing_getresponse(orq); /* a new reference */
-	su_addrinfo_t *ai;
-	bool made;
+	int family;
+	size_t len;
 
-	if (msg == NULL)
-		return true;
-	ai = msg_addrinfo(msg);
-	made = ai == NULL || ai->ai_family == AF_UNSPEC;
-	msg_destroy(msg);
-	return made;
+	response_source(orq, &family, &len);
+	return family == AF_UNSPEC;
 }
 
+/*
+ * A response to one of our requests. For a final non-2xx answer to an
+ * INVITE the stack sends the ACK itself: count that too.
+ */
 static void count_answer(struct sbc_b2bua *b, nta_outgoing_t *orq,
 			 sip_t const *sip)
 {
