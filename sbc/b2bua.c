@@ -59,7 +59,6 @@
 #include <sys/queue.h>
 #include <sys/random.h>
 #include <time.h>
-#include <unistd.h>
 
 #define SWEEP_MS 200
 #define STALL_WARN_MS 250 /* sweep this late: log SIP_STALL */

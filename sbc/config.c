@@ -11,13 +11,10 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define CFG_MAX_KW 6	/* keywords in one command row */
 #define CFG_MAX_DEPTH 4 /* top > voip > voip-sip is the deepest nesting */
