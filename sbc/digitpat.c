@@ -92,8 +92,8 @@ static int parse_set(const char *text, size_t len, size_t *pos, uint32_t *out,
 			if (hi < lo || hi < 0 || (lo < SYM_A) != (hi < SYM_A) ||
 			    lo == SYM_STAR || lo == SYM_HASH ||
 			    hi == SYM_STAR || hi == SYM_HASH) {
-				err_set(err, errlen, "bad range '%c-%c'", text[i],
-				    text[i + 2]);
+				err_set(err, errlen, "bad range '%c-%c'",
+					text[i], text[i + 2]);
 				return -1;
 			}
 			for (s = lo; s <= hi; s++)
@@ -180,9 +180,9 @@ struct sbc_digitpat *sbc_digitpat_new(const char *text, char *err,
 		case '%':
 			if (!can_quantify) {
 				err_set(err, errlen,
-				    "quantifier '%c' must follow a digit, "
-				    "'.' or a set",
-				    c);
+					"quantifier '%c' must follow a digit, "
+					"'.' or a set",
+					c);
 				goto out_free_pat;
 			}
 			pat->el[pat->n - 1].quant = c == '+' ? Q_PLUS

@@ -208,7 +208,8 @@ static int write_joined(const char *dir, const char *name,
 	int rc = -1;
 
 	for (n = 0; n < 2 && paths[n] != NULL; n++) {
-		if (pem_file_read(paths[n], &f[n], reason, sizeof(reason)) < 0) {
+		rc = pem_file_read(paths[n], &f[n], reason, sizeof(reason));
+		if (rc < 0) {
 			err_set(why, whylen, "%.300s: %s", paths[n], reason);
 			goto out;
 		}
@@ -217,6 +218,7 @@ static int write_joined(const char *dir, const char *name,
 	text = malloc(len);
 	if (text == NULL) {
 		err_set(why, whylen, "out of memory");
+		rc = -1;
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -291,8 +293,9 @@ static int own_dir(const char *dir, char *why, size_t whylen)
 	}
 	if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
 	    st.st_uid != geteuid()) {
-		err_set(why, whylen, "%.200s is not a directory owned by uid %u",
-			dir, (unsigned)geteuid());
+		err_set(why, whylen,
+			"%.200s is not a directory owned by uid %u", dir,
+			(unsigned)geteuid());
 		return -1;
 	}
 	if ((st.st_mode & 07777) != 0700 && chmod(dir, 0700) != 0) {

@@ -60,11 +60,12 @@ static inline void testpki_write(const char *dir, const char *name,
 	ck_assert_ptr_nonnull(fp);
 	ck_assert_int_eq(chmod(path, mode), 0);
 	if (key != NULL)
-		ck_assert_int_eq(PEM_write_PrivateKey(
-					 fp, key, enc ? EVP_aes_128_cbc() : NULL,
-					 NULL, 0, NULL,
-					 enc ? (void *)"secret" : NULL),
-				 1);
+		ck_assert_int_eq(
+			PEM_write_PrivateKey(fp, key,
+					     enc ? EVP_aes_128_cbc() : NULL,
+					     NULL, 0, NULL,
+					     enc ? (void *)"secret" : NULL),
+			1);
 	if (cert != NULL)
 		ck_assert_int_eq(PEM_write_X509(fp, cert), 1);
 	ck_assert_int_eq(fclose(fp), 0);
