@@ -20,16 +20,19 @@
 #define NTA_INCOMING_MAGIC_T struct sbc_txn
 #define NTA_OUTGOING_MAGIC_T struct sbc_txn
 #define SU_ROOT_MAGIC_T struct sbc_b2bua
-#define SU_MSG_ARG_T struct sbc_cmd
+#define SU_MSG_ARG_T struct b2bua_msg
 
 #include "sbc/b2bua.h"
 
 #include "sbc/callacct.h"
 #include "common/clk.h"
+#include "common/err.h"
+#include "common/fileio.h"
 #include "sbc/keepalive.h"
 #include "common/log.h"
 #include "sbc/sdpfilter.h"
 #include "sbc/sipstats.h"
+#include "sbc/tlsfiles.h"
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
@@ -44,10 +47,7 @@
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport_tag.h>
 
-#include <openssl/crypto.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -56,10 +56,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define SWEEP_MS 200
 #define STALL_WARN_MS 250 /* sweep this late: log SIP_STALL */
@@ -77,15 +76,6 @@
 #define QUERY_WAIT_MS 2000
 /* `clear call voice` on an unanswered call: the caller's final answer. */
 #define CLEARED_STATUS SIP_487_REQUEST_TERMINATED
-/*
- * Sofia-SIP reads TLS credentials from a directory: agent.pem (key and
- * certificate) and cafile.pem. sbcd builds it in STATE_DIR/tls from the
- * configured files and empties it once the transports are up.
- */
-#define TLS_DIR_NAME "tls"
-#define TLS_AGENT_PEM "agent.pem"
-#define TLS_CA_PEM "cafile.pem"
-#define TLS_FILE_MAX (1024 * 1024)
 /* The resolver's configuration, made from `ip name-server`: STATE_DIR/... */
 #define RESOLV_CONF_NAME "resolv.conf"
 
@@ -94,9 +84,7 @@ enum side { SIDE_A = 0, SIDE_B = 1 };
 enum sweep_list { SWEEP_NONE, SWEEP_EARLY, SWEEP_FRESH, SWEEP_KEPT,
 		  SWEEP_LISTS };
 
-struct call_list {
-	struct sbc_call *head, *tail;
-};
+TAILQ_HEAD(call_list, sbc_call);
 
 enum call_state {
 	CALL_EARLY,	  /* outbound INVITE sent, no final answer */
@@ -120,7 +108,7 @@ struct sbc_txn {
 	enum side from;	     /* side the request came from */
 	uint32_t out_cseq;   /* CSeq of the relayed request (ACK needs it) */
 	bool awaiting_ack;   /* INVITE answered 2xx, ACK not yet relayed */
-	struct sbc_txn *next;
+	LIST_ENTRY(sbc_txn) link; /* call->txns (not the call's inv) */
 };
 
 struct sbc_call {
@@ -134,7 +122,7 @@ struct sbc_call {
 	struct sbc_callacct acct;
 	struct sbc_leg leg[2];
 	struct sbc_txn inv; /* the initial INVITE: irq from A, orq to B */
-	struct sbc_txn *txns; /* relayed in-dialog transactions */
+	LIST_HEAD(, sbc_txn) txns; /* relayed in-dialog ones, newest first */
 	nta_outgoing_t *bye[2]; /* our BYEs towards each side */
 	int64_t start_ms;
 	int64_t answer_ms;
@@ -147,7 +135,7 @@ struct sbc_call {
 	/* The outbound dial-peer's codec policy, for A's offers (a copy). */
 	struct sbc_sdp_policy sdp;
 	bool dns_target; /* B is a dns: session target */
-	struct sbc_call *prev, *next; /* b2b->calls, oldest first */
+	TAILQ_ENTRY(sbc_call) link; /* b2b->calls, oldest first */
 	/*
 	 * At most one of the sweep's lists (enum sweep_list): early calls,
 	 * calls just established (their INVITE irq still to let go), and
@@ -155,7 +143,7 @@ struct sbc_call {
 	 * these, so its cost follows calls being set up, not calls held.
 	 */
 	enum sweep_list sweep;
-	struct sbc_call *sprev, *snext;
+	TAILQ_ENTRY(sbc_call) sweep_link;
 };
 
 enum cmd_kind { CMD_RELOAD, CMD_STOP, CMD_QUERY };
@@ -185,7 +173,8 @@ struct sbc_query {
 	int clear_rc; /* QUERY_CLEAR: 0 cleared, 1 no such call */
 };
 
-struct sbc_cmd {
+/* A command posted to the SIP thread (send_cmd): su_msg's payload. */
+struct b2bua_msg {
 	enum cmd_kind kind;
 	struct sbc_config *cfg;
 	struct sbc_dptable *dp;
@@ -241,7 +230,7 @@ struct sbc_b2bua {
 	int64_t sweep_last_ms;	  /* when the sweep last ran: stall check */
 	struct sbc_config *cfg;
 	struct sbc_dptable *dp;
-	struct sbc_call *calls, *calls_tail;
+	struct call_list calls;
 	struct call_list lists[SWEEP_LISTS]; /* the sweep's; [SWEEP_NONE] unused */
 	uint64_t callid_salt;
 	bool tls_up; /* a TLS transport exists: TLS dial-peers can be reached */
@@ -365,46 +354,58 @@ static void cancel_out_reason(struct sbc_b2bua *b, nta_outgoing_t *orq,
 }
 
 /*
+ * The source address of the response being delivered on orq, as far as
+ * the stack recorded one: its family and length (AF_UNSPEC and 0 when
+ * there is no response or no address).
+ */
+static void response_source(nta_outgoing_t *orq, int *family, size_t *len)
+{
+	msg_t *msg = nta_outgoing_getresponse(orq); /* a new reference */
+	su_addrinfo_t *ai;
+
+	*family = AF_UNSPEC;
+	*len = 0;
+	if (msg == NULL)
+		return;
+	ai = msg_addrinfo(msg);
+	if (ai != NULL) {
+		*family = ai->ai_family;
+		*len = (size_t)ai->ai_addrlen;
+	}
+	msg_destroy(msg);
+}
+
+/*
  * Whether the response being delivered on orq came from the network: the
  * stack also delivers responses it makes up itself (408 on timeout, 503 on
  * a transport error), and those have no source address.
  */
 static bool from_network(nta_outgoing_t *orq)
 {
-	msg_t *msg = nta_outgoing_getresponse(orq); /* a new reference */
-	su_addrinfo_t *ai;
-	bool net;
+	int family;
+	size_t len;
 
-	if (msg == NULL)
-		return false;
-	ai = msg_addrinfo(msg);
-	net = ai != NULL && ai->ai_addrlen > 0;
-	msg_destroy(msg);
-	return net;
+	response_source(orq, &family, &len);
+	return len > 0;
 }
 
-/*
- * A response to one of our requests. For a final non-2xx answer to an
- * INVITE the stack sends the ACK itself: count that too.
- */
 /*
  * The response was made up by nta (a transport error): nta gives it an
  * address of family AF_UNSPEC, which from_network() does not tell apart.
  */
 static bool made_by_stack(nta_outgoing_t *orq)
 {
-	msg_t *msg = nta_outgoing_getresponse(orq); /* a new reference */
-	su_addrinfo_t *ai;
-	bool made;
+	int family;
+	size_t len;
 
-	if (msg == NULL)
-		return true;
-	ai = msg_addrinfo(msg);
-	made = ai == NULL || ai->ai_family == AF_UNSPEC;
-	msg_destroy(msg);
-	return made;
+	response_source(orq, &family, &len);
+	return family == AF_UNSPEC;
 }
 
+/*
+ * A response to one of our requests. For a final non-2xx answer to an
+ * INVITE the stack sends the ACK itself: count that too.
+ */
 static void count_answer(struct sbc_b2bua *b, nta_outgoing_t *orq,
 			 sip_t const *sip)
 {
@@ -575,34 +576,16 @@ static void relay_response(struct sbc_b2bua *b, nta_incoming_t *irq,
 		TAG_END());
 }
 
-static void send_ack(struct sbc_call *call, uint32_t cseq, sip_t const *ack)
+/*
+ * ACK a 2xx towards side `to` with the CSeq of the INVITE it answers:
+ * the end-to-end ACK carries the body of ack (NULL: none).
+ */
+static void send_ack(struct sbc_call *call, enum side to, uint32_t cseq,
+		     sip_t const *ack)
 {
 	char cseq_str[32];
 	nta_outgoing_t *orq;
 
-	snprintf(cseq_str, sizeof(cseq_str), "%" PRIu32 " ACK", cseq);
-	orq = sent(call->b2b, sip_method_ack, nta_outgoing_tcreate(
-		call->leg[SIDE_B].leg, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
-		SIPTAG_CSEQ_STR(cseq_str),
-		TAG_IF(ack, SIPTAG_CONTENT_TYPE(ack ? ack->sip_content_type
-						    : NULL)),
-		TAG_IF(ack, SIPTAG_PAYLOAD(ack ? ack->sip_payload : NULL)),
-		TAG_END()));
-	if (orq)
-		nta_outgoing_destroy(orq);
-}
-
-/* Same, but towards either side (in-dialog re-INVITE ACKs). */
-static void send_ack_to(struct sbc_call *call, enum side to, uint32_t cseq,
-			sip_t const *ack)
-{
-	char cseq_str[32];
-	nta_outgoing_t *orq;
-
-	if (to == SIDE_B) {
-		send_ack(call, cseq, ack);
-		return;
-	}
 	snprintf(cseq_str, sizeof(cseq_str), "%" PRIu32 " ACK", cseq);
 	orq = sent(call->b2b, sip_method_ack, nta_outgoing_tcreate(
 		call->leg[to].leg, NULL, NULL, NULL, SIP_METHOD_ACK, NULL,
@@ -620,57 +603,26 @@ static void send_ack_to(struct sbc_call *call, enum side to, uint32_t cseq,
 
 static void call_link(struct sbc_b2bua *b, struct sbc_call *call)
 {
-	call->prev = b->calls_tail;
-	call->next = NULL;
-	if (b->calls_tail)
-		b->calls_tail->next = call;
-	else
-		b->calls = call;
-	b->calls_tail = call;
+	TAILQ_INSERT_TAIL(&b->calls, call, link);
 	atomic_fetch_add(&b->ncalls, 1);
 }
 
 static void call_unlink(struct sbc_b2bua *b, struct sbc_call *call)
 {
-	if (call->prev)
-		call->prev->next = call->next;
-	else
-		b->calls = call->next;
-	if (call->next)
-		call->next->prev = call->prev;
-	else
-		b->calls_tail = call->prev;
-	call->prev = call->next = NULL;
+	TAILQ_REMOVE(&b->calls, call, link);
 	atomic_fetch_sub(&b->ncalls, 1);
 }
 
 /* Move a call to the tail of sweep list `to` (SWEEP_NONE: off all lists). */
 static void sweep_move(struct sbc_call *call, enum sweep_list to)
 {
-	struct call_list *l;
+	struct call_list *lists = call->b2b->lists;
 
-	if (call->sweep != SWEEP_NONE) {
-		l = &call->b2b->lists[call->sweep];
-		if (call->sprev)
-			call->sprev->snext = call->snext;
-		else
-			l->head = call->snext;
-		if (call->snext)
-			call->snext->sprev = call->sprev;
-		else
-			l->tail = call->sprev;
-		call->sprev = call->snext = NULL;
-	}
+	if (call->sweep != SWEEP_NONE)
+		TAILQ_REMOVE(&lists[call->sweep], call, sweep_link);
 	call->sweep = to;
-	if (to == SWEEP_NONE)
-		return;
-	l = &call->b2b->lists[to];
-	call->sprev = l->tail;
-	if (l->tail)
-		l->tail->snext = call;
-	else
-		l->head = call;
-	l->tail = call;
+	if (to != SWEEP_NONE)
+		TAILQ_INSERT_TAIL(&lists[to], call, sweep_link);
 }
 
 /*
@@ -705,16 +657,9 @@ static void txn_free(struct sbc_txn *t)
 	free(t);
 }
 
-static void txn_unlink_free(struct sbc_call *call, struct sbc_txn *t)
+static void txn_unlink_free(struct sbc_txn *t)
 {
-	struct sbc_txn **pp;
-
-	for (pp = &call->txns; *pp; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			break;
-		}
-	}
+	LIST_REMOVE(t, link);
 	txn_free(t);
 }
 
@@ -729,12 +674,8 @@ static void call_destroy(struct sbc_call *call)
 	int i;
 
 	sbc_callacct_end(&call->acct, b->counters);
-	while (call->txns) {
-		struct sbc_txn *t = call->txns;
-
-		call->txns = t->next;
-		txn_free(t);
-	}
+	while (!LIST_EMPTY(&call->txns))
+		txn_unlink_free(LIST_FIRST(&call->txns));
 	for (i = 0; i < 2; i++) {
 		if (call->bye[i])
 			nta_outgoing_destroy(call->bye[i]);
@@ -826,7 +767,7 @@ static void call_end(struct sbc_call *call, int a_status, const char *a_phrase)
 		break;
 	case CALL_ANSWERED:
 		/* A never ACKed (or we are stopping): confirm B, then BYE. */
-		send_ack(call, call->inv.out_cseq, NULL);
+		send_ack(call, SIDE_B, call->inv.out_cseq, NULL);
 		/* fall through */
 	case CALL_ESTABLISHED:
 		call_set_state(call, CALL_ENDING);
@@ -860,9 +801,9 @@ static int on_txn_response(struct sbc_txn *t, nta_outgoing_t *orq,
 		 * answered 487: nobody will ACK this 2xx end to end, so ACK it
 		 * here (the session keeps the previous offer/answer).
 		 */
-		send_ack_to(call, (enum side)!t->from, nta_outgoing_cseq(orq),
+		send_ack(call, (enum side)!t->from, nta_outgoing_cseq(orq),
 			    NULL);
-		txn_unlink_free(call, t);
+		txn_unlink_free(t);
 		return 0;
 	}
 	if (t->irq && nta_incoming_status(t->irq) < 200)
@@ -881,7 +822,7 @@ static int on_txn_response(struct sbc_txn *t, nta_outgoing_t *orq,
 		t->awaiting_ack = true;
 		return 0;
 	}
-	txn_unlink_free(call, t);
+	txn_unlink_free(t);
 	return 0;
 }
 
@@ -889,7 +830,7 @@ static struct sbc_txn *find_awaiting_ack(struct sbc_call *call, enum side from)
 {
 	struct sbc_txn *t;
 
-	for (t = call->txns; t; t = t->next) {
+	LIST_FOREACH(t, &call->txns, link) {
 		if (t->awaiting_ack && t->from == from)
 			return t;
 	}
@@ -900,7 +841,7 @@ static bool invite_pending(struct sbc_call *call)
 {
 	struct sbc_txn *t;
 
-	for (t = call->txns; t; t = t->next) {
+	LIST_FOREACH(t, &call->txns, link) {
 		if (t->irq && nta_incoming_method(t->irq) == sip_method_invite)
 			return true;
 	}
@@ -910,8 +851,8 @@ static bool invite_pending(struct sbc_call *call)
 static void relay_ack(struct sbc_call *call, struct sbc_txn *t,
 		      sip_t const *ack)
 {
-	send_ack_to(call, (enum side)!t->from, t->out_cseq, ack);
-	txn_unlink_free(call, t);
+	send_ack(call, (enum side)!t->from, t->out_cseq, ack);
+	txn_unlink_free(t);
 }
 
 static int on_txn_ack_cancel(struct sbc_txn *t, nta_incoming_t *irq,
@@ -1044,8 +985,7 @@ static int relay_request(struct sbc_call *call, enum side from,
 	}
 	t->out_cseq = nta_outgoing_cseq(t->orq);
 	t->irq = irq;
-	t->next = call->txns;
-	call->txns = t;
+	LIST_INSERT_HEAD(&call->txns, t, link);
 	if (m == sip_method_invite)
 		nta_incoming_bind(irq, on_txn_ack_cancel, t);
 	return 0;
@@ -1067,7 +1007,7 @@ static int leg_request(struct sbc_leg *leg, nta_incoming_t *irq,
 		/* A 2xx ACK that nta did not tie to its INVITE transaction. */
 		if (leg->side == SIDE_A && call->state == CALL_ANSWERED &&
 		    sip->sip_cseq->cs_seq == nta_incoming_cseq(call->inv.irq)) {
-			send_ack(call, call->inv.out_cseq, sip);
+			send_ack(call, SIDE_B, call->inv.out_cseq, sip);
 			call_set_state(call, CALL_ESTABLISHED);
 		} else if ((t = find_awaiting_ack(call, leg->side)) != NULL) {
 			relay_ack(call, t, sip);
@@ -1084,7 +1024,7 @@ static int leg_request(struct sbc_leg *leg, nta_incoming_t *irq,
 		}
 		sbc_callacct_end(&call->acct, call->b2b->counters);
 		if (call->state == CALL_ANSWERED)
-			send_ack(call, call->inv.out_cseq, NULL);
+			send_ack(call, SIDE_B, call->inv.out_cseq, NULL);
 		call_set_state(call, CALL_ENDING);
 		send_bye(call, (enum side)!leg->side);
 		if (call->bye[!leg->side] == NULL) {
@@ -1179,7 +1119,7 @@ static int on_invite_response(struct sbc_txn *inv, nta_outgoing_t *orq,
 	if (status < 300) {
 		if (call->state == CALL_CANCELLING) {
 			/* The 200 crossed the CANCEL: take the call down. */
-			send_ack(call, call->inv.out_cseq, NULL);
+			send_ack(call, SIDE_B, call->inv.out_cseq, NULL);
 			call_set_state(call, CALL_ENDING);
 			send_bye(call, SIDE_B);
 			if (call->bye[SIDE_B] == NULL)
@@ -1238,7 +1178,7 @@ static int on_invite_ack_cancel(struct sbc_txn *inv, nta_incoming_t *irq,
 	}
 	if (sip->sip_request->rq_method == sip_method_ack &&
 	    call->state == CALL_ANSWERED) {
-		send_ack(call, call->inv.out_cseq, sip);
+		send_ack(call, SIDE_B, call->inv.out_cseq, sip);
 		call_set_state(call, CALL_ESTABLISHED);
 	}
 	return 0;
@@ -1667,8 +1607,9 @@ static bool tls_connect_failed(const struct sbc_call *call)
  * Every SWEEP_MS: cancel calls unanswered for longer than `timers expires`,
  * end calls older than `call max-duration` (the reaper), drop the outbound
  * INVITE transaction once retransmitted 2xx can no longer come, and finish
- * stopping. The list is walked in full: O(calls) pointer steps, a few
- * microseconds per thousand calls.
+ * stopping. Only calls that may need it are visited: those on the sweep's
+ * lists and, for the reaper, the oldest ones; calls held in between cost
+ * nothing.
  */
 static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 {
@@ -1691,8 +1632,8 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 			"not scheduled)", ran - b->sweep_last_ms - SWEEP_MS);
 	b->sweep_last_ms = ran;
 	/* Unanswered calls: the no-answer timer, failed TLS connections. */
-	for (call = b->lists[SWEEP_EARLY].head; call; call = next) {
-		next = call->snext;
+	for (call = TAILQ_FIRST(&b->lists[SWEEP_EARLY]); call; call = next) {
+		next = TAILQ_NEXT(call, sweep_link);
 		if (now - call->start_ms >= (int64_t)s->expires_ms) {
 			call_end(call, SIP_408_REQUEST_TIMEOUT);
 			continue;
@@ -1713,8 +1654,8 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 	 * The reaper: b->calls is in start order, so only the calls past
 	 * `call max-duration` at its head are visited (and the few ending).
 	 */
-	for (call = b->calls; max_ms && call; call = next) {
-		next = call->next;
+	for (call = TAILQ_FIRST(&b->calls); max_ms && call; call = next) {
+		next = TAILQ_NEXT(call, link);
 		if (now - call->start_ms < max_ms)
 			break;
 		if (call->state == CALL_ENDING ||
@@ -1729,7 +1670,7 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 	 * Just established: the INVITE irq can go now (not from inside its
 	 * own ACK callback); the orq stays to absorb retransmitted 2xx.
 	 */
-	while ((call = b->lists[SWEEP_FRESH].head) != NULL) {
+	while ((call = TAILQ_FIRST(&b->lists[SWEEP_FRESH])) != NULL) {
 		if (call->inv.irq) {
 			nta_incoming_destroy(call->inv.irq);
 			call->inv.irq = NULL;
@@ -1737,7 +1678,7 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 		sweep_move(call, call->inv.orq ? SWEEP_KEPT : SWEEP_NONE);
 	}
 	/* In establishment order: stop at the first orq still kept. */
-	while ((call = b->lists[SWEEP_KEPT].head) != NULL &&
+	while ((call = TAILQ_FIRST(&b->lists[SWEEP_KEPT])) != NULL &&
 	       now - call->answer_ms >= INVITE_ORQ_KEEP_MS) {
 		nta_outgoing_destroy(call->inv.orq);
 		call->inv.orq = NULL;
@@ -1747,7 +1688,7 @@ static void on_sweep(struct sbc_b2bua *b, su_timer_t *t, su_timer_arg_t *arg)
 	if (!b->stopping)
 		sbc_keepalive_tick(b->ka, now);
 	if (b->stopping &&
-	    (b->calls == NULL || now >= b->stop_deadline_ms))
+	    (TAILQ_EMPTY(&b->calls) || now >= b->stop_deadline_ms))
 		su_root_break(b->root);
 }
 
@@ -1830,7 +1771,8 @@ static bool run_snapshot(struct sbc_b2bua *b, struct sbc_query *q)
 	q->views = malloc(cap * sizeof(*q->views));
 	if (q->views == NULL)
 		return false;
-	for (call = b->calls; call && i < cap; call = call->next, i++) {
+	for (call = TAILQ_FIRST(&b->calls); call && i < cap;
+	     call = TAILQ_NEXT(call, link), i++) {
 		struct sbc_call_view *v = &q->views[i];
 
 		*v = call->view;
@@ -1852,7 +1794,7 @@ static int run_clear(struct sbc_b2bua *b, uint64_t id, unsigned cause)
 {
 	struct sbc_call *call;
 
-	for (call = b->calls; call; call = call->next) {
+	TAILQ_FOREACH(call, &b->calls, link) {
 		if (call->id == id)
 			break;
 	}
@@ -1913,7 +1855,7 @@ static void tls_reload_check(struct sbc_b2bua *b, const struct sbc_config *cfg)
 			"is restarted");
 }
 
-static void on_cmd(struct sbc_b2bua *b, su_msg_r msg, struct sbc_cmd *cmd)
+static void on_cmd(struct sbc_b2bua *b, su_msg_r msg, struct b2bua_msg *cmd)
 {
 	struct sbc_call *call, *next;
 
@@ -1936,8 +1878,8 @@ static void on_cmd(struct sbc_b2bua *b, su_msg_r msg, struct sbc_cmd *cmd)
 	case CMD_STOP:
 		b->stopping = true;
 		b->stop_deadline_ms = clk_mono_ms() + cmd->linger_ms;
-		for (call = b->calls; call; call = next) {
-			next = call->next;
+		for (call = TAILQ_FIRST(&b->calls); call; call = next) {
+			next = TAILQ_NEXT(call, link);
 			call_end(call, SIP_503_SERVICE_UNAVAILABLE);
 		}
 		break;
@@ -1948,7 +1890,7 @@ static void on_cmd(struct sbc_b2bua *b, su_msg_r msg, struct sbc_cmd *cmd)
 	}
 }
 
-static void cmd_deinit(struct sbc_cmd *cmd)
+static void cmd_deinit(struct b2bua_msg *cmd)
 {
 	sbc_config_free(&cmd->cfg);
 	sbc_dptable_free(&cmd->dp);
@@ -1964,10 +1906,10 @@ static void cmd_deinit(struct sbc_cmd *cmd)
  * Post a command to the SIP thread. The message owns what cmd points to from
  * here on: on any failure it is freed here (or by the deinitializer).
  */
-static int send_cmd(struct sbc_b2bua *b, const struct sbc_cmd *cmd)
+static int send_cmd(struct sbc_b2bua *b, const struct b2bua_msg *cmd)
 {
 	su_msg_r msg = SU_MSG_R_INIT;
-	struct sbc_cmd copy = *cmd;
+	struct b2bua_msg copy = *cmd;
 
 	if (su_msg_create(msg, su_root_task(b->root), su_task_null, on_cmd,
 			  sizeof(*cmd)) != 0) {
@@ -1982,160 +1924,6 @@ static int send_cmd(struct sbc_b2bua *b, const struct sbc_cmd *cmd)
 /* ---------------------------------------------------------------------- */
 /* TLS credentials: STATE_DIR/tls (docs/architecture.md) */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/*
- * Append the file at `path` (a regular file of 1 byte to 1 MiB) to fd,
- * ending it with a newline when it has none. The bytes pass through a
- * buffer that is wiped before it is freed: the private key goes this way.
- */
-static int tls_append(int fd, const char *path, char *why, size_t whylen)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	ssize_t r;
-	int in, rc = -1;
-
-	in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (in < 0) {
-		snprintf(why, whylen, "cannot open %s: %s", path,
-			 strerror(errno));
-		return -1;
-	}
-	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-	    st.st_size > TLS_FILE_MAX) {
-		snprintf(why, whylen, "%s: not a regular file of 1-%d bytes",
-			 path, TLS_FILE_MAX);
-		goto out_close;
-	}
-	cap = (size_t)st.st_size + 1;
-	buf = malloc(cap);
-	if (buf == NULL) {
-		snprintf(why, whylen, "out of memory");
-		goto out_close;
-	}
-	while (len < cap) {
-		r = read(in, buf + len, cap - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-	}
-	if (len == 0 || len == cap) {
-		snprintf(why, whylen, "%s: read error or file changed", path);
-		goto out_wipe;
-	}
-	if (write_all(fd, buf, len) < 0 ||
-	    (buf[len - 1] != '\n' && write_all(fd, "\n", 1) < 0)) {
-		snprintf(why, whylen, "write error: %s", strerror(errno));
-		goto out_wipe;
-	}
-	rc = 0;
-
-out_wipe:
-	OPENSSL_cleanse(buf, cap);
-	free(buf);
-out_close:
-	close(in);
-	return rc;
-}
-
-/*
- * Write dir/name, mode 0600, as the concatenation of the files `paths`
- * (NULL-terminated): through a temporary file, fsync and rename(), so that
- * Sofia-SIP never reads half a file.
- */
-static int tls_write_file(const char *dir, const char *name,
-			  const char *const *paths, char *why, size_t whylen)
-{
-	char path[1100], tmp[1200];
-	int fd, dfd, rc = -1;
-	size_t i;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (unlink(tmp) != 0 && errno != ENOENT) {
-		snprintf(why, whylen, "cannot remove %.200s: %s", tmp,
-			 strerror(errno));
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0) {
-		snprintf(why, whylen, "cannot create %.200s: %s", tmp,
-			 strerror(errno));
-		return -1;
-	}
-	for (i = 0; paths[i] != NULL; i++)
-		if (tls_append(fd, paths[i], why, whylen) < 0)
-			goto out_close;
-	if (fsync(fd) != 0) {
-		snprintf(why, whylen, "cannot write %.200s: %s", tmp,
-			 strerror(errno));
-		goto out_close;
-	}
-	rc = 0;
-out_close:
-	if (close(fd) != 0 && rc == 0) {
-		snprintf(why, whylen, "cannot write %.200s: %s", tmp,
-			 strerror(errno));
-		rc = -1;
-	}
-	if (rc == 0 && rename(tmp, path) != 0) {
-		snprintf(why, whylen, "cannot rename %.200s: %s", tmp,
-			 strerror(errno));
-		rc = -1;
-	}
-	if (rc < 0) {
-		unlink(tmp);
-		return rc;
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return rc;
-}
-
-/*
- * Remove what sbcd puts into the TLS directory, and tls.pem, which
- * Sofia-SIP would take for a missing agent.pem or cafile.pem.
- */
-static void tls_scrub(const char *dir)
-{
-	static const char *const names[] = {
-		TLS_AGENT_PEM, TLS_CA_PEM, TLS_AGENT_PEM ".tmp",
-		TLS_CA_PEM ".tmp", "tls.pem",
-	};
-	char path[1100];
-	size_t i;
-
-	if (dir[0] == '\0')
-		return;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (unlink(path) != 0 && errno != ENOENT)
-			log_msg(LOG_LVL_WARNING, "SBC", "TLS",
-				"cannot remove %.200s: %s", path, strerror(errno));
-	}
-}
-
 static unsigned tls_policy(enum sbc_tls_verify v)
 {
 	switch (v) {
@@ -2149,61 +1937,21 @@ static unsigned tls_policy(enum sbc_tls_verify v)
 }
 
 /*
- * Build STATE_DIR/tls for Sofia-SIP from the configured files: a
- * directory of ours, mode 0700 and not a symlink, holding agent.pem
- * (private key, then certificate) and, with a `tls ca-file`, cafile.pem;
- * both 0600. Called before the SIP thread starts; the files are removed
- * again once the transports have read them (sbc_b2bua_start_in).
+ * Build STATE_DIR/tls for Sofia-SIP from the configured files
+ * (sbc_tlsfiles_build). Called before the SIP thread starts; the files are
+ * removed again once the transports have read them (sbc_b2bua_start_in).
  */
 static int tls_prepare(struct sbc_b2bua *b, const char *state_dir, char *why,
 		       size_t whylen)
 {
 	const struct sbc_settings *s = settings(b);
-	const char *const agent[] = {s->tls_private_key, s->tls_certificate,
-				     NULL};
-	const char *const ca[] = {s->tls_ca_file, NULL};
-	struct stat st;
-	int n;
 
-	if (state_dir == NULL) {
-		snprintf(why, whylen, "no state directory for the TLS files");
+	if (sbc_tlsfiles_build(state_dir, s->tls_private_key,
+			       s->tls_certificate, s->tls_ca_file, b->tls_dir,
+			       sizeof(b->tls_dir), why, whylen) < 0)
 		return -1;
-	}
-	n = snprintf(b->tls_dir, sizeof(b->tls_dir), "%s/%s", state_dir,
-		     TLS_DIR_NAME);
-	if (n < 0 || (size_t)n >= sizeof(b->tls_dir)) {
-		snprintf(why, whylen, "state directory name too long");
-		goto out_fail;
-	}
-	if (mkdir(b->tls_dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(why, whylen, "cannot create %.200s: %s", b->tls_dir,
-			 strerror(errno));
-		goto out_fail;
-	}
-	if (lstat(b->tls_dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != geteuid()) {
-		snprintf(why, whylen, "%.200s is not a directory owned by uid %u",
-			 b->tls_dir, (unsigned)geteuid());
-		goto out_fail;
-	}
-	if ((st.st_mode & 07777) != 0700 && chmod(b->tls_dir, 0700) != 0) {
-		snprintf(why, whylen, "cannot chmod 700 %.200s: %s", b->tls_dir,
-			 strerror(errno));
-		goto out_fail;
-	}
-	tls_scrub(b->tls_dir);
-	if (tls_write_file(b->tls_dir, TLS_AGENT_PEM, agent, why, whylen) < 0 ||
-	    (s->tls_ca_file[0] != '\0' &&
-	     tls_write_file(b->tls_dir, TLS_CA_PEM, ca, why, whylen) < 0)) {
-		tls_scrub(b->tls_dir);
-		goto out_fail;
-	}
 	b->tls_policy = tls_policy(sbc_config_tls_verify(s));
 	return 0;
-
-out_fail:
-	b->tls_dir[0] = '\0';
-	return -1;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -2218,9 +1966,8 @@ out_fail:
 static int resolv_write(const char *path, const struct sbc_settings *s,
 			char *why, size_t whylen)
 {
-	char tmp[1200], text[SBC_CFG_MAX_NAME_SERVERS * 80 + 64];
+	char text[SBC_CFG_MAX_NAME_SERVERS * 80 + 64];
 	size_t i, used = 0;
-	int fd, rc = -1;
 
 	for (i = 0; i < s->n_name_server; i++)
 		used += (size_t)snprintf(text + used, sizeof(text) - used,
@@ -2228,27 +1975,7 @@ static int resolv_write(const char *path, const struct sbc_settings *s,
 	snprintf(text + used, sizeof(text) - used,
 		 "port %u\noptions timeout:2 attempts:2\n",
 		 s->name_server_port);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		snprintf(why, whylen, "%.300s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	if (write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0)
-		snprintf(why, whylen, "%.300s: %s", tmp, strerror(errno));
-	else
-		rc = 0;
-	if (close(fd) < 0 && rc == 0) {
-		snprintf(why, whylen, "%.300s: %s", tmp, strerror(errno));
-		rc = -1;
-	}
-	if (rc == 0 && rename(tmp, path) < 0) {
-		snprintf(why, whylen, "%.300s: %s", path, strerror(errno));
-		rc = -1;
-	}
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
+	return fio_write_atomic(path, text, strlen(text), 0644, why, whylen);
 }
 
 /*
@@ -2335,9 +2062,9 @@ static int bind_listeners(struct sbc_b2bua *b)
 					TAG_END()) < 0) {
 			int e = errno;
 
-			snprintf(b->start_err, sizeof(b->start_err),
-				 "cannot listen on %s %s:%u: %s", tp, l->addr,
-				 l->port, strerror(e));
+			err_set(b->start_err, sizeof(b->start_err),
+				"cannot listen on %s %s:%u: %s", tp, l->addr,
+				l->port, strerror(e));
 			if (tls)
 				log_msg(LOG_LVL_ERR, "SBC", "TLS",
 					"cannot start TLS on %s:%u: %s (the "
@@ -2377,8 +2104,8 @@ static int bind_listeners(struct sbc_b2bua *b)
 					TAG_END()) < 0) {
 			int e = errno;
 
-			snprintf(b->start_err, sizeof(b->start_err),
-				 "cannot start outbound TLS: %s", strerror(e));
+			err_set(b->start_err, sizeof(b->start_err),
+				"cannot start outbound TLS: %s", strerror(e));
 			log_msg(LOG_LVL_ERR, "SBC", "TLS",
 				"cannot start outbound TLS: %s (a certificate, "
 				"key or CA file the TLS library refused)",
@@ -2400,8 +2127,8 @@ static int sip_setup(struct sbc_b2bua *b)
 {
 	b->root = su_root_create(b);
 	if (b->root == NULL) {
-		snprintf(b->start_err, sizeof(b->start_err),
-			 "cannot create su_root");
+		err_set(b->start_err, sizeof(b->start_err),
+			"cannot create su_root");
 		return -1;
 	}
 	b->agent = nta_agent_create(b->root, NTA_NO_TRANSPORT, NULL, NULL, NTATAG_UA(1),
@@ -2414,16 +2141,16 @@ static int sip_setup(struct sbc_b2bua *b)
 					   SRESTAG_RESOLV_CONF(b->resolv_conf)),
 				    TAG_END());
 	if (b->agent == NULL) {
-		snprintf(b->start_err, sizeof(b->start_err),
-			 "cannot create the SIP agent");
+		err_set(b->start_err, sizeof(b->start_err),
+			"cannot create the SIP agent");
 		return -1;
 	}
 	if (bind_listeners(b) < 0)
 		return -1;
 	sbc_keepalive_attach(b->ka, b->agent, b->host);
 	if (sbc_keepalive_set(b->ka, b->cfg, clk_mono_ms()) < 0) {
-		snprintf(b->start_err, sizeof(b->start_err),
-			 "out of memory (keepalive)");
+		err_set(b->start_err, sizeof(b->start_err),
+			"out of memory (keepalive)");
 		return -1;
 	}
 	b->default_leg = nta_leg_tcreate(b->agent, on_default_request,
@@ -2432,8 +2159,8 @@ static int sip_setup(struct sbc_b2bua *b)
 	b->sweep = su_timer_create(su_root_task(b->root), SWEEP_MS);
 	if (b->default_leg == NULL || b->sweep == NULL ||
 	    su_timer_set_for_ever(b->sweep, on_sweep, NULL) < 0) {
-		snprintf(b->start_err, sizeof(b->start_err),
-			 "cannot create the default leg or timer");
+		err_set(b->start_err, sizeof(b->start_err),
+			"cannot create the default leg or timer");
 		return -1;
 	}
 	return 0;
@@ -2441,8 +2168,8 @@ static int sip_setup(struct sbc_b2bua *b)
 
 static void sip_teardown(struct sbc_b2bua *b)
 {
-	while (b->calls)
-		call_destroy(b->calls);
+	while (!TAILQ_EMPTY(&b->calls))
+		call_destroy(TAILQ_FIRST(&b->calls));
 	sbc_keepalive_detach(b->ka);
 	if (b->sweep)
 		su_timer_destroy(b->sweep);
@@ -2476,6 +2203,22 @@ static void *sip_thread(void *arg)
 /* ---------------------------------------------------------------------- */
 /* Public API (any thread) */
 
+/* What sbc_b2bua_start_in() made, once the SIP thread is gone (or never
+ * ran). */
+static void b2bua_free(struct sbc_b2bua *b)
+{
+	sbc_config_free(&b->cfg);
+	sbc_dptable_free(&b->dp);
+	sbc_keepalive_free(&b->ka);
+	sbc_sipstats_free(&b->sipstats);
+	pthread_mutex_destroy(&b->res_lock);
+	free(b->res);
+	pthread_cond_destroy(&b->cond);
+	pthread_mutex_destroy(&b->lock);
+	su_deinit();
+	free(b);
+}
+
 struct sbc_b2bua *sbc_b2bua_start(struct sbc_config *cfg,
 				  struct sbc_dptable *dp,
 				  struct sbc_counters *counters, char *err,
@@ -2492,9 +2235,10 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 {
 	struct sbc_b2bua *b = calloc(1, sizeof(*b));
 	char why[512];
+	size_t i;
 
 	if (b == NULL) {
-		snprintf(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		sbc_config_free(&cfg);
 		sbc_dptable_free(&dp);
 		return NULL;
@@ -2502,29 +2246,27 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 	b->cfg = cfg;
 	b->dp = dp;
 	b->counters = counters;
+	TAILQ_INIT(&b->calls);
+	for (i = 0; i < SWEEP_LISTS; i++)
+		TAILQ_INIT(&b->lists[i]);
 	atomic_store(&b->service_up, true);
-	b->sipstats = sbc_sipstats_new();
-	b->ka = sbc_keepalive_new(b->sipstats, peer_resolved_set, b);
-	if (b->sipstats == NULL || b->ka == NULL) {
-		snprintf(err, errlen, "out of memory");
-		sbc_keepalive_free(&b->ka);
-		sbc_sipstats_free(&b->sipstats);
-		sbc_config_free(&b->cfg);
-		sbc_dptable_free(&b->dp);
-		free(b);
-		return NULL;
-	}
-	if (getrandom(&b->callid_salt, sizeof(b->callid_salt), 0) !=
-	    sizeof(b->callid_salt))
-		b->callid_salt = (uint64_t)clk_wall_ms();
 	pthread_mutex_init(&b->lock, NULL);
 	pthread_cond_init(&b->cond, NULL);
 	pthread_mutex_init(&b->res_lock, NULL);
 	su_init();
+	b->sipstats = sbc_sipstats_new();
+	b->ka = sbc_keepalive_new(b->sipstats, peer_resolved_set, b);
+	if (b->sipstats == NULL || b->ka == NULL) {
+		err_set(err, errlen, "out of memory");
+		goto out_free;
+	}
+	if (getrandom(&b->callid_salt, sizeof(b->callid_salt), 0) !=
+	    sizeof(b->callid_salt))
+		b->callid_salt = (uint64_t)clk_wall_ms();
 	if (settings(b)->n_name_server > 0) {
 		if (state_dir == NULL) {
-			snprintf(err, errlen, "ip name-server needs a state "
-					      "directory");
+			err_set(err, errlen, "ip name-server needs a state "
+					     "directory");
 			goto out_free;
 		}
 		snprintf(b->resolv_conf, sizeof(b->resolv_conf), "%s/%s",
@@ -2534,20 +2276,20 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 			log_msg(LOG_LVL_ERR, "SBC", "DNS",
 				"cannot write the resolver configuration: %s",
 				why);
-			snprintf(err, errlen, "cannot write the resolver "
-					      "configuration: %s",
-				 why);
+			err_set(err, errlen, "cannot write the resolver "
+					     "configuration: %s",
+				why);
 			goto out_free;
 		}
 	}
 	if (settings(b)->tls_certificate[0] != '\0' &&
 	    tls_prepare(b, state_dir, why, sizeof(why)) < 0) {
 		log_msg(LOG_LVL_ERR, "SBC", "TLS", "cannot set up TLS: %s", why);
-		snprintf(err, errlen, "cannot set up TLS: %s", why);
+		err_set(err, errlen, "cannot set up TLS: %s", why);
 		goto out_free;
 	}
 	if (pthread_create(&b->thread, NULL, sip_thread, b) != 0) {
-		snprintf(err, errlen, "cannot start the SIP thread");
+		err_set(err, errlen, "cannot start the SIP thread");
 		goto out_scrub;
 	}
 	pthread_mutex_lock(&b->lock);
@@ -2555,34 +2297,25 @@ struct sbc_b2bua *sbc_b2bua_start_in(const char *state_dir,
 		pthread_cond_wait(&b->cond, &b->lock);
 	pthread_mutex_unlock(&b->lock);
 	/* The TLS transports hold the credentials in memory from here on. */
-	tls_scrub(b->tls_dir);
+	sbc_tlsfiles_scrub(b->tls_dir);
 	if (b->started < 0) {
 		pthread_join(b->thread, NULL);
-		snprintf(err, errlen, "%s", b->start_err);
+		err_set(err, errlen, "%s", b->start_err);
 		goto out_free;
 	}
 	return b;
 
 out_scrub:
-	tls_scrub(b->tls_dir);
+	sbc_tlsfiles_scrub(b->tls_dir);
 out_free:
-	sbc_config_free(&b->cfg);
-	sbc_dptable_free(&b->dp);
-	sbc_keepalive_free(&b->ka);
-	sbc_sipstats_free(&b->sipstats);
-	pthread_mutex_destroy(&b->res_lock);
-	free(b->res);
-	pthread_cond_destroy(&b->cond);
-	pthread_mutex_destroy(&b->lock);
-	su_deinit();
-	free(b);
+	b2bua_free(b);
 	return NULL;
 }
 
 int sbc_b2bua_reload(struct sbc_b2bua *b, struct sbc_config *cfg,
 		     struct sbc_dptable *dp)
 {
-	struct sbc_cmd cmd = {.kind = CMD_RELOAD, .cfg = cfg, .dp = dp};
+	struct b2bua_msg cmd = {.kind = CMD_RELOAD, .cfg = cfg, .dp = dp};
 
 	return send_cmd(b, &cmd) == 0 ? 0 : -1;
 }
@@ -2615,7 +2348,7 @@ unsigned sbc_b2bua_calls(const struct sbc_b2bua *b)
 void sbc_b2bua_stop(struct sbc_b2bua **pb, unsigned linger_ms)
 {
 	struct sbc_b2bua *b;
-	struct sbc_cmd cmd = {.kind = CMD_STOP, .linger_ms = linger_ms};
+	struct b2bua_msg cmd = {.kind = CMD_STOP, .linger_ms = linger_ms};
 
 	if (pb == NULL || *pb == NULL)
 		return;
@@ -2624,16 +2357,7 @@ void sbc_b2bua_stop(struct sbc_b2bua **pb, unsigned linger_ms)
 		log_msg(LOG_LVL_ERR, "SBC", "STOP",
 			"cannot signal the SIP thread");
 	pthread_join(b->thread, NULL);
-	sbc_config_free(&b->cfg);
-	sbc_dptable_free(&b->dp);
-	sbc_keepalive_free(&b->ka);
-	sbc_sipstats_free(&b->sipstats);
-	pthread_mutex_destroy(&b->res_lock);
-	free(b->res);
-	pthread_cond_destroy(&b->cond);
-	pthread_mutex_destroy(&b->lock);
-	su_deinit();
-	free(b);
+	b2bua_free(b);
 	*pb = NULL;
 }
 
@@ -2674,7 +2398,7 @@ struct sbc_sipstats *sbc_b2bua_sipstats(struct sbc_b2bua *b)
 static int query_ask(struct sbc_b2bua *b, struct sbc_query *q, char *err,
 		     size_t errlen)
 {
-	struct sbc_cmd cmd = {.kind = CMD_QUERY, .query = q};
+	struct b2bua_msg cmd = {.kind = CMD_QUERY, .query = q};
 	struct timespec until;
 	int rc = 0;
 
@@ -2694,14 +2418,14 @@ static int query_ask(struct sbc_b2bua *b, struct sbc_query *q, char *err,
 			break;
 	}
 	if (!q->done) {
-		snprintf(err, errlen,
-			 "the SIP thread did not answer within %d ms",
-			 QUERY_WAIT_MS);
+		err_set(err, errlen,
+			"the SIP thread did not answer within %d ms",
+			QUERY_WAIT_MS);
 		rc = -1;
 	} else if (q->failed) {
-		snprintf(err, errlen,
-			 "the SIP thread could not answer (stopping, or out "
-			 "of memory)");
+		err_set(err, errlen,
+			"the SIP thread could not answer (stopping, or out "
+			"of memory)");
 		rc = -1;
 	}
 	pthread_mutex_unlock(&q->lock);
@@ -2717,7 +2441,7 @@ int sbc_b2bua_snapshot(struct sbc_b2bua *b, struct sbc_call_view **out,
 	*out = NULL;
 	*n = 0;
 	if (q == NULL) {
-		snprintf(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	rc = query_ask(b, q, err, errlen);
@@ -2752,19 +2476,19 @@ int sbc_b2bua_clear_call_cause(struct sbc_b2bua *b, uint64_t id,
 	int rc;
 
 	if (cause > SBC_Q850_CAUSE_MAX) {
-		snprintf(err, errlen, "cause %u is not a Q.850 cause (1..%u)",
-			 cause, SBC_Q850_CAUSE_MAX);
+		err_set(err, errlen, "cause %u is not a Q.850 cause (1..%u)",
+			cause, SBC_Q850_CAUSE_MAX);
 		return -1;
 	}
 	q = query_new(QUERY_CLEAR, id);
 	if (q == NULL) {
-		snprintf(err, errlen, "out of memory");
+		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	q->cause = cause;
 	rc = query_ask(b, q, err, errlen);
 	if (rc == 0 && q->clear_rc != 0) {
-		snprintf(err, errlen, "no active call with id %" PRIX64, id);
+		err_set(err, errlen, "no active call with id %" PRIX64, id);
 		rc = 1;
 	}
 	query_unref(q);

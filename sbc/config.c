@@ -1,31 +1,26 @@
 #include "sbc/config.h"
 
+#include "common/err.h"
 #include "sbc/digitpat.h"
+#include "sbc/tlsfiles.h"
 #include "common/log.h"
 #include "licensing/release.h"
 
-#include <openssl/crypto.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define CFG_MAX_KW 6	/* keywords in one command row */
 #define CFG_MAX_DEPTH 4 /* top > voip > voip-sip is the deepest nesting */
 #define CFG_MAX_TOKENS (SBC_CFG_MAX_LINE / 2 + 1)
 #define CFG_SHOW_LONG 40 /* chars of an over-long line quoted in the error */
 #define CFG_SKIP_MAX (1024 * 1024) /* rest of an over-long line skipped */
-
-#define CFG_FILE_MAX (1024 * 1024) /* a certificate, key or CA file */
 
 #define DEF_HOSTNAME "sbc"
 #define DEF_PERIODICITY_H 168
@@ -122,9 +117,11 @@ struct cfg_out {
  * One command of one mode. `kw` are the fixed words; the rest of the line
  * are arguments, min_args..max_args of them. Numeric rows (cmd_uint) store
  * into the field at `off` of the settings, or of the current dial-peer when
- * `in_dp`; `def` is both the default and "not printed back". `print` writes
- * the command back for sbc_config_write; rows of TOP print in table order,
- * and a change of `group` there prints a "!" separator.
+ * `in_dp`; `def` is both the default and "not printed back". Rows of a
+ * bool setting at `off` (cmd_flag, print_flag) print `line` when it is
+ * set. `print` writes the command back for sbc_config_write; rows of TOP
+ * print in table order, and a change of `group` there prints a "!"
+ * separator.
  */
 struct cfg_cmd {
 	const char *kw[CFG_MAX_KW];
@@ -139,6 +136,7 @@ struct cfg_cmd {
 	size_t off;
 	bool in_dp;
 	unsigned long lo, hi, def;
+	const char *line;
 	int arg;
 	int group;
 };
@@ -699,12 +697,12 @@ static int cmd_ca_file(struct cfg_parser *p, const struct cfg_cmd *cmd,
 	return 0;
 }
 
-static int cmd_privacy(struct cfg_parser *p, const struct cfg_cmd *cmd,
-		       const struct cfg_args *a)
+/* A row without arguments that sets the bool at `off`. */
+static int cmd_flag(struct cfg_parser *p, const struct cfg_cmd *cmd,
+		    const struct cfg_args *a)
 {
-	(void)cmd;
 	(void)a;
-	p->cfg->s.license_privacy_hostname = true;
+	*(bool *)field(cmd, p) = true;
 	return 0;
 }
 
@@ -780,6 +778,14 @@ static void print_str(struct cfg_out *o, const struct cfg_cmd *cmd,
 
 	if (v[0] != '\0')
 		emit(o, depth, "%s %s", kw_text(cmd, kw, sizeof(kw)), v);
+}
+
+static void print_flag(struct cfg_out *o, const struct cfg_cmd *cmd,
+		       const struct sbc_config *cfg,
+		       const struct sbc_dialpeer_cfg *dp, int depth)
+{
+	if (*(const bool *)cfield(cmd, cfg, dp))
+		emit(o, depth, "%s", cmd->line);
 }
 
 static void print_url(struct cfg_out *o, const struct cfg_cmd *cmd,
@@ -967,16 +973,6 @@ static void print_lic_transport(struct cfg_out *o, const struct cfg_cmd *cmd,
 		     lic_tp_names[cfg->s.license_transport]);
 }
 
-static void print_privacy(struct cfg_out *o, const struct cfg_cmd *cmd,
-			  const struct sbc_config *cfg,
-			  const struct sbc_dialpeer_cfg *dp, int depth)
-{
-	(void)cmd;
-	(void)dp;
-	if (cfg->s.license_privacy_hostname)
-		emit(o, depth, "license smart privacy hostname");
-}
-
 /* Metrics are for the local Prometheus agent only: loopback. */
 static int cmd_metrics(struct cfg_parser *p, const struct cfg_cmd *cmd,
 		       const struct cfg_args *a)
@@ -1003,25 +999,6 @@ static void print_metrics(struct cfg_out *o, const struct cfg_cmd *cmd,
 	if (cfg->s.has_metrics)
 		emit(o, depth, "metrics listen %s %u", cfg->s.metrics_addr,
 		     cfg->s.metrics_port);
-}
-
-static int cmd_syslog(struct cfg_parser *p, const struct cfg_cmd *cmd,
-		      const struct cfg_args *a)
-{
-	(void)cmd;
-	(void)a;
-	p->cfg->s.logging_syslog = true;
-	return 0;
-}
-
-static void print_syslog(struct cfg_out *o, const struct cfg_cmd *cmd,
-			 const struct sbc_config *cfg,
-			 const struct sbc_dialpeer_cfg *dp, int depth)
-{
-	(void)cmd;
-	(void)dp;
-	if (cfg->s.logging_syslog)
-		emit(o, depth, "logging syslog");
 }
 
 /*
@@ -1249,15 +1226,6 @@ static int cmd_session_protocol(struct cfg_parser *p,
 			       "sipv2)",
 			    a->v[0]);
 	cur_dp(p)->proto_sipv2 = true;
-	return 0;
-}
-
-static int cmd_no_vad(struct cfg_parser *p, const struct cfg_cmd *cmd,
-		      const struct cfg_args *a)
-{
-	(void)cmd;
-	(void)a;
-	cur_dp(p)->no_vad = true;
 	return 0;
 }
 
@@ -1495,29 +1463,6 @@ static void print_name_servers(struct cfg_out *o, const struct cfg_cmd *cmd,
 	emit(o, depth, "%s", line);
 }
 
-static void print_allow_connections(struct cfg_out *o,
-				    const struct cfg_cmd *cmd,
-				    const struct sbc_config *cfg,
-				    const struct sbc_dialpeer_cfg *dp,
-				    int depth)
-{
-	(void)cmd;
-	(void)dp;
-	if (cfg->s.allow_sip_to_sip)
-		emit(o, depth, "allow-connections sip to sip");
-}
-
-static void print_session_protocol(struct cfg_out *o,
-				   const struct cfg_cmd *cmd,
-				   const struct sbc_config *cfg,
-				   const struct sbc_dialpeer_cfg *dp, int depth)
-{
-	(void)cmd;
-	(void)cfg;
-	if (dp->proto_sipv2)
-		emit(o, depth, "session protocol sipv2");
-}
-
 static void print_dp_codec(struct cfg_out *o, const struct cfg_cmd *cmd,
 			   const struct sbc_config *cfg,
 			   const struct sbc_dialpeer_cfg *dp, int depth)
@@ -1528,26 +1473,6 @@ static void print_dp_codec(struct cfg_out *o, const struct cfg_cmd *cmd,
 		emit(o, depth, "voice-class codec %u", dp->codec_class);
 	else if (dp->codec != SBC_CODEC_NONE)
 		emit(o, depth, "codec %s", sbc_codec_name(dp->codec));
-}
-
-static void print_dtmf_relay(struct cfg_out *o, const struct cfg_cmd *cmd,
-			     const struct sbc_config *cfg,
-			     const struct sbc_dialpeer_cfg *dp, int depth)
-{
-	(void)cmd;
-	(void)cfg;
-	if (dp->dtmf_nte)
-		emit(o, depth, "dtmf-relay rtp-nte");
-}
-
-static void print_no_vad(struct cfg_out *o, const struct cfg_cmd *cmd,
-			 const struct sbc_config *cfg,
-			 const struct sbc_dialpeer_cfg *dp, int depth)
-{
-	(void)cmd;
-	(void)cfg;
-	if (dp->no_vad)
-		emit(o, depth, "no vad");
 }
 
 static void print_dp_keepalive(struct cfg_out *o, const struct cfg_cmd *cmd,
@@ -1616,9 +1541,12 @@ static const struct cfg_cmd top_cmds[] = {
 	{.kw = {"license", "smart", "ca-file"}, 1, 1, .parse = cmd_ca_file,
 	 .print = print_str, SET(license_ca_file), .group = 6},
 	{.kw = {"license", "smart", "privacy", "hostname"}, 0, 0,
-	 .parse = cmd_privacy, .print = print_privacy, .group = 6},
-	{.kw = {"logging", "syslog"}, 0, 0, .parse = cmd_syslog,
-	 .print = print_syslog, .group = 8},
+	 .parse = cmd_flag, .print = print_flag,
+	 SET(license_privacy_hostname),
+	 .line = "license smart privacy hostname", .group = 6},
+	{.kw = {"logging", "syslog"}, 0, 0, .parse = cmd_flag,
+	 .print = print_flag, SET(logging_syslog), .line = "logging syslog",
+	 .group = 8},
 	{.kw = {"service", "timestamps", "log", "datetime"}, 0, 4,
 	 .parse = cmd_timestamps, .print = print_timestamps, .group = 8},
 	{.kw = {"service", "timestamps", "debug", "datetime"}, 0, 4,
@@ -1633,7 +1561,8 @@ static const struct cfg_cmd top_cmds[] = {
 
 static const struct cfg_cmd voip_cmds[] = {
 	{.kw = {"allow-connections"}, 3, 3, .parse = cmd_allow_connections,
-	 .print = print_allow_connections},
+	 .print = print_flag, SET(allow_sip_to_sip),
+	 .line = "allow-connections sip to sip"},
 	{.kw = {"mode", "border-element"}, 0, 0, .parse = cmd_border,
 	 .print = print_border, .arg = 0},
 	{.kw = {"mode", "border-element", "license", "periodicity", "hours"},
@@ -1680,13 +1609,15 @@ static const struct cfg_cmd dialpeer_cmds[] = {
 	{.kw = {"port"}, 1, 1, .parse = cmd_port, .print = print_str,
 	 DPF(port)},
 	{.kw = {"session", "protocol"}, 1, 1, .parse = cmd_session_protocol,
-	 .print = print_session_protocol},
+	 .print = print_flag, DPF(proto_sipv2),
+	 .line = "session protocol sipv2"},
 	{.kw = {"voice-class", "codec"}, 1, 1, .parse = cmd_dp_codec_class,
 	 .print = print_dp_codec},
 	{.kw = {"codec"}, 1, 1, .parse = cmd_dp_codec},
 	{.kw = {"dtmf-relay"}, 1, 1, .parse = cmd_dtmf_relay,
-	 .print = print_dtmf_relay},
-	{.kw = {"no", "vad"}, 0, 0, .parse = cmd_no_vad, .print = print_no_vad},
+	 .print = print_flag, DPF(dtmf_nte), .line = "dtmf-relay rtp-nte"},
+	{.kw = {"no", "vad"}, 0, 0, .parse = cmd_flag, .print = print_flag,
+	 DPF(no_vad), .line = "no vad"},
 	{.kw = {"voice-class", "sip", "options-keepalive", "profile"}, 1, 1,
 	 .parse = cmd_dp_keepalive, .print = print_dp_keepalive},
 	{.kw = {NULL}},
@@ -1913,11 +1844,12 @@ static void errors_add(struct cfg_errors *e, const char *msg)
 		return;
 	if (e->n == SBC_CFG_MAX_ERRORS) {
 		e->full = true;
-		snprintf(last, sizeof(last), "%s: too many errors (max %d), "
-			 "stopping", e->name, SBC_CFG_MAX_ERRORS);
+		err_set(last, sizeof(last),
+			"%s: too many errors (max %d), stopping", e->name,
+			SBC_CFG_MAX_ERRORS);
 		msg = last;
-	} else if (e->n++ == 0 && e->first != NULL && e->firstlen > 0) {
-		snprintf(e->first, e->firstlen, "%s", msg);
+	} else if (e->n++ == 0) {
+		err_set(e->first, e->firstlen, "%s", msg);
 	}
 	if (e->fn != NULL)
 		e->fn(e->arg, msg);
@@ -1931,8 +1863,8 @@ static void report(struct cfg_errors *e, unsigned line, const char *reason,
 	char msg[sizeof(quoted) + 512];
 
 	quote_line(text, too_long, quoted, sizeof(quoted));
-	snprintf(msg, sizeof(msg), "%s:%u: %s: '%s'", e->name, line, reason,
-		 quoted);
+	err_set(msg, sizeof(msg), "%s:%u: %s: '%s'", e->name, line, reason,
+		quoted);
 	errors_add(e, msg);
 }
 
@@ -2245,8 +2177,8 @@ static struct sbc_config *parse_src(struct cfg_src *src, struct cfg_errors *e)
 			sbc_config_free(&p.cfg);
 	}
 	if (p.cfg == NULL) {
-		snprintf(p.reason, sizeof(p.reason), "%s: out of memory",
-			 e->name);
+		err_set(p.reason, sizeof(p.reason), "%s: out of memory",
+			e->name);
 		errors_add(e, p.reason);
 		goto out;
 	}
@@ -2276,8 +2208,8 @@ static struct sbc_config *parse_src(struct cfg_src *src, struct cfg_errors *e)
 			break;
 	}
 	if (!p.ended && rc < 0) {
-		snprintf(p.reason, sizeof(p.reason), "%s: read error: %.100s",
-			 e->name, strerror(errno));
+		err_set(p.reason, sizeof(p.reason), "%s: read error: %.100s",
+			e->name, strerror(errno));
 		errors_add(e, p.reason);
 	}
 	if (!e->full) {
@@ -2363,8 +2295,8 @@ static struct sbc_config *load(const char *path, struct cfg_errors *e)
 	e->name = path;
 	src.fp = fopen(path, "r");
 	if (src.fp == NULL) {
-		snprintf(msg, sizeof(msg), "%s: cannot open: %s", path,
-			 strerror(errno));
+		err_set(msg, sizeof(msg), "%s: cannot open: %s", path,
+			strerror(errno));
 		errors_add(e, msg);
 		goto out;
 	}
@@ -2408,175 +2340,6 @@ void sbc_config_free(struct sbc_config **cfg)
 
 /* ---- the files a config names ---- */
 
-/* A PEM file read whole; data is wiped before it is freed. */
-struct pem_file {
-	char *data;
-	size_t len;
-	mode_t mode;
-};
-
-static void pem_file_free(struct pem_file *f)
-{
-	if (f->data != NULL) {
-		OPENSSL_cleanse(f->data, f->len);
-		free(f->data);
-	}
-	f->data = NULL;
-	f->len = 0;
-}
-
-/* Read a regular file of at most CFG_FILE_MAX bytes; reason on failure. */
-static int pem_file_read(const char *path, struct pem_file *f, char *why,
-			 size_t whylen)
-{
-	struct stat st;
-	ssize_t r;
-	int fd, rc = -1;
-
-	memset(f, 0, sizeof(*f));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		snprintf(why, whylen, "cannot open file: %s", strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "not a regular file");
-		goto out_close;
-	}
-	if (st.st_size <= 0 || st.st_size > CFG_FILE_MAX) {
-		snprintf(why, whylen, "file size outside 1-%d bytes",
-			 CFG_FILE_MAX);
-		goto out_close;
-	}
-	f->mode = st.st_mode;
-	f->data = malloc((size_t)st.st_size + 1);
-	if (f->data == NULL) {
-		snprintf(why, whylen, "out of memory");
-		goto out_close;
-	}
-	while (f->len <= (size_t)st.st_size) {
-		r = read(fd, f->data + f->len, (size_t)st.st_size + 1 - f->len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(why, whylen, "read error: %s",
-				 strerror(errno));
-			goto out_free;
-		}
-		if (r == 0)
-			break;
-		f->len += (size_t)r;
-	}
-	if (f->len == 0 || f->len > (size_t)st.st_size) {
-		snprintf(why, whylen, "file changed while read");
-		goto out_free;
-	}
-	f->data[f->len] = '\0';
-	rc = 0;
-	goto out_close;
-
-out_free:
-	pem_file_free(f);
-out_close:
-	close(fd);
-	return rc;
-}
-
-/* Never ask for a passphrase: an encrypted key is refused, not prompted. */
-static int no_passphrase(char *buf, int size, int rwflag, void *u)
-{
-	(void)buf;
-	(void)size;
-	(void)rwflag;
-	(void)u;
-	return -1;
-}
-
-/* Every certificate in f; 0 when there is none or one does not decode. */
-static size_t pem_count_certs(const struct pem_file *f, X509 **first)
-{
-	BIO *b = BIO_new_mem_buf(f->data, (int)f->len);
-	size_t n = 0;
-	X509 *x;
-
-	if (b == NULL)
-		return 0;
-	while ((x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)) != NULL) {
-		if (n++ == 0 && first != NULL)
-			*first = x;
-		else
-			X509_free(x);
-	}
-	BIO_free(b);
-	return n;
-}
-
-static EVP_PKEY *pem_key(const struct pem_file *f)
-{
-	BIO *b = BIO_new_mem_buf(f->data, (int)f->len);
-	EVP_PKEY *k;
-
-	if (b == NULL)
-		return NULL;
-	k = PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL);
-	BIO_free(b);
-	return k;
-}
-
-/* A file of PEM certificates (tls certificate, tls ca-file, license smart
- * ca-file); the first one in *first when asked. 0, or -1 with why. */
-static int check_cert_file(const char *path, X509 **first, char *why,
-			   size_t whylen)
-{
-	struct pem_file f = {0};
-	int rc = -1;
-
-	if (pem_file_read(path, &f, why, whylen) < 0)
-		return -1;
-	if (pem_count_certs(&f, first) == 0)
-		snprintf(why, whylen, "no PEM certificate in file");
-	else
-		rc = 0;
-	pem_file_free(&f);
-	return rc;
-}
-
-static int check_key_file(const char *path, X509 *cert, char *why,
-			  size_t whylen)
-{
-	struct pem_file f = {0};
-	EVP_PKEY *key = NULL;
-	int rc = -1;
-
-	if (pem_file_read(path, &f, why, whylen) < 0)
-		return -1;
-	if ((f.mode & 077) != 0) {
-		snprintf(why, whylen,
-			 "private key file mode %04o gives group or other "
-			 "access (chmod 600)",
-			 (unsigned)(f.mode & 07777));
-		goto out;
-	}
-	key = pem_key(&f);
-	if (key == NULL) {
-		snprintf(why, whylen, "%s",
-			 strstr(f.data, "ENCRYPTED") != NULL
-				 ? "encrypted private key (not supported)"
-				 : "no PEM private key in file");
-		goto out;
-	}
-	if (cert != NULL && X509_check_private_key(cert, key) != 1) {
-		snprintf(why, whylen,
-			 "private key does not match tls certificate");
-		goto out;
-	}
-	rc = 0;
-out:
-	EVP_PKEY_free(key);
-	pem_file_free(&f);
-	return rc;
-}
-
 /*
  * Every file the config names, each problem reported at its line: the TLS
  * certificate, key (matching the certificate when that one is good) and
@@ -2590,28 +2353,32 @@ static void check_files(const struct sbc_config *cfg, struct cfg_errors *e)
 	char why[160];
 
 	if (s->tls_certificate[0] != '\0' &&
-	    check_cert_file(s->tls_certificate, &cert, why, sizeof(why)) < 0)
+	    sbc_tlsfiles_check_certs(s->tls_certificate, &cert, why,
+				     sizeof(why)) < 0)
 		report(e, cfg->tls_where[TLS_SRC_CERT].line, why,
 		       cfg->tls_where[TLS_SRC_CERT].text, false);
 	if (s->tls_private_key[0] != '\0' &&
-	    check_key_file(s->tls_private_key, cert, why, sizeof(why)) < 0)
+	    sbc_tlsfiles_check_key(s->tls_private_key, cert, why,
+				   sizeof(why)) < 0)
 		report(e, cfg->tls_where[TLS_SRC_KEY].line, why,
 		       cfg->tls_where[TLS_SRC_KEY].text, false);
 	if (s->tls_ca_file[0] != '\0' &&
-	    check_cert_file(s->tls_ca_file, NULL, why, sizeof(why)) < 0)
+	    sbc_tlsfiles_check_certs(s->tls_ca_file, NULL, why,
+				     sizeof(why)) < 0)
 		report(e, cfg->tls_where[TLS_SRC_CA].line, why,
 		       cfg->tls_where[TLS_SRC_CA].text, false);
 	if (s->license_ca_file[0] != '\0' &&
-	    check_cert_file(s->license_ca_file, NULL, why, sizeof(why)) < 0) {
+	    sbc_tlsfiles_check_certs(s->license_ca_file, NULL, why,
+				     sizeof(why)) < 0) {
 		const struct cfg_where *w = &cfg->tls_where[SRC_LICENSE_CA];
 		char full[sizeof(why) + sizeof(s->license_ca_file) + 8];
 
 		/* A relative path was resolved: say which file was meant. */
 		if (strstr(w->text, s->license_ca_file) == NULL)
-			snprintf(full, sizeof(full), "%s (%s)", why,
-				 s->license_ca_file);
+			err_set(full, sizeof(full), "%s (%s)", why,
+				s->license_ca_file);
 		else
-			snprintf(full, sizeof(full), "%s", why);
+			err_set(full, sizeof(full), "%s", why);
 		report(e, w->line, full, w->text, false);
 	}
 	X509_free(cert);

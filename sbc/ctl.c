@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -26,7 +27,7 @@
 struct client {
 	struct sbc_ctl *ctl;
 	struct bufferevent *bev;
-	struct client *next;
+	LIST_ENTRY(client) link; /* ctl->clients */
 	struct sbc_ctl_framer *framer; /* requests out of the input */
 	struct sbc_ctl_pending *pending; /* a deferred request; NULL none */
 	bool closing; /* EOF seen: free once the output drained */
@@ -42,7 +43,7 @@ struct sbc_ctl {
 	sbc_ctl_fn *fn;
 	void *arg;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	struct client *clients;
+	LIST_HEAD(, client) clients;
 	struct client *current; /* whose request the handler is running */
 	unsigned n_clients;
 	uid_t uid;
@@ -51,14 +52,7 @@ struct sbc_ctl {
 
 static void client_free(struct client *cl)
 {
-	struct client **pp;
-
-	for (pp = &cl->ctl->clients; *pp != NULL; pp = &(*pp)->next) {
-		if (*pp == cl) {
-			*pp = cl->next;
-			break;
-		}
-	}
+	LIST_REMOVE(cl, link);
 	cl->ctl->n_clients--;
 	if (cl->pending != NULL)
 		cl->pending->cl = NULL;
@@ -241,8 +235,7 @@ static void on_accept(struct evconnlistener *lst, evutil_socket_t fd,
 		free(cl);
 		return;
 	}
-	cl->next = c->clients;
-	c->clients = cl;
+	LIST_INSERT_HEAD(&c->clients, cl, link);
 	c->n_clients++;
 	/* A request larger than the cap is refused before it is buffered
 	 * whole: libevent stops reading at the high-water mark. */
@@ -340,8 +333,8 @@ void sbc_ctl_free(struct sbc_ctl **cp)
 		return;
 	c = *cp;
 	*cp = NULL;
-	while (c->clients != NULL)
-		client_free(c->clients);
+	while (!LIST_EMPTY(&c->clients))
+		client_free(LIST_FIRST(&c->clients));
 	evconnlistener_free(c->lst);
 	unlink(c->path);
 	free(c);

@@ -1,8 +1,8 @@
 #include "sbc/dialpeer.h"
 
+#include "common/err.h"
 #include "sbc/digitpat.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 struct dp_entry {
@@ -26,11 +26,9 @@ static struct sbc_digitpat *compile(const char *text, unsigned tag,
 		return NULL;
 	pat = sbc_digitpat_new(text, why, sizeof(why));
 	if (pat == NULL) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen,
-				 "dial-peer %u: invalid digit pattern (%s): "
-				 "'%s'",
-				 tag, why, text);
+		err_set(err, errlen,
+			"dial-peer %u: invalid digit pattern (%s): '%s'", tag,
+			why, text);
 		*rc = -1;
 	}
 	return pat;
@@ -73,8 +71,7 @@ struct sbc_dptable *sbc_dptable_new(const struct sbc_config *cfg, char *err,
 out_free_table:
 	free(t);
 out_nomem:
-	if (err != NULL && errlen > 0)
-		snprintf(err, errlen, "dial-peer table: out of memory");
+	err_set(err, errlen, "dial-peer table: out of memory");
 	return NULL;
 }
 

@@ -1,9 +1,9 @@
 #include "sbc/digitpat.h"
 
-#include <stdarg.h>
+#include "common/err.h"
+
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,29 +47,15 @@ static int sym_index(char c)
 	return -1;
 }
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Control and non-ASCII bytes in hex, so the message stays one line. */
 static void say_bad_char(char *err, size_t errlen, char c)
 {
 	unsigned char u = (unsigned char)c;
 
 	if (u > 0x20 && u < 0x7f)
-		say(err, errlen, "unknown character '%c'", c);
+		err_set(err, errlen, "unknown character '%c'", c);
 	else
-		say(err, errlen, "unknown character 0x%02x", u);
+		err_set(err, errlen, "unknown character 0x%02x", u);
 }
 
 /*
@@ -93,7 +79,7 @@ static int parse_set(const char *text, size_t len, size_t *pos, uint32_t *out,
 	first = i;
 	while (i < len && text[i] != ']') {
 		if (text[i] == '[') {
-			say(err, errlen, "unbalanced brackets");
+			err_set(err, errlen, "unbalanced brackets");
 			return -1;
 		}
 		lo = sym_index(text[i]);
@@ -106,8 +92,8 @@ static int parse_set(const char *text, size_t len, size_t *pos, uint32_t *out,
 			if (hi < lo || hi < 0 || (lo < SYM_A) != (hi < SYM_A) ||
 			    lo == SYM_STAR || lo == SYM_HASH ||
 			    hi == SYM_STAR || hi == SYM_HASH) {
-				say(err, errlen, "bad range '%c-%c'", text[i],
-				    text[i + 2]);
+				err_set(err, errlen, "bad range '%c-%c'",
+					text[i], text[i + 2]);
 				return -1;
 			}
 			for (s = lo; s <= hi; s++)
@@ -119,13 +105,13 @@ static int parse_set(const char *text, size_t len, size_t *pos, uint32_t *out,
 		i++;
 	}
 	if (i >= len) {
-		say(err, errlen, "unbalanced brackets");
+		err_set(err, errlen, "unbalanced brackets");
 		return -1;
 	}
 	if (neg)
 		set = SYM_DIGITS & ~set;
 	if (i == first || set == 0) {
-		say(err, errlen, "empty set");
+		err_set(err, errlen, "empty set");
 		return -1;
 	}
 	*out = set;
@@ -143,7 +129,7 @@ struct sbc_digitpat *sbc_digitpat_new(const char *text, char *err,
 	uint32_t set;
 	int sym;
 
-	say(err, errlen, "%s", "");
+	err_set(err, errlen, "%s", "");
 	if (text == NULL || text[0] == '\0') {
 		why = "empty pattern";
 		goto out_error;
@@ -193,10 +179,10 @@ struct sbc_digitpat *sbc_digitpat_new(const char *text, char *err,
 		case '?':
 		case '%':
 			if (!can_quantify) {
-				say(err, errlen,
-				    "quantifier '%c' must follow a digit, "
-				    "'.' or a set",
-				    c);
+				err_set(err, errlen,
+					"quantifier '%c' must follow a digit, "
+					"'.' or a set",
+					c);
 				goto out_free_pat;
 			}
 			pat->el[pat->n - 1].quant = c == '+' ? Q_PLUS
@@ -241,7 +227,7 @@ out_free_pat:
 	pat = NULL;
 out_error:
 	if (why != NULL)
-		say(err, errlen, "%s", why);
+		err_set(err, errlen, "%s", why);
 	return NULL;
 }
 

@@ -149,7 +149,7 @@ out:
 }
 
 /* The usage file a save returns, written where the operator said, with
- * the operator's rights: a temporary file, fsync, rename. */
+ * the operator's rights, whole or not at all (fio_write_atomic). */
 static int write_download(const char *path, const char *body, size_t len,
 			  FILE *out)
 {

@@ -7,6 +7,7 @@
 #include "sbc/config.h"
 #include "common/log.h"
 
+#include "testpki.h"
 #include "unit.h"
 
 #include <openssl/evp.h>
@@ -1138,34 +1139,6 @@ END_TEST
 
 static char tls_dir[64];
 
-static EVP_PKEY *make_key(void)
-{
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-
-	ck_assert_ptr_nonnull(k);
-	return k;
-}
-
-static X509 *make_cert(EVP_PKEY *k)
-{
-	X509 *x = X509_new();
-	X509_NAME *n;
-
-	ck_assert_ptr_nonnull(x);
-	ck_assert_int_eq(X509_set_version(x, 2), 1);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	ck_assert_int_eq(X509_set_pubkey(x, k), 1);
-	n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-				   (const unsigned char *)"127.0.0.1", -1, -1,
-				   0);
-	X509_set_issuer_name(x, n);
-	ck_assert_int_gt(X509_sign(x, k, EVP_sha256()), 0);
-	return x;
-}
-
 /* dir/name, opened for writing with `mode`; the caller closes it. */
 static FILE *tls_file(const char *name, mode_t mode, char *path, size_t len)
 {
@@ -1185,8 +1158,8 @@ static FILE *tls_file(const char *name, mode_t mode, char *path, size_t len)
  */
 static void tls_setup(void)
 {
-	EVP_PKEY *k = make_key(), *other = make_key();
-	X509 *x = make_cert(k);
+	EVP_PKEY *k = testpki_key(), *other = testpki_key();
+	X509 *x = testpki_cert(k);
 	char path[128];
 	FILE *fp;
 
