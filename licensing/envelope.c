@@ -7,6 +7,7 @@
 
 #include "common/err.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,18 @@ static void env_clear(struct env *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/* Member "v" of `o` (the envelope or its payload, `what`) is `want`. */
+static bool version_ok(json_t *o, const char *what, int want, char *err,
+		       size_t errlen)
+{
+	json_t *v = json_object_get(o, "v");
+
+	if (json_is_integer(v) && json_integer_value(v) == want)
+		return true;
+	err_set(err, errlen, "%s: \"v\" missing or not %d", what, want);
+	return false;
+}
+
 /*
  * Size, JSON, object, v and alg, key_id (64 lowercase hex), payload and
  * signature strings. On failure *e is clear.
@@ -143,12 +156,8 @@ static enum lic_msg_status env_form(const char *envelope, size_t len,
 		err_set(err, errlen, "envelope is not a JSON object");
 		goto out_fail;
 	}
-	v = json_object_get(e->root, "v");
-	if (!json_is_integer(v) || json_integer_value(v) != ENV_VERSION) {
-		err_set(err, errlen, "envelope: \"v\" missing or not %d",
-			ENV_VERSION);
+	if (!version_ok(e->root, "envelope", ENV_VERSION, err, errlen))
 		goto out_fail;
-	}
 	v = json_object_get(e->root, "alg");
 	if (!json_is_string(v) || strcmp(json_string_value(v), ENV_ALG) != 0) {
 		err_set(err, errlen, "envelope: \"alg\" missing or not \"%s\"",
@@ -254,7 +263,7 @@ static enum lic_msg_status env_payload(const struct env *e, const char *type,
 				       size_t errlen)
 {
 	json_error_t je;
-	json_t *pl, *v;
+	json_t *pl;
 	const char *ptype;
 
 	*root = NULL;
@@ -276,12 +285,8 @@ static enum lic_msg_status env_payload(const struct env *e, const char *type,
 			ptype, type);
 		goto out_fail;
 	}
-	v = json_object_get(pl, "v");
-	if (!json_is_integer(v) || json_integer_value(v) != LIC_PAYLOAD_VERSION) {
-		err_set(err, errlen, "payload: \"v\" missing or not %d",
-			LIC_PAYLOAD_VERSION);
+	if (!version_ok(pl, "payload", LIC_PAYLOAD_VERSION, err, errlen))
 		goto out_fail;
-	}
 	*root = pl;
 	return LIC_MSG_OK;
 out_fail:
