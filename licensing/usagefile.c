@@ -115,7 +115,8 @@ static int format(struct lic_store *st, struct lic_usagefile *f, char *err,
 		free(env);
 		f->ids[i] = f->reps[i].report_id;
 	}
-	memcpy(text + used, TAIL, sizeof(TAIL) - 1);
+	/* With its NUL: the slack above leaves room for it. */
+	memcpy(text + used, TAIL, sizeof(TAIL));
 	f->text = text;
 	f->len = used + sizeof(TAIL) - 1;
 	return 0;

@@ -60,8 +60,8 @@ int lic_usagefile_build(struct lic_store *st, enum lic_save_mode mode,
 const char *const *lic_usagefile_ids(const struct lic_usagefile *f,
 				     size_t *n);
 
-/* The file's text, handed over: the caller frees it. Once only; NULL
- * after. */
+/* The file's text (NUL-terminated, not counted in *len), handed over:
+ * the caller frees it. Once only; NULL after. */
 char *lic_usagefile_take_text(struct lic_usagefile *f, size_t *len);
 
 /* Writes the text to `path`, atomically (common/fileio.h), mode 0600. */
