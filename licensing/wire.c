@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The "<where>: " prefix of a reason, as two %s arguments ("" when none). */
+#define WHERE(w) (w) != NULL ? (w) : "", (w) != NULL ? ": " : ""
+
 bool lic_wire_text_ok(const char *s, size_t max)
 {
 	size_t n;
@@ -92,13 +95,12 @@ const char *lic_wire_get_str(json_t *o, const char *where, const char *key,
 	json_t *v = json_object_get(o, key);
 
 	if (v == NULL) {
-		err_set(err, errlen, "%s%smissing \"%s\"", where ? where : "",
-			where ? ": " : "", key);
+		err_set(err, errlen, "%s%smissing \"%s\"", WHERE(where), key);
 		return NULL;
 	}
 	if (!json_is_string(v)) {
 		err_set(err, errlen, "%s%s\"%s\" is not a string",
-			where ? where : "", where ? ": " : "", key);
+			WHERE(where), key);
 		return NULL;
 	}
 	return json_string_value(v);
@@ -110,13 +112,12 @@ int lic_wire_get_int(json_t *o, const char *where, const char *key,
 	json_t *v = json_object_get(o, key);
 
 	if (v == NULL) {
-		err_set(err, errlen, "%s%smissing \"%s\"", where ? where : "",
-			where ? ": " : "", key);
+		err_set(err, errlen, "%s%smissing \"%s\"", WHERE(where), key);
 		return -1;
 	}
 	if (!json_is_integer(v)) {
 		err_set(err, errlen, "%s%s\"%s\" is not an integer",
-			where ? where : "", where ? ": " : "", key);
+			WHERE(where), key);
 		return -1;
 	}
 	*out = (int64_t)json_integer_value(v);
@@ -202,7 +203,7 @@ int lic_wire_get_udi(json_t *o, const char *where, struct lic_udi *u,
 
 	if (!json_is_object(v)) {
 		err_set(err, errlen, "%s%s\"udi\" missing or not an object",
-			where ? where : "", where ? ": " : "");
+			WHERE(where));
 		return -1;
 	}
 	u->pid = json_string_value(json_object_get(v, "pid"));
@@ -220,21 +221,20 @@ int lic_wire_get_ids(json_t *o, const char *where,
 	if (!json_is_array(arr)) {
 		err_set(err, errlen,
 			"%s%s\"report_ids\" missing or not an array",
-			where ? where : "", where ? ": " : "");
+			WHERE(where));
 		return -1;
 	}
 	k = json_array_size(arr);
 	if (k == 0 || k > LIC_ACK_MAX_IDS) {
 		err_set(err, errlen, "%s%s%zu report ids, expected 1..%d",
-			where ? where : "", where ? ": " : "", k,
-			LIC_ACK_MAX_IDS);
+			WHERE(where), k, LIC_ACK_MAX_IDS);
 		return -1;
 	}
 	for (i = 0; i < k; i++) {
 		ids[i] = json_string_value(json_array_get(arr, i));
 		if (ids[i] == NULL) {
 			err_set(err, errlen, "%s%sreport_ids[%zu] not a string",
-				where ? where : "", where ? ": " : "", i);
+				WHERE(where), i);
 			return -1;
 		}
 	}

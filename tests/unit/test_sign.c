@@ -7,6 +7,7 @@
 #include "licensing/keys.h"
 #include "licensing/report.h"
 
+#include "lic_keys.h"
 #include "unit.h"
 
 #include <check.h>
@@ -49,25 +50,6 @@ static void dir_teardown(void)
 static void path_in_dir(char *out, size_t len, const char *name)
 {
 	snprintf(out, len, "%s/%s", tmpdir, name);
-}
-
-static struct lic_key *new_key(void)
-{
-	struct lic_key *k = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_generate(&k, err, sizeof(err)) == 0, "%s", err);
-	return k;
-}
-
-static struct lic_pubkey *pub_of(const struct lic_key *k)
-{
-	struct lic_pubkey *pk = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_public(k, &pk, err, sizeof(err)) == 0, "%s",
-		      err);
-	return pk;
 }
 
 /* ---- key files ------------------------------------------------------- */

@@ -10,6 +10,7 @@
 #include "licensing/report.h"
 #include "licensing/trust.h"
 
+#include "lic_keys.h"
 #include "unit.h"
 
 #include <check.h>
@@ -28,25 +29,6 @@ static const struct lic_udi OTHER_UDI = {"CSR1000V", "OTHER"};
 
 static const char *const ID1 = HEX1;
 static const char *const ID2 = "00112233445566778899aabbccddeeff";
-
-static struct lic_key *new_key(void)
-{
-	struct lic_key *k = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_generate(&k, err, sizeof(err)) == 0, "%s", err);
-	return k;
-}
-
-static struct lic_pubkey *pub_of(const struct lic_key *k)
-{
-	struct lic_pubkey *pk = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_public(k, &pk, err, sizeof(err)) == 0, "%s",
-		      err);
-	return pk;
-}
 
 static char *pub_b64(const struct lic_key *k)
 {

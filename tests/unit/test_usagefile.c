@@ -13,6 +13,7 @@
 #include "licensing/store.h"
 #include "licensing/trust.h"
 
+#include "lic_keys.h"
 #include "unit.h"
 
 #include <check.h>
@@ -251,25 +252,6 @@ START_TEST(write_and_read)
 	ck_assert_ptr_nonnull(strstr(err, "size 0"));
 }
 END_TEST
-
-static struct lic_key *new_key(void)
-{
-	struct lic_key *k = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_generate(&k, err, sizeof(err)) == 0, "%s", err);
-	return k;
-}
-
-static struct lic_pubkey *pub_of(const struct lic_key *k)
-{
-	struct lic_pubkey *pk = NULL;
-	char err[256];
-
-	ck_assert_msg(lic_key_public(k, &pk, err, sizeof(err)) == 0, "%s",
-		      err);
-	return pk;
-}
 
 static char *ack_of(const struct lic_key *srv, const struct lic_udi *u)
 {
