@@ -10,7 +10,6 @@
 #include "common/err.h"
 #include "licensing/policy.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
