@@ -10,6 +10,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
+#include "licensing/envelope.h"
 #include "licensing/trust.h"
 
 #include <stdarg.h>

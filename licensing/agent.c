@@ -4,25 +4,21 @@
  */
 #include "licensing/agent.h"
 
-#include "licensing/backoff.h"
 #include "common/err.h"
 #include "common/log.h"
+#include "licensing/backoff.h"
+#include "licensing/envelope.h"
 #include "licensing/store.h"
 #include "licensing/tag.h"
 #include "licensing/trust.h"
+#include "licensing/usagefile.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
-#include <limits.h>
 #include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define STORE_HOLD_MIN_S 60
 #define STORE_HOLD_MAX_S 3600
@@ -35,7 +31,7 @@
 #define FAC_OWN "SBC_LIC"
 #define HOUR_S INT64_C(3600)
 #define PRUNE_EVERY_S HOUR_S
-/* Reports in one usage file, ids in one ACK: the protocol's cap. */
+/* Reports pushed by one sync, ids in one ACK poll: the protocol's cap. */
 #define MAX_IDS LIC_ACK_MAX_IDS
 /* Largest tick-to-tick sleep: re-evaluate at least hourly. */
 #define WAKE_MAX_S HOUR_S
@@ -1127,173 +1123,39 @@ void lic_agent_tick(struct lic_agent *a, int64_t now)
 
 /* ---- offline files --------------------------------------------------- */
 
-static int write_file_atomic(const char *path, const char *data, size_t len,
-			     char *err, size_t errlen)
-{
-	char tmp[PATH_MAX];
-	char dir[PATH_MAX];
-	char *slash;
-	size_t off = 0;
-	int fd, dfd, ret = -1;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
-	    (int)sizeof(tmp)) {
-		err_set(err, errlen, "path too long");
-		goto out;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err_set(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			err_set(err, errlen, "%s: %s", tmp, strerror(errno));
-			goto out_close;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) != 0) {
-		err_set(err, errlen, "%s: fsync: %s", tmp, strerror(errno));
-		goto out_close;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		err_set(err, errlen, "%s: close: %s", tmp, strerror(errno));
-		goto out_unlink;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		err_set(err, errlen, "%s: %s", path, strerror(errno));
-		goto out_unlink;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	ret = 0;
-	goto out;
-
-out_close:
-	close(fd);
-out_unlink:
-	unlink(tmp);
-out:
-	return ret;
-}
-
 /*
- * The usage file text of reports reps[0..n) (their stored envelopes):
- * *text (malloc'd) and *used; their ids in ids[] (pointing into reps[]),
- * *np = n. -1 with a reason (file over LIC_AGENT_FILE_MAX, memory).
+ * Every unreported record into reports first, then the usage file of the
+ * stored reports `mode` selects (usagefile.h).
  */
-static int usage_file_text(struct lic_agent *a, struct lic_store_report *reps,
-			   size_t n, const char **ids, char **textp,
-			   size_t *usedp, size_t *np, char *err, size_t errlen)
+static int usage_file(struct lic_agent *a, enum lic_save_mode mode,
+		      unsigned days, int64_t now, struct lic_usagefile **f,
+		      char *err, size_t errlen)
 {
-	size_t i, cap = 64, used;
-	char *text = malloc(cap);
-
-	if (text == NULL) {
-		err_set(err, errlen, "out of memory");
-		return -1;
-	}
-	used = (size_t)snprintf(text, cap,
-				"{\"format\":\"sbc-usage\",\"v\":1,"
-				"\"reports\":[");
-	for (i = 0; i < n; i++) {
-		unsigned char *env = NULL;
-		size_t len = 0;
-		char *grown;
-
-		if (lic_store_report_envelope(a->st, reps[i].report_id, &env,
-					      &len, err, errlen) != 0)
-			goto out_fail;
-		if (used + len + 8 > LIC_AGENT_FILE_MAX) {
-			free(env);
-			err_set(err, errlen, "usage file over %u bytes",
-			       LIC_AGENT_FILE_MAX);
-			goto out_fail;
-		}
-		while (used + len + 8 > cap)
-			cap *= 2;
-		grown = realloc(text, cap);
-		if (grown == NULL) {
-			free(env);
-			err_set(err, errlen, "out of memory");
-			goto out_fail;
-		}
-		text = grown;
-		if (i > 0)
-			text[used++] = ',';
-		memcpy(text + used, env, len);
-		used += len;
-		free(env);
-		ids[i] = reps[i].report_id;
-	}
-	memcpy(text + used, "]}\n", 3);
-	used += 3;
-	*textp = text;
-	*usedp = used;
-	*np = n;
-	return 0;
-
-out_fail:
-	free(text);
-	return -1;
-}
-
-/*
- * The usage file of every unacknowledged report (reports built first from
- * what is unreported): *text (malloc'd) and *used; their ids in ids[]
- * (pointing into reps[]), *n of them. -1 with a reason.
- */
-static int usage_file(struct lic_agent *a, int64_t now, char **textp,
-		      size_t *usedp, struct lic_store_report *reps,
-		      const char **ids, size_t *np, char *err, size_t errlen)
-{
-	size_t n = 0;
 	int b;
 
+	if (lic_usagefile_mode_check(mode, days, err, errlen) != 0)
+		return -1;
 	if (ensure_period(a, now) != 0) {
 		err_set(err, errlen, "period state not stored");
 		return -1;
 	}
-	/* Everything unreported goes into reports first. */
 	do {
 		b = build_report(a, now, err, errlen);
 		if (b < 0)
 			return -1;
 	} while (b == 1 && a->have_unreported);
-	if (lic_store_pending_reports(a->st, reps, MAX_IDS, &n, err, errlen) !=
-	    0)
-		return -1;
-	if (n == 0) {
-		err_set(err, errlen, "no usage to save: every report is "
-				    "acknowledged");
-		return -1;
-	}
-	return usage_file_text(a, reps, n, ids, textp, usedp, np, err, errlen);
+	return lic_usagefile_build(a->st, mode, days, now, f, err, errlen);
 }
 
-/* The reports went into a file: `Last report file write` moves. */
-static int mark_saved(struct lic_agent *a, const char **ids, size_t n,
+/* The reports went into a file: `Last report file write` moves. Returns
+ * how many, or -1. */
+static int mark_saved(struct lic_agent *a, const struct lic_usagefile *f,
 		      int64_t now, const char *where, char *err,
 		      size_t errlen)
 {
+	size_t n;
+	const char *const *ids = lic_usagefile_ids(f, &n);
+
 	if (lic_store_mark_saved(a->st, ids, n, now, err, errlen) != 0)
 		return -1;
 	reload_times(a);
@@ -1301,46 +1163,38 @@ static int mark_saved(struct lic_agent *a, const char **ids, size_t n,
 		"%zu usage report(s) saved to %s", n, where);
 	event_rec(a, now, "SAEVT_USAGE_SAVED", "reports=\"%zu\"", n);
 	a->dirty = true;
-	return 0;
+	return (int)n;
 }
 
 int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
 			 char *err, size_t errlen)
 {
-	struct lic_store_report *reps = NULL;
-	const char **ids = NULL;
-	char *text = NULL;
-	size_t n = 0, used = 0;
+	struct lic_usagefile *f = NULL;
 	int ret = -1;
 
 	if (a == NULL || path == NULL || path[0] == '\0' || now <= 0) {
 		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
-	reps = calloc(MAX_IDS, sizeof(*reps));
-	ids = calloc(MAX_IDS, sizeof(*ids));
-	if (reps == NULL || ids == NULL) {
-		err_set(err, errlen, "out of memory");
-		goto out;
-	}
-	if (usage_file(a, now, &text, &used, reps, ids, &n, err, errlen) != 0 ||
-	    write_file_atomic(path, text, used, err, errlen) != 0 ||
-	    mark_saved(a, ids, n, now, path, err, errlen) != 0)
-		goto out;
-	ret = (int)n;
-out:
-	free(text);
-	free(ids);
-	free(reps);
+	if (usage_file(a, LIC_SAVE_UNREPORTED, 0, now, &f, err, errlen) == 0 &&
+	    lic_usagefile_write(f, path, err, errlen) == 0)
+		ret = mark_saved(a, f, now, path, err, errlen);
+	lic_usagefile_free(&f);
 	return ret;
 }
 
 int lic_agent_save_usage_buf(struct lic_agent *a, int64_t now, char **text,
 			     size_t *len, char *err, size_t errlen)
 {
-	struct lic_store_report *reps = NULL;
-	const char **ids = NULL;
-	size_t n = 0;
+	return lic_agent_save_usage_sel(a, LIC_SAVE_UNREPORTED, 0, now, text,
+					len, err, errlen);
+}
+
+int lic_agent_save_usage_sel(struct lic_agent *a, enum lic_save_mode mode,
+			     unsigned days, int64_t now, char **text,
+			     size_t *len, char *err, size_t errlen)
+{
+	struct lic_usagefile *f = NULL;
 	int ret = -1;
 
 	if (a == NULL || text == NULL || len == NULL || now <= 0) {
@@ -1348,74 +1202,13 @@ int lic_agent_save_usage_buf(struct lic_agent *a, int64_t now, char **text,
 		return -1;
 	}
 	*text = NULL;
-	reps = calloc(MAX_IDS, sizeof(*reps));
-	ids = calloc(MAX_IDS, sizeof(*ids));
-	if (reps == NULL || ids == NULL) {
-		err_set(err, errlen, "out of memory");
-		goto out;
-	}
-	if (usage_file(a, now, text, len, reps, ids, &n, err, errlen) != 0)
-		goto out;
 	/* Marked before the caller writes the file: a report that never
 	 * reaches it is still unacknowledged and goes into the next file. */
-	if (mark_saved(a, ids, n, now, "a file", err, errlen) != 0) {
-		free(*text);
-		*text = NULL;
-		goto out;
-	}
-	ret = (int)n;
-out:
-	free(ids);
-	free(reps);
-	return ret;
-}
-
-static int read_file(const char *path, char **buf, size_t *len, char *err,
-		     size_t errlen)
-{
-	struct stat sb;
-	char *b = NULL;
-	size_t off = 0;
-	int fd, ret = -1;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err_set(err, errlen, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		err_set(err, errlen, "%s: not a regular file", path);
-		goto out_close;
-	}
-	if (sb.st_size <= 0 || sb.st_size > (off_t)LIC_ENVELOPE_MAX) {
-		err_set(err, errlen, "%s: size %lld is not 1..%d bytes", path,
-		       (long long)sb.st_size, LIC_ENVELOPE_MAX);
-		goto out_close;
-	}
-	b = malloc((size_t)sb.st_size + 1);
-	if (b == NULL) {
-		err_set(err, errlen, "out of memory");
-		goto out_close;
-	}
-	while (off < (size_t)sb.st_size) {
-		ssize_t r = read(fd, b + off, (size_t)sb.st_size - off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			err_set(err, errlen, "%s: read failed", path);
-			free(b);
-			goto out_close;
-		}
-		off += (size_t)r;
-	}
-	b[off] = '\0';
-	*buf = b;
-	*len = off;
-	ret = 0;
-out_close:
-	close(fd);
-out:
+	if (usage_file(a, mode, days, now, &f, err, errlen) == 0)
+		ret = mark_saved(a, f, now, "a file", err, errlen);
+	if (ret >= 0)
+		*text = lic_usagefile_take_text(f, len);
+	lic_usagefile_free(&f);
 	return ret;
 }
 
@@ -1442,79 +1235,51 @@ static int install_policy_json(struct lic_agent *a, const char *ptext,
 }
 
 /*
- * A policy file (docs/licensing-protocol.md 3.3), verified with the
- * pinned server key by lic_policy_file_parse. A file issued before the
- * newest one installed is refused: an old, genuinely signed file must not
- * roll a stricter policy back.
+ * The policy of an imported policy file (docs/licensing-protocol.md
+ * 3.3, opened by lic_usagefile_import). A file issued before the newest
+ * one installed is refused: an old, genuinely signed file must not roll
+ * a stricter policy back.
  */
-static int install_policy_file(struct lic_agent *a, const char *buf,
-			       size_t len, int64_t now, char *err,
+static int install_policy_file(struct lic_agent *a, const char *ptext,
+			       int64_t issued, int64_t now, char *err,
 			       size_t errlen)
 {
-	char *ptext = NULL;
-	int64_t issued = 0, newest = 0;
-	int ret = -1;
+	int64_t newest = 0;
 
-	if (lic_policy_file_parse(a->server, buf, len, &a->udi, &ptext,
-				  &issued, err, errlen) != 0)
-		return -1;
 	if (lic_store_policy_issued(a->st, &newest, err, errlen) != 0)
-		goto out;
+		return -1;
 	if (issued < newest) {
 		err_set(err, errlen,
 			"policy file issued %" PRId64 " is older than the one "
 			"installed (%" PRId64 ")",
 			issued, newest);
-		goto out;
+		return -1;
 	}
 	if (install_policy_json(a, ptext, now, err, errlen) != 0 ||
 	    lic_store_set_policy_issued(a->st, issued, err, errlen) != 0)
-		goto out;
-	ret = 0;
-out:
-	free(ptext);
-	return ret;
+		return -1;
+	return 0;
 }
 
 int lic_agent_import_buf(struct lic_agent *a, const char *name,
 			 const char *buf, size_t len, int64_t now, char *err,
 			 size_t errlen)
 {
-	char ackerr[256], polerr[256];
-	char *payload = NULL;
-	size_t plen = 0;
-	struct lic_ack *ack = NULL;
+	struct lic_import im = {NULL, NULL, 0};
 	int ret = -1;
 
 	if (a == NULL || name == NULL || buf == NULL || now <= 0) {
 		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
-	if (a->server == NULL) {
-		err_set(err, errlen, "no trust installed: cannot verify %s",
-		       name);
-		goto out_log;
-	}
-	if (len > LIC_ENVELOPE_MAX) {
-		err_set(err, errlen, "%s: %zu bytes, over %u", name, len,
-			LIC_ENVELOPE_MAX);
-		goto out_log;
-	}
-	if (lic_ack_parse(a->server, buf, len, &a->udi, &ack, ackerr,
-			  sizeof(ackerr)) == 0) {
-		ret = install_ack(a, ack, now, err, errlen);
-		lic_ack_free(&ack);
-		goto out_log;
-	}
-	if (lic_envelope_open(a->server, buf, len, "policy", &payload, &plen,
-			      polerr, sizeof(polerr)) == 0) {
-		/* A policy file: its checks, issue time included. */
-		ret = install_policy_file(a, buf, len, now, err, errlen);
-		goto out_log;
-	}
-	err_set(err, errlen, "%s is neither a valid ACK (%s) nor a policy (%s)",
-	       name, ackerr, polerr);
-out_log:
+	if (lic_usagefile_import(a->server, &a->udi, name, buf, len, &im, err,
+				 errlen) == 0)
+		ret = im.ack != NULL
+			      ? install_ack(a, im.ack, now, err, errlen)
+			      : install_policy_file(a, im.policy_json,
+						    im.issued_s, now, err,
+						    errlen);
+	lic_usagefile_import_clear(&im);
 	if (ret != 0) {
 		log_msg(LOG_LVL_ERR, FAC_OWN, "IMPORT_FAILED", "import %s: %s",
 			name, err != NULL ? err : "failed");
@@ -1527,7 +1292,6 @@ out_log:
 		event_rec(a, now, "SAEVT_IMPORT_SUCCESS", "file=\"%s\"",
 			  name);
 	}
-	free(payload);
 	return ret;
 }
 
@@ -1542,7 +1306,7 @@ int lic_agent_import(struct lic_agent *a, const char *path, int64_t now,
 		err_set(err, errlen, "bad arguments");
 		return -1;
 	}
-	if (read_file(path, &buf, &len, err, errlen) != 0) {
+	if (lic_usagefile_read(path, &buf, &len, err, errlen) != 0) {
 		log_msg(LOG_LVL_ERR, FAC_OWN, "IMPORT_FAILED", "import %s: %s",
 			path, err != NULL ? err : "failed");
 		return -1;
@@ -1676,11 +1440,11 @@ static void handle_trust_reply(struct lic_agent *a, int64_t now)
 	a->trust_inflight = false;
 	if (r->status != 200 || r->body == NULL) {
 		if (r->status == 0)
-			snprintf(err, sizeof(err), "%s", r->error);
+			err_set(err, sizeof(err), "%s", r->error);
 		else
-			snprintf(err, sizeof(err), "license server answered "
-				 "%d: %.160s",
-				 r->status, r->body != NULL ? r->body : "");
+			err_set(err, sizeof(err),
+				"license server answered %d: %.160s",
+				r->status, r->body != NULL ? r->body : "");
 		goto out_fail;
 	}
 	if (lic_trust_answer_parse(r->body, r->len, &a->udi, a->device_key,
@@ -2307,91 +2071,4 @@ const struct lic_agent_counters *
 lic_agent_counters(const struct lic_agent *a)
 {
 	return &a->counters;
-}
-
-/* ---- save usage: unreported, all, days -------------------------------- */
-
-/*
- * The usage file of the reports `mode` selects (reports built first from
- * what is unreported): unreported = every unacknowledged report; all =
- * every report still stored; days = those carrying a record whose period
- * ended in the last `days` days. Same output as usage_file.
- */
-static int usage_file_sel(struct lic_agent *a, enum lic_save_mode mode,
-			  unsigned days, int64_t now, char **textp,
-			  size_t *usedp, struct lic_store_report *reps,
-			  const char **ids, size_t *np, char *err,
-			  size_t errlen)
-{
-	size_t n = 0;
-	int64_t since = -1;
-	int b;
-
-	if (mode == LIC_SAVE_UNREPORTED)
-		return usage_file(a, now, textp, usedp, reps, ids, np, err,
-				  errlen);
-	if (mode == LIC_SAVE_DAYS) {
-		if (days < 1 || days > LIC_AGENT_SAVE_DAYS_MAX) {
-			err_set(err, errlen, "days must be 1..%u",
-				LIC_AGENT_SAVE_DAYS_MAX);
-			return -1;
-		}
-		since = now - (int64_t)days * 86400;
-	}
-	if (ensure_period(a, now) != 0) {
-		err_set(err, errlen, "period state not stored");
-		return -1;
-	}
-	do {
-		b = build_report(a, now, err, errlen);
-		if (b < 0)
-			return -1;
-	} while (b == 1 && a->have_unreported);
-	if (lic_store_reports_since(a->st, since, reps, MAX_IDS, &n, err,
-				    errlen) != 0)
-		return -1;
-	if (n == 0) {
-		err_set(err, errlen, "no usage to save: no stored report%s",
-			mode == LIC_SAVE_DAYS ? " in those days" : "");
-		return -1;
-	}
-	return usage_file_text(a, reps, n, ids, textp, usedp, np, err, errlen);
-}
-
-int lic_agent_save_usage_sel(struct lic_agent *a, enum lic_save_mode mode,
-			     unsigned days, int64_t now, char **text,
-			     size_t *len, char *err, size_t errlen)
-{
-	struct lic_store_report *reps = NULL;
-	const char **ids = NULL;
-	size_t n = 0;
-	int ret = -1;
-
-	if (a == NULL || text == NULL || len == NULL || now <= 0 ||
-	    (mode != LIC_SAVE_UNREPORTED && mode != LIC_SAVE_ALL &&
-	     mode != LIC_SAVE_DAYS)) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
-	*text = NULL;
-	reps = calloc(MAX_IDS, sizeof(*reps));
-	ids = calloc(MAX_IDS, sizeof(*ids));
-	if (reps == NULL || ids == NULL) {
-		err_set(err, errlen, "out of memory");
-		goto out;
-	}
-	if (usage_file_sel(a, mode, days, now, text, len, reps, ids, &n, err,
-			   errlen) != 0)
-		goto out;
-	/* As lic_agent_save_usage_buf: marked before the caller writes. */
-	if (mark_saved(a, ids, n, now, "a file", err, errlen) != 0) {
-		free(*text);
-		*text = NULL;
-		goto out;
-	}
-	ret = (int)n;
-out:
-	free(ids);
-	free(reps);
-	return ret;
 }

@@ -36,6 +36,7 @@
 #include "licensing/release.h"
 #include "licensing/report.h"
 #include "licensing/transport.h"
+#include "licensing/usagefile.h"
 
 struct event_base;
 struct lic_agent;
@@ -67,8 +68,6 @@ struct lic_store_record;
 #define LIC_AGENT_PUSH_TIMEOUT_S 60u
 /* Longest `license smart url` kept. */
 #define LIC_AGENT_URL_MAX 2048u
-/* Largest usage file `save usage` writes or import reads, bytes. */
-#define LIC_AGENT_FILE_MAX (256u * 384u * 1024u)
 
 struct lic_agent_config {
 	const char *release;	    /* `license release`; NULL/"" = newest */
@@ -153,25 +152,29 @@ int lic_agent_hour(struct lic_agent *a, int64_t hour_start,
 void lic_agent_tick(struct lic_agent *a, int64_t now);
 
 /*
- * `license smart save usage unreported file <path>` (lic_agent_save_usage_sel
- * has the other forms): put the unreported records
- * in reports (signed), then write every unacknowledged report (at most
- * LIC_ACK_MAX_IDS) to `path` in the usage-file format of
- * docs/licensing-protocol.md section 5 (temp file, fsync, rename) and mark
- * them saved. Works without trust and in any role. Returns the number of
- * reports written, or -1 with a reason (nothing to save included).
+ * `license smart save usage {unreported | all | days <N>}`: put the
+ * unreported records in reports (signed), then make the usage file
+ * (usagefile.h, docs/licensing-protocol.md section 5) of the stored
+ * reports `mode` selects (days: 1..LIC_AGENT_SAVE_DAYS_MAX, else
+ * ignored; at most LIC_ACK_MAX_IDS reports) and mark those reports
+ * saved. Works without trust and in any role. Each returns the number of
+ * reports, or -1 with a reason (nothing to save included).
+ *
+ * lic_agent_save_usage_sel: the text in *text (malloc'd, *len bytes) for
+ * a caller that writes it where the operator said (sbcd hands it to
+ * sbcctl, which writes with the operator's rights); the reports are
+ * marked before it is written. lic_agent_save_usage_buf: the same for
+ * `unreported`. lic_agent_save_usage: `unreported`, written to `path`
+ * (atomically) and marked once written.
  */
-int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
-			 char *err, size_t errlen);
-
-/*
- * The same without a file: the usage file's text in *text (malloc'd,
- * *len bytes) for a caller that writes it where the operator said (sbcd
- * hands it to sbcctl, which writes with the operator's rights). The
- * reports are marked saved. The number of reports, or -1 with a reason.
- */
+#define LIC_AGENT_SAVE_DAYS_MAX LIC_SAVE_DAYS_MAX
+int lic_agent_save_usage_sel(struct lic_agent *a, enum lic_save_mode mode,
+			     unsigned days, int64_t now, char **text,
+			     size_t *len, char *err, size_t errlen);
 int lic_agent_save_usage_buf(struct lic_agent *a, int64_t now, char **text,
 			     size_t *len, char *err, size_t errlen);
+int lic_agent_save_usage(struct lic_agent *a, const char *path, int64_t now,
+			 char *err, size_t errlen);
 
 /* `license smart import` of bytes the caller read (name for messages). */
 int lic_agent_import_buf(struct lic_agent *a, const char *name,
@@ -180,8 +183,10 @@ int lic_agent_import_buf(struct lic_agent *a, const char *name,
 
 /*
  * `license smart import <path>`: an ACK file or a policy file, opened with
- * the pinned server key and installed as an ACK in a push reply would be.
- * Returns 0, or -1 with a reason (logged too) and nothing changed.
+ * the pinned server key (lic_usagefile_import) and installed as an ACK in
+ * a push reply would be; a policy file issued before the one installed is
+ * refused. Returns 0, or -1 with a reason (logged too) and nothing
+ * changed.
  */
 int lic_agent_import(struct lic_agent *a, const char *path, int64_t now,
 		     char *err, size_t errlen);
@@ -295,7 +300,7 @@ struct lic_periodicity lic_agent_periodicity(const struct lic_agent *a);
 /* The `Usage Reporting:` block (lic_usage_render with the agent's data). */
 int lic_agent_render_usage(const struct lic_agent *a, int64_t now, FILE *out);
 
-/* ---- event log, counters, save modes ----------------------------------- */
+/* ---- event log, counters ----------------------------------------------- */
 
 struct lic_store_event;
 
@@ -329,23 +334,5 @@ struct lic_agent_counters {
 };
 const struct lic_agent_counters *
 lic_agent_counters(const struct lic_agent *a);
-
-/* `license smart save usage {unreported | all | days <N>} file <path>`. */
-enum lic_save_mode {
-	LIC_SAVE_UNREPORTED, /* every unacknowledged report */
-	LIC_SAVE_ALL,	     /* every report still stored, acked or not */
-	LIC_SAVE_DAYS	     /* reports with a record that ended in N days */
-};
-#define LIC_AGENT_SAVE_DAYS_MAX 3650u
-
-/*
- * lic_agent_save_usage_buf for the reports `mode` selects (days: 1..
- * LIC_AGENT_SAVE_DAYS_MAX, else ignored). Unreported records are put in
- * reports first; the reports written are marked saved. The number of
- * reports, or -1 with a reason (nothing to save included).
- */
-int lic_agent_save_usage_sel(struct lic_agent *a, enum lic_save_mode mode,
-			     unsigned days, int64_t now, char **text,
-			     size_t *len, char *err, size_t errlen);
 
 #endif

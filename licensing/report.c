@@ -1,8 +1,10 @@
 /*
- * lic report: signed envelopes, usage reports and ACKs (see report.h and
- * docs/licensing-protocol.md). JSON through jansson only.
+ * lic report: usage reports and ACKs (see report.h and
+ * docs/licensing-protocol.md). JSON through jansson only; envelopes
+ * through envelope.c.
  */
 #include "licensing/report.h"
+#include "licensing/envelope.h"
 #include "licensing/wire.h"
 
 #include "common/err.h"
@@ -12,13 +14,8 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
-
-#define ENV_VERSION 1
-#define PAYLOAD_VERSION 1
-#define ENV_ALG "ES256"
 
 struct lic_report {
 	struct lic_report_info info;
@@ -28,7 +25,7 @@ struct lic_report {
 
 struct lic_ack {
 	struct lic_ack_info info;
-	const char **ids;
+	const char *ids[LIC_ACK_MAX_IDS];
 	char *policy; /* compact JSON, or NULL */
 	json_t *root;
 };
@@ -151,273 +148,13 @@ static int report_check(const struct lic_report_info *r, char *err,
 
 static int ack_check(const struct lic_ack_info *a, char *err, size_t errlen)
 {
-	size_t i, j;
-
-	if (lic_wire_udi_check(&a->udi, err, errlen) != 0)
+	if (lic_wire_udi_check(&a->udi, err, errlen) != 0 ||
+	    lic_wire_ids_check(a->report_ids, a->nids, err, errlen) != 0)
 		return -1;
-	if (a->nids == 0 || a->nids > LIC_ACK_MAX_IDS || a->report_ids == NULL) {
-		err_set(err, errlen, "report_ids must hold 1..%d ids",
-		       LIC_ACK_MAX_IDS);
-		return -1;
-	}
-	for (i = 0; i < a->nids; i++) {
-		if (!report_id_ok(a->report_ids[i])) {
-			err_set(err, errlen,
-			       "report_ids[%zu] is not %d lowercase hex digits",
-			       i, LIC_REPORT_ID_LEN);
-			return -1;
-		}
-		for (j = 0; j < i; j++)
-			if (strcmp(a->report_ids[i], a->report_ids[j]) == 0) {
-				err_set(err, errlen,
-				       "report_ids[%zu] repeats report_ids[%zu]",
-				       i, j);
-				return -1;
-			}
-	}
 	if (a->ack_time_s < 0) {
 		err_set(err, errlen, "ack_time is negative");
 		return -1;
 	}
-	return 0;
-}
-
-/* ---- JSON helpers ---------------------------------------------------- */
-
-/* Compact text of `root`, at most `max` bytes. */
-static int dump(json_t *root, size_t flags, size_t max, char **out,
-		size_t *len, char *err, size_t errlen)
-{
-	char *s = json_dumps(root, JSON_COMPACT | flags);
-	size_t n;
-
-	if (s == NULL) {
-		err_set(err, errlen, "cannot serialize JSON (out of memory)");
-		return -1;
-	}
-	n = strlen(s);
-	if (n > max) {
-		free(s);
-		err_set(err, errlen, "JSON text of %zu bytes exceeds %zu", n,
-		       max);
-		return -1;
-	}
-	*out = s;
-	if (len != NULL)
-		*len = n;
-	return 0;
-}
-
-static int get_udi(json_t *o, const char *where, struct lic_udi *u,
-		   char *err, size_t errlen)
-{
-	json_t *v = json_object_get(o, "udi");
-
-	if (!json_is_object(v)) {
-		err_set(err, errlen, "%s: \"udi\" missing or not an object",
-		       where);
-		return -1;
-	}
-	u->pid = lic_wire_get_str(v, "udi", "pid", err, errlen);
-	if (u->pid == NULL)
-		return -1;
-	u->sn = lic_wire_get_str(v, "udi", "sn", err, errlen);
-	if (u->sn == NULL)
-		return -1;
-	return 0;
-}
-
-/* ---- envelopes ------------------------------------------------------- */
-
-int lic_envelope_seal(const struct lic_key *k, const char *payload,
-		      size_t len, char **envelope, size_t *envlen, char *err,
-		      size_t errlen)
-{
-	char kid[LIC_KEY_ID_LEN + 1];
-	unsigned char *sig = NULL;
-	size_t siglen = 0;
-	char *p64 = NULL, *s64 = NULL;
-	json_t *env = NULL;
-	int rc = -1;
-
-	if (envelope != NULL)
-		*envelope = NULL;
-	if (k == NULL || payload == NULL || envelope == NULL) {
-		err_set(err, errlen, "envelope: missing argument");
-		return -1;
-	}
-	if (len == 0 || len > LIC_PAYLOAD_MAX) {
-		err_set(err, errlen, "payload of %zu bytes outside 1..%d", len,
-		       LIC_PAYLOAD_MAX);
-		return -1;
-	}
-	if (lic_sign(k, (const unsigned char *)payload, len, &sig, &siglen,
-		     err, errlen) != 0)
-		return -1;
-	lic_key_id(k, kid);
-	p64 = lic_b64_encode((const unsigned char *)payload, len, NULL);
-	s64 = lic_b64_encode(sig, siglen, NULL);
-	env = json_object();
-	if (p64 == NULL || s64 == NULL || env == NULL ||
-	    lic_wire_put(env, "v", json_integer(ENV_VERSION)) != 0 ||
-	    lic_wire_put(env, "alg", json_string(ENV_ALG)) != 0 ||
-	    lic_wire_put(env, "key_id", json_string(kid)) != 0 ||
-	    lic_wire_put(env, "payload", json_string(p64)) != 0 ||
-	    lic_wire_put(env, "signature", json_string(s64)) != 0) {
-		err_set(err, errlen, "envelope: out of memory");
-		goto out_free;
-	}
-	rc = dump(env, JSON_PRESERVE_ORDER, LIC_ENVELOPE_MAX, envelope, envlen,
-		  err, errlen);
-out_free:
-	json_decref(env);
-	free(p64);
-	free(s64);
-	free(sig);
-	return rc;
-}
-
-/*
- * The whole check of an envelope (see lic_envelope_open). On success
- * *root is the parsed payload object (caller decrefs) and, when payload is
- * not NULL, *payload a NUL-terminated copy of the verified bytes.
- */
-static int envelope_open(const struct lic_pubkey *pk, const char *envelope,
-			 size_t len, const char *type, json_t **root,
-			 char **payload, size_t *plen, char *err, size_t errlen)
-{
-	char want[LIC_KEY_ID_LEN + 1];
-	json_error_t je;
-	json_t *env = NULL, *pl = NULL, *v;
-	const char *kid, *p64, *s64, *ptype;
-	unsigned char *pbytes = NULL, *sig = NULL;
-	size_t pbn = 0, sign = 0;
-	int rc = -1, vr;
-
-	*root = NULL;
-	if (payload != NULL)
-		*payload = NULL;
-	if (pk == NULL || envelope == NULL || type == NULL) {
-		err_set(err, errlen, "envelope: missing argument");
-		return -1;
-	}
-	if (len == 0 || len > LIC_ENVELOPE_MAX) {
-		err_set(err, errlen, "envelope of %zu bytes outside 1..%d", len,
-		       LIC_ENVELOPE_MAX);
-		return -1;
-	}
-	env = json_loadb(envelope, len, JSON_REJECT_DUPLICATES, &je);
-	if (env == NULL) {
-		err_set(err, errlen, "envelope is not valid JSON: %s (line %d)",
-		       je.text, je.line);
-		return -1;
-	}
-	if (!json_is_object(env)) {
-		err_set(err, errlen, "envelope is not a JSON object");
-		goto out_free;
-	}
-	v = json_object_get(env, "v");
-	if (!json_is_integer(v) || json_integer_value(v) != ENV_VERSION) {
-		err_set(err, errlen, "envelope: \"v\" missing or not %d",
-		       ENV_VERSION);
-		goto out_free;
-	}
-	v = json_object_get(env, "alg");
-	if (!json_is_string(v) || strcmp(json_string_value(v), ENV_ALG) != 0) {
-		err_set(err, errlen, "envelope: \"alg\" missing or not \"%s\"",
-		       ENV_ALG);
-		goto out_free;
-	}
-	kid = lic_wire_get_str(env, "envelope", "key_id", err, errlen);
-	p64 = kid ? lic_wire_get_str(env, "envelope", "payload", err, errlen) : NULL;
-	s64 = p64 ? lic_wire_get_str(env, "envelope", "signature", err, errlen) : NULL;
-	if (s64 == NULL)
-		goto out_free;
-	lic_pubkey_id(pk, want);
-	if (strcmp(kid, want) != 0) {
-		err_set(err, errlen,
-		       "signed by key %.16s..., not by the expected key %.16s...",
-		       kid, want);
-		goto out_free;
-	}
-	if (lic_b64_decode(p64, json_string_length(json_object_get(env,
-								   "payload")),
-			   &pbytes, &pbn, err, errlen) != 0 ||
-	    lic_b64_decode(s64, json_string_length(json_object_get(env,
-								   "signature")),
-			   &sig, &sign, err, errlen) != 0)
-		goto out_free;
-	if (pbn == 0 || pbn > LIC_PAYLOAD_MAX) {
-		err_set(err, errlen, "payload of %zu bytes outside 1..%d", pbn,
-		       LIC_PAYLOAD_MAX);
-		goto out_free;
-	}
-	vr = lic_verify(pk, pbytes, pbn, sig, sign);
-	if (vr != 1) {
-		err_set(err, errlen, vr == 0 ? "bad signature"
-					    : "signature check failed");
-		goto out_free;
-	}
-	/* Only verified bytes are parsed. */
-	pl = json_loadb((const char *)pbytes, pbn, JSON_REJECT_DUPLICATES, &je);
-	if (pl == NULL) {
-		err_set(err, errlen, "payload is not valid JSON: %s", je.text);
-		goto out_free;
-	}
-	if (!json_is_object(pl)) {
-		err_set(err, errlen, "payload is not a JSON object");
-		goto out_free;
-	}
-	ptype = lic_wire_get_str(pl, "payload", "type", err, errlen);
-	if (ptype == NULL)
-		goto out_free;
-	if (strcmp(ptype, type) != 0) {
-		err_set(err, errlen, "payload type \"%.40s\", expected \"%s\"",
-		       ptype, type);
-		goto out_free;
-	}
-	v = json_object_get(pl, "v");
-	if (!json_is_integer(v) || json_integer_value(v) != PAYLOAD_VERSION) {
-		err_set(err, errlen, "payload: \"v\" missing or not %d",
-		       PAYLOAD_VERSION);
-		goto out_free;
-	}
-	if (payload != NULL) {
-		*payload = malloc(pbn + 1);
-		if (*payload == NULL) {
-			err_set(err, errlen, "out of memory");
-			goto out_free;
-		}
-		memcpy(*payload, pbytes, pbn);
-		(*payload)[pbn] = '\0';
-		if (plen != NULL)
-			*plen = pbn;
-	}
-	*root = pl;
-	pl = NULL;
-	rc = 0;
-out_free:
-	json_decref(pl);
-	json_decref(env);
-	free(pbytes);
-	free(sig);
-	return rc;
-}
-
-int lic_envelope_open(const struct lic_pubkey *pk, const char *envelope,
-		      size_t len, const char *type, char **payload,
-		      size_t *plen, char *err, size_t errlen)
-{
-	json_t *root = NULL;
-
-	if (payload == NULL) {
-		err_set(err, errlen, "envelope: missing argument");
-		return -1;
-	}
-	if (envelope_open(pk, envelope, len, type, &root, payload, plen, err,
-			  errlen) != 0)
-		return -1;
-	json_decref(root);
 	return 0;
 }
 
@@ -473,7 +210,7 @@ int lic_report_payload(const struct lic_report_info *r, char **payload,
 	}
 	if (report_check(r, err, errlen) != 0)
 		return -1;
-	root = json_object();
+	root = lic_wire_payload_new(LIC_TYPE_REPORT);
 	ha = json_object();
 	recs = json_array();
 	if (root == NULL || ha == NULL || recs == NULL)
@@ -487,9 +224,7 @@ int lic_report_payload(const struct lic_report_info *r, char **payload,
 		if (json_array_append_new(recs, record_json(&r->records[i])) !=
 		    0)
 			goto out_nomem;
-	if (lic_wire_put(root, "type", json_string(LIC_TYPE_REPORT)) != 0 ||
-	    lic_wire_put(root, "v", json_integer(PAYLOAD_VERSION)) != 0 ||
-	    lic_wire_put(root, "report_id", json_string(r->report_id)) != 0 ||
+	if (lic_wire_put(root, "report_id", json_string(r->report_id)) != 0 ||
 	    lic_wire_put(root, "created", json_integer(r->created_s)) != 0 ||
 	    lic_wire_put(root, "release", json_string(r->release)) != 0)
 		goto out_nomem;
@@ -501,8 +236,8 @@ int lic_report_payload(const struct lic_report_info *r, char **payload,
 	if (json_object_set(root, "ha", ha) != 0 ||
 	    json_object_set(root, "records", recs) != 0)
 		goto out_nomem;
-	rc = dump(root, JSON_PRESERVE_ORDER, LIC_PAYLOAD_MAX, payload, len, err,
-		  errlen);
+	rc = lic_wire_dump(root, JSON_PRESERVE_ORDER, LIC_PAYLOAD_MAX, payload,
+			   len, err, errlen);
 	goto out_free;
 out_nomem:
 	err_set(err, errlen, "report: out of memory");
@@ -591,16 +326,15 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 		return -1;
 	}
 	*out = NULL;
-	if (envelope_open(device, envelope, len, LIC_TYPE_REPORT, &root, NULL,
-			  NULL, err, errlen) != 0)
-		return -1;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		json_decref(root);
 		err_set(err, errlen, "out of memory");
 		return -1;
 	}
-	r->root = root;
+	if (lic_envelope_open_json(device, envelope, len, LIC_TYPE_REPORT,
+				   &r->root, err, errlen) != LIC_MSG_OK)
+		goto out_fail;
+	root = r->root;
 	r->info.report_id = lic_wire_get_str(root, "report", "report_id", err, errlen);
 	if (r->info.report_id == NULL)
 		goto out_fail;
@@ -615,7 +349,7 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 	}
 	if (lic_wire_get_int(root, "report", "created", &r->info.created_s, err,
 		    errlen) != 0 ||
-	    get_udi(root, "report", &r->info.udi, err, errlen) != 0)
+	    lic_wire_get_udi(root, "report", &r->info.udi, err, errlen) != 0)
 		goto out_fail;
 	v = json_object_get(root, "ha");
 	if (!json_is_object(v)) {
@@ -684,9 +418,7 @@ int lic_ack_build(const struct lic_key *server, const struct lic_ack_info *a,
 		  char **envelope, size_t *len, char *err, size_t errlen)
 {
 	json_error_t je;
-	json_t *root = NULL, *ids = NULL, *policy = NULL;
-	char *payload = NULL;
-	size_t plen = 0, i;
+	json_t *root = NULL, *policy = NULL;
 	int rc = -1;
 
 	if (envelope != NULL)
@@ -712,34 +444,19 @@ int lic_ack_build(const struct lic_key *server, const struct lic_ack_info *a,
 			goto out_free;
 		}
 	}
-	root = json_object();
-	ids = json_array();
-	if (root == NULL || ids == NULL)
-		goto out_nomem;
-	for (i = 0; i < a->nids; i++)
-		if (json_array_append_new(ids, json_string(a->report_ids[i])) !=
-		    0)
-			goto out_nomem;
-	if (lic_wire_put(root, "type", json_string(LIC_TYPE_ACK)) != 0 ||
-	    lic_wire_put(root, "v", json_integer(PAYLOAD_VERSION)) != 0 ||
+	root = lic_wire_payload_new(LIC_TYPE_ACK);
+	if (root == NULL ||
 	    lic_wire_put(root, "udi", lic_wire_udi_json(&a->udi)) != 0 ||
-	    json_object_set(root, "report_ids", ids) != 0 ||
-	    lic_wire_put(root, "ack_time", json_integer(a->ack_time_s)) != 0)
-		goto out_nomem;
-	if (policy != NULL && json_object_set(root, "policy", policy) != 0)
-		goto out_nomem;
-	if (dump(root, JSON_PRESERVE_ORDER, LIC_PAYLOAD_MAX, &payload, &plen,
-		 err, errlen) != 0)
+	    lic_wire_put(root, "report_ids",
+			 lic_wire_ids_json(a->report_ids, a->nids)) != 0 ||
+	    lic_wire_put(root, "ack_time", json_integer(a->ack_time_s)) != 0 ||
+	    (policy != NULL && json_object_set(root, "policy", policy) != 0)) {
+		err_set(err, errlen, "ack: out of memory");
 		goto out_free;
-	rc = lic_envelope_seal(server, payload, plen, envelope, len, err,
-			       errlen);
-	goto out_free;
-out_nomem:
-	err_set(err, errlen, "ack: out of memory");
+	}
+	rc = lic_envelope_seal_json(server, root, envelope, len, err, errlen);
 out_free:
-	free(payload);
 	json_decref(policy);
-	json_decref(ids);
 	json_decref(root);
 	return rc;
 }
@@ -748,7 +465,6 @@ void lic_ack_free(struct lic_ack **a)
 {
 	if (a == NULL || *a == NULL)
 		return;
-	free((*a)->ids);
 	free((*a)->policy);
 	json_decref((*a)->root);
 	free(*a);
@@ -765,73 +481,43 @@ int lic_ack_parse(const struct lic_pubkey *server, const char *envelope,
 		  struct lic_ack **out, char *err, size_t errlen)
 {
 	struct lic_ack *a = NULL;
-	json_t *root = NULL, *ids, *policy;
-	size_t i, n;
+	json_t *root, *policy;
 
 	if (out == NULL) {
 		err_set(err, errlen, "ack: missing argument");
 		return -1;
 	}
 	*out = NULL;
-	if (envelope_open(server, envelope, len, LIC_TYPE_ACK, &root, NULL,
-			  NULL, err, errlen) != 0)
-		return -1;
 	a = calloc(1, sizeof(*a));
 	if (a == NULL) {
-		json_decref(root);
 		err_set(err, errlen, "out of memory");
 		return -1;
 	}
-	a->root = root;
-	if (get_udi(root, "ack", &a->info.udi, err, errlen) != 0 ||
+	if (lic_envelope_open_json(server, envelope, len, LIC_TYPE_ACK,
+				   &a->root, err, errlen) != LIC_MSG_OK)
+		goto out_fail;
+	root = a->root;
+	if (lic_wire_get_udi(root, "ack", &a->info.udi, err, errlen) != 0 ||
 	    lic_wire_get_int(root, "ack", "ack_time", &a->info.ack_time_s, err,
-		    errlen) != 0)
+			     errlen) != 0 ||
+	    lic_wire_get_ids(root, "ack", a->ids, &a->info.nids, err,
+			     errlen) != 0)
 		goto out_fail;
-	ids = json_object_get(root, "report_ids");
-	if (!json_is_array(ids)) {
-		err_set(err, errlen,
-		       "ack: \"report_ids\" missing or not an array");
-		goto out_fail;
-	}
-	n = json_array_size(ids);
-	if (n == 0 || n > LIC_ACK_MAX_IDS) {
-		err_set(err, errlen, "ack: %zu report ids, expected 1..%d", n,
-		       LIC_ACK_MAX_IDS);
-		goto out_fail;
-	}
-	a->ids = calloc(n, sizeof(*a->ids));
-	if (a->ids == NULL) {
-		err_set(err, errlen, "out of memory");
-		goto out_fail;
-	}
-	for (i = 0; i < n; i++) {
-		json_t *v = json_array_get(ids, i);
-
-		if (!json_is_string(v)) {
-			err_set(err, errlen, "ack: report_ids[%zu] not a string",
-			       i);
-			goto out_fail;
-		}
-		a->ids[i] = json_string_value(v);
-	}
 	a->info.report_ids = a->ids;
-	a->info.nids = n;
 	policy = json_object_get(root, "policy");
 	if (policy != NULL && !json_is_null(policy)) {
 		if (!json_is_object(policy)) {
 			err_set(err, errlen, "ack: \"policy\" is not an object");
 			goto out_fail;
 		}
-		if (dump(policy, JSON_SORT_KEYS, LIC_POLICY_MAX, &a->policy,
-			 NULL, err, errlen) != 0)
+		if (lic_wire_dump(policy, JSON_SORT_KEYS, LIC_POLICY_MAX,
+				  &a->policy, NULL, err, errlen) != 0)
 			goto out_fail;
 		a->info.policy_json = a->policy;
 	}
 	if (ack_check(&a->info, err, errlen) != 0)
 		goto out_fail;
-	if (expect != NULL && (expect->pid == NULL || expect->sn == NULL ||
-			       strcmp(expect->pid, a->info.udi.pid) != 0 ||
-			       strcmp(expect->sn, a->info.udi.sn) != 0)) {
+	if (expect != NULL && !lic_wire_udi_equal(expect, &a->info.udi)) {
 		err_set(err, errlen,
 		       "ack is for PID:%.64s,SN:%.64s, not for this device",
 		       a->info.udi.pid, a->info.udi.sn);

@@ -1,14 +1,13 @@
 /*
- * lic report: the signed messages of the licensing protocol, byte for byte
- * as docs/licensing-protocol.md describes them.
+ * lic report: the usage messages of the licensing protocol, byte for byte
+ * as docs/licensing-protocol.md describes them, each in a signed envelope
+ * (envelope.h):
  *
- *   envelope   {"v":1,"alg":"ES256","key_id":"<hex>","payload":"<base64>",
- *               "signature":"<base64>"}; the signature is over the exact
- *               payload bytes, which travel base64-encoded, so nothing is
- *               ever re-serialized to be verified. Every payload names its
- *               "type", so one kind of message cannot pass for another.
  *   report     type "usage_report", signed by the device key.
  *   ACK        type "usage_ack", signed by the server key.
+ *
+ * Also the protocol's caps and the device identity (UDI), which every
+ * message shares.
  *
  * Times are Unix seconds (UTC), passed in by the caller: nothing here reads
  * a clock. No printing, no exits; functions return 0 / -1 (or a decision)
@@ -160,22 +159,5 @@ enum lic_ack_decision lic_ack_accept(const struct lic_ack *ack,
 				     const char *const *pending,
 				     size_t npending, const char *const *acked,
 				     size_t nacked, char *err, size_t errlen);
-
-/*
- * The generic envelope, for the other signed messages of the protocol
- * (trust request and answer, policy file, ACK poll).
- *
- * lic_envelope_seal: signs payload[0..len) (at most LIC_PAYLOAD_MAX) with k.
- * lic_envelope_open: checks size and form, key_id against pk, the
- * signature; then that the payload is a JSON object whose "type" equals
- * `type` and whose "v" is 1. *payload gets the verified bytes
- * (NUL-terminated, caller frees).
- */
-int lic_envelope_seal(const struct lic_key *k, const char *payload,
-		      size_t len, char **envelope, size_t *envlen, char *err,
-		      size_t errlen);
-int lic_envelope_open(const struct lic_pubkey *pk, const char *envelope,
-		      size_t len, const char *type, char **payload,
-		      size_t *plen, char *err, size_t errlen);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * lic trust: the trust exchange, the ACK poll and the policy file of the
  * licensing protocol (docs/licensing-protocol.md sections 3.3, 3.4, 3.5),
- * built on lic_envelope_seal/open (report.h). Both sides use it:
+ * built on the signed envelope (envelope.h). Both sides use it:
  *
  *   device (sbcd's agent)          server (licd)
  *   lic_trust_request_build   ->   lic_trust_request_parse
@@ -9,9 +9,9 @@
  *   lic_ack_poll_build        ->   lic_ack_poll_parse
  *   lic_policy_file_parse     <-   lic_policy_file_build
  *
- * The server's parsers answer an enum lic_msg_status rather than -1,
- * because the HTTP status depends on why a message was refused (400
- * malformed, 401 bad signature). Device-side functions return 0 / -1.
+ * The server's parsers answer an enum lic_msg_status (envelope.h) rather
+ * than -1, because the HTTP status depends on why a message was refused
+ * (400 malformed, 401 bad signature). Device-side functions return 0 / -1.
  * Every refusal comes with a one-line reason in err (errlen bytes,
  * NUL-terminated when errlen > 0; err may be NULL).
  *
@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "licensing/envelope.h"
 #include "licensing/keys.h"
 #include "licensing/report.h"
 
@@ -39,46 +40,6 @@
 #define LIC_TOKEN_MAX 255	/* id token: printable ASCII */
 #define LIC_TRUST_CODE_MAX 128	/* trust code: printable ASCII */
 #define LIC_ACCOUNT_MAX 64	/* smart / virtual account name */
-
-/* Why a message was refused (server side). */
-enum lic_msg_status {
-	LIC_MSG_OK = 0,
-	LIC_MSG_MALFORMED,     /* form, JSON, base64, type, v, a field */
-	LIC_MSG_BAD_SIGNATURE, /* key_id not the expected key, or no verify */
-	LIC_MSG_INTERNAL,      /* out of memory, library failure */
-};
-
-/* "ok", "malformed", "bad_signature", "internal"; NULL if unknown. */
-const char *lic_msg_status_name(enum lic_msg_status s);
-
-/*
- * An UNVERIFIED look into an envelope, for one purpose only: finding the
- * key that must verify it (the key bound to the UDI it names). Checks
- * everything lic_envelope_open checks except the key and the signature:
- * size, envelope form, key_id as 64 lowercase hex, strict base64, payload
- * a JSON object of type `type` and v 1, with a well-formed "udi". Returns
- * LIC_MSG_OK and fills the outputs, or LIC_MSG_MALFORMED /
- * LIC_MSG_INTERNAL. Never act on the result before lic_envelope_verify.
- */
-struct lic_envelope_peek {
-	char key_id[LIC_KEY_ID_LEN + 1];
-	char pid[LIC_ID_MAX + 1];
-	char sn[LIC_ID_MAX + 1];
-};
-enum lic_msg_status lic_envelope_peek(const char *envelope, size_t len,
-				      const char *type,
-				      struct lic_envelope_peek *out, char *err,
-				      size_t errlen);
-
-/*
- * Checks the envelope's form, that its key_id is `pk`'s and that the
- * signature verifies over the payload bytes. Does not look at the payload
- * (lic_envelope_open and the message parsers do). LIC_MSG_BAD_SIGNATURE
- * for another key or a signature that does not verify.
- */
-enum lic_msg_status lic_envelope_verify(const struct lic_pubkey *pk,
-					const char *envelope, size_t len,
-					char *err, size_t errlen);
 
 /* ---- trust request (3.4), signed by the device key it carries --------- */
 

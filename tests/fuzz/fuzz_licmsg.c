@@ -29,6 +29,7 @@
  * base64 decoder takes only the canonical text; an envelope sealed by a
  * key verifies with it and opens to the very payload bytes.
  */
+#include "licensing/envelope.h"
 #include "licensing/keys.h"
 #include "licensing/policy.h"
 #include "licensing/release.h"

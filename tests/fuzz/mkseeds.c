@@ -6,6 +6,7 @@
  * payload the target signs itself (upper case). Run again when the
  * protocol or the keys change; tests/fuzz/corpus/licmsg holds the output.
  */
+#include "licensing/envelope.h"
 #include "licensing/keys.h"
 #include "licensing/policy.h"
 #include "licensing/report.h"

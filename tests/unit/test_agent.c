@@ -7,6 +7,7 @@
  */
 #include "licensing/agent.h"
 #include "common/db.h"
+#include "licensing/envelope.h"
 #include "licensing/store.h"
 
 #include "tmpfile.h"

@@ -60,7 +60,9 @@ static int temp_files(const char *d)
 
 /* ---- fileio ------------------------------------------------------------- */
 
-START_TEST(atomic_write_replaces_content)
+UNIT_TCASE("fileio", .setup = setup, .teardown = teardown);
+
+UNIT_TEST(atomic_write_replaces_content)
 {
 	char path[128], err[256], *buf = NULL;
 	struct stat sb;
@@ -85,7 +87,7 @@ START_TEST(atomic_write_replaces_content)
 }
 END_TEST
 
-START_TEST(atomic_write_missing_directory)
+UNIT_TEST(atomic_write_missing_directory)
 {
 	char path[128], err[256];
 
@@ -103,7 +105,7 @@ START_TEST(atomic_write_missing_directory)
 END_TEST
 
 /* The temporary file is written, then rename() fails: it must go. */
-START_TEST(atomic_write_failed_rename_leaves_no_temp)
+UNIT_TEST(atomic_write_failed_rename_leaves_no_temp)
 {
 	char path[128], inner[160], err[256];
 
@@ -123,7 +125,7 @@ START_TEST(atomic_write_failed_rename_leaves_no_temp)
 }
 END_TEST
 
-START_TEST(read_file_reads_whole)
+UNIT_TEST(read_file_reads_whole)
 {
 	char path[128], err[256], *buf = NULL;
 	size_t len = 0;
@@ -142,7 +144,7 @@ START_TEST(read_file_reads_whole)
 }
 END_TEST
 
-START_TEST(read_file_refuses_empty_big_missing)
+UNIT_TEST(read_file_refuses_empty_big_missing)
 {
 	char path[128], err[256], *buf = NULL;
 	size_t len = 0;
@@ -175,7 +177,7 @@ START_TEST(read_file_refuses_empty_big_missing)
 }
 END_TEST
 
-START_TEST(read_file_refuses_not_regular)
+UNIT_TEST(read_file_refuses_not_regular)
 {
 	char path[128], err[256], *buf = NULL;
 	size_t len = 0;
@@ -195,7 +197,7 @@ START_TEST(read_file_refuses_not_regular)
 }
 END_TEST
 
-START_TEST(write_all_and_sync_dir)
+UNIT_TEST(write_all_and_sync_dir)
 {
 	char path[128], got[16] = {0};
 	int p[2];
@@ -283,7 +285,9 @@ static int get(struct fx *f, const char *k, char *out, size_t len)
 	return rc;
 }
 
-START_TEST(db_prepare_step_run)
+UNIT_TCASE("db", .setup = setup, .teardown = teardown);
+
+UNIT_TEST(db_prepare_step_run)
 {
 	struct fx f;
 	char v[8];
@@ -308,7 +312,7 @@ START_TEST(db_prepare_step_run)
 }
 END_TEST
 
-START_TEST(db_prepare_all_failure)
+UNIT_TEST(db_prepare_all_failure)
 {
 	static const char *const bad[2] = {"SELECT 1", "SELECT * FROM nope"};
 	sqlite3_stmt *q[2] = {NULL, NULL};
@@ -331,7 +335,7 @@ START_TEST(db_prepare_all_failure)
 }
 END_TEST
 
-START_TEST(db_transactions)
+UNIT_TEST(db_transactions)
 {
 	struct fx f;
 	char v[8];
@@ -359,7 +363,7 @@ START_TEST(db_transactions)
 }
 END_TEST
 
-START_TEST(db_schema_version)
+UNIT_TEST(db_schema_version)
 {
 	struct fx f;
 	char path[128];
@@ -392,26 +396,4 @@ START_TEST(db_schema_version)
 }
 END_TEST
 
-int main(void)
-{
-	Suite *s = suite_create("common");
-	TCase *tc = tcase_create("fileio");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, atomic_write_replaces_content);
-	tcase_add_test(tc, atomic_write_missing_directory);
-	tcase_add_test(tc, atomic_write_failed_rename_leaves_no_temp);
-	tcase_add_test(tc, read_file_reads_whole);
-	tcase_add_test(tc, read_file_refuses_empty_big_missing);
-	tcase_add_test(tc, read_file_refuses_not_regular);
-	tcase_add_test(tc, write_all_and_sync_dir);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("db");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, db_prepare_step_run);
-	tcase_add_test(tc, db_prepare_all_failure);
-	tcase_add_test(tc, db_transactions);
-	tcase_add_test(tc, db_schema_version);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("common")

@@ -20,6 +20,7 @@
 #include "licd/token.h"
 #include "licensing/trust.h"
 
+#include "testkey.h"
 #include "unit.h"
 
 #include <check.h>
@@ -103,14 +104,6 @@ static void teardown(void)
 static int64_t now_s(void)
 {
 	return clk_wall_ms() / 1000;
-}
-
-static struct lic_key *new_key(void)
-{
-	struct lic_key *k = NULL;
-
-	ck_assert_int_eq(lic_key_generate(&k, NULL, 0), 0);
-	return k;
 }
 
 /* A POST of `body` to `target` through lsrv_handle. */
@@ -297,7 +290,7 @@ END_TEST
 
 UNIT_TEST(token_use_limit)
 {
-	struct lic_key *a = new_key(), *b = new_key(), *c = new_key();
+	struct lic_key *a = testkey_new(), *b = testkey_new(), *c = testkey_new();
 	char *tok = token_for(30, 2);
 
 	ck_assert_int_eq(trust(a, &UDI_A, tok, false), 200);
@@ -313,7 +306,7 @@ END_TEST
 
 UNIT_TEST(token_expiry)
 {
-	struct lic_key *a = new_key();
+	struct lic_key *a = testkey_new();
 	char *tok = token_for(1, 10);
 	struct lsrv_device dev;
 
@@ -332,7 +325,7 @@ END_TEST
 /* A refused rebind (409) consumes no token use and changes nothing. */
 UNIT_TEST(trust_binding)
 {
-	struct lic_key *a = new_key(), *a2 = new_key();
+	struct lic_key *a = testkey_new(), *a2 = testkey_new();
 	char *tok = token_for(30, 1), *tok2 = token_for(30, 1);
 	char kid[LIC_KEY_ID_LEN + 1];
 	struct lsrv_device dev;
@@ -465,7 +458,7 @@ static const struct seal_case {
 UNIT_LOOP_TEST(trust_all_or_nothing, 0, NELEM(seal_cases))
 {
 	const struct seal_case *c = &seal_cases[_i];
-	struct lic_key *a = new_key(), *a2 = new_key();
+	struct lic_key *a = testkey_new(), *a2 = testkey_new();
 	const struct lic_udi *udi = c->rebind ? &UDI_A : &UDI_B;
 	char *tok = token_for(30, 1), *tok2 = token_for(30, 1), *before,
 	     *after;
@@ -541,7 +534,7 @@ UNIT_TCASE("intake", .setup = setup, .teardown = teardown);
  */
 UNIT_LOOP_TEST(intake_signature, 0, 4)
 {
-	struct lic_key *a = new_key(), *other = new_key();
+	struct lic_key *a = testkey_new(), *other = testkey_new();
 	char *tok = token_for(30, 5), *env = NULL;
 	struct rec r = {"r1", LIC_TAG_STD, T0, 7};
 	struct lsrv_response resp;
@@ -614,7 +607,7 @@ END_TEST
 
 UNIT_TEST(intake_idempotent)
 {
-	struct lic_key *a = new_key();
+	struct lic_key *a = testkey_new();
 	char *tok = token_for(30, 5);
 	struct rec r[2] = {{"r1", LIC_TAG_STD, T0, 7},
 			   {"r2", LIC_TAG_ENH, T0, 2}};
@@ -668,7 +661,7 @@ END_TEST
 /* cslu: 202 now, the ACK on a poll; unknown ids get 204. */
 UNIT_TEST(deferred_and_poll)
 {
-	struct lic_key *a = new_key(), *other = new_key();
+	struct lic_key *a = testkey_new(), *other = testkey_new();
 	char *tok = token_for(30, 5), *env, *poll = NULL;
 	struct rec r = {"r1", LIC_TAG_STD, T0, 3};
 	struct lsrv_response resp;
@@ -736,7 +729,7 @@ END_TEST
  */
 UNIT_TEST(policy_delivery)
 {
-	struct lic_key *a = new_key();
+	struct lic_key *a = testkey_new();
 	char *tok = token_for(30, 5), *e1, *e2, *e3;
 	struct rec r = {"r1", LIC_TAG_STD, T0, 3};
 	struct lsrv_response resp;
@@ -806,7 +799,7 @@ END_TEST
 /* Offline: a usage file of 2 reports (one repeated) -> one ACK. */
 UNIT_TEST(import_usage)
 {
-	struct lic_key *a = new_key(), *b = new_key();
+	struct lic_key *a = testkey_new(), *b = testkey_new();
 	char *tok = token_for(30, 5), *e1, *e2, *eb, *file, *ack_env = NULL;
 	struct rec r = {"r1", LIC_TAG_STD, T0, 3};
 	struct lic_ack *ack = NULL;
@@ -1169,7 +1162,7 @@ END_TEST
 /* The store feeds the arithmetic: latest record by end, HA from reports. */
 UNIT_TEST(inventory_from_store)
 {
-	struct lic_key *a = new_key(), *b = new_key();
+	struct lic_key *a = testkey_new(), *b = testkey_new();
 	char *tok = token_for(30, 5), *env;
 	struct rec ra[2] = {{"a1", LIC_TAG_STD, T0 + DAY, 9},
 			    {"a0", LIC_TAG_STD, T0, 20}};
@@ -1286,7 +1279,7 @@ UNIT_TCASE("http", .setup = setup, .teardown = teardown);
 
 UNIT_TEST(https_end_to_end)
 {
-	struct lic_key *a = new_key();
+	struct lic_key *a = testkey_new();
 	char *tok = token_for(30, 5), *env = NULL, url[256], ca[256],
 	     err[256], warn[256];
 	struct lic_trust_request_info ri;

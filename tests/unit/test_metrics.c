@@ -5,6 +5,8 @@
  * no licensing agent, as when licensing is not configured.
  */
 #include "sbc/metrics.h"
+#include "common/db.h"
+#include "sbc/sampler.h"
 
 #include "common/clk.h"
 #include "sbc/b2bua.h"
@@ -34,6 +36,8 @@
 
 static struct sbcd d;
 static char log_path[80];
+static char db_path[80];
+static sqlite3 *db;
 
 static void setup(void)
 {
@@ -58,12 +62,30 @@ static void setup(void)
 	ck_assert_msg(dp != NULL, "%s", err);
 	d.b2bua = sbc_b2bua_start(cfg, dp, d.counters, err, sizeof(err));
 	ck_assert_msg(d.b2bua != NULL, "%s", err);
+	/* The per-second figures come from a real sampler over the counters
+	 * and the B2BUA's SIP counters, as in sbcd. */
+	tmp_path(db_path, sizeof(db_path), "test_metrics", ".db");
+	tmp_db_remove(db_path);
+	db = db_open(db_path, err, sizeof(err));
+	ck_assert_msg(db != NULL, "%s", err);
+	d.stats = stats_new();
+	ck_assert_ptr_nonnull(d.stats);
+	d.store = stats_store_new(db, err, sizeof(err));
+	ck_assert_msg(d.store != NULL, "%s", err);
+	d.sampler = sbc_sampler_new(d.stats, d.store, d.counters);
+	ck_assert_ptr_nonnull(d.sampler);
+	sbc_sampler_set_sipstats(d.sampler, sbc_b2bua_sipstats(d.b2bua));
 }
 
 static void teardown(void)
 {
 	sbc_metrics_stop(&d.metrics);
 	sbc_b2bua_stop(&d.b2bua, 500);
+	sbc_sampler_free(&d.sampler);
+	stats_store_free(&d.store);
+	stats_free(&d.stats);
+	db_close(&db);
+	tmp_db_remove(db_path);
 	sbc_counters_free(&d.counters);
 	event_base_free(d.base);
 	unlink(log_path);
@@ -171,14 +193,22 @@ UNIT_TEST(sessions_per_class)
 {
 	char *text;
 
-	sbc_counters_inc(d.counters, SBC_CLASS_STANDARD);
-	sbc_counters_inc(d.counters, SBC_CLASS_STANDARD);
+	int i;
+
+	/* Second 1: 4 Standard, 1 Enhanced (peak 5), then 2 Standard end;
+	 * second 2: 2 Redundant come and go. */
+	for (i = 0; i < 4; i++)
+		sbc_counters_inc(d.counters, SBC_CLASS_STANDARD);
 	sbc_counters_inc(d.counters, SBC_CLASS_ENHANCED);
 	sbc_counters_inc(d.counters, SBC_CLASS_VGW);
-	d.last_second[SBC_CLASS_STANDARD] = 4;
-	d.last_second[SBC_CLASS_AGGREGATE] = 6;
-	d.max_second[SBC_CLASS_REDUNDANT] = 9;
-	d.max_second[SBC_CLASS_AGGREGATE] = 12;
+	sbc_counters_dec(d.counters, SBC_CLASS_STANDARD);
+	sbc_counters_dec(d.counters, SBC_CLASS_STANDARD);
+	sbc_sampler_tick(d.sampler, clk_wall_ms());
+	sbc_counters_inc(d.counters, SBC_CLASS_REDUNDANT);
+	sbc_counters_inc(d.counters, SBC_CLASS_REDUNDANT);
+	sbc_counters_dec(d.counters, SBC_CLASS_REDUNDANT);
+	sbc_counters_dec(d.counters, SBC_CLASS_REDUNDANT);
+	sbc_sampler_tick(d.sampler, clk_wall_ms() + 1000);
 	text = render();
 	has_line(text, "sbc_sessions{class=\"STANDARD\"} 2");
 	has_line(text, "sbc_sessions{class=\"ENHANCED\"} 1");
@@ -186,13 +216,16 @@ UNIT_TEST(sessions_per_class)
 	has_line(text, "sbc_sessions{class=\"VGW\"} 1");
 	/* VGW is not in the aggregate. */
 	has_line(text, "sbc_sessions{class=\"AGGREGATE\"} 3");
-	has_line(text, "sbc_sessions_last_second_peak{class=\"STANDARD\"} 4");
-	has_line(text, "sbc_sessions_last_second_peak{class=\"ENHANCED\"} 0");
+	/* The last second: 2 Standard, 1 Enhanced still up, 2 Redundant. */
+	has_line(text, "sbc_sessions_last_second_peak{class=\"STANDARD\"} 2");
+	has_line(text, "sbc_sessions_last_second_peak{class=\"ENHANCED\"} 1");
+	has_line(text, "sbc_sessions_last_second_peak{class=\"REDUNDANT\"} 2");
 	has_line(text,
-		 "sbc_sessions_last_second_peak{class=\"AGGREGATE\"} 6");
-	has_line(text, "sbc_sessions_max_second_peak{class=\"REDUNDANT\"} 9");
-	has_line(text, "sbc_sessions_max_second_peak{class=\"AGGREGATE\"} 12");
-	has_line(text, "sbc_sessions_max_second_peak{class=\"VGW\"} 0");
+		 "sbc_sessions_last_second_peak{class=\"AGGREGATE\"} 5");
+	has_line(text, "sbc_sessions_max_second_peak{class=\"STANDARD\"} 4");
+	has_line(text, "sbc_sessions_max_second_peak{class=\"REDUNDANT\"} 2");
+	has_line(text, "sbc_sessions_max_second_peak{class=\"AGGREGATE\"} 5");
+	has_line(text, "sbc_sessions_max_second_peak{class=\"VGW\"} 1");
 	free(text);
 }
 END_TEST
@@ -201,7 +234,13 @@ UNIT_TEST(calls_and_service)
 {
 	char *text;
 
-	d.calls_last_second = 17;
+	struct sbc_sipstats *st = sbc_b2bua_sipstats(d.b2bua);
+	int i;
+
+	sbc_sampler_tick(d.sampler, clk_wall_ms());
+	for (i = 0; i < 17; i++)
+		sbc_sipstats_request(st, SBC_SIPSTATS_IN, SBC_SIP_INVITE);
+	sbc_sampler_tick(d.sampler, clk_wall_ms() + 1000);
 	text = render();
 	has_line(text, "sbc_calls 0");
 	has_line(text, "sbc_calls_per_second 17");

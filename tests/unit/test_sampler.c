@@ -155,7 +155,9 @@ static void calls(int n, bool hang_up)
 		sbc_counters_dec(g.counters, SBC_CLASS_STANDARD);
 }
 
-START_TEST(peak_of_each_second)
+UNIT_TCASE("core", .setup = setup, .teardown = teardown, .timeout = 60);
+
+UNIT_TEST(peak_of_each_second)
 {
 	uint32_t v[1];
 	bool valid[1];
@@ -196,7 +198,7 @@ START_TEST(peak_of_each_second)
 }
 END_TEST
 
-START_TEST(calls_per_second_from_invites)
+UNIT_TEST(calls_per_second_from_invites)
 {
 	int i;
 
@@ -222,7 +224,7 @@ START_TEST(calls_per_second_from_invites)
 }
 END_TEST
 
-START_TEST(closed_hour_handed_over)
+UNIT_TEST(closed_hour_handed_over)
 {
 	sbc_sampler_set_hours(g.sampler, &hours, 0, clk_wall_ms());
 	ck_assert_uint_eq(g.c.n_taken, 0);
@@ -238,7 +240,7 @@ START_TEST(closed_hour_handed_over)
 }
 END_TEST
 
-START_TEST(refused_hours_wait_in_order)
+UNIT_TEST(refused_hours_wait_in_order)
 {
 	int h;
 
@@ -262,7 +264,7 @@ START_TEST(refused_hours_wait_in_order)
 }
 END_TEST
 
-START_TEST(queue_keeps_the_newest_hours)
+UNIT_TEST(queue_keeps_the_newest_hours)
 {
 	int h;
 
@@ -284,7 +286,7 @@ START_TEST(queue_keeps_the_newest_hours)
 }
 END_TEST
 
-START_TEST(open_hour_counts_up)
+UNIT_TEST(open_hour_counts_up)
 {
 	int i;
 
@@ -305,7 +307,7 @@ START_TEST(open_hour_counts_up)
 }
 END_TEST
 
-START_TEST(no_consumer_keeps_no_hours)
+UNIT_TEST(no_consumer_keeps_no_hours)
 {
 	calls(2, true);
 	tick_after(3600 * 1000);
@@ -315,7 +317,7 @@ START_TEST(no_consumer_keeps_no_hours)
 }
 END_TEST
 
-START_TEST(restart_hands_the_period_again)
+UNIT_TEST(restart_hands_the_period_again)
 {
 	int h;
 
@@ -342,22 +344,4 @@ START_TEST(restart_hands_the_period_again)
 }
 END_TEST
 
-int main(void)
-{
-	const TTest *const tests[] = {
-		peak_of_each_second,	     calls_per_second_from_invites,
-		closed_hour_handed_over,     refused_hours_wait_in_order,
-		queue_keeps_the_newest_hours, open_hour_counts_up,
-		no_consumer_keeps_no_hours,  restart_hands_the_period_again,
-	};
-	Suite *s = suite_create("sampler");
-	TCase *tc = tcase_create("core");
-	size_t i;
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		tcase_add_test(tc, tests[i]);
-	suite_add_tcase(s, tc);
-	return unit_run(s);
-}
+UNIT_MAIN("sampler")

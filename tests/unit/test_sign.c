@@ -3,6 +3,7 @@
  * device key files, ECDSA signatures, report and ACK envelopes, and the ACK
  * acceptance rule. No clock: every time is a constant.
  */
+#include "licensing/envelope.h"
 #include "licensing/keys.h"
 #include "licensing/report.h"
 

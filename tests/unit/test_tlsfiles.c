@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #ifndef NELEM
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
 static char dir[64];
@@ -140,7 +139,9 @@ static const struct check_case check_cases[] = {
 	{"nope.key", true, "cannot open file: No such file or directory"},
 };
 
-START_TEST(test_check)
+UNIT_TCASE("checks", .setup = setup, .teardown = teardown);
+
+UNIT_LOOP_TEST(test_check, 0, NELEM(check_cases))
 {
 	const struct check_case *c = &check_cases[_i];
 	char path[128], cpath[128], why[160] = "";
@@ -173,7 +174,7 @@ START_TEST(test_check)
 END_TEST
 
 /* Without a certificate any good key passes; no buffer, no reason. */
-START_TEST(test_check_key_alone)
+UNIT_TEST(test_check_key_alone)
 {
 	char path[128];
 
@@ -192,8 +193,10 @@ START_TEST(test_check_key_alone)
 }
 END_TEST
 
+UNIT_TCASE("directory", .setup = setup, .teardown = teardown);
+
 /* The key then the certificate, each ending with a newline. */
-START_TEST(test_build)
+UNIT_TEST(test_build)
 {
 	char state[128], out[1024], why[256] = "", path[1200];
 	char key[128], cert[128], *k, *c, *agent, *ca, *want;
@@ -242,7 +245,7 @@ END_TEST
 
 /* No CA file: no cafile.pem, and one left from before is gone; the
  * directory's mode is put back to 0700. */
-START_TEST(test_build_no_ca)
+UNIT_TEST(test_build_no_ca)
 {
 	char state[128], out[1024], path[1200], tls[160];
 	FILE *fp;
@@ -270,7 +273,7 @@ START_TEST(test_build_no_ca)
 END_TEST
 
 /* Refusals: the reason, dir "", and no credential file left behind. */
-START_TEST(test_build_fails)
+UNIT_TEST(test_build_fails)
 {
 	char state[128], out[1024] = "x", why[256] = "", path[1200];
 	char key[128], cert[128], want[1400];
@@ -340,7 +343,7 @@ START_TEST(test_build_fails)
 END_TEST
 
 /* Ours (temporaries of a write cut short included) go; the rest stays. */
-START_TEST(test_scrub)
+UNIT_TEST(test_scrub)
 {
 	static const char *const ours[] = {
 		SBC_TLSFILES_AGENT,	     SBC_TLSFILES_CA,
@@ -367,27 +370,4 @@ START_TEST(test_scrub)
 }
 END_TEST
 
-static Suite *tlsfiles_suite(void)
-{
-	Suite *s = suite_create("tlsfiles");
-	TCase *tc = tcase_create("checks");
-
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_loop_test(tc, test_check, 0, NELEM(check_cases));
-	tcase_add_test(tc, test_check_key_alone);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("directory");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_build);
-	tcase_add_test(tc, test_build_no_ca);
-	tcase_add_test(tc, test_build_fails);
-	tcase_add_test(tc, test_scrub);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
-int main(void)
-{
-	return unit_run(tlsfiles_suite());
-}
+UNIT_MAIN("tlsfiles")

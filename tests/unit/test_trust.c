@@ -4,6 +4,7 @@
  * kind of refusal the receiving side must make. No clock: every time is a
  * constant.
  */
+#include "licensing/envelope.h"
 #include "licensing/keys.h"
 #include "licensing/policy.h"
 #include "licensing/report.h"
