@@ -19,13 +19,12 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sip_edge import UA, Caller, Callee, Sbcd, established_call, free_port, running  # noqa: E402
-from sip_edge import final_for, request, answer  # noqa: E402
+from harness import (UA, Caller, Callee, Sbcd, answer, established_call,  # noqa: E402
+                     final_for, free_port, request, run_tests, running)
 
 SBCCTL = None
 
@@ -592,10 +591,7 @@ def main():
     ap.add_argument("test", choices=sorted(TESTS))
     args = ap.parse_args()
     SBCCTL = args.sbcctl
-    with tempfile.TemporaryDirectory(prefix=f"sbc-ctl-{args.test}-") as wd:
-        TESTS[args.test](args.sbcd, wd)
-    print(f"PASS {args.test}")
-    return 0
+    return run_tests(TESTS, args.test, lambda fn, wd: fn(args.sbcd, wd), "sbc-ctl")
 
 
 if __name__ == "__main__":

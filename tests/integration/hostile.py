@@ -50,9 +50,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "sipp-scenarios"))
 import run as sipp_run  # noqa: E402  (sipp-scenarios/run.py)
+from harness import LOCAL_IP, interrupt_on  # noqa: E402
 
 SEED_DIR = os.path.join(HERE, "hostile")
-LOCAL_IP = "127.0.0.1"
 UDP_MAX = 65000          # a bigger datagram cannot be sent over loopback UDP
 HOSTILE_SECONDS = 11.0   # the corpus is spread over this much of the load
 FLOOD_CONNECTIONS = 200  # TCP connections left hanging with half a message
@@ -845,10 +845,7 @@ def main():
     print("hostile: seed %d (HOSTILE_SEED=%d replays it), work dir %s"
           % (opts.seed, opts.seed, workdir), flush=True)
 
-    def on_term(signum, frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, on_term)
+    interrupt_on(signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
     r = HostileRunner(args)
     r.workdir = workdir

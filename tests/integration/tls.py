@@ -41,13 +41,11 @@ import ssl
 import stat
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sip_edge import (SDP, UA, Callee, Caller, Sbcd, answer, final_for,  # noqa: E402
-                      free_port, request, status)
+from harness import (SDP, UA, Callee, Caller, Sbcd, answer, final_for,  # noqa: E402
+                     free_port, request, run_tests, status, stopped_at_end)
 
 SBCCTL = None
 
@@ -64,17 +62,28 @@ leak:tls_write
 """
 
 
+@contextlib.contextmanager
 def sanitizer_env(wd):
-    """Environment for the sbcds: the suppressions above, when under ASan."""
+    """Environment for the sbcds of one test: the suppressions above, when
+    under ASan; the previous environment back afterwards."""
     supp = os.path.join(wd, "lsan.supp")
     with open(supp, "w") as f:
         f.write(LSAN_SUPPRESSIONS)
+    saved = {v: os.environ.get(v) for v in ("ASAN_OPTIONS", "LSAN_OPTIONS")}
     for var, extra in (("ASAN_OPTIONS", "fast_unwind_on_malloc=0"),
                        ("LSAN_OPTIONS", f"suppressions={supp}")):
         old = os.environ.get(var)
         os.environ[var] = f"{old}:{extra}" if old else extra
+    try:
+        yield
+    finally:
+        for v, old in saved.items():
+            if old is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = old
 
-CONFIG = """hostname {name}
+TLS_CONFIG = """hostname {name}
 !
 voice service voip
  mode border-element
@@ -141,7 +150,7 @@ def tls_block(cert, key, ca, verify=None):
 
 
 class TlsSbcd(Sbcd):
-    """sip_edge.Sbcd with the config above; `tls_port` when it listens TLS."""
+    """harness.Sbcd with the config above; `tls_port` when it listens TLS."""
 
     def __init__(self, binary, uas_port, workdir, name, tls, transport="udp",
                  tls_port=None):
@@ -151,10 +160,7 @@ class TlsSbcd(Sbcd):
         super().__init__(binary, uas_port, workdir, name=name, tls=tls,
                          transport=transport, listen_tls=listen)
 
-    def write_config(self, **kw):
-        self.params.update(kw)
-        with open(self.conf, "w") as f:
-            f.write(CONFIG.format(**self.params))
+    CONFIG = TLS_CONFIG
 
     def ctl(self, *words):
         p = subprocess.run([SBCCTL, "-s", os.path.join(self.state, "sbcd.sock"), *words],
@@ -164,20 +170,6 @@ class TlsSbcd(Sbcd):
 
     def calls_json(self):
         return json.loads(self.ctl("show", "call", "active", "voice", "brief", "--json"))
-
-
-@contextlib.contextmanager
-def stopped_at_end(sbcs, uas, allowed=()):
-    """Stop every sbcd (by pid) and close every UA however the test ends;
-    when the body passed, each sbcd must have exited 0 with a clean log."""
-    try:
-        yield
-    finally:
-        rcs = [s.stop() for s in sbcs]
-        for u in uas:
-            u.close()
-    for s, rc in zip(sbcs, rcs):
-        s.check_clean_exit(rc, allowed)
 
 
 def established_ports():
@@ -443,7 +435,7 @@ def test_config(binary, wd):
 
     def write(tls, listen_tls="  listen tls 127.0.0.1 5061\n", transport="udp"):
         with open(conf, "w") as f:
-            f.write(CONFIG.format(name="t", sbc_port=5060, listen_tls=listen_tls, tls=tls,
+            f.write(TLS_CONFIG.format(name="t", sbc_port=5060, listen_tls=listen_tls, tls=tls,
                                   uas_port=5070, transport=transport))
 
     write(tls_block(cert, key, pki.ca))
@@ -508,7 +500,7 @@ def run_fail(binary, d, tls, listen_tls, want):
     os.makedirs(d, exist_ok=True)
     conf = os.path.join(d, "sbcd.conf")
     with open(conf, "w") as f:
-        f.write(CONFIG.format(name="f", sbc_port=free_port(), listen_tls=listen_tls, tls=tls,
+        f.write(TLS_CONFIG.format(name="f", sbc_port=free_port(), listen_tls=listen_tls, tls=tls,
                               uas_port=5070, transport="udp"))
     p = subprocess.Popen([binary, "-f", conf, "-S", os.path.join(d, "state")],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -537,27 +529,8 @@ def main():
     ap.add_argument("test", choices=sorted(TESTS) + ["all"])
     args = ap.parse_args()
     SBCCTL = args.sbcctl
-    names = sorted(TESTS) if args.test == "all" else [args.test]
-    failed = 0
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix=f"sbc-tls-{name}-") as wd:
-            saved = {v: os.environ.get(v) for v in ("ASAN_OPTIONS", "LSAN_OPTIONS")}
-            sanitizer_env(wd)
-            t0 = time.time()
-            try:
-                TESTS[name](args.sbcd, wd)
-                print(f"PASS {name} ({time.time() - t0:.1f} s)")
-            except AssertionError:
-                failed += 1
-                print(f"FAIL {name}:")
-                traceback.print_exc(file=sys.stdout)
-            finally:
-                for v, old in saved.items():
-                    if old is None:
-                        os.environ.pop(v, None)
-                    else:
-                        os.environ[v] = old
-    return 1 if failed else 0
+    return run_tests(TESTS, args.test, lambda fn, wd: fn(args.sbcd, wd), "sbc-tls",
+                     env=sanitizer_env)
 
 
 if __name__ == "__main__":
