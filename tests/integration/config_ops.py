@@ -30,7 +30,6 @@ directory and stops them by pid.
 
 usage: config_ops.py --sbcd PATH --sbcctl PATH --licd PATH [--build DIR] TEST
 """
-import argparse
 import os
 import re
 import select
@@ -43,7 +42,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import licensing  # noqa: E402
-from harness import BIN, UA, Licd, free_port, run_tests  # noqa: E402
+from harness import BIN, Licd, UA, command_line, free_port, run_tests  # noqa: E402
 from licensing import LicSbcd, account  # noqa: E402
 
 ARGS = {}
@@ -414,15 +413,7 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl", required=True)
-    ap.add_argument("--licd", required=True)
-    ap.add_argument("--build")
-    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
-    args = ap.parse_args()
-    BIN.update(sbcd=args.sbcd, sbcctl=args.sbcctl, licd=args.licd)
+    args = command_line(__doc__, TESTS, ("sbcd", "sbcctl", "licd"), optional=("build",))
     ARGS["build"] = args.build
     return run_tests(TESTS, args.test, lambda fn, wd: fn(wd), "sbc-ops")
 

@@ -11,7 +11,6 @@ served, and calls flow meanwhile; IOS output filters (`| include` ...),
 
 usage: ctl.py --sbcd PATH --sbcctl PATH
 """
-import argparse
 import json
 import os
 import re
@@ -23,8 +22,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (UA, Caller, Callee, Sbcd, answer, established_call,  # noqa: E402
-                     final_for, free_port, request, run_tests, running)
+from harness import (Callee, Caller, Sbcd, UA, answer, command_line,  # noqa: E402
+                     established_call, final_for, free_port, request, run_tests,
+                     running)
 
 SBCCTL = None
 
@@ -584,12 +584,7 @@ TESTS = {"basics": test_ctl, "test_clock": test_test_clock, "shell": test_shell,
 
 def main():
     global SBCCTL
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl", required=True)
-    ap.add_argument("test", choices=sorted(TESTS))
-    args = ap.parse_args()
+    args = command_line(__doc__, TESTS, ("sbcd", "sbcctl"), choose_all=False)
     SBCCTL = args.sbcctl
     return run_tests(TESTS, args.test, lambda fn, wd: fn(args.sbcd, wd), "sbc-ctl")
 

@@ -26,7 +26,6 @@ loopback ports in a temporary directory and stops them by pid.
 
 usage: faults.py --sbcd PATH --sbcctl PATH --licd PATH --sipp PATH TEST
 """
-import argparse
 import calendar
 import random
 import os
@@ -47,8 +46,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "sipp-scenarios"))
 import harness  # noqa: E402
 import licensing  # noqa: E402
 import run as sipp_run  # noqa: E402  (sipp-scenarios/run.py)
-from harness import (BIN, UA, Caller, Callee, Licd, established_call, free_port,  # noqa: E402
-                     hang_up, run_tests)
+from harness import (BIN, Callee, Caller, Licd, UA, command_line,  # noqa: E402
+                     established_call, free_port, hang_up, run_tests)
 from licensing import account, establish_trust, check_store, query  # noqa: E402
 
 # Two callees: SIPp's UAS for numbers 1..., a hand-played callee
@@ -904,15 +903,10 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl", required=True)
-    ap.add_argument("--licd", required=True)
-    ap.add_argument("--sipp", default="sipp")
-    ap.add_argument("--keep", action="store_true", help="keep the work dir")
-    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
-    args = ap.parse_args()
+    def options(ap):
+        ap.add_argument("--sipp", default="sipp")
+        ap.add_argument("--keep", action="store_true", help="keep the work dir")
+    args = command_line(__doc__, TESTS, ("sbcd", "sbcctl", "licd"), more=options)
     BIN.update(sbcd=os.path.abspath(args.sbcd), sbcctl=os.path.abspath(args.sbcctl),
                licd=os.path.abspath(args.licd), sipp=shutil.which(args.sipp) or args.sipp)
 

@@ -6,6 +6,7 @@ Everything binds 127.0.0.1 on ports the kernel says are free; every process
 started here is stopped through its own pid (never a group or a name), and
 dies with SIGKILL if the test process dies first (PR_SET_PDEATHSIG).
 """
+import argparse
 import contextlib
 import ctypes
 import os
@@ -793,6 +794,32 @@ class Sipp:
 
 
 # ------------------------------------------------------------- the tests
+
+def tests_in(names):
+    """The tests of a module (its globals()): test_NAME as NAME."""
+    return {name[5:]: fn for name, fn in sorted(names.items())
+            if name.startswith("test_") and callable(fn)}
+
+
+def command_line(doc, tests, binaries=("sbcd",), optional=(), more=None, choose_all=True):
+    """A test file's command line: --NAME PATH for each of `binaries`
+    (required) and `optional`, more(parser) for its own options, then the
+    test (a name of `tests`, or "all" when choose_all). The paths given go
+    to BIN."""
+    ap = argparse.ArgumentParser(description=doc,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name in binaries:
+        ap.add_argument("--" + name, required=True)
+    for name in optional:
+        ap.add_argument("--" + name)
+    if more:
+        more(ap)
+    ap.add_argument("test", choices=sorted(tests) + (["all"] if choose_all else []))
+    args = ap.parse_args()
+    BIN.update({n: getattr(args, n) for n in (*binaries, *optional)
+                if getattr(args, n) is not None})
+    return args
+
 
 def run_tests(tests, which, call, prefix, keep=False, on_fail=None, env=None):
     """Run tests[which] (or every test, which="all", in name order), each in

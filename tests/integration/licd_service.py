@@ -28,7 +28,6 @@ temporary directory and stops them by pid.
 
 usage: licd_service.py --sbcd PATH --sbcctl PATH --licd PATH --licload PATH TEST
 """
-import argparse
 import json
 import os
 import random
@@ -44,8 +43,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import (BIN, UA, Callee, Caller, Licd, established_call, free_port,  # noqa: E402
-                     hang_up, run_tests)
+from harness import (BIN, Callee, Caller, Licd, UA, command_line,  # noqa: E402
+                     established_call, free_port, hang_up, run_tests)
 from licensing import (ALLOWED, account, check_store, establish_trust, query,  # noqa: E402
                        start_sbcd, use_one_license)
 API = "/licensing/v1/"
@@ -610,15 +609,7 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl", required=True)
-    ap.add_argument("--licd", required=True)
-    ap.add_argument("--licload", required=True)
-    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
-    args = ap.parse_args()
-    BIN.update(sbcd=args.sbcd, sbcctl=args.sbcctl, licd=args.licd, licload=args.licload)
+    args = command_line(__doc__, TESTS, ("sbcd", "sbcctl", "licd", "licload"))
     return run_tests(TESTS, args.test, lambda fn, wd: fn(wd), "sbc-licd")
 
 

@@ -31,7 +31,6 @@ temporary directory, and stops them by pid.
 
 usage: licensing.py --sbcd PATH --sbcctl PATH --licd PATH TEST
 """
-import argparse
 import json
 import os
 import random
@@ -43,8 +42,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import (BIN, UA, Caller, Callee, Licd, Sbcd, established_call,  # noqa: E402
-                     final_for, free_port, hang_up, request, run_tests)
+from harness import (BIN, Callee, Caller, Licd, Sbcd, UA, command_line,  # noqa: E402
+                     established_call, final_for, free_port, hang_up, request,
+                     run_tests)
 
 LIC_CONFIG = """hostname lic1
 !
@@ -704,14 +704,7 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl", required=True)
-    ap.add_argument("--licd", required=True)
-    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
-    args = ap.parse_args()
-    BIN.update(sbcd=args.sbcd, sbcctl=args.sbcctl, licd=args.licd)
+    args = command_line(__doc__, TESTS, ("sbcd", "sbcctl", "licd"))
     return run_tests(TESTS, args.test, lambda fn, wd: fn(wd), "sbc-lic")
 
 

@@ -10,16 +10,15 @@ UDP.
 
 usage: sip_edge.py --sbcd PATH TEST   (TEST = a name below, or "all")
 """
-import argparse
 import contextlib
 import signal
 import socket
 import sys
 import time
 
-from harness import (SDP, UA, Callee, Caller, Msg, Sbcd, answer,
+from harness import (Callee, Caller, Msg, SDP, Sbcd, UA, answer, command_line,
                      established_call, final_for, free_port, request, run_tests,
-                     running, status)
+                     running, status, tests_in)
 
 
 @contextlib.contextmanager
@@ -477,16 +476,11 @@ def test_flood_503(binary, wd):
         assert sbc.proc.poll() is None, "sbcd died"
 
 
-TESTS = {name[5:]: fn for name, fn in sorted(globals().items())
-         if name.startswith("test_") and callable(fn)}
+TESTS = tests_in(globals())
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
-    args = ap.parse_args()
+    args = command_line(__doc__, TESTS)
     return run_tests(TESTS, args.test, lambda fn, wd: fn(args.sbcd, wd), "sbc-edge")
 
 

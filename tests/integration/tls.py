@@ -31,7 +31,6 @@ Tests:
 
 usage: tls.py --sbcd PATH --sbcctl PATH TEST   (TEST = a name above, or "all")
 """
-import argparse
 import contextlib
 import json
 import os
@@ -44,8 +43,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (SDP, UA, Callee, Caller, Sbcd, answer, final_for,  # noqa: E402
-                     free_port, request, run_tests, status, stopped_at_end)
+from harness import (Callee, Caller, SDP, Sbcd, UA, answer, command_line,  # noqa: E402
+                     final_for, free_port, request, run_tests, status, stopped_at_end,
+                     tests_in)
 
 SBCCTL = None
 
@@ -82,6 +82,7 @@ def sanitizer_env(wd):
                 os.environ.pop(v, None)
             else:
                 os.environ[v] = old
+
 
 TLS_CONFIG = """hostname {name}
 !
@@ -152,6 +153,8 @@ def tls_block(cert, key, ca, verify=None):
 class TlsSbcd(Sbcd):
     """harness.Sbcd with the config above; `tls_port` when it listens TLS."""
 
+    CONFIG = TLS_CONFIG
+
     def __init__(self, binary, uas_port, workdir, name, tls, transport="udp",
                  tls_port=None):
         os.makedirs(workdir, exist_ok=True)
@@ -159,8 +162,6 @@ class TlsSbcd(Sbcd):
         listen = f"  listen tls 127.0.0.1 {tls_port}\n" if tls_port else ""
         super().__init__(binary, uas_port, workdir, name=name, tls=tls,
                          transport=transport, listen_tls=listen)
-
-    CONFIG = TLS_CONFIG
 
     def ctl(self, *words):
         p = subprocess.run([SBCCTL, "-s", os.path.join(self.state, "sbcd.sock"), *words],
@@ -435,8 +436,8 @@ def test_config(binary, wd):
 
     def write(tls, listen_tls="  listen tls 127.0.0.1 5061\n", transport="udp"):
         with open(conf, "w") as f:
-            f.write(TLS_CONFIG.format(name="t", sbc_port=5060, listen_tls=listen_tls, tls=tls,
-                                  uas_port=5070, transport=transport))
+            f.write(TLS_CONFIG.format(name="t", sbc_port=5060, listen_tls=listen_tls,
+                                      tls=tls, uas_port=5070, transport=transport))
 
     write(tls_block(cert, key, pki.ca))
     check_config(binary, conf, 0, "configuration OK")
@@ -500,8 +501,8 @@ def run_fail(binary, d, tls, listen_tls, want):
     os.makedirs(d, exist_ok=True)
     conf = os.path.join(d, "sbcd.conf")
     with open(conf, "w") as f:
-        f.write(TLS_CONFIG.format(name="f", sbc_port=free_port(), listen_tls=listen_tls, tls=tls,
-                              uas_port=5070, transport="udp"))
+        f.write(TLS_CONFIG.format(name="f", sbc_port=free_port(), listen_tls=listen_tls,
+                                  tls=tls, uas_port=5070, transport="udp"))
     p = subprocess.Popen([binary, "-f", conf, "-S", os.path.join(d, "state")],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -516,18 +517,12 @@ def run_fail(binary, d, tls, listen_tls, want):
     assert "Sanitizer" not in out and "runtime error" not in out, out
 
 
-TESTS = {name[5:]: fn for name, fn in sorted(globals().items())
-         if name.startswith("test_") and callable(fn)}
+TESTS = tests_in(globals())
 
 
 def main():
     global SBCCTL
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl", required=True)
-    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
-    args = ap.parse_args()
+    args = command_line(__doc__, TESTS, ("sbcd", "sbcctl"))
     SBCCTL = args.sbcctl
     return run_tests(TESTS, args.test, lambda fn, wd: fn(args.sbcd, wd), "sbc-tls",
                      env=sanitizer_env)

@@ -14,7 +14,6 @@ dns:       `ip name-server` + `session target dns:NAME`: the name is
 Uses harness.py (UA, Caller, Callee, Sbcd, free_port).
 usage: trunk.py --sbcd PATH [--sbcctl PATH] TEST   (TEST = a name below, or "all")
 """
-import argparse
 import os
 import re
 import signal
@@ -27,8 +26,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import (UA, Caller, Callee, Sbcd, answer, final_for,  # noqa: E402
-                     free_port, request, run_tests, running, status)
+from harness import (Callee, Caller, Sbcd, UA, answer, command_line,  # noqa: E402
+                     final_for, free_port, request, run_tests, running, status,
+                     tests_in)
 
 HEAD = """hostname trunk
 !
@@ -418,17 +418,11 @@ dial-peer voice 400 voip
         dns.close()
 
 
-TESTS = {name[5:]: fn for name, fn in sorted(globals().items())
-         if name.startswith("test_") and callable(fn)}
+TESTS = tests_in(globals())
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl")
-    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
-    args = ap.parse_args()
+    args = command_line(__doc__, TESTS, optional=("sbcctl",))
     return run_tests(TESTS, args.test, lambda fn, wd: fn(args, wd), "sbc-trunk")
 
 
