@@ -1243,29 +1243,39 @@ def main(argv=None):
         args.sbcd = os.path.abspath(args.sbcd)
     args.scenario_dir = os.path.abspath(args.scenario_dir)
 
+    return execute(Runner(args), workdir, created, args.keep,
+                   "%s/%s" % (args.scenario, args.transport))
+
+
+def execute(r, workdir, created, keep, label, verdict=None):
+    """Run the Runner r in workdir: the exit code. However it ends, every
+    child is stopped; a failed run's logs are dumped, a passed run's work
+    dir removed when it was made for the run (unless keep). label names the
+    run in the FAIL lines; verdict(rc) prints the caller's own line after
+    the runner's verdict."""
     # Ctrl-C, SIGTERM (e.g. from a test driver) and SIGHUP unwind through the
     # finally block below, which stops every child. If the runner is killed
     # outright, the children get SIGKILL through PR_SET_PDEATHSIG.
     harness.interrupt_on(signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-
-    r = Runner(args)
     r.workdir = workdir
     rc = 1
     try:
         r.run()
         rc = r.verdict()
+        if verdict:
+            verdict(rc)
     except RunError as e:
-        r.verdict_line = "FAIL %s/%s: %s" % (args.scenario, args.transport, e)
+        r.verdict_line = "FAIL %s: %s" % (label, e)
         print(r.verdict_line, flush=True)
         rc = 1
     except KeyboardInterrupt:
-        print("FAIL %s/%s: interrupted" % (args.scenario, args.transport), flush=True)
+        print("FAIL %s: interrupted" % label, flush=True)
         rc = 130
     finally:
         r.cleanup()
     if rc != 0:
         r.dump_logs()
-    elif created and not args.keep:
+    elif created and not keep:
         shutil.rmtree(workdir, ignore_errors=True)
     else:
         log("work dir kept: %s" % workdir)
