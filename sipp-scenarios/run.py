@@ -16,7 +16,6 @@ Python 3 standard library only.
 
 import argparse
 import bisect
-import ctypes
 import threading
 import os
 import re
@@ -30,8 +29,12 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LOCAL_IP = "127.0.0.1"
-READY_MARK = "%SBC-5-READY"
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import harness  # noqa: E402
+# Also the names of this module for its users (tests/bench/compare.py).
+from harness import (LOCAL_IP, READY_MARK, Child, PortPicker, RunError, head,  # noqa: E402,F401
+                     port_in_use, tail)
+
 COUNTS_RE = re.compile(r"%SBC-6-COUNTS:\s*(.*)$")
 ERROR_LINE_RE = re.compile(r"%[A-Za-z0-9_]+-3-[A-Za-z0-9_]+")
 PEAK_RE = re.compile(r"Peak was (\d+) calls")
@@ -43,174 +46,10 @@ EXTRA_MS = {"cancel": 1000, "reinvite": 1000, "reinvite_uas": 1000,
             "early_media": 500}
 
 
-class RunError(Exception):
-    """Setup failure: the run cannot go on."""
-
-
 # --------------------------------------------------------------------- helpers
 
 def log(msg):
     print("[run.py] " + msg, flush=True)
-
-
-def _child_setup(cpus):
-    """In the child before exec: the death signal, then the CPUs it may use
-    (before exec, so every thread it starts inherits them)."""
-    _set_pdeathsig()
-    if cpus:
-        os.sched_setaffinity(0, cpus)
-
-
-def _set_pdeathsig():
-    """In the child before exec: die with SIGKILL if the runner dies (e.g. a
-    ctest timeout kills it), so no SIPp or sbcd is left behind."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:  # not Linux: best effort only
-        pass
-
-
-def _try_bind(kind, port):
-    s = socket.socket(socket.AF_INET, kind)
-    try:
-        s.bind((LOCAL_IP, port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-class PortPicker:
-    """Free ports on 127.0.0.1: bind port 0, close, reuse the number."""
-
-    def __init__(self):
-        self.taken = set()
-
-    def _candidate(self):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            s.bind((LOCAL_IP, 0))
-            return s.getsockname()[1]
-        finally:
-            s.close()
-
-    def pick(self, udp=True, tcp=True, span=(0,)):
-        """A port p such that p+k is free (UDP and/or TCP) for every k in span."""
-        for _ in range(200):
-            p = self._candidate()
-            ports = [p + k for k in span]
-            if max(ports) > 65535 or self.taken.intersection(ports):
-                continue
-            if udp and not all(_try_bind(socket.SOCK_DGRAM, q) for q in ports):
-                continue
-            if tcp and not all(_try_bind(socket.SOCK_STREAM, q) for q in ports):
-                continue
-            self.taken.update(ports)
-            return p
-        raise RunError("could not find a free port")
-
-
-def port_in_use(port, tcp):
-    return not _try_bind(socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM, port)
-
-
-class Child:
-    """A child process with its output in files of the work dir."""
-
-    def __init__(self, name, argv, workdir, stdout_name, stderr_name, cpus=None):
-        self.name = name
-        self.argv = argv
-        self.stdout_path = os.path.join(workdir, stdout_name)
-        self.stderr_path = os.path.join(workdir, stderr_name)
-        env = dict(os.environ)
-        env.pop("TERM", None)  # SIPp: plain text screens, no curses
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                argv, cwd=workdir, stdin=subprocess.DEVNULL, stdout=out,
-                stderr=err, env=env, start_new_session=True,
-                preexec_fn=lambda: _child_setup(cpus))
-        self.pid = self.proc.pid
-        with open(os.path.join(workdir, "commands.txt"), "a") as f:
-            f.write("%s (pid %d): %s\n" % (name, self.pid,
-                                            " ".join(_quote(a) for a in argv)))
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def send_signal(self, sig):
-        if self.alive():
-            try:
-                os.kill(self.pid, sig)  # this pid only, never a group or name
-            except ProcessLookupError:
-                pass
-
-    def wait(self, timeout):
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def stop_sipp(self, timeout=5.0):
-        """SIPp: SIGUSR1 = soft exit (no new calls, finish the calls in
-        progress, write the final statistics and screen); if that takes too
-        long SIGTERM (SIPp quits at once, without a final screen and with
-        status 0, so the caller must treat this as a failure); then SIGKILL.
-        Returns (returncode, forced)."""
-        if not self.alive():
-            return self.proc.returncode, False
-        self.send_signal(signal.SIGUSR1)
-        rc = self.wait(timeout)
-        if rc is not None:
-            return rc, False
-        self.send_signal(signal.SIGTERM)
-        rc = self.wait(3.0)
-        if rc is not None:
-            return rc, True
-        self.send_signal(signal.SIGKILL)
-        return self.wait(5.0), True
-
-    def stop(self, first_sig=signal.SIGTERM, timeout=5.0, kill_timeout=5.0):
-        """first_sig, wait, then SIGKILL. Returns (returncode, killed)."""
-        if not self.alive():
-            return self.proc.returncode, False
-        self.send_signal(first_sig)
-        rc = self.wait(timeout)
-        if rc is not None:
-            return rc, False
-        self.send_signal(signal.SIGKILL)
-        rc = self.wait(kill_timeout)
-        return rc, True
-
-
-def _quote(a):
-    return a if re.match(r"^[\w@%+=:,./-]+$", a) else "'" + a.replace("'", "'\\''") + "'"
-
-
-def tail(path, lines=30, skip=None):
-    """The last lines of a file; lines matching the regex skip left out."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
-        return "(no %s)" % path
-    text = data.decode("utf-8", "replace").splitlines()
-    if skip:
-        text = [l for l in text if not re.search(skip, l)]
-    return "\n".join(text[-lines:]) if text else "(empty)"
-
-
-def head(path, chars=3000):
-    try:
-        with open(path, "rb") as f:
-            data = f.read(chars + 1)
-    except OSError:
-        return None
-    text = data.decode("utf-8", "replace")
-    if len(text) > chars:
-        text = text[:chars] + "\n[...]"
-    return text
 
 
 class LogWatcher:
@@ -756,7 +595,7 @@ class Runner:
         self.report = []
         self.sbcd = None
         self.watch = None
-        self.ports = PortPicker()
+        self.ports = harness.PORTS
         self.t_start = time.time()
         cpus = sorted(os.sched_getaffinity(0))
         self.cpus_sbcd = self.cpus_sipp = None
@@ -776,51 +615,28 @@ class Runner:
     def scenario_file(self, role):
         return os.path.join(self.a.scenario_dir, "%s_%s.xml" % (self.a.scenario, role))
 
-    # -- SIPp command lines
-    def sipp_common(self, role, port, mport, cport):
+    # -- SIPp
+    def sipp(self, role):
+        """The SIPp UAS or UAC of this run: its command line and files."""
         a = self.a
-        argv = [a.sipp, "-sf", self.scenario_file(role),
-                "-i", LOCAL_IP, "-p", str(port),
-                "-mi", LOCAL_IP, "-mp", str(mport),
-                "-ci", LOCAL_IP, "-cp", str(cport),
-                "-t", "t1" if a.transport == "tcp" else "u1",
-                "-nostdin",
-                "-buff_size", str(a.buff_size),
-                "-max_socket", "4096",
-                "-max_recv_loops", "10000",
-                "-max_sched_loops", "10000",
-                "-d", str(a.hold_ms),
-                "-recv_timeout", str(self.recv_timeout_ms),
-                "-trace_err", "-error_file", self.wd("%s_errors.log" % role),
-                "-trace_screen", "-screen_file", self.wd("%s_screen.log" % role),
-                "-trace_stat", "-stf", self.wd("%s_stat.csv" % role),
-                "-fd", "%dms" % (a.stat_interval_ms if role == "uac" else 1000)]
-        if role == "uac":
-            argv += ["-trace_counts"]
-        if a.trace_msg:
-            argv += ["-trace_msg", "-message_file", self.wd("%s_messages.log" % role)]
-        return argv
+        return harness.Sipp(a.sipp, self.workdir, role, scenario=a.scenario,
+                            scenario_dir=a.scenario_dir, transport=a.transport,
+                            buff_size=a.buff_size, hold_ms=a.hold_ms,
+                            recv_timeout_ms=self.recv_timeout_ms,
+                            stat_interval_ms=a.stat_interval_ms, trace_counts=True,
+                            trace_msg=a.trace_msg, cpus=self.cpus_sipp, ports=self.ports)
 
     def start_uas(self):
-        tcp = self.a.transport == "tcp"
         for attempt in range(3):
-            self.uas_port = self.ports.pick()
-            mport = self.ports.pick(tcp=False, span=(0, 2))
-            cport = self.ports.pick(tcp=False)
-            argv = self.sipp_common("uas", self.uas_port, mport, cport)
-            uas = Child("uas", argv, self.workdir, "uas_stdout.log", "uas_stderr.log",
-                        self.cpus_sipp)
+            sipp = self.sipp("uas")
+            uas = sipp.spawn_uas()
+            self.uas_port = sipp.port
             self.children.append(uas)
-            deadline = time.time() + 10
-            while time.time() < deadline:
-                if not uas.alive():
-                    break
-                if port_in_use(self.uas_port, tcp):
-                    self.uas = uas
-                    log("UAS listening on %s:%d/%s (pid %d)"
-                        % (LOCAL_IP, self.uas_port, self.a.transport, uas.pid))
-                    return
-                time.sleep(0.05)
+            if sipp.listening():
+                self.uas = uas
+                log("UAS listening on %s:%d/%s (pid %d)"
+                    % (LOCAL_IP, self.uas_port, self.a.transport, uas.pid))
+                return
             rc, _ = uas.stop(signal.SIGKILL, 2)
             err = tail(uas.stderr_path, 10)
             if rc in (254, 255) and "bind" in err.lower() and attempt < 2:
@@ -839,15 +655,12 @@ class Runner:
                 conf = SBCD_CONF.format(ip=LOCAL_IP, sbc_port=self.sbc_port,
                                         uas_port=self.uas_port, transport=a.transport,
                                         expires_ms=self.expires_ms, grace=a.shutdown_grace)
-            conf_path = self.wd("sbcd.conf")
-            with open(conf_path, "w") as f:
-                f.write(conf)
-            state = self.wd("state")
-            os.makedirs(state, exist_ok=True)
-            argv = [a.sbcd, "-f", conf_path, "-S", state] + a.sbcd_arg
+            os.makedirs(self.wd("state"), exist_ok=True)
             log_name = "sbcd.log" if attempt == 0 else "sbcd.attempt%d.log" % attempt
-            sbcd = Child("sbcd", argv, self.workdir, "sbcd_stdout.log", log_name,
-                         self.cpus_sbcd)
+            sbcd = harness.Sbcd(a.sbcd, self.uas_port, self.workdir, args=a.sbcd_arg,
+                                port=self.sbc_port, config=conf, log_name=log_name,
+                                stdout_name="sbcd_stdout.log", cpus=self.cpus_sbcd,
+                                cwd=self.workdir, ready_timeout=None).child
             self.children.append(sbcd)
             watch = LogWatcher(sbcd.stderr_path)
             deadline = time.time() + a.ready_timeout
@@ -878,14 +691,9 @@ class Runner:
         if overall is None:
             overall = (a.calls / float(a.rate) + (a.hold_ms + self.extra_ms) / 1000.0 + 60)
         for attempt in range(3):
-            port = self.ports.pick()
-            mport = self.ports.pick(tcp=False, span=(0, 2))
-            cport = self.ports.pick(tcp=False)
-            argv = self.sipp_common("uac", port, mport, cport)
-            argv += ["%s:%d" % (LOCAL_IP, target_port), "-s", a.called,
-                     "-m", str(a.calls), "-r", "%g" % a.rate, "-l", str(self.limit)]
-            uac = Child("uac", argv, self.workdir, "uac_stdout.log", "uac_stderr.log",
-                        self.cpus_sipp)
+            sipp = self.sipp("uac")
+            uac = sipp.spawn(sipp.uac_argv(target_port, a.calls, a.rate, self.limit,
+                                           a.called))
             self.children.append(uac)
             self.uac = uac
             log("UAC started (pid %d): %d calls at %g cps, hold %d ms, limit %d, timeout %.0f s"
@@ -1124,28 +932,18 @@ class Runner:
         account and a token for this run."""
         a = self.a
         state = self.wd("licd")
-        os.makedirs(state, exist_ok=True)
         self.licd_state = state
-        licd = Child("licd", [a.licd, "serve", "-S", state, "--listen", "%s:0" % LOCAL_IP],
-                     self.workdir, "licd_stdout.log", "licd.log")
-        self.children.append(licd)
-        deadline = time.time() + a.ready_timeout
-        port = None
-        while port is None and time.time() < deadline and licd.alive():
-            with open(licd.stdout_path) as f:
-                m = re.search(r"listening on \S+:(\d+)", f.read())
-            port = int(m.group(1)) if m else None
-            time.sleep(0.05)
-        if port is None:
-            raise RunError("licd did not start:\n%s" % tail(licd.stderr_path))
-        url = "https://%s:%d/licensing/v1/" % (LOCAL_IP, port)
-        self.licd_conf = (url, os.path.join(state, "server.crt"))
+        licd = harness.Licd(state, binary=a.licd, log_dir=self.workdir,
+                            ready_timeout=a.ready_timeout)
+        self.children.append(licd.child)
+        url = licd.url
+        self.licd_conf = (url, licd.ca)
         for cmd in (["account", "create", "DEMO"], ["va", "create", "DEMO", "VA-1"],
                     ["purchase", "DEMO", "VA-1", "CUBE_T_STD", "500"],
                     ["purchase", "DEMO", "VA-1", "CUBE_T_ENH", "100"]):
             self.licd_admin(cmd)
         self.token = self.licd_admin(["token", "create", "DEMO", "VA-1"]).strip()
-        log("licd ready at %s (pid %d); token created for DEMO/VA-1" % (url, licd.pid))
+        log("licd ready at %s (pid %d); token created for DEMO/VA-1" % (url, licd.child.pid))
 
     def licd_admin(self, cmd):
         p = subprocess.run([self.a.licd, "-S", self.licd_state] + cmd, capture_output=True,
@@ -1445,32 +1243,39 @@ def main(argv=None):
         args.sbcd = os.path.abspath(args.sbcd)
     args.scenario_dir = os.path.abspath(args.scenario_dir)
 
+    return execute(Runner(args), workdir, created, args.keep,
+                   "%s/%s" % (args.scenario, args.transport))
+
+
+def execute(r, workdir, created, keep, label, verdict=None):
+    """Run the Runner r in workdir: the exit code. However it ends, every
+    child is stopped; a failed run's logs are dumped, a passed run's work
+    dir removed when it was made for the run (unless keep). label names the
+    run in the FAIL lines; verdict(rc) prints the caller's own line after
+    the runner's verdict."""
     # Ctrl-C, SIGTERM (e.g. from a test driver) and SIGHUP unwind through the
     # finally block below, which stops every child. If the runner is killed
     # outright, the children get SIGKILL through PR_SET_PDEATHSIG.
-    def on_term(signum, frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, on_term)
-
-    r = Runner(args)
+    harness.interrupt_on(signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     r.workdir = workdir
     rc = 1
     try:
         r.run()
         rc = r.verdict()
+        if verdict:
+            verdict(rc)
     except RunError as e:
-        r.verdict_line = "FAIL %s/%s: %s" % (args.scenario, args.transport, e)
+        r.verdict_line = "FAIL %s: %s" % (label, e)
         print(r.verdict_line, flush=True)
         rc = 1
     except KeyboardInterrupt:
-        print("FAIL %s/%s: interrupted" % (args.scenario, args.transport), flush=True)
+        print("FAIL %s: interrupted" % label, flush=True)
         rc = 130
     finally:
         r.cleanup()
     if rc != 0:
         r.dump_logs()
-    elif created and not args.keep:
+    elif created and not keep:
         shutil.rmtree(workdir, ignore_errors=True)
     else:
         log("work dir kept: %s" % workdir)

@@ -54,6 +54,7 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 SCEN_DIR = os.path.join(TOP, "sipp-scenarios")
 sys.path.insert(0, SCEN_DIR)
 import run as sr  # noqa: E402  (sipp-scenarios/run.py)
+from benchdoc import write_section  # noqa: E402
 
 IP = sr.LOCAL_IP
 CPU_SUT = 0
@@ -244,13 +245,15 @@ def cpu_ns(pids):
     return total
 
 
-def pss_kb(pids):
+def proc_kb(pids, name, field):
+    """The sum over pids of a kB figure of /proc/PID/<name>: its line
+    starting with `field`."""
     total = 0
     for pid in pids:
         try:
-            with open("/proc/%d/smaps_rollup" % pid) as f:
+            with open("/proc/%d/%s" % (pid, name)) as f:
                 for line in f:
-                    if line.startswith("Pss:"):
+                    if line.startswith(field):
                         total += int(line.split()[1])
                         break
         except OSError:
@@ -258,17 +261,12 @@ def pss_kb(pids):
     return total
 
 
+def pss_kb(pids):
+    return proc_kb(pids, "smaps_rollup", "Pss:")
+
+
 def rss_kb(pids):
-    total = 0
-    for pid in pids:
-        try:
-            with open("/proc/%d/status" % pid) as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-        except OSError:
-            pass
-    return total
+    return proc_kb(pids, "status", "VmRSS:")
 
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -1381,26 +1379,6 @@ def build_report(args, prof, info, steps, cpu, mem, lat, lat_plan, odd):
              ("15 to 20 minutes" if not args.quick else "4 minutes"))
     L.append("")
     return "\n".join(L)
-
-
-def write_section(path, text):
-    try:
-        with open(path) as f:
-            doc = f.read()
-    except FileNotFoundError:
-        doc = "# Benchmarks\n"
-    lines = doc.split("\n")
-    start = next((i for i, l in enumerate(lines) if l.strip() == SECTION), None)
-    if start is None:
-        new = doc.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
-                   len(lines))
-        before = "\n".join(lines[:start]).rstrip("\n")
-        after = "\n".join(lines[end:]).strip("\n")
-        new = before + "\n\n" + text.rstrip("\n") + "\n" + ("\n" + after + "\n" if after else "")
-    with open(path, "w") as f:
-        f.write(new)
 
 
 # -------------------------------------------------------------------- main

@@ -69,20 +69,12 @@ db_mb=$(du -m "$tmp/state/licd.db" | cut -f1)
 echo "$table"
 
 out=$top/docs/benchmarks.md
-[ -f "$out" ] || printf '# Benchmarks\n\nFigures measured on this project'"'"'s machines; each section says how to re-run it.\n' >"$out"
-python3 - "$out" "$table" "$reports" "$devices" "$db_mb" <<'PY'
-import datetime, os, re, sys
+PYTHONPATH="$top/tests/bench" python3 - "$out" "$table" "$reports" "$devices" "$db_mb" <<'PY'
+import sys
+import benchdoc
 path, table, reports, devices, db_mb = sys.argv[1:6]
-cpu = "unknown CPU"
-try:
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-except OSError:
-    pass
 section = ("## licd report intake\n\n"
-           "`tests/bench/licd_intake.sh` on %s, %d cores, %s (UTC).\n"
+           "`tests/bench/licd_intake.sh` on %s (UTC).\n"
            "licload (tests/tools/licload.c) sends %s usage reports of 90 records\n"
            "per concurrency level from %s trusted devices to one licd on loopback,\n"
            "and verifies every ACK's signature. Each report is one HTTPS\n"
@@ -100,10 +92,6 @@ section = ("## licd report intake\n\n"
            "random record ids instead made intake fall from about 240 to 130\n"
            "reports/s over the first 3,000 reports (every insert lands on another\n"
            "page of the `record` primary key).\n"
-           % (cpu, os.cpu_count(), datetime.datetime.utcnow().strftime("%Y-%m-%d"),
-              reports, devices, db_mb, table))
-text = open(path).read()
-pat = re.compile(r"## licd report intake\n.*?(?=\n## |\Z)", re.S)
-text = pat.sub(lambda m: section.rstrip("\n"), text) if pat.search(text) else text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text.rstrip("\n") + "\n")
+           % (benchdoc.machine(), reports, devices, db_mb, table))
+benchdoc.write_section(path, section)
 PY

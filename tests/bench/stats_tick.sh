@@ -10,27 +10,16 @@ cmake --build "$build" --target bench_stats >/dev/null
 table=$("$build/tests/bench/bench_stats" 200000 "$(mktemp -u /tmp/bench_stats.XXXXXX.db)")
 echo "$table"
 out=$top/docs/benchmarks.md
-[ -f "$out" ] || printf '# Benchmarks\n\nFigures measured on this project'"'"'s machines; each section says how to re-run it.\n' >"$out"
-python3 - "$out" "$table" <<'PY'
-import re, sys, platform, os, datetime
+PYTHONPATH="$top/tests/bench" python3 - "$out" "$table" <<'PY'
+import sys
+import benchdoc
 path, table = sys.argv[1], sys.argv[2]
-cpu = "unknown CPU"
-try:
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-except OSError:
-    pass
 section = ("## Sampler tick cost\n\n"
-           "`tests/bench/stats_tick.sh` on %s, %d cores, %s (UTC).\n"
+           "`tests/bench/stats_tick.sh` on %s (UTC).\n"
            "One tick = reading the per-class peaks from the counters, the table\n"
            "roll-ups, and (last column) the SQLite transaction that saves the\n"
            "closed buckets. The cost does not depend on the number of calls:\n"
            "the sampler reads five atomics whatever the load.\n\n%s\n"
-           % (cpu, os.cpu_count(), datetime.datetime.utcnow().strftime("%Y-%m-%d"), table))
-text = open(path).read()
-pat = re.compile(r"## Sampler tick cost\n.*?(?=\n## |\Z)", re.S)
-text = pat.sub(section.rstrip("\n"), text) if pat.search(text) else text.rstrip("\n") + "\n\n" + section
-open(path, "w").write(text)
+           % (benchdoc.machine(), table))
+benchdoc.write_section(path, section)
 PY

@@ -30,7 +30,6 @@ directory and stops them by pid.
 
 usage: config_ops.py --sbcd PATH --sbcctl PATH --licd PATH [--build DIR] TEST
 """
-import argparse
 import os
 import re
 import select
@@ -38,20 +37,17 @@ import socket
 import subprocess
 import threading
 import sys
-import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 import licensing  # noqa: E402
-import sip_edge  # noqa: E402
-from licensing import Licd, LicSbcd, account  # noqa: E402
-from sip_edge import UA, free_port  # noqa: E402
+from harness import BIN, Licd, UA, command_line, free_port, run_tests  # noqa: E402
+from licensing import LicSbcd, account  # noqa: E402
 
-BIN = licensing.BIN
 ARGS = {}
 
-CONFIG = """hostname ops1
+OPS_CONFIG = """hostname ops1
 voice service voip
  mode border-element license periodicity days 1
  sip
@@ -138,13 +134,13 @@ class ConnectProxy:
 
 
 class OpsSbcd(LicSbcd):
+    CONFIG = OPS_CONFIG
+
     def write_config(self, **kw):
-        self.params.update(kw)
         for k, v in (("listen_extra", ""), ("lic_extra", ""), ("transport", "smart"),
                      ("release", "17.6.1a")):
             self.params.setdefault(k, v)
-        with open(self.conf, "w") as f:
-            f.write(CONFIG.format(**self.params))
+        super().write_config(**kw)
 
 
 def start_sbcd(wd, licd, **kw):
@@ -200,7 +196,7 @@ def test_trust_outcome(wd):
     licd = Licd(os.path.join(wd, "licd"))
     sbc, uas = start_sbcd(wd, licd)
     try:
-        with sip_edge.running(sbc, uas, allowed=("TRUST_CODE_INSTALL_FAILED",)):
+        with harness.running(sbc, uas, allowed=("TRUST_CODE_INSTALL_FAILED",)):
             token = account(licd)
             t0 = time.time()
             p = sbc.ctl("license", "smart", "trust", "id_token", "not-a-token", "local",
@@ -227,8 +223,8 @@ def test_proxy(wd):
     sbc, uas = start_sbcd(wd, licd, lic_extra=(
         f"license smart proxy address 127.0.0.1\nlicense smart proxy port {proxy.port}\n"))
     try:
-        with sip_edge.running(sbc, uas, uac,
-                              allowed=licensing.ALLOWED + ("TRUST_CODE_INSTALL_FAILED",)):
+        with harness.running(sbc, uas, uac,
+                             allowed=licensing.ALLOWED + ("TRUST_CODE_INSTALL_FAILED",)):
             run = sbc.ctl("show", "running-config").stdout
             assert "license smart proxy address 127.0.0.1\n" in run, run
             assert f"license smart proxy port {proxy.port}\n" in run, run
@@ -261,7 +257,7 @@ EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                        "docs", "examples", "cube-trunk.conf")
 
 
-class ExampleSbcd(sip_edge.Sbcd):
+class ExampleSbcd(harness.Sbcd):
     """sbcd on the example file, its listen port moved to a free one."""
 
     def write_config(self, **kw):
@@ -311,7 +307,7 @@ def test_reload_licensing(wd):
     proxy = ConnectProxy()
     sbc, uas = start_sbcd(wd, licd)
     try:
-        with sip_edge.running(sbc, uas, allowed=licensing.ALLOWED):
+        with harness.running(sbc, uas, allowed=licensing.ALLOWED):
             sbc.write_config(release="17.9.1", lic_extra=(
                 f"license smart proxy address 127.0.0.1\n"
                 f"license smart proxy port {proxy.port}\n"))
@@ -342,7 +338,7 @@ def test_listen_port0(wd):
     licd = Licd(os.path.join(wd, "licd"))
     sbc, uas = start_sbcd(wd, licd, listen_extra="  listen tcp 127.0.0.1 0\n")
     try:
-        with sip_edge.running(sbc, uas):
+        with harness.running(sbc, uas):
             text = sbc.wait_log("listening on tcp 127.0.0.1:", 5)
             m = re.search(r"listening on tcp 127\.0\.0\.1:(\d+) \(port 0: chosen by the kernel\)",
                           text)
@@ -417,28 +413,9 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl", required=True)
-    ap.add_argument("--licd", required=True)
-    ap.add_argument("--build")
-    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
-    args = ap.parse_args()
-    BIN.update(sbcd=args.sbcd, sbcctl=args.sbcctl, licd=args.licd)
+    args = command_line(__doc__, TESTS, ("sbcd", "sbcctl", "licd"), optional=("build",))
     ARGS["build"] = args.build
-    names = sorted(TESTS) if args.test == "all" else [args.test]
-    failed = 0
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix=f"sbc-ops-{name}-") as wd:
-            try:
-                TESTS[name](wd)
-                print(f"PASS {name}")
-            except AssertionError:
-                failed += 1
-                print(f"FAIL {name}:")
-                traceback.print_exc(file=sys.stdout)
-    return 1 if failed else 0
+    return run_tests(TESTS, args.test, lambda fn, wd: fn(wd), "sbc-ops")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ served, and calls flow meanwhile; IOS output filters (`| include` ...),
 
 usage: ctl.py --sbcd PATH --sbcctl PATH
 """
-import argparse
 import json
 import os
 import re
@@ -19,13 +18,13 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sip_edge import UA, Caller, Callee, Sbcd, established_call, free_port, running  # noqa: E402
-from sip_edge import final_for, request, answer  # noqa: E402
+from harness import (Callee, Caller, Sbcd, UA, answer, command_line,  # noqa: E402
+                     established_call, final_for, free_port, request, run_tests,
+                     running)
 
 SBCCTL = None
 
@@ -585,17 +584,9 @@ TESTS = {"basics": test_ctl, "test_clock": test_test_clock, "shell": test_shell,
 
 def main():
     global SBCCTL
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl", required=True)
-    ap.add_argument("test", choices=sorted(TESTS))
-    args = ap.parse_args()
+    args = command_line(__doc__, TESTS, ("sbcd", "sbcctl"), choose_all=False)
     SBCCTL = args.sbcctl
-    with tempfile.TemporaryDirectory(prefix=f"sbc-ctl-{args.test}-") as wd:
-        TESTS[args.test](args.sbcd, wd)
-    print(f"PASS {args.test}")
-    return 0
+    return run_tests(TESTS, args.test, lambda fn, wd: fn(args.sbcd, wd), "sbc-ctl")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ loopback ports in a temporary directory and stops them by pid.
 
 usage: faults.py --sbcd PATH --sbcctl PATH --licd PATH --sipp PATH TEST
 """
-import argparse
 import calendar
 import random
 import os
@@ -38,25 +37,21 @@ import sqlite3
 import ssl
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "..", "sipp-scenarios"))
+import harness  # noqa: E402
 import licensing  # noqa: E402
-import sip_edge  # noqa: E402
 import run as sipp_run  # noqa: E402  (sipp-scenarios/run.py)
-from licensing import Licd, account, establish_trust, check_store, query  # noqa: E402
-from sip_edge import UA, Caller, Callee, established_call, free_port  # noqa: E402
-
-BIN = {}
-SCENARIOS = os.path.abspath(os.path.join(HERE, "..", "..", "sipp-scenarios"))
+from harness import (BIN, Callee, Caller, Licd, UA, command_line,  # noqa: E402
+                     established_call, free_port, hang_up, run_tests)
+from licensing import account, establish_trust, check_store, query  # noqa: E402
 
 # Two callees: SIPp's UAS for numbers 1..., a hand-played callee
-# (sip_edge) for numbers 2..., so that scripted calls and a SIPp load can
+# (harness.UA) for numbers 2..., so that scripted calls and a SIPp load can
 # share one sbcd.
 FAULT_CONFIG = """hostname fault1
 !
@@ -123,10 +118,7 @@ class FaultSbcd(licensing.LicSbcd):
                          release=release, transport=transport, url_line=url_line,
                          expires_ms=expires_ms, max_duration=max_duration, grace=grace)
 
-    def write_config(self, **kw):
-        self.params.update(kw)
-        with open(self.conf, "w") as f:
-            f.write(FAULT_CONFIG.format(**self.params))
+    CONFIG = FAULT_CONFIG
 
     def alive(self):
         return self.proc.poll() is None
@@ -165,71 +157,12 @@ def keep_log(wd, name):
 
 # ------------------------------------------------------------------- SIPp
 
-class Sipp:
+class Sipp(harness.Sipp):
     """A SIPp UAS or UAC of the basic scenario, with its statistics files
     named after `tag` in the work dir (run.py's command lines)."""
 
     def __init__(self, wd, tag):
-        self.wd = wd
-        self.tag = tag
-        self.child = None
-        self.ports = sipp_run.PortPicker()
-
-    def path(self, what):
-        return os.path.join(self.wd, "%s_%s" % (self.tag, what))
-
-    def argv(self, role, port, hold_ms):
-        mport = self.ports.pick(tcp=False, span=(0, 2))
-        cport = self.ports.pick(tcp=False)
-        return [BIN["sipp"], "-sf", os.path.join(SCENARIOS, "basic_%s.xml" % role),
-                "-i", "127.0.0.1", "-p", str(port), "-mi", "127.0.0.1", "-mp", str(mport),
-                "-ci", "127.0.0.1", "-cp", str(cport), "-t", "u1", "-nostdin",
-                "-buff_size", "4194304", "-max_socket", "4096",
-                "-max_recv_loops", "10000", "-max_sched_loops", "10000",
-                "-d", str(hold_ms), "-recv_timeout", str(hold_ms + 30000),
-                "-trace_err", "-error_file", self.path("errors.log"),
-                "-trace_screen", "-screen_file", self.path("screen.log"),
-                "-trace_stat", "-stf", self.path("stat.csv"),
-                "-fd", "1000ms" if role == "uas" else "200ms"]
-
-    def start_uas(self, hold_ms=0):
-        for _ in range(3):
-            self.port = self.ports.pick()
-            self.child = sipp_run.Child(self.tag, self.argv("uas", self.port, hold_ms),
-                                        self.wd, self.tag + "_stdout.log",
-                                        self.tag + "_stderr.log")
-            deadline = time.time() + 10
-            while time.time() < deadline and self.child.alive():
-                if sipp_run.port_in_use(self.port, False):
-                    return self.port
-                time.sleep(0.05)
-            self.child.stop(signal.SIGKILL, 2)
-        raise AssertionError("SIPp UAS did not start:\n" +
-                             sipp_run.tail(self.child.stderr_path))
-
-    def start_uac(self, target, calls, rate, hold_ms=0, limit=None):
-        port = self.ports.pick()
-        argv = self.argv("uac", port, hold_ms) + [
-            "127.0.0.1:%d" % target, "-s", "15551234", "-m", str(calls),
-            "-r", "%g" % rate, "-l", str(limit or max(1000, int(rate * (hold_ms / 1000 + 5) * 2)))]
-        self.child = sipp_run.Child(self.tag, argv, self.wd, self.tag + "_stdout.log",
-                                    self.tag + "_stderr.log")
-        return self.child
-
-    def wait(self, timeout):
-        rc = self.child.wait(timeout)
-        if rc is None:
-            self.child.stop_sipp(3)
-            raise AssertionError("%s still running after %.0f s" % (self.tag, timeout))
-        return rc
-
-    def soft_stop(self, timeout=15):
-        """SIGUSR1: no new calls, the ones up finish, final statistics."""
-        return self.child.stop_sipp(timeout)
-
-    def kill(self):
-        if self.child is not None:
-            self.child.stop(signal.SIGKILL, 1)
+        super().__init__(BIN["sipp"], wd, tag)
 
     def result(self):
         return sipp_run.SippResult(self.tag, self.path("stat.csv"), self.path("screen.log"))
@@ -241,7 +174,7 @@ class Sipp:
                                                   r.successful == want_calls)
         assert ok, ("%s: %s (want %s successful, 0 failed)\n%s"
                     % (self.tag, r.describe(), want_calls or "all",
-                       sipp_run.head(self.path("errors.log"), 2000)))
+                       harness.head(self.path("errors.log"), 2000)))
         return r
 
 
@@ -321,10 +254,6 @@ def report_summary(sbc):
                     map(int, m.groups())))
 
 
-def hang_up(caller, callee):
-    licensing.hang_up(caller, callee)
-
-
 def log_time(stamp):
     """A log line's timestamp (sbcd's clock, the test clock included) as
     Unix seconds."""
@@ -379,7 +308,7 @@ def test_licd_down_days(wd):
         "https://127.0.0.1:%d/licensing/v1/" % licd.port, licd.ca),
         max_duration=604800)
     try:
-        with sip_edge.running(sbc, uas1, uas2, uac, allowed=ALLOWED):
+        with harness.running(sbc, uas1, uas2, uac, allowed=ALLOWED):
             establish_trust(sbc, account(licd))
             licensing.use_one_license(sbc, uac, uas1)
             st = sbc.wait_status(lambda s: s["usage_reporting"]["last_ack_received"],
@@ -974,49 +903,21 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl", required=True)
-    ap.add_argument("--licd", required=True)
-    ap.add_argument("--sipp", default="sipp")
-    ap.add_argument("--keep", action="store_true", help="keep the work dir")
-    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
-    args = ap.parse_args()
+    def options(ap):
+        ap.add_argument("--sipp", default="sipp")
+        ap.add_argument("--keep", action="store_true", help="keep the work dir")
+    args = command_line(__doc__, TESTS, ("sbcd", "sbcctl", "licd"), more=options)
     BIN.update(sbcd=os.path.abspath(args.sbcd), sbcctl=os.path.abspath(args.sbcctl),
                licd=os.path.abspath(args.licd), sipp=shutil.which(args.sipp) or args.sipp)
-    licensing.BIN.update(sbcd=BIN["sbcd"], sbcctl=BIN["sbcctl"], licd=BIN["licd"])
 
-    def on_term(signum, frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-    for sig in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, on_term)
+    def tails(wd):
+        for f in ("sbcd.log", "sbcd.killed.log"):
+            p = os.path.join(wd, f)
+            if os.path.exists(p):
+                print("---- %s (tail):\n%s" % (f, harness.tail(p, 40)))
 
-    names = sorted(TESTS) if args.test == "all" else [args.test]
-    failed = 0
-    for name in names:
-        wd = tempfile.mkdtemp(prefix="sbc-fault-%s-" % name)
-        t0 = time.time()
-        ok = False
-        try:
-            TESTS[name](wd)
-            ok = True
-            print("PASS %s (%.1f s)" % (name, time.time() - t0), flush=True)
-        except AssertionError:
-            failed += 1
-            print("FAIL %s (%.1f s):" % (name, time.time() - t0))
-            traceback.print_exc(file=sys.stdout)
-            for f in ("sbcd.log", "sbcd.killed.log"):
-                p = os.path.join(wd, f)
-                if os.path.exists(p):
-                    print("---- %s (tail):\n%s" % (f, sipp_run.tail(p, 40)))
-            print("---- work dir kept: %s" % wd, flush=True)
-        except KeyboardInterrupt:
-            print("FAIL %s: interrupted" % name, flush=True)
-            return 130
-        if ok and not args.keep:
-            shutil.rmtree(wd, ignore_errors=True)
-    return 1 if failed else 0
+    return run_tests(TESTS, args.test, lambda fn, wd: fn(wd), "sbc-fault",
+                     keep=args.keep, on_fail=tails)
 
 
 if __name__ == "__main__":

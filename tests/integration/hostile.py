@@ -38,8 +38,6 @@ import os
 import random
 import re
 import select
-import shutil
-import signal
 import socket
 import struct
 import sys
@@ -50,9 +48,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "sipp-scenarios"))
 import run as sipp_run  # noqa: E402  (sipp-scenarios/run.py)
+from harness import LOCAL_IP  # noqa: E402
 
 SEED_DIR = os.path.join(HERE, "hostile")
-LOCAL_IP = "127.0.0.1"
 UDP_MAX = 65000          # a bigger datagram cannot be sent over loopback UDP
 HOSTILE_SECONDS = 11.0   # the corpus is spread over this much of the load
 FLOOD_CONNECTIONS = 200  # TCP connections left hanging with half a message
@@ -845,31 +843,12 @@ def main():
     print("hostile: seed %d (HOSTILE_SEED=%d replays it), work dir %s"
           % (opts.seed, opts.seed, workdir), flush=True)
 
-    def on_term(signum, frame):
-        raise KeyboardInterrupt("signal %d" % signum)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, on_term)
-
-    r = HostileRunner(args)
-    r.workdir = workdir
-    rc = 1
-    try:
-        r.run()
-        rc = r.verdict()
+    def verdict(rc):
         print("%s hostile: seed %d, %d calls with the corpus sent during them"
               % ("PASS" if rc == 0 else "FAIL", opts.seed, opts.calls), flush=True)
-    except sipp_run.RunError as e:
-        print("FAIL hostile: %s" % e, flush=True)
-    except KeyboardInterrupt:
-        print("FAIL hostile: interrupted", flush=True)
-        rc = 130
-    finally:
-        r.cleanup()
-    if rc != 0:
-        r.dump_logs()
-    elif created and not opts.keep:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return rc
+
+    return sipp_run.execute(HostileRunner(args), workdir, created, opts.keep, "hostile",
+                            verdict)
 
 
 if __name__ == "__main__":

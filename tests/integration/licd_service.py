@@ -28,7 +28,6 @@ temporary directory and stops them by pid.
 
 usage: licd_service.py --sbcd PATH --sbcctl PATH --licd PATH --licload PATH TEST
 """
-import argparse
 import json
 import os
 import random
@@ -40,18 +39,14 @@ import sqlite3
 import ssl
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import licensing  # noqa: E402
-import sip_edge  # noqa: E402
-from licensing import (ALLOWED, Licd, account, check_store, establish_trust,  # noqa: E402
-                       hang_up, query, start_sbcd, use_one_license)
-from sip_edge import UA, Callee, Caller, established_call, free_port  # noqa: E402
-
-BIN = licensing.BIN
+import harness  # noqa: E402
+from harness import (BIN, Callee, Caller, Licd, UA, command_line,  # noqa: E402
+                     established_call, free_port, hang_up, run_tests)
+from licensing import (ALLOWED, account, check_store, establish_trust, query,  # noqa: E402
+                       start_sbcd, use_one_license)
 API = "/licensing/v1/"
 # Protocol section 4: the error code of each refusal status.
 ERROR_CODES = {400: {"malformed"}, 401: {"bad_signature"},
@@ -83,19 +78,6 @@ def base_url(licd):
 def trust_devices(licd, token, keys, n):
     licload("trust", "--url", base_url(licd), "--ca", licd.ca, "--token", token,
             "--devices", str(n), "--keys-dir", keys)
-
-
-def kill9(licd):
-    """SIGKILL by pid: no clean-up of any kind."""
-    licd.proc.kill()
-    licd.proc.wait()
-    licd.proc.stdout.close()
-    licd.log.close()
-
-
-def licd_log(licd):
-    with open(os.path.join(licd.state, "licd.log"), errors="replace") as f:
-        return f.read()
 
 
 def dump(db):
@@ -177,8 +159,8 @@ def test_two_sbcd(wd):
         for i in range(2):
             os.makedirs(os.path.join(wd, f"sbc{i}"))
             sbcs.append(start_sbcd(os.path.join(wd, f"sbc{i}"), licd, ua[2 * i].port))
-        with sip_edge.running(sbcs[0], ua[0], ua[1], allowed=ALLOWED), \
-                sip_edge.running(sbcs[1], ua[2], ua[3], allowed=ALLOWED):
+        with harness.running(sbcs[0], ua[0], ua[1], allowed=ALLOWED), \
+                harness.running(sbcs[1], ua[2], ua[3], allowed=ALLOWED):
             for sbc in sbcs:
                 establish_trust(sbc, token)
             use_one_license(sbcs[0], ua[1], ua[0])
@@ -372,7 +354,7 @@ def test_bad_input(wd):
         s = summary(licload("load", "--url", base_url(licd), "--ca", licd.ca,
                             "--keys-dir", keys, "--reports", "5", "--concurrency", "2"))
         assert s["acked"] == 5, s
-        log = licd_log(licd)
+        log = licd.text()
         rejects = log.count("%LICD-4-REJECT")
         assert rejects == by_licd, f"{rejects} REJECT lines for {by_licd} refusals by licd"
         assert "%LICD-3-" not in log, [l for l in log.splitlines() if "%LICD-3-" in l][:5]
@@ -454,7 +436,7 @@ def test_kill9(wd):
                 assert load.poll() is None, "licload ended"
                 time.sleep(0.02)
             time.sleep(rng.uniform(0, 0.4))
-            kill9(licd)
+            licd.kill9()
             kills += 1
             check_store(db)
             acked, held = check_acked(db, log)
@@ -600,7 +582,7 @@ def test_slow_clients(wd):
         assert ages[0] >= CONN_DEADLINE_S - 1, f"closed after {ages[0]:.1f} s, before the deadline"
         assert ages[-1] <= CONN_DEADLINE_S + 5, f"closed after {ages[-1]:.1f} s"
         assert served(licd.port, ctx, 10) == 404, "licd does not answer after the deadlines"
-        log = licd_log(licd)
+        log = licd.text()
         assert log.count("%LICD-4-CONN_LIMIT:") == 1, \
             [l for l in log.splitlines() if "CONN_LIMIT" in l]
         assert log.count("%LICD-5-CONN_LIMIT_END:") == 1, \
@@ -627,27 +609,8 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl", required=True)
-    ap.add_argument("--licd", required=True)
-    ap.add_argument("--licload", required=True)
-    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
-    args = ap.parse_args()
-    BIN.update(sbcd=args.sbcd, sbcctl=args.sbcctl, licd=args.licd, licload=args.licload)
-    names = sorted(TESTS) if args.test == "all" else [args.test]
-    failed = 0
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix=f"sbc-licd-{name}-") as wd:
-            try:
-                TESTS[name](wd)
-                print(f"PASS {name}")
-            except AssertionError:
-                failed += 1
-                print(f"FAIL {name}:")
-                traceback.print_exc(file=sys.stdout)
-    return 1 if failed else 0
+    args = command_line(__doc__, TESTS, ("sbcd", "sbcctl", "licd", "licload"))
+    return run_tests(TESTS, args.test, lambda fn, wd: fn(wd), "sbc-licd")
 
 
 if __name__ == "__main__":

@@ -31,26 +31,20 @@ temporary directory, and stops them by pid.
 
 usage: licensing.py --sbcd PATH --sbcctl PATH --licd PATH TEST
 """
-import argparse
 import json
 import os
 import random
 import re
-import select
-import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sip_edge  # noqa: E402
-from sip_edge import (UA, Caller, Callee, Sbcd, established_call, final_for,  # noqa: E402
-                      free_port, request, status)
-
-BIN = {}
+import harness  # noqa: E402
+from harness import (BIN, Callee, Caller, Licd, Sbcd, UA, command_line,  # noqa: E402
+                     established_call, final_for, free_port, hang_up, request,
+                     run_tests)
 
 LIC_CONFIG = """hostname lic1
 !
@@ -99,10 +93,7 @@ ALLOWED = ("COMM_FAILED", "IMPORT_FAILED")
 
 
 class LicSbcd(Sbcd):
-    def write_config(self, **kw):
-        self.params.update(kw)
-        with open(self.conf, "w") as f:
-            f.write(LIC_CONFIG.format(**self.params))
+    CONFIG = LIC_CONFIG
 
     def ctl(self, *words, check=True, cwd=None):
         """One sbcctl command; its stdout (stderr too on failure)."""
@@ -130,54 +121,6 @@ class LicSbcd(Sbcd):
                 raise AssertionError(f"license status never met {what}:\n"
                                      f"{json.dumps(st, indent=1)}\n{self.text()[-3000:]}")
             time.sleep(0.1)
-
-
-class Licd:
-    """A licd serving on a loopback port (0: any free one)."""
-
-    def __init__(self, state, port=0):
-        self.state = state
-        os.makedirs(state, exist_ok=True)
-        self.log = open(os.path.join(state, "licd.log"), "ab")
-        self.proc = subprocess.Popen([BIN["licd"], "serve", "-S", state, "--listen",
-                                      f"127.0.0.1:{port}"],
-                                     stdout=subprocess.PIPE, stderr=self.log)
-        ready, _, _ = select.select([self.proc.stdout], [], [], 20)
-        line = self.proc.stdout.readline().decode() if ready else ""
-        if "listening on" not in line:
-            self.stop()
-            raise AssertionError(f"licd did not start: {line!r}")
-        self.port = int(line.strip().rsplit(":", 1)[1])
-        self.ca = os.path.join(state, "server.crt")
-
-    def admin(self, *args):
-        p = subprocess.run([BIN["licd"], "-S", self.state, *args], capture_output=True,
-                           text=True, timeout=60)
-        if p.returncode != 0:
-            raise AssertionError(f"licd {' '.join(args)}: rc {p.returncode}\n{p.stderr}")
-        return p.stdout
-
-    def stop(self):
-        """SIGTERM by pid (idempotent); the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            rc = "hung"
-        self.proc.stdout.close()
-        self.log.close()
-        return rc
-
-    def stop_clean(self):
-        """Stop; licd must exit 0 and its log hold no sanitizer report."""
-        rc = self.stop()
-        with open(os.path.join(self.state, "licd.log"), errors="replace") as f:
-            text = f.read()
-        assert rc == 0, f"licd exit {rc}:\n{text[-2000:]}"
-        assert "Sanitizer" not in text and "runtime error" not in text, text[-4000:]
 
 
 def account(licd, policy=True):
@@ -212,15 +155,6 @@ def establish_trust(sbc, token, policy="Test Policy"):
     return st
 
 
-def hang_up(caller, callee):
-    """Caller sends BYE; the callee answers it; the caller gets the 200."""
-    caller.bye()
-    bye = callee.ua.recv(request("BYE"))
-    sip_edge.answer(callee.ua, bye, 200, "OK")
-    r = caller.ua.recv(final_for("BYE"))
-    assert r.status == 200, r.raw
-
-
 def use_one_license(sbc, uac, uas):
     """One call whose hour closes with the value 1, so that first use is set
     (and the ACK deadline exists). An hour's value is the rounded average
@@ -251,7 +185,7 @@ def test_report_ack(wd):
     uas, uac = UA(free_port()), UA(free_port())
     sbc = start_sbcd(wd, licd, uas.port)
     try:
-        with sip_edge.running(sbc, uas, uac, allowed=ALLOWED):
+        with harness.running(sbc, uas, uac, allowed=ALLOWED):
             token = account(licd)
             establish_trust(sbc, token)
             st = sbc.status()
@@ -295,7 +229,7 @@ def test_cslu_poll(wd):
     uas, uac = UA(free_port()), UA(free_port())
     sbc = start_sbcd(wd, licd, uas.port, transport="cslu")
     try:
-        with sip_edge.running(sbc, uas, uac, allowed=ALLOWED):
+        with harness.running(sbc, uas, uac, allowed=ALLOWED):
             establish_trust(sbc, account(licd))
             use_one_license(sbc, uac, uas)
             # The change from nothing is reported at once: accepted (202),
@@ -332,7 +266,7 @@ def test_offline_files(wd):
     uas, uac = UA(free_port()), UA(free_port())
     sbc = start_sbcd(wd, licd, uas.port)
     try:
-        with sip_edge.running(sbc, uas, uac, allowed=ALLOWED):
+        with harness.running(sbc, uas, uac, allowed=ALLOWED):
             establish_trust(sbc, account(licd))
             assert licd.stop() == 0  # from now on: files only
             use_one_license(sbc, uac, uas)
@@ -384,7 +318,7 @@ def test_default_policy_17_6_1a(wd):
     uas, uac = UA(free_port()), UA(free_port())
     sbc = start_sbcd(wd, licd, uas.port, release="17.6.1a", interval="!")
     try:
-        with sip_edge.running(sbc, uas, uac, allowed=ALLOWED):
+        with harness.running(sbc, uas, uac, allowed=ALLOWED):
             st = establish_trust(sbc, account(licd, policy=False),
                                  policy="Cisco default")
             per = st["policy"]["groups"]["perpetual"]
@@ -457,7 +391,7 @@ def enforcement(wd, release, shuts_down):
     uas, uac = UA(free_port()), UA(free_port())
     sbc = start_sbcd(wd, licd, uas.port, release=release)
     try:
-        with sip_edge.running(sbc, uas, uac, allowed=ALLOWED):
+        with harness.running(sbc, uas, uac, allowed=ALLOWED):
             establish_trust(sbc, account(licd))
             use_one_license(sbc, uac, uas)
             # The jump from no use to one call is a 25% change: that report
@@ -659,7 +593,7 @@ def test_exec_commands(wd):
     sbc = start_sbcd(wd, licd, uas.port)
     db = os.path.join(sbc.state, "sbcd.db")
     try:
-        with sip_edge.running(sbc, uas, uac, allowed=ALLOWED):
+        with harness.running(sbc, uas, uac, allowed=ALLOWED):
             st = establish_trust(sbc, account(licd))
             use_one_license(sbc, uac, uas)
             ack0 = sbc.wait_status(lambda s: s["usage_reporting"]["last_ack_received"],
@@ -753,7 +687,7 @@ def test_exec_commands(wd):
             for ua in (uac, uas):
                 bye = ua.recv(request("BYE"))
                 assert bye.get("reason") == "Q.850;cause=17", bye.raw
-                sip_edge.answer(ua, bye, 200, "OK")
+                harness.answer(ua, bye, 200, "OK")
     finally:
         licd.stop()
 
@@ -770,26 +704,8 @@ TESTS = {
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl", required=True)
-    ap.add_argument("--licd", required=True)
-    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
-    args = ap.parse_args()
-    BIN.update(sbcd=args.sbcd, sbcctl=args.sbcctl, licd=args.licd)
-    names = sorted(TESTS) if args.test == "all" else [args.test]
-    failed = 0
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix=f"sbc-lic-{name}-") as wd:
-            try:
-                TESTS[name](wd)
-                print(f"PASS {name}")
-            except AssertionError:
-                failed += 1
-                print(f"FAIL {name}:")
-                traceback.print_exc(file=sys.stdout)
-    return 1 if failed else 0
+    args = command_line(__doc__, TESTS, ("sbcd", "sbcctl", "licd"))
+    return run_tests(TESTS, args.test, lambda fn, wd: fn(wd), "sbc-lic")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ Tests:
 
 usage: tls.py --sbcd PATH --sbcctl PATH TEST   (TEST = a name above, or "all")
 """
-import argparse
 import contextlib
 import json
 import os
@@ -41,13 +40,12 @@ import ssl
 import stat
 import subprocess
 import sys
-import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sip_edge import (SDP, UA, Callee, Caller, Sbcd, answer, final_for,  # noqa: E402
-                      free_port, request, status)
+from harness import (Callee, Caller, SDP, Sbcd, UA, answer, command_line,  # noqa: E402
+                     final_for, free_port, request, run_tests, status, stopped_at_end,
+                     tests_in)
 
 SBCCTL = None
 
@@ -64,17 +62,29 @@ leak:tls_write
 """
 
 
+@contextlib.contextmanager
 def sanitizer_env(wd):
-    """Environment for the sbcds: the suppressions above, when under ASan."""
+    """Environment for the sbcds of one test: the suppressions above, when
+    under ASan; the previous environment back afterwards."""
     supp = os.path.join(wd, "lsan.supp")
     with open(supp, "w") as f:
         f.write(LSAN_SUPPRESSIONS)
+    saved = {v: os.environ.get(v) for v in ("ASAN_OPTIONS", "LSAN_OPTIONS")}
     for var, extra in (("ASAN_OPTIONS", "fast_unwind_on_malloc=0"),
                        ("LSAN_OPTIONS", f"suppressions={supp}")):
         old = os.environ.get(var)
         os.environ[var] = f"{old}:{extra}" if old else extra
+    try:
+        yield
+    finally:
+        for v, old in saved.items():
+            if old is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = old
 
-CONFIG = """hostname {name}
+
+TLS_CONFIG = """hostname {name}
 !
 voice service voip
  mode border-element
@@ -141,7 +151,9 @@ def tls_block(cert, key, ca, verify=None):
 
 
 class TlsSbcd(Sbcd):
-    """sip_edge.Sbcd with the config above; `tls_port` when it listens TLS."""
+    """harness.Sbcd with the config above; `tls_port` when it listens TLS."""
+
+    CONFIG = TLS_CONFIG
 
     def __init__(self, binary, uas_port, workdir, name, tls, transport="udp",
                  tls_port=None):
@@ -151,11 +163,6 @@ class TlsSbcd(Sbcd):
         super().__init__(binary, uas_port, workdir, name=name, tls=tls,
                          transport=transport, listen_tls=listen)
 
-    def write_config(self, **kw):
-        self.params.update(kw)
-        with open(self.conf, "w") as f:
-            f.write(CONFIG.format(**self.params))
-
     def ctl(self, *words):
         p = subprocess.run([SBCCTL, "-s", os.path.join(self.state, "sbcd.sock"), *words],
                            capture_output=True, text=True, timeout=30)
@@ -164,20 +171,6 @@ class TlsSbcd(Sbcd):
 
     def calls_json(self):
         return json.loads(self.ctl("show", "call", "active", "voice", "brief", "--json"))
-
-
-@contextlib.contextmanager
-def stopped_at_end(sbcs, uas, allowed=()):
-    """Stop every sbcd (by pid) and close every UA however the test ends;
-    when the body passed, each sbcd must have exited 0 with a clean log."""
-    try:
-        yield
-    finally:
-        rcs = [s.stop() for s in sbcs]
-        for u in uas:
-            u.close()
-    for s, rc in zip(sbcs, rcs):
-        s.check_clean_exit(rc, allowed)
 
 
 def established_ports():
@@ -443,8 +436,8 @@ def test_config(binary, wd):
 
     def write(tls, listen_tls="  listen tls 127.0.0.1 5061\n", transport="udp"):
         with open(conf, "w") as f:
-            f.write(CONFIG.format(name="t", sbc_port=5060, listen_tls=listen_tls, tls=tls,
-                                  uas_port=5070, transport=transport))
+            f.write(TLS_CONFIG.format(name="t", sbc_port=5060, listen_tls=listen_tls,
+                                      tls=tls, uas_port=5070, transport=transport))
 
     write(tls_block(cert, key, pki.ca))
     check_config(binary, conf, 0, "configuration OK")
@@ -508,8 +501,8 @@ def run_fail(binary, d, tls, listen_tls, want):
     os.makedirs(d, exist_ok=True)
     conf = os.path.join(d, "sbcd.conf")
     with open(conf, "w") as f:
-        f.write(CONFIG.format(name="f", sbc_port=free_port(), listen_tls=listen_tls, tls=tls,
-                              uas_port=5070, transport="udp"))
+        f.write(TLS_CONFIG.format(name="f", sbc_port=free_port(), listen_tls=listen_tls,
+                                  tls=tls, uas_port=5070, transport="udp"))
     p = subprocess.Popen([binary, "-f", conf, "-S", os.path.join(d, "state")],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -524,40 +517,15 @@ def run_fail(binary, d, tls, listen_tls, want):
     assert "Sanitizer" not in out and "runtime error" not in out, out
 
 
-TESTS = {name[5:]: fn for name, fn in sorted(globals().items())
-         if name.startswith("test_") and callable(fn)}
+TESTS = tests_in(globals())
 
 
 def main():
     global SBCCTL
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl", required=True)
-    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
-    args = ap.parse_args()
+    args = command_line(__doc__, TESTS, ("sbcd", "sbcctl"))
     SBCCTL = args.sbcctl
-    names = sorted(TESTS) if args.test == "all" else [args.test]
-    failed = 0
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix=f"sbc-tls-{name}-") as wd:
-            saved = {v: os.environ.get(v) for v in ("ASAN_OPTIONS", "LSAN_OPTIONS")}
-            sanitizer_env(wd)
-            t0 = time.time()
-            try:
-                TESTS[name](args.sbcd, wd)
-                print(f"PASS {name} ({time.time() - t0:.1f} s)")
-            except AssertionError:
-                failed += 1
-                print(f"FAIL {name}:")
-                traceback.print_exc(file=sys.stdout)
-            finally:
-                for v, old in saved.items():
-                    if old is None:
-                        os.environ.pop(v, None)
-                    else:
-                        os.environ[v] = old
-    return 1 if failed else 0
+    return run_tests(TESTS, args.test, lambda fn, wd: fn(args.sbcd, wd), "sbc-tls",
+                     env=sanitizer_env)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,9 @@ dns:       `ip name-server` + `session target dns:NAME`: the name is
            resolved through a tiny DNS server of this test on a free
            loopback port, and the call reaches the callee.
 
-Uses the harness of sip_edge.py (UA, Caller, Callee, Sbcd, free_port).
+Uses harness.py (UA, Caller, Callee, Sbcd, free_port).
 usage: trunk.py --sbcd PATH [--sbcctl PATH] TEST   (TEST = a name below, or "all")
 """
-import argparse
 import os
 import re
 import signal
@@ -22,15 +21,14 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sip_edge  # noqa: E402
-from sip_edge import (UA, Caller, Callee, Sbcd, answer, final_for,  # noqa: E402
-                      free_port, request, running, status)
+import harness  # noqa: E402
+from harness import (Callee, Caller, Sbcd, UA, answer, command_line,  # noqa: E402
+                     final_for, free_port, request, run_tests, running, status,
+                     tests_in)
 
 HEAD = """hostname trunk
 !
@@ -58,20 +56,7 @@ class TrunkSbcd(Sbcd):
     """sbcd with this file's config: `body` goes between the listeners and
     `end` (voice classes must come before the dial-peers that use them)."""
 
-    def write_config(self, **kw):
-        self.params.update(kw)
-        with open(self.conf, "w") as f:
-            f.write(HEAD.format(**self.params))
-
-    def wait_log(self, needle, timeout, start=0):
-        # A start that never gets READY must not leave sbcd running.
-        try:
-            return super().wait_log(needle, timeout, start)
-        except AssertionError:
-            if needle == "%SBC-5-READY" and self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-            raise
+    CONFIG = HEAD
 
 
 def final_of(c):
@@ -189,7 +174,7 @@ def pump(ua, seconds, answer_options):
             data, addr = ua.sock.recvfrom(70000)
         except OSError:
             continue
-        m = sip_edge.Msg(data)
+        m = harness.Msg(data)
         m.addr = addr
         if m.method == "OPTIONS":
             n += 1
@@ -433,29 +418,12 @@ dial-peer voice 400 voip
         dns.close()
 
 
-TESTS = {name[5:]: fn for name, fn in sorted(globals().items())
-         if name.startswith("test_") and callable(fn)}
+TESTS = tests_in(globals())
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sbcd", required=True)
-    ap.add_argument("--sbcctl")
-    ap.add_argument("test", choices=sorted(TESTS) + ["all"])
-    args = ap.parse_args()
-    names = sorted(TESTS) if args.test == "all" else [args.test]
-    failed = 0
-    for name in names:
-        with tempfile.TemporaryDirectory(prefix=f"sbc-trunk-{name}-") as wd:
-            try:
-                TESTS[name](args, wd)
-                print(f"PASS {name}")
-            except AssertionError:
-                failed += 1
-                print(f"FAIL {name}:")
-                traceback.print_exc(file=sys.stdout)
-    return 1 if failed else 0
+    args = command_line(__doc__, TESTS, optional=("sbcctl",))
+    return run_tests(TESTS, args.test, lambda fn, wd: fn(args, wd), "sbc-trunk")
 
 
 if __name__ == "__main__":
