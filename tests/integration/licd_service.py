@@ -1,6 +1,5 @@
 #!/usr/bin/env python3
-"""licd as a service: many devices, bad input, kill -9 (issue 5, acceptance
-items 2 to 4).
+"""licd as a service: many devices, bad input, kill -9.
 
   two_sbcd   two sbcd instances (1 call on one, 2 concurrent calls on the
              other) report to one licd over HTTPS: the virtual account's

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""SIP over TLS between two sbcd instances (issue 7).
+"""SIP over TLS between two sbcd instances.
 
 Debian's SIPp has no TLS, so the TLS hop is played by sbcd itself:
 

@@ -26,7 +26,7 @@
 
 /* docs/configuration.md, as written there but for the ports: the parts
  * it shares with what sbc_config_write prints for it. */
-#define DESIGN_SAMPLE_PEERS                                                \
+#define DOCS_SAMPLE_PEERS                                                \
 	"hostname cube1\n"                                                 \
 	"!\n"                                                              \
 	"voice service voip\n"                                             \
@@ -45,29 +45,29 @@
 	" description carrier A\n"                                         \
 	" destination-pattern 1T\n"                                        \
 	" session target ipv4:127.0.0.1:5090\n"
-#define DESIGN_SAMPLE_URL                                                  \
+#define DOCS_SAMPLE_URL                                                  \
 	"license smart url https://127.0.0.1:8443/licensing/v1\n"          \
 	"license smart usage interval 1\n"                                 \
 	"!\n"                                                              \
 	"end\n"
 
-static const char design_sample[] =
-	DESIGN_SAMPLE_PEERS
+static const char docs_sample[] =
+	DOCS_SAMPLE_PEERS
 	" session transport udp\n"
 	" preference 1\n"
 	"!\n"
 	"license release 17.6.1a\n"
 	"license smart transport smart\n"
-	DESIGN_SAMPLE_URL;
+	DOCS_SAMPLE_URL;
 
 /* What sbc_config_write prints for it: the defaults (session transport
  * udp, license smart transport smart) left out. */
-static const char design_sample_canonical[] =
-	DESIGN_SAMPLE_PEERS
+static const char docs_sample_canonical[] =
+	DOCS_SAMPLE_PEERS
 	" preference 1\n"
 	"!\n"
 	"license release 17.6.1a\n"
-	DESIGN_SAMPLE_URL;
+	DOCS_SAMPLE_URL;
 
 /* Every command, with non-default values and odd but legal spacing. */
 static const char full_conf[] =
@@ -126,9 +126,9 @@ static struct sbc_config *parse_ok(const char *text)
 
 UNIT_TCASE("good");
 
-UNIT_TEST(test_design_sample)
+UNIT_TEST(test_docs_sample)
 {
-	struct sbc_config *cfg = parse_ok(design_sample);
+	struct sbc_config *cfg = parse_ok(docs_sample);
 	const struct sbc_settings *s = sbc_config_settings(cfg);
 	const struct sbc_dialpeer_cfg *dp;
 
@@ -924,7 +924,7 @@ static const char tls_only[] =
 	"  tls verify none\n";
 
 static const char *const round_trip_texts[] = {
-	design_sample,
+	docs_sample,
 	full_conf,
 	tls_only,
 	"",
@@ -955,10 +955,10 @@ END_TEST
 
 UNIT_TEST(test_write_canonical)
 {
-	struct sbc_config *cfg = parse_ok(design_sample);
+	struct sbc_config *cfg = parse_ok(docs_sample);
 	char *text = write_text(cfg);
 
-	ck_assert_str_eq(text, design_sample_canonical);
+	ck_assert_str_eq(text, docs_sample_canonical);
 	free(text);
 	sbc_config_free(&cfg);
 
@@ -994,7 +994,7 @@ UNIT_TEST(test_load)
 	ck_assert_int_ge(fd, 0);
 	fp = fdopen(fd, "w");
 	ck_assert_ptr_nonnull(fp);
-	fputs(design_sample, fp);
+	fputs(docs_sample, fp);
 	fclose(fp);
 	cfg = sbc_config_load(path, err, sizeof(err));
 	ck_assert_msg(cfg != NULL, "%s", err);
@@ -1350,7 +1350,7 @@ END_TEST
 
 UNIT_TEST(test_check_files_none)
 {
-	struct sbc_config *cfg = parse_ok(design_sample);
+	struct sbc_config *cfg = parse_ok(docs_sample);
 	char err[64] = "";
 
 	ck_assert_int_eq(sbc_config_check_files(cfg, err, sizeof(err)), 0);
