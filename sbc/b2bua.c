@@ -221,9 +221,18 @@ struct sbc_b2bua {
 	size_t n_res, cap_res;
 	char resolv_conf[1100]; /* STATE_DIR/resolv.conf in use, or "" */
 
+	/*
+	 * The SIP thread's su_root: created by that thread before it reports
+	 * itself started (the start-up handshake above orders the write
+	 * before any other thread's read) and destroyed when the thread ends,
+	 * after the stop command, the last one sent. Other threads only
+	 * read the pointer to address su_msg_send() to its task (send_cmd),
+	 * which Sofia-SIP allows from any thread; they never run the root.
+	 */
+	su_root_t *root;
+
 	/* SIP thread only. */
 	struct sbc_leg default_magic; /* magic of the default leg */
-	su_root_t *root;
 	nta_agent_t *agent;
 	nta_leg_t *default_leg;
 	su_timer_t *sweep;
