@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -44,7 +45,7 @@ struct conn {
 	struct lsrv_server *srv;  /* NULL once the server is freed */
 	struct bufferevent *bev;  /* evhttp's; valid while srv is set */
 	struct event *deadline;	  /* LSRV_CONN_DEADLINE_S after accept */
-	struct conn *prev, *next; /* srv->conns */
+	LIST_ENTRY(conn) link; /* srv->conns */
 };
 
 struct lsrv_server {
@@ -54,7 +55,7 @@ struct lsrv_server {
 	struct evhttp *http;
 	struct evconnlistener *lev; /* evhttp's listener (borrowed) */
 	int port;
-	struct conn *conns; /* open connections, newest first */
+	LIST_HEAD(, conn) conns; /* open connections, newest first */
 	size_t nconns;
 	bool paused;	       /* lev disabled: nconns reached the cap */
 	bool burst;	       /* the cap was reached, not yet back to half */
@@ -104,13 +105,7 @@ static void conn_detach(struct conn *c)
 
 	if (srv == NULL)
 		return;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		srv->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	c->prev = c->next = NULL;
+	LIST_REMOVE(c, link);
 	c->srv = NULL;
 	srv->nconns--;
 	if (c->deadline != NULL) {
@@ -202,10 +197,7 @@ static int conn_track(struct lsrv_server *srv, struct bufferevent *bev,
 		return -1;
 	}
 	c->srv = srv;
-	c->next = srv->conns;
-	if (c->next != NULL)
-		c->next->prev = c;
-	srv->conns = c;
+	LIST_INSERT_HEAD(&srv->conns, c, link);
 	srv->nconns++;
 	/*
 	 * Past the cap (the listener stops accepting at the cap, so only
@@ -386,6 +378,7 @@ struct lsrv_server *lsrv_server_new(struct event_base *base,
 		err_set(err, errlen, "out of memory");
 		return NULL;
 	}
+	LIST_INIT(&srv->conns);
 	srv->base = base;
 	srv->svc = svc;
 	SSL_CTX_up_ref(ctx);
@@ -444,8 +437,8 @@ void lsrv_server_free(struct lsrv_server **psrv)
 	 * bufferevents (and SSL objects, whose records then find no
 	 * server) may be finalized later, even in event_base_free.
 	 */
-	while (srv->conns != NULL)
-		conn_detach(srv->conns);
+	while (!LIST_EMPTY(&srv->conns))
+		conn_detach(LIST_FIRST(&srv->conns));
 	srv->lev = NULL;
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
