@@ -122,22 +122,28 @@ static char *replace(const char *s, const char *from, const char *to)
 	return out;
 }
 
+/* What a builder made: rc 0 and a text of len bytes, or the test fails. */
+static char *built(int rc, char *text, size_t len, const char *err)
+{
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_uint_eq(len, strlen(text));
+	return text;
+}
+
 static char *build_request(const struct lic_key *dev, bool force)
 {
 	struct lic_trust_request_info ri;
 	char *env = NULL, err[256];
 	size_t len = 0;
+	int rc;
 
 	memset(&ri, 0, sizeof(ri));
 	ri.token = "tok-123";
 	ri.udi = UDI;
 	ri.force = force;
 	ri.created_s = T0;
-	ck_assert_msg(lic_trust_request_build(dev, &ri, &env, &len, err,
-					      sizeof(err)) == 0,
-		      "%s", err);
-	ck_assert_uint_eq(len, strlen(env));
-	return env;
+	rc = lic_trust_request_build(dev, &ri, &env, &len, err, sizeof(err));
+	return built(rc, env, len, err);
 }
 
 /* ---- trust request ----------------------------------------------------- */
@@ -369,6 +375,7 @@ static char *build_answer(const struct lic_key *srv,
 	struct lic_trust_code_info c;
 	char kid[LIC_KEY_ID_LEN + 1], err[256], *body = NULL;
 	size_t len = 0;
+	int rc;
 
 	lic_key_id(dev, kid);
 	memset(&c, 0, sizeof(c));
@@ -379,11 +386,8 @@ static char *build_answer(const struct lic_key *srv,
 	c.smart_account = "SA-1";
 	c.virtual_account = "VA-1";
 	c.policy_json = policy;
-	ck_assert_msg(lic_trust_answer_build(srv, &c, &body, &len, err,
-					     sizeof(err)) == 0,
-		      "%s", err);
-	ck_assert_uint_eq(len, strlen(body));
-	return body;
+	rc = lic_trust_answer_build(srv, &c, &body, &len, err, sizeof(err));
+	return built(rc, body, len, err);
 }
 
 UNIT_TCASE("answer");
