@@ -198,18 +198,24 @@ def sipp_version(sipp):
 
 # -------------------------------------------------------------- /proc helpers
 
+def proc_stat(pid):
+    """The fields of /proc/<pid>/stat after the command name (state first),
+    or None when the process is gone."""
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return None
+    return s[s.rindex(")") + 2:].split()
+
+
 def children_of(pid):
     out = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                s = f.read()
-        except OSError:
-            continue
-        fields = s[s.rindex(")") + 2:].split()
-        if int(fields[1]) == pid:
+        fields = proc_stat(d)
+        if fields is not None and int(fields[1]) == pid:
             out.append(int(d))
     return out
 
@@ -218,13 +224,9 @@ def cpu_ticks(pids):
     """utime + stime (clock ticks) summed over pids (threads included)."""
     total = 0
     for pid in pids:
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                s = f.read()
-        except OSError:
-            continue
-        fields = s[s.rindex(")") + 2:].split()
-        total += int(fields[11]) + int(fields[12])
+        fields = proc_stat(pid)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])
     return total
 
 

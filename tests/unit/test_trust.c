@@ -440,6 +440,23 @@ UNIT_LOOP_TEST(answer_round_trip, 0, 2)
 }
 END_TEST
 
+/* An answer body carrying env (freed) and srv's public key. */
+static char *answer_of(const struct lic_key *srv, char *env)
+{
+	char *pem = NULL, *body, err[256];
+	json_t *o;
+
+	ck_assert_int_eq(lic_key_public_pem(srv, &pem, NULL, err, sizeof(err)),
+			 0);
+	o = json_pack("{s:s, s:o}", "server_public_key", pem, "envelope",
+		      json_loads(env, 0, NULL));
+	body = json_dumps(o, 0);
+	json_decref(o);
+	free(env);
+	free(pem);
+	return body;
+}
+
 /*
  * The device refuses: 0 another UDI, 1 another device key, 2 the server
  * key swapped for another (key_id mismatch), 3 a tampered payload, 4 a
@@ -506,14 +523,7 @@ UNIT_LOOP_TEST(answer_refused, 0, 7)
 		ck_assert_int_eq(lic_ack_build(srv, &ai, &env, NULL, err,
 					       sizeof(err)),
 				 0);
-		ck_assert_int_eq(lic_key_public_pem(srv, &pem, NULL, err,
-						    sizeof(err)),
-				 0);
-		o = json_pack("{s:s, s:o}", "server_public_key", pem,
-			      "envelope", json_loads(env, 0, NULL));
-		body = json_dumps(o, 0);
-		json_decref(o);
-		free(env);
+		body = answer_of(srv, env);
 		break;
 	}
 	case 6: {
@@ -529,14 +539,7 @@ UNIT_LOOP_TEST(answer_refused, 0, 7)
 			 "\"policy\":{\"name\":\"x\",\"bogus\":1}}",
 			 UDI.pid, UDI.sn, kid);
 		env = raw_envelope(srv, srv, payload);
-		ck_assert_int_eq(lic_key_public_pem(srv, &pem, NULL, err,
-						    sizeof(err)),
-				 0);
-		o = json_pack("{s:s, s:o}", "server_public_key", pem,
-			      "envelope", json_loads(env, 0, NULL));
-		body = json_dumps(o, 0);
-		json_decref(o);
-		free(env);
+		body = answer_of(srv, env);
 		break;
 	}
 	}
@@ -594,16 +597,16 @@ static char *build_poll(const struct lic_key *dev, const char *const *ids,
 {
 	struct lic_ack_poll_info pi;
 	char *env = NULL, err[256];
+	size_t len = 0;
+	int rc;
 
 	memset(&pi, 0, sizeof(pi));
 	pi.udi = UDI;
 	pi.report_ids = ids;
 	pi.nids = n;
 	pi.created_s = T0;
-	ck_assert_msg(lic_ack_poll_build(dev, &pi, &env, NULL, err,
-					 sizeof(err)) == 0,
-		      "%s", err);
-	return env;
+	rc = lic_ack_poll_build(dev, &pi, &env, &len, err, sizeof(err));
+	return built(rc, env, len, err);
 }
 
 UNIT_TCASE("poll");
