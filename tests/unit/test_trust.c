@@ -132,16 +132,16 @@ static char *built(int rc, char *text, size_t len, const char *err)
 
 static char *build_request(const struct lic_key *dev, bool force)
 {
-	struct lic_trust_request_info ri;
+	struct lic_trust_request_info ri = {
+		.token = "tok-123",
+		.udi = UDI,
+		.force = force,
+		.created_s = T0,
+	};
 	char *env = NULL, err[256];
 	size_t len = 0;
 	int rc;
 
-	memset(&ri, 0, sizeof(ri));
-	ri.token = "tok-123";
-	ri.udi = UDI;
-	ri.force = force;
-	ri.created_s = T0;
 	rc = lic_trust_request_build(dev, &ri, &env, &len, err, sizeof(err));
 	return built(rc, env, len, err);
 }
@@ -595,17 +595,12 @@ END_TEST
 static char *build_poll(const struct lic_key *dev, const char *const *ids,
 			size_t n)
 {
-	struct lic_ack_poll_info pi;
+	struct lic_ack_poll_info pi = {
+		.udi = UDI, .report_ids = ids, .nids = n, .created_s = T0};
 	char *env = NULL, err[256];
 	size_t len = 0;
-	int rc;
+	int rc = lic_ack_poll_build(dev, &pi, &env, &len, err, sizeof(err));
 
-	memset(&pi, 0, sizeof(pi));
-	pi.udi = UDI;
-	pi.report_ids = ids;
-	pi.nids = n;
-	pi.created_s = T0;
-	rc = lic_ack_poll_build(dev, &pi, &env, &len, err, sizeof(err));
 	return built(rc, env, len, err);
 }
 
