@@ -562,8 +562,7 @@ END_TEST
 UNIT_TEST(test_bad_arguments)
 {
 	static const struct {
-		const char *url;
-		const char *ctype;
+		const char *url, *ctype;
 		unsigned timeout;
 	} rows[] = {
 	    {"ftp://127.0.0.1/x", "text/plain", 5},
