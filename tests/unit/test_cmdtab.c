@@ -460,9 +460,7 @@ END_TEST
  * for the first words; for the others, runs of spaces count as one (the
  * column's width moves as entries come). */
 static const struct screen_case {
-	const char *line;
-	const char *want_part;
-	const char *not_part;
+	const char *line, *want_part, *not_part;
 	bool exact;
 } screen_cases[] = {
 	{"", "  show      Show running system information\n", "hostname", true},
