@@ -230,7 +230,8 @@ static void others(void)
 
 	rc = lic_envelope_seal(K->device, payload, strlen(payload), &env, &len,
 			       err, sizeof(err));
-	put_env(rc, err, 'e', "minimal", env, len, K->device_pub, LIC_TYPE_REPORT);
+	put_env(rc, err, 'e', "minimal", env, len, K->device_pub,
+		LIC_TYPE_REPORT);
 
 	put('p', "custom", policy_doc, strlen(policy_doc));
 	put('p', "small", policy_small, strlen(policy_small));

@@ -140,8 +140,8 @@ static void expect_in(show_fn *fn, int64_t now, const char *const *parts)
 	char *text = render(fn, now, &len);
 
 	for (; *parts != NULL; parts++)
-		ck_assert_msg(strstr(text, *parts) != NULL, "lacks '%s' in:\n%s",
-			      *parts, text);
+		ck_assert_msg(strstr(text, *parts) != NULL,
+			      "lacks '%s' in:\n%s", *parts, text);
 	free(text);
 }
 
@@ -190,13 +190,15 @@ UNIT_TEST(test_known_state)
 	/* Newest first: the scheduled period, then the change-closed one;
 	 * both saved to a file, so REPORTED. */
 	expect_in(lic_show_sip_status, now,
-		  (const char *const[]){"Recent record(s) for CUBE_T_STD\n",
-					"Jan 01 2024 10:00:00 UTC      3 Reported\n"
-					"Jan 01 2024 02:00:00 UTC      3 Reported\n",
-					"\nSIP service: Up\n", NULL});
+		  (const char *const[]){
+			  "Recent record(s) for CUBE_T_STD\n",
+			  "Jan 01 2024 10:00:00 UTC      3 Reported\n"
+			  "Jan 01 2024 02:00:00 UTC      3 Reported\n",
+			  "\nSIP service: Up\n", NULL});
 	expect_in(lic_show_status, now,
 		  (const char *const[]){
-			  "  Last report file write: Jan 01 11:00:00 2024 UTC\n",
+			  "  Last report file write: "
+			  "Jan 01 11:00:00 2024 UTC\n",
 			  "Trust Code Installed:\n"
 			  "  Active: PID:SBC-SW,SN:SBC0000TEST\n"
 			  "    INSTALLED on Jan 01 00:00:00 2024 UTC\n",
