@@ -198,18 +198,24 @@ def sipp_version(sipp):
 
 # -------------------------------------------------------------- /proc helpers
 
+def proc_stat(pid):
+    """The fields of /proc/<pid>/stat after the command name (state first),
+    or None when the process is gone."""
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return None
+    return s[s.rindex(")") + 2:].split()
+
+
 def children_of(pid):
     out = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                s = f.read()
-        except OSError:
-            continue
-        fields = s[s.rindex(")") + 2:].split()
-        if int(fields[1]) == pid:
+        fields = proc_stat(d)
+        if fields is not None and int(fields[1]) == pid:
             out.append(int(d))
     return out
 
@@ -218,13 +224,9 @@ def cpu_ticks(pids):
     """utime + stime (clock ticks) summed over pids (threads included)."""
     total = 0
     for pid in pids:
-        try:
-            with open("/proc/%d/stat" % pid) as f:
-                s = f.read()
-        except OSError:
-            continue
-        fields = s[s.rindex(")") + 2:].split()
-        total += int(fields[11]) + int(fields[12])
+        fields = proc_stat(pid)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])
     return total
 
 
@@ -810,6 +812,24 @@ class DirectSut:
         return []
 
 
+def started(proc, name, attempt, seconds, step, stop_wait, ready):
+    """Waits up to `seconds` (polling every `step`) for ready() while proc
+    lives. True: it is up. False: it is stopped, its port was taken: try
+    again (attempts 0 and 1). Otherwise stops it and raises BenchError."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if ready():
+            return True
+        if not proc.alive():
+            break
+        time.sleep(step)
+    text = sr.tail(proc.stderr_path, 30)
+    proc.stop(signal.SIGTERM, stop_wait, 3)
+    if re.search(r"bind|in use", text, re.I) and attempt < 2:
+        return False
+    raise BenchError("%s did not start:\n%s" % (name, text))
+
+
 class KamailioSut:
     name = "kamailio"
 
@@ -830,19 +850,10 @@ class KamailioSut:
                     "-x", bench.a.kam_mem, "-X", bench.a.kam_mem,
                     "-Y", wd, "-w", wd]
             self.proc = bench.child("kamailio", argv, wd, CPU_SUT)
-            deadline = time.time() + 15
-            while time.time() < deadline:
-                if not self.proc.alive():
-                    break
-                if sr.port_in_use(self.port, False) and os.path.exists(self.ctl) \
-                        and self.rpc("core.uptime") is not None:
-                    return
-                time.sleep(0.1)
-            text = sr.tail(self.proc.stderr_path, 30)
-            self.proc.stop(signal.SIGTERM, 5, 3)
-            if re.search(r"bind|in use", text, re.I) and attempt < 2:
-                continue
-            raise BenchError("kamailio did not start:\n%s" % text)
+            if started(self.proc, "kamailio", attempt, 15, 0.1, 5,
+                       lambda: sr.port_in_use(self.port, False) and os.path.exists(self.ctl)
+                       and self.rpc("core.uptime") is not None):
+                return
 
     def rpc(self, *cmd):
         try:
@@ -901,19 +912,12 @@ class SbcdSut:
             os.makedirs(state, exist_ok=True)
             self.proc = bench.child("sbcd", [a.sbcd, "-f", conf_path, "-S", state], wd, CPU_SUT)
             self.watch = sr.LogWatcher(self.proc.stderr_path)
-            deadline = time.time() + 10
-            while time.time() < deadline:
-                self.watch.poll()
-                if self.watch.find(sr.READY_MARK):
-                    return
-                if not self.proc.alive():
-                    break
-                time.sleep(0.05)
-            text = sr.tail(self.proc.stderr_path, 30)
-            self.proc.stop(signal.SIGTERM, 3, 3)
-            if re.search(r"bind|in use", text, re.I) and attempt < 2:
-                continue
-            raise BenchError("sbcd did not start:\n%s" % text)
+            if started(self.proc, "sbcd", attempt, 10, 0.05, 3, self.ready):
+                return
+
+    def ready(self):
+        self.watch.poll()
+        return self.watch.find(sr.READY_MARK)
 
     def pids(self):
         return [self.proc.pid]

@@ -54,13 +54,16 @@ static void put(char kind, const char *name, const void *body, size_t len)
 	FUZZ_CHECK(fclose(fp) == 0, "cannot write %s", path);
 }
 
-/* An envelope as kind `lower`, its verified payload as kind `upper`. */
-static void put_env(char lower, const char *name, char *env, size_t len,
+/* An envelope as kind `lower`, its verified payload as kind `upper`:
+ * what a builder made (rc 0, else build_err says why). */
+static void put_env(int rc, const char *build_err, char lower,
+		    const char *name, char *env, size_t len,
 		    const struct lic_pubkey *pk, const char *type)
 {
 	char err[512] = "", *payload = NULL;
 	size_t plen = 0;
 
+	FUZZ_CHECK(rc == 0, "%c-%s: %s", lower, name, build_err);
 	FUZZ_CHECK(env != NULL, "%c-%s: %s", lower, name, err);
 	put(lower, name, env, len);
 	FUZZ_CHECK(lic_envelope_open(pk, env, len, type, &payload, &plen, err,
@@ -91,19 +94,18 @@ static void reports(void)
 	};
 	char err[512] = "", *env = NULL;
 	size_t len = 0;
+	int rc;
 
-	FUZZ_CHECK(lic_report_build(K->device, &r, &env, &len, err,
-				    sizeof(err)) == 0,
-		   "%s", err);
-	put_env('r', "full", env, len, K->device_pub, LIC_TYPE_REPORT);
+	rc = lic_report_build(K->device, &r, &env, &len, err, sizeof(err));
+	put_env(rc, err, 'r', "full", env, len, K->device_pub,
+		LIC_TYPE_REPORT);
 	r.hostname = NULL;
 	r.ha_group = NULL;
 	r.ha_role = LIC_HA_STANDALONE;
 	r.nrecords = 0;
-	FUZZ_CHECK(lic_report_build(K->device, &r, &env, &len, err,
-				    sizeof(err)) == 0,
-		   "%s", err);
-	put_env('r', "heartbeat", env, len, K->device_pub, LIC_TYPE_REPORT);
+	rc = lic_report_build(K->device, &r, &env, &len, err, sizeof(err));
+	put_env(rc, err, 'r', "heartbeat", env, len, K->device_pub,
+		LIC_TYPE_REPORT);
 }
 
 static void acks(void)
@@ -118,32 +120,31 @@ static void acks(void)
 	};
 	char err[512] = "", *env = NULL;
 	size_t len = 0;
+	int rc;
 
-	FUZZ_CHECK(lic_ack_build(K->server, &a, &env, &len, err,
-				 sizeof(err)) == 0,
-		   "%s", err);
-	put_env('a', "two-ids", env, len, K->server_pub, LIC_TYPE_ACK);
+	rc = lic_ack_build(K->server, &a, &env, &len, err, sizeof(err));
+	put_env(rc, err, 'a', "two-ids", env, len, K->server_pub,
+		LIC_TYPE_ACK);
 	a.nids = 1;
 	a.policy_json = policy_doc;
-	FUZZ_CHECK(lic_ack_build(K->server, &a, &env, &len, err,
-				 sizeof(err)) == 0,
-		   "%s", err);
-	put_env('a', "policy", env, len, K->server_pub, LIC_TYPE_ACK);
+	rc = lic_ack_build(K->server, &a, &env, &len, err, sizeof(err));
+	put_env(rc, err, 'a', "policy", env, len, K->server_pub, LIC_TYPE_ACK);
 }
 
 static void policy_files(void)
 {
 	char err[512] = "", *env = NULL;
 	size_t len = 0;
+	int rc;
 
-	FUZZ_CHECK(lic_policy_file_build(K->server, &UDI, T0, policy_doc, &env,
-					 &len, err, sizeof(err)) == 0,
-		   "%s", err);
-	put_env('f', "device", env, len, K->server_pub, LIC_TYPE_POLICY);
-	FUZZ_CHECK(lic_policy_file_build(K->server, NULL, T0, policy_small,
-					 &env, &len, err, sizeof(err)) == 0,
-		   "%s", err);
-	put_env('f', "account", env, len, K->server_pub, LIC_TYPE_POLICY);
+	rc = lic_policy_file_build(K->server, &UDI, T0, policy_doc, &env, &len,
+				   err, sizeof(err));
+	put_env(rc, err, 'f', "device", env, len, K->server_pub,
+		LIC_TYPE_POLICY);
+	rc = lic_policy_file_build(K->server, NULL, T0, policy_small, &env,
+				   &len, err, sizeof(err));
+	put_env(rc, err, 'f', "account", env, len, K->server_pub,
+		LIC_TYPE_POLICY);
 }
 
 static void trust(void)
@@ -166,17 +167,17 @@ static void trust(void)
 	char *payload = NULL;
 	size_t len = 0, plen = 0;
 	json_t *o;
+	int rc;
 
-	FUZZ_CHECK(lic_trust_request_build(K->device, &r, &env, &len, err,
-					   sizeof(err)) == 0,
-		   "%s", err);
-	put_env('t', "request", env, len, K->device_pub,
+	rc = lic_trust_request_build(K->device, &r, &env, &len, err,
+				     sizeof(err));
+	put_env(rc, err, 't', "request", env, len, K->device_pub,
 		LIC_TYPE_TRUST_REQUEST);
 	r.force = true;
-	FUZZ_CHECK(lic_trust_request_build(K->device, &r, &env, &len, err,
-					   sizeof(err)) == 0,
-		   "%s", err);
-	put_env('t', "force", env, len, K->device_pub, LIC_TYPE_TRUST_REQUEST);
+	rc = lic_trust_request_build(K->device, &r, &env, &len, err,
+				     sizeof(err));
+	put_env(rc, err, 't', "force", env, len, K->device_pub,
+		LIC_TYPE_TRUST_REQUEST);
 
 	lic_key_id(K->device, kid);
 	c.device_key_id = kid;
@@ -208,11 +209,11 @@ static void ack_polls(void)
 		.udi = UDI, .report_ids = ids, .nids = 2, .created_s = T0};
 	char err[512] = "", *env = NULL;
 	size_t len = 0;
+	int rc;
 
-	FUZZ_CHECK(lic_ack_poll_build(K->device, &p, &env, &len, err,
-				      sizeof(err)) == 0,
-		   "%s", err);
-	put_env('q', "poll", env, len, K->device_pub, LIC_TYPE_ACK_POLL);
+	rc = lic_ack_poll_build(K->device, &p, &env, &len, err, sizeof(err));
+	put_env(rc, err, 'q', "poll", env, len, K->device_pub,
+		LIC_TYPE_ACK_POLL);
 }
 
 static void others(void)
@@ -225,11 +226,12 @@ static void others(void)
 	char err[512] = "", name[32], *env = NULL, *text;
 	size_t len = 0, i;
 	struct lic_policy p;
+	int rc;
 
-	FUZZ_CHECK(lic_envelope_seal(K->device, payload, strlen(payload), &env,
-				     &len, err, sizeof(err)) == 0,
-		   "%s", err);
-	put_env('e', "minimal", env, len, K->device_pub, LIC_TYPE_REPORT);
+	rc = lic_envelope_seal(K->device, payload, strlen(payload), &env, &len,
+			       err, sizeof(err));
+	put_env(rc, err, 'e', "minimal", env, len, K->device_pub,
+		LIC_TYPE_REPORT);
 
 	put('p', "custom", policy_doc, strlen(policy_doc));
 	put('p', "small", policy_small, strlen(policy_small));

@@ -380,8 +380,21 @@ class Pty:
         os.close(slave)
         self.seen = ""
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
     def keys(self, text):
         os.write(self.master, text.encode())
+
+    def typed(self, text, needle="edge#"):
+        """The screen after typing `text`, up to `needle`."""
+        self.keys(text)
+        return self.expect(needle)
 
     def expect(self, needle, timeout=10):
         """Read until `needle` is on the screen (after what was consumed)."""
@@ -415,57 +428,39 @@ def test_shell(binary, wd):
     uas, uac = UA(free_port()), UA(free_port())
     sbc = Sbcd(binary, uas.port, wd)
     with running(sbc, uas, uac):
-        sh = Pty(os.path.join(sbc.state, "sbcd.sock"))
-        try:
+        with Pty(os.path.join(sbc.state, "sbcd.sock")) as sh:
             sh.expect("edge#")
             # `?` at the start: the first words with their help.
-            sh.keys("?")
-            out = sh.expect("edge#")
+            out = sh.typed("?")
             for w in ("show", "license", "reload", "test"):
                 assert f"  {w} " in out, out
             assert "hostname" not in out, out  # hidden entries stay hidden
             # Tab completes unambiguous words; `?` after a space lists the
             # next words, and <cr> once the line is a command.
-            sh.keys("sh\t")
-            sh.expect("edge#show ")
-            sh.keys("li\t")
-            sh.expect("edge#show license ")
-            sh.keys("?")
-            out = sh.expect("edge#show license ")
+            sh.typed("sh\t", "edge#show ")
+            sh.typed("li\t", "edge#show license ")
+            out = sh.typed("?", "edge#show license ")
             assert "  status " in out and "<cr>" not in out, out
-            sh.keys("st\t")
-            sh.expect("edge#show license status ")
-            sh.keys("?")
-            out = sh.expect("edge#show license status ")
+            sh.typed("st\t", "edge#show license status ")
+            out = sh.typed("?", "edge#show license status ")
             assert "  <cr>" in out, out
-            sh.keys("\r")
-            out = sh.expect("edge#")
+            out = sh.typed("\r")
             assert "Usage Reporting:" in out and "Trust Code Installed:" in out, out
             # `?` on a partial word lists what it may become.
-            sh.keys("license smart s?")
-            out = sh.expect("edge#license smart s")
+            out = sh.typed("license smart s?", "edge#license smart s")
             assert "save" in out and "sync" in out, out
-            sh.keys("\x15")  # Ctrl-U: clear the line
-            sh.expect("edge#")
+            sh.typed("\x15")  # Ctrl-U: clear the line
             # Abbreviations run as the whole command.
-            sh.keys("sh vo si li st ta VGW\r")
-            out = sh.expect("edge#")
+            out = sh.typed("sh vo si li st ta VGW\r")
             assert "TDM-SIP Trunk Sessions (last 60 seconds)" in out, out
             # Errors come back with the IOS marker.
-            sh.keys("show licence status\r")
-            out = sh.expect("edge#")
+            out = sh.typed("show licence status\r")
             assert "% Invalid input detected at '^' marker." in out, out
             # History: Up brings back the last command.
-            sh.keys("\x1b[A")
-            sh.expect("edge#show licence status")
-            sh.keys("\x1b[A")
-            sh.expect("edge#sh vo si li st ta VGW")
+            sh.typed("\x1b[A", "edge#show licence status")
+            sh.typed("\x1b[A", "edge#sh vo si li st ta VGW")
             sh.keys("\x1b[B\x15exit\r")
             assert sh.close() == 0
-        finally:
-            if sh.proc.poll() is None:
-                sh.proc.kill()
-                sh.proc.wait()
     print("shell: prompt, ?, Tab, abbreviations, errors, history under a pty")
 
 def test_filters(binary, wd):
@@ -549,30 +544,20 @@ def test_filters(binary, wd):
         assert p.stdout.startswith("Number of lines which match regexp = 2\n"), p
         assert "  status " in p.stdout and "Usage Reporting" not in p.stdout, p
         # the shell: terminal length 0, a filter, `?` per keyword, end
-        sh = Pty(sock)
-        try:
+        with Pty(sock) as sh:
             sh.expect("edge#")
-            sh.keys("terminal length 0\r")
-            out = sh.expect("edge#")
+            out = sh.typed("terminal length 0\r")
             assert "%" not in out, out
-            sh.keys("sh run | i dial-peer\r")
-            out = sh.expect("edge#")
+            out = sh.typed("sh run | i dial-peer\r")
             assert out.count("dial-peer voice") == 2 and "hostname" not in out, out
-            sh.keys("show ?")
-            out = sh.expect("edge#show ")
+            out = sh.typed("show ?", "edge#show ")
             assert "Show license information" in out and "Voice commands" in out, out
-            sh.keys("\x15")  # Ctrl-U: an empty line
-            sh.expect("edge#")
-            sh.keys("?")
-            out = sh.expect("Leave the shell")
+            sh.typed("\x15")  # Ctrl-U: an empty line
+            out = sh.typed("?", "Leave the shell")
             assert "  exit " in out and "  quit " in out and "  end " in out, out
             sh.expect("edge#")
             sh.keys("end\r")
             assert sh.close() == 0
-        finally:
-            if sh.proc.poll() is None:
-                sh.proc.kill()
-                sh.proc.wait()
     print("filters: include, count, begin, section, exclude on show running-config; "
           "JSON refused with them; ? help; terminal length; exit/end")
 

@@ -53,30 +53,13 @@ from licensing import account, establish_trust, check_store, query  # noqa: E402
 # Two callees: SIPp's UAS for numbers 1..., a hand-played callee
 # (harness.UA) for numbers 2..., so that scripted calls and a SIPp load can
 # share one sbcd.
-FAULT_CONFIG = """hostname fault1
-!
-voice service voip
- mode border-element license periodicity {periodicity}
- sip
-  listen udp 127.0.0.1 {sbc_port}
-  listen tcp 127.0.0.1 {sbc_port}
+FAULT_CONFIG = "hostname fault1\n" + licensing.SIP_SERVICE + """  listen tcp 127.0.0.1 {sbc_port}
 !
 sip-ua
  timers expires {expires_ms}
 !
 call threshold global max-calls 100000
-call max-duration {max_duration}
-call shutdown-grace {grace}
-!
-dial-peer voice 100 voip
- incoming called-number .T
-!
-dial-peer voice 200 voip
- destination-pattern 1T
- session target ipv4:127.0.0.1:{uas_port}
- session transport udp
-!
-dial-peer voice 300 voip
+""" + licensing.CALLS_TO_UAS + """dial-peer voice 300 voip
  destination-pattern 2T
  session target ipv4:127.0.0.1:{uas2_port}
  session transport udp

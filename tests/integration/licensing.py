@@ -46,14 +46,16 @@ from harness import (BIN, Callee, Caller, Licd, Sbcd, UA, command_line,  # noqa:
                      established_call, final_for, free_port, hang_up, request,
                      run_tests)
 
-LIC_CONFIG = """hostname lic1
-!
+# The parts of an sbcd config these tests and faults.py share: the SIP
+# service (faults.py adds listeners), the limits and the dial-peers to the
+# callee at {uas_port} for numbers 1....
+SIP_SERVICE = """!
 voice service voip
  mode border-element license periodicity {periodicity}
  sip
   listen udp 127.0.0.1 {sbc_port}
-!
-call max-duration {max_duration}
+"""
+CALLS_TO_UAS = """call max-duration {max_duration}
 call shutdown-grace {grace}
 !
 dial-peer voice 100 voip
@@ -64,7 +66,8 @@ dial-peer voice 200 voip
  session target ipv4:127.0.0.1:{uas_port}
  session transport udp
 !
-license release {release}
+"""
+LIC_CONFIG = "hostname lic1\n" + SIP_SERVICE + "!\n" + CALLS_TO_UAS + """license release {release}
 license smart transport {transport}
 license smart url https://127.0.0.1:{licd_port}/licensing/v1/
 license smart ca-file {ca_file}

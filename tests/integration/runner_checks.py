@@ -77,36 +77,30 @@ def main():
         sent = [1000 + 140 * i for i in range(40)]
         ok = [s - (310 if 18 <= i <= 22 else 5) for i, s in enumerate(sent)]
         td = teardown_file(tmp, times, sent, ok)
-        expect("310 in teardown, count 300 lower",
-               counts([(mid, 13700)], FakeUac(flat, td)), False)
-        expect("310 in teardown, count 500 lower",
-               counts([(mid, 13500)], FakeUac(flat, td)), True)
-        expect("310 in teardown, count 300 higher",
-               counts([(mid, 14300)], FakeUac(flat, td)), True)
+        for what, count, want in [("310 in teardown, count 300 lower", 13700, False),
+                                  ("310 in teardown, count 500 lower", 13500, True),
+                                  ("310 in teardown, count 300 higher", 14300, True)]:
+            expect(what, counts([(mid, count)], FakeUac(flat, td)), want)
         # 120 INVITEs unanswered around row 20 (sbcd behind: a stolen CPU),
         # nothing in teardown: they may be in sbcd's receive buffer.
         inv = [5000 + 140 * i for i in range(40)]
         ans = [v - (120 if 18 <= i <= 22 else 3) for i, v in enumerate(inv)]
         su = teardown_file(tmp, times, sent, sent, inv, ans)
-        expect("120 in setup, count 110 lower",
-               counts([(mid, 13890)], FakeUac(flat, su)), False)
-        expect("120 in setup, count 300 lower",
-               counts([(mid, 13700)], FakeUac(flat, su)), True)
-        expect("120 in setup, count 300 higher",
-               counts([(mid, 14300)], FakeUac(flat, su)), True)
+        for what, count, want in [("120 in setup, count 110 lower", 13890, False),
+                                  ("120 in setup, count 300 lower", 13700, True),
+                                  ("120 in setup, count 300 higher", 14300, True)]:
+            expect(what, counts([(mid, count)], FakeUac(flat, su)), want)
         late = T0 + 5 * STEP + 0.01
         expect("5 in teardown elsewhere, count 300 lower",
                counts([(late, 13700)], FakeUac(flat, td)), True)
         # SIPp's peak is the pile-up itself: 310 calls in teardown on top.
         bump = [14310 if 18 <= i <= 22 else 14000 for i in range(40)]
-        expect("peak: SIPp's includes 310 in teardown",
-               counts([(mid, 14000)], FakeUac(bump, td), peak=14000), False)
-        expect("peak: 310 below SIPp's, nothing in teardown",
-               counts([(mid, 14000)], FakeUac(bump), peak=14000), True)
-        expect("peak: 800 below SIPp's, 310 in teardown",
-               counts([(mid, 14000)], FakeUac(bump, td), peak=13510), True)
-        expect("peak: 300 above SIPp's",
-               counts([(mid, 14000)], FakeUac(bump, td), peak=14610), True)
+        for what, uac, peak, want in [
+                ("peak: SIPp's includes 310 in teardown", FakeUac(bump, td), 14000, False),
+                ("peak: 310 below SIPp's, nothing in teardown", FakeUac(bump), 14000, True),
+                ("peak: 800 below SIPp's, 310 in teardown", FakeUac(bump, td), 13510, True),
+                ("peak: 300 above SIPp's", FakeUac(bump, td), 14610, True)]:
+            expect(what, counts([(mid, 14000)], uac, peak=peak), want)
 
     # A drain at 2,800 calls/s whose last row came 134 ms late: 145, then 0.
     drain = [2945 - 140 * i for i in range(21)] + [0]

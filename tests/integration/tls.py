@@ -272,14 +272,20 @@ def plaintext_probe(port):
 # Tests. Each gets (sbcd binary, work dir) and raises AssertionError on failure.
 
 
+def start_b(binary, wd, pki, uas, verify=None):
+    """sbcd B: listens TLS with pki's leaf "b", calls uas; (B, its TLS port)."""
+    b_cert, b_key = pki.leaf("b")
+    b_tls = free_port()
+    b = TlsSbcd(binary, uas.port, os.path.join(wd, "b"), "b",
+                tls_block(b_cert, b_key, pki.ca, verify=verify), tls_port=b_tls)
+    return b, b_tls
+
+
 def test_calls(binary, wd):
     pki = Pki(wd, "good")
     a_cert, a_key = pki.leaf("a")
-    b_cert, b_key = pki.leaf("b")
     uas, uac = UA(free_port()), UA(free_port())
-    b_tls = free_port()
-    b = TlsSbcd(binary, uas.port, os.path.join(wd, "b"), "b",
-                tls_block(b_cert, b_key, pki.ca), tls_port=b_tls)
+    b, b_tls = start_b(binary, wd, pki, uas)
     a = None
     try:
         a = TlsSbcd(binary, b_tls, os.path.join(wd, "a"), "a",
@@ -340,11 +346,9 @@ def test_calls(binary, wd):
 def test_mutual(binary, wd):
     pki = Pki(wd, "good")
     a_cert, a_key = pki.leaf("a")
-    b_cert, b_key = pki.leaf("b")
     uas, uac = UA(free_port()), UA(free_port())
-    a_tls, b_tls = free_port(), free_port()
-    b = TlsSbcd(binary, uas.port, os.path.join(wd, "b"), "b",
-                tls_block(b_cert, b_key, pki.ca, verify="peer"), tls_port=b_tls)
+    a_tls = free_port()
+    b, b_tls = start_b(binary, wd, pki, uas, verify="peer")
     a = None
     try:
         a = TlsSbcd(binary, b_tls, os.path.join(wd, "a"), "a",
@@ -382,12 +386,9 @@ def test_untrusted(binary, wd):
     good = Pki(wd, "good")
     evil = Pki(wd, "evil")
     a_cert, a_key = good.leaf("a")
-    b_cert, b_key = good.leaf("b")
     x_cert, x_key = evil.leaf("x")
     uas, uac = UA(free_port()), UA(free_port())
-    b_tls = free_port()
-    b = TlsSbcd(binary, uas.port, os.path.join(wd, "b"), "b",
-                tls_block(b_cert, b_key, good.ca), tls_port=b_tls)
+    b, b_tls = start_b(binary, wd, good, uas)
     sbcs = [b]
     try:
         # A1 trusts only the evil CA: B's certificate fails A1's check.

@@ -778,11 +778,24 @@ UNIT_TEST(restart_keeps_state)
 }
 END_TEST
 
+/* payload sealed by the test server into path, then imported at now. */
+static int import_sealed(const char *payload, const char *path, int64_t now,
+			 char *err, size_t errlen)
+{
+	char *env = NULL;
+	size_t len;
+
+	ck_assert(lic_envelope_seal(fx.server, payload, strlen(payload), &env,
+				    &len, err, errlen) == 0);
+	write_text(path, env);
+	free(env);
+	return lic_agent_import(fx.a, path, now, err, errlen);
+}
+
 UNIT_TEST(policy_file_import)
 {
 	struct lic_policy pol;
-	char payload[70000], *pj, *env = NULL, err[256];
-	size_t len;
+	char payload[70000], *pj, err[256];
 
 	fx.cfg.transport = LIC_TRANSPORT_OFF;
 	fx.cfg.ops = NULL;
@@ -796,12 +809,8 @@ UNIT_TEST(policy_file_import)
 		 "\"sn\":\"%s\"},\"issued\":%lld,\"policy\":%s}",
 		 lic_agent_udi(fx.a)->pid, lic_agent_udi(fx.a)->sn,
 		 (long long)T0, pj);
-	ck_assert(lic_envelope_seal(fx.server, payload, strlen(payload), &env,
-				    &len, err, sizeof(err)) == 0);
-	write_text(fx.file_a, env);
-	free(env);
-	ck_assert_msg(lic_agent_import(fx.a, fx.file_a, T0 + 10, err,
-				       sizeof(err)) == 0,
+	ck_assert_msg(import_sealed(payload, fx.file_a, T0 + 10, err,
+				    sizeof(err)) == 0,
 		      "%s", err);
 	ck_assert_str_eq(lic_agent_policy(fx.a)->name, "Imported");
 	ck_assert_int_eq(lic_agent_policy(fx.a)->installed_on, T0 + 10);
@@ -815,12 +824,8 @@ UNIT_TEST(policy_file_import)
 		 "\"sn\":\"Y\"},\"issued\":%lld,\"policy\":%s}",
 		 (long long)T0, pj);
 	free(pj);
-	ck_assert(lic_envelope_seal(fx.server, payload, strlen(payload), &env,
-				    &len, err, sizeof(err)) == 0);
-	write_text(fx.file_b, env);
-	free(env);
-	ck_assert_int_eq(lic_agent_import(fx.a, fx.file_b, T0 + 20, err,
-					  sizeof(err)),
+	ck_assert_int_eq(import_sealed(payload, fx.file_b, T0 + 20, err,
+				       sizeof(err)),
 			 -1);
 	ck_assert_str_eq(lic_agent_policy(fx.a)->name, "Imported");
 
@@ -832,12 +837,8 @@ UNIT_TEST(policy_file_import)
 		 "\"policy\":%s}",
 		 (long long)(T0 - 1), pj);
 	free(pj);
-	ck_assert(lic_envelope_seal(fx.server, payload, strlen(payload), &env,
-				    &len, err, sizeof(err)) == 0);
-	write_text(fx.file_b, env);
-	free(env);
-	ck_assert_int_eq(lic_agent_import(fx.a, fx.file_b, T0 + 30, err,
-					  sizeof(err)),
+	ck_assert_int_eq(import_sealed(payload, fx.file_b, T0 + 30, err,
+				       sizeof(err)),
 			 -1);
 	ck_assert_ptr_nonnull(strstr(err, "older than the one installed"));
 	ck_assert_str_eq(lic_agent_policy(fx.a)->name, "Imported");

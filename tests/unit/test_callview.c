@@ -12,6 +12,7 @@
 #include "sbc/callview.h"
 
 #include "golden.h"
+#include "memtext.h"
 #include "unit.h"
 
 #include <check.h>
@@ -28,14 +29,11 @@
 
 static char *render(const struct sbc_call_view *v, size_t n, int64_t now)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct memtext m;
 
-	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(sbc_callview_render_brief(v, n, now, f), 0);
-	ck_assert_int_eq(fclose(f), 0);
-	return buf;
+	ck_assert_int_eq(sbc_callview_render_brief(v, n, now, memtext_open(&m)),
+			 0);
+	return memtext_take(&m);
 }
 
 static char *render_json(const struct sbc_call_view *v, size_t n,

@@ -97,6 +97,15 @@ static const struct match_case {
 	{"e", -1, NULL, 0, "Ambiguous"}, /* exit, end */
 };
 
+/* line parsed into r: the test fails with the reason when refused. */
+static void parse_ok(const char *line, struct sbc_cmd_req *r)
+{
+	char err[512] = "";
+
+	ck_assert_msg(sbc_cmd_parse(line, r, err, sizeof(err)) == 0,
+		      "'%s' refused: %s", line, err);
+}
+
 /* Filters as parsed: the kind and the regex, spaces inside kept. */
 static const struct filter_parse_case {
 	const char *line;
@@ -122,10 +131,8 @@ UNIT_LOOP_TEST(test_filter_parse, 0, (int)NELEM(filter_parse_cases))
 {
 	const struct filter_parse_case *fc = &filter_parse_cases[_i];
 	struct sbc_cmd_req r;
-	char err[512] = "";
 
-	ck_assert_msg(sbc_cmd_parse(fc->line, &r, err, sizeof(err)) == 0,
-		      "'%s' refused: %s", fc->line, err);
+	parse_ok(fc->line, &r);
 	ck_assert_int_eq(r.filter, fc->filter);
 	ck_assert_str_eq(r.regex, fc->regex);
 	ck_assert(!r.json);
@@ -202,12 +209,11 @@ UNIT_LOOP_TEST(test_filter_write, 0, (int)NELEM(filter_cases))
 {
 	const struct filter_case *fc = &filter_cases[_i];
 	struct sbc_cmd_req r;
-	char err[512] = "", *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
-	ck_assert_msg(sbc_cmd_parse(fc->line, &r, err, sizeof(err)) == 0,
-		      "'%s' refused: %s", fc->line, err);
+	parse_ok(fc->line, &r);
 	f = open_memstream(&buf, &len);
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(
@@ -238,10 +244,8 @@ UNIT_LOOP_TEST(test_two_args, 0, (int)NELEM(two_cases))
 {
 	const struct two_case *tc = &two_cases[_i];
 	struct sbc_cmd_req r;
-	char err[512] = "";
 
-	ck_assert_msg(sbc_cmd_parse(tc->line, &r, err, sizeof(err)) == 0,
-		      "'%s' refused: %s", tc->line, err);
+	parse_ok(tc->line, &r);
 	ck_assert_int_eq(r.cmd->id, tc->id);
 	ck_assert_uint_eq(r.argc, 2);
 	ck_assert_str_eq(r.argv[0], tc->arg0);
@@ -456,9 +460,7 @@ END_TEST
  * for the first words; for the others, runs of spaces count as one (the
  * column's width moves as entries come). */
 static const struct screen_case {
-	const char *line;
-	const char *want_part;
-	const char *not_part;
+	const char *line, *want_part, *not_part;
 	bool exact;
 } screen_cases[] = {
 	{"", "  show      Show running system information\n", "hostname", true},

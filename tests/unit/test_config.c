@@ -7,6 +7,7 @@
 #include "sbc/config.h"
 #include "common/log.h"
 
+#include "memtext.h"
 #include "testpki.h"
 #include "unit.h"
 
@@ -122,6 +123,14 @@ static struct sbc_config *parse_ok(const char *text)
 	cfg = sbc_config_parse("t.conf", text, err, sizeof(err));
 	ck_assert_msg(cfg != NULL, "%s", err);
 	return cfg;
+}
+
+static char *write_text(const struct sbc_config *cfg)
+{
+	struct memtext m;
+
+	ck_assert_int_eq(sbc_config_write(cfg, memtext_open(&m)), 0);
+	return memtext_take(&m);
 }
 
 UNIT_TCASE("good");
@@ -797,14 +806,10 @@ UNIT_TEST(test_keep_licensing)
 		"license smart url https://192.0.2.1/x\n"
 		"license smart proxy address 10.0.0.1\n");
 	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
 
 	ck_assert(sbc_config_endpoint_differs(run, file));
 	ck_assert_uint_eq(sbc_config_keep_licensing(file, run, false), 5);
-	f = open_memstream(&text, &len);
-	ck_assert_int_eq(sbc_config_write(file, f), 0);
-	fclose(f);
+	text = write_text(file);
 	ck_assert_str_eq(text,
 			 "hostname sbc\n!\nvoice service voip\n"
 			 " mode border-element\n!\n"
@@ -835,9 +840,7 @@ UNIT_TEST(test_keep_licensing)
 		       "periodicity days 2\n");
 	file = parse_ok("hostname sbc\n");
 	ck_assert_uint_eq(sbc_config_keep_licensing(file, run, true), 1);
-	f = open_memstream(&text, &len);
-	ck_assert_int_eq(sbc_config_write(file, f), 0);
-	fclose(f);
+	text = write_text(file);
 	ck_assert_ptr_nonnull(strstr(text, "! pending restart: no mode "
 					   "border-element license "
 					   "periodicity\nend\n"));
@@ -901,18 +904,6 @@ static void assert_same(const struct sbc_config *a, const struct sbc_config *b)
 		ck_assert_uint_eq(p->preference, q->preference);
 		ck_assert_str_eq(p->port, q->port);
 	}
-}
-
-static char *write_text(const struct sbc_config *cfg)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *fp = open_memstream(&buf, &len);
-
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_int_eq(sbc_config_write(cfg, fp), 0);
-	fclose(fp);
-	return buf;
 }
 
 /* TLS settings alone open voice service voip / sip when printed. */
@@ -1593,15 +1584,11 @@ UNIT_TEST(test_timestamps)
 	struct sbc_config *cfg = parse_ok(full);
 	const struct sbc_settings *s = sbc_config_settings(cfg);
 	char *buf = NULL, err[256] = "";
-	size_t len = 0;
-	FILE *f;
 
 	ck_assert_uint_eq(s->log_stamp,
 			  LOG_STAMP_IOS | LOG_STAMP_MSEC | LOG_STAMP_TZ |
 				  LOG_STAMP_YEAR | SBC_STAMP_LOCALTIME);
-	f = open_memstream(&buf, &len);
-	ck_assert_int_eq(sbc_config_write(cfg, f), 0);
-	fclose(f);
+	buf = write_text(cfg);
 	ck_assert_ptr_nonnull(strstr(buf, full));
 	free(buf);
 	sbc_config_free(&cfg);

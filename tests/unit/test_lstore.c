@@ -9,7 +9,7 @@
 #include "licensing/period.h"
 #include "licensing/policy.h"
 
-#include "tmpfile.h"
+#include "testdb.h"
 #include "unit.h"
 
 #include <check.h>
@@ -25,30 +25,16 @@
 #define HOUR INT64_C(3600)
 #define DAY INT64_C(86400)
 
-static char db_path[64];
-
 struct fx {
 	sqlite3 *db;
 	struct lic_store *st;
 };
 
-static void setup(void)
-{
-	tmp_path(db_path, sizeof(db_path), "test_lstore", ".db");
-	unlink(db_path);
-}
-
-static void teardown(void)
-{
-	tmp_db_remove(db_path);
-}
-
 static void start(struct fx *f)
 {
 	char err[256];
 
-	f->db = db_open(db_path, err, sizeof(err));
-	ck_assert_msg(f->db != NULL, "%s", err);
+	f->db = testdb_open();
 	f->st = lic_store_new(f->db, err, sizeof(err));
 	ck_assert_msg(f->st != NULL, "%s", err);
 }
@@ -246,7 +232,8 @@ static void sql(struct fx *f, const char *text)
 	ck_assert_msg(db_exec(f->db, text, err, sizeof(err)) == 0, "%s", err);
 }
 
-UNIT_TCASE("core", .setup = setup, .teardown = teardown, .timeout = 120);
+UNIT_TCASE("core", .setup = testdb_setup, .teardown = testdb_teardown,
+	   .timeout = 120);
 
 UNIT_TEST(schema_created_and_versioned)
 {
@@ -1005,7 +992,7 @@ static void child_loop(void)
 	int64_t now;
 	int rc;
 
-	db = db_open(db_path, err, sizeof(err));
+	db = db_open(testdb_path, err, sizeof(err));
 	st = db ? lic_store_new(db, err, sizeof(err)) : NULL;
 	if (st == NULL ||
 	    lic_periodicity_make(LIC_PERIOD_HOURS, 8, &per, NULL) < 0)

@@ -530,8 +530,8 @@ END_TEST
  */
 UNIT_TEST(catch_up_after_jump)
 {
-	struct lic_period *p = tracker(LIC_PERIOD_HOURS, 8, T0);
 	struct lic_record rec[LIC_TAG_COUNT];
+	struct lic_period *p = tracker(LIC_PERIOD_HOURS, 8, T0);
 	int n = 0;
 
 	hour(p, T0 + HOUR, 4, 2, 1, 3, 7);

@@ -6,7 +6,7 @@
 #include "stats/stats.h"
 #include "stats/store.h"
 
-#include "tmpfile.h"
+#include "testdb.h"
 #include "unit.h"
 
 #include <check.h>
@@ -23,26 +23,12 @@ struct daemon {
 	struct stats_store *store;
 };
 
-static char db_path[64];
-
-static void setup(void)
-{
-	tmp_path(db_path, sizeof(db_path), "test_store", ".db");
-	unlink(db_path);
-}
-
-static void teardown(void)
-{
-	tmp_db_remove(db_path);
-}
-
 /* What sbcd does at start-up: open, load, sink into the store. */
 static void start(struct daemon *d)
 {
 	char err[256];
 
-	d->db = db_open(db_path, err, sizeof(err));
-	ck_assert_msg(d->db != NULL, "%s", err);
+	d->db = testdb_open();
 	d->stats = stats_new();
 	d->store = stats_store_new(d->db, err, sizeof(err));
 	ck_assert_msg(d->store != NULL, "%s", err);
@@ -86,7 +72,8 @@ static uint32_t row(struct daemon *d, enum stats_table t, int64_t now_s,
 	return v[i];
 }
 
-UNIT_TCASE("core", .setup = setup, .teardown = teardown, .timeout = 120);
+UNIT_TCASE("core", .setup = testdb_setup, .teardown = testdb_teardown,
+	   .timeout = 120);
 
 /*
  * Minutes 0 and 1 full (seconds of value 10 and 20, so top-3 averages 10
@@ -251,7 +238,7 @@ UNIT_TEST(old_store_gets_max_avg_columns)
 	struct daemon d = {0};
 	char err[256];
 
-	d.db = db_open(db_path, err, sizeof(err));
+	d.db = db_open(testdb_path, err, sizeof(err));
 	ck_assert_msg(d.db != NULL, "%s", err);
 	ck_assert_int_eq(
 		db_exec(d.db,
@@ -313,7 +300,7 @@ UNIT_TEST(write_failure_is_reported_tables_intact)
 
 	start(&d);
 	stop(&d);
-	d.db = db_open(db_path, err, sizeof(err));
+	d.db = db_open(testdb_path, err, sizeof(err));
 	ck_assert_ptr_nonnull(d.db);
 	d.stats = stats_new();
 	d.store = stats_store_new(d.db, err, sizeof(err));

@@ -122,22 +122,28 @@ static char *replace(const char *s, const char *from, const char *to)
 	return out;
 }
 
+/* What a builder made: rc 0 and a text of len bytes, or the test fails. */
+static char *built(int rc, char *text, size_t len, const char *err)
+{
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_uint_eq(len, strlen(text));
+	return text;
+}
+
 static char *build_request(const struct lic_key *dev, bool force)
 {
-	struct lic_trust_request_info ri;
+	struct lic_trust_request_info ri = {
+		.token = "tok-123",
+		.udi = UDI,
+		.force = force,
+		.created_s = T0,
+	};
 	char *env = NULL, err[256];
 	size_t len = 0;
+	int rc;
 
-	memset(&ri, 0, sizeof(ri));
-	ri.token = "tok-123";
-	ri.udi = UDI;
-	ri.force = force;
-	ri.created_s = T0;
-	ck_assert_msg(lic_trust_request_build(dev, &ri, &env, &len, err,
-					      sizeof(err)) == 0,
-		      "%s", err);
-	ck_assert_uint_eq(len, strlen(env));
-	return env;
+	rc = lic_trust_request_build(dev, &ri, &env, &len, err, sizeof(err));
+	return built(rc, env, len, err);
 }
 
 /* ---- trust request ----------------------------------------------------- */
@@ -369,6 +375,7 @@ static char *build_answer(const struct lic_key *srv,
 	struct lic_trust_code_info c;
 	char kid[LIC_KEY_ID_LEN + 1], err[256], *body = NULL;
 	size_t len = 0;
+	int rc;
 
 	lic_key_id(dev, kid);
 	memset(&c, 0, sizeof(c));
@@ -379,11 +386,8 @@ static char *build_answer(const struct lic_key *srv,
 	c.smart_account = "SA-1";
 	c.virtual_account = "VA-1";
 	c.policy_json = policy;
-	ck_assert_msg(lic_trust_answer_build(srv, &c, &body, &len, err,
-					     sizeof(err)) == 0,
-		      "%s", err);
-	ck_assert_uint_eq(len, strlen(body));
-	return body;
+	rc = lic_trust_answer_build(srv, &c, &body, &len, err, sizeof(err));
+	return built(rc, body, len, err);
 }
 
 UNIT_TCASE("answer");
@@ -435,6 +439,23 @@ UNIT_LOOP_TEST(answer_round_trip, 0, 2)
 	lic_key_free(&dev);
 }
 END_TEST
+
+/* An answer body carrying env (freed) and srv's public key. */
+static char *answer_of(const struct lic_key *srv, char *env)
+{
+	char *pem = NULL, *body, err[256];
+	json_t *o;
+
+	ck_assert_int_eq(lic_key_public_pem(srv, &pem, NULL, err, sizeof(err)),
+			 0);
+	o = json_pack("{s:s, s:o}", "server_public_key", pem, "envelope",
+		      json_loads(env, 0, NULL));
+	body = json_dumps(o, 0);
+	json_decref(o);
+	free(env);
+	free(pem);
+	return body;
+}
 
 /*
  * The device refuses: 0 another UDI, 1 another device key, 2 the server
@@ -502,14 +523,7 @@ UNIT_LOOP_TEST(answer_refused, 0, 7)
 		ck_assert_int_eq(lic_ack_build(srv, &ai, &env, NULL, err,
 					       sizeof(err)),
 				 0);
-		ck_assert_int_eq(lic_key_public_pem(srv, &pem, NULL, err,
-						    sizeof(err)),
-				 0);
-		o = json_pack("{s:s, s:o}", "server_public_key", pem,
-			      "envelope", json_loads(env, 0, NULL));
-		body = json_dumps(o, 0);
-		json_decref(o);
-		free(env);
+		body = answer_of(srv, env);
 		break;
 	}
 	case 6: {
@@ -525,14 +539,7 @@ UNIT_LOOP_TEST(answer_refused, 0, 7)
 			 "\"policy\":{\"name\":\"x\",\"bogus\":1}}",
 			 UDI.pid, UDI.sn, kid);
 		env = raw_envelope(srv, srv, payload);
-		ck_assert_int_eq(lic_key_public_pem(srv, &pem, NULL, err,
-						    sizeof(err)),
-				 0);
-		o = json_pack("{s:s, s:o}", "server_public_key", pem,
-			      "envelope", json_loads(env, 0, NULL));
-		body = json_dumps(o, 0);
-		json_decref(o);
-		free(env);
+		body = answer_of(srv, env);
 		break;
 	}
 	}
@@ -588,18 +595,13 @@ END_TEST
 static char *build_poll(const struct lic_key *dev, const char *const *ids,
 			size_t n)
 {
-	struct lic_ack_poll_info pi;
+	struct lic_ack_poll_info pi = {
+		.udi = UDI, .report_ids = ids, .nids = n, .created_s = T0};
 	char *env = NULL, err[256];
+	size_t len = 0;
+	int rc = lic_ack_poll_build(dev, &pi, &env, &len, err, sizeof(err));
 
-	memset(&pi, 0, sizeof(pi));
-	pi.udi = UDI;
-	pi.report_ids = ids;
-	pi.nids = n;
-	pi.created_s = T0;
-	ck_assert_msg(lic_ack_poll_build(dev, &pi, &env, NULL, err,
-					 sizeof(err)) == 0,
-		      "%s", err);
-	return env;
+	return built(rc, env, len, err);
 }
 
 UNIT_TCASE("poll");
