@@ -290,9 +290,15 @@ def slope(rows, t):
     return best
 
 
-# How far apart the two clocks of a COUNTS line and a SIPp statistics row
+# How far apart the clocks of sbcd's samples and SIPp's statistics rows
 # may be (each stamps when it samples; the processes wake up on their own).
 SAMPLE_SKEW_S = 0.02
+# The same for a COUNTS line (--track-counts): on a 2-core virtual machine,
+# sbcd and two SIPps sharing the cores, 34 ms was measured during a drain
+# at about 3,000 calls/s (sbcd 2,444 vs SIPp 2,340.6, every call of the run
+# successful). It only widens the check while the count moves; a steady
+# count keeps the 1% tolerance.
+COUNTS_SKEW_S = 0.05
 
 
 def compare_counts(samples, drained, uac, problems, report):
@@ -315,7 +321,7 @@ def compare_counts(samples, drained, uac, problems, report):
         sipp = interpolate(rows, t)
         # While calls ramp or drain at R calls/s, a few ms of skew between
         # the two samples is worth R * skew calls.
-        tol = max(5.0, 0.01 * sipp) + slope(rows, t) * SAMPLE_SKEW_S
+        tol = max(5.0, 0.01 * sipp) + slope(rows, t) * COUNTS_SKEW_S
         # Calls in teardown at the UAC are still current there, no longer
         # counted by sbcd, and calls in setup there may not have reached
         # sbcd yet: the count may sit that far below SIPp's, never above.
