@@ -193,6 +193,21 @@ static void req_unlink(struct lic_http_req *r)
 	h->npending--;
 }
 
+/* Links r into h's pending list, then arms its timeout: 0, or -1 when the
+ * timer cannot be armed (r stays linked: req_unlink() it). */
+static int req_link_arm(struct lic_http_req *r)
+{
+	struct lic_http *h = r->h;
+	struct timeval tv = {.tv_sec = (time_t)r->timeout_s, .tv_usec = 0};
+
+	r->next = h->reqs;
+	if (h->reqs != NULL)
+		h->reqs->prev = r;
+	h->reqs = r;
+	h->npending++;
+	return evtimer_add(r->timer, &tv);
+}
+
 /* Frees the connection, then tells the user, then frees the request. */
 static void req_finish(struct lic_http_req *r)
 {
@@ -872,7 +887,6 @@ int lic_http_post(struct lic_http *h, const char *url, const char *content_type,
 	struct bufferevent *bev = NULL;
 	struct evhttp_request *req;
 	struct evkeyvalq *hdrs;
-	struct timeval tv;
 	char lenbuf[32];
 	int rc = -1;
 
@@ -923,14 +937,7 @@ int lic_http_post(struct lic_http *h, const char *url, const char *content_type,
 
 	if (h->proxy_host[0] != '\0') {
 		/* Linked first: the callbacks may finish it. */
-		r->next = h->reqs;
-		if (h->reqs != NULL)
-			h->reqs->prev = r;
-		h->reqs = r;
-		h->npending++;
-		tv.tv_sec = (time_t)timeout_s;
-		tv.tv_usec = 0;
-		if (evtimer_add(r->timer, &tv) != 0 ||
+		if (req_link_arm(r) != 0 ||
 		    proxy_start(h, r, &u, content_type, body, len) != 0) {
 			if (h->last_error[0] == '\0')
 				err_set(h->last_error, sizeof(h->last_error),
@@ -987,14 +994,7 @@ int lic_http_post(struct lic_http *h, const char *url, const char *content_type,
 	}
 
 	/* Linked before the request starts: libevent may fail it at once. */
-	r->next = h->reqs;
-	if (h->reqs != NULL)
-		h->reqs->prev = r;
-	h->reqs = r;
-	h->npending++;
-	tv.tv_sec = (time_t)timeout_s;
-	tv.tv_usec = 0;
-	if (evtimer_add(r->timer, &tv) != 0) {
+	if (req_link_arm(r) != 0) {
 		req_unlink(r);
 		evhttp_request_free(req);
 		goto out_nomem;
