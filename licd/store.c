@@ -876,19 +876,26 @@ static enum lsrv_st ack_mark(struct lsrv_store *st,
 
 /*
  * The write transaction of an intake or an ACK poll of n reports, with
- * *rows for their row ids (rows[0..n)) and held ack_policy (rows[n..2n)),
- * the caller's to free when OK.
+ * *rows for their row ids (rows[0..n)) and *ackpol, the held ack_policy
+ * (rows[n..2n)); *rows the caller's to free when OK. args_ok: the
+ * caller's own arguments are sound; "<what>: bad arguments" if not.
  */
-static enum lsrv_st batch_begin(struct lsrv_store *st, size_t n,
-				int64_t **rows, char *err, size_t errlen)
+static enum lsrv_st batch_begin(struct lsrv_store *st, bool args_ok,
+				const char *what, size_t n, int64_t **rows,
+				int64_t **ackpol, char *err, size_t errlen)
 {
 	enum lsrv_st r;
 
+	if (st == NULL || !args_ok || n == 0 || n > LIC_ACK_MAX_IDS) {
+		err_set(err, errlen, "%s: bad arguments", what);
+		return LSRV_ST_INVALID;
+	}
 	*rows = calloc(2 * n, sizeof(**rows));
 	if (*rows == NULL) {
 		err_set(err, errlen, "out of memory");
 		return LSRV_ST_ERROR;
 	}
+	*ackpol = *rows + n;
 	r = txn_begin(st, true, err, errlen);
 	if (r != LSRV_ST_OK) {
 		free(*rows);
@@ -910,15 +917,10 @@ enum lsrv_st lsrv_store_intake(struct lsrv_store *st,
 
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
-	if (st == NULL || dev == NULL || in == NULL || n == 0 ||
-	    n > LIC_ACK_MAX_IDS || res == NULL) {
-		err_set(err, errlen, "intake: bad arguments");
-		return LSRV_ST_INVALID;
-	}
-	r = batch_begin(st, n, &rows, err, errlen);
+	r = batch_begin(st, dev != NULL && in != NULL && res != NULL, "intake",
+			n, &rows, &ackpol, err, errlen);
 	if (r != LSRV_ST_OK)
 		return r;
-	ackpol = rows + n;
 	for (i = 0; i < n && r == LSRV_ST_OK; i++) {
 		/* ack_policy as held before this intake (-1: none). */
 		ackpol[i] = -1;
@@ -954,15 +956,10 @@ enum lsrv_st lsrv_store_ack_poll(struct lsrv_store *st,
 
 	*nheld = 0;
 	*policy_json = NULL;
-	if (st == NULL || dev == NULL || ids == NULL || n == 0 ||
-	    n > LIC_ACK_MAX_IDS || held == NULL) {
-		err_set(err, errlen, "ack poll: bad arguments");
-		return LSRV_ST_INVALID;
-	}
-	r = batch_begin(st, n, &rows, err, errlen);
+	r = batch_begin(st, dev != NULL && ids != NULL && held != NULL,
+			"ack poll", n, &rows, &ackpol, err, errlen);
 	if (r != LSRV_ST_OK)
 		return r;
-	ackpol = rows + n;
 	for (i = 0; i < n && r == LSRV_ST_OK; i++) {
 		r = report_get(st, dev->id, ids[i], &rows[k], &ackpol[k], err,
 			       errlen);
