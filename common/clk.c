@@ -59,17 +59,23 @@ out:
 	return rc;
 }
 
-int64_t clk_mono_ms(void)
+/* The time of clock id as the mode has it; frozen: that clock's value. */
+static int64_t clk_now(clockid_t id, _Atomic int64_t *frozen)
 {
 	switch (clk_get_mode()) {
 	case CLK_FROZEN:
-		return atomic_load(&clk_frozen_mono_ms);
+		return atomic_load(frozen);
 	case CLK_OFFSET:
-		return clk_read(CLOCK_MONOTONIC) + atomic_load(&clk_offset_ms);
+		return clk_read(id) + atomic_load(&clk_offset_ms);
 	case CLK_REAL:
 		break;
 	}
-	return clk_read(CLOCK_MONOTONIC);
+	return clk_read(id);
+}
+
+int64_t clk_mono_ms(void)
+{
+	return clk_now(CLOCK_MONOTONIC, &clk_frozen_mono_ms);
 }
 
 int64_t clk_sched_ms(void)
@@ -81,15 +87,7 @@ int64_t clk_sched_ms(void)
 
 int64_t clk_wall_ms(void)
 {
-	switch (clk_get_mode()) {
-	case CLK_FROZEN:
-		return atomic_load(&clk_frozen_wall_ms);
-	case CLK_OFFSET:
-		return clk_read(CLOCK_REALTIME) + atomic_load(&clk_offset_ms);
-	case CLK_REAL:
-		break;
-	}
-	return clk_read(CLOCK_REALTIME);
+	return clk_now(CLOCK_REALTIME, &clk_frozen_wall_ms);
 }
 
 int clk_authoritative(void)
