@@ -462,24 +462,29 @@ static void key_id_of(EVP_PKEY *pkey, char out[LIC_KEY_ID_LEN + 1])
 	OPENSSL_free(der);
 }
 
-int lic_key_public_pem(const struct lic_key *k, char **pem, size_t *len,
-		       char *err, size_t errlen)
+/* pub_pem() of pkey, NULL when the caller had no key. */
+static int checked_pub_pem(EVP_PKEY *pkey, char **pem, size_t *len,
+			   char *err, size_t errlen)
 {
-	if (k == NULL || pem == NULL) {
+	if (pkey == NULL || pem == NULL) {
 		err_set(err, errlen, "no key or output pointer");
 		return -1;
 	}
-	return pub_pem(k->pkey, pem, len, err, errlen);
+	return pub_pem(pkey, pem, len, err, errlen);
+}
+
+int lic_key_public_pem(const struct lic_key *k, char **pem, size_t *len,
+		       char *err, size_t errlen)
+{
+	return checked_pub_pem(k != NULL ? k->pkey : NULL, pem, len, err,
+			       errlen);
 }
 
 int lic_pubkey_pem(const struct lic_pubkey *pk, char **pem, size_t *len,
 		   char *err, size_t errlen)
 {
-	if (pk == NULL || pem == NULL) {
-		err_set(err, errlen, "no key or output pointer");
-		return -1;
-	}
-	return pub_pem(pk->pkey, pem, len, err, errlen);
+	return checked_pub_pem(pk != NULL ? pk->pkey : NULL, pem, len, err,
+			       errlen);
 }
 
 int lic_key_public_der_b64(const struct lic_key *k, char **b64, size_t *len,
