@@ -152,30 +152,28 @@ static void fail_store(struct lsrv_response *out,
 		       const struct lsrv_request *rq, enum lsrv_st r,
 		       const char *err)
 {
-	switch (r) {
-	case LSRV_ST_BAD_TOKEN:
-		fail(out, rq, 403, "bad_token", "%s", err);
-		break;
-	case LSRV_ST_UDI_BOUND:
-		fail(out, rq, 409, "udi_bound", "%s", err);
-		break;
-	case LSRV_ST_NOT_FOUND:
-		fail(out, rq, 403, "unknown_device", "%s", err);
-		break;
-	case LSRV_ST_BUSY:
-		fail(out, rq, 503, "unavailable", "store busy, retry: %s", err);
-		break;
-	case LSRV_ST_INVALID:
-		fail(out, rq, 400, "malformed", "%s", err);
-		break;
-	case LSRV_ST_SEAL:
-		fail(out, rq, 500, "internal", "cannot build the answer: %s",
-		     err);
-		break;
-	default:
+	static const struct {
+		enum lsrv_st r;
+		int status;
+		const char *code, *prefix;
+	} answers[] = {
+	    {LSRV_ST_BAD_TOKEN, 403, "bad_token", ""},
+	    {LSRV_ST_UDI_BOUND, 409, "udi_bound", ""},
+	    {LSRV_ST_NOT_FOUND, 403, "unknown_device", ""},
+	    {LSRV_ST_BUSY, 503, "unavailable", "store busy, retry: "},
+	    {LSRV_ST_INVALID, 400, "malformed", ""},
+	    {LSRV_ST_SEAL, 500, "internal", "cannot build the answer: "},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++)
+		if (answers[i].r == r)
+			break;
+	if (i == sizeof(answers) / sizeof(answers[0]))
 		fail(out, rq, 500, "internal", "store: %s", err);
-		break;
-	}
+	else
+		fail(out, rq, answers[i].status, answers[i].code, "%s%s",
+		     answers[i].prefix, err);
 }
 
 /* Map a message refusal (trust.h) to its answer. */
@@ -471,13 +469,13 @@ static void handle_acks(struct lsrv_service *s, const struct lsrv_request *rq,
 			const char *query, int64_t now,
 			struct lsrv_response *out)
 {
+	char err[ERR_MAX] = "";
 	struct lsrv_device dev;
 	struct lic_pubkey *pk = NULL;
 	struct lic_ack_poll *poll = NULL;
 	const struct lic_ack_poll_info *pi;
 	const char *held[LIC_ACK_MAX_IDS];
 	struct lic_udi udi;
-	char err[ERR_MAX] = "";
 	char *policy = NULL;
 	size_t nheld = 0;
 	enum lic_msg_status m;
