@@ -244,6 +244,24 @@ static enum lsrv_st one_row(sqlite3_stmt *q, const char *what, char *err,
 	return rc == SQLITE_DONE ? LSRV_ST_NOT_FOUND : st_of(rc);
 }
 
+/* The int64 columns [0, n) of the one row of the bound query q, then
+ * db_done() q; NOT_FOUND with `missing` in err when there is none. */
+static enum lsrv_st int_row(sqlite3_stmt *q, const char *what,
+			    const char *missing, int64_t *col, int n,
+			    char *err, size_t errlen)
+{
+	enum lsrv_st r = one_row(q, what, err, errlen);
+	int i;
+
+	if (r == LSRV_ST_OK)
+		for (i = 0; i < n; i++)
+			col[i] = sqlite3_column_int64(q, i);
+	else if (r == LSRV_ST_NOT_FOUND)
+		err_set(err, errlen, "%s", missing);
+	db_done(q);
+	return r;
+}
+
 static enum lsrv_st txn_begin(struct lsrv_store *st, bool write, char *err,
 			      size_t errlen)
 {
@@ -550,27 +568,21 @@ static enum lsrv_st token_use(struct lsrv_store *st, const char *hash,
 			      size_t errlen)
 {
 	sqlite3_stmt *q = st->q[S_TOKEN_GET];
-	enum lsrv_st r = LSRV_ST_OK;
-	int64_t expires = 0, uses = 0;
+	int64_t row[3]; /* va_id, expires, uses */
+	enum lsrv_st r;
 
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	r = one_row(q, "reading tokens", err, errlen);
-	if (r == LSRV_ST_OK) {
-		*va_id = sqlite3_column_int64(q, 0);
-		expires = sqlite3_column_int64(q, 1);
-		uses = sqlite3_column_int64(q, 2);
-	} else if (r == LSRV_ST_NOT_FOUND) {
-		err_set(err, errlen, "unknown token");
-		r = LSRV_ST_BAD_TOKEN;
-	}
-	db_done(q);
+	r = int_row(q, "reading tokens", "unknown token", row, 3, err, errlen);
+	if (r == LSRV_ST_NOT_FOUND)
+		return LSRV_ST_BAD_TOKEN;
 	if (r != LSRV_ST_OK)
 		return r;
-	if (now >= expires) {
+	*va_id = row[0];
+	if (now >= row[1]) {
 		err_set(err, errlen, "token expired");
 		return LSRV_ST_BAD_TOKEN;
 	}
-	if (uses <= 0) {
+	if (row[2] <= 0) {
 		err_set(err, errlen, "token used up");
 		return LSRV_ST_BAD_TOKEN;
 	}
@@ -627,6 +639,7 @@ enum lsrv_st lsrv_store_trust(struct lsrv_store *st,
 	enum lsrv_st r;
 	enum stmt s;
 	sqlite3_stmt *q;
+	int k;
 
 	memset(out, 0, sizeof(*out));
 	if (in == NULL || in->token_hash == NULL || in->udi.pid == NULL ||
@@ -667,24 +680,22 @@ enum lsrv_st lsrv_store_trust(struct lsrv_store *st,
 	/* The trust answer carries the va's policy: the device has it. */
 	s = d.id != 0 ? S_DEVICE_REBIND : S_DEVICE_INSERT;
 	q = st->q[s];
+	/* The device's row (REBIND) or its UDI (INSERT), then the same
+	 * columns from parameter k on. */
 	if (s == S_DEVICE_REBIND) {
 		sqlite3_bind_int64(q, 1, d.id);
-		sqlite3_bind_int64(q, 2, va_id);
-		sqlite3_bind_text(q, 3, in->public_key_b64, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 4, in->key_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 5, in->trust_code, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 6, in->now);
-		sqlite3_bind_int64(q, 7, version);
+		k = 2;
 	} else {
 		sqlite3_bind_text(q, 1, in->udi.pid, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, in->udi.sn, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, va_id);
-		sqlite3_bind_text(q, 4, in->public_key_b64, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 5, in->key_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 6, in->trust_code, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 7, in->now);
-		sqlite3_bind_int64(q, 8, version);
+		k = 3;
 	}
+	sqlite3_bind_int64(q, k, va_id);
+	sqlite3_bind_text(q, k + 1, in->public_key_b64, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, k + 2, in->key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, k + 3, in->trust_code, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, k + 4, in->now);
+	sqlite3_bind_int64(q, k + 5, version);
 	r = run(st, s, err, errlen, "binding device");
 	if (r == LSRV_ST_OK && in->seal != NULL &&
 	    in->seal(in->seal_arg, out, err, errlen) != 0)
@@ -828,24 +839,19 @@ static enum lsrv_st ack_mark(struct lsrv_store *st,
 			     char *err, size_t errlen)
 {
 	sqlite3_stmt *q = st->q[S_DEVICE_POLICY_STATE];
-	int64_t sent = 0, version = 0;
+	int64_t row[2], version; /* policy version sent, current */
 	bool include;
-	enum lsrv_st r = LSRV_ST_OK;
+	enum lsrv_st r;
 	size_t i;
 
 	*policy_json = NULL;
 	sqlite3_bind_int64(q, 1, dev->id);
-	r = one_row(q, "reading device", err, errlen);
-	if (r == LSRV_ST_OK) {
-		sent = sqlite3_column_int64(q, 0);
-		version = sqlite3_column_int64(q, 1);
-	} else if (r == LSRV_ST_NOT_FOUND) {
-		err_set(err, errlen, "device vanished");
-	}
-	db_done(q);
+	r = int_row(q, "reading device", "device vanished", row, 2, err,
+		    errlen);
 	if (r != LSRV_ST_OK)
 		return r;
-	include = sent != version;
+	version = row[1];
+	include = row[0] != version;
 	for (i = 0; i < n && !include; i++)
 		include = ackpol[i] == version;
 	if (include) {
