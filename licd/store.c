@@ -4,6 +4,7 @@
 #include "common/db.h"
 #include "common/err.h"
 #include "licensing/policy.h"
+#include "licensing/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,20 +193,7 @@ struct lsrv_store {
 
 bool lsrv_name_ok(const char *s)
 {
-	size_t n;
-
-	if (s == NULL)
-		return false;
-	for (n = 0; s[n] != '\0'; n++) {
-		char c = s[n];
-
-		if (n >= LSRV_NAME_MAX ||
-		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == ':' || c == '-'))
-			return false;
-	}
-	return n > 0;
+	return lic_wire_name_ok(s, LSRV_NAME_MAX);
 }
 
 /* The outcome of a db_ helper: BUSY when the failure was a lock. */

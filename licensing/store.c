@@ -2,6 +2,7 @@
 
 #include "common/db.h"
 #include "common/err.h"
+#include "licensing/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,21 +294,7 @@ static bool time_ok(int64_t t)
 /* 1..LIC_STORE_REPORT_ID_MAX of [A-Za-z0-9._:-]. */
 static bool report_id_ok(const char *id)
 {
-	size_t i;
-
-	if (id == NULL || id[0] == '\0')
-		return false;
-	for (i = 0; id[i] != '\0'; i++) {
-		char c = id[i];
-
-		if (i >= LIC_STORE_REPORT_ID_MAX)
-			return false;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == ':' || c == '-'))
-			return false;
-	}
-	return true;
+	return lic_wire_name_ok(id, LIC_STORE_REPORT_ID_MAX);
 }
 
 /* Each of ids[0..n) a report_id_ok() id; false with a reason if not. */

@@ -26,6 +26,11 @@ bool lic_wire_text_ok(const char *s, size_t max)
 
 bool lic_wire_id_ok(const char *s)
 {
+	return lic_wire_name_ok(s, LIC_ID_MAX);
+}
+
+bool lic_wire_name_ok(const char *s, size_t max)
+{
 	size_t n;
 
 	if (s == NULL)
@@ -33,7 +38,7 @@ bool lic_wire_id_ok(const char *s)
 	for (n = 0; s[n] != '\0'; n++) {
 		char c = s[n];
 
-		if (n >= LIC_ID_MAX ||
+		if (n >= max ||
 		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
 		      c == ':' || c == '-'))

@@ -20,7 +20,9 @@
 
 /* Printable ASCII, 1..max bytes. */
 bool lic_wire_text_ok(const char *s, size_t max);
-/* 1..LIC_ID_MAX of [A-Za-z0-9._:-] (record ids, HA group). */
+/* 1..max of [A-Za-z0-9._:-] (NULL: false). */
+bool lic_wire_name_ok(const char *s, size_t max);
+/* lic_wire_name_ok() to LIC_ID_MAX (record ids, HA group). */
 bool lic_wire_id_ok(const char *s);
 /* Exactly `len` lowercase hex digits. */
 bool lic_wire_hex_ok(const char *s, size_t len);
