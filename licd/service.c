@@ -42,11 +42,9 @@ struct lsrv_service *lsrv_service_new(struct lsrv_store *st,
 		err_set(err, errlen, "service: no store or no server key");
 		return NULL;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		err_set(err, errlen, "out of memory");
+	s = err_calloc(1, sizeof(*s), err, errlen);
+	if (s == NULL)
 		return NULL;
-	}
 	s->st = st;
 	s->server = server;
 	return s;

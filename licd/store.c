@@ -271,11 +271,9 @@ struct lsrv_store *lsrv_store_open(const char *path, char *err,
 {
 	struct lsrv_store *st;
 
-	st = calloc(1, sizeof(*st));
-	if (st == NULL) {
-		err_set(err, errlen, "out of memory");
+	st = err_calloc(1, sizeof(*st), err, errlen);
+	if (st == NULL)
 		return NULL;
-	}
 	st->db = db_open(path, err, errlen);
 	if (st->db == NULL)
 		goto out_free;
@@ -884,11 +882,9 @@ static enum lsrv_st batch_begin(struct lsrv_store *st, bool args_ok,
 		err_set(err, errlen, "%s: bad arguments", what);
 		return LSRV_ST_INVALID;
 	}
-	*rows = calloc(2 * n, sizeof(**rows));
-	if (*rows == NULL) {
-		err_set(err, errlen, "out of memory");
+	*rows = err_calloc(2 * n, sizeof(**rows), err, errlen);
+	if (*rows == NULL)
 		return LSRV_ST_ERROR;
-	}
 	*ackpol = *rows + n;
 	r = txn_begin(st, true, err, errlen);
 	if (r != LSRV_ST_OK) {

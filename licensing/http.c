@@ -119,11 +119,9 @@ struct lic_http *lic_http_new(struct event_base *base, const char *ca_file,
 		err_set(err, errlen, "lic_http_new: no event base or CA file");
 		goto out;
 	}
-	h = calloc(1, sizeof(*h));
-	if (h == NULL) {
-		err_set(err, errlen, "out of memory");
+	h = err_calloc(1, sizeof(*h), err, errlen);
+	if (h == NULL)
 		goto out;
-	}
 	h->base = base;
 	ERR_clear_error();
 	h->ctx = SSL_CTX_new(TLS_client_method());

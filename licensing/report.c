@@ -326,11 +326,9 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 		return -1;
 	}
 	*out = NULL;
-	r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		err_set(err, errlen, "out of memory");
+	r = err_calloc(1, sizeof(*r), err, errlen);
+	if (r == NULL)
 		return -1;
-	}
 	if (lic_envelope_open_json(device, envelope, len, LIC_TYPE_REPORT,
 				   &r->root, err, errlen) != LIC_MSG_OK)
 		goto out_fail;
@@ -391,11 +389,10 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 	}
 	r->info.nrecords = json_array_size(recs);
 	if (r->info.nrecords > 0) {
-		r->recs = calloc(r->info.nrecords, sizeof(*r->recs));
-		if (r->recs == NULL) {
-			err_set(err, errlen, "out of memory");
+		r->recs = err_calloc(r->info.nrecords, sizeof(*r->recs), err,
+				     errlen);
+		if (r->recs == NULL)
 			goto out_fail;
-		}
 	}
 	for (i = 0; i < r->info.nrecords; i++)
 		if (record_parse(json_array_get(recs, i), i, &r->recs[i], err,
@@ -488,11 +485,9 @@ int lic_ack_parse(const struct lic_pubkey *server, const char *envelope,
 		return -1;
 	}
 	*out = NULL;
-	a = calloc(1, sizeof(*a));
-	if (a == NULL) {
-		err_set(err, errlen, "out of memory");
+	a = err_calloc(1, sizeof(*a), err, errlen);
+	if (a == NULL)
 		return -1;
-	}
 	if (lic_envelope_open_json(server, envelope, len, LIC_TYPE_ACK,
 				   &a->root, err, errlen) != LIC_MSG_OK)
 		goto out_fail;

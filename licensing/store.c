@@ -358,11 +358,9 @@ struct lic_store *lic_store_new(sqlite3 *db, char *err, size_t errlen)
 		err_set(err, errlen, "no database");
 		return NULL;
 	}
-	st = calloc(1, sizeof(*st));
-	if (st == NULL) {
-		err_set(err, errlen, "out of memory");
+	st = err_calloc(1, sizeof(*st), err, errlen);
+	if (st == NULL)
 		return NULL;
-	}
 	st->db = db;
 	if (db_schema(db, schema, "lic_meta", LIC_STORE_SCHEMA_VERSION,
 		      "licensing store", err, errlen) != 0 ||

@@ -172,11 +172,9 @@ enum lic_msg_status lic_trust_request_parse(const char *envelope, size_t len,
 		return LIC_MSG_INTERNAL;
 	}
 	*out = NULL;
-	r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		err_set(err, errlen, "out of memory");
+	r = err_calloc(1, sizeof(*r), err, errlen);
+	if (r == NULL)
 		return LIC_MSG_INTERNAL;
-	}
 	/* Signed by the key it carries: proof of possession. */
 	st = lic_envelope_open_self(envelope, len, LIC_TYPE_TRUST_REQUEST,
 				    "public_key", &r->key, &r->root, err,
@@ -391,11 +389,9 @@ int lic_trust_answer_parse(const char *body, size_t len,
 			ans == NULL ? ": " : "", ans == NULL ? je.text : "");
 		goto out;
 	}
-	a = calloc(1, sizeof(*a));
-	if (a == NULL) {
-		err_set(err, errlen, "out of memory");
+	a = err_calloc(1, sizeof(*a), err, errlen);
+	if (a == NULL)
 		goto out;
-	}
 	pem = lic_wire_get_str(ans, NULL, "server_public_key", err, errlen);
 	if (pem == NULL)
 		goto out;
@@ -528,11 +524,9 @@ enum lic_msg_status lic_ack_poll_parse(const struct lic_pubkey *device,
 		return LIC_MSG_INTERNAL;
 	}
 	*out = NULL;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL) {
-		err_set(err, errlen, "out of memory");
+	p = err_calloc(1, sizeof(*p), err, errlen);
+	if (p == NULL)
 		return LIC_MSG_INTERNAL;
-	}
 	st = lic_envelope_open_json(device, envelope, len, LIC_TYPE_ACK_POLL,
 				    &p->root, err, errlen);
 	if (st != LIC_MSG_OK)
