@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "licensing/envelope.h"
 #include "licensing/trust.h"
+#include "licensing/wire.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -617,7 +618,6 @@ int lsrv_import_usage(struct lsrv_service *s, const char *buf, size_t len,
 	struct lsrv_intake_result res;
 	struct lic_pubkey *pk = NULL;
 	struct lic_ack_info a;
-	json_error_t je;
 	json_t *root = NULL, *reps, *v;
 	size_t n = 0, i, j, nids = 0;
 	enum lic_msg_status m;
@@ -631,17 +631,10 @@ int lsrv_import_usage(struct lsrv_service *s, const char *buf, size_t len,
 		err_set(err, errlen, "import: missing argument");
 		return -1;
 	}
-	if (len == 0 || len > LSRV_USAGE_FILE_MAX) {
-		err_set(err, errlen, "usage file of %zu bytes outside 1..%zu",
-			len, LSRV_USAGE_FILE_MAX);
+	root = lic_wire_load_object(buf, len, LSRV_USAGE_FILE_MAX, "usage file",
+				    err, errlen);
+	if (root == NULL)
 		return -1;
-	}
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	if (!json_is_object(root)) {
-		err_set(err, errlen, "usage file is not a JSON object%s%s",
-			root == NULL ? ": " : "", root == NULL ? je.text : "");
-		goto out;
-	}
 	v = json_object_get(root, "format");
 	if (!json_is_string(v) || strcmp(json_string_value(v), "sbc-usage")) {
 		err_set(err, errlen, "usage file: \"format\" is not "

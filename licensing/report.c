@@ -99,12 +99,9 @@ static int report_check(const struct lic_report_info *r, char *err,
 		       LIC_REPORT_ID_LEN);
 		return -1;
 	}
-	if (!lic_wire_text_ok(r->release, LIC_TEXT_MAX)) {
-		err_set(err, errlen,
-		       "release missing or not 1..%d printable ASCII",
-		       LIC_TEXT_MAX);
+	if (lic_wire_text_check(r->release, LIC_TEXT_MAX, "release", err,
+				errlen) != 0)
 		return -1;
-	}
 	if (r->hostname != NULL && !lic_wire_text_ok(r->hostname, LIC_TEXT_MAX)) {
 		err_set(err, errlen, "hostname not 1..%d printable ASCII",
 		       LIC_TEXT_MAX);
