@@ -59,17 +59,23 @@ out:
 	return rc;
 }
 
-int64_t clk_mono_ms(void)
+/* The time of clock id as the mode has it; frozen: that clock's value. */
+static int64_t clk_now(clockid_t id, _Atomic int64_t *frozen)
 {
 	switch (clk_get_mode()) {
 	case CLK_FROZEN:
-		return atomic_load(&clk_frozen_mono_ms);
+		return atomic_load(frozen);
 	case CLK_OFFSET:
-		return clk_read(CLOCK_MONOTONIC) + atomic_load(&clk_offset_ms);
+		return clk_read(id) + atomic_load(&clk_offset_ms);
 	case CLK_REAL:
 		break;
 	}
-	return clk_read(CLOCK_MONOTONIC);
+	return clk_read(id);
+}
+
+int64_t clk_mono_ms(void)
+{
+	return clk_now(CLOCK_MONOTONIC, &clk_frozen_mono_ms);
 }
 
 int64_t clk_sched_ms(void)
@@ -81,15 +87,7 @@ int64_t clk_sched_ms(void)
 
 int64_t clk_wall_ms(void)
 {
-	switch (clk_get_mode()) {
-	case CLK_FROZEN:
-		return atomic_load(&clk_frozen_wall_ms);
-	case CLK_OFFSET:
-		return clk_read(CLOCK_REALTIME) + atomic_load(&clk_offset_ms);
-	case CLK_REAL:
-		break;
-	}
-	return clk_read(CLOCK_REALTIME);
+	return clk_now(CLOCK_REALTIME, &clk_frozen_wall_ms);
 }
 
 int clk_authoritative(void)
@@ -107,6 +105,28 @@ int clk_authoritative(void)
 	return adjtimex(&tx) != TIME_ERROR;
 }
 
+/* The UTC calendar fields of wall_ms: 0, or -1 outside 0 .. 9999-12-31. */
+static int utc_fields(int64_t wall_ms, struct tm *tm)
+{
+	time_t t;
+
+	if (wall_ms < 0 || wall_ms / 1000 > INT64_C(253402300799))
+		return -1;
+	t = (time_t)(wall_ms / 1000);
+	return gmtime_r(&t, tm) == NULL ? -1 : 0;
+}
+
+/* The end of a formatter: 0 when snprintf's n fit buf, else -1 with buf
+ * emptied. A failure before printing passes n = -1. */
+static int format_end(int n, char *buf, size_t len)
+{
+	if (n >= 0 && (size_t)n < len)
+		return 0;
+	if (buf != NULL && len > 0)
+		buf[0] = '\0';
+	return -1;
+}
+
 int clk_format_ios(int64_t wall_ms, int authoritative, char *buf, size_t len)
 {
 	static const char *const wday[] = {"Sun", "Mon", "Tue", "Wed",
@@ -114,28 +134,30 @@ int clk_format_ios(int64_t wall_ms, int authoritative, char *buf, size_t len)
 	static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr",
 					  "May", "Jun", "Jul", "Aug",
 					  "Sep", "Oct", "Nov", "Dec"};
-	time_t t;
 	struct tm tm;
-	int n;
 
-	if (buf == NULL || len < CLK_STR_LEN || wall_ms < 0 ||
-	    wall_ms / 1000 > INT64_C(253402300799)) /* 9999-12-31 */
-		goto out_fail;
-	t = (time_t)(wall_ms / 1000);
-	if (gmtime_r(&t, &tm) == NULL)
-		goto out_fail;
-	n = snprintf(buf, len, "%s%02d:%02d:%02d.%03d UTC %s %s %d %d",
+	if (buf == NULL || len < CLK_STR_LEN || utc_fields(wall_ms, &tm) != 0)
+		return format_end(-1, buf, len);
+	return format_end(
+	    snprintf(buf, len, "%s%02d:%02d:%02d.%03d UTC %s %s %d %d",
 		     authoritative ? "" : "*", tm.tm_hour, tm.tm_min,
 		     tm.tm_sec, (int)(wall_ms % 1000), wday[tm.tm_wday],
-		     mon[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900);
-	if (n < 0 || (size_t)n >= len)
-		goto out_fail;
-	return 0;
+		     mon[tm.tm_mon], tm.tm_mday, tm.tm_year + 1900),
+	    buf, len);
+}
 
-out_fail:
-	if (buf != NULL && len > 0)
-		buf[0] = '\0';
-	return -1;
+int clk_format_utc(int64_t wall_ms, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (buf == NULL || len < CLK_UTC_LEN || utc_fields(wall_ms, &tm) != 0)
+		return format_end(-1, buf, len);
+	return format_end(snprintf(buf, len,
+				   "%04d-%02d-%02d %02d:%02d:%02d.%03d UTC",
+				   tm.tm_year + 1900, tm.tm_mon + 1,
+				   tm.tm_mday, tm.tm_hour, tm.tm_min,
+				   tm.tm_sec, (int)(wall_ms % 1000)),
+			  buf, len);
 }
 
 int clk_format_uptime(int64_t ms, char *buf, size_t len)
@@ -151,11 +173,8 @@ int clk_format_uptime(int64_t ms, char *buf, size_t len)
 	bool started = false;
 	int n;
 
-	if (buf == NULL || len < CLK_STR_LEN || ms < 0) {
-		if (buf != NULL && len > 0)
-			buf[0] = '\0';
-		return -1;
-	}
+	if (buf == NULL || len < CLK_STR_LEN || ms < 0)
+		return format_end(-1, buf, len);
 	left = ms / 1000;
 	buf[0] = '\0';
 	for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {

@@ -68,6 +68,14 @@ int clk_format_ios(int64_t wall_ms, int authoritative, char *buf,
 		   size_t len);
 
 /*
+ * A wall time as the logs and `show license eventlog` print it:
+ * "2026-12-07 15:10:01.123 UTC". 0, or -1 when len < CLK_UTC_LEN or the
+ * time is out of range (buf emptied).
+ */
+#define CLK_UTC_LEN 32
+int clk_format_utc(int64_t wall_ms, char *buf, size_t len);
+
+/*
  * An uptime as IOS prints it: "1 week, 2 days, 3 hours, 4 minutes";
  * leading units that are 0 are left out, minutes always shown, singular
  * for 1 ("1 day, 0 hours, 1 minute"). 0, or -1 when len is short or ms

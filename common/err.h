@@ -10,4 +10,7 @@
 void err_set(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* calloc(n, size), or NULL with "out of memory" in err. */
+void *err_calloc(size_t n, size_t size, char *err, size_t errlen);
+
 #endif

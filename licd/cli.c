@@ -125,6 +125,14 @@ static void usage(FILE *out)
 		     "2 usage error\n");
 }
 
+/* "licd: <message>" as one line on stderr. */
+static void vsay(const char *fmt, va_list ap)
+{
+	fputs("licd: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 /* Operational failure: one line on stderr. */
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -132,11 +140,9 @@ static int fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("licd: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return LSRV_EXIT_FAIL;
 }
 
@@ -147,11 +153,10 @@ static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("licd: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fputs("\n(licd --help lists the commands)\n", stderr);
+	fputs("(licd --help lists the commands)\n", stderr);
 	return LSRV_EXIT_USAGE;
 }
 
@@ -237,6 +242,21 @@ static int open_va(struct cli *c, const char *account, const char *va,
 	return LSRV_EXIT_OK;
 }
 
+/* The store, the signing key and the service on them; NULL with the
+ * reason in c->err (*st and *key, when set, are the caller's to free). */
+static struct lsrv_service *service_open(struct cli *c,
+					 struct lsrv_store **st,
+					 struct lic_key **key)
+{
+	*st = store_open(c);
+	if (*st == NULL)
+		return NULL;
+	*key = server_key(c);
+	if (*key == NULL)
+		return NULL;
+	return lsrv_service_new(*st, *key, c->err, sizeof(c->err));
+}
+
 /* ---- serve ------------------------------------------------------------- */
 
 /*
@@ -299,13 +319,7 @@ static int cmd_serve(struct cli *c, char **args)
 				   c->listen);
 	log_set_level(LOG_LVL_INFO);
 	signal(SIGPIPE, SIG_IGN);
-	st = store_open(c);
-	if (st == NULL)
-		goto out_err;
-	key = server_key(c);
-	if (key == NULL)
-		goto out_err;
-	svc = lsrv_service_new(st, key, c->err, sizeof(c->err));
+	svc = service_open(c, &st, &key);
 	if (svc == NULL)
 		goto out_err;
 	ctx = lsrv_tls_context(c->state_dir, host, now_s(), warn, sizeof(warn),
@@ -364,6 +378,14 @@ out:
 
 /* ---- administration ---------------------------------------------------- */
 
+/* The exit status of a create the store answered r to. */
+static int create_status(struct cli *c, enum lsrv_st r)
+{
+	if (r == LSRV_ST_INVALID)
+		return usage_error("%s", c->err);
+	return r == LSRV_ST_OK ? LSRV_EXIT_OK : fail("%s", c->err);
+}
+
 static int cmd_account_create(struct cli *c, char **args)
 {
 	struct lsrv_store *st = store_open(c);
@@ -374,9 +396,7 @@ static int cmd_account_create(struct cli *c, char **args)
 	r = lsrv_store_account_create(st, args[0], now_s(), c->err,
 				      sizeof(c->err));
 	lsrv_store_free(&st);
-	if (r == LSRV_ST_INVALID)
-		return usage_error("%s", c->err);
-	return r == LSRV_ST_OK ? LSRV_EXIT_OK : fail("%s", c->err);
+	return create_status(c, r);
 }
 
 static int cmd_va_create(struct cli *c, char **args)
@@ -389,9 +409,7 @@ static int cmd_va_create(struct cli *c, char **args)
 	r = lsrv_store_va_create(st, args[0], args[1], now_s(), c->err,
 				 sizeof(c->err));
 	lsrv_store_free(&st);
-	if (r == LSRV_ST_INVALID)
-		return usage_error("%s", c->err);
-	return r == LSRV_ST_OK ? LSRV_EXIT_OK : fail("%s", c->err);
+	return create_status(c, r);
 }
 
 static int cmd_token_create(struct cli *c, char **args)
@@ -452,6 +470,23 @@ static int cmd_purchase(struct cli *c, char **args)
 	return r == LSRV_ST_OK ? LSRV_EXIT_OK : fail("%s", c->err);
 }
 
+/* Opens the virtual account args[0]/args[1] and reads its devices (*rows
+ * to free(), *st to lsrv_store_free() whatever the result). */
+static int open_devices(struct cli *c, char **args, struct lsrv_store **st,
+			struct lsrv_device_row **rows, size_t *n,
+			int64_t purchased[LIC_TAG_COUNT])
+{
+	int64_t va_id = 0;
+	int rc = open_va(c, args[0], args[1], st, &va_id);
+
+	if (rc != LSRV_EXIT_OK)
+		return rc;
+	if (lsrv_store_devices(*st, va_id, rows, n, purchased, c->err,
+			       sizeof(c->err)) != LSRV_ST_OK)
+		return fail("%s", c->err);
+	return LSRV_EXIT_OK;
+}
+
 static int cmd_inventory(struct cli *c, char **args)
 {
 	struct lsrv_store *st = NULL;
@@ -459,18 +494,13 @@ static int cmd_inventory(struct cli *c, char **args)
 	struct lsrv_inv_member *m = NULL;
 	struct lsrv_inv_line lines[LIC_TAG_COUNT];
 	struct lsrv_inv_note *notes = NULL;
-	int64_t va_id = 0, purchased[LIC_TAG_COUNT];
+	int64_t purchased[LIC_TAG_COUNT];
 	size_t n = 0, i, nnotes = 0;
 	int rc;
 
-	rc = open_va(c, args[0], args[1], &st, &va_id);
+	rc = open_devices(c, args, &st, &rows, &n, purchased);
 	if (rc != LSRV_EXIT_OK)
-		return rc;
-	if (lsrv_store_devices(st, va_id, &rows, &n, purchased, c->err,
-			       sizeof(c->err)) != LSRV_ST_OK) {
-		rc = fail("%s", c->err);
 		goto out;
-	}
 	m = calloc(n + 1, sizeof(*m));
 	notes = calloc(n / 3 + 1, sizeof(*notes));
 	if (m == NULL || notes == NULL) {
@@ -590,18 +620,13 @@ static int cmd_devices(struct cli *c, char **args)
 {
 	struct lsrv_store *st = NULL;
 	struct lsrv_device_row *rows = NULL;
-	int64_t va_id = 0, purchased[LIC_TAG_COUNT];
+	int64_t purchased[LIC_TAG_COUNT];
 	size_t n = 0;
 	int rc;
 
-	rc = open_va(c, args[0], args[1], &st, &va_id);
+	rc = open_devices(c, args, &st, &rows, &n, purchased);
 	if (rc != LSRV_EXIT_OK)
-		return rc;
-	if (lsrv_store_devices(st, va_id, &rows, &n, purchased, c->err,
-			       sizeof(c->err)) != LSRV_ST_OK) {
-		rc = fail("%s", c->err);
 		goto out;
-	}
 	if ((c->json ? devices_json(args[0], args[1], rows, n)
 		     : devices_text(args[0], args[1], rows, n)) != 0)
 		rc = fail("cannot write stdout");
@@ -698,13 +723,7 @@ static int cmd_import_usage(struct cli *c, char **args)
 	if (fio_read_file(args[0], LSRV_USAGE_FILE_MAX, &buf, &len, c->err,
 			  sizeof(c->err)) != 0)
 		return fail("%s", c->err);
-	st = store_open(c);
-	if (st == NULL)
-		goto out_err;
-	key = server_key(c);
-	if (key == NULL)
-		goto out_err;
-	svc = lsrv_service_new(st, key, c->err, sizeof(c->err));
+	svc = service_open(c, &st, &key);
 	if (svc == NULL ||
 	    lsrv_import_usage(svc, buf, len, now_s(), &ack, &acklen, &n,
 			      c->err, sizeof(c->err)) != 0 ||

@@ -373,11 +373,9 @@ struct lsrv_server *lsrv_server_new(struct event_base *base,
 		err_set(err, errlen, "cannot get an SSL ex_data index");
 		return NULL;
 	}
-	srv = calloc(1, sizeof(*srv));
-	if (srv == NULL) {
-		err_set(err, errlen, "out of memory");
+	srv = err_calloc(1, sizeof(*srv), err, errlen);
+	if (srv == NULL)
 		return NULL;
-	}
 	LIST_INIT(&srv->conns);
 	srv->base = base;
 	srv->svc = svc;

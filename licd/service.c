@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "licensing/envelope.h"
 #include "licensing/trust.h"
+#include "licensing/wire.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -42,11 +43,9 @@ struct lsrv_service *lsrv_service_new(struct lsrv_store *st,
 		err_set(err, errlen, "service: no store or no server key");
 		return NULL;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		err_set(err, errlen, "out of memory");
+	s = err_calloc(1, sizeof(*s), err, errlen);
+	if (s == NULL)
 		return NULL;
-	}
 	s->st = st;
 	s->server = server;
 	return s;
@@ -152,30 +151,28 @@ static void fail_store(struct lsrv_response *out,
 		       const struct lsrv_request *rq, enum lsrv_st r,
 		       const char *err)
 {
-	switch (r) {
-	case LSRV_ST_BAD_TOKEN:
-		fail(out, rq, 403, "bad_token", "%s", err);
-		break;
-	case LSRV_ST_UDI_BOUND:
-		fail(out, rq, 409, "udi_bound", "%s", err);
-		break;
-	case LSRV_ST_NOT_FOUND:
-		fail(out, rq, 403, "unknown_device", "%s", err);
-		break;
-	case LSRV_ST_BUSY:
-		fail(out, rq, 503, "unavailable", "store busy, retry: %s", err);
-		break;
-	case LSRV_ST_INVALID:
-		fail(out, rq, 400, "malformed", "%s", err);
-		break;
-	case LSRV_ST_SEAL:
-		fail(out, rq, 500, "internal", "cannot build the answer: %s",
-		     err);
-		break;
-	default:
+	static const struct {
+		enum lsrv_st r;
+		int status;
+		const char *code, *prefix;
+	} answers[] = {
+	    {LSRV_ST_BAD_TOKEN, 403, "bad_token", ""},
+	    {LSRV_ST_UDI_BOUND, 409, "udi_bound", ""},
+	    {LSRV_ST_NOT_FOUND, 403, "unknown_device", ""},
+	    {LSRV_ST_BUSY, 503, "unavailable", "store busy, retry: "},
+	    {LSRV_ST_INVALID, 400, "malformed", ""},
+	    {LSRV_ST_SEAL, 500, "internal", "cannot build the answer: "},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(answers) / sizeof(answers[0]); i++)
+		if (answers[i].r == r)
+			break;
+	if (i == sizeof(answers) / sizeof(answers[0]))
 		fail(out, rq, 500, "internal", "store: %s", err);
-		break;
-	}
+	else
+		fail(out, rq, answers[i].status, answers[i].code, "%s%s",
+		     answers[i].prefix, err);
 }
 
 /* Map a message refusal (trust.h) to its answer. */
@@ -471,13 +468,13 @@ static void handle_acks(struct lsrv_service *s, const struct lsrv_request *rq,
 			const char *query, int64_t now,
 			struct lsrv_response *out)
 {
+	char err[ERR_MAX] = "";
 	struct lsrv_device dev;
 	struct lic_pubkey *pk = NULL;
 	struct lic_ack_poll *poll = NULL;
 	const struct lic_ack_poll_info *pi;
 	const char *held[LIC_ACK_MAX_IDS];
 	struct lic_udi udi;
-	char err[ERR_MAX] = "";
 	char *policy = NULL;
 	size_t nheld = 0;
 	enum lic_msg_status m;
@@ -621,7 +618,6 @@ int lsrv_import_usage(struct lsrv_service *s, const char *buf, size_t len,
 	struct lsrv_intake_result res;
 	struct lic_pubkey *pk = NULL;
 	struct lic_ack_info a;
-	json_error_t je;
 	json_t *root = NULL, *reps, *v;
 	size_t n = 0, i, j, nids = 0;
 	enum lic_msg_status m;
@@ -635,17 +631,10 @@ int lsrv_import_usage(struct lsrv_service *s, const char *buf, size_t len,
 		err_set(err, errlen, "import: missing argument");
 		return -1;
 	}
-	if (len == 0 || len > LSRV_USAGE_FILE_MAX) {
-		err_set(err, errlen, "usage file of %zu bytes outside 1..%zu",
-			len, LSRV_USAGE_FILE_MAX);
+	root = lic_wire_load_object(buf, len, LSRV_USAGE_FILE_MAX, "usage file",
+				    err, errlen);
+	if (root == NULL)
 		return -1;
-	}
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-	if (!json_is_object(root)) {
-		err_set(err, errlen, "usage file is not a JSON object%s%s",
-			root == NULL ? ": " : "", root == NULL ? je.text : "");
-		goto out;
-	}
 	v = json_object_get(root, "format");
 	if (!json_is_string(v) || strcmp(json_string_value(v), "sbc-usage")) {
 		err_set(err, errlen, "usage file: \"format\" is not "

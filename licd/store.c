@@ -4,6 +4,7 @@
 #include "common/db.h"
 #include "common/err.h"
 #include "licensing/policy.h"
+#include "licensing/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,20 +193,7 @@ struct lsrv_store {
 
 bool lsrv_name_ok(const char *s)
 {
-	size_t n;
-
-	if (s == NULL)
-		return false;
-	for (n = 0; s[n] != '\0'; n++) {
-		char c = s[n];
-
-		if (n >= LSRV_NAME_MAX ||
-		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == ':' || c == '-'))
-			return false;
-	}
-	return n > 0;
+	return lic_wire_name_ok(s, LSRV_NAME_MAX);
 }
 
 /* The outcome of a db_ helper: BUSY when the failure was a lock. */
@@ -244,6 +232,24 @@ static enum lsrv_st one_row(sqlite3_stmt *q, const char *what, char *err,
 	return rc == SQLITE_DONE ? LSRV_ST_NOT_FOUND : st_of(rc);
 }
 
+/* The int64 columns [0, n) of the one row of the bound query q, then
+ * db_done() q; NOT_FOUND with `missing` in err when there is none. */
+static enum lsrv_st int_row(sqlite3_stmt *q, const char *what,
+			    const char *missing, int64_t *col, int n,
+			    char *err, size_t errlen)
+{
+	enum lsrv_st r = one_row(q, what, err, errlen);
+	int i;
+
+	if (r == LSRV_ST_OK)
+		for (i = 0; i < n; i++)
+			col[i] = sqlite3_column_int64(q, i);
+	else if (r == LSRV_ST_NOT_FOUND)
+		err_set(err, errlen, "%s", missing);
+	db_done(q);
+	return r;
+}
+
 static enum lsrv_st txn_begin(struct lsrv_store *st, bool write, char *err,
 			      size_t errlen)
 {
@@ -265,11 +271,9 @@ struct lsrv_store *lsrv_store_open(const char *path, char *err,
 {
 	struct lsrv_store *st;
 
-	st = calloc(1, sizeof(*st));
-	if (st == NULL) {
-		err_set(err, errlen, "out of memory");
+	st = err_calloc(1, sizeof(*st), err, errlen);
+	if (st == NULL)
 		return NULL;
-	}
 	st->db = db_open(path, err, errlen);
 	if (st->db == NULL)
 		goto out_free;
@@ -550,27 +554,21 @@ static enum lsrv_st token_use(struct lsrv_store *st, const char *hash,
 			      size_t errlen)
 {
 	sqlite3_stmt *q = st->q[S_TOKEN_GET];
-	enum lsrv_st r = LSRV_ST_OK;
-	int64_t expires = 0, uses = 0;
+	int64_t row[3]; /* va_id, expires, uses */
+	enum lsrv_st r;
 
 	sqlite3_bind_text(q, 1, hash, -1, SQLITE_STATIC);
-	r = one_row(q, "reading tokens", err, errlen);
-	if (r == LSRV_ST_OK) {
-		*va_id = sqlite3_column_int64(q, 0);
-		expires = sqlite3_column_int64(q, 1);
-		uses = sqlite3_column_int64(q, 2);
-	} else if (r == LSRV_ST_NOT_FOUND) {
-		err_set(err, errlen, "unknown token");
-		r = LSRV_ST_BAD_TOKEN;
-	}
-	db_done(q);
+	r = int_row(q, "reading tokens", "unknown token", row, 3, err, errlen);
+	if (r == LSRV_ST_NOT_FOUND)
+		return LSRV_ST_BAD_TOKEN;
 	if (r != LSRV_ST_OK)
 		return r;
-	if (now >= expires) {
+	*va_id = row[0];
+	if (now >= row[1]) {
 		err_set(err, errlen, "token expired");
 		return LSRV_ST_BAD_TOKEN;
 	}
-	if (uses <= 0) {
+	if (row[2] <= 0) {
 		err_set(err, errlen, "token used up");
 		return LSRV_ST_BAD_TOKEN;
 	}
@@ -627,6 +625,7 @@ enum lsrv_st lsrv_store_trust(struct lsrv_store *st,
 	enum lsrv_st r;
 	enum stmt s;
 	sqlite3_stmt *q;
+	int k;
 
 	memset(out, 0, sizeof(*out));
 	if (in == NULL || in->token_hash == NULL || in->udi.pid == NULL ||
@@ -667,24 +666,22 @@ enum lsrv_st lsrv_store_trust(struct lsrv_store *st,
 	/* The trust answer carries the va's policy: the device has it. */
 	s = d.id != 0 ? S_DEVICE_REBIND : S_DEVICE_INSERT;
 	q = st->q[s];
+	/* The device's row (REBIND) or its UDI (INSERT), then the same
+	 * columns from parameter k on. */
 	if (s == S_DEVICE_REBIND) {
 		sqlite3_bind_int64(q, 1, d.id);
-		sqlite3_bind_int64(q, 2, va_id);
-		sqlite3_bind_text(q, 3, in->public_key_b64, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 4, in->key_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 5, in->trust_code, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 6, in->now);
-		sqlite3_bind_int64(q, 7, version);
+		k = 2;
 	} else {
 		sqlite3_bind_text(q, 1, in->udi.pid, -1, SQLITE_STATIC);
 		sqlite3_bind_text(q, 2, in->udi.sn, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 3, va_id);
-		sqlite3_bind_text(q, 4, in->public_key_b64, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 5, in->key_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(q, 6, in->trust_code, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(q, 7, in->now);
-		sqlite3_bind_int64(q, 8, version);
+		k = 3;
 	}
+	sqlite3_bind_int64(q, k, va_id);
+	sqlite3_bind_text(q, k + 1, in->public_key_b64, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, k + 2, in->key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, k + 3, in->trust_code, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, k + 4, in->now);
+	sqlite3_bind_int64(q, k + 5, version);
 	r = run(st, s, err, errlen, "binding device");
 	if (r == LSRV_ST_OK && in->seal != NULL &&
 	    in->seal(in->seal_arg, out, err, errlen) != 0)
@@ -828,24 +825,19 @@ static enum lsrv_st ack_mark(struct lsrv_store *st,
 			     char *err, size_t errlen)
 {
 	sqlite3_stmt *q = st->q[S_DEVICE_POLICY_STATE];
-	int64_t sent = 0, version = 0;
+	int64_t row[2], version; /* policy version sent, current */
 	bool include;
-	enum lsrv_st r = LSRV_ST_OK;
+	enum lsrv_st r;
 	size_t i;
 
 	*policy_json = NULL;
 	sqlite3_bind_int64(q, 1, dev->id);
-	r = one_row(q, "reading device", err, errlen);
-	if (r == LSRV_ST_OK) {
-		sent = sqlite3_column_int64(q, 0);
-		version = sqlite3_column_int64(q, 1);
-	} else if (r == LSRV_ST_NOT_FOUND) {
-		err_set(err, errlen, "device vanished");
-	}
-	db_done(q);
+	r = int_row(q, "reading device", "device vanished", row, 2, err,
+		    errlen);
 	if (r != LSRV_ST_OK)
 		return r;
-	include = sent != version;
+	version = row[1];
+	include = row[0] != version;
 	for (i = 0; i < n && !include; i++)
 		include = ackpol[i] == version;
 	if (include) {
@@ -876,19 +868,24 @@ static enum lsrv_st ack_mark(struct lsrv_store *st,
 
 /*
  * The write transaction of an intake or an ACK poll of n reports, with
- * *rows for their row ids (rows[0..n)) and held ack_policy (rows[n..2n)),
- * the caller's to free when OK.
+ * *rows for their row ids (rows[0..n)) and *ackpol, the held ack_policy
+ * (rows[n..2n)); *rows the caller's to free when OK. args_ok: the
+ * caller's own arguments are sound; "<what>: bad arguments" if not.
  */
-static enum lsrv_st batch_begin(struct lsrv_store *st, size_t n,
-				int64_t **rows, char *err, size_t errlen)
+static enum lsrv_st batch_begin(struct lsrv_store *st, bool args_ok,
+				const char *what, size_t n, int64_t **rows,
+				int64_t **ackpol, char *err, size_t errlen)
 {
 	enum lsrv_st r;
 
-	*rows = calloc(2 * n, sizeof(**rows));
-	if (*rows == NULL) {
-		err_set(err, errlen, "out of memory");
-		return LSRV_ST_ERROR;
+	if (st == NULL || !args_ok || n == 0 || n > LIC_ACK_MAX_IDS) {
+		err_set(err, errlen, "%s: bad arguments", what);
+		return LSRV_ST_INVALID;
 	}
+	*rows = err_calloc(2 * n, sizeof(**rows), err, errlen);
+	if (*rows == NULL)
+		return LSRV_ST_ERROR;
+	*ackpol = *rows + n;
 	r = txn_begin(st, true, err, errlen);
 	if (r != LSRV_ST_OK) {
 		free(*rows);
@@ -910,15 +907,10 @@ enum lsrv_st lsrv_store_intake(struct lsrv_store *st,
 
 	if (res != NULL)
 		memset(res, 0, sizeof(*res));
-	if (st == NULL || dev == NULL || in == NULL || n == 0 ||
-	    n > LIC_ACK_MAX_IDS || res == NULL) {
-		err_set(err, errlen, "intake: bad arguments");
-		return LSRV_ST_INVALID;
-	}
-	r = batch_begin(st, n, &rows, err, errlen);
+	r = batch_begin(st, dev != NULL && in != NULL && res != NULL, "intake",
+			n, &rows, &ackpol, err, errlen);
 	if (r != LSRV_ST_OK)
 		return r;
-	ackpol = rows + n;
 	for (i = 0; i < n && r == LSRV_ST_OK; i++) {
 		/* ack_policy as held before this intake (-1: none). */
 		ackpol[i] = -1;
@@ -954,15 +946,10 @@ enum lsrv_st lsrv_store_ack_poll(struct lsrv_store *st,
 
 	*nheld = 0;
 	*policy_json = NULL;
-	if (st == NULL || dev == NULL || ids == NULL || n == 0 ||
-	    n > LIC_ACK_MAX_IDS || held == NULL) {
-		err_set(err, errlen, "ack poll: bad arguments");
-		return LSRV_ST_INVALID;
-	}
-	r = batch_begin(st, n, &rows, err, errlen);
+	r = batch_begin(st, dev != NULL && ids != NULL && held != NULL,
+			"ack poll", n, &rows, &ackpol, err, errlen);
 	if (r != LSRV_ST_OK)
 		return r;
-	ackpol = rows + n;
 	for (i = 0; i < n && r == LSRV_ST_OK; i++) {
 		r = report_get(st, dev->id, ids[i], &rows[k], &ackpol[k], err,
 			       errlen);

@@ -54,17 +54,16 @@ static bool dns_ok(const char *s)
 	return n > 0;
 }
 
-static int add_ip(GENERAL_NAMES *gens, const char *ip)
+/* Pushes a name of type GEN_* holding v (owned; NULL is a failure). */
+static int add_name(GENERAL_NAMES *gens, int type, ASN1_STRING *v)
 {
-	GENERAL_NAME *gn = GENERAL_NAME_new();
-	ASN1_OCTET_STRING *os = a2i_IPADDRESS(ip);
+	GENERAL_NAME *gn = v != NULL ? GENERAL_NAME_new() : NULL;
 
-	if (gn == NULL || os == NULL) {
-		GENERAL_NAME_free(gn);
-		ASN1_OCTET_STRING_free(os);
+	if (gn == NULL) {
+		ASN1_STRING_free(v);
 		return -1;
 	}
-	GENERAL_NAME_set0_value(gn, GEN_IPADD, os);
+	GENERAL_NAME_set0_value(gn, type, v);
 	if (sk_GENERAL_NAME_push(gens, gn) == 0) {
 		GENERAL_NAME_free(gn);
 		return -1;
@@ -72,23 +71,20 @@ static int add_ip(GENERAL_NAMES *gens, const char *ip)
 	return 0;
 }
 
+static int add_ip(GENERAL_NAMES *gens, const char *ip)
+{
+	return add_name(gens, GEN_IPADD, a2i_IPADDRESS(ip));
+}
+
 static int add_dns(GENERAL_NAMES *gens, const char *name)
 {
-	GENERAL_NAME *gn = GENERAL_NAME_new();
 	ASN1_IA5STRING *s = ASN1_IA5STRING_new();
 
-	if (gn == NULL || s == NULL ||
-	    ASN1_STRING_set(s, name, (int)strlen(name)) != 1) {
-		GENERAL_NAME_free(gn);
+	if (s != NULL && ASN1_STRING_set(s, name, (int)strlen(name)) != 1) {
 		ASN1_IA5STRING_free(s);
-		return -1;
+		s = NULL;
 	}
-	GENERAL_NAME_set0_value(gn, GEN_DNS, s);
-	if (sk_GENERAL_NAME_push(gens, gn) == 0) {
-		GENERAL_NAME_free(gn);
-		return -1;
-	}
-	return 0;
+	return add_name(gens, GEN_DNS, s);
 }
 
 /* Same address, whatever its spelling (::1 and 0:0::1). */

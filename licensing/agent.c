@@ -1334,11 +1334,9 @@ int lic_agent_set_trust(struct lic_agent *a, const char *server_pubkey_pem,
 	if (lic_pubkey_from_pem(server_pubkey_pem, strlen(server_pubkey_pem),
 				&pk, err, errlen) != 0)
 		goto out;
-	t = calloc(1, sizeof(*t));
-	if (t == NULL) {
-		err_set(err, errlen, "out of memory");
+	t = err_calloc(1, sizeof(*t), err, errlen);
+	if (t == NULL)
 		goto out_free_pk;
-	}
 	if (copy_text(t->server_key_pem, sizeof(t->server_key_pem),
 		      server_pubkey_pem) != 0 ||
 	    copy_text(t->trust_code, sizeof(t->trust_code), trust_code) != 0) {
@@ -1613,11 +1611,9 @@ static int load_state(struct lic_agent *a, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	t = calloc(1, sizeof(*t));
-	if (t == NULL) {
-		err_set(err, errlen, "out of memory");
+	t = err_calloc(1, sizeof(*t), err, errlen);
+	if (t == NULL)
 		return -1;
-	}
 	r = lic_store_get_trust(a->st, t, err, errlen);
 	if (r < 0)
 		goto out_free;
@@ -1662,11 +1658,9 @@ struct lic_agent *lic_agent_new(const struct lic_agent_config *cfg,
 		err_set(err, errlen, "bad arguments");
 		return NULL;
 	}
-	a = calloc(1, sizeof(*a));
-	if (a == NULL) {
-		err_set(err, errlen, "out of memory");
+	a = err_calloc(1, sizeof(*a), err, errlen);
+	if (a == NULL)
 		return NULL;
-	}
 	a->open_hour = -1;
 	a->warn_for = LIC_TIME_NONE;
 	a->device_key = device_key;

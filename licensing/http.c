@@ -119,11 +119,9 @@ struct lic_http *lic_http_new(struct event_base *base, const char *ca_file,
 		err_set(err, errlen, "lic_http_new: no event base or CA file");
 		goto out;
 	}
-	h = calloc(1, sizeof(*h));
-	if (h == NULL) {
-		err_set(err, errlen, "out of memory");
+	h = err_calloc(1, sizeof(*h), err, errlen);
+	if (h == NULL)
 		goto out;
-	}
 	h->base = base;
 	ERR_clear_error();
 	h->ctx = SSL_CTX_new(TLS_client_method());
@@ -191,6 +189,21 @@ static void req_unlink(struct lic_http_req *r)
 		r->next->prev = r->prev;
 	r->prev = r->next = NULL;
 	h->npending--;
+}
+
+/* Links r into h's pending list, then arms its timeout: 0, or -1 when the
+ * timer cannot be armed (r stays linked: req_unlink() it). */
+static int req_link_arm(struct lic_http_req *r)
+{
+	struct lic_http *h = r->h;
+	struct timeval tv = {.tv_sec = (time_t)r->timeout_s, .tv_usec = 0};
+
+	r->next = h->reqs;
+	if (h->reqs != NULL)
+		h->reqs->prev = r;
+	h->reqs = r;
+	h->npending++;
+	return evtimer_add(r->timer, &tv);
 }
 
 /* Frees the connection, then tells the user, then frees the request. */
@@ -872,7 +885,6 @@ int lic_http_post(struct lic_http *h, const char *url, const char *content_type,
 	struct bufferevent *bev = NULL;
 	struct evhttp_request *req;
 	struct evkeyvalq *hdrs;
-	struct timeval tv;
 	char lenbuf[32];
 	int rc = -1;
 
@@ -923,14 +935,7 @@ int lic_http_post(struct lic_http *h, const char *url, const char *content_type,
 
 	if (h->proxy_host[0] != '\0') {
 		/* Linked first: the callbacks may finish it. */
-		r->next = h->reqs;
-		if (h->reqs != NULL)
-			h->reqs->prev = r;
-		h->reqs = r;
-		h->npending++;
-		tv.tv_sec = (time_t)timeout_s;
-		tv.tv_usec = 0;
-		if (evtimer_add(r->timer, &tv) != 0 ||
+		if (req_link_arm(r) != 0 ||
 		    proxy_start(h, r, &u, content_type, body, len) != 0) {
 			if (h->last_error[0] == '\0')
 				err_set(h->last_error, sizeof(h->last_error),
@@ -987,14 +992,7 @@ int lic_http_post(struct lic_http *h, const char *url, const char *content_type,
 	}
 
 	/* Linked before the request starts: libevent may fail it at once. */
-	r->next = h->reqs;
-	if (h->reqs != NULL)
-		h->reqs->prev = r;
-	h->reqs = r;
-	h->npending++;
-	tv.tv_sec = (time_t)timeout_s;
-	tv.tv_usec = 0;
-	if (evtimer_add(r->timer, &tv) != 0) {
+	if (req_link_arm(r) != 0) {
 		req_unlink(r);
 		evhttp_request_free(req);
 		goto out_nomem;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,27 +63,35 @@ static EVP_PKEY *p256_generate(char *err, size_t errlen)
 	return pkey;
 }
 
+/* A lic_key holding pkey into *out; pkey is freed on a failure. */
+static int key_wrap(EVP_PKEY *pkey, struct lic_key **out, char *err,
+		    size_t errlen)
+{
+	struct lic_key *k = calloc(1, sizeof(*k));
+
+	if (k == NULL) {
+		EVP_PKEY_free(pkey);
+		err_set(err, errlen, "out of memory");
+		return -1;
+	}
+	k->pkey = pkey;
+	*out = k;
+	return 0;
+}
+
 int lic_key_generate(struct lic_key **out, char *err, size_t errlen)
 {
-	struct lic_key *k;
+	EVP_PKEY *pkey;
 
 	if (out == NULL) {
 		err_set(err, errlen, "no output pointer");
 		return -1;
 	}
 	*out = NULL;
-	k = calloc(1, sizeof(*k));
-	if (k == NULL) {
-		err_set(err, errlen, "out of memory");
+	pkey = p256_generate(err, errlen);
+	if (pkey == NULL)
 		return -1;
-	}
-	k->pkey = p256_generate(err, errlen);
-	if (k->pkey == NULL) {
-		free(k);
-		return -1;
-	}
-	*out = k;
-	return 0;
+	return key_wrap(pkey, out, err, errlen);
 }
 
 void lic_key_free(struct lic_key **k)
@@ -339,7 +348,6 @@ int lic_key_load_or_create(const char *path, struct lic_key **out, int *created,
 			   char *err, size_t errlen)
 {
 	EVP_PKEY *pkey = NULL;
-	struct lic_key *k;
 	int rc, attempt;
 
 	if (out != NULL)
@@ -348,11 +356,6 @@ int lic_key_load_or_create(const char *path, struct lic_key **out, int *created,
 		*created = 0;
 	if (path == NULL || *path == '\0' || out == NULL) {
 		err_set(err, errlen, "no key file path or output pointer");
-		return -1;
-	}
-	k = calloc(1, sizeof(*k));
-	if (k == NULL) {
-		err_set(err, errlen, "out of memory");
 		return -1;
 	}
 	/* Two rounds: a concurrent creator may win between load and create. */
@@ -380,12 +383,9 @@ int lic_key_load_or_create(const char *path, struct lic_key **out, int *created,
 		if (rc > 0)
 			err_set(err, errlen, "key file %s keeps changing", path);
 		EVP_PKEY_free(pkey);
-		free(k);
 		return -1;
 	}
-	k->pkey = pkey;
-	*out = k;
-	return 0;
+	return key_wrap(pkey, out, err, errlen);
 }
 
 /* DER SubjectPublicKeyInfo of pkey; *der is the caller's (OPENSSL_free). */
@@ -462,24 +462,29 @@ static void key_id_of(EVP_PKEY *pkey, char out[LIC_KEY_ID_LEN + 1])
 	OPENSSL_free(der);
 }
 
-int lic_key_public_pem(const struct lic_key *k, char **pem, size_t *len,
-		       char *err, size_t errlen)
+/* pub_pem() of pkey, NULL when the caller had no key. */
+static int checked_pub_pem(EVP_PKEY *pkey, char **pem, size_t *len,
+			   char *err, size_t errlen)
 {
-	if (k == NULL || pem == NULL) {
+	if (pkey == NULL || pem == NULL) {
 		err_set(err, errlen, "no key or output pointer");
 		return -1;
 	}
-	return pub_pem(k->pkey, pem, len, err, errlen);
+	return pub_pem(pkey, pem, len, err, errlen);
+}
+
+int lic_key_public_pem(const struct lic_key *k, char **pem, size_t *len,
+		       char *err, size_t errlen)
+{
+	return checked_pub_pem(k != NULL ? k->pkey : NULL, pem, len, err,
+			       errlen);
 }
 
 int lic_pubkey_pem(const struct lic_pubkey *pk, char **pem, size_t *len,
 		   char *err, size_t errlen)
 {
-	if (pk == NULL || pem == NULL) {
-		err_set(err, errlen, "no key or output pointer");
-		return -1;
-	}
-	return pub_pem(pk->pkey, pem, len, err, errlen);
+	return checked_pub_pem(pk != NULL ? pk->pkey : NULL, pem, len, err,
+			       errlen);
 }
 
 int lic_key_public_der_b64(const struct lic_key *k, char **b64, size_t *len,
@@ -506,6 +511,20 @@ int lic_key_public_der_b64(const struct lic_key *k, char **b64, size_t *len,
 }
 
 /* pkey, a P-256 public key, as a new *out; pkey is freed on a failure. */
+/* *out cleared for a lic_pubkey maker; false with "no <what> or output
+ * pointer" when its input or out is NULL. */
+static bool pubkey_args_ok(const void *in, struct lic_pubkey **out,
+			   const char *what, char *err, size_t errlen)
+{
+	if (out != NULL)
+		*out = NULL;
+	if (in == NULL || out == NULL) {
+		err_set(err, errlen, "no %s or output pointer", what);
+		return false;
+	}
+	return true;
+}
+
 static int pubkey_wrap(EVP_PKEY *pkey, struct lic_pubkey **out, char *err,
 		       size_t errlen)
 {
@@ -553,12 +572,8 @@ int lic_key_public(const struct lic_key *k, struct lic_pubkey **out,
 	size_t derlen = 0;
 	int rc;
 
-	if (out != NULL)
-		*out = NULL;
-	if (k == NULL || out == NULL) {
-		err_set(err, errlen, "no key or output pointer");
+	if (!pubkey_args_ok(k, out, "key", err, errlen))
 		return -1;
-	}
 	if (spki_der(k->pkey, &der, &derlen) != 0) {
 		err_set(err, errlen, "cannot encode the public key");
 		return -1;
@@ -585,12 +600,8 @@ int lic_pubkey_from_pem(const char *pem, size_t len, struct lic_pubkey **out,
 	EVP_PKEY *pkey;
 	BIO *b;
 
-	if (out != NULL)
-		*out = NULL;
-	if (pem == NULL || out == NULL) {
-		err_set(err, errlen, "no PEM text or output pointer");
+	if (!pubkey_args_ok(pem, out, "PEM text", err, errlen))
 		return -1;
-	}
 	if (len == 0 || len > LIC_KEY_FILE_MAX) {
 		err_set(err, errlen, "public key PEM size %zu outside 1..%d",
 		       len, LIC_KEY_FILE_MAX);
@@ -618,12 +629,8 @@ int lic_pubkey_from_der_b64(const char *b64, size_t len,
 	size_t derlen = 0;
 	int rc;
 
-	if (out != NULL)
-		*out = NULL;
-	if (b64 == NULL || out == NULL) {
-		err_set(err, errlen, "no key text or output pointer");
+	if (!pubkey_args_ok(b64, out, "key text", err, errlen))
 		return -1;
-	}
 	if (len > LIC_KEY_FILE_MAX) {
 		err_set(err, errlen, "public key text longer than %d bytes",
 		       LIC_KEY_FILE_MAX);

@@ -99,12 +99,9 @@ static int report_check(const struct lic_report_info *r, char *err,
 		       LIC_REPORT_ID_LEN);
 		return -1;
 	}
-	if (!lic_wire_text_ok(r->release, LIC_TEXT_MAX)) {
-		err_set(err, errlen,
-		       "release missing or not 1..%d printable ASCII",
-		       LIC_TEXT_MAX);
+	if (lic_wire_text_check(r->release, LIC_TEXT_MAX, "release", err,
+				errlen) != 0)
 		return -1;
-	}
 	if (r->hostname != NULL && !lic_wire_text_ok(r->hostname, LIC_TEXT_MAX)) {
 		err_set(err, errlen, "hostname not 1..%d printable ASCII",
 		       LIC_TEXT_MAX);
@@ -326,11 +323,9 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 		return -1;
 	}
 	*out = NULL;
-	r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		err_set(err, errlen, "out of memory");
+	r = err_calloc(1, sizeof(*r), err, errlen);
+	if (r == NULL)
 		return -1;
-	}
 	if (lic_envelope_open_json(device, envelope, len, LIC_TYPE_REPORT,
 				   &r->root, err, errlen) != LIC_MSG_OK)
 		goto out_fail;
@@ -391,11 +386,10 @@ int lic_report_parse(const struct lic_pubkey *device, const char *envelope,
 	}
 	r->info.nrecords = json_array_size(recs);
 	if (r->info.nrecords > 0) {
-		r->recs = calloc(r->info.nrecords, sizeof(*r->recs));
-		if (r->recs == NULL) {
-			err_set(err, errlen, "out of memory");
+		r->recs = err_calloc(r->info.nrecords, sizeof(*r->recs), err,
+				     errlen);
+		if (r->recs == NULL)
 			goto out_fail;
-		}
 	}
 	for (i = 0; i < r->info.nrecords; i++)
 		if (record_parse(json_array_get(recs, i), i, &r->recs[i], err,
@@ -488,11 +482,9 @@ int lic_ack_parse(const struct lic_pubkey *server, const char *envelope,
 		return -1;
 	}
 	*out = NULL;
-	a = calloc(1, sizeof(*a));
-	if (a == NULL) {
-		err_set(err, errlen, "out of memory");
+	a = err_calloc(1, sizeof(*a), err, errlen);
+	if (a == NULL)
 		return -1;
-	}
 	if (lic_envelope_open_json(server, envelope, len, LIC_TYPE_ACK,
 				   &a->root, err, errlen) != LIC_MSG_OK)
 		goto out_fail;

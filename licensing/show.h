@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/clk.h"
 #include "licensing/agent.h"
 
 /* The whole `show license status` text. 0, or -1 on a write error. */
@@ -47,7 +48,7 @@ json_t *lic_show_sip_status_json(const struct lic_agent *a, int64_t now);
 /* An event time as `show license eventlog` prints it:
  * "2026-12-07 15:10:01.123 UTC". 0, or -1 (len < LIC_EVENT_TIME_LEN,
  * time out of range). */
-#define LIC_EVENT_TIME_LEN 32
+#define LIC_EVENT_TIME_LEN CLK_UTC_LEN
 int lic_event_time_format(int64_t at_ms, char *buf, size_t len);
 
 /* `show license udi`: "UDI: PID:<pid>,SN:<sn>". */

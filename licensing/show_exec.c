@@ -8,31 +8,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 int lic_event_time_format(int64_t at_ms, char *buf, size_t len)
 {
-	struct tm tm;
-	time_t t;
-	int n;
-
-	if (buf == NULL || len < LIC_EVENT_TIME_LEN || at_ms < 0 ||
-	    at_ms / 1000 > LIC_TIME_MAX)
-		goto out_fail;
-	t = (time_t)(at_ms / 1000);
-	if (gmtime_r(&t, &tm) == NULL)
-		goto out_fail;
-	n = snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d.%03d UTC",
-		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		     tm.tm_min, tm.tm_sec, (int)(at_ms % 1000));
-	if (n < 0 || (size_t)n >= len)
-		goto out_fail;
-	return 0;
-
-out_fail:
-	if (buf != NULL && len > 0)
-		buf[0] = '\0';
-	return -1;
+	return clk_format_utc(at_ms, buf, len);
 }
 
 int lic_show_udi(const struct lic_agent *a, FILE *out)

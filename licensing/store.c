@@ -2,6 +2,7 @@
 
 #include "common/db.h"
 #include "common/err.h"
+#include "licensing/wire.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,6 +259,33 @@ static int txn_commit(struct lic_store *st, char *err, size_t errlen)
 	return db_commit(st->db, err, errlen) != 0 ? -1 : 0;
 }
 
+static int bad_args(char *err, size_t errlen)
+{
+	err_set(err, errlen, "bad arguments");
+	return -1;
+}
+
+/*
+ * The one-row query s stepped, the caller's arguments checked first
+ * (args_ok): on its row s's statement (read it, then db_done() it), else
+ * NULL with *ret 1 when there is none, -1 on bad arguments or a failure
+ * (reason in err).
+ */
+static sqlite3_stmt *get_row(struct lic_store *st, bool args_ok, enum stmt s,
+			     const char *what, int *ret, char *err,
+			     size_t errlen)
+{
+	if (st == NULL || !args_ok) {
+		*ret = bad_args(err, errlen);
+		return NULL;
+	}
+	*ret = one_row(st->q[s], what, err, errlen);
+	if (*ret == 0)
+		return st->q[s];
+	db_done(st->q[s]);
+	return NULL;
+}
+
 static bool time_ok(int64_t t)
 {
 	return t >= 0 && t <= LIC_TIME_MAX;
@@ -266,19 +294,20 @@ static bool time_ok(int64_t t)
 /* 1..LIC_STORE_REPORT_ID_MAX of [A-Za-z0-9._:-]. */
 static bool report_id_ok(const char *id)
 {
+	return lic_wire_name_ok(id, LIC_STORE_REPORT_ID_MAX);
+}
+
+/* Each of ids[0..n) a report_id_ok() id; false with a reason if not. */
+static bool report_ids_ok(const char *const *ids, size_t n, char *err,
+			  size_t errlen)
+{
 	size_t i;
 
-	if (id == NULL || id[0] == '\0')
-		return false;
-	for (i = 0; id[i] != '\0'; i++) {
-		char c = id[i];
-
-		if (i >= LIC_STORE_REPORT_ID_MAX)
+	for (i = 0; i < n; i++) {
+		if (!report_id_ok(ids[i])) {
+			err_set(err, errlen, "bad report id");
 			return false;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-		      c == ':' || c == '-'))
-			return false;
+		}
 	}
 	return true;
 }
@@ -309,6 +338,18 @@ static int kv_put(struct lic_store *st, const char *key, int64_t v,
 	return run(st, s, err, errlen, "writing licensing state");
 }
 
+/* Sets the time key to now, then commits the open transaction; rolls it
+ * back on a failure. */
+static int stamp_commit(struct lic_store *st, const char *key, int64_t now,
+			char *err, size_t errlen)
+{
+	if (kv_put(st, key, now, true, err, errlen) < 0) {
+		db_rollback(st->db);
+		return -1;
+	}
+	return txn_commit(st, err, errlen);
+}
+
 struct lic_store *lic_store_new(sqlite3 *db, char *err, size_t errlen)
 {
 	struct lic_store *st;
@@ -317,11 +358,9 @@ struct lic_store *lic_store_new(sqlite3 *db, char *err, size_t errlen)
 		err_set(err, errlen, "no database");
 		return NULL;
 	}
-	st = calloc(1, sizeof(*st));
-	if (st == NULL) {
-		err_set(err, errlen, "out of memory");
+	st = err_calloc(1, sizeof(*st), err, errlen);
+	if (st == NULL)
 		return NULL;
-	}
 	st->db = db;
 	if (db_schema(db, schema, "lic_meta", LIC_STORE_SCHEMA_VERSION,
 		      "licensing store", err, errlen) != 0 ||
@@ -382,10 +421,8 @@ int lic_store_close_period(struct lic_store *st,
 	sqlite3_stmt *q;
 	size_t i;
 
-	if (st == NULL || (n > 0 && recs == NULL) || !time_ok(now)) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || (n > 0 && recs == NULL) || !time_ok(now))
+		return bad_args(err, errlen);
 	if (n > LIC_STORE_BATCH_MAX) {
 		err_set(err, errlen, "%zu records in one call, at most %d", n,
 			LIC_STORE_BATCH_MAX);
@@ -439,10 +476,8 @@ static int list_rows(struct lic_store *st, enum stmt s, const int64_t *args,
 	sqlite3_stmt *q;
 	int i, rc, ret = 0;
 
-	if (st == NULL || n == NULL || (max > 0 && out == NULL)) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || n == NULL || (max > 0 && out == NULL))
+		return bad_args(err, errlen);
 	*n = 0;
 	if (max == 0)
 		return 0;
@@ -506,10 +541,8 @@ int lic_store_add_report(struct lic_store *st, const char *report_id,
 	size_t i;
 
 	if (st == NULL || envelope == NULL || (n > 0 && record_ids == NULL) ||
-	    !time_ok(now)) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	    !time_ok(now))
+		return bad_args(err, errlen);
 	if (!report_id_ok(report_id)) {
 		err_set(err, errlen, "bad report id");
 		return -1;
@@ -613,10 +646,8 @@ int lic_store_report_status(struct lic_store *st, const char *report_id,
 	struct lic_store_report r;
 	int rc;
 
-	if (st == NULL || state == NULL || report_id == NULL) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || state == NULL || report_id == NULL)
+		return bad_args(err, errlen);
 	*state = LIC_STORE_REPORT_UNKNOWN;
 	if (!report_id_ok(report_id))
 		return 0; /* could not have been stored */
@@ -643,10 +674,8 @@ int lic_store_report_envelope(struct lic_store *st, const char *report_id,
 	sqlite3_stmt *q;
 	int ret;
 
-	if (st == NULL || buf == NULL || len == NULL || report_id == NULL) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || buf == NULL || len == NULL || report_id == NULL)
+		return bad_args(err, errlen);
 	q = st->q[S_REP_ENVELOPE];
 	sqlite3_bind_text(q, 1, report_id, -1, SQLITE_STATIC);
 	ret = one_row(q, "reading report", err, errlen);
@@ -695,10 +724,8 @@ int lic_store_mark_sent(struct lic_store *st, const char *report_id,
 	int rc;
 
 	if (st == NULL || !report_id_ok(report_id) || !time_ok(now) ||
-	    !time_ok(next_attempt)) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	    !time_ok(next_attempt))
+		return bad_args(err, errlen);
 	if (txn_begin(st, err, errlen) < 0)
 		return -1;
 	q = st->q[S_REP_SENT];
@@ -712,9 +739,7 @@ int lic_store_mark_sent(struct lic_store *st, const char *report_id,
 		db_rollback(st->db);
 		return rc;
 	}
-	if (kv_put(st, K_LAST_PUSH, now, true, err, errlen) < 0)
-		goto out_rollback;
-	return txn_commit(st, err, errlen);
+	return stamp_commit(st, K_LAST_PUSH, now, err, errlen);
 
 out_rollback:
 	db_rollback(st->db);
@@ -726,10 +751,8 @@ int lic_store_mark_failed(struct lic_store *st, const char *report_id,
 {
 	sqlite3_stmt *q;
 
-	if (st == NULL || !report_id_ok(report_id) || !time_ok(next_attempt)) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || !report_id_ok(report_id) || !time_ok(next_attempt))
+		return bad_args(err, errlen);
 	q = st->q[S_REP_FAILED];
 	sqlite3_bind_text(q, 1, report_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 2, next_attempt);
@@ -747,16 +770,10 @@ int lic_store_mark_saved(struct lic_store *st, const char *const *report_ids,
 	size_t i;
 
 	if (st == NULL || (n > 0 && report_ids == NULL) || !time_ok(now) ||
-	    n > LIC_STORE_BATCH_MAX) {
-		err_set(err, errlen, "bad arguments");
+	    n > LIC_STORE_BATCH_MAX)
+		return bad_args(err, errlen);
+	if (!report_ids_ok(report_ids, n, err, errlen))
 		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (!report_id_ok(report_ids[i])) {
-			err_set(err, errlen, "bad report id");
-			return -1;
-		}
-	}
 	if (txn_begin(st, err, errlen) < 0)
 		return -1;
 	q = st->q[S_REP_SAVED];
@@ -772,9 +789,7 @@ int lic_store_mark_saved(struct lic_store *st, const char *const *report_ids,
 			goto out_rollback;
 		}
 	}
-	if (kv_put(st, K_LAST_FILE_WRITE, now, true, err, errlen) < 0)
-		goto out_rollback;
-	return txn_commit(st, err, errlen);
+	return stamp_commit(st, K_LAST_FILE_WRITE, now, err, errlen);
 
 out_rollback:
 	db_rollback(st->db);
@@ -790,16 +805,10 @@ int lic_store_ack(struct lic_store *st, const char *const *report_ids,
 	size_t i;
 
 	if (st == NULL || report_ids == NULL || n == 0 ||
-	    n > LIC_STORE_BATCH_MAX || !time_ok(now) || !time_ok(ack_time)) {
-		err_set(err, errlen, "bad arguments");
+	    n > LIC_STORE_BATCH_MAX || !time_ok(now) || !time_ok(ack_time))
+		return bad_args(err, errlen);
+	if (!report_ids_ok(report_ids, n, err, errlen))
 		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (!report_id_ok(report_ids[i])) {
-			err_set(err, errlen, "bad report id");
-			return -1;
-		}
-	}
 	if (policy != NULL) {
 		json = lic_policy_to_json(policy);
 		if (json == NULL) {
@@ -865,10 +874,8 @@ int lic_store_prune(struct lic_store *st, int64_t now, int64_t retention_s,
 	int deleted;
 
 	if (st == NULL || !time_ok(now) || retention_s < 0 ||
-	    retention_s > LIC_TIME_MAX) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	    retention_s > LIC_TIME_MAX)
+		return bad_args(err, errlen);
 	if (txn_begin(st, err, errlen) < 0)
 		return -1;
 	sqlite3_bind_int64(st->q[S_PRUNE_REC], 1, now - retention_s);
@@ -922,10 +929,8 @@ int lic_store_get_period(struct lic_store *st, struct lic_period_state *out,
 	int64_t v;
 	int i;
 
-	if (st == NULL || out == NULL) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || out == NULL)
+		return bad_args(err, errlen);
 	if (kv_get(st, K_PERIOD_START, &v, &found, err, errlen) < 0)
 		return -1;
 	if (!found)
@@ -962,10 +967,8 @@ int lic_store_set_period(struct lic_store *st,
 			 const struct lic_period_state *ps, char *err,
 			 size_t errlen)
 {
-	if (st == NULL || ps == NULL) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || ps == NULL)
+		return bad_args(err, errlen);
 	if (txn_begin(st, err, errlen) < 0)
 		return -1;
 	if (put_period(st, ps, err, errlen) < 0) {
@@ -995,10 +998,8 @@ int lic_store_get_times(struct lic_store *st, struct lic_usage_times *t,
 	int64_t v = 0; /* kv_get sets it when found; -O3 cannot see that */
 	size_t i;
 
-	if (st == NULL || t == NULL) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || t == NULL)
+		return bad_args(err, errlen);
 	got = *t;
 	for (i = 0; i < sizeof(time_keys) / sizeof(time_keys[0]); i++) {
 		if (kv_get(st, time_keys[i], &v, &found, err, errlen) < 0)
@@ -1018,10 +1019,8 @@ int lic_store_set_times(struct lic_store *st, const struct lic_usage_times *t,
 	struct lic_usage_times in;
 	size_t i;
 
-	if (st == NULL || t == NULL) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || t == NULL)
+		return bad_args(err, errlen);
 	in = *t;
 	for (i = 0; i < sizeof(time_keys) / sizeof(time_keys[0]); i++) {
 		if (!time_ok(*time_field(&in, i))) {
@@ -1050,25 +1049,22 @@ int lic_store_get_policy(struct lic_store *st, struct lic_policy *out,
 			 char *err, size_t errlen)
 {
 	sqlite3_stmt *q;
+	const char *json;
+	size_t len;
+	char why[160];
 	int ret;
 
-	if (st == NULL || out == NULL) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
-	q = st->q[S_POLICY_GET];
-	ret = one_row(q, "reading policy", err, errlen);
-	if (ret == 0) {
-		const char *json = (const char *)sqlite3_column_text(q, 0);
-		size_t len = (size_t)sqlite3_column_bytes(q, 0);
-		char why[160];
-
-		if (json == NULL || len > LIC_POLICY_JSON_MAX ||
-		    lic_policy_parse(json, len, out, why, sizeof(why)) < 0) {
-			err_set(err, errlen, "stored policy: %s",
-				json == NULL ? "empty" : why);
-			ret = -1;
-		}
+	q = get_row(st, out != NULL, S_POLICY_GET, "reading policy", &ret, err,
+		    errlen);
+	if (q == NULL)
+		return ret;
+	json = (const char *)sqlite3_column_text(q, 0);
+	len = (size_t)sqlite3_column_bytes(q, 0);
+	if (json == NULL || len > LIC_POLICY_JSON_MAX ||
+	    lic_policy_parse(json, len, out, why, sizeof(why)) < 0) {
+		err_set(err, errlen, "stored policy: %s",
+			json == NULL ? "empty" : why);
+		ret = -1;
 	}
 	db_done(q);
 	return ret;
@@ -1081,10 +1077,8 @@ int lic_store_set_policy(struct lic_store *st, const struct lic_policy *p,
 	char *json;
 	int ret;
 
-	if (st == NULL || p == NULL) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || p == NULL)
+		return bad_args(err, errlen);
 	json = lic_policy_to_json(p);
 	if (json == NULL) {
 		err_set(err, errlen, "invalid policy");
@@ -1120,22 +1114,17 @@ int lic_store_get_trust(struct lic_store *st, struct lic_store_trust *out,
 	sqlite3_stmt *q;
 	int ret;
 
-	if (st == NULL || out == NULL) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
-	q = st->q[S_TRUST_GET];
-	ret = one_row(q, "reading trust", err, errlen);
-	if (ret == 0) {
-		db_column_text(q, 0, out->server_key_pem,
-			       sizeof(out->server_key_pem));
-		db_column_text(q, 1, out->trust_code, sizeof(out->trust_code));
-		db_column_text(q, 2, out->udi_pid, sizeof(out->udi_pid));
-		db_column_text(q, 3, out->udi_sn, sizeof(out->udi_sn));
-		out->installed = sqlite3_column_int64(q, 4);
-	}
+	q = get_row(st, out != NULL, S_TRUST_GET, "reading trust", &ret, err,
+		    errlen);
+	if (q == NULL)
+		return ret;
+	db_column_text(q, 0, out->server_key_pem, sizeof(out->server_key_pem));
+	db_column_text(q, 1, out->trust_code, sizeof(out->trust_code));
+	db_column_text(q, 2, out->udi_pid, sizeof(out->udi_pid));
+	db_column_text(q, 3, out->udi_sn, sizeof(out->udi_sn));
+	out->installed = sqlite3_column_int64(q, 4);
 	db_done(q);
-	return ret;
+	return 0;
 }
 
 int lic_store_set_trust(struct lic_store *st, const struct lic_store_trust *t,
@@ -1143,10 +1132,8 @@ int lic_store_set_trust(struct lic_store *st, const struct lic_store_trust *t,
 {
 	sqlite3_stmt *q;
 
-	if (st == NULL || t == NULL) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || t == NULL)
+		return bad_args(err, errlen);
 	if (!text_ok(t->server_key_pem, LIC_STORE_PEM_MAX, true) ||
 	    !text_ok(t->trust_code, LIC_STORE_TRUST_CODE_MAX, false) ||
 	    !text_ok(t->udi_pid, LIC_STORE_UDI_MAX, false) ||
@@ -1172,10 +1159,8 @@ int lic_store_record_summary(struct lic_store *st,
 	bool found;
 	int ret = -1;
 
-	if (st == NULL || out == NULL) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || out == NULL)
+		return bad_args(err, errlen);
 	memset(out, 0, sizeof(*out));
 	q = st->q[S_REC_SUMMARY];
 	if (sqlite3_step(q) != SQLITE_ROW) {
@@ -1202,10 +1187,8 @@ int lic_store_recent_records(struct lic_store *st, enum lic_tag tag,
 {
 	int64_t args[] = {(int64_t)tag};
 
-	if ((int)tag < 0 || tag >= LIC_TAG_COUNT) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if ((int)tag < 0 || tag >= LIC_TAG_COUNT)
+		return bad_args(err, errlen);
 	return list_rows(st, S_REC_RECENT, args, 1, max, record_row, out, n,
 			 "reading usage records", err, errlen);
 }
@@ -1216,10 +1199,8 @@ int lic_store_epoch(struct lic_store *st, uint32_t fresh, uint32_t *out,
 	int64_t v = 0;
 	bool found;
 
-	if (st == NULL || out == NULL) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || out == NULL)
+		return bad_args(err, errlen);
 	if (kv_get(st, K_STORE_EPOCH, &v, &found, err, errlen) < 0)
 		return -1;
 	if (!found) {
@@ -1236,10 +1217,8 @@ int lic_store_policy_issued(struct lic_store *st, int64_t *issued,
 {
 	bool found;
 
-	if (st == NULL || issued == NULL) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || issued == NULL)
+		return bad_args(err, errlen);
 	if (kv_get(st, K_POLICY_ISSUED, issued, &found, err, errlen) < 0)
 		return -1;
 	if (!found)
@@ -1250,10 +1229,8 @@ int lic_store_policy_issued(struct lic_store *st, int64_t *issued,
 int lic_store_set_policy_issued(struct lic_store *st, int64_t issued,
 				char *err, size_t errlen)
 {
-	if (st == NULL || issued < 0) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
+	if (st == NULL || issued < 0)
+		return bad_args(err, errlen);
 	return kv_put(st, K_POLICY_ISSUED, issued, true, err, errlen) < 0 ? -1
 									  : 0;
 }
@@ -1261,23 +1238,20 @@ int lic_store_set_policy_issued(struct lic_store *st, int64_t issued,
 int lic_store_get_account(struct lic_store *st, char *sa, size_t salen,
 			  char *va, size_t valen, char *err, size_t errlen)
 {
+	bool ok = sa != NULL && va != NULL && salen > 0 && valen > 0;
 	sqlite3_stmt *q;
 	int ret;
 
-	if (st == NULL || sa == NULL || va == NULL || salen == 0 ||
-	    valen == 0) {
-		err_set(err, errlen, "bad arguments");
-		return -1;
-	}
-	sa[0] = va[0] = '\0';
-	q = st->q[S_ACCOUNT_GET];
-	ret = one_row(q, "reading the account", err, errlen);
-	if (ret == 0) {
-		db_column_text(q, 0, sa, salen);
-		db_column_text(q, 1, va, valen);
-	}
+	if (ok)
+		sa[0] = va[0] = '\0';
+	q = get_row(st, ok, S_ACCOUNT_GET, "reading the account", &ret, err,
+		    errlen);
+	if (q == NULL)
+		return ret;
+	db_column_text(q, 0, sa, salen);
+	db_column_text(q, 1, va, valen);
 	db_done(q);
-	return ret;
+	return 0;
 }
 
 int lic_store_set_account(struct lic_store *st, const char *sa,

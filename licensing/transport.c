@@ -105,11 +105,9 @@ void *lic_transport_http_new(struct event_base *base, const char *base_url,
 		       deferred_ack ? "cslu" : "smart");
 		goto out_fail;
 	}
-	t = calloc(1, sizeof(*t));
-	if (t == NULL) {
-		err_set(err, errlen, "out of memory");
+	t = err_calloc(1, sizeof(*t), err, errlen);
+	if (t == NULL)
 		goto out_fail;
-	}
 	n = strlen(base_url);
 	w = snprintf(t->url, sizeof(t->url), "%s%susage%s", base_url,
 		     base_url[n - 1] == '/' ? "" : "/",

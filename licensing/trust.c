@@ -87,12 +87,9 @@ static int get_int(json_t *o, const char *key, int64_t *out, char *err,
 static int trust_request_check(const struct lic_trust_request_info *r,
 			       char *err, size_t errlen)
 {
-	if (!lic_wire_text_ok(r->token, LIC_TOKEN_MAX)) {
-		err_set(err, errlen,
-			"token missing or not 1..%d printable ASCII",
-			LIC_TOKEN_MAX);
+	if (lic_wire_text_check(r->token, LIC_TOKEN_MAX, "token", err,
+				errlen) != 0)
 		return -1;
-	}
 	if (lic_wire_udi_check(&r->udi, err, errlen) != 0)
 		return -1;
 	if (r->created_s < 0) {
@@ -172,11 +169,9 @@ enum lic_msg_status lic_trust_request_parse(const char *envelope, size_t len,
 		return LIC_MSG_INTERNAL;
 	}
 	*out = NULL;
-	r = calloc(1, sizeof(*r));
-	if (r == NULL) {
-		err_set(err, errlen, "out of memory");
+	r = err_calloc(1, sizeof(*r), err, errlen);
+	if (r == NULL)
 		return LIC_MSG_INTERNAL;
-	}
 	/* Signed by the key it carries: proof of possession. */
 	st = lic_envelope_open_self(envelope, len, LIC_TYPE_TRUST_REQUEST,
 				    "public_key", &r->key, &r->root, err,
@@ -368,7 +363,6 @@ int lic_trust_answer_parse(const char *body, size_t len,
 {
 	char mykid[LIC_KEY_ID_LEN + 1];
 	struct lic_trust_answer *a = NULL;
-	json_error_t je;
 	json_t *ans = NULL, *env;
 	const char *pem;
 	char *envtext = NULL;
@@ -380,22 +374,13 @@ int lic_trust_answer_parse(const char *body, size_t len,
 		err_set(err, errlen, "trust answer: missing argument");
 		return -1;
 	}
-	if (len == 0 || len > LIC_ENVELOPE_MAX) {
-		err_set(err, errlen, "trust answer of %zu bytes outside 1..%d",
-			len, LIC_ENVELOPE_MAX);
+	ans = lic_wire_load_object(body, len, LIC_ENVELOPE_MAX, "trust answer",
+				   err, errlen);
+	if (ans == NULL)
 		return -1;
-	}
-	ans = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (!json_is_object(ans)) {
-		err_set(err, errlen, "trust answer is not a JSON object%s%s",
-			ans == NULL ? ": " : "", ans == NULL ? je.text : "");
+	a = err_calloc(1, sizeof(*a), err, errlen);
+	if (a == NULL)
 		goto out;
-	}
-	a = calloc(1, sizeof(*a));
-	if (a == NULL) {
-		err_set(err, errlen, "out of memory");
-		goto out;
-	}
 	pem = lic_wire_get_str(ans, NULL, "server_public_key", err, errlen);
 	if (pem == NULL)
 		goto out;
@@ -528,11 +513,9 @@ enum lic_msg_status lic_ack_poll_parse(const struct lic_pubkey *device,
 		return LIC_MSG_INTERNAL;
 	}
 	*out = NULL;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL) {
-		err_set(err, errlen, "out of memory");
+	p = err_calloc(1, sizeof(*p), err, errlen);
+	if (p == NULL)
 		return LIC_MSG_INTERNAL;
-	}
 	st = lic_envelope_open_json(device, envelope, len, LIC_TYPE_ACK_POLL,
 				    &p->root, err, errlen);
 	if (st != LIC_MSG_OK)

@@ -139,11 +139,9 @@ int lic_usagefile_build(struct lic_store *st, enum lic_save_mode mode,
 	*out = NULL;
 	if (lic_usagefile_mode_check(mode, days, err, errlen) != 0)
 		return -1;
-	f = calloc(1, sizeof(*f));
-	if (f == NULL) {
-		err_set(err, errlen, "out of memory");
+	f = err_calloc(1, sizeof(*f), err, errlen);
+	if (f == NULL)
 		return -1;
-	}
 	if (select_reports(st, mode, days, now, f, err, errlen) != 0 ||
 	    format(st, f, err, errlen) != 0) {
 		lic_usagefile_free(&f);

@@ -26,6 +26,11 @@ bool lic_wire_text_ok(const char *s, size_t max)
 
 bool lic_wire_id_ok(const char *s)
 {
+	return lic_wire_name_ok(s, LIC_ID_MAX);
+}
+
+bool lic_wire_name_ok(const char *s, size_t max)
+{
 	size_t n;
 
 	if (s == NULL)
@@ -33,7 +38,7 @@ bool lic_wire_id_ok(const char *s)
 	for (n = 0; s[n] != '\0'; n++) {
 		char c = s[n];
 
-		if (n >= LIC_ID_MAX ||
+		if (n >= max ||
 		    !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		      (c >= '0' && c <= '9') || c == '.' || c == '_' ||
 		      c == ':' || c == '-'))
@@ -55,21 +60,43 @@ bool lic_wire_hex_ok(const char *s, size_t len)
 	return n == len;
 }
 
+int lic_wire_text_check(const char *s, size_t max, const char *what,
+			char *err, size_t errlen)
+{
+	if (lic_wire_text_ok(s, max))
+		return 0;
+	err_set(err, errlen, "%s missing or not 1..%zu printable ASCII", what,
+		max);
+	return -1;
+}
+
+json_t *lic_wire_load_object(const char *text, size_t len, size_t max,
+			     const char *what, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *o;
+
+	if (len == 0 || len > max) {
+		err_set(err, errlen, "%s of %zu bytes outside 1..%zu", what, len,
+			max);
+		return NULL;
+	}
+	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(o)) {
+		err_set(err, errlen, "%s is not a JSON object%s%s", what,
+			o == NULL ? ": " : "", o == NULL ? je.text : "");
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 int lic_wire_udi_check(const struct lic_udi *u, char *err, size_t errlen)
 {
-	if (u == NULL || !lic_wire_text_ok(u->pid, LIC_ID_MAX)) {
-		err_set(err, errlen,
-			"udi.pid missing or not 1..%d printable ASCII",
-			LIC_ID_MAX);
+	if (lic_wire_text_check(u != NULL ? u->pid : NULL, LIC_ID_MAX,
+				"udi.pid", err, errlen) != 0)
 		return -1;
-	}
-	if (!lic_wire_text_ok(u->sn, LIC_ID_MAX)) {
-		err_set(err, errlen,
-			"udi.sn missing or not 1..%d printable ASCII",
-			LIC_ID_MAX);
-		return -1;
-	}
-	return 0;
+	return lic_wire_text_check(u->sn, LIC_ID_MAX, "udi.sn", err, errlen);
 }
 
 int lic_wire_put(json_t *o, const char *key, json_t *v)

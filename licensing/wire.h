@@ -20,10 +20,21 @@
 
 /* Printable ASCII, 1..max bytes. */
 bool lic_wire_text_ok(const char *s, size_t max);
-/* 1..LIC_ID_MAX of [A-Za-z0-9._:-] (record ids, HA group). */
+/* 1..max of [A-Za-z0-9._:-] (NULL: false). */
+bool lic_wire_name_ok(const char *s, size_t max);
+/* lic_wire_name_ok() to LIC_ID_MAX (record ids, HA group). */
 bool lic_wire_id_ok(const char *s);
 /* Exactly `len` lowercase hex digits. */
 bool lic_wire_hex_ok(const char *s, size_t len);
+/* The JSON object text[0..len), len 1..max, duplicate keys refused; NULL
+ * with "<what> of N bytes outside 1..max" or "<what> is not a JSON
+ * object[: reason]". */
+json_t *lic_wire_load_object(const char *text, size_t len, size_t max,
+			     const char *what, char *err, size_t errlen);
+/* lic_wire_text_ok(s, max), else -1 with "<what> missing or not 1..max
+ * printable ASCII". */
+int lic_wire_text_check(const char *s, size_t max, const char *what,
+			char *err, size_t errlen);
 /* pid and sn 1..LIC_ID_MAX printable ASCII; -1 with a reason. */
 int lic_wire_udi_check(const struct lic_udi *u, char *err, size_t errlen);
 

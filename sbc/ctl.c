@@ -275,11 +275,9 @@ struct sbc_ctl *sbc_ctl_new(struct event_base *base, const char *path,
 		}
 		unlink(path);
 	}
-	c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		err_set(err, errlen, "out of memory");
+	c = err_calloc(1, sizeof(*c), err, errlen);
+	if (c == NULL)
 		return NULL;
-	}
 	c->base = base;
 	c->fn = fn;
 	c->arg = arg;
