@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,7 +49,7 @@
 
 struct lic_http_req {
 	struct lic_http *h;
-	struct lic_http_req *prev, *next;
+	LIST_ENTRY(lic_http_req) link; /* h->reqs */
 	struct evhttp_connection *conn; /* owned; NULL once freed */
 	SSL *ssl;			/* owned by conn's bufferevent */
 	struct event *timer;		/* deadline, then completion */
@@ -79,7 +80,7 @@ struct lic_http_req {
 struct lic_http {
 	struct event_base *base; /* not owned */
 	SSL_CTX *ctx;
-	struct lic_http_req *reqs; /* outstanding, doubly linked */
+	LIST_HEAD(, lic_http_req) reqs; /* outstanding */
 	unsigned npending;
 	bool allow_plain;
 	bool closing; /* lic_http_free() in progress */
@@ -122,6 +123,7 @@ struct lic_http *lic_http_new(struct event_base *base, const char *ca_file,
 	h = err_calloc(1, sizeof(*h), err, errlen);
 	if (h == NULL)
 		goto out;
+	LIST_INIT(&h->reqs);
 	h->base = base;
 	ERR_clear_error();
 	h->ctx = SSL_CTX_new(TLS_client_method());
@@ -181,13 +183,7 @@ static void req_unlink(struct lic_http_req *r)
 {
 	struct lic_http *h = r->h;
 
-	if (r->prev != NULL)
-		r->prev->next = r->next;
-	else
-		h->reqs = r->next;
-	if (r->next != NULL)
-		r->next->prev = r->prev;
-	r->prev = r->next = NULL;
+	LIST_REMOVE(r, link);
 	h->npending--;
 }
 
@@ -198,10 +194,7 @@ static int req_link_arm(struct lic_http_req *r)
 	struct lic_http *h = r->h;
 	struct timeval tv = {.tv_sec = (time_t)r->timeout_s, .tv_usec = 0};
 
-	r->next = h->reqs;
-	if (h->reqs != NULL)
-		h->reqs->prev = r;
-	h->reqs = r;
+	LIST_INSERT_HEAD(&h->reqs, r, link);
 	h->npending++;
 	return evtimer_add(r->timer, &tv);
 }
@@ -1044,8 +1037,8 @@ void lic_http_free(struct lic_http **hp)
 	if (h->closing)
 		return;
 	h->closing = true;
-	while (h->reqs != NULL) {
-		struct lic_http_req *r = h->reqs;
+	while (!LIST_EMPTY(&h->reqs)) {
+		struct lic_http_req *r = LIST_FIRST(&h->reqs);
 
 		if (!r->completed) {
 			r->completed = true;
