@@ -17,7 +17,8 @@ cd "$top"
 # Debian 12 packages the project builds, tests and runs with.
 PACKAGES="build-essential cmake pkg-config libsofia-sip-ua-dev libevent-dev
 check libsubunit-dev libssl-dev libsqlite3-dev libjansson-dev sip-tester
-python3 procps iproute2 openssl clang libclang-rt-14-dev libjemalloc-dev"
+python3 procps iproute2 openssl clang libclang-rt-14-dev libjemalloc-dev
+rtpengine-daemon"
 
 install_missing() {
 	missing=""
@@ -35,8 +36,30 @@ install_missing() {
 	fi
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
+	# Installing rtpengine-daemon would start Debian's
+	# rtpengine-daemon.service, which binds fixed ports the tests do not
+	# own; the tests start their own rtpengine on free loopback ports
+	# (docs/media.md). A policy-rc.d exiting 101 tells the maintainer
+	# scripts not to start services. One already there is the machine's
+	# own and stays as it is; the one made here goes however the install
+	# ends (the traps).
+	policy=/usr/sbin/policy-rc.d
+	made_policy=""
+	if [ ! -e "$policy" ]; then
+		trap 'rm -f "$policy"' EXIT
+		trap 'exit 130' INT
+		trap 'exit 143' TERM
+		trap 'exit 129' HUP
+		made_policy=1
+		printf '#!/bin/sh\nexit 101\n' >"$policy"
+		chmod 755 "$policy"
+	fi
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing
+	if [ -n "$made_policy" ]; then
+		rm -f "$policy"
+		trap - EXIT INT TERM HUP
+	fi
 }
 
 build() { # build DIR [cmake args...]
