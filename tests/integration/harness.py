@@ -1,6 +1,7 @@
 """What the integration tests share: free loopback ports, child processes
-killed by pid, a small SIP user agent for hand-written messages, sbcd and
-licd wrappers, SIPp command lines, and the loop that runs a file's tests.
+killed by pid, a small SIP user agent for hand-written messages, sbcd,
+licd and rtpengine wrappers, SIPp command lines, and the loop that runs a
+file's tests.
 
 Everything binds 127.0.0.1 on ports the kernel says are free; every process
 started here is stopped through its own pid (never a group or a name), and
@@ -9,6 +10,7 @@ dies with SIGKILL if the test process dies first (PR_SET_PDEATHSIG).
 import argparse
 import contextlib
 import ctypes
+import json
 import os
 import random
 import re
@@ -673,6 +675,107 @@ class Licd:
         text = self.text()
         assert rc == 0, f"licd exit {rc}:\n{text[-2000:]}"
         assert "Sanitizer" not in text and "runtime error" not in text, text[-4000:]
+
+
+# -------------------------------------------------------------- rtpengine
+
+class Rtpengine:
+    """An rtpengine (Debian's rtpengine-daemon) of this test: userspace
+    forwarding only, its ng control port and a block of `media_ports` media
+    ports free on `addr` (in 127.0.0.0/8), stderr in the work dir's
+    rtpengine.log. Ready once `ping` answers `pong`; stopped by its own pid.
+    ng(cmd) sends one ng request (JSON) and returns the reply's object."""
+
+    def __init__(self, workdir, binary=None, addr=LOCAL_IP, media_ports=100,
+                 delete_delay=0, ready_timeout=10, args=()):
+        self.binary = binary or BIN.get("rtpengine") or shutil.which("rtpengine")
+        if not self.binary or not os.access(self.binary, os.X_OK):
+            raise RunError("rtpengine not found (Debian 12 package rtpengine-daemon; "
+                           "./bootstrap.sh installs it)")
+        self.addr = addr
+        self.workdir = workdir
+        self.ng_port = free_port(tcp=False)
+        # One port more than needed, so that the block can start even:
+        # rtpengine gives each stream an even RTP port and the odd one after
+        # it for RTCP.
+        first = PORTS.pick(tcp=False, span=range(media_ports + 1))
+        self.port_min = first + (first & 1)
+        self.port_max = self.port_min + media_ports - 1
+        self.pidfile = os.path.join(workdir, "rtpengine.pid")
+        self.log_path = os.path.join(workdir, "rtpengine.log")
+        argv = [self.binary,
+                # Not /etc/rtpengine/rtpengine.conf: its sections set fixed
+                # CLI and HTTP ports, the kernel table and a recording dir.
+                "--config-file=none",
+                "--foreground",
+                # Userspace forwarding: no kernel module, no iptables rules,
+                # nothing outside this process.
+                "--table=-1", "--no-fallback",
+                "--interface=" + addr,
+                "--listen-ng=%s:%d" % (addr, self.ng_port),
+                "--port-min=%d" % self.port_min, "--port-max=%d" % self.port_max,
+                # A deleted call otherwise stays (and shows in `list`) for
+                # 30 s, for signalling retransmitted after the delete.
+                "--delete-delay=%d" % delete_delay,
+                "--log-stderr", "--pidfile=" + self.pidfile, *args]
+        self.child = Child("rtpengine", argv, workdir, "rtpengine.log", "rtpengine.log")
+        self.proc = self.child.proc
+        self.pid = self.child.pid
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((addr, 0))
+        try:
+            self.wait_ready(ready_timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_ready(self, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.child.alive():
+            try:
+                if self.ng({"command": "ping"}, tries=1, timeout=0.2).get("result") == "pong":
+                    return
+            except AssertionError:
+                pass
+        raise RunError("rtpengine did not answer ping (exit %s):\n%s"
+                       % (self.proc.poll(), tail(self.log_path)))
+
+    def ng(self, cmd, tries=5, timeout=0.5):
+        """One ng request: `<cookie> <JSON>`, a fresh cookie per request;
+        a retransmission (no reply within `timeout` s) reuses the cookie, so
+        rtpengine answers it from its reply cache instead of running the
+        command twice. Replies to other cookies (late answers to earlier
+        requests) are skipped. The reply's object; AssertionError when
+        none came after `tries` sends."""
+        cookie = "%x" % random.getrandbits(64)
+        data = ("%s %s" % (cookie, json.dumps(cmd))).encode()
+        for _ in range(tries):
+            self.sock.sendto(data, (self.addr, self.ng_port))
+            deadline = time.time() + timeout
+            while True:
+                left = deadline - time.time()
+                if left <= 0:
+                    break
+                self.sock.settimeout(left)
+                try:
+                    reply = self.sock.recv(65535)
+                except socket.timeout:
+                    break
+                got, _, body = reply.decode("utf-8", "replace").partition(" ")
+                if got == cookie:
+                    return json.loads(body)
+        raise AssertionError("rtpengine: no answer to %s (%d tries)"
+                             % (cmd.get("command"), tries))
+
+    def text(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        """SIGTERM by pid (idempotent), SIGKILL if it hangs; the exit code,
+        or "hung"."""
+        self.sock.close()
+        return self.child.stop_or_hang(5)
 
 
 # ------------------------------------------------------------------- SIPp
