@@ -60,6 +60,17 @@ install_missing() {
 		rm -f "$policy"
 		trap - EXIT INT TERM HUP
 	fi
+	# The package also enables its service for the next boot; installed
+	# here for the tests, it stays off there too. Only when this run
+	# installed it: an rtpengine the machine already ran is its own.
+	case " $missing " in
+	*" rtpengine-daemon "*)
+		if command -v systemctl >/dev/null 2>&1; then
+			systemctl disable --quiet rtpengine-daemon.service \
+				2>/dev/null || true
+		fi
+		;;
+	esac
 }
 
 build() { # build DIR [cmake args...]
