@@ -41,7 +41,7 @@ struct ng_req {
 	int64_t interval_ms;
 	sbc_ng_cb cb;
 	void *arg;
-	const char *reason;	/* for the done list */
+	char reason[128];	/* on the done list: why */
 };
 
 TAILQ_HEAD(ng_reqs, ng_req);
@@ -420,8 +420,7 @@ int64_t sbc_ng_next_timeout_ms(const struct sbc_ng *ng)
 
 /* q gives up on its relay: another relay when unpinned and one is left,
  * else onto the done list with `reason`. */
-static void req_give_up(struct sbc_ng *ng, struct ng_req *q,
-			const char *reason, int64_t now_ms)
+static void req_give_up(struct sbc_ng *ng, struct ng_req *q, int64_t now_ms)
 {
 	int next = q->pinned ? -1 : pick(ng, q->tried);
 
@@ -435,7 +434,9 @@ static void req_give_up(struct sbc_ng *ng, struct ng_req *q,
 		return;
 	}
 	TAILQ_REMOVE(&ng->pending, q, link);
-	q->reason = reason;
+	snprintf(q->reason, sizeof(q->reason),
+		 "ng relay %s timed out after %" PRId64 " ms",
+		 ng->relays[q->relay].st.addr, ng->o.timeout_ms);
 	TAILQ_INSERT_TAIL(&ng->done, q, link);
 }
 
@@ -471,7 +472,7 @@ static void timed_out(struct sbc_ng *ng, struct ng_req *q, int64_t now_ms)
 
 	r->st.timeouts++;
 	r->consecutive++;
-	req_give_up(ng, q, "ng request timed out", now_ms);
+	req_give_up(ng, q, now_ms);
 	if (r->up && r->consecutive >= ng->o.down_after)
 		relay_down(ng, relay, now_ms);
 }
@@ -587,7 +588,8 @@ int sbc_ng_parse_reply(const char *buf, size_t len, char *cookie,
 			SBC_NG_REPLY_MAX);
 		return -1;
 	}
-	while (cl < len && buf[cl] > ' ' && buf[cl] < 0x7f)
+	while (cl < len && (unsigned char)buf[cl] > ' ' &&
+	       (unsigned char)buf[cl] < 0x7f)
 		cl++;
 	if (cl == 0 || cl > SBC_NG_COOKIE_MAX || cl == len || buf[cl] != ' ') {
 		err_set(err, errlen, "ng reply without a cookie of 1..%d "
