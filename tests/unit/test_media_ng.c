@@ -273,7 +273,8 @@ UNIT_TEST(retransmission_keeps_the_cookie)
 	sbc_ng_timer(ng, 2500);
 	ck_assert_int_gt(fake_recv(&f[0], buf, sizeof(buf), 1000), 0);
 	ck_assert_str_eq(buf, first);
-	ck_assert_int_eq(sbc_ng_next_timeout_ms(ng), 4500 < 5000 ? 4500 : 5000);
+	/* The next one (2000 ms on) still comes before the deadline. */
+	ck_assert_int_eq(sbc_ng_next_timeout_ms(ng), 4500);
 	cookie_of(first, cookie, sizeof(cookie));
 	fake_reply(&f[0], cookie, "{\"result\":\"ok\"}");
 	client_read(ng, 0);
