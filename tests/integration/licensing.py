@@ -215,10 +215,22 @@ def test_report_ack(wd):
             last = text.split("Last ACK received: ")[1].split("\n")[0]
             assert last != "<none>" and last.endswith(" UTC"), text
             assert "Trust Code Installed:\n  Active: PID:" in text, text
-            # licd stored the signed reports: the device's peak is in use.
+            # licd stored the signed reports: the first period carried the
+            # call, and In Use is the count of the device's latest record
+            # (docs/licd.md). That latest period, after the day's jump, may
+            # hold the call or not: the sample taken at the jump carries the
+            # peak of the interval before it when no tick ran in between.
+            con = sqlite3.connect(os.path.join(sbc.state, "sbcd.db"))
+            try:
+                std_rows = con.execute(
+                    "SELECT count FROM lic_record WHERE tag = 0 "
+                    "ORDER BY period_end, period_start").fetchall()
+            finally:
+                con.close()
+            assert len(std_rows) == 2 and std_rows[0][0] == 1, std_rows
             inv = json.loads(licd.admin("inventory", "SA-1", "VA-1", "--json"))
             std = [t for t in inv["tags"] if t["tag"] == "CUBE_T_STD"][0]
-            assert std["in_use"] == 1, inv
+            assert std["in_use"] == std_rows[-1][0], (inv, std_rows)
             dev = json.loads(licd.admin("devices", "SA-1", "VA-1", "--json"))
             assert json.dumps(dev).count(st["trust_code_installed"]["sn"]) >= 1, dev
         licd.stop_clean()
